@@ -1,0 +1,13 @@
+//! Conversions between wire (`pb::`) and domain types. Incoming conversions
+//! check presence and enum values and name the field on failure; the
+//! domain's `validate` then checks the values themselves.
+
+mod common;
+mod opening;
+mod worker;
+
+pub(crate) use common::{
+    employment_status_filter, opening_status_filter, optional_region_filter, source_filter,
+};
+pub(crate) use opening::opening_from_pb;
+pub(crate) use worker::worker_from_pb;

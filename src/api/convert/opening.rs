@@ -1,0 +1,89 @@
+//! `pb::Opening` <-> `Opening`.
+
+use super::common::*;
+use crate::api::pb;
+use crate::domain::{rules, Opening, OpeningStatus, Validated, ValidationError, DEFAULT_AGE_RANGE};
+
+/// Converts and validates an opening from the wire. Errors name the field as
+/// `opening.<path>`.
+pub(crate) fn opening_from_pb(o: pb::Opening) -> Validated<Opening> {
+    let opening = Opening::try_from(o).map_err(|e| e.within("opening"))?;
+    opening.validate()?;
+    Ok(opening)
+}
+
+impl TryFrom<pb::Opening> for Opening {
+    type Error = ValidationError;
+
+    fn try_from(o: pb::Opening) -> Validated<Opening> {
+        let (min_age, max_age) = match (o.min_age, o.max_age) {
+            (0, 0) => DEFAULT_AGE_RANGE,
+            range => range,
+        };
+        let start_date =
+            rules::parse_date(&o.start_date).map_err(|r| ValidationError::new("start_date", r))?;
+        let end_date = non_empty(o.end_date)
+            .map(|d| rules::parse_date(&d).map_err(|r| ValidationError::new("end_date", r)))
+            .transpose()?;
+        Ok(Opening {
+            source: required_enum(o.source, "source", source)?,
+            location: point(o.location, "location")?,
+            physical_demand: required_enum(o.physical_demand, "physical_demand", physical_demand)?,
+            status: enum_value(o.status, "status", opening_status)?.unwrap_or(OpeningStatus::Open),
+            id: o.id,
+            employer_id: o.employer_id,
+            employer_name: o.employer_name,
+            title: o.title,
+            occupation_code: non_empty(o.occupation_code),
+            region_code: o.region_code,
+            required_skills: requirements(o.required_skills),
+            preferred_skills: requirements(o.preferred_skills),
+            min_age,
+            max_age,
+            monthly_wage: o.monthly_wage,
+            headcount: o.headcount,
+            flexible_hours: o.flexible_hours,
+            housing_provided: o.housing_provided,
+            transport_provided: o.transport_provided,
+            reserved_for_relocated: o.reserved_for_relocated,
+            start_date,
+            end_date,
+            created_at_ms: 0,
+            updated_at_ms: 0,
+        })
+    }
+}
+
+impl From<Opening> for pb::Opening {
+    fn from(o: Opening) -> Self {
+        pb::Opening {
+            id: o.id,
+            source: source_to(o.source).into(),
+            employer_id: o.employer_id,
+            employer_name: o.employer_name,
+            title: o.title,
+            occupation_code: o.occupation_code.unwrap_or_default(),
+            region_code: o.region_code,
+            location: Some(point_to(o.location)),
+            required_skills: requirements_to(o.required_skills),
+            preferred_skills: requirements_to(o.preferred_skills),
+            min_age: o.min_age,
+            max_age: o.max_age,
+            physical_demand: physical_demand_to(o.physical_demand).into(),
+            monthly_wage: o.monthly_wage,
+            headcount: o.headcount,
+            flexible_hours: o.flexible_hours,
+            housing_provided: o.housing_provided,
+            transport_provided: o.transport_provided,
+            reserved_for_relocated: o.reserved_for_relocated,
+            start_date: o.start_date.format("%Y-%m-%d").to_string(),
+            end_date: o
+                .end_date
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            status: opening_status_to(o.status).into(),
+            created_at: timestamp(o.created_at_ms),
+            updated_at: timestamp(o.updated_at_ms),
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Client-streaming bulk import, shared by workers and openings.
+//!
+//! Rows are validated as they arrive and written in batches of
+//! [`BATCH_ROWS`], one store transaction per batch; the next batch is read
+//! and validated while the previous one is written. The reply is sent after
+//! one durable flush covers every stored row.
+
+use std::sync::Arc;
+
+use tokio::task::JoinHandle;
+use tonic::{Status, Streaming};
+
+use super::{pb, status};
+use crate::domain::Validated;
+use crate::store::{Store, StoreError};
+
+/// Rows per store transaction.
+const BATCH_ROWS: usize = 1000;
+/// Rejected rows listed in the reply; later ones are only counted, so that
+/// the reply stays far below clients' default 4 MiB receive limit.
+pub(crate) const MAX_LISTED_ERRORS: usize = 10_000;
+
+/// What an import did.
+#[derive(Default)]
+pub(crate) struct Outcome {
+    pub accepted: u64,
+    pub rejected: u64,
+    pub errors: Vec<pb::RowError>,
+    pub errors_omitted: u64,
+}
+
+impl Outcome {
+    fn reject(&mut self, row: u64, id: String, field: String, reason: String) {
+        self.rejected += 1;
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            self.errors.push(pb::RowError {
+                row,
+                id,
+                field,
+                reason,
+            });
+        } else {
+            self.errors_omitted += 1;
+        }
+    }
+}
+
+/// How one kind of record is imported.
+pub(crate) trait Importer: Send + Sync + 'static {
+    /// The wire message of one row.
+    type Row: Send + 'static;
+    /// The domain record.
+    type Record: Send + Sync + 'static;
+    /// The row's id as sent, and the validated record.
+    fn parse(row: Self::Row) -> (String, Validated<Self::Record>);
+    /// Upserts a batch; each record succeeds or fails on its own.
+    #[allow(clippy::type_complexity)]
+    fn put(
+        store: &Store,
+        batch: &[Self::Record],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
+}
+
+type Pending = JoinHandle<(
+    Vec<(u64, String)>,
+    Result<Vec<Result<(), StoreError>>, StoreError>,
+)>;
+
+/// Reads the whole stream, storing good rows and reporting bad ones.
+pub(crate) async fn run<I: Importer>(
+    store: Arc<Store>,
+    mut rows: Streaming<I::Row>,
+) -> Result<Outcome, Status> {
+    let mut outcome = Outcome::default();
+    let mut row_no = 0u64;
+    let mut batch: Vec<I::Record> = Vec::with_capacity(BATCH_ROWS);
+    let mut batch_rows: Vec<(u64, String)> = Vec::with_capacity(BATCH_ROWS);
+    let mut pending: Option<Pending> = None;
+    loop {
+        let message = rows.message().await.map_err(status::oversize)?;
+        let done = message.is_none();
+        if let Some(row) = message {
+            row_no += 1;
+            let (id, parsed) = I::parse(row);
+            match parsed {
+                Ok(record) => {
+                    batch.push(record);
+                    batch_rows.push((row_no, id));
+                }
+                Err(e) => outcome.reject(row_no, id, e.field, e.reason),
+            }
+        }
+        if batch.len() == BATCH_ROWS || (done && !batch.is_empty()) {
+            if let Some(previous) = pending.take() {
+                settle(previous, &mut outcome).await?;
+            }
+            let records = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+            let ids = std::mem::replace(&mut batch_rows, Vec::with_capacity(BATCH_ROWS));
+            let store = store.clone();
+            pending = Some(tokio::task::spawn_blocking(move || {
+                let result = I::put(&store, &records);
+                (ids, result)
+            }));
+        }
+        if done {
+            break;
+        }
+    }
+    if let Some(previous) = pending.take() {
+        settle(previous, &mut outcome).await?;
+    }
+    if outcome.accepted > 0 {
+        store.sync().await.map_err(status::from_store)?;
+    }
+    Ok(outcome)
+}
+
+async fn settle(pending: Pending, outcome: &mut Outcome) -> Result<(), Status> {
+    let (ids, result) = pending.await.map_err(|e| {
+        tracing::error!(error = %e, "import batch task failed");
+        Status::internal("internal error")
+    })?;
+    let results = result.map_err(status::from_store)?;
+    for ((row, id), result) in ids.into_iter().zip(results) {
+        match result {
+            Ok(()) => outcome.accepted += 1,
+            Err(e) => {
+                let field = match &e {
+                    StoreError::Duplicate { field, .. } => (*field).to_string(),
+                    _ => String::new(),
+                };
+                let reason = status::from_store(e).message().to_string();
+                outcome.reject(row, id, field, reason);
+            }
+        }
+    }
+    Ok(())
+}

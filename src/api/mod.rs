@@ -1,0 +1,39 @@
+//! The gRPC face of jobbridge: generated code, conversions between wire and
+//! domain types, and one thin handler file per service.
+
+mod convert;
+mod import;
+mod openings;
+mod page_token;
+mod status;
+mod workers;
+
+pub use openings::OpeningService;
+pub use status::remap_oversize;
+pub use workers::WorkerService;
+
+/// Code generated from `proto/jobbridge/v1`.
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod pb {
+    tonic::include_proto!("jobbridge.v1");
+
+    /// Encoded descriptor set of the jobbridge API, for reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/jobbridge_descriptor.bin"));
+}
+
+/// Runs blocking store work off the async workers and flattens the join
+/// error (a panic in the closure) into an internal status.
+async fn blocking<T, F>(f: F) -> Result<T, tonic::Status>
+where
+    F: FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result.map_err(status::from_store),
+        Err(e) => {
+            tracing::error!(error = %e, "store task failed");
+            Err(tonic::Status::internal("internal error"))
+        }
+    }
+}

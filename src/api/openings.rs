@@ -1,0 +1,194 @@
+//! Handlers of the `Openings` service: validate, call the store, convert.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status, Streaming};
+use tracing::instrument;
+
+use super::convert::{
+    opening_from_pb, opening_status_filter, optional_region_filter, source_filter,
+};
+use super::import::{self, Importer};
+use super::pb::openings_server::Openings;
+use super::workers::request_id;
+use super::{blocking, page_token, pb, status};
+use crate::domain::{rules, Opening, Validated, ValidationError};
+use crate::store::{OpeningFilter, PutMode, Store, StoreError};
+
+/// The `jobbridge.v1.Openings` service.
+#[derive(Clone)]
+pub struct OpeningService {
+    store: Arc<Store>,
+}
+
+impl OpeningService {
+    /// A service over `store`.
+    pub fn new(store: Arc<Store>) -> Self {
+        Self { store }
+    }
+
+    async fn put(
+        &self,
+        opening: Option<pb::Opening>,
+        mode: PutMode,
+    ) -> Result<(Opening, bool), Status> {
+        let opening = status::required(opening, "opening")?;
+        let opening = opening_from_pb(opening).map_err(status::from_validation)?;
+        let store = self.store.clone();
+        let stored = blocking(move || store.put_opening(opening, mode)).await?;
+        self.store.sync().await.map_err(status::from_store)?;
+        Ok(stored)
+    }
+}
+
+#[tonic::async_trait]
+impl Openings for OpeningService {
+    #[instrument(skip_all)]
+    async fn create_opening(
+        &self,
+        request: Request<pb::CreateOpeningRequest>,
+    ) -> Result<Response<pb::CreateOpeningResponse>, Status> {
+        let (opening, _) = self
+            .put(request.into_inner().opening, PutMode::Create)
+            .await?;
+        Ok(Response::new(pb::CreateOpeningResponse {
+            opening: Some(opening.into()),
+        }))
+    }
+
+    #[instrument(skip_all)]
+    async fn upsert_opening(
+        &self,
+        request: Request<pb::UpsertOpeningRequest>,
+    ) -> Result<Response<pb::UpsertOpeningResponse>, Status> {
+        let (opening, created) = self
+            .put(request.into_inner().opening, PutMode::Upsert)
+            .await?;
+        Ok(Response::new(pb::UpsertOpeningResponse {
+            opening: Some(opening.into()),
+            created,
+        }))
+    }
+
+    #[instrument(skip_all, fields(opening_id = %request.get_ref().id))]
+    async fn get_opening(
+        &self,
+        request: Request<pb::GetOpeningRequest>,
+    ) -> Result<Response<pb::GetOpeningResponse>, Status> {
+        let id = request.into_inner().id;
+        request_id(&id, "id")?;
+        let store = self.store.clone();
+        let opening = blocking(move || {
+            store
+                .opening(&id)?
+                .ok_or_else(|| StoreError::not_found("opening", id))
+        })
+        .await?;
+        Ok(Response::new(pb::GetOpeningResponse {
+            opening: Some(opening.into()),
+        }))
+    }
+
+    #[instrument(skip_all, fields(opening_id = %request.get_ref().id))]
+    async fn close_opening(
+        &self,
+        request: Request<pb::CloseOpeningRequest>,
+    ) -> Result<Response<pb::CloseOpeningResponse>, Status> {
+        let id = request.into_inner().id;
+        request_id(&id, "id")?;
+        let store = self.store.clone();
+        let opening = blocking(move || store.close_opening(&id)).await?;
+        self.store.sync().await.map_err(status::from_store)?;
+        Ok(Response::new(pb::CloseOpeningResponse {
+            opening: Some(opening.into()),
+        }))
+    }
+
+    #[instrument(skip_all)]
+    async fn list_openings(
+        &self,
+        request: Request<pb::ListOpeningsRequest>,
+    ) -> Result<Response<pb::ListOpeningsResponse>, Status> {
+        let r = request.into_inner();
+        let filter = opening_filter(&r).map_err(status::from_validation)?;
+        let fingerprint = page_token::fingerprint(&[
+            filter.region_code.as_deref().unwrap_or(""),
+            filter.source.map_or("", |s| s.label()),
+            filter.status.map_or("", |s| s.label()),
+            filter.employer_id.as_deref().unwrap_or(""),
+        ]);
+        let after =
+            page_token::decode(&r.page_token, fingerprint).map_err(status::from_validation)?;
+        let limit = page_token::page_size(r.page_size);
+        let store = self.store.clone();
+        let page = blocking(move || store.list_openings(&filter, after.as_deref(), limit)).await?;
+        Ok(Response::new(pb::ListOpeningsResponse {
+            openings: page.items.into_iter().map(Into::into).collect(),
+            next_page_token: page
+                .next_after
+                .map(|a| page_token::encode(&a, fingerprint))
+                .unwrap_or_default(),
+        }))
+    }
+
+    #[instrument(skip_all)]
+    async fn import_openings(
+        &self,
+        request: Request<Streaming<pb::ImportOpeningsRequest>>,
+    ) -> Result<Response<pb::ImportOpeningsResponse>, Status> {
+        let outcome =
+            import::run::<OpeningImport>(self.store.clone(), request.into_inner()).await?;
+        tracing::info!(
+            accepted = outcome.accepted,
+            rejected = outcome.rejected,
+            "openings imported"
+        );
+        Ok(Response::new(pb::ImportOpeningsResponse {
+            accepted: outcome.accepted,
+            rejected: outcome.rejected,
+            errors: outcome.errors,
+            errors_omitted: outcome.errors_omitted,
+        }))
+    }
+}
+
+fn opening_filter(r: &pb::ListOpeningsRequest) -> Validated<OpeningFilter> {
+    let employer_id = if r.employer_id.is_empty() {
+        None
+    } else {
+        rules::check_id(&r.employer_id)
+            .map_err(|reason| ValidationError::new("employer_id", reason))?;
+        Some(r.employer_id.clone())
+    };
+    Ok(OpeningFilter {
+        region_code: optional_region_filter(r.region_code.clone(), "region_code")?,
+        source: source_filter(r.source, "source")?,
+        status: opening_status_filter(r.status, "status")?,
+        employer_id,
+    })
+}
+
+struct OpeningImport;
+
+impl Importer for OpeningImport {
+    type Row = pb::ImportOpeningsRequest;
+    type Record = Opening;
+
+    fn parse(row: Self::Row) -> (String, Validated<Opening>) {
+        match row.opening {
+            None => (
+                String::new(),
+                Err(ValidationError::new("opening", "is required")),
+            ),
+            Some(o) => (o.id.clone(), opening_from_pb(o)),
+        }
+    }
+
+    fn put(store: &Store, batch: &[Opening]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        Ok(store
+            .put_openings(batch)?
+            .into_iter()
+            .map(|r| r.map(|_| ()))
+            .collect())
+    }
+}

@@ -1,0 +1,80 @@
+//! The domain model: workers, openings, households and the rules they obey.
+//!
+//! Nothing here knows about gRPC, sled or rayon; the API converts wire types
+//! into these, the store persists them, and matching reads them.
+
+mod error;
+mod kinds;
+mod opening;
+pub mod rules;
+mod worker;
+
+pub use error::{Validated, ValidationError};
+pub use kinds::{
+    Education, EmploymentStatus, Gender, LabourCapacity, Mobility, OpeningStatus, PhysicalDemand,
+    Source,
+};
+pub use opening::{Opening, DEFAULT_AGE_RANGE, MAX_HEADCOUNT};
+pub use worker::{Preferences, Worker, MAX_WORKING_AGE, MIN_WORKING_AGE};
+
+/// A WGS-84 point in degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeoPoint {
+    /// Degrees north.
+    pub lat: f64,
+    /// Degrees east.
+    pub lon: f64,
+}
+
+impl GeoPoint {
+    /// Checks that the point lies in China's bounding box.
+    pub fn validate(&self) -> Validated<()> {
+        rules::check_latitude(self.lat).map_err(|r| ValidationError::new("lat", r))?;
+        rules::check_longitude(self.lon).map_err(|r| ValidationError::new("lon", r))
+    }
+}
+
+/// A skill or certificate a worker has, with its level 1-5.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skill {
+    /// Skill code.
+    pub code: String,
+    /// Level 1-5.
+    pub level: u32,
+}
+
+/// A skill an opening asks for, with the lowest acceptable level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkillRequirement {
+    /// Skill code.
+    pub code: String,
+    /// Lowest acceptable level, 1-5.
+    pub min_level: u32,
+}
+
+/// A household as seen through its registered members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Household {
+    /// Household id.
+    pub id: String,
+    /// Member worker ids, in id order.
+    pub worker_ids: Vec<String>,
+    /// Members in work.
+    pub employed: u32,
+    /// Members seeking work.
+    pub seeking: u32,
+}
+
+impl Household {
+    /// A household with labour where nobody works (零就业家庭): someone seeks
+    /// work and nobody is employed.
+    pub fn zero_employment(&self) -> bool {
+        self.seeking > 0 && self.employed == 0
+    }
+}
+
+/// The current calendar year in China (UTC+8), for age rules.
+pub fn current_year() -> i32 {
+    use chrono::Datelike;
+    (chrono::Utc::now() + chrono::Duration::hours(8)).year()
+}

@@ -1,0 +1,183 @@
+//! A relocated worker and the rules every stored worker satisfies.
+
+use super::error::{Validated, ValidationError};
+use super::kinds::{Education, EmploymentStatus, Gender, LabourCapacity, Mobility, Source};
+use super::rules::{self, MAX_MONTHLY_WAGE, MAX_WORKER_SKILLS};
+use super::{GeoPoint, Skill};
+
+/// Youngest working age.
+pub const MIN_WORKING_AGE: i32 = 16;
+/// Oldest age registered as labour (older people are not "labour" here).
+pub const MAX_WORKING_AGE: i32 = 75;
+
+/// What a worker wants from a job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preferences {
+    /// Near-home only or willing to migrate.
+    pub mobility: Mobility,
+    /// Longest commute from the site, great-circle km.
+    pub max_commute_km: u32,
+    /// Expected monthly wage in CNY; 0 for none.
+    pub expected_monthly_wage: u32,
+    /// Preferred sources, unique.
+    pub preferred_sources: Vec<Source>,
+    /// Only preferred sources are acceptable.
+    pub strict_sources: bool,
+    /// Needs flexible hours (carer).
+    pub needs_flexible_hours: bool,
+}
+
+/// A relocated person of working age who wants work.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Worker {
+    /// Caller-assigned id.
+    pub id: String,
+    /// Household id.
+    pub household_id: String,
+    /// Full name.
+    pub name: String,
+    /// 18-character resident identity number; sensitive.
+    pub national_id: String,
+    /// Gender, if given.
+    pub gender: Option<Gender>,
+    /// Year of birth.
+    pub birth_year: u32,
+    /// Mobile number, if any.
+    pub phone: Option<String>,
+    /// County-level region code of the site.
+    pub county_code: String,
+    /// Resettlement site id.
+    pub site_id: String,
+    /// Site location.
+    pub site_location: GeoPoint,
+    /// Full or partial labour capacity.
+    pub labour_capacity: LabourCapacity,
+    /// Skills, unique codes.
+    pub skills: Vec<Skill>,
+    /// Training certificates, unique codes.
+    pub certificates: Vec<Skill>,
+    /// Education, if given.
+    pub education: Option<Education>,
+    /// Job preferences.
+    pub preferences: Preferences,
+    /// Employment status.
+    pub employment_status: EmploymentStatus,
+    /// Registering employment-service company, if given.
+    pub service_company_id: Option<String>,
+    /// Agreed to share contact details with recruiters.
+    pub consent_to_share: bool,
+    /// Creation time, Unix milliseconds; set by the store.
+    pub created_at_ms: i64,
+    /// Last write time, Unix milliseconds; set by the store.
+    pub updated_at_ms: i64,
+}
+
+impl Worker {
+    /// Checks every rule; the error names the first bad field as
+    /// `worker.<path>`. `current_year` bounds the age.
+    pub fn validate(&self, current_year: i32) -> Validated<()> {
+        self.validate_fields(current_year)
+            .map_err(|e| e.within("worker"))
+    }
+
+    fn validate_fields(&self, current_year: i32) -> Validated<()> {
+        field("id", rules::check_id(&self.id))?;
+        field("household_id", rules::check_id(&self.household_id))?;
+        field("name", rules::check_text(&self.name, 64))?;
+        field("national_id", rules::check_national_id(&self.national_id))?;
+        let age = current_year - self.birth_year as i32;
+        if !(MIN_WORKING_AGE..=MAX_WORKING_AGE).contains(&age) {
+            return Err(ValidationError::new(
+                "birth_year",
+                format!(
+                    "worker must be {MIN_WORKING_AGE} to {MAX_WORKING_AGE} years old in {current_year}, got birth year {}",
+                    self.birth_year
+                ),
+            ));
+        }
+        if let Some(phone) = &self.phone {
+            field("phone", rules::check_phone(phone))?;
+        }
+        field("county_code", rules::check_county_code(&self.county_code))?;
+        field("site_id", rules::check_id(&self.site_id))?;
+        self.site_location
+            .validate()
+            .map_err(|e| e.within("site_location"))?;
+        validate_skills("skills", &self.skills)?;
+        validate_skills("certificates", &self.certificates)?;
+        self.preferences
+            .validate()
+            .map_err(|e| e.within("preferences"))?;
+        if let Some(company) = &self.service_company_id {
+            field("service_company_id", rules::check_id(company))?;
+        }
+        Ok(())
+    }
+
+    /// The worker's age in `year`.
+    pub fn age_in(&self, year: i32) -> i32 {
+        year - self.birth_year as i32
+    }
+}
+
+impl Preferences {
+    fn validate(&self) -> Validated<()> {
+        if !(1..=1000).contains(&self.max_commute_km) {
+            return Err(ValidationError::new(
+                "max_commute_km",
+                format!("must be 1 to 1000 km, got {}", self.max_commute_km),
+            ));
+        }
+        if self.expected_monthly_wage > MAX_MONTHLY_WAGE {
+            return Err(ValidationError::new(
+                "expected_monthly_wage",
+                format!(
+                    "must be at most {MAX_MONTHLY_WAGE} CNY a month, got {}",
+                    self.expected_monthly_wage
+                ),
+            ));
+        }
+        for (i, s) in self.preferred_sources.iter().enumerate() {
+            if self.preferred_sources[..i].contains(s) {
+                return Err(ValidationError::new(
+                    format!("preferred_sources[{i}]"),
+                    format!("duplicate source {s}"),
+                ));
+            }
+        }
+        if self.strict_sources && self.preferred_sources.is_empty() {
+            return Err(ValidationError::new(
+                "strict_sources",
+                "needs at least one preferred source",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Validates a worker's skill or certificate list.
+fn validate_skills(name: &str, skills: &[Skill]) -> Validated<()> {
+    if skills.len() > MAX_WORKER_SKILLS {
+        return Err(ValidationError::new(
+            name,
+            format!("at most {MAX_WORKER_SKILLS} entries, got {}", skills.len()),
+        ));
+    }
+    for (i, s) in skills.iter().enumerate() {
+        let path = format!("{name}[{i}]");
+        field(&format!("{path}.code"), rules::check_skill_code(&s.code))?;
+        field(&format!("{path}.level"), rules::check_level(s.level))?;
+        if skills[..i].iter().any(|o| o.code == s.code) {
+            return Err(ValidationError::new(
+                format!("{path}.code"),
+                format!("duplicate code {:?}", s.code),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Attaches a field name to a rule's reason.
+pub(crate) fn field(name: &str, result: Result<(), String>) -> Validated<()> {
+    result.map_err(|reason| ValidationError::new(name, reason))
+}

@@ -1,0 +1,24 @@
+//! jobbridge: a gRPC service that matches workers relocated out of mountain
+//! villages with jobs, households where nobody works first.
+//!
+//! # Layout
+//!
+//! | module | what it holds |
+//! | --- | --- |
+//! | [`domain`] | workers, openings, households and their validation rules; no I/O |
+//! | [`store`] | sled storage: tables, secondary indexes, group commit |
+//! | [`api`] | the gRPC services: generated code, conversions, thin handlers |
+//! | [`server`] | assembles services, health, reflection and limits; `run(listener, ..)` |
+//! | [`demo`] | the deterministic Huaihua-shaped demo data set |
+//! | [`config`] | run-time settings with their defaults |
+//!
+//! Dependencies point one way: `api -> domain, store`; `store -> domain`.
+
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod server;
+pub mod store;

@@ -1,0 +1,176 @@
+//! The `jobbridge` binary: parses the command line, sets up logging and
+//! calls into the library.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use jobbridge::config::{Config, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
+use jobbridge::server::{ServerOptions, DEFAULT_MAX_MESSAGE_BYTES};
+use jobbridge::store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "jobbridge",
+    version,
+    about = "gRPC job matching for relocated workers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the gRPC API until SIGINT or SIGTERM.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "JOBBRIDGE_LISTEN", default_value = DEFAULT_LISTEN)]
+        listen: SocketAddr,
+        /// sled data directory (created if missing).
+        #[arg(long, env = "JOBBRIDGE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Largest request message in bytes; larger ones get RESOURCE_EXHAUSTED.
+        #[arg(long, env = "JOBBRIDGE_MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
+        max_message_bytes: usize,
+        /// Fill an empty data directory with the Huaihua demo data first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Write the deterministic Huaihua-shaped demo data set into a data directory.
+    DemoData {
+        /// sled data directory (created if missing).
+        #[arg(long, env = "JOBBRIDGE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Size factor: 1.0 is Huaihua (about 50,000 workers), 10 is ten times that.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Random seed; the same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Check that every index agrees with the records (reads everything).
+    Check {
+        /// sled data directory.
+        #[arg(long, env = "JOBBRIDGE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            listen,
+            data_dir,
+            max_message_bytes,
+            demo,
+        } => serve(Config {
+            listen,
+            data_dir,
+            max_message_bytes,
+            demo,
+        }),
+        Command::DemoData {
+            data_dir,
+            scale,
+            seed,
+        } => {
+            anyhow::ensure!(
+                scale.is_finite() && scale > 0.0 && scale <= 1000.0,
+                "--scale must be in (0, 1000]"
+            );
+            let store = open(&data_dir)?;
+            demo_data(&store, scale, seed)
+        }
+        Command::Check { data_dir } => {
+            let store = open(&data_dir)?;
+            store.verify().context("index check failed")?;
+            println!(
+                "ok: {} workers, {} openings, indexes agree",
+                store.worker_count(),
+                store.opening_count()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn open(dir: &Path) -> anyhow::Result<Store> {
+    Store::open(dir).with_context(|| format!("cannot open data directory {}", dir.display()))
+}
+
+fn demo_data(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let year = jobbridge::domain::current_year();
+    let today = chrono::Utc::now().date_naive();
+    let data = jobbridge::demo::generate(scale, seed, year, today);
+    let summary = jobbridge::demo::load(store, &data, year)?;
+    tracing::info!(
+        workers = summary.workers,
+        openings = summary.openings,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo data written"
+    );
+    Ok(())
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let store = Arc::new(open(&config.data_dir)?);
+    if config.demo {
+        if store.worker_count() == 0 && store.opening_count() == 0 {
+            demo_data(&store, 1.0, 1)?;
+        } else {
+            tracing::info!("data directory is not empty: --demo leaves it as it is");
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let options = ServerOptions {
+            max_message_bytes: config.max_message_bytes,
+        };
+        jobbridge::server::run(listener, store.clone(), options, shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    // In-flight calls are done; flush what background work may have left.
+    store.flush_blocking()?;
+    tracing::info!("stopped; store flushed");
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received: finishing in-flight calls");
+}

@@ -1,0 +1,78 @@
+//! Group commit: one thread owns flushing, many writers share each flush.
+//!
+//! sled 0.34's `flush_async` deadlocks when called from many tasks at once
+//! (sled issues #1308, #1241), and a `flush()` per write caps the store at
+//! about 6k writes/s. Instead every writer, after its write is applied, asks
+//! this thread for durability and waits. The thread takes every request that
+//! is queued, flushes once, and answers them all. A request that arrives
+//! during a flush waits for the next one, so an answer always comes from a
+//! flush that started after the write.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+use super::StoreError;
+
+type Reply = oneshot::Sender<Result<(), String>>;
+
+/// Handle to the committer thread. Dropping it flushes once more and joins.
+pub(crate) struct Committer {
+    requests: Option<mpsc::Sender<Reply>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Committer {
+    /// Starts the thread that flushes `db`.
+    pub(crate) fn start(db: sled::Db) -> std::io::Result<Self> {
+        let (tx, rx) = mpsc::channel::<Reply>();
+        let thread = std::thread::Builder::new()
+            .name("jobbridge-commit".into())
+            .spawn(move || run(db, rx))?;
+        Ok(Self {
+            requests: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Waits until everything written before this call is on disk.
+    pub(crate) async fn sync(&self) -> Result<(), StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.requests
+            .as_ref()
+            .ok_or(StoreError::Closed)?
+            .send(tx)
+            .map_err(|_| StoreError::Closed)?;
+        rx.await
+            .map_err(|_| StoreError::Closed)?
+            .map_err(StoreError::Flush)
+    }
+}
+
+fn run(db: sled::Db, requests: mpsc::Receiver<Reply>) {
+    while let Ok(first) = requests.recv() {
+        let mut waiting = vec![first];
+        waiting.extend(requests.try_iter());
+        let result = db.flush().map(|_| ()).map_err(|e| {
+            tracing::error!(error = %e, "group flush failed");
+            e.to_string()
+        });
+        for reply in waiting {
+            // The writer may have gone away (client cancelled): nothing to do.
+            let _ = reply.send(result.clone());
+        }
+    }
+    if let Err(e) = db.flush() {
+        tracing::error!(error = %e, "final flush failed");
+    }
+}
+
+impl Drop for Committer {
+    fn drop(&mut self) {
+        drop(self.requests.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The store's one error type.
+
+/// What can go wrong in the store. Expected outcomes of a write (the id is
+/// taken, a unique field is used by someone else) are variants the caller
+/// maps to a client error; the rest are server faults.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No record with this id.
+    #[error("{kind} {id:?} not found")]
+    NotFound {
+        /// Record kind, e.g. `worker`.
+        kind: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// A create-only write found the id taken.
+    #[error("{kind} {id:?} already exists")]
+    AlreadyExists {
+        /// Record kind.
+        kind: &'static str,
+        /// The id.
+        id: String,
+    },
+    /// A unique field's value belongs to another record.
+    #[error("{field}: value already registered to another {kind}")]
+    Duplicate {
+        /// Record kind.
+        kind: &'static str,
+        /// Field path, e.g. `worker.national_id`.
+        field: &'static str,
+    },
+    /// Stored bytes could not be decoded, or an index disagrees.
+    #[error("stored data is corrupt: {0}")]
+    Corruption(String),
+    /// The data directory was written by an incompatible version.
+    #[error("data directory has format version {found}, this build reads version {expected}")]
+    FormatVersion {
+        /// Version found on disk.
+        found: u32,
+        /// Version this build reads and writes.
+        expected: u32,
+    },
+    /// sled failed (I/O error, or a bug in sled).
+    #[error("storage backend: {0}")]
+    Backend(#[from] sled::Error),
+    /// A flush failed; the write may not be durable.
+    #[error("flush to disk failed: {0}")]
+    Flush(String),
+    /// The store is shutting down.
+    #[error("store is closed")]
+    Closed,
+}
+
+impl StoreError {
+    /// A `NotFound` for `kind` and `id`.
+    pub fn not_found(kind: &'static str, id: impl Into<String>) -> Self {
+        StoreError::NotFound {
+            kind,
+            id: id.into(),
+        }
+    }
+
+    /// A `Corruption` with a message.
+    pub fn corruption(message: impl Into<String>) -> Self {
+        StoreError::Corruption(message.into())
+    }
+}

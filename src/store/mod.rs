@@ -1,0 +1,380 @@
+//! Durable storage in sled: one table per entity with its secondary indexes,
+//! a format version checked at open, and group commit for durability.
+//!
+//! The API is synchronous like sled's own (call it from `spawn_blocking`);
+//! only [`Store::sync`], which waits for the shared flush, is async.
+//! Nothing outside this module touches sled.
+
+mod committer;
+mod entities;
+mod error;
+mod records;
+mod table;
+
+use std::path::Path;
+
+use crate::domain::{EmploymentStatus, Household, Opening, OpeningStatus, Source, Worker};
+
+pub use error::StoreError;
+pub use table::PutMode;
+
+use committer::Committer;
+use entities::{opening_index, worker_index};
+use table::Table;
+
+/// On-disk format this build reads and writes. Bump it, with a migration,
+/// when a change is not covered by prost's field evolution.
+pub const FORMAT_VERSION: u32 = 1;
+
+const META_TREE: &str = "meta";
+const FORMAT_KEY: &[u8] = b"format_version";
+
+/// Filters of a worker listing; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct WorkerFilter {
+    /// County code.
+    pub county_code: Option<String>,
+    /// Resettlement site id.
+    pub site_id: Option<String>,
+    /// Household id.
+    pub household_id: Option<String>,
+    /// Employment status.
+    pub employment_status: Option<EmploymentStatus>,
+}
+
+/// Filters of an opening listing; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct OpeningFilter {
+    /// Region code.
+    pub region_code: Option<String>,
+    /// Source.
+    pub source: Option<Source>,
+    /// Status.
+    pub status: Option<OpeningStatus>,
+    /// Employer id.
+    pub employer_id: Option<String>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The records, in id order.
+    pub items: Vec<T>,
+    /// Set when more records follow: the id to continue after.
+    pub next_after: Option<String>,
+}
+
+/// The jobbridge store. Cheap to share behind an `Arc`; all methods take
+/// `&self`.
+pub struct Store {
+    db: sled::Db,
+    workers: Table,
+    openings: Table,
+    // Declared last so it is dropped (final flush, join) after the tables.
+    committer: Committer,
+}
+
+impl Store {
+    /// Opens or creates the store in `dir`, checking the format version.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = jobbridge::store::Store::open(dir.path()).unwrap();
+    /// assert_eq!(store.worker_count(), 0);
+    /// ```
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(512 * 1024 * 1024)
+            // Group commit does the flushing; sled's own timer would only add
+            // flushes that nobody waits for.
+            .flush_every_ms(None)
+            .open()?;
+        check_format(&db)?;
+        let workers = Table::open::<Worker>(&db)?;
+        let openings = Table::open::<Opening>(&db)?;
+        let committer = Committer::start(db.clone())
+            .map_err(|e| StoreError::Flush(format!("cannot start committer: {e}")))?;
+        Ok(Store {
+            db,
+            workers,
+            openings,
+            committer,
+        })
+    }
+
+    /// Waits until every write made before the call is on disk (survives a
+    /// killed process). Many concurrent callers share one flush.
+    pub async fn sync(&self) -> Result<(), StoreError> {
+        self.committer.sync().await
+    }
+
+    /// Flushes now, blocking; for tools that run without a runtime.
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Number of workers.
+    pub fn worker_count(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Number of openings.
+    pub fn opening_count(&self) -> usize {
+        self.openings.len()
+    }
+
+    /// Writes a validated worker. Fails with `AlreadyExists` in create mode
+    /// if the id is taken, and `Duplicate` if another worker has the same
+    /// national id. Returns the stored worker and whether it was new.
+    pub fn put_worker(&self, worker: Worker, mode: PutMode) -> Result<(Worker, bool), StoreError> {
+        self.workers.put(worker, mode, now_ms())
+    }
+
+    /// Upserts many validated workers in one transaction; each succeeds or
+    /// fails on its own.
+    #[allow(clippy::type_complexity)]
+    pub fn put_workers(
+        &self,
+        workers: &[Worker],
+    ) -> Result<Vec<Result<(Worker, bool), StoreError>>, StoreError> {
+        self.workers.put_many(workers, PutMode::Upsert, now_ms())
+    }
+
+    /// Reads one worker.
+    pub fn worker(&self, id: &str) -> Result<Option<Worker>, StoreError> {
+        self.workers.get(id)
+    }
+
+    /// Deletes one worker; `NotFound` if absent.
+    pub fn delete_worker(&self, id: &str) -> Result<Worker, StoreError> {
+        self.workers.delete(id)
+    }
+
+    /// Lists up to `limit` workers after id `after` that match `filter`, in
+    /// id order.
+    pub fn list_workers(
+        &self,
+        filter: &WorkerFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Worker>, StoreError> {
+        use worker_index::*;
+        let status = filter.employment_status.map(|s| [s.code()]);
+        // Walk the most selective index given; check the other filters on
+        // the records themselves.
+        let index: Option<(usize, &[u8])> = if let Some(h) = &filter.household_id {
+            Some((HOUSEHOLD, h.as_bytes()))
+        } else if let Some(s) = &filter.site_id {
+            Some((SITE, s.as_bytes()))
+        } else if let Some(c) = &filter.county_code {
+            Some((COUNTY, c.as_bytes()))
+        } else {
+            status.as_ref().map(|s| (STATUS, &s[..]))
+        };
+        let matches = |w: &Worker| {
+            filter
+                .county_code
+                .as_ref()
+                .is_none_or(|c| &w.county_code == c)
+                && filter.site_id.as_ref().is_none_or(|s| &w.site_id == s)
+                && filter
+                    .household_id
+                    .as_ref()
+                    .is_none_or(|h| &w.household_id == h)
+                && filter
+                    .employment_status
+                    .is_none_or(|s| w.employment_status == s)
+        };
+        page(&self.workers, index, after, limit, matches)
+    }
+
+    /// The household `id` as seen through its registered members; `None` if
+    /// no worker names it.
+    pub fn household(&self, id: &str) -> Result<Option<Household>, StoreError> {
+        let mut household = Household {
+            id: id.to_string(),
+            worker_ids: Vec::new(),
+            employed: 0,
+            seeking: 0,
+        };
+        for wid in self
+            .workers
+            .ids_after(Some((worker_index::HOUSEHOLD, id.as_bytes())), None)
+        {
+            let wid = wid?;
+            let worker: Worker = self.workers.get(&wid)?.ok_or_else(|| {
+                StoreError::corruption(format!("household index names missing worker {wid:?}"))
+            })?;
+            match worker.employment_status {
+                EmploymentStatus::Employed => household.employed += 1,
+                EmploymentStatus::Seeking => household.seeking += 1,
+                EmploymentStatus::Unavailable => {}
+            }
+            household.worker_ids.push(wid);
+        }
+        Ok((!household.worker_ids.is_empty()).then_some(household))
+    }
+
+    /// Writes a validated opening; see [`Store::put_worker`].
+    pub fn put_opening(
+        &self,
+        opening: Opening,
+        mode: PutMode,
+    ) -> Result<(Opening, bool), StoreError> {
+        self.openings.put(opening, mode, now_ms())
+    }
+
+    /// Upserts many validated openings in one transaction.
+    #[allow(clippy::type_complexity)]
+    pub fn put_openings(
+        &self,
+        openings: &[Opening],
+    ) -> Result<Vec<Result<(Opening, bool), StoreError>>, StoreError> {
+        self.openings.put_many(openings, PutMode::Upsert, now_ms())
+    }
+
+    /// Reads one opening.
+    pub fn opening(&self, id: &str) -> Result<Option<Opening>, StoreError> {
+        self.openings.get(id)
+    }
+
+    /// Marks an opening closed; `NotFound` if absent. Closing a closed
+    /// opening changes nothing.
+    pub fn close_opening(&self, id: &str) -> Result<Opening, StoreError> {
+        self.openings.update(id, now_ms(), |current: &Opening| {
+            if current.status == OpeningStatus::Closed {
+                return Ok(None);
+            }
+            let mut closed = current.clone();
+            closed.status = OpeningStatus::Closed;
+            Ok(Some(closed))
+        })
+    }
+
+    /// Lists openings; see [`Store::list_workers`].
+    pub fn list_openings(
+        &self,
+        filter: &OpeningFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Opening>, StoreError> {
+        use opening_index::*;
+        let source = filter.source.map(|s| [s.code()]);
+        let status = filter.status.map(|s| [s.code()]);
+        let index: Option<(usize, &[u8])> = if let Some(e) = &filter.employer_id {
+            Some((EMPLOYER, e.as_bytes()))
+        } else if let Some(r) = &filter.region_code {
+            Some((REGION, r.as_bytes()))
+        } else if let Some(s) = &source {
+            Some((SOURCE, &s[..]))
+        } else {
+            status.as_ref().map(|s| (STATUS, &s[..]))
+        };
+        let matches = |o: &Opening| {
+            filter
+                .region_code
+                .as_ref()
+                .is_none_or(|r| &o.region_code == r)
+                && filter.source.is_none_or(|s| o.source == s)
+                && filter.status.is_none_or(|s| o.status == s)
+                && filter
+                    .employer_id
+                    .as_ref()
+                    .is_none_or(|e| &o.employer_id == e)
+        };
+        page(&self.openings, index, after, limit, matches)
+    }
+
+    /// Every worker, in id order (for index builds and exports).
+    pub fn workers(&self) -> impl Iterator<Item = Result<Worker, StoreError>> + '_ {
+        self.workers.scan()
+    }
+
+    /// Every opening, in id order.
+    pub fn openings(&self) -> impl Iterator<Item = Result<Opening, StoreError>> + '_ {
+        self.openings.scan()
+    }
+
+    /// Checks that every index agrees with the records. Reads everything.
+    pub fn verify(&self) -> Result<(), StoreError> {
+        self.workers.verify::<Worker>()?;
+        self.openings.verify::<Opening>()
+    }
+}
+
+fn page<E: table::Entity>(
+    table: &Table,
+    index: Option<(usize, &[u8])>,
+    after: Option<&str>,
+    limit: usize,
+    matches: impl Fn(&E) -> bool,
+) -> Result<Page<E>, StoreError> {
+    let mut items = Vec::with_capacity(limit.min(1024));
+    for id in table.ids_after(index, after) {
+        let id = id?;
+        // A record removed between the index read and this get is skipped.
+        let Some(item) = table.get::<E>(&id)? else {
+            continue;
+        };
+        if !matches(&item) {
+            continue;
+        }
+        if items.len() == limit {
+            let next_after = items.last().map(|i: &E| i.id().to_string());
+            return Ok(Page { items, next_after });
+        }
+        items.push(item);
+    }
+    Ok(Page {
+        items,
+        next_after: None,
+    })
+}
+
+fn check_format(db: &sled::Db) -> Result<(), StoreError> {
+    let meta = db.open_tree(META_TREE)?;
+    match meta.get(FORMAT_KEY)? {
+        Some(v) => {
+            let bytes: [u8; 4] = v
+                .as_ref()
+                .try_into()
+                .map_err(|_| StoreError::corruption("format version is not 4 bytes"))?;
+            let found = u32::from_be_bytes(bytes);
+            if found != FORMAT_VERSION {
+                return Err(StoreError::FormatVersion {
+                    found,
+                    expected: FORMAT_VERSION,
+                });
+            }
+        }
+        None => {
+            if db.tree_names().len() > 2 {
+                // Trees exist but no version: not a jobbridge directory we wrote.
+                let non_empty = db
+                    .tree_names()
+                    .iter()
+                    .filter(|n| {
+                        n.as_ref() != META_TREE.as_bytes() && n.as_ref() != b"__sled__default"
+                    })
+                    .any(|n| db.open_tree(n).map(|t| !t.is_empty()).unwrap_or(true));
+                if non_empty {
+                    return Err(StoreError::corruption(
+                        "data directory has data but no format version",
+                    ));
+                }
+            }
+            meta.insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())?;
+            db.flush()?;
+        }
+    }
+    Ok(())
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests;

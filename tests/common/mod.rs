@@ -1,0 +1,162 @@
+//! Shared test harness: the real server on 127.0.0.1:0 with a temporary data
+//! directory, and builders of valid records.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jobbridge::api::pb;
+use jobbridge::api::pb::openings_client::OpeningsClient;
+use jobbridge::api::pb::workers_client::WorkersClient;
+use jobbridge::domain::rules::national_id_check_char;
+use jobbridge::server::ServerOptions;
+use jobbridge::store::Store;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+
+/// A running in-process server. Call [`TestServer::stop`] to shut it down
+/// and join it; the data directory stays until the `TempDir` drops.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub channel: Channel,
+    pub store: Arc<Store>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server over the store in `dir`.
+    pub async fn start(dir: &Path) -> TestServer {
+        Self::start_with(dir, ServerOptions::default()).await
+    }
+
+    pub async fn start_with(dir: &Path, options: ServerOptions) -> TestServer {
+        let store = Arc::new(Store::open(dir).expect("open store"));
+        // Bind before spawning: the port is ready when we connect, no sleeps.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server_store = store.clone();
+        let task = tokio::spawn(async move {
+            jobbridge::server::run(listener, server_store, options, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server failed");
+        });
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect");
+        TestServer { addr, channel, store, stop: Some(stop), task: Some(task) }
+    }
+
+    pub fn workers(&self) -> WorkersClient<Channel> {
+        WorkersClient::new(self.channel.clone()).max_decoding_message_size(64 * 1024 * 1024)
+    }
+
+    pub fn openings(&self) -> OpeningsClient<Channel> {
+        OpeningsClient::new(self.channel.clone()).max_decoding_message_size(64 * 1024 * 1024)
+    }
+
+    /// Shuts the server down, joins it and releases the store, so the data
+    /// directory can be opened again.
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.take().unwrap().await.expect("server task");
+        let store = self.store.clone();
+        drop(self);
+        // Wait until every other holder (server tasks) has released it.
+        let mut store = store;
+        loop {
+            match Arc::try_unwrap(store) {
+                Ok(s) => {
+                    drop(s);
+                    break;
+                }
+                Err(s) => {
+                    store = s;
+                    tokio::task::yield_now().await;
+                }
+            }
+        }
+    }
+}
+
+/// A valid national id number for index `n` (unique per `n`).
+pub fn national_id(n: u32) -> String {
+    let first17 = format!("{:017}", 43_120_219_850_000_000u64 + u64::from(n));
+    format!("{first17}{}", national_id_check_char(first17.as_bytes()))
+}
+
+/// A valid worker with every field set.
+pub fn worker(n: u32) -> pb::Worker {
+    pb::Worker {
+        id: format!("w-{n:06}"),
+        household_id: format!("hh-{:06}", n / 2),
+        name: "王秀英".into(),
+        national_id: national_id(n),
+        gender: pb::Gender::Female as i32,
+        birth_year: 1985,
+        phone: "13812345678".into(),
+        county_code: "431202".into(),
+        site_id: format!("site-{:03}", n % 7),
+        site_location: Some(pb::GeoPoint { lat: 27.55, lon: 109.98 }),
+        labour_capacity: pb::LabourCapacity::Full as i32,
+        skills: vec![pb::Skill { code: "sewing".into(), level: 3 }],
+        certificates: vec![pb::Skill { code: "housekeeping".into(), level: 2 }],
+        education: pb::Education::JuniorSecondary as i32,
+        preferences: Some(pb::WorkerPreferences {
+            mobility: pb::Mobility::NearHome as i32,
+            max_commute_km: 20,
+            expected_monthly_wage: 3000,
+            preferred_sources: vec![pb::Source::AidWorkshop as i32],
+            strict_sources: false,
+            needs_flexible_hours: true,
+        }),
+        employment_status: pb::EmploymentStatus::Seeking as i32,
+        service_company_id: "esc-431202".into(),
+        consent_to_share: true,
+        created_at: None,
+        updated_at: None,
+    }
+}
+
+/// A valid opening with every field set.
+pub fn opening(n: u32) -> pb::Opening {
+    pb::Opening {
+        id: format!("o-{n:06}"),
+        source: pb::Source::AidWorkshop as i32,
+        employer_id: format!("workshop-{:03}", n % 5),
+        employer_name: "Hecheng aid workshop".into(),
+        title: "Sewing machinist".into(),
+        occupation_code: "6-05-01-01".into(),
+        region_code: "431202".into(),
+        location: Some(pb::GeoPoint { lat: 27.56, lon: 109.99 }),
+        required_skills: vec![pb::SkillRequirement { code: "sewing".into(), min_level: 2 }],
+        preferred_skills: vec![pb::SkillRequirement { code: "handicraft".into(), min_level: 1 }],
+        min_age: 18,
+        max_age: 55,
+        physical_demand: pb::PhysicalDemand::Light as i32,
+        monthly_wage: 2800,
+        headcount: 30,
+        flexible_hours: true,
+        housing_provided: false,
+        transport_provided: true,
+        reserved_for_relocated: true,
+        start_date: "2026-12-01".into(),
+        end_date: "2027-12-01".into(),
+        status: pb::OpeningStatus::Open as i32,
+        created_at: None,
+        updated_at: None,
+    }
+}
+
+/// Path of the built `jobbridge` binary, for tests that run it as a child.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_jobbridge"))
+}
