@@ -20,5 +20,6 @@ pub mod api;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod matching;
 pub mod server;
 pub mod store;

@@ -1,1 +1,330 @@
+//! The store against a plain model: a BTreeMap of records, filtered with
+//! loops. Random operation sequences must give the same answers, and the
+//! indexes must agree with the records after every sequence.
 
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::domain::rules::national_id_check_char;
+use crate::domain::{GeoPoint, LabourCapacity, Mobility, PhysicalDemand, Preferences};
+
+const COUNTIES: [&str; 2] = ["431202", "431271"];
+const STATUSES: [EmploymentStatus; 3] = [
+    EmploymentStatus::Seeking,
+    EmploymentStatus::Employed,
+    EmploymentStatus::Unavailable,
+];
+
+fn nid(n: u8) -> String {
+    let first17 = format!("{:017}", 43_120_219_900_000_000u64 + u64::from(n));
+    format!("{first17}{}", national_id_check_char(first17.as_bytes()))
+}
+
+#[derive(Debug, Clone)]
+struct Spec {
+    id: u8,
+    county: usize,
+    site: u8,
+    household: u8,
+    status: usize,
+    nid: u8,
+}
+
+fn worker(s: &Spec) -> Worker {
+    Worker {
+        id: format!("w{}", s.id),
+        household_id: format!("h{}", s.household),
+        name: "李桂兰".into(),
+        national_id: nid(s.nid),
+        gender: None,
+        birth_year: 1980,
+        phone: None,
+        county_code: COUNTIES[s.county].into(),
+        site_id: format!("s{}", s.site),
+        site_location: GeoPoint {
+            lat: 27.5,
+            lon: 109.9,
+        },
+        labour_capacity: LabourCapacity::Full,
+        skills: vec![],
+        certificates: vec![],
+        education: None,
+        preferences: Preferences {
+            mobility: Mobility::NearHome,
+            max_commute_km: 10,
+            expected_monthly_wage: 0,
+            preferred_sources: vec![],
+            strict_sources: false,
+            needs_flexible_hours: false,
+        },
+        employment_status: STATUSES[s.status],
+        service_company_id: None,
+        consent_to_share: false,
+        created_at_ms: 0,
+        updated_at_ms: 0,
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Put(Spec, bool),
+    Batch(Vec<Spec>),
+    Delete(u8),
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (0u8..10, 0usize..2, 0u8..3, 0u8..4, 0usize..3, 0u8..8).prop_map(
+        |(id, county, site, household, status, nid)| Spec {
+            id,
+            county,
+            site,
+            household,
+            status,
+            nid,
+        },
+    )
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (spec(), any::<bool>()).prop_map(|(s, create)| Op::Put(s, create)),
+        1 => prop::collection::vec(spec(), 1..6).prop_map(Op::Batch),
+        2 => (0u8..10).prop_map(Op::Delete),
+    ]
+}
+
+/// The model's answer to a put: `Ok(created)` or the error kind.
+fn model_put(
+    model: &mut BTreeMap<String, Worker>,
+    w: Worker,
+    create: bool,
+) -> Result<bool, &'static str> {
+    let exists = model.contains_key(&w.id);
+    if exists && create {
+        return Err("exists");
+    }
+    if model
+        .values()
+        .any(|o| o.id != w.id && o.national_id == w.national_id)
+    {
+        return Err("duplicate");
+    }
+    model.insert(w.id.clone(), w);
+    Ok(!exists)
+}
+
+fn kind(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::AlreadyExists { .. } => "exists",
+        StoreError::Duplicate { .. } => "duplicate",
+        StoreError::NotFound { .. } => "missing",
+        other => panic!("unexpected store error {other}"),
+    }
+}
+
+fn strip(mut w: Worker) -> Worker {
+    w.created_at_ms = 0;
+    w.updated_at_ms = 0;
+    w
+}
+
+/// Every page of a listing, walked with `limit`.
+fn walk(store: &Store, filter: &WorkerFilter, limit: usize) -> Vec<Worker> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.list_workers(filter, after.as_deref(), limit).unwrap();
+        assert!(page.items.len() <= limit);
+        out.extend(page.items.into_iter().map(strip));
+        match page.next_after {
+            Some(a) => after = Some(a),
+            None => return out,
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn store_matches_model(ops in prop::collection::vec(op(), 1..40), limit in 1usize..5) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut model: BTreeMap<String, Worker> = BTreeMap::new();
+        for op in ops {
+            match op {
+                Op::Put(s, create) => {
+                    let w = worker(&s);
+                    let mode = if create { PutMode::Create } else { PutMode::Upsert };
+                    let got = store.put_worker(w.clone(), mode).map(|(_, c)| c).map_err(|e| kind(&e));
+                    prop_assert_eq!(got, model_put(&mut model, w, create));
+                }
+                Op::Batch(specs) => {
+                    let ws: Vec<Worker> = specs.iter().map(worker).collect();
+                    let got = store.put_workers(&ws).unwrap();
+                    for (w, g) in ws.into_iter().zip(got) {
+                        let g = g.map(|(_, c)| c).map_err(|e| kind(&e));
+                        prop_assert_eq!(g, model_put(&mut model, w, false));
+                    }
+                }
+                Op::Delete(id) => {
+                    let id = format!("w{id}");
+                    let got = store.delete_worker(&id).map(strip).map_err(|e| kind(&e));
+                    let want = model.remove(&id).ok_or("missing");
+                    prop_assert_eq!(got, want);
+                }
+            }
+        }
+        store.verify().unwrap();
+        let mut filters = vec![WorkerFilter::default()];
+        for c in COUNTIES {
+            filters.push(WorkerFilter { county_code: Some(c.into()), ..Default::default() });
+        }
+        for s in STATUSES {
+            filters.push(WorkerFilter { employment_status: Some(s), ..Default::default() });
+            filters.push(WorkerFilter { county_code: Some(COUNTIES[0].into()), employment_status: Some(s), ..Default::default() });
+        }
+        for i in 0..4 {
+            filters.push(WorkerFilter { household_id: Some(format!("h{i}")), ..Default::default() });
+            filters.push(WorkerFilter { site_id: Some(format!("s{}", i % 3)), county_code: Some(COUNTIES[1].into()), ..Default::default() });
+        }
+        for f in &filters {
+            let want: Vec<Worker> = model
+                .values()
+                .filter(|w| f.county_code.as_ref().is_none_or(|c| &w.county_code == c))
+                .filter(|w| f.site_id.as_ref().is_none_or(|s| &w.site_id == s))
+                .filter(|w| f.household_id.as_ref().is_none_or(|h| &w.household_id == h))
+                .filter(|w| f.employment_status.is_none_or(|s| w.employment_status == s))
+                .cloned()
+                .collect();
+            prop_assert_eq!(walk(&store, f, limit), want, "filter {:?}", f);
+        }
+        for i in 0..4 {
+            let id = format!("h{i}");
+            let members: Vec<&Worker> = model.values().filter(|w| w.household_id == id).collect();
+            let got = store.household(&id).unwrap();
+            if members.is_empty() {
+                prop_assert!(got.is_none());
+            } else {
+                let h = got.unwrap();
+                prop_assert_eq!(h.worker_ids, members.iter().map(|w| w.id.clone()).collect::<Vec<_>>());
+                let count = |s| members.iter().filter(|w| w.employment_status == s).count() as u32;
+                prop_assert_eq!(h.employed, count(EmploymentStatus::Employed));
+                prop_assert_eq!(h.seeking, count(EmploymentStatus::Seeking));
+            }
+        }
+    }
+}
+
+fn opening(id: &str) -> Opening {
+    Opening {
+        id: id.into(),
+        source: Source::PublicWelfare,
+        employer_id: "gov-431202".into(),
+        employer_name: "Hecheng public-welfare posts".into(),
+        title: "Forest ranger".into(),
+        occupation_code: None,
+        region_code: "431202".into(),
+        location: GeoPoint {
+            lat: 27.5,
+            lon: 109.9,
+        },
+        required_skills: vec![],
+        preferred_skills: vec![],
+        min_age: 16,
+        max_age: 70,
+        physical_demand: PhysicalDemand::Light,
+        monthly_wage: 900,
+        headcount: 1,
+        flexible_hours: true,
+        housing_provided: false,
+        transport_provided: false,
+        reserved_for_relocated: true,
+        start_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        end_date: None,
+        status: OpeningStatus::Open,
+        created_at_ms: 0,
+        updated_at_ms: 0,
+    }
+}
+
+#[test]
+fn close_moves_the_status_index_and_keeps_created_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (stored, created) = store.put_opening(opening("pw-1"), PutMode::Create).unwrap();
+    assert!(created);
+    let closed = store.close_opening("pw-1").unwrap();
+    assert_eq!(closed.status, OpeningStatus::Closed);
+    assert_eq!(closed.created_at_ms, stored.created_at_ms);
+    let again = store.close_opening("pw-1").unwrap();
+    assert_eq!(again, closed);
+    let open = OpeningFilter {
+        status: Some(OpeningStatus::Open),
+        ..Default::default()
+    };
+    assert!(store
+        .list_openings(&open, None, 10)
+        .unwrap()
+        .items
+        .is_empty());
+    let shut = OpeningFilter {
+        status: Some(OpeningStatus::Closed),
+        ..Default::default()
+    };
+    assert_eq!(store.list_openings(&shut, None, 10).unwrap().items.len(), 1);
+    assert!(matches!(
+        store.close_opening("nope"),
+        Err(StoreError::NotFound { .. })
+    ));
+    store.verify().unwrap();
+}
+
+#[test]
+fn reopening_keeps_data_and_checks_the_format_version() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store.put_opening(opening("pw-2"), PutMode::Upsert).unwrap();
+    }
+    {
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.opening("pw-2").unwrap().unwrap().title,
+            "Forest ranger"
+        );
+        let meta = store.db.open_tree(META_TREE).unwrap();
+        meta.insert(FORMAT_KEY, &99u32.to_be_bytes()).unwrap();
+        store.flush_blocking().unwrap();
+    }
+    match Store::open(dir.path()) {
+        Err(StoreError::FormatVersion {
+            found: 99,
+            expected: FORMAT_VERSION,
+        }) => {}
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("a foreign format version must be refused"),
+    }
+}
+
+#[tokio::test]
+async fn sync_waits_for_a_flush_and_many_waiters_share_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(Store::open(dir.path()).unwrap());
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .put_opening(opening(&format!("o{i}")), PutMode::Upsert)
+                .unwrap();
+            store.sync().await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(store.opening_count(), 32);
+}

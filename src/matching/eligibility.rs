@@ -1,0 +1,206 @@
+//! The hard rules: a pair that breaks any of them is never proposed. Each
+//! rule has a stable reason code, so that a case officer can be told why.
+
+use std::fmt;
+
+use super::features::{
+    distance_km, level_of, skill_code, skill_level, source_bit, OpeningFeat, WorkerFeat,
+};
+use crate::domain::{EmploymentStatus, LabourCapacity, Mobility, OpeningStatus, PhysicalDemand};
+
+/// Why a worker and an opening cannot be matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// The opening is closed.
+    OpeningClosed,
+    /// Every slot of the opening is taken.
+    NoFreeSlots,
+    /// The opening's end date has passed.
+    OpeningEnded,
+    /// The worker is employed or unavailable.
+    WorkerNotSeeking,
+    /// The worker's age is outside the opening's range.
+    AgeOutOfRange,
+    /// A required skill is missing or below the minimum level.
+    SkillNotMet,
+    /// Partial labour capacity, and the work is not light.
+    TooHeavy,
+    /// Near-home worker, opening beyond their commute limit.
+    TooFar,
+    /// The worker accepts only preferred sources, and this is not one.
+    SourceNotPreferred,
+}
+
+impl Reason {
+    /// Every reason, in code order.
+    pub const ALL: [Reason; 9] = [
+        Reason::OpeningClosed,
+        Reason::NoFreeSlots,
+        Reason::OpeningEnded,
+        Reason::WorkerNotSeeking,
+        Reason::AgeOutOfRange,
+        Reason::SkillNotMet,
+        Reason::TooHeavy,
+        Reason::TooFar,
+        Reason::SourceNotPreferred,
+    ];
+
+    /// Stable upper-case code, as in the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::OpeningClosed => "OPENING_CLOSED",
+            Reason::NoFreeSlots => "NO_FREE_SLOTS",
+            Reason::OpeningEnded => "OPENING_ENDED",
+            Reason::WorkerNotSeeking => "WORKER_NOT_SEEKING",
+            Reason::AgeOutOfRange => "AGE_OUT_OF_RANGE",
+            Reason::SkillNotMet => "SKILL_NOT_MET",
+            Reason::TooHeavy => "TOO_HEAVY_FOR_PARTIAL_CAPACITY",
+            Reason::TooFar => "BEYOND_COMMUTE_LIMIT",
+            Reason::SourceNotPreferred => "SOURCE_NOT_PREFERRED",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The day and year rules are checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatchContext {
+    /// Calendar year, for ages.
+    pub year: i32,
+    /// Today, days from CE, for end dates.
+    pub today: i32,
+}
+
+impl MatchContext {
+    /// Today in China (UTC+8).
+    pub fn now() -> Self {
+        use chrono::Datelike as _;
+        let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+        Self {
+            year: today.year(),
+            today: today.num_days_from_ce(),
+        }
+    }
+}
+
+/// True when every rule holds. The hot path: no allocation, stops at the
+/// first broken rule. `distance` is the pair's great-circle km.
+#[inline]
+pub(crate) fn eligible(w: &WorkerFeat, o: &OpeningFeat, distance: f64, ctx: &MatchContext) -> bool {
+    opening_available(o, ctx) && worker_available(w) && worker_fits(w, o, distance, ctx)
+}
+
+/// Rules that depend on the opening alone.
+#[inline]
+pub(crate) fn opening_available(o: &OpeningFeat, ctx: &MatchContext) -> bool {
+    o.status == OpeningStatus::Open && o.filled < o.headcount && o.end_day >= ctx.today
+}
+
+/// Rules that depend on the worker alone.
+#[inline]
+pub(crate) fn worker_available(w: &WorkerFeat) -> bool {
+    w.status == EmploymentStatus::Seeking
+}
+
+/// Rules that depend on both.
+#[inline]
+pub(crate) fn worker_fits(
+    w: &WorkerFeat,
+    o: &OpeningFeat,
+    distance: f64,
+    ctx: &MatchContext,
+) -> bool {
+    let age = ctx.year - i32::from(w.birth_year);
+    age >= i32::from(o.min_age)
+        && age <= i32::from(o.max_age)
+        && !(w.capacity == LabourCapacity::Partial && o.demand != PhysicalDemand::Light)
+        && !(w.strict_sources && w.preferred_sources & source_bit(o.source) == 0)
+        && !(w.mobility == Mobility::NearHome && distance > f64::from(w.max_commute_km))
+        && skills_met(w, o)
+}
+
+#[inline]
+fn skills_met(w: &WorkerFeat, o: &OpeningFeat) -> bool {
+    o.required
+        .iter()
+        .all(|r| level_of(&w.skills, skill_code(*r)) >= skill_level(*r))
+}
+
+/// Every broken rule with a short explanation, in reason order; empty when
+/// the pair is eligible. `skill_name` turns an interned code into text.
+pub(crate) fn violations(
+    w: &WorkerFeat,
+    o: &OpeningFeat,
+    ctx: &MatchContext,
+    skill_name: impl Fn(u16) -> String,
+) -> Vec<(Reason, String)> {
+    let mut out = Vec::new();
+    if o.status != OpeningStatus::Open {
+        out.push((Reason::OpeningClosed, "the opening is closed".to_string()));
+    }
+    if o.filled >= o.headcount {
+        out.push((
+            Reason::NoFreeSlots,
+            format!("all {} slots are filled", o.headcount),
+        ));
+    }
+    if o.end_day < ctx.today {
+        out.push((
+            Reason::OpeningEnded,
+            "the opening's end date has passed".to_string(),
+        ));
+    }
+    if w.status != EmploymentStatus::Seeking {
+        out.push((
+            Reason::WorkerNotSeeking,
+            format!("worker is {}, not seeking work", w.status),
+        ));
+    }
+    let age = ctx.year - i32::from(w.birth_year);
+    if age < i32::from(o.min_age) || age > i32::from(o.max_age) {
+        out.push((
+            Reason::AgeOutOfRange,
+            format!("age {age} outside {}-{}", o.min_age, o.max_age),
+        ));
+    }
+    for r in o.required.iter() {
+        let have = level_of(&w.skills, skill_code(*r));
+        if have < skill_level(*r) {
+            let name = skill_name(skill_code(*r));
+            let text = if have == 0 {
+                format!("{name} level {} required, worker has none", skill_level(*r))
+            } else {
+                format!("{name} level {have} < {} required", skill_level(*r))
+            };
+            out.push((Reason::SkillNotMet, text));
+        }
+    }
+    if w.capacity == LabourCapacity::Partial && o.demand != PhysicalDemand::Light {
+        out.push((
+            Reason::TooHeavy,
+            format!("partial labour capacity, work is {}", o.demand),
+        ));
+    }
+    let d = distance_km(w.lat, w.lon, o.lat, o.lon);
+    if w.mobility == Mobility::NearHome && d > f64::from(w.max_commute_km) {
+        out.push((
+            Reason::TooFar,
+            format!(
+                "{d:.1} km away, worker commutes at most {} km",
+                w.max_commute_km
+            ),
+        ));
+    }
+    if w.strict_sources && w.preferred_sources & source_bit(o.source) == 0 {
+        out.push((
+            Reason::SourceNotPreferred,
+            format!("worker accepts only preferred sources, not {}", o.source),
+        ));
+    }
+    out
+}

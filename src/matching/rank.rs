@@ -1,0 +1,273 @@
+//! Ranking: gather candidate slots (pruned by the spatial buckets), score
+//! them in parallel on rayon, keep the top k in each task, merge. Order is
+//! score descending, then id ascending (byte order), so results are
+//! deterministic.
+
+use std::cmp::Ordering;
+
+use rayon::prelude::*;
+
+use super::eligibility::MatchContext;
+use super::features::{distance_km, source_bit, OpeningFeat, WorkerFeat};
+use super::index::{MatchIndex, GRID_RADIUS_KM};
+use super::score::ComponentExplanation;
+use crate::domain::{Mobility, Source};
+
+/// Candidates per rayon task: large enough to amortise task overhead,
+/// small enough to balance two threads.
+const CHUNK: usize = 2048;
+/// Below this many candidates, rank on the calling thread.
+const SEQUENTIAL_BELOW: usize = 4096;
+
+/// Filters of a worker -> openings query; empty means any.
+#[derive(Debug, Clone, Default)]
+pub struct OpeningsQuery {
+    /// How many results, 1 to 1000.
+    pub top_k: usize,
+    /// Only these sources.
+    pub sources: Vec<Source>,
+    /// Only openings in these region codes (numeric).
+    pub counties: Vec<u32>,
+    /// Only openings within this many km.
+    pub max_distance_km: Option<f64>,
+    /// Only openings paying at least this.
+    pub min_wage: u32,
+    /// Only results scoring at least this (micro-points).
+    pub min_score_micro: u32,
+}
+
+/// Filters of an opening -> workers query; empty means any.
+#[derive(Debug, Clone, Default)]
+pub struct WorkersQuery {
+    /// How many results, 1 to 1000.
+    pub top_k: usize,
+    /// Only workers registered in these county codes (numeric).
+    pub counties: Vec<u32>,
+    /// Only workers within this many km.
+    pub max_distance_km: Option<f64>,
+    /// Only results scoring at least this (micro-points).
+    pub min_score_micro: u32,
+}
+
+/// One ranked result with its explanation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    /// Id of the opening (or worker) found.
+    pub id: String,
+    /// Score in micro-points.
+    pub score_micro: u32,
+    /// Great-circle km between site and workplace.
+    pub distance_km: f64,
+    /// The weighted components; value x weight summed is the score.
+    pub components: Vec<ComponentExplanation>,
+}
+
+/// The k best (micro, slot) pairs seen so far.
+struct TopK {
+    k: usize,
+    items: Vec<(u32, u32)>,
+    /// Scores below this cannot enter.
+    floor: u32,
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        Self {
+            k,
+            items: Vec::with_capacity(2 * k + 1),
+            floor: 0,
+        }
+    }
+
+    #[inline]
+    fn push<'a>(&mut self, score: u32, slot: u32, id: &impl Fn(u32) -> &'a str) {
+        if score < self.floor {
+            return;
+        }
+        self.items.push((score, slot));
+        if self.items.len() > 2 * self.k {
+            self.shrink(id);
+        }
+    }
+
+    fn shrink<'a>(&mut self, id: &impl Fn(u32) -> &'a str) {
+        let cmp = |a: &(u32, u32), b: &(u32, u32)| order(*a, *b, id);
+        if self.items.len() > self.k {
+            self.items.select_nth_unstable_by(self.k - 1, cmp);
+            self.items.truncate(self.k);
+            self.floor = self.items.iter().map(|i| i.0).min().unwrap_or(0);
+        }
+    }
+
+    fn merge<'a>(mut self, other: TopK, id: &impl Fn(u32) -> &'a str) -> TopK {
+        self.items.extend(other.items);
+        self.shrink(id);
+        self
+    }
+
+    fn finish<'a>(mut self, id: &impl Fn(u32) -> &'a str) -> Vec<(u32, u32)> {
+        self.shrink(id);
+        self.items.sort_unstable_by(|a, b| order(*a, *b, id));
+        self.items
+    }
+}
+
+/// Better first: higher score, then smaller id.
+#[inline]
+fn order<'a>(a: (u32, u32), b: (u32, u32), id: &impl Fn(u32) -> &'a str) -> Ordering {
+    b.0.cmp(&a.0).then_with(|| id(a.1).cmp(id(b.1)))
+}
+
+/// Scores candidate slots in parallel and keeps the k best.
+fn top_k<'a, F>(
+    buckets: Vec<&[u32]>,
+    k: usize,
+    id: impl Fn(u32) -> &'a str + Sync,
+    score: F,
+) -> Vec<(u32, u32)>
+where
+    F: Fn(u32) -> Option<u32> + Sync,
+{
+    let total: usize = buckets.iter().map(|b| b.len()).sum();
+    let run = |acc: &mut TopK, chunk: &[u32]| {
+        for &slot in chunk {
+            if let Some(s) = score(slot) {
+                acc.push(s, slot, &id);
+            }
+        }
+    };
+    if total < SEQUENTIAL_BELOW {
+        let mut acc = TopK::new(k);
+        for b in &buckets {
+            run(&mut acc, b);
+        }
+        return acc.finish(&id);
+    }
+    let chunks: Vec<&[u32]> = buckets.iter().flat_map(|b| b.chunks(CHUNK)).collect();
+    chunks
+        .par_iter()
+        .fold(
+            || TopK::new(k),
+            |mut acc, chunk| {
+                run(&mut acc, chunk);
+                acc
+            },
+        )
+        .reduce(|| TopK::new(k), |a, b| a.merge(b, &id))
+        .finish(&id)
+}
+
+impl MatchIndex {
+    /// The best openings for a worker; `None` if the worker is unknown.
+    /// Runs rayon inside: call it from a blocking context.
+    pub fn rank_openings(
+        &self,
+        worker_id: &str,
+        q: &OpeningsQuery,
+        ctx: &MatchContext,
+    ) -> Option<Vec<Ranked>> {
+        let ws = self.workers.slot(worker_id)?;
+        let w = self.workers.get(ws)?;
+        if !self.worker_is_available(w) || q.top_k == 0 {
+            return Some(Vec::new());
+        }
+        let mut radius = q.max_distance_km.unwrap_or(f64::INFINITY);
+        if w.mobility == Mobility::NearHome {
+            radius = radius.min(f64::from(w.max_commute_km));
+        }
+        let buckets: Vec<&[u32]> = if radius <= 2000.0 {
+            self.opening_grid.near(w.lat, w.lon, radius)
+        } else {
+            self.opening_grid.all().collect()
+        };
+        let sources = q.sources.iter().fold(0u8, |m, s| m | source_bit(*s));
+        let best = top_k(
+            buckets,
+            q.top_k,
+            |s| self.openings.id(s),
+            |slot| {
+                let o = self.openings.get(slot)?;
+                if (sources != 0 && sources & source_bit(o.source) == 0)
+                    || o.wage < q.min_wage
+                    || (!q.counties.is_empty() && !q.counties.contains(&o.region))
+                {
+                    return None;
+                }
+                let d = distance_km(w.lat, w.lon, o.lat, o.lon);
+                if q.max_distance_km.is_some_and(|m| d > m) {
+                    return None;
+                }
+                self.pair_score(w, o, d, ctx)
+                    .filter(|s| *s >= q.min_score_micro)
+            },
+        );
+        Some(
+            best.into_iter()
+                .map(|(_, os)| self.ranked(ws, os, self.openings.id(os), ctx))
+                .collect(),
+        )
+    }
+
+    /// The best workers for an opening; `None` if the opening is unknown.
+    /// Runs rayon inside: call it from a blocking context.
+    pub fn rank_workers(
+        &self,
+        opening_id: &str,
+        q: &WorkersQuery,
+        ctx: &MatchContext,
+    ) -> Option<Vec<Ranked>> {
+        let os = self.openings.slot(opening_id)?;
+        let o = self.openings.get(os)?;
+        if !self.opening_is_available(o, ctx) || q.top_k == 0 {
+            return Some(Vec::new());
+        }
+        let radius = q
+            .max_distance_km
+            .unwrap_or(GRID_RADIUS_KM)
+            .min(GRID_RADIUS_KM);
+        let mut buckets = self.worker_grid.near(o.lat, o.lon, radius);
+        buckets.push(self.worker_grid.wide());
+        let best = top_k(
+            buckets,
+            q.top_k,
+            |s| self.workers.id(s),
+            |slot| {
+                let w = self.workers.get(slot)?;
+                if !q.counties.is_empty() && !q.counties.contains(&w.county) {
+                    return None;
+                }
+                let d = distance_km(w.lat, w.lon, o.lat, o.lon);
+                if q.max_distance_km.is_some_and(|m| d > m) {
+                    return None;
+                }
+                self.pair_score(w, o, d, ctx)
+                    .filter(|s| *s >= q.min_score_micro)
+            },
+        );
+        Some(
+            best.into_iter()
+                .map(|(_, ws)| self.ranked(ws, os, self.workers.id(ws), ctx))
+                .collect(),
+        )
+    }
+
+    fn ranked(&self, ws: u32, os: u32, id: &str, ctx: &MatchContext) -> Ranked {
+        let e = self.explain_slots(ws, os, ctx);
+        Ranked {
+            id: id.to_string(),
+            score_micro: e.score_micro,
+            distance_km: e.distance_km,
+            components: e.components,
+        }
+    }
+
+    /// Feature access for the reference and tests.
+    pub(crate) fn worker_feat(&self, id: &str) -> Option<&WorkerFeat> {
+        self.workers.get(self.workers.slot(id)?)
+    }
+
+    /// Feature access for the reference and tests.
+    pub(crate) fn opening_feat(&self, id: &str) -> Option<&OpeningFeat> {
+        self.openings.get(self.openings.slot(id)?)
+    }
+}

@@ -1,0 +1,74 @@
+//! The plain reference ranking: every pair, plain loops, a full sort. No
+//! buckets, no pruning, no parallelism, no top-k heap. Tests compare the
+//! index's answers with these, exactly.
+
+use super::eligibility::MatchContext;
+use super::features::{distance_km, source_bit};
+use super::index::MatchIndex;
+use super::rank::{OpeningsQuery, WorkersQuery};
+
+impl MatchIndex {
+    /// Reference for [`MatchIndex::rank_openings`]: (id, micro) pairs.
+    pub fn reference_openings(
+        &self,
+        worker_id: &str,
+        q: &OpeningsQuery,
+        ctx: &MatchContext,
+    ) -> Vec<(String, u32)> {
+        let Some(w) = self.worker_feat(worker_id) else {
+            return Vec::new();
+        };
+        let mut all = Vec::new();
+        for (slot, o) in self.openings.iter() {
+            let d = distance_km(w.lat, w.lon, o.lat, o.lon);
+            let filtered = (!q.sources.is_empty()
+                && !q
+                    .sources
+                    .iter()
+                    .any(|s| source_bit(*s) == source_bit(o.source)))
+                || o.wage < q.min_wage
+                || (!q.counties.is_empty() && !q.counties.contains(&o.region))
+                || q.max_distance_km.is_some_and(|m| d > m);
+            if filtered {
+                continue;
+            }
+            if let Some(s) = self.pair_score(w, o, d, ctx) {
+                if s >= q.min_score_micro {
+                    all.push((self.openings.id(slot).to_string(), s));
+                }
+            }
+        }
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(q.top_k);
+        all
+    }
+
+    /// Reference for [`MatchIndex::rank_workers`].
+    pub fn reference_workers(
+        &self,
+        opening_id: &str,
+        q: &WorkersQuery,
+        ctx: &MatchContext,
+    ) -> Vec<(String, u32)> {
+        let Some(o) = self.opening_feat(opening_id) else {
+            return Vec::new();
+        };
+        let mut all = Vec::new();
+        for (slot, w) in self.workers.iter() {
+            let d = distance_km(w.lat, w.lon, o.lat, o.lon);
+            if (!q.counties.is_empty() && !q.counties.contains(&w.county))
+                || q.max_distance_km.is_some_and(|m| d > m)
+            {
+                continue;
+            }
+            if let Some(s) = self.pair_score(w, o, d, ctx) {
+                if s >= q.min_score_micro {
+                    all.push((self.workers.id(slot).to_string(), s));
+                }
+            }
+        }
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(q.top_k);
+        all
+    }
+}

@@ -1,0 +1,260 @@
+//! The score: five named components in [0, 1], weighted, summed. The hot
+//! path computes numbers only; [`explain`] turns the same numbers into
+//! reasons a worker and a case officer can read.
+
+use super::config::MatchConfig;
+use super::features::{level_of, skill_code, skill_level, source_bit, OpeningFeat, WorkerFeat};
+use crate::domain::{LabourCapacity, Mobility, Source};
+
+/// Component values of one pair, each in [0, 1].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Components {
+    pub skill: f64,
+    pub commute: f64,
+    pub pay: f64,
+    pub preference: f64,
+    pub priority: f64,
+}
+
+/// Scores are compared and stored as integer micro-points (score x 10^6,
+/// rounded) so that ranking ties and the batch solver's arithmetic are exact.
+pub(crate) fn micro(score: f64) -> u32 {
+    (score * 1e6).round().clamp(0.0, 1e6) as u32
+}
+
+/// True when the far-away penalty does not apply: a willing migrant on a
+/// labour-cooperation opening that provides both housing and transport.
+#[inline]
+fn supported_migration(w: &WorkerFeat, o: &OpeningFeat) -> bool {
+    w.mobility == Mobility::WillingToMigrate
+        && o.source == Source::LabourCooperation
+        && o.housing
+        && o.transport
+}
+
+#[inline]
+fn partial_on_reserved_post(w: &WorkerFeat, o: &OpeningFeat) -> bool {
+    w.capacity == LabourCapacity::Partial && o.source == Source::PublicWelfare && o.reserved
+}
+
+/// Required part: meeting the minimum gives 0.7, each level above it adds
+/// 0.15, up to 1. Preferred part: met gives 1, partly met gives half the
+/// level ratio. No skills asked at all: 0.5, neutral.
+#[inline]
+fn skill_fit(w: &WorkerFeat, o: &OpeningFeat) -> f64 {
+    let mut parts = 0.0;
+    let mut n = 0.0;
+    if !o.required.is_empty() {
+        let sum: f64 = o
+            .required
+            .iter()
+            .map(|r| {
+                let (have, need) = (level_of(&w.skills, skill_code(*r)), skill_level(*r));
+                if have < need {
+                    0.0
+                } else {
+                    0.7 + 0.15 * f64::from((have - need).min(2))
+                }
+            })
+            .sum();
+        parts += sum / o.required.len() as f64;
+        n += 1.0;
+    }
+    if !o.preferred.is_empty() {
+        let sum: f64 = o
+            .preferred
+            .iter()
+            .map(|p| {
+                let (have, want) = (level_of(&w.skills, skill_code(*p)), skill_level(*p));
+                if have >= want {
+                    1.0
+                } else {
+                    0.5 * f64::from(have) / f64::from(want)
+                }
+            })
+            .sum();
+        parts += sum / o.preferred.len() as f64;
+        n += 1.0;
+    }
+    if n == 0.0 {
+        0.5
+    } else {
+        parts / n
+    }
+}
+
+/// The component values of a pair at `distance` km. `zero_household`: the
+/// worker's household has labour and nobody in work.
+#[inline]
+pub(crate) fn components(
+    w: &WorkerFeat,
+    o: &OpeningFeat,
+    distance: f64,
+    zero_household: bool,
+    cfg: &MatchConfig,
+) -> Components {
+    let commute = if supported_migration(w, o) {
+        1.0
+    } else {
+        (-distance / cfg.commute_decay_km).exp()
+    };
+    let pay = if w.expected_wage == 0 {
+        1.0
+    } else {
+        (f64::from(o.wage) / f64::from(w.expected_wage))
+            .min(1.0)
+            .powf(cfg.pay_exponent)
+    };
+    let source_part = if w.preferred_sources == 0 {
+        0.5
+    } else if w.preferred_sources & source_bit(o.source) != 0 {
+        1.0
+    } else {
+        0.0
+    };
+    let preference = if w.needs_flexible_hours {
+        (source_part + if o.flexible_hours { 1.0 } else { 0.0 }) / 2.0
+    } else {
+        source_part
+    };
+    let priority = 0.6 * f64::from(u8::from(zero_household))
+        + 0.4 * f64::from(u8::from(partial_on_reserved_post(w, o)));
+    Components {
+        skill: skill_fit(w, o),
+        commute,
+        pay,
+        preference,
+        priority,
+    }
+}
+
+/// The weighted sum, in a fixed order so every path gets the same bits.
+#[inline]
+pub(crate) fn total(c: &Components, cfg: &MatchConfig) -> f64 {
+    cfg.weight_skill * c.skill
+        + cfg.weight_commute * c.commute
+        + cfg.weight_pay * c.pay
+        + cfg.weight_preference * c.preference
+        + cfg.weight_priority * c.priority
+}
+
+/// One component of an explanation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentExplanation {
+    /// `skill`, `commute`, `pay`, `preference` or `priority`.
+    pub name: &'static str,
+    /// Value in [0, 1].
+    pub value: f64,
+    /// Weight (weights sum to 1).
+    pub weight: f64,
+    /// Short human-readable reasons.
+    pub reason: String,
+}
+
+/// Reasons for each component, in the order of [`total`].
+pub(crate) fn explain(
+    w: &WorkerFeat,
+    o: &OpeningFeat,
+    distance: f64,
+    zero_household: bool,
+    cfg: &MatchConfig,
+    site_name: &str,
+    skill_name: impl Fn(u16) -> String,
+) -> Vec<ComponentExplanation> {
+    let c = components(w, o, distance, zero_household, cfg);
+    let mut skill_reasons: Vec<String> = Vec::new();
+    for r in o.required.iter() {
+        let (have, need) = (level_of(&w.skills, skill_code(*r)), skill_level(*r));
+        let name = skill_name(skill_code(*r));
+        skill_reasons.push(if have >= need {
+            format!("{name} level {have} >= {need} required")
+        } else {
+            format!("{name} level {have} < {need} required")
+        });
+    }
+    for p in o.preferred.iter() {
+        let (have, want) = (level_of(&w.skills, skill_code(*p)), skill_level(*p));
+        let name = skill_name(skill_code(*p));
+        skill_reasons.push(if have >= want {
+            format!("preferred {name} level {have} >= {want}")
+        } else if have == 0 {
+            format!("lacks preferred {name}")
+        } else {
+            format!("preferred {name} level {have} < {want}")
+        });
+    }
+    if skill_reasons.is_empty() {
+        skill_reasons.push("no skills asked".into());
+    }
+    let commute = if supported_migration(w, o) {
+        format!("{distance:.1} km from {site_name}; labour cooperation with housing and transport, no distance penalty")
+    } else {
+        format!("{distance:.1} km from {site_name}")
+    };
+    let pay = if w.expected_wage == 0 {
+        format!("{} CNY a month, no expectation given", o.wage)
+    } else if o.wage >= w.expected_wage {
+        format!("{} CNY a month >= {} expected", o.wage, w.expected_wage)
+    } else {
+        format!("{} CNY a month < {} expected", o.wage, w.expected_wage)
+    };
+    let mut prefs = vec![if w.preferred_sources == 0 {
+        "no preferred source".to_string()
+    } else if w.preferred_sources & source_bit(o.source) != 0 {
+        format!("{} is a preferred source", o.source)
+    } else {
+        format!("{} is not a preferred source", o.source)
+    }];
+    if w.needs_flexible_hours {
+        prefs.push(
+            if o.flexible_hours {
+                "flexible hours for a carer"
+            } else {
+                "no flexible hours for a carer"
+            }
+            .into(),
+        );
+    }
+    let mut priority = Vec::new();
+    if zero_household {
+        priority.push("household with nobody in work");
+    }
+    if partial_on_reserved_post(w, o) {
+        priority.push("partial-capacity worker on a reserved public-welfare post");
+    }
+    if priority.is_empty() {
+        priority.push("no priority");
+    }
+    vec![
+        ComponentExplanation {
+            name: "skill",
+            value: c.skill,
+            weight: cfg.weight_skill,
+            reason: skill_reasons.join("; "),
+        },
+        ComponentExplanation {
+            name: "commute",
+            value: c.commute,
+            weight: cfg.weight_commute,
+            reason: commute,
+        },
+        ComponentExplanation {
+            name: "pay",
+            value: c.pay,
+            weight: cfg.weight_pay,
+            reason: pay,
+        },
+        ComponentExplanation {
+            name: "preference",
+            value: c.preference,
+            weight: cfg.weight_preference,
+            reason: prefs.join("; "),
+        },
+        ComponentExplanation {
+            name: "priority",
+            value: c.priority,
+            weight: cfg.weight_priority,
+            reason: priority.join("; "),
+        },
+    ]
+}
