@@ -8,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/jobbridge/v1/common.proto",
         "proto/jobbridge/v1/workers.proto",
         "proto/jobbridge/v1/openings.proto",
+        "proto/jobbridge/v1/matching.proto",
     ];
     let mut compiler = protox::Compiler::new(["proto"])?;
     compiler.include_imports(true).include_source_info(true);

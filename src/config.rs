@@ -21,4 +21,40 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// Fill an empty data directory with demo data before serving.
     pub demo: bool,
+    /// Score weights and constants.
+    pub matching: crate::matching::MatchConfig,
+    /// Threads of the ranking pool (rayon); 0 for one per core.
+    pub rank_threads: usize,
+}
+
+/// The optional TOML config file (`--config`). Today it holds the match
+/// score's weights; every field has a default, so an empty file is valid.
+///
+/// ```
+/// let file: jobbridge::config::FileConfig =
+///     jobbridge::config::FileConfig::parse("[matching]\nweight_skill = 0.5\n").unwrap();
+/// assert_eq!(file.matching.weight_skill, 0.5);
+/// assert_eq!(file.matching.commute_decay_km, 15.0);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileConfig {
+    /// `[matching]`: score weights and constants.
+    pub matching: crate::matching::MatchConfig,
+}
+
+impl FileConfig {
+    /// Parses the file's text; the error names the bad key.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        file.matching.clone().normalised()?;
+        Ok(file)
+    }
+
+    /// Reads and parses `path`.
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
 }

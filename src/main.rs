@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use jobbridge::config::{Config, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
+use jobbridge::config::{Config, FileConfig, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
 use jobbridge::server::{ServerOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use jobbridge::store::Store;
 
@@ -40,6 +40,12 @@ enum Command {
         /// Fill an empty data directory with the Huaihua demo data first.
         #[arg(long)]
         demo: bool,
+        /// TOML config file with match weights (see jobbridge.example.toml).
+        #[arg(long, env = "JOBBRIDGE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Threads that rank matches (rayon); 0 means one per core.
+        #[arg(long, env = "JOBBRIDGE_RANK_THREADS", default_value_t = 0)]
+        rank_threads: usize,
     },
     /// Write the deterministic Huaihua-shaped demo data set into a data directory.
     DemoData {
@@ -74,12 +80,22 @@ fn main() -> anyhow::Result<()> {
             data_dir,
             max_message_bytes,
             demo,
-        } => serve(Config {
-            listen,
-            data_dir,
-            max_message_bytes,
-            demo,
-        }),
+            config,
+            rank_threads,
+        } => {
+            let file = match &config {
+                Some(path) => FileConfig::load(path).map_err(anyhow::Error::msg)?,
+                None => FileConfig::default(),
+            };
+            serve(Config {
+                listen,
+                data_dir,
+                max_message_bytes,
+                demo,
+                matching: file.matching,
+                rank_threads,
+            })
+        }
         Command::DemoData {
             data_dir,
             scale,
@@ -133,6 +149,12 @@ fn serve(config: Config) -> anyhow::Result<()> {
             tracing::info!("data directory is not empty: --demo leaves it as it is");
         }
     }
+    // Ranking runs on rayon's pool; tokio's workers only wait for it.
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(config.rank_threads)
+        .thread_name(|i| format!("jobbridge-rank-{i}"))
+        .build_global()
+        .context("cannot start the ranking pool")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -142,6 +164,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let options = ServerOptions {
             max_message_bytes: config.max_message_bytes,
+            matching: config.matching.clone(),
         };
         jobbridge::server::run(listener, store.clone(), options, shutdown_signal()).await?;
         anyhow::Ok(())

@@ -10,10 +10,12 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
+use crate::api::pb::matching_server::MatchingServer;
 use crate::api::pb::openings_server::OpeningsServer;
 use crate::api::pb::workers_server::WorkersServer;
-use crate::api::{pb, remap_oversize, OpeningService, WorkerService};
-use crate::store::Store;
+use crate::api::{pb, remap_oversize, Backend, MatchingService, OpeningService, WorkerService};
+use crate::matching::MatchConfig;
+use crate::store::{Store, StoreError};
 
 /// Largest request message accepted, in bytes, unless configured. A bulk
 /// import sends one record per message, so 4 MiB (gRPC's usual default) is
@@ -25,30 +27,69 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 pub struct ServerOptions {
     /// Largest request message, bytes.
     pub max_message_bytes: usize,
+    /// Score weights and constants.
+    pub matching: MatchConfig,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
         Self {
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            matching: MatchConfig::default(),
         }
     }
 }
 
-/// Serves on `listener` until `shutdown` completes, then finishes in-flight
-/// calls and returns. The caller owns the store and flushes it afterwards
-/// (dropping the last `Arc<Store>` does).
+/// Why the server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The match index could not be built from the store.
+    #[error("cannot build the match index: {0}")]
+    Index(#[from] StoreError),
+    /// The configuration is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The transport failed.
+    #[error(transparent)]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Builds the match index from `store`, then serves on `listener` until
+/// `shutdown` completes, finishes in-flight calls and returns. The caller
+/// owns the store and flushes it afterwards (dropping the last `Arc<Store>`
+/// does).
 pub async fn run(
     listener: TcpListener,
     store: Arc<Store>,
     options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), tonic::transport::Error> {
+) -> Result<(), ServeError> {
+    let config = options
+        .matching
+        .clone()
+        .normalised()
+        .map_err(ServeError::Config)?;
+    let started = std::time::Instant::now();
+    let backend = tokio::task::spawn_blocking(move || Backend::open(store, config))
+        .await
+        .expect("index build does not panic")?;
+    {
+        let index = backend.matcher().read();
+        tracing::info!(
+            workers = index.worker_count(),
+            openings = index.opening_count(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "match index built"
+        );
+    }
+    let backend = Arc::new(backend);
     let limit = options.max_message_bytes;
     let workers =
-        WorkersServer::new(WorkerService::new(store.clone())).max_decoding_message_size(limit);
+        WorkersServer::new(WorkerService::new(backend.clone())).max_decoding_message_size(limit);
     let openings =
-        OpeningsServer::new(OpeningService::new(store.clone())).max_decoding_message_size(limit);
+        OpeningsServer::new(OpeningService::new(backend.clone())).max_decoding_message_size(limit);
+    let matching =
+        MatchingServer::new(MatchingService::new(backend.clone())).max_decoding_message_size(limit);
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -56,6 +97,9 @@ pub async fn run(
         .await;
     health_reporter
         .set_serving::<OpeningsServer<OpeningService>>()
+        .await;
+    health_reporter
+        .set_serving::<MatchingServer<MatchingService>>()
         .await;
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -81,6 +125,8 @@ pub async fn run(
         .add_service(reflection_v1alpha)
         .add_service(workers)
         .add_service(openings)
+        .add_service(matching)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await
+        .await?;
+    Ok(())
 }

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 use tonic::{Status, Streaming};
 
+use super::backend::Backend;
 use super::{pb, status};
 use crate::domain::Validated;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 
 /// Rows per store transaction.
 const BATCH_ROWS: usize = 1000;
@@ -56,7 +57,7 @@ pub(crate) trait Importer: Send + Sync + 'static {
     /// Upserts a batch; each record succeeds or fails on its own.
     #[allow(clippy::type_complexity)]
     fn put(
-        store: &Store,
+        backend: &Backend,
         batch: &[Self::Record],
     ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
 }
@@ -68,7 +69,7 @@ type Pending = JoinHandle<(
 
 /// Reads the whole stream, storing good rows and reporting bad ones.
 pub(crate) async fn run<I: Importer>(
-    store: Arc<Store>,
+    backend: Arc<Backend>,
     mut rows: Streaming<I::Row>,
 ) -> Result<Outcome, Status> {
     let mut outcome = Outcome::default();
@@ -96,9 +97,9 @@ pub(crate) async fn run<I: Importer>(
             }
             let records = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
             let ids = std::mem::replace(&mut batch_rows, Vec::with_capacity(BATCH_ROWS));
-            let store = store.clone();
+            let backend = backend.clone();
             pending = Some(tokio::task::spawn_blocking(move || {
-                let result = I::put(&store, &records);
+                let result = I::put(&backend, &records);
                 (ids, result)
             }));
         }
@@ -110,7 +111,7 @@ pub(crate) async fn run<I: Importer>(
         settle(previous, &mut outcome).await?;
     }
     if outcome.accepted > 0 {
-        store.sync().await.map_err(status::from_store)?;
+        backend.store().sync().await.map_err(status::from_store)?;
     }
     Ok(outcome)
 }

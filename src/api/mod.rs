@@ -1,13 +1,17 @@
 //! The gRPC face of jobbridge: generated code, conversions between wire and
 //! domain types, and one thin handler file per service.
 
+mod backend;
 mod convert;
 mod import;
+mod matching;
 mod openings;
 mod page_token;
 mod status;
 mod workers;
 
+pub use backend::Backend;
+pub use matching::MatchingService;
 pub use openings::OpeningService;
 pub use status::remap_oversize;
 pub use workers::WorkerService;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::instrument;
 
+use super::backend::Backend;
 use super::convert::{
     opening_from_pb, opening_status_filter, optional_region_filter, source_filter,
 };
@@ -13,18 +14,18 @@ use super::pb::openings_server::Openings;
 use super::workers::request_id;
 use super::{blocking, page_token, pb, status};
 use crate::domain::{rules, Opening, Validated, ValidationError};
-use crate::store::{OpeningFilter, PutMode, Store, StoreError};
+use crate::store::{OpeningFilter, PutMode, StoreError};
 
 /// The `jobbridge.v1.Openings` service.
 #[derive(Clone)]
 pub struct OpeningService {
-    store: Arc<Store>,
+    backend: Arc<Backend>,
 }
 
 impl OpeningService {
-    /// A service over `store`.
-    pub fn new(store: Arc<Store>) -> Self {
-        Self { store }
+    /// A service over `backend`.
+    pub fn new(backend: Arc<Backend>) -> Self {
+        Self { backend }
     }
 
     async fn put(
@@ -34,9 +35,13 @@ impl OpeningService {
     ) -> Result<(Opening, bool), Status> {
         let opening = status::required(opening, "opening")?;
         let opening = opening_from_pb(opening).map_err(status::from_validation)?;
-        let store = self.store.clone();
-        let stored = blocking(move || store.put_opening(opening, mode)).await?;
-        self.store.sync().await.map_err(status::from_store)?;
+        let backend = self.backend.clone();
+        let stored = blocking(move || backend.put_opening(opening, mode)).await?;
+        self.backend
+            .store()
+            .sync()
+            .await
+            .map_err(status::from_store)?;
         Ok(stored)
     }
 }
@@ -77,7 +82,7 @@ impl Openings for OpeningService {
     ) -> Result<Response<pb::GetOpeningResponse>, Status> {
         let id = request.into_inner().id;
         request_id(&id, "id")?;
-        let store = self.store.clone();
+        let store = self.backend.store().clone();
         let opening = blocking(move || {
             store
                 .opening(&id)?
@@ -96,9 +101,13 @@ impl Openings for OpeningService {
     ) -> Result<Response<pb::CloseOpeningResponse>, Status> {
         let id = request.into_inner().id;
         request_id(&id, "id")?;
-        let store = self.store.clone();
-        let opening = blocking(move || store.close_opening(&id)).await?;
-        self.store.sync().await.map_err(status::from_store)?;
+        let backend = self.backend.clone();
+        let opening = blocking(move || backend.close_opening(&id)).await?;
+        self.backend
+            .store()
+            .sync()
+            .await
+            .map_err(status::from_store)?;
         Ok(Response::new(pb::CloseOpeningResponse {
             opening: Some(opening.into()),
         }))
@@ -120,7 +129,7 @@ impl Openings for OpeningService {
         let after =
             page_token::decode(&r.page_token, fingerprint).map_err(status::from_validation)?;
         let limit = page_token::page_size(r.page_size);
-        let store = self.store.clone();
+        let store = self.backend.store().clone();
         let page = blocking(move || store.list_openings(&filter, after.as_deref(), limit)).await?;
         Ok(Response::new(pb::ListOpeningsResponse {
             openings: page.items.into_iter().map(Into::into).collect(),
@@ -137,7 +146,7 @@ impl Openings for OpeningService {
         request: Request<Streaming<pb::ImportOpeningsRequest>>,
     ) -> Result<Response<pb::ImportOpeningsResponse>, Status> {
         let outcome =
-            import::run::<OpeningImport>(self.store.clone(), request.into_inner()).await?;
+            import::run::<OpeningImport>(self.backend.clone(), request.into_inner()).await?;
         tracing::info!(
             accepted = outcome.accepted,
             rejected = outcome.rejected,
@@ -184,11 +193,10 @@ impl Importer for OpeningImport {
         }
     }
 
-    fn put(store: &Store, batch: &[Opening]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        Ok(store
-            .put_openings(batch)?
-            .into_iter()
-            .map(|r| r.map(|_| ()))
-            .collect())
+    fn put(
+        backend: &Backend,
+        batch: &[Opening],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        backend.put_openings(batch)
     }
 }

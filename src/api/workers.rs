@@ -5,23 +5,24 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::instrument;
 
+use super::backend::Backend;
 use super::convert::{employment_status_filter, optional_region_filter, worker_from_pb};
 use super::import::{self, Importer};
 use super::pb::workers_server::Workers;
 use super::{blocking, page_token, pb, status};
 use crate::domain::{rules, Validated, ValidationError, Worker};
-use crate::store::{PutMode, Store, StoreError, WorkerFilter};
+use crate::store::{PutMode, StoreError, WorkerFilter};
 
 /// The `jobbridge.v1.Workers` service.
 #[derive(Clone)]
 pub struct WorkerService {
-    store: Arc<Store>,
+    backend: Arc<Backend>,
 }
 
 impl WorkerService {
-    /// A service over `store`.
-    pub fn new(store: Arc<Store>) -> Self {
-        Self { store }
+    /// A service over `backend`.
+    pub fn new(backend: Arc<Backend>) -> Self {
+        Self { backend }
     }
 
     async fn put(
@@ -31,9 +32,13 @@ impl WorkerService {
     ) -> Result<(Worker, bool), Status> {
         let worker = status::required(worker, "worker")?;
         let worker = worker_from_pb(worker).map_err(status::from_validation)?;
-        let store = self.store.clone();
-        let stored = blocking(move || store.put_worker(worker, mode)).await?;
-        self.store.sync().await.map_err(status::from_store)?;
+        let backend = self.backend.clone();
+        let stored = blocking(move || backend.put_worker(worker, mode)).await?;
+        self.backend
+            .store()
+            .sync()
+            .await
+            .map_err(status::from_store)?;
         Ok(stored)
     }
 }
@@ -81,7 +86,7 @@ impl Workers for WorkerService {
     ) -> Result<Response<pb::GetWorkerResponse>, Status> {
         let id = request.into_inner().id;
         request_id(&id, "id")?;
-        let store = self.store.clone();
+        let store = self.backend.store().clone();
         let worker = blocking(move || {
             store
                 .worker(&id)?
@@ -100,9 +105,13 @@ impl Workers for WorkerService {
     ) -> Result<Response<pb::DeleteWorkerResponse>, Status> {
         let id = request.into_inner().id;
         request_id(&id, "id")?;
-        let store = self.store.clone();
-        blocking(move || store.delete_worker(&id)).await?;
-        self.store.sync().await.map_err(status::from_store)?;
+        let backend = self.backend.clone();
+        blocking(move || backend.delete_worker(&id)).await?;
+        self.backend
+            .store()
+            .sync()
+            .await
+            .map_err(status::from_store)?;
         Ok(Response::new(pb::DeleteWorkerResponse {}))
     }
 
@@ -122,7 +131,7 @@ impl Workers for WorkerService {
         let after =
             page_token::decode(&r.page_token, fingerprint).map_err(status::from_validation)?;
         let limit = page_token::page_size(r.page_size);
-        let store = self.store.clone();
+        let store = self.backend.store().clone();
         let page = blocking(move || store.list_workers(&filter, after.as_deref(), limit)).await?;
         Ok(Response::new(pb::ListWorkersResponse {
             workers: page.items.into_iter().map(Into::into).collect(),
@@ -138,7 +147,8 @@ impl Workers for WorkerService {
         &self,
         request: Request<Streaming<pb::ImportWorkersRequest>>,
     ) -> Result<Response<pb::ImportWorkersResponse>, Status> {
-        let outcome = import::run::<WorkerImport>(self.store.clone(), request.into_inner()).await?;
+        let outcome =
+            import::run::<WorkerImport>(self.backend.clone(), request.into_inner()).await?;
         tracing::info!(
             accepted = outcome.accepted,
             rejected = outcome.rejected,
@@ -159,7 +169,7 @@ impl Workers for WorkerService {
     ) -> Result<Response<pb::GetHouseholdResponse>, Status> {
         let id = request.into_inner().household_id;
         request_id(&id, "household_id")?;
-        let store = self.store.clone();
+        let store = self.backend.store().clone();
         let household = blocking(move || {
             store
                 .household(&id)?
@@ -208,11 +218,7 @@ impl Importer for WorkerImport {
         }
     }
 
-    fn put(store: &Store, batch: &[Worker]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        Ok(store
-            .put_workers(batch)?
-            .into_iter()
-            .map(|r| r.map(|_| ()))
-            .collect())
+    fn put(backend: &Backend, batch: &[Worker]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        backend.put_workers(batch)
     }
 }

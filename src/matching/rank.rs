@@ -60,6 +60,8 @@ pub struct Ranked {
     pub distance_km: f64,
     /// The weighted components; value x weight summed is the score.
     pub components: Vec<ComponentExplanation>,
+    /// The worker's household has labour and nobody in work.
+    pub zero_household: bool,
 }
 
 /// The k best (micro, slot) pairs seen so far.
@@ -253,11 +255,13 @@ impl MatchIndex {
 
     fn ranked(&self, ws: u32, os: u32, id: &str, ctx: &MatchContext) -> Ranked {
         let e = self.explain_slots(ws, os, ctx);
+        let zero_household = self.workers.get(ws).is_some_and(|w| self.zero_household(w));
         Ranked {
             id: id.to_string(),
             score_micro: e.score_micro,
             distance_km: e.distance_km,
             components: e.components,
+            zero_household,
         }
     }
 

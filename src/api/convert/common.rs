@@ -264,3 +264,13 @@ pub(crate) fn source_filter(raw: i32, field: &str) -> Validated<Option<Source>> 
 pub(crate) fn opening_status_filter(raw: i32, field: &str) -> Validated<Option<OpeningStatus>> {
     enum_value(raw, field, opening_status)
 }
+
+/// A source that must be set (e.g. an entry of a filter list).
+pub(crate) fn required_source(raw: i32, field: &str) -> Validated<Source> {
+    required_enum(raw, field, source)
+}
+
+/// The wire value of a source.
+pub(crate) fn source_to_pb(s: Source) -> pb::Source {
+    source_to(s)
+}

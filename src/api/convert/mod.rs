@@ -7,7 +7,8 @@ mod opening;
 mod worker;
 
 pub(crate) use common::{
-    employment_status_filter, opening_status_filter, optional_region_filter, source_filter,
+    employment_status_filter, opening_status_filter, optional_region_filter, required_source,
+    source_filter, source_to_pb,
 };
 pub(crate) use opening::opening_from_pb;
 pub(crate) use worker::worker_from_pb;

@@ -1,0 +1,342 @@
+//! The Matching service over real gRPC: both directions and ExplainMatch,
+//! writes seen by the very next query, errors with the field named.
+
+mod common;
+
+use common::{opening, worker, TestServer};
+use jobbridge::api::pb;
+use jobbridge::api::pb::matching_client::MatchingClient;
+use tonic::Code;
+
+fn matching(server: &TestServer) -> MatchingClient<tonic::transport::Channel> {
+    MatchingClient::new(server.channel.clone())
+}
+
+/// A seeking worker in Hecheng who sews at level 3.
+fn seamstress(n: u32) -> pb::Worker {
+    worker(n)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_is_seen_by_the_next_match_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let (mut w, mut o, mut m) = (server.workers(), server.openings(), matching(&server));
+    w.upsert_worker(pb::UpsertWorkerRequest {
+        worker: Some(seamstress(1)),
+    })
+    .await
+    .unwrap();
+
+    let ask = |m: &mut MatchingClient<_>| {
+        let mut m = m.clone();
+        async move {
+            m.match_openings_for_worker(pb::MatchOpeningsForWorkerRequest {
+                worker_id: "w-000001".into(),
+                top_k: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .matches
+        }
+    };
+    assert!(ask(&mut m).await.is_empty());
+    for i in 0..20 {
+        // Each new opening must show up in the query right after its OK.
+        o.upsert_opening(pb::UpsertOpeningRequest {
+            opening: Some(opening(i)),
+        })
+        .await
+        .unwrap();
+        let found = ask(&mut m).await;
+        assert_eq!(found.len(), (i + 1).min(10) as usize, "after opening {i}");
+        assert!(found.iter().any(|f| f.opening_id == format!("o-{i:06}")) || i >= 10);
+    }
+    // Closing is seen at once too.
+    o.close_opening(pb::CloseOpeningRequest {
+        id: "o-000000".into(),
+    })
+    .await
+    .unwrap();
+    assert!(ask(&mut m).await.iter().all(|f| f.opening_id != "o-000000"));
+    // So is the worker taking a job: employed workers get no matches.
+    let mut employed = seamstress(1);
+    employed.employment_status = pb::EmploymentStatus::Employed as i32;
+    w.upsert_worker(pb::UpsertWorkerRequest {
+        worker: Some(employed),
+    })
+    .await
+    .unwrap();
+    assert!(ask(&mut m).await.is_empty());
+    // And deletion.
+    w.delete_worker(pb::DeleteWorkerRequest {
+        id: "w-000001".into(),
+    })
+    .await
+    .unwrap();
+    let err = m
+        .match_openings_for_worker(pb::MatchOpeningsForWorkerRequest {
+            worker_id: "w-000001".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_for_an_opening_are_ranked_and_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let (mut w, mut o, mut m) = (server.workers(), server.openings(), matching(&server));
+    o.upsert_opening(pb::UpsertOpeningRequest {
+        opening: Some(opening(1)),
+    })
+    .await
+    .unwrap();
+    // Worker 10: sews at 3, household with nobody in work (priority).
+    w.upsert_worker(pb::UpsertWorkerRequest {
+        worker: Some(seamstress(10)),
+    })
+    .await
+    .unwrap();
+    // Worker 12: same, but a household member (13) is employed.
+    w.upsert_worker(pb::UpsertWorkerRequest {
+        worker: Some(seamstress(12)),
+    })
+    .await
+    .unwrap();
+    let mut sibling = seamstress(13);
+    sibling.employment_status = pb::EmploymentStatus::Employed as i32;
+    w.upsert_worker(pb::UpsertWorkerRequest {
+        worker: Some(sibling),
+    })
+    .await
+    .unwrap();
+    // Worker 14: cannot sew: ineligible.
+    let mut cannot = seamstress(14);
+    cannot.skills.clear();
+    w.upsert_worker(pb::UpsertWorkerRequest {
+        worker: Some(cannot),
+    })
+    .await
+    .unwrap();
+
+    let found = m
+        .match_workers_for_opening(pb::MatchWorkersForOpeningRequest {
+            opening_id: "o-000001".into(),
+            top_k: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .matches;
+    let ids: Vec<&str> = found.iter().map(|f| f.worker_id.as_str()).collect();
+    assert_eq!(ids, vec!["w-000010", "w-000012"]);
+    assert!(found[0].zero_employment_household);
+    assert!(!found[1].zero_employment_household);
+    assert!(found[0].score > found[1].score);
+    for f in &found {
+        let e = f.explanation.as_ref().unwrap();
+        let sum: f64 = e.components.iter().map(|c| c.value * c.weight).sum();
+        assert!((sum - f.score).abs() <= 1e-6, "{sum} vs {}", f.score);
+        assert!(e
+            .components
+            .iter()
+            .any(|c| c.reason.contains("sewing level 3 >= 2 required")));
+        assert_eq!(f.name, "王秀英");
+    }
+
+    // Why is worker 14 left out?
+    let why = m
+        .explain_match(pb::ExplainMatchRequest {
+            worker_id: "w-000014".into(),
+            opening_id: "o-000001".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!why.eligible);
+    assert_eq!(why.violations.len(), 1);
+    assert_eq!(
+        why.violations[0].reason,
+        pb::IneligibilityReason::SkillNotMet as i32
+    );
+    assert!(why.violations[0].message.contains("sewing"));
+    let ok = m
+        .explain_match(pb::ExplainMatchRequest {
+            worker_id: "w-000010".into(),
+            opening_id: "o-000001".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(ok.eligible && ok.violations.is_empty());
+    assert!((ok.score - found[0].score).abs() < 1e-9);
+
+    // Filters: a county the workers are not in.
+    let none = m
+        .match_workers_for_opening(pb::MatchWorkersForOpeningRequest {
+            opening_id: "o-000001".into(),
+            county_codes: vec!["431221".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .matches;
+    assert!(none.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_match_requests_name_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let mut m = matching(&server);
+    server
+        .workers()
+        .upsert_worker(pb::UpsertWorkerRequest {
+            worker: Some(seamstress(1)),
+        })
+        .await
+        .unwrap();
+    let cases: Vec<(pb::MatchOpeningsForWorkerRequest, Code, &str)> = vec![
+        (
+            pb::MatchOpeningsForWorkerRequest {
+                worker_id: "".into(),
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "worker_id",
+        ),
+        (
+            pb::MatchOpeningsForWorkerRequest {
+                worker_id: "w-000001".into(),
+                top_k: 1001,
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "top_k",
+        ),
+        (
+            pb::MatchOpeningsForWorkerRequest {
+                worker_id: "w-000001".into(),
+                min_score: 1.5,
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "min_score",
+        ),
+        (
+            pb::MatchOpeningsForWorkerRequest {
+                worker_id: "w-000001".into(),
+                max_distance_km: -1.0,
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "max_distance_km",
+        ),
+        (
+            pb::MatchOpeningsForWorkerRequest {
+                worker_id: "w-000001".into(),
+                sources: vec![0],
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "sources[0]",
+        ),
+        (
+            pb::MatchOpeningsForWorkerRequest {
+                worker_id: "w-000001".into(),
+                region_codes: vec!["4312".into()],
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "region_codes[0]",
+        ),
+        (
+            pb::MatchOpeningsForWorkerRequest {
+                worker_id: "nobody".into(),
+                ..Default::default()
+            },
+            Code::NotFound,
+            "worker",
+        ),
+    ];
+    for (request, code, field) in cases {
+        let err = m
+            .match_openings_for_worker(request.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), code, "{request:?}: {}", err.message());
+        assert!(
+            err.message().starts_with(field),
+            "{request:?}: {}",
+            err.message()
+        );
+    }
+    let err = m
+        .explain_match(pb::ExplainMatchRequest {
+            worker_id: "w-000001".into(),
+            opening_id: "none".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(err.message().contains("opening"), "{}", err.message());
+    let err = m
+        .match_workers_for_opening(pb::MatchWorkersForOpeningRequest {
+            opening_id: "none".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_rebuilds_the_index_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server
+        .workers()
+        .upsert_worker(pb::UpsertWorkerRequest {
+            worker: Some(seamstress(1)),
+        })
+        .await
+        .unwrap();
+    server
+        .openings()
+        .upsert_opening(pb::UpsertOpeningRequest {
+            opening: Some(opening(1)),
+        })
+        .await
+        .unwrap();
+    let before = matching(&server)
+        .match_openings_for_worker(pb::MatchOpeningsForWorkerRequest {
+            worker_id: "w-000001".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    server.stop().await;
+    let server = TestServer::start(dir.path()).await;
+    let after = matching(&server)
+        .match_openings_for_worker(pb::MatchOpeningsForWorkerRequest {
+            worker_id: "w-000001".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(before.matches.len(), 1);
+    assert_eq!(before, after);
+    server.stop().await;
+}
