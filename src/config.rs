@@ -25,6 +25,10 @@ pub struct Config {
     pub matching: crate::matching::MatchConfig,
     /// Threads of the ranking pool (rayon); 0 for one per core.
     pub rank_threads: usize,
+    /// Batch run settings.
+    pub batch: crate::batch::BatchSettings,
+    /// When the nightly run starts; `None` for never.
+    pub schedule: Option<crate::batch::schedule::Schedule>,
 }
 
 /// The optional TOML config file (`--config`). Today it holds the match

@@ -15,8 +15,13 @@
 //! Dependencies point one way: `api -> domain, store`; `store -> domain`.
 
 #![warn(missing_docs)]
+// Solvers and index code walk parallel arrays by index; iterator chains
+// over several of them read worse than the loops.
+#![allow(clippy::needless_range_loop)]
 
 pub mod api;
+pub mod batch;
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -9,7 +9,11 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use jobbridge::batch::schedule::Schedule;
+use jobbridge::batch::BatchSettings;
+use jobbridge::cli::{batch_offline, batch_remote, BatchArgs};
 use jobbridge::config::{Config, FileConfig, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
+use jobbridge::domain::run::Policy;
 use jobbridge::server::{ServerOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use jobbridge::store::Store;
 
@@ -22,6 +26,33 @@ use jobbridge::store::Store;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// Batch settings of `serve`.
+#[derive(clap::Args, Debug)]
+struct BatchFlags {
+    /// Local time of the nightly run, HH:MM.
+    #[arg(long, env = "JOBBRIDGE_BATCH_AT", default_value = "02:00")]
+    batch_at: String,
+    /// Time zone of --batch-at (IANA name).
+    #[arg(
+        long,
+        env = "JOBBRIDGE_BATCH_TIMEZONE",
+        default_value = "Asia/Shanghai"
+    )]
+    batch_timezone: String,
+    /// Do not run the nightly batch.
+    #[arg(long)]
+    no_schedule: bool,
+    /// Each worker's best N eligible openings are a run's candidates.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    candidates_per_worker: u32,
+    /// Runs kept; older ones and their audit files are deleted.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    keep_runs: u32,
+    /// Where runs' audit files go (default: DATA_DIR/audit).
+    #[arg(long, env = "JOBBRIDGE_AUDIT_DIR")]
+    audit_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -46,6 +77,32 @@ enum Command {
         /// Threads that rank matches (rayon); 0 means one per core.
         #[arg(long, env = "JOBBRIDGE_RANK_THREADS", default_value_t = 0)]
         rank_threads: usize,
+        #[command(flatten)]
+        batch: BatchFlags,
+    },
+    /// Run one batch assignment now, on a data directory or through a server.
+    Batch {
+        /// sled data directory (the server must not be running on it).
+        #[arg(long, env = "JOBBRIDGE_DATA_DIR", default_value = DEFAULT_DATA_DIR, conflicts_with = "server")]
+        data_dir: PathBuf,
+        /// Address of a running server, e.g. 127.0.0.1:50051.
+        #[arg(long)]
+        server: Option<String>,
+        /// optimal (exact; the default) or stable (deferred acceptance).
+        #[arg(long, default_value = "optimal", value_parser = ["optimal", "stable"])]
+        policy: String,
+        /// Store the results but propose nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write edges.csv, openings.csv, workers.csv and assignment.csv here.
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// Each worker's best N eligible openings are the run's candidates.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        candidates_per_worker: u32,
+        /// TOML config file with match weights.
+        #[arg(long, env = "JOBBRIDGE_CONFIG")]
+        config: Option<PathBuf>,
     },
     /// Write the deterministic Huaihua-shaped demo data set into a data directory.
     DemoData {
@@ -82,10 +139,21 @@ fn main() -> anyhow::Result<()> {
             demo,
             config,
             rank_threads,
+            batch,
         } => {
-            let file = match &config {
-                Some(path) => FileConfig::load(path).map_err(anyhow::Error::msg)?,
-                None => FileConfig::default(),
+            let file = load_config(config.as_deref())?;
+            let schedule = if batch.no_schedule {
+                None
+            } else {
+                Some(
+                    Schedule::parse(&batch.batch_at, &batch.batch_timezone)
+                        .map_err(anyhow::Error::msg)?,
+                )
+            };
+            let settings = BatchSettings {
+                candidates_per_worker: batch.candidates_per_worker as usize,
+                keep_runs: batch.keep_runs as usize,
+                audit_dir: Some(batch.audit_dir.unwrap_or_else(|| data_dir.join("audit"))),
             };
             serve(Config {
                 listen,
@@ -94,7 +162,36 @@ fn main() -> anyhow::Result<()> {
                 demo,
                 matching: file.matching,
                 rank_threads,
+                batch: settings,
+                schedule,
             })
+        }
+        Command::Batch {
+            data_dir,
+            server,
+            policy,
+            dry_run,
+            export,
+            candidates_per_worker,
+            config,
+        } => {
+            let args = BatchArgs {
+                policy: if policy == "stable" {
+                    Policy::Stable
+                } else {
+                    Policy::Optimal
+                },
+                dry_run,
+                export,
+                candidates_per_worker: candidates_per_worker as usize,
+            };
+            match server {
+                Some(addr) => tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()?
+                    .block_on(batch_remote(&addr, &args)),
+                None => batch_offline(&data_dir, &args, load_config(config.as_deref())?.matching),
+            }
         }
         Command::DemoData {
             data_dir,
@@ -118,6 +215,13 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+fn load_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+    match path {
+        Some(path) => FileConfig::load(path).map_err(anyhow::Error::msg),
+        None => Ok(FileConfig::default()),
     }
 }
 
@@ -165,6 +269,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let options = ServerOptions {
             max_message_bytes: config.max_message_bytes,
             matching: config.matching.clone(),
+            batch: config.batch.clone(),
+            schedule: config.schedule,
         };
         jobbridge::server::run(listener, store.clone(), options, shutdown_signal()).await?;
         anyhow::Ok(())

@@ -10,10 +10,15 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
+use crate::api::pb::batch_server::BatchServer;
 use crate::api::pb::matching_server::MatchingServer;
 use crate::api::pb::openings_server::OpeningsServer;
 use crate::api::pb::workers_server::WorkersServer;
-use crate::api::{pb, remap_oversize, Backend, MatchingService, OpeningService, WorkerService};
+use crate::api::{
+    pb, remap_oversize, Backend, BatchService, MatchingService, OpeningService, WorkerService,
+};
+use crate::batch::schedule::Schedule;
+use crate::batch::{Batch, BatchSettings};
 use crate::matching::MatchConfig;
 use crate::store::{Store, StoreError};
 
@@ -29,6 +34,10 @@ pub struct ServerOptions {
     pub max_message_bytes: usize,
     /// Score weights and constants.
     pub matching: MatchConfig,
+    /// Batch run settings.
+    pub batch: BatchSettings,
+    /// When to start the nightly run; `None` for never.
+    pub schedule: Option<Schedule>,
 }
 
 impl Default for ServerOptions {
@@ -36,6 +45,8 @@ impl Default for ServerOptions {
         Self {
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             matching: MatchConfig::default(),
+            batch: BatchSettings::default(),
+            schedule: None,
         }
     }
 }
@@ -83,6 +94,20 @@ pub async fn run(
         );
     }
     let backend = Arc::new(backend);
+    let batch = {
+        let (store, matcher, settings) = (
+            backend.store().clone(),
+            backend.matcher().clone(),
+            options.batch.clone(),
+        );
+        tokio::task::spawn_blocking(move || Batch::new(store, matcher, settings))
+            .await
+            .expect("batch set-up does not panic")?
+    };
+    let batch = Arc::new(batch);
+    let nightly = options
+        .schedule
+        .map(|s| tokio::spawn(crate::batch::schedule::run(batch.clone(), s)));
     let limit = options.max_message_bytes;
     let workers =
         WorkersServer::new(WorkerService::new(backend.clone())).max_decoding_message_size(limit);
@@ -90,6 +115,8 @@ pub async fn run(
         OpeningsServer::new(OpeningService::new(backend.clone())).max_decoding_message_size(limit);
     let matching =
         MatchingServer::new(MatchingService::new(backend.clone())).max_decoding_message_size(limit);
+    let batch_service =
+        BatchServer::new(BatchService::new(batch.clone())).max_decoding_message_size(limit);
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -100,6 +127,9 @@ pub async fn run(
         .await;
     health_reporter
         .set_serving::<MatchingServer<MatchingService>>()
+        .await;
+    health_reporter
+        .set_serving::<BatchServer<BatchService>>()
         .await;
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -126,7 +156,19 @@ pub async fn run(
         .add_service(workers)
         .add_service(openings)
         .add_service(matching)
+        .add_service(batch_service)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
+    if let Some(task) = nightly {
+        task.abort();
+    }
+    // A run in progress is left to be marked failed at the next start; its
+    // rows are never applied half-way.
+    if let Some(id) = batch.active_run() {
+        tracing::warn!(
+            run_id = id,
+            "stopping during a run: it will be marked failed at the next start"
+        );
+    }
     Ok(())
 }

@@ -17,7 +17,7 @@ const STRIPES: usize = 64;
 /// The store and the match index, shared by all services.
 pub struct Backend {
     store: Arc<Store>,
-    matcher: Matcher,
+    matcher: Arc<Matcher>,
     stripes: Vec<Mutex<()>>,
 }
 
@@ -31,7 +31,11 @@ impl Backend {
         let workers = store.workers().collect::<Result<Vec<_>, _>>()?;
         let openings = store.openings().collect::<Result<Vec<_>, _>>()?;
         // Placements are not tracked yet: no slot is taken.
-        let matcher = Matcher::build(config, workers, openings.into_iter().map(|o| (o, 0)));
+        let matcher = Arc::new(Matcher::build(
+            config,
+            workers,
+            openings.into_iter().map(|o| (o, 0)),
+        ));
         Ok(Self {
             store,
             matcher,
@@ -45,7 +49,7 @@ impl Backend {
     }
 
     /// The match index.
-    pub fn matcher(&self) -> &Matcher {
+    pub fn matcher(&self) -> &Arc<Matcher> {
         &self.matcher
     }
 

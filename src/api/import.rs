@@ -33,15 +33,24 @@ pub(crate) struct Outcome {
 impl Outcome {
     fn reject(&mut self, row: u64, id: String, field: String, reason: String) {
         self.rejected += 1;
-        if self.errors.len() < MAX_LISTED_ERRORS {
-            self.errors.push(pb::RowError {
-                row,
-                id,
-                field,
-                reason,
-            });
-        } else {
-            self.errors_omitted += 1;
+        self.errors.push(pb::RowError {
+            row,
+            id,
+            field,
+            reason,
+        });
+        // Store refusals arrive a batch late, so errors are not in row order
+        // here: keep the lowest rows, bounded, and order them at the end.
+        if self.errors.len() >= 2 * MAX_LISTED_ERRORS {
+            self.keep_first_rows();
+        }
+    }
+
+    fn keep_first_rows(&mut self) {
+        self.errors.sort_unstable_by_key(|e| e.row);
+        if self.errors.len() > MAX_LISTED_ERRORS {
+            self.errors_omitted += (self.errors.len() - MAX_LISTED_ERRORS) as u64;
+            self.errors.truncate(MAX_LISTED_ERRORS);
         }
     }
 }
@@ -113,6 +122,7 @@ pub(crate) async fn run<I: Importer>(
     if outcome.accepted > 0 {
         backend.store().sync().await.map_err(status::from_store)?;
     }
+    outcome.keep_first_rows();
     Ok(outcome)
 }
 
@@ -126,11 +136,13 @@ async fn settle(pending: Pending, outcome: &mut Outcome) -> Result<(), Status> {
         match result {
             Ok(()) => outcome.accepted += 1,
             Err(e) => {
-                let field = match &e {
-                    StoreError::Duplicate { field, .. } => (*field).to_string(),
-                    _ => String::new(),
+                let (field, reason) = match &e {
+                    StoreError::Duplicate { field, kind } => (
+                        (*field).to_string(),
+                        format!("value already registered to another {kind}"),
+                    ),
+                    _ => (String::new(), status::from_store(e).message().to_string()),
                 };
-                let reason = status::from_store(e).message().to_string();
                 outcome.reject(row, id, field, reason);
             }
         }

@@ -2,6 +2,7 @@
 //! domain types, and one thin handler file per service.
 
 mod backend;
+mod batch;
 mod convert;
 mod import;
 mod matching;
@@ -11,6 +12,7 @@ mod status;
 mod workers;
 
 pub use backend::Backend;
+pub use batch::BatchService;
 pub use matching::MatchingService;
 pub use openings::OpeningService;
 pub use status::remap_oversize;

@@ -7,6 +7,7 @@ mod error;
 mod kinds;
 mod opening;
 pub mod rules;
+pub mod run;
 mod worker;
 
 pub use error::{Validated, ValidationError};

@@ -5,6 +5,8 @@
 //! records handed in by the caller and kept current by the caller after
 //! every successful write.
 
+pub mod assign;
+mod batch_input;
 mod config;
 mod eligibility;
 mod features;
@@ -17,6 +19,7 @@ mod slots;
 
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+pub use batch_input::BatchInput;
 pub use config::MatchConfig;
 pub use eligibility::{MatchContext, Reason};
 pub use features::region_number;

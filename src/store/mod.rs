@@ -9,6 +9,7 @@ mod committer;
 mod entities;
 mod error;
 mod records;
+mod runs;
 mod table;
 
 use std::path::Path;
@@ -70,6 +71,9 @@ pub struct Store {
     db: sled::Db,
     workers: Table,
     openings: Table,
+    runs: sled::Tree,
+    run_assignments: sled::Tree,
+    run_changes: sled::Tree,
     // Declared last so it is dropped (final flush, join) after the tables.
     committer: Committer,
 }
@@ -93,12 +97,18 @@ impl Store {
         check_format(&db)?;
         let workers = Table::open::<Worker>(&db)?;
         let openings = Table::open::<Opening>(&db)?;
+        let runs = db.open_tree("runs")?;
+        let run_assignments = db.open_tree("run_assignments")?;
+        let run_changes = db.open_tree("run_changes")?;
         let committer = Committer::start(db.clone())
             .map_err(|e| StoreError::Flush(format!("cannot start committer: {e}")))?;
         Ok(Store {
             db,
             workers,
             openings,
+            runs,
+            run_assignments,
+            run_changes,
             committer,
         })
     }

@@ -36,7 +36,9 @@ impl TestServer {
     pub async fn start_with(dir: &Path, options: ServerOptions) -> TestServer {
         let store = Arc::new(Store::open(dir).expect("open store"));
         // Bind before spawning: the port is ready when we connect, no sleeps.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let server_store = store.clone();
@@ -52,7 +54,13 @@ impl TestServer {
             .connect()
             .await
             .expect("connect");
-        TestServer { addr, channel, store, stop: Some(stop), task: Some(task) }
+        TestServer {
+            addr,
+            channel,
+            store,
+            stop: Some(stop),
+            task: Some(task),
+        }
     }
 
     pub fn workers(&self) -> WorkersClient<Channel> {
@@ -105,10 +113,19 @@ pub fn worker(n: u32) -> pb::Worker {
         phone: "13812345678".into(),
         county_code: "431202".into(),
         site_id: format!("site-{:03}", n % 7),
-        site_location: Some(pb::GeoPoint { lat: 27.55, lon: 109.98 }),
+        site_location: Some(pb::GeoPoint {
+            lat: 27.55,
+            lon: 109.98,
+        }),
         labour_capacity: pb::LabourCapacity::Full as i32,
-        skills: vec![pb::Skill { code: "sewing".into(), level: 3 }],
-        certificates: vec![pb::Skill { code: "housekeeping".into(), level: 2 }],
+        skills: vec![pb::Skill {
+            code: "sewing".into(),
+            level: 3,
+        }],
+        certificates: vec![pb::Skill {
+            code: "housekeeping".into(),
+            level: 2,
+        }],
         education: pb::Education::JuniorSecondary as i32,
         preferences: Some(pb::WorkerPreferences {
             mobility: pb::Mobility::NearHome as i32,
@@ -136,9 +153,18 @@ pub fn opening(n: u32) -> pb::Opening {
         title: "Sewing machinist".into(),
         occupation_code: "6-05-01-01".into(),
         region_code: "431202".into(),
-        location: Some(pb::GeoPoint { lat: 27.56, lon: 109.99 }),
-        required_skills: vec![pb::SkillRequirement { code: "sewing".into(), min_level: 2 }],
-        preferred_skills: vec![pb::SkillRequirement { code: "handicraft".into(), min_level: 1 }],
+        location: Some(pb::GeoPoint {
+            lat: 27.56,
+            lon: 109.99,
+        }),
+        required_skills: vec![pb::SkillRequirement {
+            code: "sewing".into(),
+            min_level: 2,
+        }],
+        preferred_skills: vec![pb::SkillRequirement {
+            code: "handicraft".into(),
+            min_level: 1,
+        }],
         min_age: 18,
         max_age: 55,
         physical_demand: pb::PhysicalDemand::Light as i32,

@@ -1,0 +1,493 @@
+//! The nightly batch: score every seeking worker against every opening with
+//! free slots, solve the assignment under a policy, and store the result,
+//! its summary, its changes against the previous run and its audit files.
+//!
+//! One run at a time, in the background (a thread of its own that uses
+//! rayon for scoring); progress and cancellation go through
+//! [`Control`]. A run is applied only when it is marked SUCCEEDED, after
+//! all its rows are stored, so a crash or a cancel never leaves half a run:
+//! at the next start, runs left RUNNING are marked FAILED and their rows
+//! removed.
+
+pub mod audit;
+pub mod schedule;
+mod summary;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::domain::run::{Assignment, Policy, Run, RunPhase, RunStatus, StoredComponent};
+use crate::matching::assign::{optimal, stable, Control, SolveError};
+use crate::matching::{MatchContext, Matcher};
+use crate::store::{Store, StoreError};
+
+/// Settings of the batch.
+#[derive(Debug, Clone)]
+pub struct BatchSettings {
+    /// Each worker's best eligible openings kept as candidates. 100: wide
+    /// enough that the optimum almost never wants a worker's 101st choice,
+    /// small enough that ten times Huaihua fits in memory.
+    pub candidates_per_worker: usize,
+    /// Runs kept (older ones, their rows and audit files are deleted).
+    pub keep_runs: usize,
+    /// Where each run's audit folder `run-<id>` goes; `None` for none.
+    pub audit_dir: Option<PathBuf>,
+}
+
+impl Default for BatchSettings {
+    fn default() -> Self {
+        Self {
+            candidates_per_worker: 100,
+            keep_runs: 30,
+            audit_dir: None,
+        }
+    }
+}
+
+/// Why a batch request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    /// No such run.
+    #[error("run {0} not found")]
+    NotFound(u64),
+    /// Another run is going on.
+    #[error("run {0} is in progress; one run at a time")]
+    Busy(u64),
+    /// The run is not running (for cancel) or has no results (for reads).
+    #[error("run {id} is {status}")]
+    WrongState {
+        /// Run id.
+        id: u64,
+        /// Its status, in words.
+        status: &'static str,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Writing audit files failed.
+    #[error("audit files: {0}")]
+    Audit(#[from] std::io::Error),
+    /// The solver's own check failed: a bug, reported rather than applied.
+    #[error("solution failed its optimality check: {0}")]
+    Check(String),
+}
+
+/// Lower-case name of a status, for messages.
+pub fn status_label(s: RunStatus) -> &'static str {
+    match s {
+        RunStatus::Unspecified => "unknown",
+        RunStatus::Running => "running",
+        RunStatus::Succeeded => "succeeded",
+        RunStatus::Failed => "failed",
+        RunStatus::Cancelled => "cancelled",
+    }
+}
+
+struct Active {
+    id: u64,
+    control: Arc<Control>,
+    phase: Arc<AtomicI32>,
+}
+
+/// Starts, tracks and stores batch runs.
+pub struct Batch {
+    store: Arc<Store>,
+    matcher: Arc<Matcher>,
+    settings: BatchSettings,
+    active: Mutex<Option<Active>>,
+}
+
+/// Share of the progress bar each phase takes.
+fn phase_span(phase: RunPhase) -> (f64, f64) {
+    match phase {
+        RunPhase::Unspecified | RunPhase::Scoring => (0.0, 0.3),
+        RunPhase::Solving => (0.3, 0.9),
+        RunPhase::Saving => (0.9, 1.0),
+        RunPhase::Done => (1.0, 1.0),
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Batch {
+    /// A batch over `store` and `matcher`. Marks runs a stopped server left
+    /// RUNNING as FAILED.
+    pub fn new(
+        store: Arc<Store>,
+        matcher: Arc<Matcher>,
+        settings: BatchSettings,
+    ) -> Result<Self, StoreError> {
+        for id in store.fail_interrupted_runs(now_ms())? {
+            tracing::warn!(run_id = id, "run interrupted by a restart marked failed");
+        }
+        store.flush_blocking()?;
+        Ok(Self {
+            store,
+            matcher,
+            settings,
+            active: Mutex::new(None),
+        })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &BatchSettings {
+        &self.settings
+    }
+
+    /// Registers a new run and returns it with its control handles.
+    fn begin(
+        &self,
+        policy: Policy,
+        dry_run: bool,
+        trigger: &str,
+    ) -> Result<(Run, Arc<Control>, Arc<AtomicI32>), BatchError> {
+        let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = active.as_ref() {
+            return Err(BatchError::Busy(a.id));
+        }
+        let mut run = Run {
+            id: self.store.next_run_id()?,
+            dry_run,
+            trigger: trigger.to_string(),
+            started_at_ms: now_ms(),
+            candidates_per_worker: self.settings.candidates_per_worker as u32,
+            ..Default::default()
+        };
+        run.set_policy(policy);
+        run.set_status(RunStatus::Running);
+        run.set_phase(RunPhase::Scoring);
+        self.store.put_run(&run)?;
+        self.store.flush_blocking()?;
+        let control = Arc::new(Control::default());
+        let phase = Arc::new(AtomicI32::new(RunPhase::Scoring as i32));
+        *active = Some(Active {
+            id: run.id,
+            control: control.clone(),
+            phase: phase.clone(),
+        });
+        Ok((run, control, phase))
+    }
+
+    /// Starts a run in the background; returns its id at once.
+    pub fn start(
+        self: &Arc<Self>,
+        policy: Policy,
+        dry_run: bool,
+        trigger: &str,
+    ) -> Result<u64, BatchError> {
+        let (run, control, phase) = self.begin(policy, dry_run, trigger)?;
+        let id = run.id;
+        let me = self.clone();
+        std::thread::Builder::new()
+            .name(format!("jobbridge-run-{id}"))
+            .spawn(move || {
+                me.finish(run, &control, &phase);
+            })
+            .map_err(BatchError::Audit)?;
+        Ok(id)
+    }
+
+    /// Runs to the end on the calling thread (for the CLI). `watch` is
+    /// called with the control and phase so a caller can show progress.
+    pub fn run_now(
+        &self,
+        policy: Policy,
+        dry_run: bool,
+        trigger: &str,
+        watch: impl FnOnce(Arc<Control>, Arc<AtomicI32>),
+    ) -> Result<Run, BatchError> {
+        let (run, control, phase) = self.begin(policy, dry_run, trigger)?;
+        watch(control.clone(), phase.clone());
+        let id = run.id;
+        self.finish(run, &control, &phase);
+        self.store.run(id)?.ok_or(BatchError::NotFound(id))
+    }
+
+    fn finish(&self, mut run: Run, control: &Control, phase: &AtomicI32) {
+        let result = self.execute(&mut run, control, phase);
+        match result {
+            Ok(()) => run.set_status(RunStatus::Succeeded),
+            Err(BatchError::Check(e)) => {
+                tracing::error!(run_id = run.id, error = %e, "run failed its check");
+                run.set_status(RunStatus::Failed);
+                run.error = format!("solution failed its optimality check: {e}");
+            }
+            Err(e) if control.cancelled() => {
+                tracing::info!(run_id = run.id, reason = %e, "run cancelled");
+                run.set_status(RunStatus::Cancelled);
+            }
+            Err(e) => {
+                tracing::error!(run_id = run.id, error = %e, "run failed");
+                run.set_status(RunStatus::Failed);
+                run.error = e.to_string();
+            }
+        }
+        if run.status() != RunStatus::Succeeded {
+            run.summary = None;
+            if let Err(e) = self.store.delete_run_rows(run.id) {
+                tracing::error!(run_id = run.id, error = %e, "cannot remove rows of an unfinished run");
+            }
+        }
+        run.set_phase(RunPhase::Done);
+        phase.store(RunPhase::Done as i32, Ordering::Relaxed);
+        run.finished_at_ms = now_ms();
+        if let Err(e) = self
+            .store
+            .put_run(&run)
+            .and_then(|()| self.store.flush_blocking())
+        {
+            tracing::error!(run_id = run.id, error = %e, "cannot store the run's end");
+        }
+        if run.status() == RunStatus::Succeeded {
+            if let Err(e) = self.prune() {
+                tracing::warn!(error = %e, "cannot prune old runs");
+            }
+        }
+        tracing::info!(
+            run_id = run.id,
+            status = status_label(run.status()),
+            "run finished"
+        );
+        *self.active.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    fn execute(
+        &self,
+        run: &mut Run,
+        control: &Control,
+        phase: &AtomicI32,
+    ) -> Result<(), BatchError> {
+        let id = run.id;
+        let cancelled = || {
+            if control.cancelled() {
+                Err(BatchError::WrongState {
+                    id,
+                    status: "cancelled",
+                })
+            } else {
+                Ok(())
+            }
+        };
+        let started = Instant::now();
+        let ctx = MatchContext::now();
+        let input =
+            self.matcher
+                .batch_input(&ctx, self.settings.candidates_per_worker, control, 1.0);
+        cancelled()?;
+        let scoring_ms = started.elapsed().as_millis() as u64;
+
+        self.enter(run, phase, control, RunPhase::Solving)?;
+        let started = Instant::now();
+        let p = &input.problem;
+        let solution = match run.policy() {
+            Policy::Stable => {
+                let s = stable::solve(p, control).map_err(|SolveError::Cancelled| {
+                    BatchError::WrongState {
+                        id,
+                        status: "cancelled",
+                    }
+                })?;
+                if let Some((w, e)) = stable::blocking_pair(p, &s) {
+                    return Err(BatchError::Check(format!(
+                        "blocking pair: worker {} and opening {}",
+                        input.worker_ids[w], input.opening_ids[p.edge_opening[e] as usize]
+                    )));
+                }
+                s
+            }
+            Policy::Optimal | Policy::Unspecified => {
+                let (s, certificate) =
+                    optimal::solve(p, control).map_err(|SolveError::Cancelled| {
+                        BatchError::WrongState {
+                            id,
+                            status: "cancelled",
+                        }
+                    })?;
+                certificate.verify(p, &s).map_err(BatchError::Check)?;
+                s
+            }
+        };
+        let objective = solution.check(p).map_err(BatchError::Check)?;
+        let solving_ms = started.elapsed().as_millis() as u64;
+
+        self.enter(run, phase, control, RunPhase::Saving)?;
+        let started = Instant::now();
+        let mut summary = summary::summarize(&input, &solution, objective);
+        if let Some(dir) = &self.settings.audit_dir {
+            audit::write(&dir.join(format!("run-{}", run.id)), &input, &solution)?;
+        }
+        let rows = self.assignments(&input, &solution);
+        control.set_progress(0.5);
+        cancelled()?;
+        let previous = self.store.last_succeeded_run(run.id)?;
+        let mut before: HashMap<String, String> = HashMap::new();
+        if let Some(prev) = &previous {
+            for a in self.store.assignments(prev.id) {
+                let a = a?;
+                before.insert(a.worker_id, a.opening_id);
+            }
+        }
+        let now: Vec<(String, String)> = rows
+            .iter()
+            .map(|a| (a.worker_id.clone(), a.opening_id.clone()))
+            .collect();
+        let changes = summary::changes(&before, &now);
+        summary.previous_run_id = previous.map_or(0, |r| r.id);
+        for c in &changes {
+            match c.kind() {
+                crate::domain::run::ChangeKind::Gained => summary.gained += 1,
+                crate::domain::run::ChangeKind::Lost => summary.lost += 1,
+                crate::domain::run::ChangeKind::Changed => summary.changed += 1,
+                crate::domain::run::ChangeKind::Unspecified => {}
+            }
+        }
+        self.store.put_assignments(run.id, &rows)?;
+        self.store.put_changes(run.id, &changes)?;
+        cancelled()?;
+        summary.scoring_ms = scoring_ms;
+        summary.solving_ms = solving_ms;
+        summary.saving_ms = started.elapsed().as_millis() as u64;
+        run.summary = Some(summary);
+        Ok(())
+    }
+
+    fn enter(
+        &self,
+        run: &mut Run,
+        phase: &AtomicI32,
+        control: &Control,
+        next: RunPhase,
+    ) -> Result<(), BatchError> {
+        run.set_phase(next);
+        self.store.put_run(run)?;
+        control.set_progress(0.0);
+        phase.store(next as i32, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The stored rows of a solved run, with explanations.
+    fn assignments(
+        &self,
+        input: &crate::matching::BatchInput,
+        solution: &crate::matching::assign::Solution,
+    ) -> Vec<Assignment> {
+        let p = &input.problem;
+        let ctx = MatchContext::now();
+        let mut rows = Vec::new();
+        let assigned: Vec<usize> = (0..p.workers())
+            .filter(|&w| solution.edge[w].is_some())
+            .collect();
+        for chunk in assigned.chunks(4096) {
+            let index = self.matcher.read();
+            for &w in chunk {
+                let e = solution.edge[w].expect("assigned") as usize;
+                let o = p.edge_opening[e] as usize;
+                let h = p.household[w] as usize;
+                let explanation =
+                    index.explain_pair(&input.worker_ids[w], &input.opening_ids[o], &ctx);
+                let (components, distance_km) = explanation.map_or((Vec::new(), 0.0), |x| {
+                    let c = x
+                        .components
+                        .into_iter()
+                        .map(|c| StoredComponent {
+                            name: c.name.to_string(),
+                            value: c.value,
+                            weight: c.weight,
+                            reason: c.reason,
+                        })
+                        .collect();
+                    (c, x.distance_km)
+                });
+                rows.push(Assignment {
+                    worker_id: input.worker_ids[w].clone(),
+                    opening_id: input.opening_ids[o].clone(),
+                    household_id: input.household_ids[h].clone(),
+                    zero_household: p.zero_household[h],
+                    score_micro: p.edge_score[e],
+                    components,
+                    distance_km,
+                    county_code: format!("{:06}", input.worker_county[w]),
+                    source: u32::from(input.opening_source[o].code()),
+                });
+            }
+        }
+        rows
+    }
+
+    /// Deletes runs beyond the retention count, with their audit folders.
+    fn prune(&self) -> Result<(), BatchError> {
+        let runs = self.store.list_runs(0, usize::MAX)?;
+        for run in runs.iter().skip(self.settings.keep_runs.max(1)) {
+            self.store.delete_run(run.id)?;
+            if let Some(dir) = &self.settings.audit_dir {
+                let folder = dir.join(format!("run-{}", run.id));
+                if folder.exists() {
+                    std::fs::remove_dir_all(folder)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A run with live phase and progress if it is the active one.
+    pub fn get(&self, id: u64) -> Result<(Run, f64), BatchError> {
+        let run = self.store.run(id)?.ok_or(BatchError::NotFound(id))?;
+        Ok(self.with_live(run))
+    }
+
+    /// Adds live progress to a stored run.
+    pub fn with_live(&self, mut run: Run) -> (Run, f64) {
+        let active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = active
+            .as_ref()
+            .filter(|a| a.id == run.id && run.status() == RunStatus::Running)
+        {
+            let phase =
+                RunPhase::try_from(a.phase.load(Ordering::Relaxed)).unwrap_or(RunPhase::Scoring);
+            run.set_phase(phase);
+            let (lo, hi) = phase_span(phase);
+            return (run, lo + (hi - lo) * a.control.progress());
+        }
+        let progress = if run.status() == RunStatus::Succeeded {
+            1.0
+        } else {
+            0.0
+        };
+        (run, progress)
+    }
+
+    /// Asks the active run `id` to stop.
+    pub fn cancel(&self, id: u64) -> Result<Run, BatchError> {
+        let run = self.store.run(id)?.ok_or(BatchError::NotFound(id))?;
+        let active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        match active.as_ref() {
+            Some(a) if a.id == id => {
+                a.control.cancel();
+                Ok(run)
+            }
+            _ => Err(BatchError::WrongState {
+                id,
+                status: status_label(run.status()),
+            }),
+        }
+    }
+
+    /// The id of the run in progress, if any.
+    pub fn active_run(&self) -> Option<u64> {
+        self.active
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|a| a.id)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+}

@@ -1,0 +1,243 @@
+//! `jobbridge batch`: one run from the command line, on a data directory
+//! (the server must not be running on it) or through a running server, with
+//! a progress bar and an optional audit export.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::api::pb;
+use crate::api::pb::batch_client::BatchClient;
+use crate::batch::{audit, Batch, BatchSettings};
+use crate::domain::run::{Policy, Run, RunPhase, RunStatus};
+use crate::matching::{MatchConfig, Matcher};
+use crate::store::Store;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct BatchArgs {
+    /// Policy.
+    pub policy: Policy,
+    /// Store results but propose nothing.
+    pub dry_run: bool,
+    /// Write the audit files here.
+    pub export: Option<PathBuf>,
+    /// Candidate openings per worker.
+    pub candidates_per_worker: usize,
+}
+
+fn bar() -> ProgressBar {
+    let bar = ProgressBar::new(1000);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:10} [{bar:40}] {percent:>3}% {elapsed}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+fn phase_name(p: RunPhase) -> &'static str {
+    match p {
+        RunPhase::Unspecified | RunPhase::Scoring => "scoring",
+        RunPhase::Solving => "solving",
+        RunPhase::Saving => "saving",
+        RunPhase::Done => "done",
+    }
+}
+
+fn report(run: &Run) -> anyhow::Result<()> {
+    if run.status() != RunStatus::Succeeded {
+        bail!(
+            "run {} {}: {}",
+            run.id,
+            crate::batch::status_label(run.status()),
+            run.error
+        );
+    }
+    let s = run.summary.clone().unwrap_or_default();
+    println!(
+        "run {} succeeded ({:?}{})",
+        run.id,
+        run.policy(),
+        if run.dry_run { ", dry run" } else { "" }
+    );
+    println!(
+        "  {} workers, {} openings, {} eligible pairs, {} free slots",
+        s.workers_considered, s.openings_considered, s.eligible_pairs, s.slots_available
+    );
+    println!(
+        "  assigned {} workers; zero-employment households covered {} of {}; total score {}",
+        s.workers_assigned,
+        s.zero_households_covered,
+        s.zero_households,
+        audit::micro_decimal_u64(s.total_score_micro)
+    );
+    println!(
+        "  vs run {}: {} gained, {} lost, {} changed",
+        s.previous_run_id, s.gained, s.lost, s.changed
+    );
+    println!(
+        "  time: scoring {} ms, solving {} ms, saving {} ms",
+        s.scoring_ms, s.solving_ms, s.saving_ms
+    );
+    Ok(())
+}
+
+/// Runs on a data directory.
+pub fn batch_offline(
+    data_dir: &Path,
+    args: &BatchArgs,
+    matching: MatchConfig,
+) -> anyhow::Result<()> {
+    let store = Arc::new(
+        Store::open(data_dir).with_context(|| format!("cannot open {}", data_dir.display()))?,
+    );
+    let config = matching.normalised().map_err(anyhow::Error::msg)?;
+    let workers = store.workers().collect::<Result<Vec<_>, _>>()?;
+    let openings = store.openings().collect::<Result<Vec<_>, _>>()?;
+    let matcher = Arc::new(Matcher::build(
+        config,
+        workers,
+        openings.into_iter().map(|o| (o, 0)),
+    ));
+    let settings = BatchSettings {
+        candidates_per_worker: args.candidates_per_worker,
+        audit_dir: Some(data_dir.join("audit")),
+        ..BatchSettings::default()
+    };
+    let batch = Batch::new(store, matcher, settings)?;
+    let bar = bar();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let run = std::thread::scope(|scope| {
+        let result = batch.run_now(args.policy, args.dry_run, "cli", |control, phase| {
+            let (bar, done) = (bar.clone(), &done);
+            scope.spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    let p = RunPhase::try_from(phase.load(Ordering::Relaxed))
+                        .unwrap_or(RunPhase::Scoring);
+                    bar.set_message(phase_name(p));
+                    bar.set_position((control.progress() * 1000.0) as u64);
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+        });
+        done.store(true, Ordering::Relaxed);
+        result
+    })?;
+    bar.finish_and_clear();
+    report(&run)?;
+    if let Some(dir) = &args.export {
+        let from = data_dir.join("audit").join(format!("run-{}", run.id));
+        std::fs::create_dir_all(dir)?;
+        for name in audit::FILES {
+            std::fs::copy(from.join(name), dir.join(name))
+                .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+        }
+        println!("  audit files written to {}", dir.display());
+    }
+    Ok(())
+}
+
+/// Runs through a server at `addr` (e.g. `http://127.0.0.1:50051`).
+pub async fn batch_remote(addr: &str, args: &BatchArgs) -> anyhow::Result<()> {
+    let addr = if addr.contains("://") {
+        addr.to_string()
+    } else {
+        format!("http://{addr}")
+    };
+    let mut client = BatchClient::connect(addr.clone())
+        .await
+        .with_context(|| format!("cannot connect to {addr}"))?;
+    let policy = match args.policy {
+        Policy::Stable => pb::Policy::Stable,
+        _ => pb::Policy::Optimal,
+    };
+    let id = client
+        .start_run(pb::StartRunRequest {
+            policy: policy.into(),
+            dry_run: args.dry_run,
+        })
+        .await?
+        .into_inner()
+        .run_id;
+    let bar = bar();
+    let run = loop {
+        let run = client
+            .get_run(pb::GetRunRequest { run_id: id })
+            .await?
+            .into_inner()
+            .run
+            .context("empty reply")?;
+        bar.set_message(phase_name(
+            RunPhase::try_from(run.phase).unwrap_or(RunPhase::Scoring),
+        ));
+        bar.set_position((run.progress * 1000.0) as u64);
+        if run.status != pb::RunStatus::Running as i32 {
+            break run;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    bar.finish_and_clear();
+    let local = Run {
+        id: run.run_id,
+        policy: run.policy,
+        dry_run: run.dry_run,
+        status: run.status,
+        error: run.error.clone(),
+        summary: run.summary.map(|s| crate::domain::run::RunSummary {
+            workers_considered: s.workers_considered,
+            openings_considered: s.openings_considered,
+            eligible_pairs: s.eligible_pairs,
+            slots_available: s.slots_available,
+            workers_assigned: s.workers_assigned,
+            zero_households: s.zero_households,
+            zero_households_covered: s.zero_households_covered,
+            total_score_micro: s.total_score_micro,
+            gained: s.gained,
+            lost: s.lost,
+            changed: s.changed,
+            previous_run_id: s.previous_run_id,
+            scoring_ms: s.scoring_ms,
+            solving_ms: s.solving_ms,
+            saving_ms: s.saving_ms,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    report(&local)?;
+    if let Some(dir) = &args.export {
+        use tokio::io::AsyncWriteExt as _;
+        std::fs::create_dir_all(dir)?;
+        let mut stream = client
+            .download_audit(pb::DownloadAuditRequest { run_id: id })
+            .await?
+            .into_inner();
+        let mut open: Option<(String, tokio::fs::File)> = None;
+        while let Some(chunk) = stream.message().await? {
+            if open.as_ref().is_none_or(|(name, _)| *name != chunk.file) {
+                if !audit::FILES.contains(&chunk.file.as_str()) {
+                    bail!("server sent an unexpected file {:?}", chunk.file);
+                }
+                if let Some((_, f)) = open.take() {
+                    f.sync_all().await?;
+                }
+                let f = tokio::fs::File::create(dir.join(&chunk.file)).await?;
+                open = Some((chunk.file.clone(), f));
+            }
+            open.as_mut()
+                .expect("opened")
+                .1
+                .write_all(&chunk.data)
+                .await?;
+        }
+        if let Some((_, f)) = open {
+            f.sync_all().await?;
+        }
+        println!("  audit files written to {}", dir.display());
+    }
+    Ok(())
+}

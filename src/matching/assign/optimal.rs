@@ -1,0 +1,501 @@
+//! The exact policy: min-cost flow by successive shortest augmenting paths.
+//!
+//! The network (costs in micro-points; `B` exceeds any total score):
+//!
+//! ```text
+//! worker w (supply 1) --(-score)--> opening o --(cap slots)--> T
+//! worker w --(0)--> T                     "w stays unassigned"
+//! household h (supply k, zero-employment, k members with candidates)
+//!   --(cap 1 each)--> its members (which then only go to openings)
+//!   --(cap k-1, 0)--> T                   "some members stay unassigned"
+//!   --(cap 1,  B)--> T                    "nobody of h is placed"
+//! ```
+//!
+//! Minimising the cost maximises first the households covered, then the
+//! total score. Each unit of supply is routed along a shortest path found by
+//! Dijkstra on reduced costs, stopping at the sink (the Jonker-Volgenant
+//! idea for sparse assignment); potentials keep every residual arc's reduced
+//! cost non-negative, and at the end they certify optimality
+//! ([`Certificate::verify`]).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::{flow, Control, Problem, Solution, SolveError};
+
+const NONE: u32 = u32::MAX;
+
+/// How a node was reached in the search.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    /// Worker -> opening along edge `e`.
+    Edge(u32),
+    /// Opening -> worker: the worker leaves the opening.
+    Unassign(u32),
+    /// Worker -> sink: stays unassigned.
+    WorkerDummy,
+    /// Opening -> sink: takes a free slot.
+    Slot,
+    /// Household -> member.
+    Member,
+    /// Member -> household: gives its unit back.
+    Release,
+    /// Household -> sink, free.
+    HouseholdDummy,
+    /// Household -> sink, paying B.
+    Slack,
+}
+
+/// The solver's state: flows and potentials over the network.
+struct Network<'p> {
+    p: &'p Problem,
+    n: usize,
+    m: usize,
+    sink: usize,
+    /// Cost of leaving a zero-employment household uncovered.
+    big: i64,
+    pot: Vec<i64>,
+    /// Per worker: assigned edge or NONE.
+    assigned: Vec<u32>,
+    /// Per worker: the household node it belongs to (members) or NONE.
+    member_of: Vec<u32>,
+    /// Per worker: unit routed to the sink directly (non-members).
+    dummy: Vec<bool>,
+    /// Per worker (members): carries a unit from its household.
+    carries: Vec<bool>,
+    /// Per opening: workers in it.
+    taken: Vec<Vec<u32>>,
+    /// Per household node: members, dummy flow, slack flow.
+    members: Vec<Vec<u32>>,
+    household_dummy: Vec<u32>,
+    slack: Vec<bool>,
+    // Search scratch space, reused.
+    dist: Vec<i64>,
+    seen: Vec<u32>,
+    done: Vec<u32>,
+    parent: Vec<(u32, Via)>,
+    stamp: u32,
+    finalized: Vec<u32>,
+    heap: BinaryHeap<Reverse<(i64, u32)>>,
+}
+
+/// Dual values proving a solution optimal.
+#[derive(Debug, Clone)]
+pub struct Certificate {
+    /// Potential of every node: workers, openings, households, sink.
+    pub potentials: Vec<i64>,
+    /// The uncovered-household cost used.
+    pub big: i64,
+}
+
+/// Solves exactly by cost scaling (push-relabel). An independent second
+/// method: on this project's instances it is slower than [`solve`], so the
+/// service uses [`solve`] and tests cross-check the two.
+pub fn solve_cost_scaling(
+    p: &Problem,
+    control: &Control,
+) -> Result<(Solution, Certificate), SolveError> {
+    let layout = Network::new(p);
+    let (n, m, sink) = (layout.n, layout.m, layout.sink);
+    let mut net = flow::Network::new(sink + 1);
+    let mut edge_arc = vec![0u32; p.edges()];
+    let mut supply_total = 0i64;
+    for w in 0..n {
+        for e in p.row(w) {
+            let o = n + p.edge_opening[e] as usize;
+            edge_arc[e] = net.arc(w, o, 1, -i64::from(p.edge_score[e])) as u32;
+        }
+        if layout.member_of[w] == NONE && !p.row(w).is_empty() {
+            net.arc(w, sink, 1, 0);
+            net.set_supply(w, 1);
+            supply_total += 1;
+        }
+    }
+    for (i, members) in layout.members.iter().enumerate() {
+        let h = n + m + i;
+        for &w in members {
+            net.arc(h, w as usize, 1, 0);
+        }
+        let k = members.len() as i64;
+        if k > 1 {
+            net.arc(h, sink, k - 1, 0);
+        }
+        net.arc(h, sink, 1, layout.big);
+        net.set_supply(h, k);
+        supply_total += k;
+    }
+    for o in 0..m {
+        if p.slots[o] > 0 {
+            net.arc(n + o, sink, i64::from(p.slots[o]), 0);
+        }
+    }
+    net.set_supply(sink, -supply_total);
+    let price = net.solve(control, (0.0, 0.95))?;
+    let solution = Solution {
+        edge: (0..n)
+            .map(|w| {
+                p.row(w)
+                    .find(|&e| net.flow(edge_arc[e] as usize) > 0)
+                    .map(|e| e as u32)
+            })
+            .collect(),
+    };
+    let certificate = Certificate {
+        potentials: net.exact_potentials(&price),
+        big: layout.big,
+    };
+    control.set_progress(1.0);
+    Ok((solution, certificate))
+}
+
+/// Solves exactly by successive shortest paths: one Dijkstra per unit of
+/// supply, stopped at the sink. Returns the assignment and its optimality
+/// certificate. The production solver.
+pub fn solve(p: &Problem, control: &Control) -> Result<(Solution, Certificate), SolveError> {
+    let mut net = Network::new(p);
+    let sources = net.sources();
+    for (i, &s) in sources.iter().enumerate() {
+        if i % 256 == 0 {
+            if control.cancelled() {
+                return Err(SolveError::Cancelled);
+            }
+            control.set_progress(i as f64 / sources.len().max(1) as f64);
+        }
+        net.route_one(s as usize);
+    }
+    control.set_progress(1.0);
+    let solution = Solution {
+        edge: net
+            .assigned
+            .iter()
+            .map(|&e| (e != NONE).then_some(e))
+            .collect(),
+    };
+    let certificate = Certificate {
+        potentials: net.pot,
+        big: net.big,
+    };
+    Ok((solution, certificate))
+}
+
+impl<'p> Network<'p> {
+    fn new(p: &'p Problem) -> Self {
+        let (n, m) = (p.workers(), p.openings());
+        // Households that count: zero-employment, with members who have
+        // candidates. Each becomes a node after the openings.
+        let mut node_of_household = vec![NONE; p.zero_household.len()];
+        let mut members: Vec<Vec<u32>> = Vec::new();
+        let mut member_of = vec![NONE; n];
+        for w in 0..n {
+            let h = p.household[w] as usize;
+            if !p.zero_household[h] || p.row(w).is_empty() {
+                continue;
+            }
+            if node_of_household[h] == NONE {
+                node_of_household[h] = members.len() as u32;
+                members.push(Vec::new());
+            }
+            let node = node_of_household[h];
+            members[node as usize].push(w as u32);
+            member_of[w] = (n + m) as u32 + node;
+        }
+        let hz = members.len();
+        let sink = n + m + hz;
+        let nodes = sink + 1;
+        let best: Vec<i64> = (0..n)
+            .map(|w| {
+                p.row(w)
+                    .map(|e| i64::from(p.edge_score[e]))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let big = best.iter().sum::<i64>() + 1;
+        // Initial potentials make every arc's reduced cost >= 0 on the empty
+        // flow: sink and openings 0, a worker its best score, a household its
+        // best member's.
+        let mut pot = vec![0i64; nodes];
+        pot[..n].copy_from_slice(&best);
+        for (i, ms) in members.iter().enumerate() {
+            pot[n + m + i] = ms.iter().map(|&w| best[w as usize]).max().unwrap_or(0);
+        }
+        Network {
+            p,
+            n,
+            m,
+            sink,
+            big,
+            pot,
+            assigned: vec![NONE; n],
+            member_of,
+            dummy: vec![false; n],
+            carries: vec![false; n],
+            taken: vec![Vec::new(); m],
+            household_dummy: vec![0; hz],
+            slack: vec![false; hz],
+            members,
+            dist: vec![0; nodes],
+            seen: vec![0; nodes],
+            done: vec![0; nodes],
+            parent: vec![(NONE, Via::Slot); nodes],
+            stamp: 0,
+            finalized: Vec::new(),
+            heap: BinaryHeap::new(),
+        }
+    }
+
+    /// Every unit of supply, as the node it starts from: each household
+    /// node once per member, then each non-member worker with candidates.
+    fn sources(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        for (i, ms) in self.members.iter().enumerate() {
+            out.extend(std::iter::repeat_n((self.n + self.m + i) as u32, ms.len()));
+        }
+        for w in 0..self.n {
+            if self.member_of[w] == NONE && !self.p.row(w).is_empty() {
+                out.push(w as u32);
+            }
+        }
+        out
+    }
+
+    #[inline]
+    fn relax(&mut self, from: u32, to: usize, reduced: i64, via: Via) {
+        debug_assert!(reduced >= 0, "negative reduced cost {reduced}");
+        let d = self.dist[from as usize] + reduced;
+        if self.done[to] == self.stamp {
+            return;
+        }
+        if self.seen[to] != self.stamp || d < self.dist[to] {
+            self.seen[to] = self.stamp;
+            self.dist[to] = d;
+            self.parent[to] = (from, via);
+            self.heap.push(Reverse((d, to as u32)));
+        }
+    }
+
+    /// Routes one unit from `source` to the sink along a shortest path.
+    fn route_one(&mut self, source: usize) {
+        self.stamp += 1;
+        self.heap.clear();
+        self.finalized.clear();
+        self.seen[source] = self.stamp;
+        self.dist[source] = 0;
+        self.heap.push(Reverse((0, source as u32)));
+        let (n, m, sink) = (self.n, self.m, self.sink);
+        let total = loop {
+            let Reverse((d, u)) = self.heap.pop().expect("the sink is always reachable");
+            let u = u as usize;
+            if self.done[u] == self.stamp || d > self.dist[u] {
+                continue;
+            }
+            self.done[u] = self.stamp;
+            self.finalized.push(u as u32);
+            if u == sink {
+                break d;
+            }
+            let pu = self.pot[u];
+            if u < n {
+                // Worker: to unused candidate openings, to its dummy, back
+                // to its household.
+                let w = u;
+                for e in self.p.row(w) {
+                    if self.assigned[w] == e as u32 {
+                        continue;
+                    }
+                    let o = n + self.p.edge_opening[e] as usize;
+                    let reduced = -i64::from(self.p.edge_score[e]) + pu - self.pot[o];
+                    self.relax(u as u32, o, reduced, Via::Edge(e as u32));
+                }
+                let h = self.member_of[w];
+                if h == NONE {
+                    if !self.dummy[w] {
+                        let reduced = pu - self.pot[sink];
+                        self.relax(u as u32, sink, reduced, Via::WorkerDummy);
+                    }
+                } else if self.carries[w] {
+                    let reduced = pu - self.pot[h as usize];
+                    self.relax(u as u32, h as usize, reduced, Via::Release);
+                }
+            } else if u < n + m {
+                // Opening: a free slot, or bump one of its workers.
+                let o = u - n;
+                if (self.taken[o].len() as u32) < self.p.slots[o] {
+                    let reduced = pu - self.pot[sink];
+                    self.relax(u as u32, sink, reduced, Via::Slot);
+                }
+                for i in 0..self.taken[o].len() {
+                    let w = self.taken[o][i] as usize;
+                    let e = self.assigned[w] as usize;
+                    let reduced = i64::from(self.p.edge_score[e]) + pu - self.pot[w];
+                    self.relax(u as u32, w, reduced, Via::Unassign(w as u32));
+                }
+            } else {
+                // Household: a member without a unit, or one of the sinks.
+                let hi = u - n - m;
+                for i in 0..self.members[hi].len() {
+                    let w = self.members[hi][i] as usize;
+                    if !self.carries[w] {
+                        let reduced = pu - self.pot[w];
+                        self.relax(u as u32, w, reduced, Via::Member);
+                    }
+                }
+                if (self.household_dummy[hi] as usize) + 1 < self.members[hi].len() {
+                    let reduced = pu - self.pot[sink];
+                    self.relax(u as u32, sink, reduced, Via::HouseholdDummy);
+                }
+                if !self.slack[hi] {
+                    let reduced = self.big + pu - self.pot[sink];
+                    self.relax(u as u32, sink, reduced, Via::Slack);
+                }
+            }
+        };
+        // Potentials: finalized nodes move by d - D; the rest stay.
+        for &v in &self.finalized {
+            self.pot[v as usize] += self.dist[v as usize] - total;
+        }
+        self.augment(source);
+    }
+
+    /// Applies the path found to the sink.
+    fn augment(&mut self, source: usize) {
+        let (n, m) = (self.n, self.m);
+        let mut v = self.sink;
+        while v != source {
+            let (u, via) = self.parent[v];
+            let u = u as usize;
+            match via {
+                Via::Edge(e) => {
+                    let w = u;
+                    let o = v - n;
+                    self.assigned[w] = e;
+                    self.taken[o].push(w as u32);
+                }
+                Via::Unassign(w) => {
+                    let o = u - n;
+                    let list = &mut self.taken[o];
+                    let i = list
+                        .iter()
+                        .position(|&x| x == w)
+                        .expect("bumped worker is in the opening");
+                    list.swap_remove(i);
+                    // The worker's edge is replaced by the step after it
+                    // (already applied, since we walk backwards).
+                    if self.assigned[w as usize] != NONE
+                        && self.p.edge_opening[self.assigned[w as usize] as usize] as usize == o
+                    {
+                        self.assigned[w as usize] = NONE;
+                    }
+                }
+                Via::WorkerDummy => self.dummy[u] = true,
+                Via::Slot => {}
+                Via::Member => self.carries[v] = true,
+                Via::Release => {
+                    self.carries[u] = false;
+                }
+                Via::HouseholdDummy => self.household_dummy[u - n - m] += 1,
+                Via::Slack => self.slack[u - n - m] = true,
+            }
+            v = u;
+        }
+    }
+}
+
+impl Certificate {
+    /// Checks the optimality conditions of `solution` for `p`: every arc of
+    /// the residual network has a non-negative reduced cost under these
+    /// potentials, and the flow is a valid routing of every unit. A pass
+    /// proves the solution optimal (no negative cycle exists).
+    pub fn verify(&self, p: &Problem, solution: &Solution) -> Result<(), String> {
+        let net = Network::new(p);
+        let (n, m, sink) = (net.n, net.m, net.sink);
+        if self.potentials.len() != sink + 1 || self.big != net.big {
+            return Err("certificate does not fit the problem".into());
+        }
+        let pot = &self.potentials;
+        let reduced_ok = |cost: i64, u: usize, v: usize| cost + pot[u] - pot[v] >= 0;
+        let mut used = vec![0u32; m];
+        for w in 0..n {
+            let chosen = solution.edge[w];
+            for e in p.row(w) {
+                let o = n + p.edge_opening[e] as usize;
+                let score = i64::from(p.edge_score[e]);
+                if chosen == Some(e as u32) {
+                    used[o - n] += 1;
+                    if !reduced_ok(score, o, w) {
+                        return Err(format!(
+                            "assigned edge {e} has negative reverse reduced cost"
+                        ));
+                    }
+                } else if !reduced_ok(-score, w, o) {
+                    return Err(format!(
+                        "unused edge {e} of worker {w} has negative reduced cost"
+                    ));
+                }
+            }
+            if net.member_of[w] == NONE && !p.row(w).is_empty() {
+                // The worker's unit goes to an opening or to its dummy.
+                let ok = if chosen.is_some() {
+                    reduced_ok(0, w, sink)
+                } else {
+                    reduced_ok(0, sink, w)
+                };
+                if !ok {
+                    return Err(format!("worker {w}'s dummy arc violates optimality"));
+                }
+            }
+        }
+        for o in 0..m {
+            if used[o] > p.slots[o] {
+                return Err(format!("opening {o} over capacity"));
+            }
+            if used[o] < p.slots[o] && !reduced_ok(0, n + o, sink) {
+                return Err(format!(
+                    "opening {o} has a free slot with negative reduced cost"
+                ));
+            }
+            if used[o] > 0 && !reduced_ok(0, sink, n + o) {
+                return Err(format!("opening {o}'s used slots violate optimality"));
+            }
+        }
+        for (i, ms) in net.members.iter().enumerate() {
+            let h = n + m + i;
+            let placed = ms
+                .iter()
+                .filter(|&&w| solution.edge[w as usize].is_some())
+                .count();
+            // Units: placed members carry one each; of the rest, up to k-1
+            // go to the free dummy and the last pays the slack if nobody is
+            // placed.
+            let k = ms.len();
+            let slack = placed == 0;
+            let dummy = k - placed - usize::from(slack);
+            for &w in ms {
+                let carries = solution.edge[w as usize].is_some();
+                let ok = if carries {
+                    reduced_ok(0, w as usize, h)
+                } else {
+                    reduced_ok(0, h, w as usize)
+                };
+                if !ok {
+                    return Err(format!("household arc to member {w} violates optimality"));
+                }
+            }
+            if dummy + 1 < k && !reduced_ok(0, h, sink) {
+                return Err(format!("household {i}'s free dummy violates optimality"));
+            }
+            if dummy > 0 && !reduced_ok(0, sink, h) {
+                return Err(format!("household {i}'s used dummy violates optimality"));
+            }
+            let ok = if slack {
+                reduced_ok(-self.big, sink, h)
+            } else {
+                reduced_ok(self.big, h, sink)
+            };
+            if !ok {
+                return Err(format!("household {i}'s slack violates optimality"));
+            }
+        }
+        Ok(())
+    }
+}

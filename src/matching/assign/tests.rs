@@ -1,0 +1,251 @@
+//! Solvers against plain references: brute-force enumeration for the exact
+//! policy, a round-based deferred acceptance for the stable one.
+
+use std::cmp::Reverse;
+
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::*;
+
+/// A random instance: `n` workers, `m` openings, edges with probability
+/// `density`, scores from a small range so ties happen.
+fn random_problem(seed: u64, n: usize, m: usize, density: f64, max_slots: u32) -> Problem {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let households = (n / 2).max(1);
+    let household: Vec<u32> = (0..n)
+        .map(|_| rng.random_range(0..households as u32))
+        .collect();
+    let zero_household: Vec<bool> = (0..households).map(|_| rng.random_bool(0.4)).collect();
+    let slots: Vec<u32> = (0..m).map(|_| rng.random_range(0..=max_slots)).collect();
+    let score_range = if rng.random_bool(0.5) { 5 } else { 1_000_000 };
+    let mut rows: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut row = Vec::new();
+        for o in 0..m as u32 {
+            if rng.random_bool(density) {
+                row.push((o, rng.random_range(0..=score_range)));
+            }
+        }
+        rows.push(row);
+    }
+    Problem::from_rows(rows, slots, household, zero_household)
+}
+
+/// The best objective over every feasible assignment.
+fn brute_force(p: &Problem) -> Objective {
+    fn go(p: &Problem, w: usize, choice: &mut Vec<Option<u32>>, best: &mut Objective) {
+        if w == p.workers() {
+            if let Ok(obj) = (Solution {
+                edge: choice.clone(),
+            })
+            .check(p)
+            {
+                *best = (*best).max(obj);
+            }
+            return;
+        }
+        choice.push(None);
+        go(p, w + 1, choice, best);
+        choice.pop();
+        for e in p.row(w) {
+            choice.push(Some(e as u32));
+            go(p, w + 1, choice, best);
+            choice.pop();
+        }
+    }
+    let mut best = Objective::default();
+    go(p, 0, &mut Vec::new(), &mut best);
+    best
+}
+
+/// Deferred acceptance in rounds: every free worker proposes at once, each
+/// opening keeps its best `slots` of everything it holds or is offered.
+fn reference_stable(p: &Problem) -> Vec<Option<u32>> {
+    let n = p.workers();
+    let order: Vec<Vec<u32>> = (0..n).map(|w| stable::worker_order(p, w)).collect();
+    let mut next = vec![0usize; n];
+    let mut held: Vec<Vec<(usize, u32)>> = vec![Vec::new(); p.openings()];
+    let mut matched = vec![false; n];
+    loop {
+        let mut offers: Vec<Vec<(usize, u32)>> = vec![Vec::new(); p.openings()];
+        let mut any = false;
+        for w in 0..n {
+            if !matched[w] && next[w] < order[w].len() {
+                let e = order[w][next[w]];
+                next[w] += 1;
+                offers[p.edge_opening[e as usize] as usize].push((w, e));
+                any = true;
+            }
+        }
+        if !any {
+            break;
+        }
+        for o in 0..p.openings() {
+            let mut all: Vec<(usize, u32)> = held[o].drain(..).chain(offers[o].drain(..)).collect();
+            all.sort_by_key(|&(w, e)| Reverse(stable::opening_key(p, w, e as usize)));
+            for (i, &(w, _)) in all.iter().enumerate() {
+                matched[w] = i < p.slots[o] as usize;
+            }
+            all.truncate(p.slots[o] as usize);
+            held[o] = all;
+        }
+    }
+    let mut out = vec![None; n];
+    for list in held {
+        for (w, e) in list {
+            out[w] = Some(e);
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn optimal_equals_brute_force(seed in any::<u64>(), n in 1usize..7, m in 1usize..4) {
+        let p = random_problem(seed, n, m, 0.6, 2);
+        let want = brute_force(&p);
+        let (s, cert) = optimal::solve(&p, &Control::default()).unwrap();
+        prop_assert_eq!(s.check(&p).unwrap(), want);
+        cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+        let (s, cert) = optimal::solve_cost_scaling(&p, &Control::default()).unwrap();
+        prop_assert_eq!(s.check(&p).unwrap(), want);
+        cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn stable_has_no_blocking_pair_and_equals_the_reference(seed in any::<u64>(), n in 1usize..40, m in 1usize..10) {
+        let p = random_problem(seed, n, m, 0.4, 4);
+        let s = stable::solve(&p, &Control::default()).unwrap();
+        s.check(&p).unwrap();
+        prop_assert_eq!(stable::blocking_pair(&p, &s), None);
+        prop_assert_eq!(s.edge, reference_stable(&p));
+    }
+}
+
+#[test]
+fn certificates_hold_on_larger_instances_and_catch_tampering() {
+    for seed in 0..20 {
+        let p = random_problem(seed, 400, 60, 0.08, 6);
+        let (s, cert) = optimal::solve(&p, &Control::default()).unwrap();
+        let (s2, cert2) = optimal::solve_cost_scaling(&p, &Control::default()).unwrap();
+        assert_eq!(s.check(&p).unwrap(), s2.check(&p).unwrap(), "seed {seed}");
+        cert.verify(&p, &s).unwrap();
+        cert2.verify(&p, &s2).unwrap();
+        // Any other feasible solution that is worse must fail the check:
+        // drop one assigned worker.
+        if let Some(w) = s
+            .edge
+            .iter()
+            .position(|e| e.is_some_and(|e| p.edge_score[e as usize] > 0))
+        {
+            let mut worse = s.clone();
+            worse.edge[w] = None;
+            assert!(cert.verify(&p, &worse).is_err(), "seed {seed}");
+        }
+    }
+}
+
+#[test]
+fn optimal_beats_greedy_and_never_loses_to_stable() {
+    for seed in 100..130 {
+        let p = random_problem(seed, 300, 40, 0.1, 5);
+        let (best, _) = optimal::solve(&p, &Control::default()).unwrap();
+        let best = best.check(&p).unwrap();
+        let stable = stable::solve(&p, &Control::default())
+            .unwrap()
+            .check(&p)
+            .unwrap();
+        assert!(best >= stable, "seed {seed}: {best:?} < {stable:?}");
+    }
+}
+
+#[test]
+fn zero_employment_household_comes_before_a_higher_score() {
+    // One slot. Worker 0 (zero-employment household) scores 0.5, worker 1
+    // (a household with someone in work) scores 0.9. Max score takes worker
+    // 1; the policy takes worker 0.
+    let p = Problem::from_rows(
+        vec![vec![(0, 500_000)], vec![(0, 900_000)]],
+        vec![1],
+        vec![0, 1],
+        vec![true, false],
+    );
+    let (s, cert) = optimal::solve(&p, &Control::default()).unwrap();
+    assert_eq!(s.edge, vec![Some(0), None]);
+    assert_eq!(
+        s.check(&p).unwrap(),
+        Objective {
+            households_covered: 1,
+            total_score: 500_000
+        }
+    );
+    cert.verify(&p, &s).unwrap();
+    // Without the household rule the other worker wins.
+    let plain = Problem {
+        zero_household: vec![false, false],
+        ..p.clone()
+    };
+    let (s, _) = optimal::solve(&plain, &Control::default()).unwrap();
+    assert_eq!(s.edge, vec![None, Some(1)]);
+    // The stable policy also puts the zero-employment household first.
+    assert_eq!(
+        stable::solve(&p, &Control::default()).unwrap().edge,
+        vec![Some(0), None]
+    );
+}
+
+#[test]
+fn one_member_covers_the_household_and_the_rest_compete_on_score() {
+    // Household 0 (zero) has workers 0 and 1; worker 2 is from household 1.
+    // Two slots at opening 0. Covering household 0 needs one member; the
+    // second slot goes to the better of worker 1 and worker 2.
+    let p = Problem::from_rows(
+        vec![vec![(0, 100)], vec![(0, 200)], vec![(0, 300)]],
+        vec![2],
+        vec![0, 0, 1],
+        vec![true, false],
+    );
+    let (s, cert) = optimal::solve(&p, &Control::default()).unwrap();
+    assert_eq!(
+        s.check(&p).unwrap(),
+        Objective {
+            households_covered: 1,
+            total_score: 500
+        }
+    );
+    assert_eq!(s.edge, vec![None, Some(1), Some(2)]);
+    cert.verify(&p, &s).unwrap();
+}
+
+#[test]
+fn cancel_stops_the_solvers() {
+    let p = random_problem(7, 3000, 100, 0.05, 5);
+    let control = Control::default();
+    control.cancel();
+    assert_eq!(
+        optimal::solve(&p, &control).unwrap_err(),
+        SolveError::Cancelled
+    );
+    assert_eq!(
+        stable::solve(&p, &control).unwrap_err(),
+        SolveError::Cancelled
+    );
+}
+
+#[test]
+fn stable_ties_break_by_index() {
+    // Equal scores everywhere: worker 0 takes opening 0 (lower index first);
+    // opening 0 with one slot prefers worker 0 over worker 1.
+    let p = Problem::from_rows(
+        vec![vec![(0, 5), (1, 5)], vec![(0, 5), (1, 5)]],
+        vec![1, 1],
+        vec![0, 1],
+        vec![false, false],
+    );
+    let s = stable::solve(&p, &Control::default()).unwrap();
+    assert_eq!(s.edge, vec![Some(0), Some(3)]);
+}

@@ -1,0 +1,176 @@
+//! Builds a batch assignment problem from the match index: every seeking
+//! worker with each of their best eligible openings (up to a limit), scored
+//! exactly as the ranking RPCs score them.
+
+use rayon::prelude::*;
+
+use super::assign::{Control, Problem};
+use super::eligibility::MatchContext;
+use super::features::distance_km;
+use super::index::MatchIndex;
+use super::Matcher;
+use crate::domain::{EmploymentStatus, Mobility, OpeningStatus, Source};
+
+const NONE: u32 = u32::MAX;
+/// Workers scored per read-lock hold, so that writers are not kept waiting
+/// for the whole scoring phase.
+const WORKERS_PER_LOCK: usize = 2048;
+
+/// A problem and the names behind its indices.
+#[derive(Debug, Clone, Default)]
+pub struct BatchInput {
+    /// The problem; workers and openings in id order.
+    pub problem: Problem,
+    /// Worker ids by index.
+    pub worker_ids: Vec<String>,
+    /// Numeric county code of each worker.
+    pub worker_county: Vec<u32>,
+    /// Opening ids by index.
+    pub opening_ids: Vec<String>,
+    /// Source of each opening.
+    pub opening_source: Vec<Source>,
+    /// Household ids by index.
+    pub household_ids: Vec<String>,
+}
+
+impl Matcher {
+    /// Scores every seeking worker against the openings that take people
+    /// now, keeping each worker's best `per_worker` eligible openings. Runs
+    /// rayon inside; progress goes from 0 to `progress_to`.
+    pub fn batch_input(
+        &self,
+        ctx: &MatchContext,
+        per_worker: usize,
+        control: &Control,
+        progress_to: f64,
+    ) -> BatchInput {
+        let mut input = BatchInput::default();
+        let (worker_slots, opening_index) = {
+            let index = self.read();
+            let mut openings: Vec<(&str, u32, u32)> = index
+                .openings
+                .iter()
+                .filter(|(_, o)| {
+                    o.status == OpeningStatus::Open && o.free_slots() > 0 && o.end_day >= ctx.today
+                })
+                .map(|(slot, o)| (index.openings.id(slot), slot, o.free_slots()))
+                .collect();
+            openings.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            let mut opening_index = vec![
+                NONE;
+                index
+                    .openings
+                    .iter()
+                    .map(|(s, _)| s as usize + 1)
+                    .max()
+                    .unwrap_or(0)
+            ];
+            for (i, (id, slot, free)) in openings.iter().enumerate() {
+                opening_index[*slot as usize] = i as u32;
+                input.opening_ids.push((*id).to_string());
+                input
+                    .opening_source
+                    .push(index.openings.get(*slot).expect("live").source);
+                input.problem.slots.push(*free);
+            }
+            let mut workers: Vec<(&str, u32)> = index
+                .workers
+                .iter()
+                .filter(|(_, w)| w.status == EmploymentStatus::Seeking)
+                .map(|(slot, _)| (index.workers.id(slot), slot))
+                .collect();
+            workers.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            let mut household_of = hashbrown::HashMap::new();
+            for (id, slot) in &workers {
+                let w = index.workers.get(*slot).expect("live");
+                let next = household_of.len() as u32;
+                let h = *household_of.entry(w.household).or_insert_with(|| {
+                    input
+                        .household_ids
+                        .push(index.households.name(w.household).to_string());
+                    input.problem.zero_household.push(index.zero_household(w));
+                    next
+                });
+                input.problem.household.push(h);
+                input.worker_ids.push((*id).to_string());
+                input.worker_county.push(w.county);
+            }
+            (
+                workers.into_iter().map(|(_, s)| s).collect::<Vec<u32>>(),
+                opening_index,
+            )
+        };
+        let total = worker_slots.len().max(1);
+        let mut rows: Vec<Vec<(u32, u32)>> = Vec::with_capacity(worker_slots.len());
+        for (c, chunk) in worker_slots.chunks(WORKERS_PER_LOCK).enumerate() {
+            if control.cancelled() {
+                break;
+            }
+            let index = self.read();
+            let part: Vec<Vec<(u32, u32)>> = chunk
+                .par_iter()
+                .map(|&ws| candidates(&index, ws, &opening_index, per_worker, ctx))
+                .collect();
+            rows.extend(part);
+            control.set_progress(
+                progress_to * ((c + 1) * WORKERS_PER_LOCK).min(total) as f64 / total as f64,
+            );
+        }
+        rows.resize(worker_slots.len(), Vec::new());
+        let Problem {
+            slots,
+            household,
+            zero_household,
+            ..
+        } = std::mem::take(&mut input.problem);
+        input.problem = Problem::from_rows(rows, slots, household, zero_household);
+        input
+    }
+}
+
+/// One worker's best eligible openings among the batch's, as (opening
+/// index, micro-points), sorted by opening index.
+fn candidates(
+    index: &MatchIndex,
+    ws: u32,
+    opening_index: &[u32],
+    limit: usize,
+    ctx: &MatchContext,
+) -> Vec<(u32, u32)> {
+    let Some(w) = index.workers.get(ws) else {
+        return Vec::new();
+    };
+    if w.status != EmploymentStatus::Seeking || limit == 0 {
+        return Vec::new();
+    }
+    let buckets: Vec<&[u32]> = if w.mobility == Mobility::NearHome {
+        index
+            .opening_grid
+            .near(w.lat, w.lon, f64::from(w.max_commute_km))
+    } else {
+        index.opening_grid.all().collect()
+    };
+    let mut found: Vec<(u32, u32)> = Vec::new();
+    for bucket in buckets {
+        for &os in bucket {
+            let oi = opening_index.get(os as usize).copied().unwrap_or(NONE);
+            if oi == NONE {
+                continue;
+            }
+            let Some(o) = index.openings.get(os) else {
+                continue;
+            };
+            let d = distance_km(w.lat, w.lon, o.lat, o.lon);
+            if let Some(score) = index.pair_score(w, o, d, ctx) {
+                found.push((oi, score));
+            }
+        }
+    }
+    if found.len() > limit {
+        // Best first: higher score, then lower index (= smaller id).
+        found.select_nth_unstable_by(limit - 1, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        found.truncate(limit);
+    }
+    found.sort_unstable();
+    found
+}

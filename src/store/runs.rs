@@ -1,0 +1,169 @@
+//! Batch runs: the run records, their assignments and their changes against
+//! the previous run. Keys start with the run id (big-endian), so a run's
+//! rows are one contiguous range and runs list newest first by reverse scan.
+
+use prost::Message;
+
+use super::{Store, StoreError};
+use crate::domain::run::{Assignment, Change, Run, RunPhase, RunStatus};
+
+/// Rows written per sled batch when saving a run's results.
+const ROWS_PER_BATCH: usize = 4096;
+
+fn run_key(id: u64) -> [u8; 8] {
+    id.to_be_bytes()
+}
+
+fn row_key(id: u64, worker_id: &str) -> Vec<u8> {
+    let mut k = id.to_be_bytes().to_vec();
+    k.extend_from_slice(worker_id.as_bytes());
+    k
+}
+
+fn decode<M: Message + Default>(bytes: &[u8], what: &str) -> Result<M, StoreError> {
+    M::decode(bytes).map_err(|e| StoreError::corruption(format!("{what} record: {e}")))
+}
+
+impl Store {
+    /// A new run id: 1, 2, 3, ... (the counter is stored, so ids are
+    /// never reused, even after runs are pruned).
+    pub fn next_run_id(&self) -> Result<u64, StoreError> {
+        let meta = self.db.open_tree(super::META_TREE)?;
+        let next = meta.update_and_fetch(b"next_run_id", |old| {
+            let n = old
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map_or(0, u64::from_be_bytes);
+            Some((n + 1).to_be_bytes().to_vec())
+        })?;
+        let bytes = next.ok_or_else(|| StoreError::corruption("run counter missing"))?;
+        let bytes: [u8; 8] = bytes
+            .as_ref()
+            .try_into()
+            .map_err(|_| StoreError::corruption("run counter is not 8 bytes"))?;
+        Ok(u64::from_be_bytes(bytes))
+    }
+
+    /// Writes a run record.
+    pub fn put_run(&self, run: &Run) -> Result<(), StoreError> {
+        self.runs.insert(run_key(run.id), run.encode_to_vec())?;
+        Ok(())
+    }
+
+    /// Reads a run record.
+    pub fn run(&self, id: u64) -> Result<Option<Run>, StoreError> {
+        self.runs
+            .get(run_key(id))?
+            .map(|v| decode(&v, "run"))
+            .transpose()
+    }
+
+    /// Runs with ids below `before` (all if 0), newest first.
+    pub fn list_runs(&self, before: u64, limit: usize) -> Result<Vec<Run>, StoreError> {
+        let end = if before == 0 { u64::MAX } else { before };
+        self.runs
+            .range(..run_key(end))
+            .rev()
+            .take(limit)
+            .map(|r| decode(&r?.1, "run"))
+            .collect()
+    }
+
+    /// The newest succeeded run with an id below `before`.
+    pub fn last_succeeded_run(&self, before: u64) -> Result<Option<Run>, StoreError> {
+        for r in self.runs.range(..run_key(before)).rev() {
+            let run: Run = decode(&r?.1, "run")?;
+            if run.status() == RunStatus::Succeeded {
+                return Ok(Some(run));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Stores a run's assignments (in batches; call before marking the run
+    /// succeeded, so a crash leaves no half-applied run).
+    pub fn put_assignments(&self, id: u64, rows: &[Assignment]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(ROWS_PER_BATCH) {
+            let mut batch = sled::Batch::default();
+            for a in chunk {
+                batch.insert(row_key(id, &a.worker_id), a.encode_to_vec());
+            }
+            self.run_assignments.apply_batch(batch)?;
+        }
+        Ok(())
+    }
+
+    /// Stores a run's changes against the previous run.
+    pub fn put_changes(&self, id: u64, rows: &[Change]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(ROWS_PER_BATCH) {
+            let mut batch = sled::Batch::default();
+            for c in chunk {
+                batch.insert(row_key(id, &c.worker_id), c.encode_to_vec());
+            }
+            self.run_changes.apply_batch(batch)?;
+        }
+        Ok(())
+    }
+
+    /// A run's assignments in worker id order.
+    pub fn assignments(
+        &self,
+        id: u64,
+    ) -> impl Iterator<Item = Result<Assignment, StoreError>> + '_ {
+        self.run_assignments
+            .scan_prefix(run_key(id))
+            .map(|r| decode(&r?.1, "assignment"))
+    }
+
+    /// A run's changes in worker id order.
+    pub fn changes(&self, id: u64) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
+        self.run_changes
+            .scan_prefix(run_key(id))
+            .map(|r| decode(&r?.1, "change"))
+    }
+
+    /// Removes a run's result rows (not the record).
+    pub fn delete_run_rows(&self, id: u64) -> Result<(), StoreError> {
+        for tree in [&self.run_assignments, &self.run_changes] {
+            let keys: Vec<sled::IVec> = tree
+                .scan_prefix(run_key(id))
+                .keys()
+                .collect::<Result<_, _>>()?;
+            for chunk in keys.chunks(ROWS_PER_BATCH) {
+                let mut batch = sled::Batch::default();
+                for k in chunk {
+                    batch.remove(k);
+                }
+                tree.apply_batch(batch)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a run entirely.
+    pub fn delete_run(&self, id: u64) -> Result<(), StoreError> {
+        self.delete_run_rows(id)?;
+        self.runs.remove(run_key(id))?;
+        Ok(())
+    }
+
+    /// Marks runs left RUNNING by a stopped server as FAILED and removes
+    /// their partial rows. Returns their ids.
+    pub fn fail_interrupted_runs(&self, now_ms: i64) -> Result<Vec<u64>, StoreError> {
+        let mut failed = Vec::new();
+        for r in self.runs.iter() {
+            let mut run: Run = decode(&r?.1, "run")?;
+            if run.status() == RunStatus::Running {
+                self.delete_run_rows(run.id)?;
+                run.set_status(RunStatus::Failed);
+                run.set_phase(RunPhase::Done);
+                run.error =
+                    "interrupted: the server stopped during the run; nothing of it was applied"
+                        .into();
+                run.finished_at_ms = now_ms;
+                self.put_run(&run)?;
+                failed.push(run.id);
+            }
+        }
+        Ok(failed)
+    }
+}
