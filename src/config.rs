@@ -62,3 +62,25 @@ impl FileConfig {
         Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_parses_to_the_defaults() {
+        let file = FileConfig::parse(include_str!("../jobbridge.example.toml")).unwrap();
+        assert_eq!(file, FileConfig::default());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(FileConfig::parse("[matching]\nweight_skil = 0.3\n")
+            .unwrap_err()
+            .contains("weight_skil"));
+        assert!(FileConfig::parse("[matching]\nweight_pay = -1.0\n")
+            .unwrap_err()
+            .contains("weight_pay"));
+        assert!(FileConfig::parse("[matching]\ncommute_decay_km = 0.0\n").is_err());
+    }
+}

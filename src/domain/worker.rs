@@ -80,11 +80,23 @@ impl Worker {
             .map_err(|e| e.within("worker"))
     }
 
+    /// Checks the identifying fields (the first four of the record), so
+    /// that a caller converting from another form can report them before
+    /// anything else. Paths are relative to the worker.
+    pub fn validate_identity(
+        id: &str,
+        household_id: &str,
+        name: &str,
+        national_id: &str,
+    ) -> Validated<()> {
+        field("id", rules::check_id(id))?;
+        field("household_id", rules::check_id(household_id))?;
+        field("name", rules::check_text(name, 64))?;
+        field("national_id", rules::check_national_id(national_id))
+    }
+
     fn validate_fields(&self, current_year: i32) -> Validated<()> {
-        field("id", rules::check_id(&self.id))?;
-        field("household_id", rules::check_id(&self.household_id))?;
-        field("name", rules::check_text(&self.name, 64))?;
-        field("national_id", rules::check_national_id(&self.national_id))?;
+        Self::validate_identity(&self.id, &self.household_id, &self.name, &self.national_id)?;
         let age = current_year - self.birth_year as i32;
         if !(MIN_WORKING_AGE..=MAX_WORKING_AGE).contains(&age) {
             return Err(ValidationError::new(

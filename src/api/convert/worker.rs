@@ -7,6 +7,9 @@ use crate::domain::{current_year, Preferences, Validated, ValidationError, Worke
 /// Converts and validates a worker from the wire. Errors name the field as
 /// `worker.<path>`.
 pub(crate) fn worker_from_pb(w: pb::Worker) -> Validated<Worker> {
+    // Identity first, so that the error names the first bad field.
+    Worker::validate_identity(&w.id, &w.household_id, &w.name, &w.national_id)
+        .map_err(|e| e.within("worker"))?;
     let worker = Worker::try_from(w).map_err(|e| e.within("worker"))?;
     worker.validate(current_year())?;
     Ok(worker)

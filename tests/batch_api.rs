@@ -1,0 +1,367 @@
+//! The Batch service over real gRPC: runs of both policies on demo data,
+//! audit files checked independently, cancel, one run at a time, other
+//! calls answered during a run, and a second run's changes.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+use common::TestServer;
+use jobbridge::api::pb;
+use jobbridge::api::pb::batch_client::BatchClient;
+use jobbridge::api::pb::matching_client::MatchingClient;
+use jobbridge::batch::BatchSettings;
+use jobbridge::server::ServerOptions;
+use tonic::transport::Channel;
+use tonic::Code;
+
+/// Writes demo data at `scale` into `dir`.
+fn seed(dir: &Path, scale: f64) {
+    let store = jobbridge::store::Store::open(dir).unwrap();
+    let year = jobbridge::domain::current_year();
+    let data = jobbridge::demo::generate(scale, 3, year, chrono::Utc::now().date_naive());
+    jobbridge::demo::load(&store, &data, year).unwrap();
+}
+
+async fn start(dir: &Path, audit: Option<&Path>) -> TestServer {
+    let options = ServerOptions {
+        batch: BatchSettings {
+            audit_dir: audit.map(Path::to_path_buf),
+            ..BatchSettings::default()
+        },
+        ..ServerOptions::default()
+    };
+    TestServer::start_with(dir, options).await
+}
+
+fn client(server: &TestServer) -> BatchClient<Channel> {
+    BatchClient::new(server.channel.clone())
+}
+
+async fn wait(c: &mut BatchClient<Channel>, id: u64) -> pb::Run {
+    for _ in 0..6000 {
+        let run = c
+            .get_run(pb::GetRunRequest { run_id: id })
+            .await
+            .unwrap()
+            .into_inner()
+            .run
+            .unwrap();
+        assert!(
+            (0.0..=1.0).contains(&run.progress),
+            "progress {}",
+            run.progress
+        );
+        if run.status != pb::RunStatus::Running as i32 {
+            return run;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("run {id} did not finish");
+}
+
+async fn assignments(c: &mut BatchClient<Channel>, id: u64) -> Vec<pb::Assignment> {
+    let mut s = c
+        .stream_assignments(pb::StreamAssignmentsRequest { run_id: id })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(a) = s.message().await.unwrap() {
+        out.push(a);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optimal_run_is_stored_explained_and_auditable() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = tempfile::tempdir().unwrap();
+    seed(dir.path(), 0.04);
+    let server = start(dir.path(), Some(audit.path())).await;
+    let mut c = client(&server);
+    let id = c
+        .start_run(pb::StartRunRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .run_id;
+    let run = wait(&mut c, id).await;
+    assert_eq!(run.status, pb::RunStatus::Succeeded as i32, "{}", run.error);
+    assert_eq!(run.policy, pb::Policy::Optimal as i32);
+    assert_eq!(run.phase, pb::RunPhase::Done as i32);
+    let summary = run.summary.unwrap();
+    assert!(summary.workers_assigned > 0);
+    let rows = assignments(&mut c, id).await;
+    assert_eq!(rows.len() as u64, summary.workers_assigned);
+    assert_eq!(
+        rows.iter().map(|a| a.score_micro).sum::<u64>(),
+        summary.total_score_micro
+    );
+    let covered: HashSet<&str> = rows
+        .iter()
+        .filter(|a| a.zero_employment_household)
+        .map(|a| a.household_id.as_str())
+        .collect();
+    assert_eq!(covered.len() as u64, summary.zero_households_covered);
+    assert_eq!(
+        summary
+            .by_county
+            .iter()
+            .map(|r| r.workers_assigned)
+            .sum::<u64>(),
+        summary.workers_assigned
+    );
+    assert_eq!(
+        summary
+            .by_source
+            .iter()
+            .map(|r| r.slots_filled)
+            .sum::<u64>(),
+        summary.workers_assigned
+    );
+    assert!(rows.windows(2).all(|p| p[0].worker_id < p[1].worker_id));
+    for a in &rows {
+        let e = a.explanation.as_ref().unwrap();
+        let sum: f64 = e.components.iter().map(|c| c.value * c.weight).sum();
+        assert!(
+            (sum - a.score).abs() <= 1e-6,
+            "{} {sum} vs {}",
+            a.worker_id,
+            a.score
+        );
+    }
+
+    // The audit files, read back independently.
+    let mut stream = c
+        .download_audit(pb::DownloadAuditRequest { run_id: id })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut files: HashMap<String, Vec<u8>> = HashMap::new();
+    while let Some(chunk) = stream.message().await.unwrap() {
+        files.entry(chunk.file).or_default().extend(chunk.data);
+    }
+    let text = |name: &str| String::from_utf8(files[name].clone()).unwrap();
+    let edges = text("edges.csv");
+    let mut lines = edges.lines();
+    assert_eq!(lines.next(), Some("worker_id,opening_id,score"));
+    let mut score: HashMap<(String, String), u64> = HashMap::new();
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let (int, frac) = f[2].split_once('.').unwrap();
+        assert_eq!(frac.len(), 6, "six decimals: {line}");
+        assert!(!f[2].contains('e'));
+        score.insert(
+            (f[0].into(), f[1].into()),
+            int.parse::<u64>().unwrap() * 1_000_000 + frac.parse::<u64>().unwrap(),
+        );
+    }
+    assert_eq!(score.len() as u64, summary.eligible_pairs);
+    let openings = text("openings.csv");
+    assert!(openings.starts_with("opening_id,slots\n"));
+    let slots: HashMap<String, u64> = openings
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (o, s) = l.split_once(',').unwrap();
+            (o.to_string(), s.parse().unwrap())
+        })
+        .collect();
+    assert!(text("workers.csv").starts_with("worker_id,household_id,zero_employment_household\n"));
+    let assignment = text("assignment.csv");
+    let mut used: HashMap<String, u64> = HashMap::new();
+    let mut total = 0;
+    for line in assignment.lines().skip(1) {
+        let (w, o) = line.split_once(',').unwrap();
+        total += score[&(w.to_string(), o.to_string())];
+        *used.entry(o.to_string()).or_default() += 1;
+    }
+    assert_eq!(total, summary.total_score_micro);
+    assert!(used.iter().all(|(o, n)| *n <= slots[o]));
+
+    // A second run on unchanged data finds the same assignment.
+    let id2 = c
+        .start_run(pb::StartRunRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .run_id;
+    assert!(id2 > id);
+    let run2 = wait(&mut c, id2).await;
+    let s2 = run2.summary.unwrap();
+    assert_eq!(s2.previous_run_id, id);
+    assert_eq!((s2.gained, s2.lost, s2.changed), (0, 0, 0));
+    assert_eq!(s2.total_score_micro, summary.total_score_micro);
+    let listed = c
+        .list_runs(pb::ListRunsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .runs;
+    assert_eq!(
+        listed.iter().map(|r| r.run_id).collect::<Vec<_>>(),
+        vec![id2, id]
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stable_run_and_changes_after_a_hire() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path(), 0.03);
+    let server = start(dir.path(), None).await;
+    let mut c = client(&server);
+    let first = c
+        .start_run(pb::StartRunRequest {
+            policy: pb::Policy::Stable as i32,
+            dry_run: true,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .run_id;
+    let run = wait(&mut c, first).await;
+    assert_eq!(run.status, pb::RunStatus::Succeeded as i32, "{}", run.error);
+    assert!(run.dry_run);
+    let rows = assignments(&mut c, first).await;
+    // Someone assigned takes a job elsewhere: the next run loses them.
+    let gone = rows[0].worker_id.clone();
+    let mut workers = server.workers();
+    let mut w = workers
+        .get_worker(pb::GetWorkerRequest { id: gone.clone() })
+        .await
+        .unwrap()
+        .into_inner()
+        .worker
+        .unwrap();
+    w.employment_status = pb::EmploymentStatus::Employed as i32;
+    workers
+        .upsert_worker(pb::UpsertWorkerRequest { worker: Some(w) })
+        .await
+        .unwrap();
+    let second = c
+        .start_run(pb::StartRunRequest {
+            policy: pb::Policy::Stable as i32,
+            dry_run: true,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .run_id;
+    wait(&mut c, second).await;
+    let mut s = c
+        .stream_changes(pb::StreamChangesRequest { run_id: second })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut changes = Vec::new();
+    while let Some(ch) = s.message().await.unwrap() {
+        changes.push(ch);
+    }
+    assert!(changes
+        .iter()
+        .any(|ch| ch.worker_id == gone && ch.kind == pb::assignment_change::Kind::Lost as i32));
+    // No audit directory configured: download is refused, not crashed.
+    let err = c
+        .download_audit(pb::DownloadAuditRequest { run_id: first })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_run_at_a_time_cancel_and_queries_during_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path(), 0.5);
+    let server = start(dir.path(), None).await;
+    let mut c = client(&server);
+    let id = c
+        .start_run(pb::StartRunRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .run_id;
+    // The run scores for a while in a debug build; meanwhile others are served.
+    let mut m = MatchingClient::new(server.channel.clone());
+    let mut answered_while_running = 0;
+    for i in 0..20 {
+        let worker = format!("w-{:07}", i + 1);
+        let started = std::time::Instant::now();
+        server
+            .workers()
+            .get_worker(pb::GetWorkerRequest { id: worker.clone() })
+            .await
+            .unwrap();
+        m.match_openings_for_worker(pb::MatchOpeningsForWorkerRequest {
+            worker_id: worker,
+            top_k: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "a query waited for the run"
+        );
+        let run = c
+            .get_run(pb::GetRunRequest { run_id: id })
+            .await
+            .unwrap()
+            .into_inner()
+            .run
+            .unwrap();
+        if run.status == pb::RunStatus::Running as i32 {
+            answered_while_running += 1;
+        }
+    }
+    assert!(
+        answered_while_running > 0,
+        "the run ended before any query: make the data larger"
+    );
+    let busy = c
+        .start_run(pb::StartRunRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(busy.code(), Code::FailedPrecondition, "{}", busy.message());
+    assert!(busy.message().contains(&id.to_string()));
+    c.cancel_run(pb::CancelRunRequest { run_id: id })
+        .await
+        .unwrap();
+    let run = wait(&mut c, id).await;
+    assert_eq!(run.status, pb::RunStatus::Cancelled as i32);
+    assert!(run.summary.is_none());
+    let err = c
+        .stream_assignments(pb::StreamAssignmentsRequest { run_id: id })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    let err = c
+        .cancel_run(pb::CancelRunRequest { run_id: id })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    let err = c
+        .get_run(pb::GetRunRequest { run_id: 999 })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    let err = c
+        .get_run(pb::GetRunRequest { run_id: 0 })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    let err = c
+        .start_run(pb::StartRunRequest {
+            policy: 7,
+            dry_run: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().starts_with("policy"));
+    server.stop().await;
+}
