@@ -1,7 +1,8 @@
-//! Batch solvers on a Huaihua-shaped assignment graph: 50,000 workers,
-//! 5,000 openings with 50,000 slots, about 84 candidate openings per worker
-//! (4.2 million eligible pairs), 25,000 households of which 10% have nobody
-//! in work. The graph is built outside the timed part.
+//! Batch run phases on the Huaihua demo data (scale 1: 49,874 workers of
+//! whom about 13,500 seek work, 4,209 openings): scoring every seeking
+//! worker's best 100 eligible openings, then each solver on that problem.
+//! Also the exact solver on a synthetic crowded graph (random scores, one
+//! slot per worker, 84 candidates each), which is its hard case.
 //!
 //! `cargo bench --bench batch`
 
@@ -10,14 +11,35 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use jobbridge::matching::assign::{optimal, stable, Control, Problem};
+use jobbridge::matching::{MatchConfig, MatchContext, Matcher};
 
-fn huaihua_graph(workers: usize, openings: usize, per_worker: usize, seed: u64) -> Problem {
+fn demo_matcher() -> Matcher {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+    let data = jobbridge::demo::generate(1.0, 1, 2026, today);
+    let config = MatchConfig::default().normalised().unwrap();
+    Matcher::build(
+        config,
+        data.workers,
+        data.openings.into_iter().map(|o| (o, 0)),
+    )
+}
+
+fn context() -> MatchContext {
+    use chrono::Datelike as _;
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+    MatchContext {
+        year: 2026,
+        today: today.num_days_from_ce(),
+    }
+}
+
+/// Random scores, one slot per worker, candidates mostly in the worker's
+/// own county block: the crowded case where many workers want the same
+/// openings.
+fn crowded_graph(workers: usize, openings: usize, per_worker: usize, seed: u64) -> Problem {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let households = workers / 2;
     let household: Vec<u32> = (0..workers).map(|w| (w / 2) as u32).collect();
-    let zero: Vec<bool> = (0..households).map(|_| rng.random_bool(0.1)).collect();
-    // Slots: mostly small openings, a few large labour-cooperation ones;
-    // about one slot per worker in all.
+    let zero: Vec<bool> = (0..workers / 2 + 1).map(|_| rng.random_bool(0.1)).collect();
     let mut slots: Vec<u32> = (0..openings).map(|_| rng.random_range(1..=12)).collect();
     let mut total: u32 = slots.iter().sum();
     while (total as usize) < workers {
@@ -25,15 +47,12 @@ fn huaihua_graph(workers: usize, openings: usize, per_worker: usize, seed: u64) 
         slots[o] += 50;
         total += 50;
     }
-    // Openings cluster by county: a worker's candidates come mostly from
-    // its own county's block, plus some far ones (migrants).
-    let counties = 13;
-    let block = openings / counties;
+    let block = openings / 13;
     let rows = (0..workers)
         .map(|w| {
-            let county = w % counties;
-            let mut row: Vec<(u32, u32)> = Vec::with_capacity(per_worker);
+            let county = w % 13;
             let mut seen = std::collections::HashSet::new();
+            let mut row = Vec::with_capacity(per_worker);
             while row.len() < per_worker {
                 let o = if rng.random_bool(0.8) {
                     county * block + rng.random_range(0..block)
@@ -52,9 +71,11 @@ fn huaihua_graph(workers: usize, openings: usize, per_worker: usize, seed: u64) 
 }
 
 fn bench(c: &mut Criterion) {
-    let p = huaihua_graph(50_000, 5_000, 84, 1);
+    let matcher = demo_matcher();
+    let input = matcher.batch_input(&context(), 100, &Control::default(), 1.0);
+    let p = &input.problem;
     eprintln!(
-        "graph: {} workers, {} openings, {} edges, {} slots",
+        "huaihua demo: {} workers, {} openings, {} edges, {} slots",
         p.workers(),
         p.openings(),
         p.edges(),
@@ -62,11 +83,18 @@ fn bench(c: &mut Criterion) {
     );
     let mut group = c.benchmark_group("batch");
     group.sample_size(10);
-    group.bench_function("optimal/50k_workers_5k_openings_4.2M_edges", |b| {
-        b.iter(|| optimal::solve(&p, &Control::default()).unwrap())
+    group.bench_function("scoring/huaihua_demo/100_per_worker", |b| {
+        b.iter(|| matcher.batch_input(&context(), 100, &Control::default(), 1.0))
     });
-    group.bench_function("stable/50k_workers_5k_openings_4.2M_edges", |b| {
-        b.iter(|| stable::solve(&p, &Control::default()).unwrap())
+    group.bench_function("optimal/huaihua_demo", |b| {
+        b.iter(|| optimal::solve(p, &Control::default()).unwrap())
+    });
+    group.bench_function("stable/huaihua_demo", |b| {
+        b.iter(|| stable::solve(p, &Control::default()).unwrap())
+    });
+    let crowded = crowded_graph(10_000, 1_000, 84, 1);
+    group.bench_function("optimal/crowded_10k_workers_840k_edges", |b| {
+        b.iter(|| optimal::solve(&crowded, &Control::default()).unwrap())
     });
     group.finish();
 }

@@ -4,8 +4,17 @@
 //! stripe chosen by the record's id, so that two writes of the same record
 //! reach the index in the order the store applied them. Reads of the index
 //! never wait for the store.
+//!
+//! Single-record upserts from concurrent clients are combined: one writer
+//! thread takes every queued request, applies them in one store transaction
+//! and answers each. sled 0.34 serialises transactions on one database-wide
+//! lock, so one transaction for many small writes is far cheaper than one
+//! each. Durability is still the caller's `sync`, shared by group commit.
 
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::oneshot;
 
 use crate::domain::{Opening, Worker};
 use crate::matching::{MatchConfig, Matcher};
@@ -14,11 +23,27 @@ use crate::store::{PutMode, Store, StoreError};
 /// Lock stripes: enough that unrelated writes rarely share one.
 const STRIPES: usize = 64;
 
+/// Most single-record writes combined into one transaction.
+const MAX_COMBINED: usize = 512;
+
+enum Write {
+    Worker(Worker, PutMode),
+    Opening(Opening, PutMode),
+}
+
+enum Written {
+    Worker(Worker, bool),
+    Opening(Opening, bool),
+}
+
+type Reply = oneshot::Sender<Result<Written, StoreError>>;
+
 /// The store and the match index, shared by all services.
 pub struct Backend {
     store: Arc<Store>,
     matcher: Arc<Matcher>,
-    stripes: Vec<Mutex<()>>,
+    stripes: Arc<Vec<Mutex<()>>>,
+    writes: mpsc::Sender<(Write, Reply)>,
 }
 
 /// Result of a batch put: one outcome per record.
@@ -36,10 +61,18 @@ impl Backend {
             workers,
             openings.into_iter().map(|o| (o, 0)),
         ));
+        let stripes: Arc<Vec<Mutex<()>>> = Arc::new((0..STRIPES).map(|_| Mutex::new(())).collect());
+        let (writes, queue) = mpsc::channel();
+        let (s, m, st) = (store.clone(), matcher.clone(), stripes.clone());
+        std::thread::Builder::new()
+            .name("jobbridge-writes".into())
+            .spawn(move || combine(&s, &m, &st, &queue))
+            .map_err(|e| StoreError::Flush(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             store,
             matcher,
-            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            stripes,
+            writes,
         })
     }
 
@@ -64,23 +97,27 @@ impl Backend {
     }
 
     fn all_stripes(&self) -> Vec<MutexGuard<'_, ()>> {
-        // Always in the same order, so two batches cannot deadlock.
-        self.stripes
-            .iter()
-            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
-            .collect()
+        all_stripes(&self.stripes)
     }
 
-    /// Writes a worker and indexes it.
-    pub(crate) fn put_worker(
+    async fn combined(&self, write: Write) -> Result<Written, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.writes
+            .send((write, tx))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Writes a worker and indexes it (combined with concurrent writes).
+    pub(crate) async fn put_worker(
         &self,
         worker: Worker,
         mode: PutMode,
     ) -> Result<(Worker, bool), StoreError> {
-        let _guard = self.stripe(&worker.id);
-        let stored = self.store.put_worker(worker, mode)?;
-        self.matcher.write().upsert_worker(&stored.0);
-        Ok(stored)
+        match self.combined(Write::Worker(worker, mode)).await? {
+            Written::Worker(w, created) => Ok((w, created)),
+            Written::Opening(..) => unreachable!("a worker write answers with a worker"),
+        }
     }
 
     /// Writes a batch of workers in one transaction and indexes the stored
@@ -107,16 +144,16 @@ impl Backend {
         Ok(old)
     }
 
-    /// Writes an opening and indexes it.
-    pub(crate) fn put_opening(
+    /// Writes an opening and indexes it (combined with concurrent writes).
+    pub(crate) async fn put_opening(
         &self,
         opening: Opening,
         mode: PutMode,
     ) -> Result<(Opening, bool), StoreError> {
-        let _guard = self.stripe(&opening.id);
-        let stored = self.store.put_opening(opening, mode)?;
-        self.matcher.write().upsert_opening(&stored.0, 0);
-        Ok(stored)
+        match self.combined(Write::Opening(opening, mode)).await? {
+            Written::Opening(o, created) => Ok((o, created)),
+            Written::Worker(..) => unreachable!("an opening write answers with an opening"),
+        }
     }
 
     /// Writes a batch of openings in one transaction and indexes them.
@@ -140,5 +177,76 @@ impl Backend {
         let closed = self.store.close_opening(id)?;
         self.matcher.write().upsert_opening(&closed, 0);
         Ok(closed)
+    }
+}
+
+/// Locks every stripe, always in the same order, so that two holders of
+/// several stripes cannot deadlock.
+fn all_stripes(stripes: &[Mutex<()>]) -> Vec<MutexGuard<'_, ()>> {
+    stripes
+        .iter()
+        .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
+        .collect()
+}
+
+/// The writer thread: takes every queued single-record write, applies them
+/// in one transaction per kind, updates the index, answers each.
+fn combine(
+    store: &Store,
+    matcher: &Matcher,
+    stripes: &[Mutex<()>],
+    queue: &mpsc::Receiver<(Write, Reply)>,
+) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        batch.extend(queue.try_iter().take(MAX_COMBINED - 1));
+        let mut workers = Vec::new();
+        let mut openings = Vec::new();
+        for (write, reply) in batch {
+            match write {
+                Write::Worker(w, mode) => workers.push(((w, mode), reply)),
+                Write::Opening(o, mode) => openings.push(((o, mode), reply)),
+            }
+        }
+        let _guards = all_stripes(stripes);
+        if !workers.is_empty() {
+            let (items, replies): (Vec<_>, Vec<_>) = workers.into_iter().unzip();
+            let results = store.put_workers_each(&items);
+            answer(results, replies, |r| {
+                matcher.write().upsert_worker(&r.0);
+                Written::Worker(r.0, r.1)
+            });
+        }
+        if !openings.is_empty() {
+            let (items, replies): (Vec<_>, Vec<_>) = openings.into_iter().unzip();
+            let results = store.put_openings_each(&items);
+            answer(results, replies, |r| {
+                matcher.write().upsert_opening(&r.0, 0);
+                Written::Opening(r.0, r.1)
+            });
+        }
+    }
+}
+
+/// Sends each caller its outcome; a failure of the whole transaction goes
+/// to all of them.
+fn answer<T>(
+    results: BatchResult<(T, bool)>,
+    replies: Vec<Reply>,
+    ok: impl Fn((T, bool)) -> Written,
+) {
+    match results {
+        Ok(results) => {
+            for (result, reply) in results.into_iter().zip(replies) {
+                let _ = reply.send(result.map(&ok));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "combined write failed");
+            let message = e.to_string();
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::Flush(message.clone())));
+            }
+        }
     }
 }

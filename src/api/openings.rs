@@ -35,8 +35,11 @@ impl OpeningService {
     ) -> Result<(Opening, bool), Status> {
         let opening = status::required(opening, "opening")?;
         let opening = opening_from_pb(opening).map_err(status::from_validation)?;
-        let backend = self.backend.clone();
-        let stored = blocking(move || backend.put_opening(opening, mode)).await?;
+        let stored = self
+            .backend
+            .put_opening(opening, mode)
+            .await
+            .map_err(status::from_store)?;
         self.backend
             .store()
             .sync()

@@ -32,8 +32,11 @@ impl WorkerService {
     ) -> Result<(Worker, bool), Status> {
         let worker = status::required(worker, "worker")?;
         let worker = worker_from_pb(worker).map_err(status::from_validation)?;
-        let backend = self.backend.clone();
-        let stored = blocking(move || backend.put_worker(worker, mode)).await?;
+        let stored = self
+            .backend
+            .put_worker(worker, mode)
+            .await
+            .map_err(status::from_store)?;
         self.backend
             .store()
             .sync()

@@ -172,5 +172,8 @@ fn candidates(
         found.truncate(limit);
     }
     found.sort_unstable();
+    // The search buffer may hold tens of thousands of entries for a
+    // migrant; keep only what the row needs.
+    found.shrink_to_fit();
     found
 }

@@ -152,6 +152,17 @@ impl Store {
         self.workers.put_many(workers, PutMode::Upsert, now_ms())
     }
 
+    /// Writes many validated workers, each with its own mode, in one
+    /// transaction; each succeeds or fails on its own.
+    #[allow(clippy::type_complexity)]
+    pub fn put_workers_each(
+        &self,
+        workers: &[(Worker, PutMode)],
+    ) -> Result<Vec<Result<(Worker, bool), StoreError>>, StoreError> {
+        self.workers
+            .put_each(workers.len(), |i| (&workers[i].0, workers[i].1), now_ms())
+    }
+
     /// Reads one worker.
     pub fn worker(&self, id: &str) -> Result<Option<Worker>, StoreError> {
         self.workers.get(id)
@@ -243,6 +254,20 @@ impl Store {
         openings: &[Opening],
     ) -> Result<Vec<Result<(Opening, bool), StoreError>>, StoreError> {
         self.openings.put_many(openings, PutMode::Upsert, now_ms())
+    }
+
+    /// Writes many validated openings, each with its own mode, in one
+    /// transaction; each succeeds or fails on its own.
+    #[allow(clippy::type_complexity)]
+    pub fn put_openings_each(
+        &self,
+        openings: &[(Opening, PutMode)],
+    ) -> Result<Vec<Result<(Opening, bool), StoreError>>, StoreError> {
+        self.openings.put_each(
+            openings.len(),
+            |i| (&openings[i].0, openings[i].1),
+            now_ms(),
+        )
     }
 
     /// Reads one opening.

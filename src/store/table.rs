@@ -129,11 +129,25 @@ impl Table {
         mode: PutMode,
         now_ms: i64,
     ) -> Result<Vec<Result<(E, bool), StoreError>>, StoreError> {
+        self.put_each(items.len(), |i| (&items[i], mode), now_ms)
+    }
+
+    /// As [`Table::put_many`], with a mode per record: record `i` and its
+    /// mode are `item(i)`.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn put_each<'a, E: Entity + Clone + 'a>(
+        &self,
+        count: usize,
+        item: impl Fn(usize) -> (&'a E, PutMode),
+        now_ms: i64,
+    ) -> Result<Vec<Result<(E, bool), StoreError>>, StoreError> {
         self.trees[..]
             .transaction(|t| {
-                items
-                    .iter()
-                    .map(|item| put_in(t, item.clone(), mode, now_ms))
+                (0..count)
+                    .map(|i| {
+                        let (e, mode) = item(i);
+                        put_in(t, e.clone(), mode, now_ms)
+                    })
                     .collect::<Result<Vec<_>, _>>()
             })
             .map_err(tx_err)

@@ -20,15 +20,19 @@ impl TryFrom<pb::Opening> for Opening {
             (0, 0) => DEFAULT_AGE_RANGE,
             range => range,
         };
+        // Checked in proto field order, so the first bad field is named.
+        let source = required_enum(o.source, "source", source)?;
+        let location = point(o.location, "location")?;
+        let physical_demand = required_enum(o.physical_demand, "physical_demand", physical_demand)?;
         let start_date =
             rules::parse_date(&o.start_date).map_err(|r| ValidationError::new("start_date", r))?;
         let end_date = non_empty(o.end_date)
             .map(|d| rules::parse_date(&d).map_err(|r| ValidationError::new("end_date", r)))
             .transpose()?;
         Ok(Opening {
-            source: required_enum(o.source, "source", source)?,
-            location: point(o.location, "location")?,
-            physical_demand: required_enum(o.physical_demand, "physical_demand", physical_demand)?,
+            source,
+            location,
+            physical_demand,
             status: enum_value(o.status, "status", opening_status)?.unwrap_or(OpeningStatus::Open),
             id: o.id,
             employer_id: o.employer_id,

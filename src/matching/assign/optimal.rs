@@ -211,13 +211,26 @@ impl<'p> Network<'p> {
             })
             .collect();
         let big = best.iter().sum::<i64>() + 1;
-        // Initial potentials make every arc's reduced cost >= 0 on the empty
-        // flow: sink and openings 0, a worker its best score, a household its
-        // best member's.
+        // Initial potentials: any that give every arc of the empty flow a
+        // reduced cost >= 0 keep the method exact. Openings and the sink
+        // start at 0, a worker at its best score, a household at its best
+        // member's. (Opening prices from an auction pre-pass were tried as
+        // a warm start; they did not shorten the searches measurably.)
         let mut pot = vec![0i64; nodes];
-        pot[..n].copy_from_slice(&best);
+        for w in 0..n {
+            let net = p
+                .row(w)
+                .map(|e| i64::from(p.edge_score[e]) + pot[n + p.edge_opening[e] as usize])
+                .max();
+            pot[w] = net.unwrap_or(0).max(pot[sink]);
+        }
         for (i, ms) in members.iter().enumerate() {
-            pot[n + m + i] = ms.iter().map(|&w| best[w as usize]).max().unwrap_or(0);
+            pot[n + m + i] = ms
+                .iter()
+                .map(|&w| pot[w as usize])
+                .max()
+                .unwrap_or(0)
+                .max(pot[sink]);
         }
         Network {
             p,

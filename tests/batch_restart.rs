@@ -1,0 +1,95 @@
+//! A server killed in the middle of a batch run: after a restart the run is
+//! FAILED, nothing of it is readable, and the next run works.
+
+mod common;
+#[path = "crash/server.rs"]
+mod server;
+
+use std::time::Duration;
+
+use jobbridge::api::pb;
+use jobbridge::api::pb::batch_client::BatchClient;
+use server::ServerProcess;
+use tonic::Code;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_interrupted_by_sigkill_is_failed_never_half_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    {
+        let store = jobbridge::store::Store::open(dir.path()).unwrap();
+        let year = jobbridge::domain::current_year();
+        let data = jobbridge::demo::generate(0.3, 9, year, chrono::Utc::now().date_naive());
+        jobbridge::demo::load(&store, &data, year).unwrap();
+    }
+    let mut first = ServerProcess::start(dir.path(), logs.path().join("first.log")).await;
+    let mut c = BatchClient::new(first.connect().await);
+    let id = c
+        .start_run(pb::StartRunRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .run_id;
+    let run = c
+        .get_run(pb::GetRunRequest { run_id: id })
+        .await
+        .unwrap()
+        .into_inner()
+        .run
+        .unwrap();
+    assert_eq!(
+        run.status,
+        pb::RunStatus::Running as i32,
+        "the run must still be going when killed"
+    );
+    first.kill();
+    drop(first);
+
+    let mut second = ServerProcess::start(dir.path(), logs.path().join("second.log")).await;
+    let mut c = BatchClient::new(second.connect().await);
+    let run = c
+        .get_run(pb::GetRunRequest { run_id: id })
+        .await
+        .unwrap()
+        .into_inner()
+        .run
+        .unwrap();
+    assert_eq!(run.status, pb::RunStatus::Failed as i32);
+    assert!(run.error.contains("interrupted"), "{}", run.error);
+    assert!(run.summary.is_none());
+    let err = c
+        .stream_assignments(pb::StreamAssignmentsRequest { run_id: id })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+
+    // The next run succeeds and gets a new id.
+    let next = c
+        .start_run(pb::StartRunRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .run_id;
+    assert!(next > id);
+    let done = loop {
+        let run = c
+            .get_run(pb::GetRunRequest { run_id: next })
+            .await
+            .unwrap()
+            .into_inner()
+            .run
+            .unwrap();
+        if run.status != pb::RunStatus::Running as i32 {
+            break run;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        done.status,
+        pb::RunStatus::Succeeded as i32,
+        "{}",
+        done.error
+    );
+    second.expect_clean_exit().await;
+    server::check_indexes(dir.path()).await;
+}
