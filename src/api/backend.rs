@@ -53,8 +53,22 @@ impl Backend {
     /// Builds the match index from everything stored. Blocking: reads the
     /// whole store.
     pub fn open(store: Arc<Store>, config: MatchConfig) -> Result<Self, StoreError> {
-        let workers = store.workers().collect::<Result<Vec<_>, _>>()?;
-        let openings = store.openings().collect::<Result<Vec<_>, _>>()?;
+        let mut workers = store.workers().collect::<Result<Vec<_>, _>>()?;
+        let mut openings = store.openings().collect::<Result<Vec<_>, _>>()?;
+        // Slots in scan order (seeking workers, then by grid cell), so that
+        // ranking walks memory sequentially rather than at random.
+        let cell = |lat: f64, lon: f64| {
+            let c = |x: f64, base: f64| ((x + base) / 0.5).floor() as u32;
+            c(lat, 90.0) * 1000 + c(lon, 180.0)
+        };
+        workers.sort_by_cached_key(|w| {
+            (
+                w.employment_status != crate::domain::EmploymentStatus::Seeking,
+                w.preferences.mobility != crate::domain::Mobility::NearHome,
+                cell(w.site_location.lat, w.site_location.lon),
+            )
+        });
+        openings.sort_by_cached_key(|o| cell(o.location.lat, o.location.lon));
         // Placements are not tracked yet: no slot is taken.
         let matcher = Arc::new(Matcher::build(
             config,

@@ -124,6 +124,17 @@ pub(crate) fn worker_fits(
         && skills_met(w, o)
 }
 
+/// The pair rules that need no distance: checked before computing it.
+#[inline]
+pub(crate) fn fits_before_distance(w: &WorkerFeat, o: &OpeningFeat, ctx: &MatchContext) -> bool {
+    let age = ctx.year - i32::from(w.birth_year);
+    age >= i32::from(o.min_age)
+        && age <= i32::from(o.max_age)
+        && !(w.capacity == LabourCapacity::Partial && o.demand != PhysicalDemand::Light)
+        && !(w.strict_sources && w.preferred_sources & source_bit(o.source) == 0)
+        && skills_met(w, o)
+}
+
 #[inline]
 fn skills_met(w: &WorkerFeat, o: &OpeningFeat) -> bool {
     o.required

@@ -195,6 +195,9 @@ impl MatchIndex {
                 {
                     return None;
                 }
+                if !super::eligibility::fits_before_distance(w, o, ctx) {
+                    return None;
+                }
                 let d = distance_km(w.lat, w.lon, o.lat, o.lon);
                 if q.max_distance_km.is_some_and(|m| d > m) {
                     return None;
@@ -236,6 +239,15 @@ impl MatchIndex {
             |slot| {
                 let w = self.workers.get(slot)?;
                 if !q.counties.is_empty() && !q.counties.contains(&w.county) {
+                    return None;
+                }
+                // A great circle is at least as long as its latitude span.
+                if w.mobility == Mobility::NearHome
+                    && (w.lat - o.lat).abs() * 111.0 > f32::from(w.max_commute_km)
+                {
+                    return None;
+                }
+                if !super::eligibility::fits_before_distance(w, o, ctx) {
                     return None;
                 }
                 let d = distance_km(w.lat, w.lon, o.lat, o.lon);
