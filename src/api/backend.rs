@@ -101,10 +101,9 @@ impl Backend {
     }
 
     fn stripe(&self, id: &str) -> MutexGuard<'_, ()> {
-        // FNV-1a: cheap and stable; the spread only has to be fair.
-        let h = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+        // The page-token hash (FNV-1a): cheap and stable; the spread only
+        // has to be fair.
+        let h = super::page_token::fingerprint(&[id]);
         self.stripes[(h % STRIPES as u64) as usize]
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -264,11 +264,13 @@ impl BatchRpc for BatchService {
     }
 }
 
+/// A run's time, or none while it is unset (0).
 fn timestamp(ms: i64) -> Option<prost_types::Timestamp> {
-    (ms > 0).then(|| prost_types::Timestamp {
-        seconds: ms.div_euclid(1000),
-        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
-    })
+    if ms > 0 {
+        super::convert::timestamp(ms)
+    } else {
+        None
+    }
 }
 
 fn row_to_pb(r: SummaryRow) -> pb::SummaryRow {

@@ -224,7 +224,8 @@ pub(super) fn requirements_to(v: Vec<SkillRequirement>) -> Vec<pb::SkillRequirem
         .collect()
 }
 
-pub(super) fn timestamp(ms: i64) -> Option<prost_types::Timestamp> {
+/// Unix milliseconds as a protobuf timestamp.
+pub(crate) fn timestamp(ms: i64) -> Option<prost_types::Timestamp> {
     Some(prost_types::Timestamp {
         seconds: ms.div_euclid(1000),
         nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,

@@ -8,7 +8,7 @@ mod worker;
 
 pub(crate) use common::{
     employment_status_filter, opening_status_filter, optional_region_filter, required_source,
-    source_filter, source_to_pb,
+    source_filter, source_to_pb, timestamp,
 };
 pub(crate) use opening::opening_from_pb;
 pub(crate) use worker::worker_from_pb;
