@@ -4,16 +4,14 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{opening, TestServer};
+use common::{assert_invalid, now_ms, opening, ts_ms, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::openings_client::OpeningsClient;
 use jobbridge::server::ServerOptions;
 use prost::Message as _;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
-use tonic_types::StatusExt as _;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -24,39 +22,6 @@ fn strip(mut o: pb::Opening) -> pb::Opening {
     o.created_at = None;
     o.updated_at = None;
     o
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn ts_ms(ts: &Option<prost_types::Timestamp>) -> i64 {
-    let ts = ts.as_ref().expect("timestamp set by the server");
-    ts.seconds * 1000 + i64::from(ts.nanos) / 1_000_000
-}
-
-/// Asserts an INVALID_ARGUMENT whose message and BadRequest detail name
-/// `field`.
-fn assert_invalid(status: &Status, field: &str, context: &str) {
-    assert_eq!(
-        status.code(),
-        Code::InvalidArgument,
-        "{context}: wrong code, message {:?}",
-        status.message()
-    );
-    assert!(
-        status.message().starts_with(&format!("{field}: ")),
-        "{context}: message {:?} does not start with {field:?}",
-        status.message()
-    );
-    let details = status
-        .get_details_bad_request()
-        .unwrap_or_else(|| panic!("{context}: no BadRequest detail"));
-    assert_eq!(details.field_violations.len(), 1, "{context}");
-    assert_eq!(details.field_violations[0].field, field, "{context}");
 }
 
 async fn create(c: &mut OpeningsClient<Channel>, o: pb::Opening) -> Result<pb::Opening, Status> {

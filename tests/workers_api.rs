@@ -4,9 +4,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{national_id, opening, worker, TestServer};
+use common::{assert_invalid, national_id, now_ms, opening, ts_ms, worker, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::workers_client::WorkersClient;
 use jobbridge::domain::current_year;
@@ -25,39 +24,6 @@ fn strip(mut w: pb::Worker) -> pb::Worker {
     w.created_at = None;
     w.updated_at = None;
     w
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn ts_ms(ts: &Option<prost_types::Timestamp>) -> i64 {
-    let ts = ts.as_ref().expect("timestamp set by the server");
-    ts.seconds * 1000 + i64::from(ts.nanos) / 1_000_000
-}
-
-/// Asserts an INVALID_ARGUMENT whose message and BadRequest detail name
-/// `field`.
-fn assert_invalid(status: &Status, field: &str, context: &str) {
-    assert_eq!(
-        status.code(),
-        Code::InvalidArgument,
-        "{context}: wrong code, message {:?}",
-        status.message()
-    );
-    assert!(
-        status.message().starts_with(&format!("{field}: ")),
-        "{context}: message {:?} does not start with {field:?}",
-        status.message()
-    );
-    let details = status
-        .get_details_bad_request()
-        .unwrap_or_else(|| panic!("{context}: no BadRequest detail"));
-    assert_eq!(details.field_violations.len(), 1, "{context}");
-    assert_eq!(details.field_violations[0].field, field, "{context}");
 }
 
 async fn create(c: &mut WorkersClient<Channel>, w: pb::Worker) -> Result<pb::Worker, Status> {

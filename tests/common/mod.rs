@@ -13,9 +13,12 @@ use jobbridge::api::pb::workers_client::WorkersClient;
 use jobbridge::domain::rules::national_id_check_char;
 use jobbridge::server::ServerOptions;
 use jobbridge::store::Store;
+use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
+use tonic::{Code, Status};
+use tonic_types::StatusExt as _;
 
 /// A running in-process server. Call [`TestServer::stop`] to shut it down
 /// and join it; the data directory stays until the `TempDir` drops.
@@ -185,4 +188,37 @@ pub fn opening(n: u32) -> pb::Opening {
 /// Path of the built `jobbridge` binary, for tests that run it as a child.
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_jobbridge"))
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+pub fn ts_ms(ts: &Option<prost_types::Timestamp>) -> i64 {
+    let ts = ts.as_ref().expect("timestamp set by the server");
+    ts.seconds * 1000 + i64::from(ts.nanos) / 1_000_000
+}
+
+/// Asserts an INVALID_ARGUMENT whose message and BadRequest detail name
+/// `field`.
+pub fn assert_invalid(status: &Status, field: &str, context: &str) {
+    assert_eq!(
+        status.code(),
+        Code::InvalidArgument,
+        "{context}: wrong code, message {:?}",
+        status.message()
+    );
+    assert!(
+        status.message().starts_with(&format!("{field}: ")),
+        "{context}: message {:?} does not start with {field:?}",
+        status.message()
+    );
+    let details = status
+        .get_details_bad_request()
+        .unwrap_or_else(|| panic!("{context}: no BadRequest detail"));
+    assert_eq!(details.field_violations.len(), 1, "{context}");
+    assert_eq!(details.field_violations[0].field, field, "{context}");
 }
