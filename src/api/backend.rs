@@ -57,10 +57,7 @@ impl Backend {
         let mut openings = store.openings().collect::<Result<Vec<_>, _>>()?;
         // Slots in scan order (seeking workers, then by grid cell), so that
         // ranking walks memory sequentially rather than at random.
-        let cell = |lat: f64, lon: f64| {
-            let c = |x: f64, base: f64| ((x + base) / 0.5).floor() as u32;
-            c(lat, 90.0) * 1000 + c(lon, 180.0)
-        };
+        let cell = crate::matching::cell_key;
         workers.sort_by_cached_key(|w| {
             (
                 w.employment_status != crate::domain::EmploymentStatus::Seeking,

@@ -14,8 +14,14 @@ const WIDE: u32 = u32::MAX;
 const LAT_DEG_PER_KM: f64 = 1.0 / 110.0;
 
 fn cell_of(lat: f32, lon: f32) -> u32 {
-    let la = ((f64::from(lat) + 90.0) / CELL_DEG).floor() as u32;
-    let lo = ((f64::from(lon) + 180.0) / CELL_DEG).floor() as u32;
+    cell_key(f64::from(lat), f64::from(lon))
+}
+
+/// The spatial cell of a point. Callers that insert many records sort them
+/// by this key first, so that ranking scans memory in order.
+pub fn cell_key(lat: f64, lon: f64) -> u32 {
+    let la = ((lat + 90.0) / CELL_DEG).floor() as u32;
+    let lo = ((lon + 180.0) / CELL_DEG).floor() as u32;
     la * 1000 + lo
 }
 

@@ -23,6 +23,7 @@ pub use batch_input::BatchInput;
 pub use config::MatchConfig;
 pub use eligibility::{MatchContext, Reason};
 pub use features::region_number;
+pub use grid::cell_key;
 pub use index::{MatchIndex, PairExplanation};
 pub use rank::{OpeningsQuery, Ranked, WorkersQuery};
 pub use score::ComponentExplanation;
