@@ -10,6 +10,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/jobbridge/v1/openings.proto",
         "proto/jobbridge/v1/matching.proto",
         "proto/jobbridge/v1/batch.proto",
+        "proto/jobbridge/v1/placements.proto",
+        "proto/jobbridge/v1/reports.proto",
     ];
     let mut compiler = protox::Compiler::new(["proto"])?;
     compiler.include_imports(true).include_source_info(true);

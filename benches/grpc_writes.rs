@@ -239,6 +239,7 @@ fn worker(n: u32) -> pb::Worker {
         consent_to_share: true,
         created_at: None,
         updated_at: None,
+        ..Default::default()
     }
 }
 

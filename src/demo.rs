@@ -305,6 +305,7 @@ fn worker(
         employment_status: status,
         service_company_id: Some(format!("esc-{county}")),
         consent_to_share: rng.random_bool(0.4),
+        placement: Default::default(),
         created_at_ms: 0,
         updated_at_ms: 0,
     }
@@ -341,6 +342,7 @@ fn base_opening(
         start_date: today,
         end_date: None,
         status: OpeningStatus::Open,
+        filled: 0,
         created_at_ms: 0,
         updated_at_ms: 0,
     }
@@ -659,10 +661,12 @@ mod tests {
                     worker_ids: vec![],
                     employed: 0,
                     seeking: 0,
+                    placed: 0,
                 });
             match w.employment_status {
                 EmploymentStatus::Employed => h.employed += 1,
                 EmploymentStatus::Seeking => h.seeking += 1,
+                EmploymentStatus::Placed => h.placed += 1,
                 EmploymentStatus::Unavailable => {}
             }
         }

@@ -26,5 +26,6 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod matching;
+pub mod report;
 pub mod server;
 pub mod store;

@@ -12,9 +12,12 @@ use tonic::transport::Server;
 use crate::api::pb::batch_server::BatchServer;
 use crate::api::pb::matching_server::MatchingServer;
 use crate::api::pb::openings_server::OpeningsServer;
+use crate::api::pb::placement_service_server::PlacementServiceServer;
+use crate::api::pb::report_service_server::ReportServiceServer;
 use crate::api::pb::workers_server::WorkersServer;
 use crate::api::{
-    pb, remap_oversize, Backend, BatchService, MatchingService, OpeningService, WorkerService,
+    pb, remap_oversize, Backend, BatchService, MatchingService, OpeningService, PlacementService,
+    ReportService, WorkerService,
 };
 use crate::batch::schedule::Schedule;
 use crate::batch::{Batch, BatchSettings};
@@ -56,6 +59,9 @@ pub enum ServeError {
     /// The match index could not be built from the store.
     #[error("cannot build the match index: {0}")]
     Index(#[from] StoreError),
+    /// The batch could not start (finishing an interrupted run failed).
+    #[error("cannot start the batch: {0}")]
+    Batch(#[from] crate::batch::BatchError),
     /// The configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -99,7 +105,10 @@ pub async fn run(
             backend.matcher().clone(),
             options.batch.clone(),
         );
-        tokio::task::spawn_blocking(move || Batch::new(store, matcher, settings))
+        let proposer_backend = backend.clone();
+        let proposer: crate::batch::Proposer =
+            Arc::new(move |proposals, actor| proposer_backend.propose_many(proposals, actor));
+        tokio::task::spawn_blocking(move || Batch::new(store, matcher, settings, proposer))
             .await
             .expect("batch set-up does not panic")?
     };
@@ -116,6 +125,10 @@ pub async fn run(
         MatchingServer::new(MatchingService::new(backend.clone())).max_decoding_message_size(limit);
     let batch_service =
         BatchServer::new(BatchService::new(batch.clone())).max_decoding_message_size(limit);
+    let placements = PlacementServiceServer::new(PlacementService::new(backend.clone()))
+        .max_decoding_message_size(limit);
+    let reports = ReportServiceServer::new(ReportService::new(backend.store().clone()))
+        .max_decoding_message_size(limit);
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -129,6 +142,12 @@ pub async fn run(
         .await;
     health_reporter
         .set_serving::<BatchServer<BatchService>>()
+        .await;
+    health_reporter
+        .set_serving::<PlacementServiceServer<PlacementService>>()
+        .await;
+    health_reporter
+        .set_serving::<ReportServiceServer<ReportService>>()
         .await;
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -156,6 +175,8 @@ pub async fn run(
         .add_service(openings)
         .add_service(matching)
         .add_service(batch_service)
+        .add_service(placements)
+        .add_service(reports)
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             shutdown,

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 
 use crate::domain::{Opening, Worker};
 use crate::matching::{MatchConfig, Matcher};
-use crate::store::{PutMode, Store, StoreError};
+use crate::store::{Action, Changed, Proposal, PutMode, Store, StoreError};
 
 /// Lock stripes: enough that unrelated writes rarely share one.
 const STRIPES: usize = 64;
@@ -53,25 +53,7 @@ impl Backend {
     /// Builds the match index from everything stored. Blocking: reads the
     /// whole store.
     pub fn open(store: Arc<Store>, config: MatchConfig) -> Result<Self, StoreError> {
-        let mut workers = store.workers().collect::<Result<Vec<_>, _>>()?;
-        let mut openings = store.openings().collect::<Result<Vec<_>, _>>()?;
-        // Slots in scan order (seeking workers, then by grid cell), so that
-        // ranking walks memory sequentially rather than at random.
-        let cell = crate::matching::cell_key;
-        workers.sort_by_cached_key(|w| {
-            (
-                w.employment_status != crate::domain::EmploymentStatus::Seeking,
-                w.preferences.mobility != crate::domain::Mobility::NearHome,
-                cell(w.site_location.lat, w.site_location.lon),
-            )
-        });
-        openings.sort_by_cached_key(|o| cell(o.location.lat, o.location.lon));
-        // Placements are not tracked yet: no slot is taken.
-        let matcher = Arc::new(Matcher::build(
-            config,
-            workers,
-            openings.into_iter().map(|o| (o, 0)),
-        ));
+        let matcher = Arc::new(load_matcher(&store, config)?);
         let stripes: Arc<Vec<Mutex<()>>> = Arc::new((0..STRIPES).map(|_| Mutex::new(())).collect());
         let (writes, queue) = mpsc::channel();
         let (s, m, st) = (store.clone(), matcher.clone(), stripes.clone());
@@ -175,7 +157,7 @@ impl Backend {
             .into_iter()
             .map(|r| {
                 r.map(|(stored, _)| {
-                    index.upsert_opening(&stored, 0);
+                    index.upsert_opening(&stored, stored.filled);
                 })
             })
             .collect())
@@ -185,8 +167,83 @@ impl Backend {
     pub(crate) fn close_opening(&self, id: &str) -> Result<Opening, StoreError> {
         let _guard = self.stripe(id);
         let closed = self.store.close_opening(id)?;
-        self.matcher.write().upsert_opening(&closed, 0);
+        self.matcher.write().upsert_opening(&closed, closed.filled);
         Ok(closed)
+    }
+}
+
+/// Builds the match index from everything stored, with each opening's
+/// filled slots. Blocking: reads the whole store.
+pub fn load_matcher(store: &Store, config: MatchConfig) -> Result<Matcher, StoreError> {
+    let mut workers = store.workers().collect::<Result<Vec<_>, _>>()?;
+    let mut openings = store.openings().collect::<Result<Vec<_>, _>>()?;
+    // Slots in scan order (seeking workers, then by grid cell), so that
+    // ranking walks memory sequentially rather than at random.
+    let cell = crate::matching::cell_key;
+    workers.sort_by_cached_key(|w| {
+        (
+            w.employment_status != crate::domain::EmploymentStatus::Seeking,
+            w.preferences.mobility != crate::domain::Mobility::NearHome,
+            cell(w.site_location.lat, w.site_location.lon),
+        )
+    });
+    openings.sort_by_cached_key(|o| cell(o.location.lat, o.location.lon));
+    Ok(Matcher::build(
+        config,
+        workers,
+        openings.into_iter().map(|o| {
+            let filled = o.filled;
+            (o, filled)
+        }),
+    ))
+}
+
+impl Backend {
+    /// Proposes an opening to a worker and updates the index.
+    pub(crate) fn propose(&self, proposal: &Proposal, actor: &str) -> Result<Changed, StoreError> {
+        let _guards = self.all_stripes();
+        let changed = self.store.propose(proposal, actor)?;
+        self.reindex(std::slice::from_ref(&changed));
+        Ok(changed)
+    }
+
+    /// Proposes many in one transaction and updates the index.
+    pub(crate) fn propose_many(
+        &self,
+        proposals: &[Proposal],
+        actor: &str,
+    ) -> BatchResult<Changed> {
+        let _guards = self.all_stripes();
+        let results = self.store.propose_many(proposals, actor)?;
+        let done: Vec<Changed> = results.iter().filter_map(|r| r.as_ref().ok()).cloned().collect();
+        self.reindex(&done);
+        Ok(results)
+    }
+
+    /// Takes one step of a placement and updates the index (the worker's
+    /// status, the opening's free slots).
+    pub(crate) fn placement_step(
+        &self,
+        id: &str,
+        action: &Action,
+        actor: &str,
+    ) -> Result<Changed, StoreError> {
+        let _guards = self.all_stripes();
+        let changed = self.store.placement_step(id, action, actor)?;
+        self.reindex(std::slice::from_ref(&changed));
+        Ok(changed)
+    }
+
+    fn reindex(&self, changes: &[Changed]) {
+        let mut index = self.matcher.write();
+        for c in changes {
+            if let Some(w) = &c.worker {
+                index.upsert_worker(w);
+            }
+            if let Some(o) = &c.opening {
+                index.upsert_opening(o, o.filled);
+            }
+        }
     }
 }
 
@@ -231,7 +288,7 @@ fn combine(
             let (items, replies): (Vec<_>, Vec<_>) = openings.into_iter().unzip();
             let results = store.put_openings_each(&items);
             answer(results, replies, |r| {
-                matcher.write().upsert_opening(&r.0, 0);
+                matcher.write().upsert_opening(&r.0, r.0.filled);
                 Written::Opening(r.0, r.1)
             });
         }

@@ -320,6 +320,8 @@ pub(crate) fn run_to_pb(run: Run, progress: f64) -> pb::Run {
         error: run.error,
         summary: run.summary.map(summary_to_pb),
         candidates_per_worker: run.candidates_per_worker,
+        proposals_created: run.proposals_created,
+        proposals_skipped: run.proposals_skipped,
     }
 }
 

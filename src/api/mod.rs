@@ -8,13 +8,17 @@ mod import;
 mod matching;
 mod openings;
 mod page_token;
+mod placements;
+mod reports;
 mod status;
 mod workers;
 
-pub use backend::Backend;
+pub use backend::{load_matcher, Backend};
 pub use batch::BatchService;
 pub use matching::MatchingService;
 pub use openings::OpeningService;
+pub use placements::PlacementService;
+pub use reports::ReportService;
 pub use status::remap_oversize;
 pub use workers::WorkerService;
 

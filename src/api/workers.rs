@@ -185,6 +185,7 @@ impl Workers for WorkerService {
             worker_ids: household.worker_ids,
             employed: household.employed,
             seeking: household.seeking,
+            placed: household.placed,
         }))
     }
 }

@@ -19,10 +19,22 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use crate::domain::placement::PlacementStatus;
 use crate::domain::run::{Assignment, Policy, Run, RunPhase, RunStatus, StoredComponent};
 use crate::matching::assign::{optimal, stable, Control, SolveError};
-use crate::matching::{MatchContext, Matcher};
-use crate::store::{Store, StoreError};
+use crate::matching::{MatchContext, Matcher, Pending};
+use crate::store::{Changed, Proposal, Store, StoreError};
+
+/// Creates proposals in the store and keeps the caller's match index in
+/// step (the server's backend; the CLI's bare store).
+pub type Proposer = Arc<
+    dyn Fn(&[Proposal], &str) -> Result<Vec<Result<Changed, StoreError>>, StoreError>
+        + Send
+        + Sync,
+>;
+
+/// Proposals made per store transaction.
+const PROPOSALS_PER_TX: usize = 256;
 
 /// Settings of the batch.
 #[derive(Debug, Clone)]
@@ -97,6 +109,7 @@ pub struct Batch {
     store: Arc<Store>,
     matcher: Arc<Matcher>,
     settings: BatchSettings,
+    proposer: Proposer,
     active: Mutex<Option<Active>>,
 }
 
@@ -115,23 +128,95 @@ fn now_ms() -> i64 {
 }
 
 impl Batch {
-    /// A batch over `store` and `matcher`. Marks runs a stopped server left
-    /// RUNNING as FAILED.
+    /// A batch over `store` and `matcher`; `proposer` turns a run's
+    /// assignments into placements. Marks runs a stopped server left
+    /// RUNNING as FAILED, and finishes the proposals of a run that was
+    /// making them.
     pub fn new(
         store: Arc<Store>,
         matcher: Arc<Matcher>,
         settings: BatchSettings,
-    ) -> Result<Self, StoreError> {
+        proposer: Proposer,
+    ) -> Result<Self, BatchError> {
         for id in store.fail_interrupted_runs(now_ms())? {
             tracing::warn!(run_id = id, "run interrupted by a restart marked failed");
         }
         store.flush_blocking()?;
-        Ok(Self {
+        let batch = Self {
             store,
             matcher,
             settings,
+            proposer,
             active: Mutex::new(None),
-        })
+        };
+        for mut run in batch.store.runs_proposing()? {
+            tracing::warn!(run_id = run.id, "finishing the proposals of an interrupted run");
+            batch.propose(&mut run, &Control::default())?;
+            run.set_status(RunStatus::Succeeded);
+            run.set_phase(RunPhase::Done);
+            run.finished_at_ms = now_ms();
+            batch.store.put_run(&run)?;
+            batch.store.flush_blocking()?;
+        }
+        Ok(batch)
+    }
+
+    /// Turns the run's stored assignments into PROPOSED placements. Safe
+    /// to repeat: a worker this run already proposed to counts as done.
+    fn propose(&self, run: &mut Run, control: &Control) -> Result<(), BatchError> {
+        let actor = format!("batch:run-{}", run.id);
+        let rows = self.store.assignments(run.id).collect::<Result<Vec<_>, _>>()?;
+        let (mut created, mut skipped) = (0u64, 0u64);
+        for (c, chunk) in rows.chunks(PROPOSALS_PER_TX).enumerate() {
+            let mut todo = Vec::with_capacity(chunk.len());
+            for a in chunk {
+                if self.proposed_by(run.id, &a.worker_id)? {
+                    created += 1;
+                    continue;
+                }
+                todo.push(Proposal {
+                    worker_id: a.worker_id.clone(),
+                    opening_id: a.opening_id.clone(),
+                    run_id: run.id,
+                    score_micro: i64::from(a.score_micro),
+                    zero_household: Some(a.zero_household),
+                });
+            }
+            for result in (self.proposer)(&todo, &actor)? {
+                match result {
+                    Ok(_) => created += 1,
+                    Err(StoreError::Precondition(_) | StoreError::NotFound { .. }) => skipped += 1,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            control.set_progress(((c + 1) * PROPOSALS_PER_TX).min(rows.len()) as f64 / rows.len().max(1) as f64);
+        }
+        run.proposals_created = created;
+        run.proposals_skipped = skipped;
+        run.proposing = false;
+        Ok(())
+    }
+
+    /// Whether the worker's active placement was proposed by run `id`.
+    fn proposed_by(&self, id: u64, worker_id: &str) -> Result<bool, StoreError> {
+        let Some(w) = self.store.worker(worker_id)? else {
+            return Ok(false);
+        };
+        let Some(pid) = w.placement.active_id else {
+            return Ok(false);
+        };
+        Ok(self.store.placement(&pid)?.is_some_and(|p| p.run_id == id))
+    }
+
+    /// Proposals not answered yet, which hold their workers and slots back.
+    fn pending(&self) -> Result<Pending, StoreError> {
+        let mut pending = Pending::default();
+        for p in self.store.placements_in(PlacementStatus::Proposed) {
+            let p = p?;
+            *pending.openings.entry(p.opening_id).or_default() += 1;
+            pending.workers.insert(p.worker_id);
+        }
+        Ok(pending)
     }
 
     /// The settings.
@@ -275,9 +360,14 @@ impl Batch {
         };
         let started = Instant::now();
         let ctx = MatchContext::now();
-        let input =
-            self.matcher
-                .batch_input(&ctx, self.settings.candidates_per_worker, control, 1.0);
+        let pending = self.pending()?;
+        let input = self.matcher.batch_input(
+            &ctx,
+            self.settings.candidates_per_worker,
+            &pending,
+            control,
+            1.0,
+        );
         cancelled()?;
         let scoring_ms = started.elapsed().as_millis() as u64;
 
@@ -353,6 +443,14 @@ impl Batch {
         summary.solving_ms = solving_ms;
         summary.saving_ms = started.elapsed().as_millis() as u64;
         run.summary = Some(summary);
+        if !run.dry_run {
+            // The point of no return: from here a restart finishes the
+            // proposals rather than failing the run, and a cancel is too late.
+            run.proposing = true;
+            self.store.put_run(run)?;
+            self.store.flush_blocking()?;
+            self.propose(run, control)?;
+        }
         Ok(())
     }
 

@@ -14,7 +14,7 @@ use crate::api::pb;
 use crate::api::pb::batch_client::BatchClient;
 use crate::batch::{audit, Batch, BatchSettings};
 use crate::domain::run::{Policy, Run, RunPhase, RunStatus};
-use crate::matching::{MatchConfig, Matcher};
+use crate::matching::MatchConfig;
 use crate::store::Store;
 
 /// What to run.
@@ -97,19 +97,18 @@ pub fn batch_offline(
         Store::open(data_dir).with_context(|| format!("cannot open {}", data_dir.display()))?,
     );
     let config = matching.normalised().map_err(anyhow::Error::msg)?;
-    let workers = store.workers().collect::<Result<Vec<_>, _>>()?;
-    let openings = store.openings().collect::<Result<Vec<_>, _>>()?;
-    let matcher = Arc::new(Matcher::build(
-        config,
-        workers,
-        openings.into_iter().map(|o| (o, 0)),
-    ));
+    let matcher = Arc::new(crate::api::load_matcher(&store, config)?);
     let settings = BatchSettings {
         candidates_per_worker: args.candidates_per_worker,
         audit_dir: Some(data_dir.join("audit")),
         ..BatchSettings::default()
     };
-    let batch = Batch::new(store, matcher, settings)?;
+    // Offline, the store is all there is to keep in step.
+    let proposer_store = store.clone();
+    let proposer: crate::batch::Proposer = Arc::new(move |proposals, actor| {
+        proposer_store.propose_many(proposals, actor)
+    });
+    let batch = Batch::new(store, matcher, settings, proposer)?;
     let bar = bar();
     let done = std::sync::atomic::AtomicBool::new(false);
     let run = std::thread::scope(|scope| {

@@ -86,6 +86,9 @@ coded_enum!(
         Employed = 2 => "employed",
         /// Not available for now; never matched.
         Unavailable = 3 => "unavailable",
+        /// Accepted an offer and not started yet; set by placements only,
+        /// never matched.
+        Placed = 4 => "placed",
     }
 );
 

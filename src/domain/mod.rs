@@ -6,6 +6,7 @@
 mod error;
 mod kinds;
 mod opening;
+pub mod placement;
 pub mod rules;
 pub mod run;
 mod worker;
@@ -16,7 +17,7 @@ pub use kinds::{
     Source,
 };
 pub use opening::{Opening, DEFAULT_AGE_RANGE, MAX_HEADCOUNT};
-pub use worker::{Preferences, Worker, MAX_WORKING_AGE, MIN_WORKING_AGE};
+pub use worker::{PlacementLink, Preferences, Worker, MAX_WORKING_AGE, MIN_WORKING_AGE};
 
 /// A WGS-84 point in degrees.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,13 +65,15 @@ pub struct Household {
     pub employed: u32,
     /// Members seeking work.
     pub seeking: u32,
+    /// Members who accepted an offer and have not started.
+    pub placed: u32,
 }
 
 impl Household {
-    /// A household with labour where nobody works (零就业家庭): someone seeks
-    /// work and nobody is employed.
+    /// A household with labour where nobody works (零就业家庭): someone
+    /// seeks work or waits to start, and nobody is employed.
     pub fn zero_employment(&self) -> bool {
-        self.seeking > 0 && self.employed == 0
+        self.seeking + self.placed > 0 && self.employed == 0
     }
 }
 

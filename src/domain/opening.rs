@@ -60,6 +60,8 @@ pub struct Opening {
     pub end_date: Option<NaiveDate>,
     /// Open or closed.
     pub status: OpeningStatus,
+    /// Slots taken by accepted or hired placements; set by the server only.
+    pub filled: u32,
     /// Creation time, Unix milliseconds; set by the store.
     pub created_at_ms: i64,
     /// Last write time, Unix milliseconds; set by the store.

@@ -157,6 +157,19 @@ pub struct Run {
     /// Candidate openings kept per worker.
     #[prost(uint32, tag = "11")]
     pub candidates_per_worker: u32,
+    /// Set (durably) once the results are stored and the run is creating
+    /// its proposals: a restart then finishes the proposals instead of
+    /// failing the run. Cleared when done.
+    #[prost(bool, tag = "12")]
+    pub proposing: bool,
+    /// Proposals the run created (not dry runs).
+    #[prost(uint64, tag = "13")]
+    pub proposals_created: u64,
+    /// Assignments not proposed because the worker or opening changed
+    /// since the scoring (the worker got another placement, the opening
+    /// filled up or closed).
+    #[prost(uint64, tag = "14")]
+    pub proposals_skipped: u64,
 }
 
 /// One component of a stored explanation.

@@ -27,6 +27,21 @@ pub struct Preferences {
     pub needs_flexible_hours: bool,
 }
 
+/// A worker's placement state, owned by the server: a client's upsert never
+/// changes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlacementLink {
+    /// The worker's active (proposed, accepted or hired) placement.
+    pub active_id: Option<String>,
+    /// Its state; `Unspecified` when there is none.
+    pub active_status: super::placement::PlacementStatus,
+    /// Proposals the worker has received (recommendations).
+    pub recommendations: u32,
+    /// When the worker last left a job through a separation, Unix ms, if no
+    /// proposal has followed yet: flagged for re-matching.
+    pub returned_at_ms: Option<i64>,
+}
+
 /// A relocated person of working age who wants work.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Worker {
@@ -66,6 +81,8 @@ pub struct Worker {
     pub service_company_id: Option<String>,
     /// Agreed to share contact details with recruiters.
     pub consent_to_share: bool,
+    /// What placements did to this worker; set by the server only.
+    pub placement: PlacementLink,
     /// Creation time, Unix milliseconds; set by the store.
     pub created_at_ms: i64,
     /// Last write time, Unix milliseconds; set by the store.

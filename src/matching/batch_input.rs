@@ -33,14 +33,27 @@ pub struct BatchInput {
     pub household_ids: Vec<String>,
 }
 
+/// Proposals made earlier and not answered yet: their workers wait for an
+/// answer and are left out, and each holds one of its opening's free slots
+/// back from the run.
+#[derive(Debug, Clone, Default)]
+pub struct Pending {
+    /// Workers with a pending proposal.
+    pub workers: std::collections::HashSet<String>,
+    /// Pending proposals per opening id.
+    pub openings: std::collections::HashMap<String, u32>,
+}
+
 impl Matcher {
-    /// Scores every seeking worker against the openings that take people
-    /// now, keeping each worker's best `per_worker` eligible openings. Runs
-    /// rayon inside; progress goes from 0 to `progress_to`.
+    /// Scores every seeking worker without a pending proposal against the
+    /// openings that take people now (free slots beyond those `pending`
+    /// holds), keeping each worker's best `per_worker` eligible openings.
+    /// Runs rayon inside; progress goes from 0 to `progress_to`.
     pub fn batch_input(
         &self,
         ctx: &MatchContext,
         per_worker: usize,
+        pending: &Pending,
         control: &Control,
         progress_to: f64,
     ) -> BatchInput {
@@ -50,10 +63,13 @@ impl Matcher {
             let mut openings: Vec<(&str, u32, u32)> = index
                 .openings
                 .iter()
-                .filter(|(_, o)| {
-                    o.status == OpeningStatus::Open && o.free_slots() > 0 && o.end_day >= ctx.today
+                .filter(|(_, o)| o.status == OpeningStatus::Open && o.end_day >= ctx.today)
+                .filter_map(|(slot, o)| {
+                    let id = index.openings.id(slot);
+                    let held = pending.openings.get(id).copied().unwrap_or(0);
+                    let free = o.free_slots().saturating_sub(held);
+                    (free > 0).then_some((id, slot, free))
                 })
-                .map(|(slot, o)| (index.openings.id(slot), slot, o.free_slots()))
                 .collect();
             openings.sort_unstable_by(|a, b| a.0.cmp(b.0));
             let mut opening_index = vec![
@@ -78,6 +94,7 @@ impl Matcher {
                 .iter()
                 .filter(|(_, w)| w.status == EmploymentStatus::Seeking)
                 .map(|(slot, _)| (index.workers.id(slot), slot))
+                .filter(|(id, _)| !pending.workers.contains(*id))
                 .collect();
             workers.sort_unstable_by(|a, b| a.0.cmp(b.0));
             let mut household_of = hashbrown::HashMap::new();

@@ -19,6 +19,7 @@ pub(crate) const GRID_RADIUS_KM: f64 = 100.0;
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct HouseholdCounts {
     pub employed: u32,
+    /// Labour without work: seeking, or placed and waiting to start.
     pub seeking: u32,
 }
 
@@ -31,7 +32,7 @@ impl HouseholdCounts {
         };
         match status {
             EmploymentStatus::Employed => apply(&mut self.employed),
-            EmploymentStatus::Seeking => apply(&mut self.seeking),
+            EmploymentStatus::Seeking | EmploymentStatus::Placed => apply(&mut self.seeking),
             EmploymentStatus::Unavailable => {}
         }
     }

@@ -19,7 +19,7 @@ mod slots;
 
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-pub use batch_input::BatchInput;
+pub use batch_input::{BatchInput, Pending};
 pub use config::MatchConfig;
 pub use eligibility::{MatchContext, Reason};
 pub use features::region_number;

@@ -109,6 +109,7 @@ fn random_worker(rng: &mut ChaCha8Rng, n: usize) -> Worker {
         .unwrap(),
         service_company_id: None,
         consent_to_share: false,
+        placement: Default::default(),
         created_at_ms: 0,
         updated_at_ms: 0,
     }
@@ -175,6 +176,7 @@ fn random_opening(rng: &mut ChaCha8Rng, n: usize) -> (Opening, u32) {
         } else {
             OpeningStatus::Open
         },
+        filled: 0,
         created_at_ms: 0,
         updated_at_ms: 0,
     };

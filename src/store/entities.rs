@@ -3,7 +3,8 @@
 
 use prost::Message;
 
-use crate::domain::{Opening, Worker};
+use crate::domain::placement::{Placement, PlacementStatus};
+use crate::domain::{EmploymentStatus, Opening, Worker};
 
 use super::records::{OpeningRecord, WorkerRecord};
 use super::table::{Entity, IndexKey};
@@ -16,6 +17,14 @@ pub(crate) mod worker_index {
     pub const HOUSEHOLD: usize = 3;
     pub const STATUS: usize = 4;
     pub const NATIONAL_ID: usize = 5;
+}
+
+/// Index tree numbers of the placement table.
+pub(crate) mod placement_index {
+    pub const WORKER: usize = 1;
+    pub const OPENING: usize = 2;
+    pub const COUNTY: usize = 3;
+    pub const STATUS: usize = 4;
 }
 
 /// Index tree numbers of the opening table.
@@ -81,6 +90,25 @@ impl Entity for Worker {
     fn created_at_ms(&self) -> i64 {
         self.created_at_ms
     }
+
+    /// Keeps the placement link; while a placement is accepted or hired the
+    /// employment status follows it, whatever the client sent.
+    fn carry(&mut self, old: Option<&Self>) -> Result<(), StoreError> {
+        self.placement = old.map(|o| o.placement.clone()).unwrap_or_default();
+        match self.placement.active_status {
+            PlacementStatus::Accepted => self.employment_status = EmploymentStatus::Placed,
+            PlacementStatus::Hired => self.employment_status = EmploymentStatus::Employed,
+            _ if self.employment_status == EmploymentStatus::Placed => {
+                return Err(StoreError::precondition(format!(
+                    "worker.employment_status: PLACED is set only by accepting a placement, \
+                     and worker {:?} holds no accepted placement",
+                    self.id
+                )));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 impl Entity for Opening {
@@ -130,5 +158,67 @@ impl Entity for Opening {
 
     fn created_at_ms(&self) -> i64 {
         self.created_at_ms
+    }
+
+    /// Keeps the filled-slot count, and refuses a headcount below it.
+    fn carry(&mut self, old: Option<&Self>) -> Result<(), StoreError> {
+        self.filled = old.map_or(0, |o| o.filled);
+        if self.headcount < self.filled {
+            return Err(StoreError::precondition(format!(
+                "opening.headcount: {} is below the {} slots of opening {:?} already taken \
+                 by accepted or hired placements",
+                self.headcount, self.filled, self.id
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Entity for Placement {
+    const KIND: &'static str = "placement";
+    const INDEXES: &'static [&'static str] = &["worker", "opening", "county", "status"];
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        self.encode_to_vec()
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
+        <Placement as Message>::decode(bytes)
+            .map_err(|e| StoreError::corruption(format!("placement record: {e}")))
+    }
+
+    fn index_keys(&self) -> Vec<IndexKey> {
+        use placement_index::*;
+        vec![
+            IndexKey::Multi {
+                tree: WORKER,
+                value: self.worker_id.as_bytes().to_vec(),
+            },
+            IndexKey::Multi {
+                tree: OPENING,
+                value: self.opening_id.as_bytes().to_vec(),
+            },
+            IndexKey::Multi {
+                tree: COUNTY,
+                value: self.county_code.as_bytes().to_vec(),
+            },
+            IndexKey::Multi {
+                tree: STATUS,
+                value: vec![self.status as u8],
+            },
+        ]
+    }
+
+    fn set_times(&mut self, created_at_ms: i64, updated_at_ms: i64) {
+        self.proposed_at_ms = created_at_ms;
+        self.updated_at_ms = updated_at_ms;
+    }
+
+    fn created_at_ms(&self) -> i64 {
+        self.proposed_at_ms
     }
 }

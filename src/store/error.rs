@@ -29,6 +29,11 @@ pub enum StoreError {
         /// Field path, e.g. `worker.national_id`.
         field: &'static str,
     },
+    /// The request is valid but the records' state does not allow it (an
+    /// illegal placement transition, a full opening). The message names the
+    /// current state.
+    #[error("{0}")]
+    Precondition(String),
     /// Stored bytes could not be decoded, or an index disagrees.
     #[error("stored data is corrupt: {0}")]
     Corruption(String),
@@ -58,6 +63,11 @@ impl StoreError {
             kind,
             id: id.into(),
         }
+    }
+
+    /// A `Precondition` with a message.
+    pub fn precondition(message: impl Into<String>) -> Self {
+        StoreError::Precondition(message.into())
     }
 
     /// A `Corruption` with a message.

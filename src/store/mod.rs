@@ -8,15 +8,18 @@
 mod committer;
 mod entities;
 mod error;
+mod placements;
 mod records;
 mod runs;
 mod table;
 
 use std::path::Path;
 
+use crate::domain::placement::Placement;
 use crate::domain::{EmploymentStatus, Household, Opening, OpeningStatus, Source, Worker};
 
 pub use error::StoreError;
+pub use placements::{Action, Changed, DueCheckIn, PlacementFilter, Proposal};
 pub use table::PutMode;
 
 use committer::Committer;
@@ -74,6 +77,9 @@ pub struct Store {
     runs: sled::Tree,
     run_assignments: sled::Tree,
     run_changes: sled::Tree,
+    placements: Table,
+    placement_events: sled::Tree,
+    placement_trees: placements::PlacementTrees,
     // Declared last so it is dropped (final flush, join) after the tables.
     committer: Committer,
 }
@@ -100,6 +106,15 @@ impl Store {
         let runs = db.open_tree("runs")?;
         let run_assignments = db.open_tree("run_assignments")?;
         let run_changes = db.open_tree("run_changes")?;
+        let placements = Table::open::<Placement>(&db)?;
+        let placement_events = db.open_tree("placement_events")?;
+        let placement_trees = placements::PlacementTrees::new(
+            &placements,
+            &workers,
+            &openings,
+            placement_events.clone(),
+            db.open_tree(META_TREE)?,
+        );
         let committer = Committer::start(db.clone())
             .map_err(|e| StoreError::Flush(format!("cannot start committer: {e}")))?;
         Ok(Store {
@@ -109,6 +124,9 @@ impl Store {
             runs,
             run_assignments,
             run_changes,
+            placements,
+            placement_events,
+            placement_trees,
             committer,
         })
     }
@@ -168,9 +186,16 @@ impl Store {
         self.workers.get(id)
     }
 
-    /// Deletes one worker; `NotFound` if absent.
+    /// Deletes one worker; `NotFound` if absent, `Precondition` while the
+    /// worker holds an active placement.
     pub fn delete_worker(&self, id: &str) -> Result<Worker, StoreError> {
-        self.workers.delete(id)
+        self.workers.delete(id, |w: &Worker| match &w.placement.active_id {
+            Some(p) => Err(StoreError::precondition(format!(
+                "worker {id:?} holds active placement {p} ({}); decline or separate it first",
+                w.placement.active_status.name()
+            ))),
+            None => Ok(()),
+        })
     }
 
     /// Lists up to `limit` workers after id `after` that match `filter`, in
@@ -219,6 +244,7 @@ impl Store {
             worker_ids: Vec::new(),
             employed: 0,
             seeking: 0,
+            placed: 0,
         };
         for wid in self
             .workers
@@ -231,6 +257,7 @@ impl Store {
             match worker.employment_status {
                 EmploymentStatus::Employed => household.employed += 1,
                 EmploymentStatus::Seeking => household.seeking += 1,
+                EmploymentStatus::Placed => household.placed += 1,
                 EmploymentStatus::Unavailable => {}
             }
             household.worker_ids.push(wid);
@@ -335,7 +362,8 @@ impl Store {
     /// Checks that every index agrees with the records. Reads everything.
     pub fn verify(&self) -> Result<(), StoreError> {
         self.workers.verify::<Worker>()?;
-        self.openings.verify::<Opening>()
+        self.openings.verify::<Opening>()?;
+        self.placements.verify::<Placement>()
     }
 }
 

@@ -9,8 +9,10 @@ use chrono::NaiveDate;
 
 use crate::domain::{
     Education, EmploymentStatus, Gender, GeoPoint, LabourCapacity, Mobility, Opening,
-    OpeningStatus, PhysicalDemand, Preferences, Skill, SkillRequirement, Source, Worker,
+    OpeningStatus, PhysicalDemand, PlacementLink, Preferences, Skill, SkillRequirement, Source,
+    Worker,
 };
+use crate::domain::placement::PlacementStatus;
 
 use super::StoreError;
 
@@ -76,6 +78,14 @@ pub(crate) struct WorkerRecord {
     pub created_at_ms: i64,
     #[prost(int64, tag = "26")]
     pub updated_at_ms: i64,
+    #[prost(string, optional, tag = "27")]
+    pub active_placement_id: Option<String>,
+    #[prost(enumeration = "PlacementStatus", tag = "28")]
+    pub active_placement_status: i32,
+    #[prost(uint32, tag = "29")]
+    pub recommendations: u32,
+    #[prost(int64, optional, tag = "30")]
+    pub returned_at_ms: Option<i64>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -131,6 +141,8 @@ pub(crate) struct OpeningRecord {
     pub created_at_ms: i64,
     #[prost(int64, tag = "25")]
     pub updated_at_ms: i64,
+    #[prost(uint32, tag = "26")]
+    pub filled: u32,
 }
 
 fn code<T>(value: u32, decode: fn(u8) -> Option<T>, what: &str) -> Result<T, StoreError> {
@@ -211,6 +223,10 @@ impl From<&Worker> for WorkerRecord {
             consent_to_share: w.consent_to_share,
             created_at_ms: w.created_at_ms,
             updated_at_ms: w.updated_at_ms,
+            active_placement_id: w.placement.active_id.clone(),
+            active_placement_status: w.placement.active_status as i32,
+            recommendations: w.placement.recommendations,
+            returned_at_ms: w.placement.returned_at_ms,
         }
     }
 }
@@ -227,7 +243,19 @@ impl TryFrom<WorkerRecord> for Worker {
                 })
                 .collect()
         };
+        let active_status = PlacementStatus::try_from(r.active_placement_status).map_err(|_| {
+            StoreError::corruption(format!(
+                "unknown placement status {}",
+                r.active_placement_status
+            ))
+        })?;
         Ok(Worker {
+            placement: PlacementLink {
+                active_id: r.active_placement_id,
+                active_status,
+                recommendations: r.recommendations,
+                returned_at_ms: r.returned_at_ms,
+            },
             gender: optional_code(r.gender, Gender::from_code, "gender")?,
             labour_capacity: code(
                 r.labour_capacity,
@@ -303,6 +331,7 @@ impl From<&Opening> for OpeningRecord {
             status: o.status.code().into(),
             created_at_ms: o.created_at_ms,
             updated_at_ms: o.updated_at_ms,
+            filled: o.filled,
         }
     }
 }
@@ -349,6 +378,7 @@ impl TryFrom<OpeningRecord> for Opening {
             housing_provided: r.housing_provided,
             transport_provided: r.transport_provided,
             reserved_for_relocated: r.reserved_for_relocated,
+            filled: r.filled,
             created_at_ms: r.created_at_ms,
             updated_at_ms: r.updated_at_ms,
         })

@@ -114,11 +114,31 @@ impl Store {
             .map(|r| decode(&r?.1, "assignment"))
     }
 
+    /// One worker's assignment in a run, if any.
+    pub fn assignment(&self, id: u64, worker_id: &str) -> Result<Option<Assignment>, StoreError> {
+        self.run_assignments
+            .get(row_key(id, worker_id))?
+            .map(|v| decode(&v, "assignment"))
+            .transpose()
+    }
+
     /// A run's changes in worker id order.
     pub fn changes(&self, id: u64) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
         self.run_changes
             .scan_prefix(run_key(id))
             .map(|r| decode(&r?.1, "change"))
+    }
+
+    /// Runs left RUNNING while creating their proposals, oldest first.
+    pub fn runs_proposing(&self) -> Result<Vec<Run>, StoreError> {
+        let mut found = Vec::new();
+        for r in self.runs.iter() {
+            let run: Run = decode(&r?.1, "run")?;
+            if run.status() == RunStatus::Running && run.proposing {
+                found.push(run);
+            }
+        }
+        Ok(found)
     }
 
     /// Removes a run's result rows (not the record).
@@ -147,12 +167,13 @@ impl Store {
     }
 
     /// Marks runs left RUNNING by a stopped server as FAILED and removes
-    /// their partial rows. Returns their ids.
+    /// their partial rows, except runs that were creating their proposals
+    /// (those are finished by the caller). Returns the failed ids.
     pub fn fail_interrupted_runs(&self, now_ms: i64) -> Result<Vec<u64>, StoreError> {
         let mut failed = Vec::new();
         for r in self.runs.iter() {
             let mut run: Run = decode(&r?.1, "run")?;
-            if run.status() == RunStatus::Running {
+            if run.status() == RunStatus::Running && !run.proposing {
                 self.delete_run_rows(run.id)?;
                 run.set_status(RunStatus::Failed);
                 run.set_phase(RunPhase::Done);

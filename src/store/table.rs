@@ -43,6 +43,13 @@ pub(crate) trait Entity: Sized {
     fn set_times(&mut self, created_at_ms: i64, updated_at_ms: i64);
     /// Creation time, to keep across upserts.
     fn created_at_ms(&self) -> i64;
+    /// Copies the server-owned fields of the stored record `old` (if any)
+    /// into a client's write, or refuses the write. Called for client
+    /// writes only, not for the store's own updates.
+    fn carry(&mut self, old: Option<&Self>) -> Result<(), StoreError> {
+        let _ = old;
+        Ok(())
+    }
 }
 
 /// How a put treats an existing record.
@@ -69,9 +76,9 @@ fn multi_key(value: &[u8], id: &str) -> Vec<u8> {
 }
 
 /// Errors raised inside a transaction closure.
-type TxError = ConflictableTransactionError<StoreError>;
+pub(crate) type TxError = ConflictableTransactionError<StoreError>;
 
-fn tx_err(e: TransactionError<StoreError>) -> StoreError {
+pub(crate) fn tx_err(e: TransactionError<StoreError>) -> StoreError {
     match e {
         TransactionError::Abort(e) => e,
         TransactionError::Storage(e) => StoreError::Backend(e),
@@ -91,6 +98,12 @@ impl Table {
             trees.push(db.open_tree(format!("{}s_by_{name}", E::KIND))?);
         }
         Ok(Table { trees })
+    }
+
+    /// The primary tree and the index trees, in order (to join them into a
+    /// transaction with other tables).
+    pub(crate) fn trees(&self) -> &[Tree] {
+        &self.trees
     }
 
     /// Reads one record.
@@ -146,7 +159,7 @@ impl Table {
                 (0..count)
                     .map(|i| {
                         let (e, mode) = item(i);
-                        put_in(t, e.clone(), mode, now_ms)
+                        put_in(t, e.clone(), mode, now_ms, true)
                     })
                     .collect::<Result<Vec<_>, _>>()
             })
@@ -164,14 +177,13 @@ impl Table {
     ) -> Result<E, StoreError> {
         self.trees[..]
             .transaction(|t| {
-                let Some(old) = t[0].get(id.as_bytes())? else {
+                let Some(old) = get_in::<E>(t, id)? else {
                     return abort(StoreError::not_found(E::KIND, id));
                 };
-                let old = E::decode(&old).map_err(ConflictableTransactionError::Abort)?;
                 let Some(new) = change(&old).map_err(ConflictableTransactionError::Abort)? else {
                     return Ok(old);
                 };
-                match put_in(t, new, PutMode::Upsert, now_ms)? {
+                match put_in(t, new, PutMode::Upsert, now_ms, false)? {
                     Ok((stored, _)) => Ok(stored),
                     Err(e) => abort(e),
                 }
@@ -179,18 +191,20 @@ impl Table {
             .map_err(tx_err)
     }
 
-    /// Removes a record and its index entries; `NotFound` if absent.
-    pub(crate) fn delete<E: Entity>(&self, id: &str) -> Result<E, StoreError> {
+    /// Removes a record and its index entries; `NotFound` if absent. `check`
+    /// sees the record first and may refuse the delete.
+    pub(crate) fn delete<E: Entity>(
+        &self,
+        id: &str,
+        check: impl Fn(&E) -> Result<(), StoreError>,
+    ) -> Result<E, StoreError> {
         self.trees[..]
             .transaction(|t| {
-                let Some(old) = t[0].get(id.as_bytes())? else {
+                let Some(old) = get_in::<E>(t, id)? else {
                     return abort(StoreError::not_found(E::KIND, id));
                 };
-                let old = E::decode(&old).map_err(ConflictableTransactionError::Abort)?;
-                for key in old.index_keys() {
-                    remove_index(t, &key, id)?;
-                }
-                t[0].remove(id.as_bytes())?;
+                check(&old).map_err(ConflictableTransactionError::Abort)?;
+                delete_in::<E>(t, id)?;
                 Ok(old)
             })
             .map_err(tx_err)
@@ -273,21 +287,27 @@ impl Table {
     }
 }
 
-/// One record's put inside a transaction. The inner `Err` is a per-record
-/// refusal; the outer one aborts or retries the transaction.
-fn put_in<E: Entity>(
+/// One record's put inside a transaction of the table's trees (`t` may be
+/// the table's part of a larger transaction). The inner `Err` is a
+/// per-record refusal; the outer one aborts or retries the transaction.
+/// `client` writes keep the stored record's server-owned fields
+/// ([`Entity::carry`]).
+pub(crate) fn put_in<E: Entity>(
     t: &[TransactionalTree],
     mut item: E,
     mode: PutMode,
     now_ms: i64,
+    client: bool,
 ) -> Result<Result<(E, bool), StoreError>, TxError> {
     let id = item.id().to_string();
-    let old = match t[0].get(id.as_bytes())? {
-        Some(bytes) => Some(E::decode(&bytes).map_err(ConflictableTransactionError::Abort)?),
-        None => None,
-    };
+    let old = get_in::<E>(t, &id)?;
     if old.is_some() && mode == PutMode::Create {
         return Ok(Err(StoreError::AlreadyExists { kind: E::KIND, id }));
+    }
+    if client {
+        if let Err(e) = item.carry(old.as_ref()) {
+            return Ok(Err(e));
+        }
     }
     let new_keys = item.index_keys();
     for key in &new_keys {
@@ -321,6 +341,32 @@ fn put_in<E: Entity>(
     item.set_times(created, now_ms);
     t[0].insert(id.as_bytes(), item.encode())?;
     Ok(Ok((item, old.is_none())))
+}
+
+/// Reads one record inside a transaction of the table's trees.
+pub(crate) fn get_in<E: Entity>(t: &[TransactionalTree], id: &str) -> Result<Option<E>, TxError> {
+    match t[0].get(id.as_bytes())? {
+        Some(bytes) => Ok(Some(
+            E::decode(&bytes).map_err(ConflictableTransactionError::Abort)?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Removes a record and its index entries inside a transaction of the
+/// table's trees; the removed record, or `None` if absent.
+pub(crate) fn delete_in<E: Entity>(
+    t: &[TransactionalTree],
+    id: &str,
+) -> Result<Option<E>, TxError> {
+    let Some(old) = get_in::<E>(t, id)? else {
+        return Ok(None);
+    };
+    for key in old.index_keys() {
+        remove_index(t, &key, id)?;
+    }
+    t[0].remove(id.as_bytes())?;
+    Ok(Some(old))
 }
 
 fn remove_index(t: &[TransactionalTree], key: &IndexKey, id: &str) -> Result<(), TxError> {

@@ -62,6 +62,7 @@ fn worker(s: &Spec) -> Worker {
         employment_status: STATUSES[s.status],
         service_company_id: None,
         consent_to_share: false,
+        placement: Default::default(),
         created_at_ms: 0,
         updated_at_ms: 0,
     }
@@ -245,6 +246,7 @@ fn opening(id: &str) -> Opening {
         start_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
         end_date: None,
         status: OpeningStatus::Open,
+        filled: 0,
         created_at_ms: 0,
         updated_at_ms: 0,
     }

@@ -143,6 +143,7 @@ pub fn worker(n: u32) -> pb::Worker {
         consent_to_share: true,
         created_at: None,
         updated_at: None,
+        ..Default::default()
     }
 }
 
@@ -182,6 +183,7 @@ pub fn opening(n: u32) -> pb::Opening {
         status: pb::OpeningStatus::Open as i32,
         created_at: None,
         updated_at: None,
+        ..Default::default()
     }
 }
 

@@ -91,6 +91,7 @@ pub(super) fn employment_status(p: pb::EmploymentStatus) -> Option<EmploymentSta
         pb::EmploymentStatus::Seeking => Some(EmploymentStatus::Seeking),
         pb::EmploymentStatus::Employed => Some(EmploymentStatus::Employed),
         pb::EmploymentStatus::Unavailable => Some(EmploymentStatus::Unavailable),
+        pb::EmploymentStatus::Placed => Some(EmploymentStatus::Placed),
     }
 }
 
@@ -99,6 +100,7 @@ pub(super) fn employment_status_to(s: EmploymentStatus) -> pb::EmploymentStatus 
         EmploymentStatus::Seeking => pb::EmploymentStatus::Seeking,
         EmploymentStatus::Employed => pb::EmploymentStatus::Employed,
         EmploymentStatus::Unavailable => pb::EmploymentStatus::Unavailable,
+        EmploymentStatus::Placed => pb::EmploymentStatus::Placed,
     }
 }
 

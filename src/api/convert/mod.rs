@@ -4,6 +4,7 @@
 
 mod common;
 mod opening;
+mod placement;
 mod worker;
 
 pub(crate) use common::{
@@ -11,4 +12,5 @@ pub(crate) use common::{
     source_filter, source_to_pb, timestamp,
 };
 pub(crate) use opening::opening_from_pb;
+pub(crate) use placement::{separation_reason_from_pb, status_from_pb};
 pub(crate) use worker::worker_from_pb;

@@ -52,6 +52,7 @@ impl TryFrom<pb::Opening> for Opening {
             reserved_for_relocated: o.reserved_for_relocated,
             start_date,
             end_date,
+            filled: 0,
             created_at_ms: 0,
             updated_at_ms: 0,
         })
@@ -88,6 +89,7 @@ impl From<Opening> for pb::Opening {
             status: opening_status_to(o.status).into(),
             created_at: timestamp(o.created_at_ms),
             updated_at: timestamp(o.updated_at_ms),
+            filled: o.filled,
         }
     }
 }

@@ -62,6 +62,7 @@ impl TryFrom<pb::Worker> for Worker {
             certificates: skills(w.certificates),
             service_company_id: non_empty(w.service_company_id),
             consent_to_share: w.consent_to_share,
+            placement: Default::default(),
             created_at_ms: 0,
             updated_at_ms: 0,
         })
@@ -103,6 +104,9 @@ impl From<Worker> for pb::Worker {
             consent_to_share: w.consent_to_share,
             created_at: timestamp(w.created_at_ms),
             updated_at: timestamp(w.updated_at_ms),
+            active_placement_id: w.placement.active_id.unwrap_or_default(),
+            recommendations: w.placement.recommendations,
+            returned_at: w.placement.returned_at_ms.and_then(timestamp),
         }
     }
 }
