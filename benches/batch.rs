@@ -72,7 +72,13 @@ fn crowded_graph(workers: usize, openings: usize, per_worker: usize, seed: u64) 
 
 fn bench(c: &mut Criterion) {
     let matcher = demo_matcher();
-    let input = matcher.batch_input(&context(), 100, &Default::default(), &Control::default(), 1.0);
+    let input = matcher.batch_input(
+        &context(),
+        100,
+        &Default::default(),
+        &Control::default(),
+        1.0,
+    );
     let p = &input.problem;
     eprintln!(
         "huaihua demo: {} workers, {} openings, {} edges, {} slots",
@@ -84,7 +90,15 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("batch");
     group.sample_size(10);
     group.bench_function("scoring/huaihua_demo/100_per_worker", |b| {
-        b.iter(|| matcher.batch_input(&context(), 100, &Default::default(), &Control::default(), 1.0))
+        b.iter(|| {
+            matcher.batch_input(
+                &context(),
+                100,
+                &Default::default(),
+                &Control::default(),
+                1.0,
+            )
+        })
     });
     group.bench_function("optimal/huaihua_demo", |b| {
         b.iter(|| optimal::solve(p, &Control::default()).unwrap())

@@ -11,7 +11,9 @@ use tracing_subscriber::EnvFilter;
 
 use jobbridge::batch::schedule::Schedule;
 use jobbridge::batch::BatchSettings;
-use jobbridge::cli::{batch_offline, batch_remote, BatchArgs};
+use jobbridge::cli::{
+    batch_offline, batch_remote, report_offline, report_remote, BatchArgs, ReportArgs,
+};
 use jobbridge::config::{Config, FileConfig, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
 use jobbridge::domain::run::Policy;
 use jobbridge::server::{ServerOptions, DEFAULT_MAX_MESSAGE_BYTES};
@@ -121,6 +123,37 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Print the coverage report, from a data directory or a running server.
+    Report {
+        /// sled data directory (the server must not be running on it).
+        #[arg(long, env = "JOBBRIDGE_DATA_DIR", default_value = DEFAULT_DATA_DIR, conflicts_with = "server")]
+        data_dir: PathBuf,
+        /// Address of a running server, e.g. 127.0.0.1:50051.
+        #[arg(long)]
+        server: Option<String>,
+        /// Only this county (six-digit code).
+        #[arg(long)]
+        county: Option<String>,
+        /// Only this resettlement site.
+        #[arg(long)]
+        site: Option<String>,
+        /// Only this source: aid_workshop, public_welfare, labour_cooperation,
+        /// work_relief, industrial_park or enterprise.
+        #[arg(long)]
+        source: Option<String>,
+        /// First day of the placement figures, YYYY-MM-DD (default: from the start).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of the placement figures, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        to: Option<String>,
+        /// Print CSV (one row per county and a total row) instead of a table.
+        #[arg(long)]
+        csv: bool,
+        /// With --csv: print the slots per source instead.
+        #[arg(long, requires = "csv")]
+        slots: bool,
+    },
     /// Check that every index agrees with the records (reads everything).
     Check {
         /// sled data directory.
@@ -210,13 +243,42 @@ fn main() -> anyhow::Result<()> {
             let store = open(&data_dir)?;
             demo_data(&store, scale, seed)
         }
+        Command::Report {
+            data_dir,
+            server,
+            county,
+            site,
+            source,
+            from,
+            to,
+            csv,
+            slots,
+        } => {
+            let args = ReportArgs {
+                county,
+                site,
+                source,
+                from,
+                to,
+                csv,
+                slots,
+            };
+            match server {
+                Some(addr) => tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()?
+                    .block_on(report_remote(&addr, &args)),
+                None => report_offline(&data_dir, &args),
+            }
+        }
         Command::Check { data_dir } => {
             let store = open(&data_dir)?;
             store.verify().context("index check failed")?;
             println!(
-                "ok: {} workers, {} openings, indexes agree",
+                "ok: {} workers, {} openings, {} placements; indexes, slots and statuses agree",
                 store.worker_count(),
-                store.opening_count()
+                store.opening_count(),
+                store.placement_count()
             );
             Ok(())
         }

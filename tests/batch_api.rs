@@ -182,7 +182,12 @@ async fn optimal_run_is_stored_explained_and_auditable() {
     assert_eq!(total, summary.total_score_micro);
     assert!(used.iter().all(|(o, n)| *n <= slots[o]));
 
-    // A second run on unchanged data finds the same assignment.
+    // Not a dry run: every assignment became a PROPOSED placement.
+    assert_eq!(run.proposals_created, summary.workers_assigned);
+    assert_eq!(run.proposals_skipped, 0);
+
+    // A second run leaves out the workers whose proposals are pending, and
+    // the slots those proposals hold: it loses every assignment.
     let id2 = c
         .start_run(pb::StartRunRequest::default())
         .await
@@ -193,8 +198,11 @@ async fn optimal_run_is_stored_explained_and_auditable() {
     let run2 = wait(&mut c, id2).await;
     let s2 = run2.summary.unwrap();
     assert_eq!(s2.previous_run_id, id);
-    assert_eq!((s2.gained, s2.lost, s2.changed), (0, 0, 0));
-    assert_eq!(s2.total_score_micro, summary.total_score_micro);
+    assert_eq!(
+        (s2.gained, s2.lost, s2.changed),
+        (0, summary.workers_assigned, 0)
+    );
+    assert_eq!(s2.workers_assigned, 0);
     let listed = c
         .list_runs(pb::ListRunsRequest::default())
         .await

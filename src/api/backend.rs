@@ -208,14 +208,14 @@ impl Backend {
     }
 
     /// Proposes many in one transaction and updates the index.
-    pub(crate) fn propose_many(
-        &self,
-        proposals: &[Proposal],
-        actor: &str,
-    ) -> BatchResult<Changed> {
+    pub(crate) fn propose_many(&self, proposals: &[Proposal], actor: &str) -> BatchResult<Changed> {
         let _guards = self.all_stripes();
         let results = self.store.propose_many(proposals, actor)?;
-        let done: Vec<Changed> = results.iter().filter_map(|r| r.as_ref().ok()).cloned().collect();
+        let done: Vec<Changed> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .cloned()
+            .collect();
         self.reindex(&done);
         Ok(results)
     }

@@ -15,9 +15,11 @@ mod workers;
 
 pub use backend::{load_matcher, Backend};
 pub use batch::BatchService;
+pub(crate) use convert::source_to_pb;
 pub use matching::MatchingService;
 pub use openings::OpeningService;
 pub use placements::PlacementService;
+pub(crate) use reports::coverage_to_pb;
 pub use reports::ReportService;
 pub use status::remap_oversize;
 pub use workers::WorkerService;

@@ -125,10 +125,11 @@ impl PlacementService {
                 }
             }
         }
-        let explanation = backend
-            .matcher()
-            .read()
-            .explain_pair(worker_id, opening_id, &MatchContext::now());
+        let explanation =
+            backend
+                .matcher()
+                .read()
+                .explain_pair(worker_id, opening_id, &MatchContext::now());
         let Some(x) = explanation else {
             return Err(StoreError::not_found("worker or opening", worker_id));
         };
@@ -382,6 +383,9 @@ impl pb::placement_service_server::PlacementService for PlacementService {
                 opening_id: d.placement.opening_id,
             })
             .collect();
-        Ok(Response::new(pb::ListDueCheckInsResponse { check_ins, omitted }))
+        Ok(Response::new(pb::ListDueCheckInsResponse {
+            check_ins,
+            omitted,
+        }))
     }
 }

@@ -28,9 +28,7 @@ use crate::store::{Changed, Proposal, Store, StoreError};
 /// Creates proposals in the store and keeps the caller's match index in
 /// step (the server's backend; the CLI's bare store).
 pub type Proposer = Arc<
-    dyn Fn(&[Proposal], &str) -> Result<Vec<Result<Changed, StoreError>>, StoreError>
-        + Send
-        + Sync,
+    dyn Fn(&[Proposal], &str) -> Result<Vec<Result<Changed, StoreError>>, StoreError> + Send + Sync,
 >;
 
 /// Proposals made per store transaction.
@@ -150,7 +148,10 @@ impl Batch {
             active: Mutex::new(None),
         };
         for mut run in batch.store.runs_proposing()? {
-            tracing::warn!(run_id = run.id, "finishing the proposals of an interrupted run");
+            tracing::warn!(
+                run_id = run.id,
+                "finishing the proposals of an interrupted run"
+            );
             batch.propose(&mut run, &Control::default())?;
             run.set_status(RunStatus::Succeeded);
             run.set_phase(RunPhase::Done);
@@ -165,7 +166,10 @@ impl Batch {
     /// to repeat: a worker this run already proposed to counts as done.
     fn propose(&self, run: &mut Run, control: &Control) -> Result<(), BatchError> {
         let actor = format!("batch:run-{}", run.id);
-        let rows = self.store.assignments(run.id).collect::<Result<Vec<_>, _>>()?;
+        let rows = self
+            .store
+            .assignments(run.id)
+            .collect::<Result<Vec<_>, _>>()?;
         let (mut created, mut skipped) = (0u64, 0u64);
         for (c, chunk) in rows.chunks(PROPOSALS_PER_TX).enumerate() {
             let mut todo = Vec::with_capacity(chunk.len());
@@ -189,7 +193,9 @@ impl Batch {
                     Err(e) => return Err(e.into()),
                 }
             }
-            control.set_progress(((c + 1) * PROPOSALS_PER_TX).min(rows.len()) as f64 / rows.len().max(1) as f64);
+            control.set_progress(
+                ((c + 1) * PROPOSALS_PER_TX).min(rows.len()) as f64 / rows.len().max(1) as f64,
+            );
         }
         run.proposals_created = created;
         run.proposals_skipped = skipped;
@@ -450,6 +456,9 @@ impl Batch {
             self.store.put_run(run)?;
             self.store.flush_blocking()?;
             self.propose(run, control)?;
+            if let Some(s) = run.summary.as_mut() {
+                s.saving_ms = started.elapsed().as_millis() as u64;
+            }
         }
         Ok(())
     }

@@ -80,6 +80,12 @@ fn report(run: &Run) -> anyhow::Result<()> {
         "  vs run {}: {} gained, {} lost, {} changed",
         s.previous_run_id, s.gained, s.lost, s.changed
     );
+    if !run.dry_run {
+        println!(
+            "  proposals: {} created (PROPOSED placements), {} skipped (worker or opening changed during the run)",
+            run.proposals_created, run.proposals_skipped
+        );
+    }
     println!(
         "  time: scoring {} ms, solving {} ms, saving {} ms",
         s.scoring_ms, s.solving_ms, s.saving_ms
@@ -105,9 +111,8 @@ pub fn batch_offline(
     };
     // Offline, the store is all there is to keep in step.
     let proposer_store = store.clone();
-    let proposer: crate::batch::Proposer = Arc::new(move |proposals, actor| {
-        proposer_store.propose_many(proposals, actor)
-    });
+    let proposer: crate::batch::Proposer =
+        Arc::new(move |proposals, actor| proposer_store.propose_many(proposals, actor));
     let batch = Batch::new(store, matcher, settings, proposer)?;
     let bar = bar();
     let done = std::sync::atomic::AtomicBool::new(false);
@@ -187,6 +192,8 @@ pub async fn batch_remote(addr: &str, args: &BatchArgs) -> anyhow::Result<()> {
         dry_run: run.dry_run,
         status: run.status,
         error: run.error.clone(),
+        proposals_created: run.proposals_created,
+        proposals_skipped: run.proposals_skipped,
         summary: run.summary.map(|s| crate::domain::run::RunSummary {
             workers_considered: s.workers_considered,
             openings_considered: s.openings_considered,

@@ -1,6 +1,9 @@
 //! Command-line work behind the binary's subcommands that is more than a
-//! call into the library: the batch command, offline or against a server.
+//! call into the library: the batch and report commands, offline or against
+//! a server.
 
 mod batch;
+mod report;
 
 pub use batch::{batch_offline, batch_remote, BatchArgs};
+pub use report::{render, report_offline, report_remote, ReportArgs};

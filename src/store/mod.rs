@@ -153,6 +153,11 @@ impl Store {
         self.openings.len()
     }
 
+    /// Number of placements.
+    pub fn placement_count(&self) -> usize {
+        self.placements.len()
+    }
+
     /// Writes a validated worker. Fails with `AlreadyExists` in create mode
     /// if the id is taken, and `Duplicate` if another worker has the same
     /// national id. Returns the stored worker and whether it was new.
@@ -189,13 +194,14 @@ impl Store {
     /// Deletes one worker; `NotFound` if absent, `Precondition` while the
     /// worker holds an active placement.
     pub fn delete_worker(&self, id: &str) -> Result<Worker, StoreError> {
-        self.workers.delete(id, |w: &Worker| match &w.placement.active_id {
-            Some(p) => Err(StoreError::precondition(format!(
-                "worker {id:?} holds active placement {p} ({}); decline or separate it first",
-                w.placement.active_status.name()
-            ))),
-            None => Ok(()),
-        })
+        self.workers
+            .delete(id, |w: &Worker| match &w.placement.active_id {
+                Some(p) => Err(StoreError::precondition(format!(
+                    "worker {id:?} holds active placement {p} ({}); decline or separate it first",
+                    w.placement.active_status.name()
+                ))),
+                None => Ok(()),
+            })
     }
 
     /// Lists up to `limit` workers after id `after` that match `filter`, in
@@ -359,11 +365,13 @@ impl Store {
         self.openings.scan()
     }
 
-    /// Checks that every index agrees with the records. Reads everything.
+    /// Checks that every index agrees with the records, and placements with
+    /// the workers and openings they change. Reads everything.
     pub fn verify(&self) -> Result<(), StoreError> {
         self.workers.verify::<Worker>()?;
         self.openings.verify::<Opening>()?;
-        self.placements.verify::<Placement>()
+        self.placements.verify::<Placement>()?;
+        self.verify_placements()
     }
 }
 

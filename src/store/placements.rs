@@ -84,7 +84,7 @@ impl Action {
     }
 
     /// States the action may start from.
-    fn from_states(&self) -> &'static [PlacementStatus] {
+    fn allowed_from(&self) -> &'static [PlacementStatus] {
         use PlacementStatus::*;
         match self {
             Action::Accept => &[Proposed],
@@ -286,7 +286,12 @@ impl Tx<'_> {
             0 => String::new(),
             run => format!("batch run {run}"),
         };
-        self.event(&mut placement, PlacementStatus::Unspecified, "propose", note)?;
+        self.event(
+            &mut placement,
+            PlacementStatus::Unspecified,
+            "propose",
+            note,
+        )?;
         let placement = match put_in(
             self.placements(),
             placement,
@@ -316,8 +321,8 @@ impl Tx<'_> {
             return Ok(Err(StoreError::not_found("placement", id)));
         };
         let from = p.state();
-        if !action.from_states().contains(&from) {
-            let allowed: Vec<&str> = action.from_states().iter().map(|s| s.name()).collect();
+        if !action.allowed_from().contains(&from) {
+            let allowed: Vec<&str> = action.allowed_from().iter().map(|s| s.name()).collect();
             return Ok(Err(StoreError::precondition(format!(
                 "placement {id} is {}; {} needs a placement that is {}",
                 from.name(),
@@ -617,7 +622,10 @@ impl Store {
         };
         let matches = |p: &Placement| {
             filter.worker_id.as_ref().is_none_or(|w| &p.worker_id == w)
-                && filter.opening_id.as_ref().is_none_or(|o| &p.opening_id == o)
+                && filter
+                    .opening_id
+                    .as_ref()
+                    .is_none_or(|o| &p.opening_id == o)
                 && filter
                     .county_code
                     .as_ref()
@@ -686,5 +694,80 @@ impl Store {
             (a.due_day, &a.placement.id, a.month).cmp(&(b.due_day, &b.placement.id, b.month))
         });
         Ok(due)
+    }
+
+    /// Checks that placements, workers and openings agree: each opening's
+    /// filled count is the number of its ACCEPTED or HIRED placements, and
+    /// each worker's active placement is the one active placement naming
+    /// that worker, in the same state. Reads everything.
+    pub(crate) fn verify_placements(&self) -> Result<(), StoreError> {
+        use std::collections::HashMap;
+        let mut held: HashMap<String, u32> = HashMap::new();
+        let mut active: HashMap<String, (String, PlacementStatus)> = HashMap::new();
+        for p in self.placements() {
+            let p = p?;
+            let state = p.state();
+            if state.holds_slot() {
+                *held.entry(p.opening_id.clone()).or_default() += 1;
+            }
+            if state.is_active() {
+                if let Some((other, _)) = active.insert(p.worker_id.clone(), (p.id.clone(), state))
+                {
+                    return Err(StoreError::corruption(format!(
+                        "worker {:?} has two active placements, {other} and {}",
+                        p.worker_id, p.id
+                    )));
+                }
+            }
+        }
+        for o in self.openings() {
+            let o = o?;
+            let expected = held.remove(&o.id).unwrap_or(0);
+            if o.filled != expected {
+                return Err(StoreError::corruption(format!(
+                    "opening {:?} counts {} filled slots, its placements hold {expected}",
+                    o.id, o.filled
+                )));
+            }
+        }
+        if let Some((id, n)) = held.into_iter().next() {
+            return Err(StoreError::corruption(format!(
+                "{n} placements hold slots of missing opening {id:?}"
+            )));
+        }
+        for w in self.workers() {
+            let w = w?;
+            let found = active.remove(&w.id);
+            let recorded = w
+                .placement
+                .active_id
+                .clone()
+                .map(|id| (id, w.placement.active_status));
+            if found != recorded {
+                return Err(StoreError::corruption(format!(
+                    "worker {:?} records active placement {recorded:?}, the placements say {found:?}",
+                    w.id
+                )));
+            }
+            let status_ok = match w.placement.active_status {
+                PlacementStatus::Accepted => w.employment_status == EmploymentStatus::Placed,
+                PlacementStatus::Hired => w.employment_status == EmploymentStatus::Employed,
+                _ => w.employment_status != EmploymentStatus::Placed,
+            };
+            if !status_ok {
+                return Err(StoreError::corruption(format!(
+                    "worker {:?} is {} with placement state {}",
+                    w.id,
+                    w.employment_status.label(),
+                    w.placement.active_status.name()
+                )));
+            }
+        }
+        if let Some((worker, (id, _))) = active.into_iter().next() {
+            return Err(StoreError::corruption(format!(
+                "active placement {id} names missing worker {worker:?}"
+            )));
+        }
+        Ok(())
     }
 }

@@ -7,12 +7,12 @@
 
 use chrono::NaiveDate;
 
+use crate::domain::placement::PlacementStatus;
 use crate::domain::{
     Education, EmploymentStatus, Gender, GeoPoint, LabourCapacity, Mobility, Opening,
     OpeningStatus, PhysicalDemand, PlacementLink, Preferences, Skill, SkillRequirement, Source,
     Worker,
 };
-use crate::domain::placement::PlacementStatus;
 
 use super::StoreError;
 
