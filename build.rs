@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/jobbridge/v1/batch.proto",
         "proto/jobbridge/v1/placements.proto",
         "proto/jobbridge/v1/reports.proto",
+        "proto/jobbridge/v1/admin.proto",
     ];
     let mut compiler = protox::Compiler::new(["proto"])?;
     compiler.include_imports(true).include_source_info(true);

@@ -26,11 +26,12 @@ use chrono::NaiveDate;
 use fixtures::QueryIds;
 use jobbridge::api::pb;
 use jobbridge::api::pb::matching_client::MatchingClient;
+use jobbridge::cli::TokenChannel as Channel;
+use jobbridge::domain::access::Role;
 use jobbridge::domain::Mobility;
 use jobbridge::matching::MatchContext;
 use jobbridge::server::ServerOptions;
 use jobbridge::store::Store;
-use tonic::transport::Channel;
 
 /// The server binary's allocator (see src/main.rs), so that time and
 /// memory figures are the server's.
@@ -105,6 +106,9 @@ fn main() {
 async fn measure(store: Arc<Store>, ids: &QueryIds, migrants: &HashSet<String>, smoke: bool) {
     // Bind before spawning: the port accepts as soon as we connect; the
     // first answer comes once the index is built.
+    let (_, token) = store
+        .create_token(Role::Admin, &Default::default(), "bench", "bench")
+        .expect("token");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -119,9 +123,7 @@ async fn measure(store: Arc<Store>, ids: &QueryIds, migrants: &HashSet<String>, 
             let _ = stopped.await;
         },
     ));
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .expect("uri")
-        .connect()
+    let channel = Channel::connect(&addr.to_string(), Some(&token))
         .await
         .expect("connect");
     let mut client = MatchingClient::new(channel);

@@ -31,9 +31,10 @@ use tokio::runtime::Runtime;
 /// The server binary's allocator, so the figures match what it does.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use jobbridge::cli::TokenChannel as Channel;
+use jobbridge::domain::access::Role;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::transport::Channel;
 
 /// Rows per import stream.
 const IMPORT_ROWS: u32 = 10_000;
@@ -138,6 +139,9 @@ impl BenchServer {
         let store = Arc::new(open(dir.path()));
         let (stop, stopped) = oneshot::channel::<()>();
         let server_store = store.clone();
+        let (_, token) = store
+            .create_token(Role::Admin, &Default::default(), "bench", "bench")
+            .expect("token");
         let (task, channel) = rt.block_on(async {
             // Bound before spawning: ready when we connect.
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -152,9 +156,7 @@ impl BenchServer {
                     .await
                     .expect("server failed");
             });
-            let channel = Channel::from_shared(format!("http://{addr}"))
-                .expect("uri")
-                .connect()
+            let channel = Channel::connect(&addr.to_string(), Some(&token))
                 .await
                 .expect("connect");
             (task, channel)

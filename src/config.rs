@@ -29,6 +29,8 @@ pub struct Config {
     pub batch: crate::batch::BatchSettings,
     /// When the nightly run starts; `None` for never.
     pub schedule: Option<crate::batch::schedule::Schedule>,
+    /// Calls per token; `None` for no limit.
+    pub rate_limit: Option<crate::api::auth::RateLimit>,
 }
 
 /// The optional TOML config file (`--config`). Today it holds the match

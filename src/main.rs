@@ -9,12 +9,15 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use jobbridge::api::auth::RateLimit;
 use jobbridge::batch::schedule::Schedule;
 use jobbridge::batch::BatchSettings;
+use jobbridge::cli::token;
 use jobbridge::cli::{
     batch_offline, batch_remote, report_offline, report_remote, BatchArgs, ReportArgs,
 };
 use jobbridge::config::{Config, FileConfig, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
+use jobbridge::domain::access::{Role, Scope};
 use jobbridge::domain::run::Policy;
 use jobbridge::server::{ServerOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use jobbridge::store::Store;
@@ -84,6 +87,14 @@ enum Command {
         /// Threads that rank matches (rayon); 0 means one per core.
         #[arg(long, env = "JOBBRIDGE_RANK_THREADS", default_value_t = 0)]
         rank_threads: usize,
+        /// Calls per second allowed to each token (0: no limit); a token
+        /// over it gets RESOURCE_EXHAUSTED while others are served.
+        #[arg(long, env = "JOBBRIDGE_RATE_LIMIT", default_value_t = 2000.0)]
+        rate_limit: f64,
+        /// Calls a token may make at once after a quiet spell (default:
+        /// twice --rate-limit).
+        #[arg(long, env = "JOBBRIDGE_RATE_BURST")]
+        rate_burst: Option<f64>,
         #[command(flatten)]
         batch: BatchFlags,
     },
@@ -95,6 +106,9 @@ enum Command {
         /// Address of a running server, e.g. 127.0.0.1:50051.
         #[arg(long)]
         server: Option<String>,
+        /// Admin token for --server.
+        #[arg(long, env = "JOBBRIDGE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
         /// optimal (exact; the default) or stable (deferred acceptance).
         #[arg(long, default_value = "optimal", value_parser = ["optimal", "stable"])]
         policy: String,
@@ -131,6 +145,9 @@ enum Command {
         /// Address of a running server, e.g. 127.0.0.1:50051.
         #[arg(long)]
         server: Option<String>,
+        /// Token for --server (admin, reader, or a service company with --county).
+        #[arg(long, env = "JOBBRIDGE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
         /// Only this county (six-digit code).
         #[arg(long)]
         county: Option<String>,
@@ -154,11 +171,51 @@ enum Command {
         #[arg(long, requires = "csv")]
         slots: bool,
     },
+    /// Create, list and revoke API tokens on a data directory.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Check that every index agrees with the records (reads everything).
     Check {
         /// sled data directory.
         #[arg(long, env = "JOBBRIDGE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token and print it alone on standard output (it is shown
+    /// once: only its hash is stored).
+    Create {
+        /// sled data directory (the server must not be running on it).
+        #[arg(long, env = "JOBBRIDGE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// admin, service_company, recruiter or reader.
+        #[arg(long, value_parser = ["admin", "service_company", "recruiter", "reader"])]
+        role: String,
+        /// service_company: county codes (repeat or comma-separate);
+        /// recruiter: the employer id.
+        #[arg(long)]
+        scope: Vec<String>,
+        /// Who or what the token is for.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List tokens (ids, roles, scopes; never secrets).
+    List {
+        /// sled data directory.
+        #[arg(long, env = "JOBBRIDGE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+    /// Revoke a token; its next call is refused.
+    Revoke {
+        /// sled data directory.
+        #[arg(long, env = "JOBBRIDGE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// The token id (tok_...).
+        token_id: String,
     },
 }
 
@@ -177,8 +234,18 @@ fn main() -> anyhow::Result<()> {
             demo,
             config,
             rank_threads,
+            rate_limit,
+            rate_burst,
             batch,
         } => {
+            anyhow::ensure!(
+                rate_limit.is_finite() && rate_limit >= 0.0,
+                "--rate-limit must be a number >= 0"
+            );
+            let rate_limit = (rate_limit > 0.0).then(|| RateLimit {
+                per_second: rate_limit,
+                burst: rate_burst.unwrap_or(rate_limit * 2.0).max(1.0),
+            });
             let file = load_config(config.as_deref())?;
             let schedule = if batch.no_schedule {
                 None
@@ -202,11 +269,13 @@ fn main() -> anyhow::Result<()> {
                 rank_threads,
                 batch: settings,
                 schedule,
+                rate_limit,
             })
         }
         Command::Batch {
             data_dir,
             server,
+            token,
             policy,
             dry_run,
             export,
@@ -227,7 +296,7 @@ fn main() -> anyhow::Result<()> {
                 Some(addr) => tokio::runtime::Builder::new_multi_thread()
                     .enable_all()
                     .build()?
-                    .block_on(batch_remote(&addr, &args)),
+                    .block_on(batch_remote(&addr, token.as_deref(), &args)),
                 None => batch_offline(&data_dir, &args, load_config(config.as_deref())?.matching),
             }
         }
@@ -246,6 +315,7 @@ fn main() -> anyhow::Result<()> {
         Command::Report {
             data_dir,
             server,
+            token,
             county,
             site,
             source,
@@ -267,10 +337,31 @@ fn main() -> anyhow::Result<()> {
                 Some(addr) => tokio::runtime::Builder::new_multi_thread()
                     .enable_all()
                     .build()?
-                    .block_on(report_remote(&addr, &args)),
+                    .block_on(report_remote(&addr, token.as_deref(), &args)),
                 None => report_offline(&data_dir, &args),
             }
         }
+        Command::Token { action } => match action {
+            TokenAction::Create {
+                data_dir,
+                role,
+                scope,
+                label,
+            } => {
+                let role = Role::from_label(&role).context("unknown role")?;
+                let scope = token::scope_for(role, &scope)?;
+                println!("{}", token::create(&data_dir, role, &scope, &label)?);
+                Ok(())
+            }
+            TokenAction::List { data_dir } => {
+                print!("{}", token::list(&data_dir)?);
+                Ok(())
+            }
+            TokenAction::Revoke { data_dir, token_id } => {
+                println!("{}", token::revoke(&data_dir, &token_id)?);
+                Ok(())
+            }
+        },
         Command::Check { data_dir } => {
             let store = open(&data_dir)?;
             store.verify().context("index check failed")?;
@@ -316,6 +407,14 @@ fn serve(config: Config) -> anyhow::Result<()> {
     if config.demo {
         if store.worker_count() == 0 && store.opening_count() == 0 {
             demo_data(&store, 1.0, 1)?;
+            let (_, token) =
+                store.create_token(Role::Admin, &Scope::default(), "demo admin", "demo")?;
+            store.flush_blocking()?;
+            println!(
+                "Demo admin token (shown once, only its hash is stored):\n\n  {token}\n\n\
+                 Try:\n  grpcurl -plaintext -H \"authorization: Bearer {token}\" {} list\n",
+                config.listen
+            );
         } else {
             tracing::info!("data directory is not empty: --demo leaves it as it is");
         }
@@ -338,6 +437,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
             matching: config.matching.clone(),
             batch: config.batch.clone(),
             schedule: config.schedule,
+            rate_limit: config.rate_limit,
         };
         jobbridge::server::run(listener, store.clone(), options, shutdown_signal()).await?;
         anyhow::Ok(())

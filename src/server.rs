@@ -9,6 +9,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 
+use crate::api::auth::{Access, AccessLayer, RateLimit};
+use crate::api::pb::admin_service_server::AdminServiceServer;
 use crate::api::pb::batch_server::BatchServer;
 use crate::api::pb::matching_server::MatchingServer;
 use crate::api::pb::openings_server::OpeningsServer;
@@ -16,8 +18,8 @@ use crate::api::pb::placement_service_server::PlacementServiceServer;
 use crate::api::pb::report_service_server::ReportServiceServer;
 use crate::api::pb::workers_server::WorkersServer;
 use crate::api::{
-    pb, remap_oversize, Backend, BatchService, MatchingService, OpeningService, PlacementService,
-    ReportService, WorkerService,
+    pb, remap_oversize, AdminService, Backend, BatchService, MatchingService, OpeningService,
+    PlacementService, ReportService, WorkerService,
 };
 use crate::batch::schedule::Schedule;
 use crate::batch::{Batch, BatchSettings};
@@ -40,6 +42,8 @@ pub struct ServerOptions {
     pub batch: BatchSettings,
     /// When to start the nightly run; `None` for never.
     pub schedule: Option<Schedule>,
+    /// Calls per token; `None` for no limit.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for ServerOptions {
@@ -49,6 +53,7 @@ impl Default for ServerOptions {
             matching: MatchConfig::default(),
             batch: BatchSettings::default(),
             schedule: None,
+            rate_limit: None,
         }
     }
 }
@@ -129,6 +134,9 @@ pub async fn run(
         .max_decoding_message_size(limit);
     let reports = ReportServiceServer::new(ReportService::new(backend.store().clone()))
         .max_decoding_message_size(limit);
+    let admin = AdminServiceServer::new(AdminService::new(backend.store().clone()))
+        .max_decoding_message_size(limit);
+    let access = Access::new(backend.store().clone(), options.rate_limit);
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -149,6 +157,9 @@ pub async fn run(
     health_reporter
         .set_serving::<ReportServiceServer<ReportService>>()
         .await;
+    health_reporter
+        .set_serving::<AdminServiceServer<AdminService>>()
+        .await;
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -168,6 +179,7 @@ pub async fn run(
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .layer(tower::util::MapResponseLayer::new(remap_oversize))
+        .layer(AccessLayer::new(access))
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -177,6 +189,7 @@ pub async fn run(
         .add_service(batch_service)
         .add_service(placements)
         .add_service(reports)
+        .add_service(admin)
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             shutdown,

@@ -8,13 +8,13 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
+use common::Channel;
 use common::TestServer;
 use jobbridge::api::pb;
 use jobbridge::api::pb::batch_client::BatchClient;
 use jobbridge::api::pb::matching_client::MatchingClient;
 use jobbridge::batch::BatchSettings;
 use jobbridge::server::ServerOptions;
-use tonic::transport::Channel;
 use tonic::Code;
 
 /// Writes demo data at `scale` into `dir`.

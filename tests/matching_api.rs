@@ -8,7 +8,7 @@ use jobbridge::api::pb;
 use jobbridge::api::pb::matching_client::MatchingClient;
 use tonic::Code;
 
-fn matching(server: &TestServer) -> MatchingClient<tonic::transport::Channel> {
+fn matching(server: &TestServer) -> MatchingClient<common::Channel> {
     MatchingClient::new(server.channel.clone())
 }
 

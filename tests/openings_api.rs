@@ -5,12 +5,12 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::Channel;
 use common::{assert_invalid, now_ms, opening, ts_ms, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::openings_client::OpeningsClient;
 use jobbridge::server::ServerOptions;
 use prost::Message as _;
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 // ---------------------------------------------------------------------------

@@ -9,13 +9,13 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
+use common::Channel;
 use common::{assert_invalid, opening, worker, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::batch_client::BatchClient;
 use jobbridge::api::pb::matching_client::MatchingClient;
 use jobbridge::api::pb::placement_service_client::PlacementServiceClient;
 use jobbridge::domain::placement::{china_today, day_date};
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 type Placements = PlacementServiceClient<Channel>;

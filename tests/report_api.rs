@@ -10,11 +10,11 @@ mod common;
 
 use std::time::Duration;
 
+use common::Channel;
 use common::{assert_invalid, opening, worker, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::placement_service_client::PlacementServiceClient;
 use jobbridge::api::pb::report_service_client::ReportServiceClient;
-use tonic::transport::Channel;
 
 const A: &str = "431202"; // 鹤城区
 const B: &str = "431221"; // 中方县

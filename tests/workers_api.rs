@@ -5,13 +5,13 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::Channel;
 use common::{assert_invalid, national_id, now_ms, opening, ts_ms, worker, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::workers_client::WorkersClient;
 use jobbridge::domain::current_year;
 use jobbridge::server::ServerOptions;
 use prost::Message as _;
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_types::StatusExt as _;
 
@@ -1585,9 +1585,11 @@ async fn oversize_requests_are_resource_exhausted() {
         .await
         .expect("import after oversize");
     assert_eq!(reply.accepted, 1);
-    let mut fresh = WorkersClient::connect(format!("http://{}", server.addr))
-        .await
-        .unwrap();
+    let mut fresh = WorkersClient::new(
+        common::Channel::connect(&server.addr.to_string(), Some(&server.admin_token))
+            .await
+            .unwrap(),
+    );
     get(&mut fresh, "w-000006").await.expect("new connection");
     assert_eq!(
         get(&mut c, "w-000001").await.unwrap_err().code(),

@@ -12,6 +12,7 @@ use tonic::{Status, Streaming};
 
 use super::backend::Backend;
 use super::{pb, status};
+use crate::domain::access::Caller;
 use crate::domain::Validated;
 use crate::store::StoreError;
 
@@ -63,13 +64,16 @@ pub(crate) trait Importer: Send + Sync + 'static {
     type Row: Send + 'static;
     /// The domain record.
     type Record: Send + Sync + 'static;
-    /// The row's id as sent, and the validated record.
-    fn parse(row: Self::Row) -> (String, Validated<Self::Record>);
-    /// Upserts a batch; each record succeeds or fails on its own.
+    /// The row's id as sent, and the validated record (also refused when
+    /// `caller`'s scope does not cover it).
+    fn parse(row: Self::Row, caller: &Caller) -> (String, Validated<Self::Record>);
+    /// Upserts a batch; each record succeeds or fails on its own (also when
+    /// the record it would replace is outside `caller`'s scope).
     #[allow(clippy::type_complexity)]
     fn put(
         backend: &Backend,
         batch: &[Self::Record],
+        caller: &Caller,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
 }
 
@@ -82,7 +86,9 @@ type Pending = JoinHandle<(
 pub(crate) async fn run<I: Importer>(
     backend: Arc<Backend>,
     mut rows: Streaming<I::Row>,
+    caller: Caller,
 ) -> Result<Outcome, Status> {
+    let caller = Arc::new(caller);
     let mut outcome = Outcome::default();
     let mut row_no = 0u64;
     let mut batch: Vec<I::Record> = Vec::with_capacity(BATCH_ROWS);
@@ -93,7 +99,7 @@ pub(crate) async fn run<I: Importer>(
         let done = message.is_none();
         if let Some(row) = message {
             row_no += 1;
-            let (id, parsed) = I::parse(row);
+            let (id, parsed) = I::parse(row, &caller);
             match parsed {
                 Ok(record) => {
                     batch.push(record);
@@ -109,8 +115,9 @@ pub(crate) async fn run<I: Importer>(
             let records = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
             let ids = std::mem::replace(&mut batch_rows, Vec::with_capacity(BATCH_ROWS));
             let backend = backend.clone();
+            let caller = caller.clone();
             pending = Some(tokio::task::spawn_blocking(move || {
-                let result = I::put(&backend, &records);
+                let result = I::put(&backend, &records, &caller);
                 (ids, result)
             }));
         }
@@ -150,4 +157,31 @@ async fn settle(pending: Pending, outcome: &mut Outcome) -> Result<(), Status> {
         }
     }
     Ok(())
+}
+
+/// Puts the records that pass `check` with `put`, and answers the others
+/// with `check`'s error, each in its place.
+pub(crate) fn put_checked<R: Clone>(
+    batch: &[R],
+    check: impl Fn(&R) -> Result<(), StoreError>,
+    put: impl FnOnce(&[R]) -> Result<Vec<Result<(), StoreError>>, StoreError>,
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    let checks: Vec<Result<(), StoreError>> = batch.iter().map(check).collect();
+    if checks.iter().all(Result::is_ok) {
+        return put(batch);
+    }
+    let allowed: Vec<R> = batch
+        .iter()
+        .zip(&checks)
+        .filter(|(_, c)| c.is_ok())
+        .map(|(r, _)| r.clone())
+        .collect();
+    let mut stored = put(&allowed)?.into_iter();
+    Ok(checks
+        .into_iter()
+        .map(|c| match c {
+            Ok(()) => stored.next().expect("one result per allowed record"),
+            Err(e) => Err(e),
+        })
+        .collect())
 }

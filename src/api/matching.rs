@@ -6,10 +6,12 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
+use super::auth::{audited, caller, need_county, need_employer};
 use super::backend::Backend;
 use super::pb::matching_server::Matching;
 use super::workers::request_id;
-use super::{pb, status};
+use super::{blocking, pb, status};
+use crate::domain::access::{mask_name, mask_phone, Caller, Role};
 use crate::domain::{rules, Validated, ValidationError};
 use crate::matching::{
     region_number, ComponentExplanation, MatchContext, OpeningsQuery, Ranked, Reason, WorkersQuery,
@@ -47,6 +49,34 @@ async fn on_rayon<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     })
 }
 
+impl MatchingService {
+    /// A service company asks only about workers of its counties.
+    async fn worker_in_scope(&self, caller: &Caller, id: &str) -> Result<(), Status> {
+        if caller.role != Role::ServiceCompany {
+            return Ok(());
+        }
+        let store = self.backend.store().clone();
+        let owned = id.to_string();
+        match blocking(move || store.worker(&owned)).await? {
+            Some(w) => need_county(caller, &w.county_code, &format!("worker {id:?}")),
+            None => Ok(()),
+        }
+    }
+
+    /// A recruiter asks only about its employer's openings.
+    async fn opening_in_scope(&self, caller: &Caller, id: &str) -> Result<(), Status> {
+        if caller.role != Role::Recruiter {
+            return Ok(());
+        }
+        let store = self.backend.store().clone();
+        let owned = id.to_string();
+        match blocking(move || store.opening(&owned)).await? {
+            Some(o) => need_employer(caller, &o.employer_id, &format!("opening {id:?}")),
+            None => Ok(()),
+        }
+    }
+}
+
 #[tonic::async_trait]
 impl Matching for MatchingService {
     #[instrument(skip_all, fields(worker_id = %request.get_ref().worker_id))]
@@ -54,9 +84,12 @@ impl Matching for MatchingService {
         &self,
         request: Request<pb::MatchOpeningsForWorkerRequest>,
     ) -> Result<Response<pb::MatchOpeningsForWorkerResponse>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
         request_id(&r.worker_id, "worker_id")?;
         let query = openings_query(&r).map_err(status::from_validation)?;
+        self.worker_in_scope(&caller, &r.worker_id).await?;
+        let target = format!("worker {}", r.worker_id);
         let backend = self.backend.clone();
         let matches = on_rayon(move || {
             let ranked =
@@ -73,9 +106,10 @@ impl Matching for MatchingService {
         })
         .await?
         .map_err(status::from_store)?;
-        Ok(Response::new(pb::MatchOpeningsForWorkerResponse {
-            matches,
-        }))
+        Ok(audited(
+            Response::new(pb::MatchOpeningsForWorkerResponse { matches }),
+            target,
+        ))
     }
 
     #[instrument(skip_all, fields(opening_id = %request.get_ref().opening_id))]
@@ -83,9 +117,12 @@ impl Matching for MatchingService {
         &self,
         request: Request<pb::MatchWorkersForOpeningRequest>,
     ) -> Result<Response<pb::MatchWorkersForOpeningResponse>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
         request_id(&r.opening_id, "opening_id")?;
         let query = workers_query(&r).map_err(status::from_validation)?;
+        self.opening_in_scope(&caller, &r.opening_id).await?;
+        let target = format!("opening {}", r.opening_id);
         let backend = self.backend.clone();
         let matches = on_rayon(move || {
             let ranked =
@@ -97,14 +134,15 @@ impl Matching for MatchingService {
                 ranked.ok_or_else(|| StoreError::not_found("opening", r.opening_id.clone()))?;
             ranked
                 .into_iter()
-                .map(|m| worker_match(&backend, m))
+                .map(|m| worker_match(&backend, m, &caller))
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?
         .map_err(status::from_store)?;
-        Ok(Response::new(pb::MatchWorkersForOpeningResponse {
-            matches,
-        }))
+        Ok(audited(
+            Response::new(pb::MatchWorkersForOpeningResponse { matches }),
+            target,
+        ))
     }
 
     #[instrument(skip_all, fields(worker_id = %request.get_ref().worker_id, opening_id = %request.get_ref().opening_id))]
@@ -112,9 +150,14 @@ impl Matching for MatchingService {
         &self,
         request: Request<pb::ExplainMatchRequest>,
     ) -> Result<Response<pb::ExplainMatchResponse>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
         request_id(&r.worker_id, "worker_id")?;
         request_id(&r.opening_id, "opening_id")?;
+        match caller.role {
+            Role::Recruiter => self.opening_in_scope(&caller, &r.opening_id).await?,
+            _ => self.worker_in_scope(&caller, &r.worker_id).await?,
+        }
         let index = self.backend.matcher().read();
         let e = index
             .explain_pair(&r.worker_id, &r.opening_id, &MatchContext::now())
@@ -249,16 +292,24 @@ fn opening_match(backend: &Backend, m: Ranked) -> Result<pb::OpeningMatch, Store
     })
 }
 
-fn worker_match(backend: &Backend, m: Ranked) -> Result<pb::WorkerMatch, StoreError> {
+fn worker_match(
+    backend: &Backend,
+    m: Ranked,
+    caller: &Caller,
+) -> Result<pb::WorkerMatch, StoreError> {
     let w = backend
         .store()
         .worker(&m.id)?
         .ok_or_else(|| StoreError::not_found("worker", m.id.clone()))?;
+    let clear = caller.sees_personal_data(&w.county_code, w.consent_to_share);
+    let phone = w.phone.unwrap_or_default();
     Ok(pb::WorkerMatch {
         worker_id: m.id,
         score: f64::from(m.score_micro) / 1e6,
         explanation: Some(explanation(m.components, m.distance_km)),
-        name: w.name,
+        name: if clear { w.name } else { mask_name(&w.name) },
+        phone: if clear { phone } else { mask_phone(&phone) },
+        masked: !clear,
         county_code: w.county_code,
         site_id: w.site_id,
         zero_employment_household: m.zero_household,

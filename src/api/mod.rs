@@ -1,6 +1,8 @@
 //! The gRPC face of jobbridge: generated code, conversions between wire and
 //! domain types, and one thin handler file per service.
 
+mod admin;
+pub mod auth;
 mod backend;
 mod batch;
 mod convert;
@@ -13,6 +15,7 @@ mod reports;
 mod status;
 mod workers;
 
+pub use admin::AdminService;
 pub use backend::{load_matcher, Backend};
 pub use batch::BatchService;
 pub(crate) use convert::source_to_pb;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::instrument;
 
+use super::auth::{caller, need_employer};
 use super::backend::Backend;
 use super::convert::{
     opening_from_pb, opening_status_filter, optional_region_filter, source_filter,
@@ -13,6 +14,7 @@ use super::import::{self, Importer};
 use super::pb::openings_server::Openings;
 use super::workers::request_id;
 use super::{blocking, page_token, pb, status};
+use crate::domain::access::{Caller, Role};
 use crate::domain::{rules, Opening, Validated, ValidationError};
 use crate::store::{OpeningFilter, PutMode, StoreError};
 
@@ -30,11 +32,14 @@ impl OpeningService {
 
     async fn put(
         &self,
+        caller: &Caller,
         opening: Option<pb::Opening>,
         mode: PutMode,
     ) -> Result<(Opening, bool), Status> {
         let opening = status::required(opening, "opening")?;
         let opening = opening_from_pb(opening).map_err(status::from_validation)?;
+        may_write(caller, &opening).map_err(forbidden)?;
+        self.stored_in_scope(caller, &opening.id).await?;
         let stored = self
             .backend
             .put_opening(opening, mode)
@@ -49,6 +54,44 @@ impl OpeningService {
     }
 }
 
+impl OpeningService {
+    /// PERMISSION_DENIED if opening `id` is stored outside the caller's
+    /// scope; `NotFound` is left to the operation.
+    async fn stored_in_scope(&self, caller: &Caller, id: &str) -> Result<(), Status> {
+        if caller.role == Role::Admin {
+            return Ok(());
+        }
+        let store = self.backend.store().clone();
+        let owned = id.to_string();
+        match blocking(move || store.opening(&owned)).await? {
+            Some(o) => may_write(caller, &o).map_err(forbidden),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Whether `caller` may write `o`: a service company in its counties, a
+/// recruiter for its employer.
+fn may_write(caller: &Caller, o: &Opening) -> Result<(), String> {
+    match caller.role {
+        Role::Admin => Ok(()),
+        Role::ServiceCompany if caller.covers_county(&o.region_code) => Ok(()),
+        Role::ServiceCompany => Err(format!(
+            "opening {:?} is in county {}, outside the counties of this token",
+            o.id, o.region_code
+        )),
+        Role::Recruiter if caller.covers_employer(&o.employer_id) => Ok(()),
+        Role::Recruiter | Role::Reader => Err(format!(
+            "opening {:?} belongs to employer {:?}, not to this token's",
+            o.id, o.employer_id
+        )),
+    }
+}
+
+fn forbidden(message: String) -> Status {
+    Status::permission_denied(message)
+}
+
 #[tonic::async_trait]
 impl Openings for OpeningService {
     #[instrument(skip_all)]
@@ -56,8 +99,9 @@ impl Openings for OpeningService {
         &self,
         request: Request<pb::CreateOpeningRequest>,
     ) -> Result<Response<pb::CreateOpeningResponse>, Status> {
+        let caller = caller(&request)?;
         let (opening, _) = self
-            .put(request.into_inner().opening, PutMode::Create)
+            .put(&caller, request.into_inner().opening, PutMode::Create)
             .await?;
         Ok(Response::new(pb::CreateOpeningResponse {
             opening: Some(opening.into()),
@@ -69,8 +113,9 @@ impl Openings for OpeningService {
         &self,
         request: Request<pb::UpsertOpeningRequest>,
     ) -> Result<Response<pb::UpsertOpeningResponse>, Status> {
+        let caller = caller(&request)?;
         let (opening, created) = self
-            .put(request.into_inner().opening, PutMode::Upsert)
+            .put(&caller, request.into_inner().opening, PutMode::Upsert)
             .await?;
         Ok(Response::new(pb::UpsertOpeningResponse {
             opening: Some(opening.into()),
@@ -83,6 +128,7 @@ impl Openings for OpeningService {
         &self,
         request: Request<pb::GetOpeningRequest>,
     ) -> Result<Response<pb::GetOpeningResponse>, Status> {
+        let caller = caller(&request)?;
         let id = request.into_inner().id;
         request_id(&id, "id")?;
         let store = self.backend.store().clone();
@@ -92,6 +138,11 @@ impl Openings for OpeningService {
                 .ok_or_else(|| StoreError::not_found("opening", id))
         })
         .await?;
+        need_employer(
+            &caller,
+            &opening.employer_id,
+            &format!("opening {:?}", opening.id),
+        )?;
         Ok(Response::new(pb::GetOpeningResponse {
             opening: Some(opening.into()),
         }))
@@ -102,8 +153,10 @@ impl Openings for OpeningService {
         &self,
         request: Request<pb::CloseOpeningRequest>,
     ) -> Result<Response<pb::CloseOpeningResponse>, Status> {
+        let caller = caller(&request)?;
         let id = request.into_inner().id;
         request_id(&id, "id")?;
+        self.stored_in_scope(&caller, &id).await?;
         let backend = self.backend.clone();
         let opening = blocking(move || backend.close_opening(&id)).await?;
         self.backend
@@ -121,8 +174,16 @@ impl Openings for OpeningService {
         &self,
         request: Request<pb::ListOpeningsRequest>,
     ) -> Result<Response<pb::ListOpeningsResponse>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
-        let filter = opening_filter(&r).map_err(status::from_validation)?;
+        let mut filter = opening_filter(&r).map_err(status::from_validation)?;
+        if caller.role == Role::Recruiter {
+            // A recruiter lists its own employer's openings.
+            match &filter.employer_id {
+                Some(e) => need_employer(&caller, e, &format!("employer_id {e:?}"))?,
+                None => filter.employer_id = caller.scope.employer_id.clone(),
+            }
+        }
         let fingerprint = page_token::fingerprint(&[
             filter.region_code.as_deref().unwrap_or(""),
             filter.source.map_or("", |s| s.label()),
@@ -148,8 +209,10 @@ impl Openings for OpeningService {
         &self,
         request: Request<Streaming<pb::ImportOpeningsRequest>>,
     ) -> Result<Response<pb::ImportOpeningsResponse>, Status> {
+        let caller = caller(&request)?;
         let outcome =
-            import::run::<OpeningImport>(self.backend.clone(), request.into_inner()).await?;
+            import::run::<OpeningImport>(self.backend.clone(), request.into_inner(), caller)
+                .await?;
         tracing::info!(
             accepted = outcome.accepted,
             rejected = outcome.rejected,
@@ -186,20 +249,41 @@ impl Importer for OpeningImport {
     type Row = pb::ImportOpeningsRequest;
     type Record = Opening;
 
-    fn parse(row: Self::Row) -> (String, Validated<Opening>) {
+    fn parse(row: Self::Row, caller: &Caller) -> (String, Validated<Opening>) {
         match row.opening {
             None => (
                 String::new(),
                 Err(ValidationError::new("opening", "is required")),
             ),
-            Some(o) => (o.id.clone(), opening_from_pb(o)),
+            Some(o) => {
+                let id = o.id.clone();
+                let parsed = opening_from_pb(o).and_then(|o| {
+                    let field = if caller.role == Role::Recruiter {
+                        "opening.employer_id"
+                    } else {
+                        "opening.region_code"
+                    };
+                    may_write(caller, &o)
+                        .map(|()| o)
+                        .map_err(|reason| ValidationError::new(field, reason))
+                });
+                (id, parsed)
+            }
         }
     }
 
     fn put(
         backend: &Backend,
         batch: &[Opening],
+        caller: &Caller,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        backend.put_openings(batch)
+        import::put_checked(
+            batch,
+            |o| match backend.store().opening(&o.id)? {
+                Some(old) => may_write(caller, &old).map_err(StoreError::Forbidden),
+                None => Ok(()),
+            },
+            |allowed| backend.put_openings(allowed),
+        )
     }
 }

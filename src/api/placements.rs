@@ -7,11 +7,13 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
+use super::auth::{audited, caller, need_county, need_county_filter};
 use super::backend::Backend;
 use super::convert::{separation_reason_from_pb, status_from_pb};
 use super::workers::request_id;
 use super::{blocking, page_token, pb, status};
-use crate::domain::placement::{china_today, day_number, Placement};
+use crate::domain::access::{Caller, Role};
+use crate::domain::placement::{china_today, day_number};
 use crate::domain::run::RunStatus;
 use crate::domain::{rules, ValidationError};
 use crate::matching::MatchContext;
@@ -69,12 +71,37 @@ impl PlacementService {
         Self { backend }
     }
 
-    async fn step(&self, id: String, action: Action, actor: String) -> Result<Placement, Status> {
+    async fn step(
+        &self,
+        caller: &Caller,
+        id: String,
+        action: Action,
+        actor: String,
+    ) -> Result<Response<pb::Placement>, Status> {
         request_id(&id, "placement_id")?;
+        self.in_scope(caller, &id).await?;
         let backend = self.backend.clone();
         let changed = blocking(move || backend.placement_step(&id, &action, &actor)).await?;
         self.sync().await?;
-        Ok(changed.placement)
+        let target = format!(
+            "placement {} (worker {})",
+            changed.placement.id, changed.placement.worker_id
+        );
+        Ok(audited(Response::new(changed.placement.into()), target))
+    }
+
+    /// PERMISSION_DENIED if placement `id` is of a county outside the
+    /// caller's; `NotFound` is left to the operation.
+    async fn in_scope(&self, caller: &Caller, id: &str) -> Result<(), Status> {
+        if caller.role == Role::Admin {
+            return Ok(());
+        }
+        let store = self.backend.store().clone();
+        let owned = id.to_string();
+        match blocking(move || store.placement(&owned)).await? {
+            Some(p) => need_county(caller, &p.county_code, &format!("placement {id}")),
+            None => Ok(()),
+        }
     }
 
     async fn sync(&self) -> Result<(), Status> {
@@ -161,10 +188,16 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::ProposeRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
         request_id(&r.worker_id, "worker_id")?;
         request_id(&r.opening_id, "opening_id")?;
         let actor = actor(&r.actor)?;
+        let store = self.backend.store().clone();
+        let worker_id = r.worker_id.clone();
+        if let Some(w) = blocking(move || store.worker(&worker_id)).await? {
+            need_county(&caller, &w.county_code, &format!("worker {:?}", w.id))?;
+        }
         let backend = self.backend.clone();
         let changed = blocking(move || {
             let proposal = Self::check_proposal(&backend, &r.worker_id, &r.opening_id, r.run_id)?;
@@ -172,7 +205,11 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         })
         .await?;
         self.sync().await?;
-        Ok(Response::new(changed.placement.into()))
+        let target = format!(
+            "placement {} (worker {})",
+            changed.placement.id, changed.placement.worker_id
+        );
+        Ok(audited(Response::new(changed.placement.into()), target))
     }
 
     #[instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]
@@ -180,10 +217,11 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::AcceptRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
         let actor = actor(&r.actor)?;
-        let p = self.step(r.placement_id, Action::Accept, actor).await?;
-        Ok(Response::new(p.into()))
+        self.step(&caller, r.placement_id, Action::Accept, actor)
+            .await
     }
 
     #[instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]
@@ -191,13 +229,12 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::DeclineRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
         let actor = actor(&r.actor)?;
         let reason = note(&r.reason, "reason")?;
-        let p = self
-            .step(r.placement_id, Action::Decline { reason }, actor)
-            .await?;
-        Ok(Response::new(p.into()))
+        self.step(&caller, r.placement_id, Action::Decline { reason }, actor)
+            .await
     }
 
     #[instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]
@@ -205,13 +242,12 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::RecordHireRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
         let actor = actor(&r.actor)?;
         let day = past_date(&r.hire_date, "hire_date")?;
-        let p = self
-            .step(r.placement_id, Action::Hire { day }, actor)
-            .await?;
-        Ok(Response::new(p.into()))
+        self.step(&caller, r.placement_id, Action::Hire { day }, actor)
+            .await
     }
 
     #[instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]
@@ -219,19 +255,19 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::RecordSeparationRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
         let actor = actor(&r.actor)?;
         let day = past_date(&r.separation_date, "separation_date")?;
         let reason = separation_reason_from_pb(r.reason).map_err(|e| invalid("reason", e))?;
         let note = note(&r.note, "note")?;
-        let p = self
-            .step(
-                r.placement_id,
-                Action::Separate { day, reason, note },
-                actor,
-            )
-            .await?;
-        Ok(Response::new(p.into()))
+        self.step(
+            &caller,
+            r.placement_id,
+            Action::Separate { day, reason, note },
+            actor,
+        )
+        .await
     }
 
     #[instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]
@@ -239,6 +275,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::RecordCheckInRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
         let actor = actor(&r.actor)?;
         if ![1, 3, 6].contains(&r.month) {
@@ -255,8 +292,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
             still_employed: r.still_employed,
             note,
         };
-        let p = self.step(r.placement_id, action, actor).await?;
-        Ok(Response::new(p.into()))
+        self.step(&caller, r.placement_id, action, actor).await
     }
 
     #[instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]
@@ -264,6 +300,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::GetPlacementRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
+        let caller = caller(&request)?;
         let id = request.into_inner().placement_id;
         request_id(&id, "placement_id")?;
         let store = self.backend.store().clone();
@@ -273,7 +310,9 @@ impl pb::placement_service_server::PlacementService for PlacementService {
                 .ok_or_else(|| StoreError::not_found("placement", id))
         })
         .await?;
-        Ok(Response::new(p.into()))
+        need_county(&caller, &p.county_code, &format!("placement {}", p.id))?;
+        let target = format!("placement {} (worker {})", p.id, p.worker_id);
+        Ok(audited(Response::new(p.into()), target))
     }
 
     #[instrument(skip_all)]
@@ -281,6 +320,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::ListPlacementsRequest>,
     ) -> Result<Response<pb::ListPlacementsResponse>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
         let id_filter = |value: &str, field: &str| -> Result<Option<String>, Status> {
             if value.is_empty() {
@@ -301,6 +341,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
             county_code,
             status: status_from_pb(r.status).map_err(|e| invalid("status", e))?,
         };
+        need_county_filter(&caller, filter.county_code.as_deref(), "county_code")?;
         let fingerprint = page_token::fingerprint(&[
             "placements",
             filter.worker_id.as_deref().unwrap_or(""),
@@ -328,8 +369,10 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::GetPlacementHistoryRequest>,
     ) -> Result<Response<pb::GetPlacementHistoryResponse>, Status> {
+        let caller = caller(&request)?;
         let id = request.into_inner().placement_id;
         request_id(&id, "placement_id")?;
+        self.in_scope(&caller, &id).await?;
         let store = self.backend.store().clone();
         let placement_id = id.clone();
         let events = blocking(move || {
@@ -350,6 +393,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::ListDueCheckInsRequest>,
     ) -> Result<Response<pb::ListDueCheckInsResponse>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
         let county = if r.county_code.is_empty() {
             None
@@ -357,6 +401,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
             rules::check_region_code(&r.county_code).map_err(|e| invalid("county_code", e))?;
             Some(r.county_code)
         };
+        need_county_filter(&caller, county.as_deref(), "county_code")?;
         if r.within_days > 366 {
             return Err(invalid(
                 "within_days",

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
+use super::auth::{caller, need_county_filter};
 use super::convert::{source_filter, source_to_pb};
 use super::{blocking, pb, status};
 use crate::domain::placement::day_date;
@@ -92,7 +93,9 @@ impl pb::report_service_server::ReportService for ReportService {
         &self,
         request: Request<pb::CoverageRequest>,
     ) -> Result<Response<pb::CoverageReport>, Status> {
+        let caller = caller(&request)?;
         let filter = coverage_filter(request.get_ref())?;
+        need_county_filter(&caller, filter.county_code.as_deref(), "county_code")?;
         let store = self.store.clone();
         let report = blocking(move || {
             let c = report::coverage(&store, &filter)?;

@@ -37,6 +37,7 @@ pub(crate) fn from_store(e: StoreError) -> Status {
             )
         }
         StoreError::Precondition(message) => Status::failed_precondition(message),
+        StoreError::Forbidden(message) => Status::permission_denied(message),
         StoreError::Closed => Status::unavailable("server is shutting down"),
         StoreError::Corruption(_)
         | StoreError::FormatVersion { .. }

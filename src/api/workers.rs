@@ -5,11 +5,13 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::instrument;
 
+use super::auth::{audited, caller, need_county, need_county_filter};
 use super::backend::Backend;
 use super::convert::{employment_status_filter, optional_region_filter, worker_from_pb};
 use super::import::{self, Importer};
 use super::pb::workers_server::Workers;
 use super::{blocking, page_token, pb, status};
+use crate::domain::access::{Caller, Role};
 use crate::domain::{rules, Validated, ValidationError, Worker};
 use crate::store::{PutMode, StoreError, WorkerFilter};
 
@@ -27,11 +29,18 @@ impl WorkerService {
 
     async fn put(
         &self,
+        caller: &Caller,
         worker: Option<pb::Worker>,
         mode: PutMode,
     ) -> Result<(Worker, bool), Status> {
         let worker = status::required(worker, "worker")?;
         let worker = worker_from_pb(worker).map_err(status::from_validation)?;
+        need_county(
+            caller,
+            &worker.county_code,
+            &format!("worker {:?}", worker.id),
+        )?;
+        self.stored_in_scope(caller, &worker.id).await?;
         let stored = self
             .backend
             .put_worker(worker, mode)
@@ -43,6 +52,23 @@ impl WorkerService {
             .await
             .map_err(status::from_store)?;
         Ok(stored)
+    }
+}
+
+impl WorkerService {
+    /// PERMISSION_DENIED if worker `id` is stored in a county outside the
+    /// caller's; `NotFound` is left to the operation.
+    async fn stored_in_scope(&self, caller: &Caller, id: &str) -> Result<(), Status> {
+        if caller.role == Role::Admin {
+            return Ok(());
+        }
+        let store = self.backend.store().clone();
+        let owned = id.to_string();
+        let stored = blocking(move || store.worker(&owned)).await?;
+        match stored {
+            Some(w) => need_county(caller, &w.county_code, &format!("worker {id:?}")),
+            None => Ok(()),
+        }
     }
 }
 
@@ -58,13 +84,18 @@ impl Workers for WorkerService {
         &self,
         request: Request<pb::CreateWorkerRequest>,
     ) -> Result<Response<pb::CreateWorkerResponse>, Status> {
+        let caller = caller(&request)?;
         let (worker, _) = self
-            .put(request.into_inner().worker, PutMode::Create)
+            .put(&caller, request.into_inner().worker, PutMode::Create)
             .await?;
         tracing::Span::current().record("worker_id", worker.id.as_str());
-        Ok(Response::new(pb::CreateWorkerResponse {
-            worker: Some(worker.into()),
-        }))
+        let target = format!("worker {}", worker.id);
+        Ok(audited(
+            Response::new(pb::CreateWorkerResponse {
+                worker: Some(worker.into()),
+            }),
+            target,
+        ))
     }
 
     #[instrument(skip_all, fields(worker_id))]
@@ -72,14 +103,19 @@ impl Workers for WorkerService {
         &self,
         request: Request<pb::UpsertWorkerRequest>,
     ) -> Result<Response<pb::UpsertWorkerResponse>, Status> {
+        let caller = caller(&request)?;
         let (worker, created) = self
-            .put(request.into_inner().worker, PutMode::Upsert)
+            .put(&caller, request.into_inner().worker, PutMode::Upsert)
             .await?;
         tracing::Span::current().record("worker_id", worker.id.as_str());
-        Ok(Response::new(pb::UpsertWorkerResponse {
-            worker: Some(worker.into()),
-            created,
-        }))
+        let target = format!("worker {}", worker.id);
+        Ok(audited(
+            Response::new(pb::UpsertWorkerResponse {
+                worker: Some(worker.into()),
+                created,
+            }),
+            target,
+        ))
     }
 
     #[instrument(skip_all, fields(worker_id = %request.get_ref().id))]
@@ -87,8 +123,10 @@ impl Workers for WorkerService {
         &self,
         request: Request<pb::GetWorkerRequest>,
     ) -> Result<Response<pb::GetWorkerResponse>, Status> {
+        let caller = caller(&request)?;
         let id = request.into_inner().id;
         request_id(&id, "id")?;
+        let target = format!("worker {id}");
         let store = self.backend.store().clone();
         let worker = blocking(move || {
             store
@@ -96,9 +134,13 @@ impl Workers for WorkerService {
                 .ok_or_else(|| StoreError::not_found("worker", id))
         })
         .await?;
-        Ok(Response::new(pb::GetWorkerResponse {
-            worker: Some(worker.into()),
-        }))
+        need_county(&caller, &worker.county_code, &target)?;
+        Ok(audited(
+            Response::new(pb::GetWorkerResponse {
+                worker: Some(worker.into()),
+            }),
+            target,
+        ))
     }
 
     #[instrument(skip_all, fields(worker_id = %request.get_ref().id))]
@@ -106,8 +148,11 @@ impl Workers for WorkerService {
         &self,
         request: Request<pb::DeleteWorkerRequest>,
     ) -> Result<Response<pb::DeleteWorkerResponse>, Status> {
+        let caller = caller(&request)?;
         let id = request.into_inner().id;
         request_id(&id, "id")?;
+        self.stored_in_scope(&caller, &id).await?;
+        let target = format!("worker {id}");
         let backend = self.backend.clone();
         blocking(move || backend.delete_worker(&id)).await?;
         self.backend
@@ -115,7 +160,7 @@ impl Workers for WorkerService {
             .sync()
             .await
             .map_err(status::from_store)?;
-        Ok(Response::new(pb::DeleteWorkerResponse {}))
+        Ok(audited(Response::new(pb::DeleteWorkerResponse {}), target))
     }
 
     #[instrument(skip_all)]
@@ -123,8 +168,10 @@ impl Workers for WorkerService {
         &self,
         request: Request<pb::ListWorkersRequest>,
     ) -> Result<Response<pb::ListWorkersResponse>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
         let filter = worker_filter(&r).map_err(status::from_validation)?;
+        need_county_filter(&caller, filter.county_code.as_deref(), "county_code")?;
         let fingerprint = page_token::fingerprint(&[
             filter.county_code.as_deref().unwrap_or(""),
             filter.site_id.as_deref().unwrap_or(""),
@@ -150,8 +197,9 @@ impl Workers for WorkerService {
         &self,
         request: Request<Streaming<pb::ImportWorkersRequest>>,
     ) -> Result<Response<pb::ImportWorkersResponse>, Status> {
+        let caller = caller(&request)?;
         let outcome =
-            import::run::<WorkerImport>(self.backend.clone(), request.into_inner()).await?;
+            import::run::<WorkerImport>(self.backend.clone(), request.into_inner(), caller).await?;
         tracing::info!(
             accepted = outcome.accepted,
             rejected = outcome.rejected,
@@ -170,23 +218,38 @@ impl Workers for WorkerService {
         &self,
         request: Request<pb::GetHouseholdRequest>,
     ) -> Result<Response<pb::GetHouseholdResponse>, Status> {
+        let caller = caller(&request)?;
         let id = request.into_inner().household_id;
         request_id(&id, "household_id")?;
+        let target = format!("household {id}");
         let store = self.backend.store().clone();
-        let household = blocking(move || {
-            store
+        let (household, counties) = blocking(move || {
+            let household = store
                 .household(&id)?
-                .ok_or_else(|| StoreError::not_found("household", id))
+                .ok_or_else(|| StoreError::not_found("household", id))?;
+            let mut counties = Vec::new();
+            for w in &household.worker_ids {
+                if let Some(w) = store.worker(w)? {
+                    counties.push(w.county_code);
+                }
+            }
+            Ok((household, counties))
         })
         .await?;
-        Ok(Response::new(pb::GetHouseholdResponse {
-            zero_employment: household.zero_employment(),
-            household_id: household.id,
-            worker_ids: household.worker_ids,
-            employed: household.employed,
-            seeking: household.seeking,
-            placed: household.placed,
-        }))
+        for county in &counties {
+            need_county(&caller, county, &target)?;
+        }
+        Ok(audited(
+            Response::new(pb::GetHouseholdResponse {
+                zero_employment: household.zero_employment(),
+                household_id: household.id,
+                worker_ids: household.worker_ids,
+                employed: household.employed,
+                seeking: household.seeking,
+                placed: household.placed,
+            }),
+            target,
+        ))
     }
 }
 
@@ -212,17 +275,51 @@ impl Importer for WorkerImport {
     type Row = pb::ImportWorkersRequest;
     type Record = Worker;
 
-    fn parse(row: Self::Row) -> (String, Validated<Worker>) {
+    fn parse(row: Self::Row, caller: &Caller) -> (String, Validated<Worker>) {
         match row.worker {
             None => (
                 String::new(),
                 Err(ValidationError::new("worker", "is required")),
             ),
-            Some(w) => (w.id.clone(), worker_from_pb(w)),
+            Some(w) => {
+                let id = w.id.clone();
+                let parsed = worker_from_pb(w).and_then(|w| {
+                    if caller.covers_county(&w.county_code) {
+                        Ok(w)
+                    } else {
+                        Err(ValidationError::new(
+                            "worker.county_code",
+                            format!(
+                                "county {} is outside the counties of this token",
+                                w.county_code
+                            ),
+                        ))
+                    }
+                });
+                (id, parsed)
+            }
         }
     }
 
-    fn put(backend: &Backend, batch: &[Worker]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        backend.put_workers(batch)
+    fn put(
+        backend: &Backend,
+        batch: &[Worker],
+        caller: &Caller,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        import::put_checked(
+            batch,
+            |w| {
+                match backend.store().worker(&w.id)? {
+                Some(old) if !caller.covers_county(&old.county_code) => {
+                    Err(StoreError::Forbidden(format!(
+                        "worker {:?} is registered in county {}, outside the counties of this token",
+                        w.id, old.county_code
+                    )))
+                }
+                _ => Ok(()),
+            }
+            },
+            |allowed| backend.put_workers(allowed),
+        )
     }
 }

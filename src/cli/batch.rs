@@ -147,15 +147,9 @@ pub fn batch_offline(
 }
 
 /// Runs through a server at `addr` (e.g. `http://127.0.0.1:50051`).
-pub async fn batch_remote(addr: &str, args: &BatchArgs) -> anyhow::Result<()> {
-    let addr = if addr.contains("://") {
-        addr.to_string()
-    } else {
-        format!("http://{addr}")
-    };
-    let mut client = BatchClient::connect(addr.clone())
-        .await
-        .with_context(|| format!("cannot connect to {addr}"))?;
+pub async fn batch_remote(addr: &str, token: Option<&str>, args: &BatchArgs) -> anyhow::Result<()> {
+    let channel = super::TokenChannel::connect(addr, token).await?;
+    let mut client = BatchClient::new(channel);
     let policy = match args.policy {
         Policy::Stable => pb::Policy::Stable,
         _ => pb::Policy::Optimal,

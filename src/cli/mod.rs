@@ -3,7 +3,10 @@
 //! a server.
 
 mod batch;
+mod channel;
 mod report;
+pub mod token;
 
 pub use batch::{batch_offline, batch_remote, BatchArgs};
+pub use channel::TokenChannel;
 pub use report::{render, report_offline, report_remote, ReportArgs};

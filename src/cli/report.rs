@@ -81,15 +81,13 @@ pub fn report_offline(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<()> 
 }
 
 /// Asks a running server for the report and prints it.
-pub async fn report_remote(addr: &str, args: &ReportArgs) -> anyhow::Result<()> {
-    let addr = if addr.contains("://") {
-        addr.to_string()
-    } else {
-        format!("http://{addr}")
-    };
-    let mut client = ReportServiceClient::connect(addr.clone())
-        .await
-        .with_context(|| format!("cannot connect to {addr}"))?;
+pub async fn report_remote(
+    addr: &str,
+    token: Option<&str>,
+    args: &ReportArgs,
+) -> anyhow::Result<()> {
+    let channel = super::TokenChannel::connect(addr, token).await?;
+    let mut client = ReportServiceClient::new(channel);
     let request = pb::CoverageRequest {
         county_code: args.county.clone().unwrap_or_default(),
         site_id: args.site.clone().unwrap_or_default(),

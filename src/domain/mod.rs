@@ -3,6 +3,7 @@
 //! Nothing here knows about gRPC, sled or rayon; the API converts wire types
 //! into these, the store persists them, and matching reads them.
 
+pub mod access;
 mod error;
 mod kinds;
 mod opening;

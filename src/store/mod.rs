@@ -12,6 +12,7 @@ mod placements;
 mod records;
 mod runs;
 mod table;
+mod tokens;
 
 use std::path::Path;
 
@@ -21,6 +22,7 @@ use crate::domain::{EmploymentStatus, Household, Opening, OpeningStatus, Source,
 pub use error::StoreError;
 pub use placements::{Action, Changed, DueCheckIn, PlacementFilter, Proposal};
 pub use table::PutMode;
+pub use tokens::{AuditEntry, TokenRecord};
 
 use committer::Committer;
 use entities::{opening_index, worker_index};
@@ -80,6 +82,8 @@ pub struct Store {
     placements: Table,
     placement_events: sled::Tree,
     placement_trees: placements::PlacementTrees,
+    tokens: sled::Tree,
+    audit: sled::Tree,
     // Declared last so it is dropped (final flush, join) after the tables.
     committer: Committer,
 }
@@ -108,6 +112,8 @@ impl Store {
         let run_changes = db.open_tree("run_changes")?;
         let placements = Table::open::<Placement>(&db)?;
         let placement_events = db.open_tree("placement_events")?;
+        let tokens = db.open_tree("tokens")?;
+        let audit = db.open_tree("audit")?;
         let placement_trees = placements::PlacementTrees::new(
             &placements,
             &workers,
@@ -127,6 +133,8 @@ impl Store {
             placements,
             placement_events,
             placement_trees,
+            tokens,
+            audit,
             committer,
         })
     }

@@ -16,15 +16,22 @@ use jobbridge::store::Store;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::transport::Channel;
 use tonic::{Code, Status};
+
+/// A channel that sends a bearer token with each call.
+pub type Channel = jobbridge::cli::TokenChannel;
 use tonic_types::StatusExt as _;
 
 /// A running in-process server. Call [`TestServer::stop`] to shut it down
 /// and join it; the data directory stays until the `TempDir` drops.
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// Authenticated with `admin_token`.
     pub channel: Channel,
+    /// The connection without credentials.
+    pub raw: tonic::transport::Channel,
+    /// An admin token created for the test.
+    pub admin_token: String,
     pub store: Arc<Store>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -38,6 +45,14 @@ impl TestServer {
 
     pub async fn start_with(dir: &Path, options: ServerOptions) -> TestServer {
         let store = Arc::new(Store::open(dir).expect("open store"));
+        let (_, admin_token) = store
+            .create_token(
+                jobbridge::domain::access::Role::Admin,
+                &Default::default(),
+                "test admin",
+                "test",
+            )
+            .expect("create admin token");
         // Bind before spawning: the port is ready when we connect, no sleeps.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -52,18 +67,38 @@ impl TestServer {
             .await
             .expect("server failed");
         });
-        let channel = Channel::from_shared(format!("http://{addr}"))
+        let raw = tonic::transport::Channel::from_shared(format!("http://{addr}"))
             .unwrap()
             .connect()
             .await
             .expect("connect");
+        let channel = Channel::new(raw.clone(), Some(&admin_token)).unwrap();
         TestServer {
             addr,
             channel,
+            raw,
+            admin_token,
             store,
             stop: Some(stop),
             task: Some(task),
         }
+    }
+
+    /// A channel sending `token` (or none).
+    pub fn channel_with(&self, token: Option<&str>) -> Channel {
+        Channel::new(self.raw.clone(), token).unwrap()
+    }
+
+    /// A new token of `role` with `scope`, made directly in the store.
+    pub fn token(
+        &self,
+        role: jobbridge::domain::access::Role,
+        scope: jobbridge::domain::access::Scope,
+    ) -> String {
+        self.store
+            .create_token(role, &scope, "test", "test")
+            .expect("create token")
+            .1
     }
 
     pub fn workers(&self) -> WorkersClient<Channel> {

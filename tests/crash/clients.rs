@@ -5,13 +5,13 @@ use std::fmt::Debug;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::common::Channel;
 use jobbridge::api::pb;
 use jobbridge::api::pb::openings_client::OpeningsClient;
 use jobbridge::api::pb::workers_client::WorkersClient;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::Notify;
-use tonic::transport::Channel;
 
 use crate::common;
 

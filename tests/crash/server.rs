@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
@@ -24,6 +24,34 @@ pub struct ServerProcess {
     child: Child,
     addr: SocketAddr,
     log: PathBuf,
+    token: String,
+}
+
+/// Creates an admin token with `jobbridge token create` (the server must
+/// not be running on `dir`).
+pub fn admin_token(dir: &Path) -> String {
+    let out = Command::new(common::binary())
+        .args([
+            "token",
+            "create",
+            "--role",
+            "admin",
+            "--label",
+            "test",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run jobbridge token create");
+    assert!(
+        out.status.success(),
+        "token create failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).expect("utf-8 token");
+    assert_eq!(token.lines().count(), 1, "the token alone: {token:?}");
+    token.trim().to_string()
 }
 
 impl ServerProcess {
@@ -31,6 +59,7 @@ impl ServerProcess {
     /// reports serving. Tries another port if the chosen one was taken
     /// between choosing and binding.
     pub async fn start(dir: &Path, log: PathBuf) -> ServerProcess {
+        let token = admin_token(dir);
         for _ in 0..3 {
             let addr = free_addr();
             let child = Command::new(common::binary())
@@ -49,6 +78,7 @@ impl ServerProcess {
                 child,
                 addr,
                 log: log.clone(),
+                token: token.clone(),
             };
             match server.wait_ready().await {
                 Ok(()) => return server,
@@ -78,11 +108,12 @@ impl ServerProcess {
     }
 
     /// A fresh connection, as a separate client process would have.
-    pub async fn connect(&self) -> Channel {
-        endpoint(self.addr)
+    pub async fn connect(&self) -> common::Channel {
+        let channel = endpoint(self.addr)
             .connect()
             .await
-            .expect("connect to server")
+            .expect("connect to server");
+        common::Channel::new(channel, Some(&self.token)).unwrap()
     }
 
     /// SIGKILL (what `Child::kill` sends on unix), then reap.

@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
+use crate::common::Channel;
 use jobbridge::api::pb;
 use jobbridge::api::pb::openings_client::OpeningsClient;
 use jobbridge::api::pb::workers_client::WorkersClient;
-use tonic::transport::Channel;
 
 use crate::clients::{Client, Ledger, Record};
 

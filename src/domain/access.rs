@@ -1,0 +1,239 @@
+//! Who may do what: roles, their scopes, and the caller of a request.
+//! Plain data and rules; tokens and their checking live in the store and
+//! the API.
+
+use super::rules;
+use super::{Validated, ValidationError};
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Everything: tokens, batch runs, every county.
+    Admin,
+    /// A county employment-service company: workers, openings, matching
+    /// and placements in its counties.
+    ServiceCompany,
+    /// A recruiter of one employer: its own openings, and candidates for
+    /// them with personal data masked.
+    Recruiter,
+    /// Coverage reports only.
+    Reader,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::ServiceCompany,
+        Role::Recruiter,
+        Role::Reader,
+    ];
+
+    /// Lower-case name, as on the command line and in the API.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::ServiceCompany => "service_company",
+            Role::Recruiter => "recruiter",
+            Role::Reader => "reader",
+        }
+    }
+
+    /// The role named `label`.
+    pub fn from_label(label: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.label() == label)
+    }
+
+    /// Stable code stored with a token.
+    pub fn code(self) -> u32 {
+        match self {
+            Role::Admin => 1,
+            Role::ServiceCompany => 2,
+            Role::Recruiter => 3,
+            Role::Reader => 4,
+        }
+    }
+
+    /// The role with stored code `code`.
+    pub fn from_code(code: u32) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+/// The scope of a token: what a role applies to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// County codes of a service company (one or more).
+    pub counties: Vec<String>,
+    /// The employer of a recruiter.
+    pub employer_id: Option<String>,
+}
+
+impl Scope {
+    /// Checks that the scope fits the role: a service company has one or
+    /// more valid county codes and no employer; a recruiter has exactly an
+    /// employer; admin and reader have neither.
+    pub fn validate(&self, role: Role) -> Validated<()> {
+        match role {
+            Role::ServiceCompany => {
+                if self.counties.is_empty() {
+                    return Err(ValidationError::new(
+                        "counties",
+                        "a service_company token needs at least one county code",
+                    ));
+                }
+                for (i, c) in self.counties.iter().enumerate() {
+                    rules::check_region_code(c)
+                        .map_err(|r| ValidationError::new(format!("counties[{i}]"), r))?;
+                }
+                if self.employer_id.is_some() {
+                    return Err(ValidationError::new(
+                        "employer_id",
+                        "only a recruiter token has an employer",
+                    ));
+                }
+            }
+            Role::Recruiter => {
+                let Some(e) = &self.employer_id else {
+                    return Err(ValidationError::new(
+                        "employer_id",
+                        "a recruiter token needs an employer id",
+                    ));
+                };
+                rules::check_id(e).map_err(|r| ValidationError::new("employer_id", r))?;
+                if !self.counties.is_empty() {
+                    return Err(ValidationError::new(
+                        "counties",
+                        "only a service_company token has counties",
+                    ));
+                }
+            }
+            Role::Admin | Role::Reader => {
+                if !self.counties.is_empty() {
+                    return Err(ValidationError::new(
+                        "counties",
+                        format!("a {} token has no counties", role.label()),
+                    ));
+                }
+                if self.employer_id.is_some() {
+                    return Err(ValidationError::new(
+                        "employer_id",
+                        format!("a {} token has no employer", role.label()),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The authenticated caller of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The token's id (never the secret).
+    pub token_id: String,
+    /// Its role.
+    pub role: Role,
+    /// Its scope.
+    pub scope: Scope,
+}
+
+impl Caller {
+    /// Whether the caller may act on records of county `code`.
+    pub fn covers_county(&self, code: &str) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::ServiceCompany => self.scope.counties.iter().any(|c| c == code),
+            Role::Recruiter | Role::Reader => false,
+        }
+    }
+
+    /// Whether the caller may act on openings of employer `id`.
+    pub fn covers_employer(&self, id: &str) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Recruiter => self.scope.employer_id.as_deref() == Some(id),
+            Role::ServiceCompany | Role::Reader => false,
+        }
+    }
+
+    /// Whether the caller sees workers' personal data in clear (a worker
+    /// of county `code` who did or did not consent to share).
+    pub fn sees_personal_data(&self, county: &str, consented: bool) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::ServiceCompany => self.covers_county(county),
+            Role::Recruiter => consented,
+            Role::Reader => false,
+        }
+    }
+}
+
+/// A name shortened for someone who may not see it: the first character
+/// and a star for each other one ("向春梅" -> "向**").
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
+        None => String::new(),
+    }
+}
+
+/// A phone number with all but the last four digits hidden
+/// ("13912345678" -> "*******5678").
+pub fn mask_phone(phone: &str) -> String {
+    let n = phone.chars().count();
+    phone
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i + 4 < n { '*' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_keep_what_a_recruiter_may_see() {
+        assert_eq!(mask_name("向春梅"), "向**");
+        assert_eq!(mask_name("Li"), "L*");
+        assert_eq!(mask_name(""), "");
+        assert_eq!(mask_phone("13912345678"), "*******5678");
+        assert_eq!(mask_phone("5678"), "5678");
+    }
+
+    #[test]
+    fn scopes_fit_their_roles() {
+        let counties = Scope {
+            counties: vec!["431202".into()],
+            employer_id: None,
+        };
+        let employer = Scope {
+            counties: vec![],
+            employer_id: Some("workshop-1".into()),
+        };
+        assert!(counties.validate(Role::ServiceCompany).is_ok());
+        assert!(employer.validate(Role::Recruiter).is_ok());
+        assert!(Scope::default().validate(Role::Admin).is_ok());
+        assert!(Scope::default().validate(Role::ServiceCompany).is_err());
+        assert!(counties.validate(Role::Recruiter).is_err());
+        assert!(employer.validate(Role::Reader).is_err());
+        let bad = Scope {
+            counties: vec!["12".into()],
+            employer_id: None,
+        };
+        assert_eq!(
+            bad.validate(Role::ServiceCompany).unwrap_err().field,
+            "counties[0]"
+        );
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::from_label(r.label()), Some(r));
+            assert_eq!(Role::from_code(r.code()), Some(r));
+        }
+    }
+}
