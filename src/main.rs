@@ -419,6 +419,13 @@ fn serve(config: Config) -> anyhow::Result<()> {
             tracing::info!("data directory is not empty: --demo leaves it as it is");
         }
     }
+    if store.tokens()?.iter().all(|t| t.revoked_at_ms != 0) {
+        tracing::warn!(
+            "no valid token: every call but health will be refused; stop the server and run \
+             `jobbridge token create --data-dir {} --role admin`",
+            config.data_dir.display()
+        );
+    }
     // Ranking runs on rayon's pool; tokio's workers only wait for it.
     rayon::ThreadPoolBuilder::new()
         .num_threads(config.rank_threads)

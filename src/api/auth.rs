@@ -291,15 +291,16 @@ where
         Box::pin(async move {
             let response = inner.call(request).await?;
             if let Some(seq) = seq {
-                // Unary replies carry the status in the headers; streams
-                // only in trailers (-1: see the stream's own outcome).
+                // A handler's error comes back as a trailers-only reply,
+                // with the status in the headers; a reply without one is
+                // the handler's OK (for a stream: the stream started).
                 let code = response
                     .headers()
                     .get("grpc-status")
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.parse::<i32>().ok())
                     .unwrap_or(if response.status() == http::StatusCode::OK {
-                        -1
+                        0
                     } else {
                         tonic::Code::Unknown as i32
                     });

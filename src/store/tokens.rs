@@ -88,8 +88,8 @@ pub struct AuditEntry {
     /// What it touched, when the handler says (e.g. `worker w-1`).
     #[prost(string, tag = "6")]
     pub target: String,
-    /// gRPC status code of the reply; -1 while unknown (streams answer in
-    /// trailers).
+    /// gRPC status code of the reply (for a stream: 0 once it started);
+    /// -1 while the call runs or if the server stopped during it.
     #[prost(int32, tag = "7")]
     pub code: i32,
 }
