@@ -31,6 +31,8 @@ pub struct Config {
     pub schedule: Option<crate::batch::schedule::Schedule>,
     /// Calls per token; `None` for no limit.
     pub rate_limit: Option<crate::api::auth::RateLimit>,
+    /// How long the audit log keeps entries.
+    pub audit_retention: std::time::Duration,
 }
 
 /// The optional TOML config file (`--config`). Today it holds the match

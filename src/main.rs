@@ -95,6 +95,9 @@ enum Command {
         /// twice --rate-limit).
         #[arg(long, env = "JOBBRIDGE_RATE_BURST")]
         rate_burst: Option<f64>,
+        /// Days the audit log keeps its entries.
+        #[arg(long, env = "JOBBRIDGE_AUDIT_RETENTION_DAYS", default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..))]
+        audit_retention_days: u32,
         #[command(flatten)]
         batch: BatchFlags,
     },
@@ -236,6 +239,7 @@ fn main() -> anyhow::Result<()> {
             rank_threads,
             rate_limit,
             rate_burst,
+            audit_retention_days,
             batch,
         } => {
             anyhow::ensure!(
@@ -270,6 +274,9 @@ fn main() -> anyhow::Result<()> {
                 batch: settings,
                 schedule,
                 rate_limit,
+                audit_retention: std::time::Duration::from_secs(
+                    u64::from(audit_retention_days) * 24 * 3600,
+                ),
             })
         }
         Command::Batch {
@@ -445,6 +452,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
             batch: config.batch.clone(),
             schedule: config.schedule,
             rate_limit: config.rate_limit,
+            audit_retention: config.audit_retention,
         };
         jobbridge::server::run(listener, store.clone(), options, shutdown_signal()).await?;
         anyhow::Ok(())

@@ -31,6 +31,10 @@ use crate::store::{Store, StoreError};
 /// far above any valid record; larger requests get `RESOURCE_EXHAUSTED`.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
+/// How long audit log entries are kept unless configured: two years,
+/// enough for an annual review of who read what.
+pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(730 * 24 * 3600);
+
 /// Limits and tuning of the server.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -44,6 +48,8 @@ pub struct ServerOptions {
     pub schedule: Option<Schedule>,
     /// Calls per token; `None` for no limit.
     pub rate_limit: Option<RateLimit>,
+    /// Audit log entries older than this are removed (at start and daily).
+    pub audit_retention: Duration,
 }
 
 impl Default for ServerOptions {
@@ -54,6 +60,7 @@ impl Default for ServerOptions {
             batch: BatchSettings::default(),
             schedule: None,
             rate_limit: None,
+            audit_retention: DEFAULT_AUDIT_RETENTION,
         }
     }
 }
@@ -137,6 +144,10 @@ pub async fn run(
     let admin = AdminServiceServer::new(AdminService::new(backend.store().clone()))
         .max_decoding_message_size(limit);
     let access = Access::new(backend.store().clone(), options.rate_limit);
+    let pruning = tokio::spawn(prune_audit(
+        backend.store().clone(),
+        options.audit_retention,
+    ));
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -198,6 +209,7 @@ pub async fn run(
     if let Some(task) = nightly {
         task.abort();
     }
+    pruning.abort();
     // A run in progress is left to be marked failed at the next start; its
     // rows are never applied half-way.
     if let Some(id) = batch.active_run() {
@@ -207,4 +219,20 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// Removes old audit log entries now and then once a day.
+async fn prune_audit(store: Arc<Store>, keep: Duration) {
+    loop {
+        let cutoff = chrono::Utc::now().timestamp_millis()
+            - i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
+        let s = store.clone();
+        match tokio::task::spawn_blocking(move || s.prune_audit(cutoff)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(removed = n, "old audit log entries removed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot prune the audit log"),
+            Err(e) => tracing::warn!(error = %e, "audit pruning task failed"),
+        }
+        tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
+    }
 }
