@@ -162,7 +162,8 @@ impl Caller {
     pub fn sees_personal_data(&self, county: &str, consented: bool) -> bool {
         match self.role {
             Role::Admin => true,
-            Role::ServiceCompany => self.covers_county(county),
+            // Other counties' workers are shown as to a recruiter.
+            Role::ServiceCompany => self.covers_county(county) || consented,
             Role::Recruiter => consented,
             Role::Reader => false,
         }
