@@ -146,16 +146,14 @@ pub fn batch_offline(
     Ok(())
 }
 
-/// Runs through a server at `addr` (e.g. `http://127.0.0.1:50051`).
-pub async fn batch_remote(addr: &str, args: &BatchArgs) -> anyhow::Result<()> {
-    let addr = if addr.contains("://") {
-        addr.to_string()
-    } else {
-        format!("http://{addr}")
-    };
-    let mut client = BatchClient::connect(addr.clone())
-        .await
-        .with_context(|| format!("cannot connect to {addr}"))?;
+/// Runs through a server at `addr` (e.g. `127.0.0.1:50051`); `tls_ca` as
+/// in [`super::connect`].
+pub async fn batch_remote(
+    addr: &str,
+    tls_ca: Option<&Path>,
+    args: &BatchArgs,
+) -> anyhow::Result<()> {
+    let mut client = BatchClient::new(super::connect(addr, tls_ca).await?);
     let policy = match args.policy {
         Policy::Stable => pb::Policy::Stable,
         _ => pb::Policy::Optimal,

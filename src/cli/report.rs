@@ -80,16 +80,14 @@ pub fn report_offline(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Asks a running server for the report and prints it.
-pub async fn report_remote(addr: &str, args: &ReportArgs) -> anyhow::Result<()> {
-    let addr = if addr.contains("://") {
-        addr.to_string()
-    } else {
-        format!("http://{addr}")
-    };
-    let mut client = ReportServiceClient::connect(addr.clone())
-        .await
-        .with_context(|| format!("cannot connect to {addr}"))?;
+/// Asks a running server for the report and prints it; `addr` and `tls_ca`
+/// as in [`super::connect`].
+pub async fn report_remote(
+    addr: &str,
+    tls_ca: Option<&Path>,
+    args: &ReportArgs,
+) -> anyhow::Result<()> {
+    let mut client = ReportServiceClient::new(super::connect(addr, tls_ca).await?);
     let request = pb::CoverageRequest {
         county_code: args.county.clone().unwrap_or_default(),
         site_id: args.site.clone().unwrap_or_default(),

@@ -16,7 +16,7 @@ use jobbridge::store::Store;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::transport::Channel;
+use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 use tonic_types::StatusExt as _;
 
@@ -37,6 +37,20 @@ impl TestServer {
     }
 
     pub async fn start_with(dir: &Path, options: ServerOptions) -> TestServer {
+        Self::start_connecting(dir, options, |addr| {
+            Endpoint::from_shared(format!("http://{addr}")).unwrap()
+        })
+        .await
+    }
+
+    /// Like [`TestServer::start_with`], with the channel connected through
+    /// the endpoint that `endpoint` builds for the server's address (a TLS
+    /// client, for instance).
+    pub async fn start_connecting(
+        dir: &Path,
+        options: ServerOptions,
+        endpoint: impl FnOnce(SocketAddr) -> Endpoint,
+    ) -> TestServer {
         let store = Arc::new(Store::open(dir).expect("open store"));
         // Bind before spawning: the port is ready when we connect, no sleeps.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -52,11 +66,7 @@ impl TestServer {
             .await
             .expect("server failed");
         });
-        let channel = Channel::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .expect("connect");
+        let channel = endpoint(addr).connect().await.expect("connect");
         TestServer {
             addr,
             channel,
