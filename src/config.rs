@@ -33,6 +33,49 @@ pub struct Config {
     pub rate_limit: Option<crate::api::auth::RateLimit>,
     /// How long the audit log keeps entries.
     pub audit_retention: std::time::Duration,
+    /// Certificate and key to serve TLS with; `None` for plaintext.
+    pub tls: Option<crate::server::tls::TlsIdentity>,
+    /// Serve plaintext on a non-loopback address all the same.
+    pub insecure: bool,
+}
+
+/// How the server is reachable, as [`check_listen`] decided it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    /// TLS, on any address.
+    Tls,
+    /// Plaintext on a loopback address: only this machine can connect.
+    LoopbackPlaintext,
+    /// Plaintext on a network address, allowed by `--insecure`.
+    InsecurePlaintext,
+}
+
+/// Refuses plaintext on an address other machines can reach, unless
+/// `insecure`: gRPC metadata and the workers' personal data would cross the
+/// network readable by anyone on the path. Loopback is 127.0.0.0/8 and ::1
+/// (also written as ::ffff:127.x.x.x).
+///
+/// ```
+/// use jobbridge::config::{check_listen, Exposure};
+/// let lan = "0.0.0.0:50051".parse().unwrap();
+/// assert!(check_listen(lan, false, false).is_err());
+/// assert_eq!(check_listen(lan, true, false), Ok(Exposure::Tls));
+/// assert_eq!(check_listen(lan, false, true), Ok(Exposure::InsecurePlaintext));
+/// ```
+pub fn check_listen(listen: SocketAddr, tls: bool, insecure: bool) -> Result<Exposure, String> {
+    if tls {
+        Ok(Exposure::Tls)
+    } else if listen.ip().to_canonical().is_loopback() {
+        Ok(Exposure::LoopbackPlaintext)
+    } else if insecure {
+        Ok(Exposure::InsecurePlaintext)
+    } else {
+        Err(format!(
+            "refusing to serve plaintext gRPC on {listen}, which is not a loopback address: \
+             give --tls-cert and --tls-key to serve TLS, or --insecure to serve plaintext \
+             anyway (e.g. behind a TLS-terminating proxy)"
+        ))
+    }
 }
 
 /// The optional TOML config file (`--config`). Today it holds the match
@@ -70,6 +113,38 @@ impl FileConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plaintext_is_refused_off_loopback_unless_insecure() {
+        let addr = |s: &str| s.parse::<SocketAddr>().unwrap();
+        for local in [
+            "127.0.0.1:1",
+            "127.8.9.10:1",
+            "[::1]:1",
+            "[::ffff:127.0.0.1]:1",
+        ] {
+            assert_eq!(
+                check_listen(addr(local), false, false),
+                Ok(Exposure::LoopbackPlaintext),
+                "{local}"
+            );
+        }
+        for exposed in ["0.0.0.0:1", "[::]:1", "10.0.0.1:1", "[::ffff:10.0.0.1]:1"] {
+            let message = check_listen(addr(exposed), false, false).unwrap_err();
+            for flag in ["--tls-cert", "--tls-key", "--insecure"] {
+                assert!(message.contains(flag), "{exposed}: {message}");
+            }
+            assert_eq!(
+                check_listen(addr(exposed), false, true),
+                Ok(Exposure::InsecurePlaintext)
+            );
+            assert_eq!(check_listen(addr(exposed), true, false), Ok(Exposure::Tls));
+        }
+        assert_eq!(
+            check_listen(addr("127.0.0.1:1"), true, false),
+            Ok(Exposure::Tls)
+        );
+    }
 
     #[test]
     fn the_example_file_parses_to_the_defaults() {

@@ -8,7 +8,7 @@
 //! | [`domain`] | workers, openings, households and their validation rules; no I/O |
 //! | [`store`] | sled storage: tables, secondary indexes, group commit |
 //! | [`api`] | the gRPC services: generated code, conversions, thin handlers |
-//! | [`server`] | assembles services, health, reflection and limits; `run(listener, ..)` |
+//! | [`server`] | assembles services, health, reflection, limits and TLS; `run(listener, ..)` |
 //! | [`demo`] | the deterministic Huaihua-shaped demo data set |
 //! | [`config`] | run-time settings with their defaults |
 //!

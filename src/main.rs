@@ -16,9 +16,12 @@ use jobbridge::cli::token;
 use jobbridge::cli::{
     batch_offline, batch_remote, report_offline, report_remote, BatchArgs, ReportArgs,
 };
-use jobbridge::config::{Config, FileConfig, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
+use jobbridge::config::{
+    check_listen, Config, Exposure, FileConfig, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
+};
 use jobbridge::domain::access::{Role, Scope};
 use jobbridge::domain::run::Policy;
+use jobbridge::server::tls::TlsIdentity;
 use jobbridge::server::{ServerOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use jobbridge::store::Store;
 
@@ -65,6 +68,21 @@ struct BatchFlags {
     audit_dir: Option<PathBuf>,
 }
 
+/// Transport security of `serve`.
+#[derive(clap::Args, Debug)]
+struct TlsFlags {
+    /// Serve TLS with this PEM certificate chain (server certificate first).
+    #[arg(long, env = "JOBBRIDGE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "JOBBRIDGE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve plaintext even when --listen is not a loopback address (e.g.
+    /// behind a proxy that terminates TLS).
+    #[arg(long, conflicts_with = "tls_cert")]
+    insecure: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the gRPC API until SIGINT or SIGTERM.
@@ -100,6 +118,8 @@ enum Command {
         audit_retention_days: u32,
         #[command(flatten)]
         batch: BatchFlags,
+        #[command(flatten)]
+        tls: TlsFlags,
     },
     /// Run one batch assignment now, on a data directory or through a server.
     Batch {
@@ -112,6 +132,10 @@ enum Command {
         /// Admin token for --server.
         #[arg(long, env = "JOBBRIDGE_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// With --server: PEM certificate of the CA that signed a TLS server's
+        /// certificate (connects with https).
+        #[arg(long, env = "JOBBRIDGE_TLS_CA")]
+        tls_ca: Option<PathBuf>,
         /// optimal (exact; the default) or stable (deferred acceptance).
         #[arg(long, default_value = "optimal", value_parser = ["optimal", "stable"])]
         policy: String,
@@ -151,6 +175,10 @@ enum Command {
         /// Token for --server (admin, reader, or a service company with --county).
         #[arg(long, env = "JOBBRIDGE_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// With --server: PEM certificate of the CA that signed a TLS server's
+        /// certificate (connects with https).
+        #[arg(long, env = "JOBBRIDGE_TLS_CA")]
+        tls_ca: Option<PathBuf>,
         /// Only this county (six-digit code).
         #[arg(long)]
         county: Option<String>,
@@ -241,6 +269,7 @@ fn main() -> anyhow::Result<()> {
             rate_burst,
             audit_retention_days,
             batch,
+            tls,
         } => {
             anyhow::ensure!(
                 rate_limit.is_finite() && rate_limit >= 0.0,
@@ -250,6 +279,10 @@ fn main() -> anyhow::Result<()> {
                 per_second: rate_limit,
                 burst: rate_burst.unwrap_or(rate_limit * 2.0).max(1.0),
             });
+            let identity = match (&tls.tls_cert, &tls.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsIdentity::load(cert, key)?),
+                _ => None,
+            };
             let file = load_config(config.as_deref())?;
             let schedule = if batch.no_schedule {
                 None
@@ -277,12 +310,15 @@ fn main() -> anyhow::Result<()> {
                 audit_retention: std::time::Duration::from_secs(
                     u64::from(audit_retention_days) * 24 * 3600,
                 ),
+                tls: identity,
+                insecure: tls.insecure,
             })
         }
         Command::Batch {
             data_dir,
             server,
             token,
+            tls_ca,
             policy,
             dry_run,
             export,
@@ -303,7 +339,12 @@ fn main() -> anyhow::Result<()> {
                 Some(addr) => tokio::runtime::Builder::new_multi_thread()
                     .enable_all()
                     .build()?
-                    .block_on(batch_remote(&addr, token.as_deref(), &args)),
+                    .block_on(batch_remote(
+                        &addr,
+                        tls_ca.as_deref(),
+                        token.as_deref(),
+                        &args,
+                    )),
                 None => batch_offline(&data_dir, &args, load_config(config.as_deref())?.matching),
             }
         }
@@ -323,6 +364,7 @@ fn main() -> anyhow::Result<()> {
             data_dir,
             server,
             token,
+            tls_ca,
             county,
             site,
             source,
@@ -344,7 +386,12 @@ fn main() -> anyhow::Result<()> {
                 Some(addr) => tokio::runtime::Builder::new_multi_thread()
                     .enable_all()
                     .build()?
-                    .block_on(report_remote(&addr, token.as_deref(), &args)),
+                    .block_on(report_remote(
+                        &addr,
+                        tls_ca.as_deref(),
+                        token.as_deref(),
+                        &args,
+                    )),
                 None => report_offline(&data_dir, &args),
             }
         }
@@ -410,6 +457,22 @@ fn demo_data(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()> {
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
+    // Before the data directory is opened: a refused address changes nothing.
+    let exposure = check_listen(config.listen, config.tls.is_some(), config.insecure)
+        .map_err(anyhow::Error::msg)?;
+    if exposure == Exposure::InsecurePlaintext {
+        tracing::warn!(
+            listen = %config.listen,
+            "--insecure: serving plaintext gRPC on a non-loopback address; \
+             anyone on the network path can read and alter the traffic"
+        );
+    }
+    if let Some(tls) = &config.tls {
+        tracing::info!(
+            certificates = tls.certificates(),
+            "TLS certificate and key loaded"
+        );
+    }
     let store = Arc::new(open(&config.data_dir)?);
     if config.demo {
         if store.worker_count() == 0 && store.opening_count() == 0 {
@@ -453,6 +516,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
             schedule: config.schedule,
             rate_limit: config.rate_limit,
             audit_retention: config.audit_retention,
+            tls: config.tls.clone(),
         };
         jobbridge::server::run(listener, store.clone(), options, shutdown_signal()).await?;
         anyhow::Ok(())

@@ -1,6 +1,9 @@
 //! Assembles the gRPC server: jobbridge's services, health, reflection and
 //! limits. [`run`] takes a bound listener and a shutdown future, so tests
-//! run the real server on `127.0.0.1:0`.
+//! run the real server on `127.0.0.1:0`. With [`ServerOptions::tls`] set it
+//! serves over TLS ([`tls`]).
+
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -25,6 +28,7 @@ use crate::batch::schedule::Schedule;
 use crate::batch::{Batch, BatchSettings};
 use crate::matching::MatchConfig;
 use crate::store::{Store, StoreError};
+use tls::TlsIdentity;
 
 /// Largest request message accepted, in bytes, unless configured. A bulk
 /// import sends one record per message, so 4 MiB (gRPC's usual default) is
@@ -50,6 +54,8 @@ pub struct ServerOptions {
     pub rate_limit: Option<RateLimit>,
     /// Audit log entries older than this are removed (at start and daily).
     pub audit_retention: Duration,
+    /// Serve over TLS with this certificate and key; `None` for plaintext.
+    pub tls: Option<TlsIdentity>,
 }
 
 impl Default for ServerOptions {
@@ -61,6 +67,7 @@ impl Default for ServerOptions {
             schedule: None,
             rate_limit: None,
             audit_retention: DEFAULT_AUDIT_RETENTION,
+            tls: None,
         }
     }
 }
@@ -77,6 +84,10 @@ pub enum ServeError {
     /// The configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// tonic refused the TLS configuration (the files passed
+    /// [`TlsIdentity`]'s checks, so this is not expected).
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
     /// The transport failed.
     #[error(transparent)]
     Transport(#[from] tonic::transport::Error),
@@ -183,10 +194,19 @@ pub async fn run(
         .build_v1alpha()
         .expect("embedded descriptor sets are valid");
 
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "serving gRPC");
+    let tls = options.tls.is_some();
+    let mut builder = Server::builder();
+    if let Some(identity) = &options.tls {
+        // tonic wraps every accepted stream, the TcpIncoming below included,
+        // in its TLS acceptor; handshakes run beside the accept loop.
+        builder = builder
+            .tls_config(identity.server_config())
+            .map_err(|e| ServeError::Tls(error_chain(&e)))?;
     }
-    Server::builder()
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, tls, "serving gRPC");
+    }
+    builder
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .layer(tower::util::MapResponseLayer::new(remap_oversize))
@@ -235,4 +255,17 @@ async fn prune_audit(store: Arc<Store>, keep: Duration) {
         }
         tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
     }
+}
+
+/// `e` and its sources, joined: tonic's transport error says only
+/// "transport error" and keeps the cause in its source.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -146,9 +146,15 @@ pub fn batch_offline(
     Ok(())
 }
 
-/// Runs through a server at `addr` (e.g. `http://127.0.0.1:50051`).
-pub async fn batch_remote(addr: &str, token: Option<&str>, args: &BatchArgs) -> anyhow::Result<()> {
-    let channel = super::TokenChannel::connect(addr, token).await?;
+/// Runs through a server at `addr` (e.g. `127.0.0.1:50051`) with `token`;
+/// `tls_ca` as in [`super::connect`].
+pub async fn batch_remote(
+    addr: &str,
+    tls_ca: Option<&Path>,
+    token: Option<&str>,
+    args: &BatchArgs,
+) -> anyhow::Result<()> {
+    let channel = super::TokenChannel::new(super::connect(addr, tls_ca).await?, token)?;
     let mut client = BatchClient::new(channel);
     let policy = match args.policy {
         Policy::Stable => pb::Policy::Stable,

@@ -7,6 +7,49 @@ mod channel;
 mod report;
 pub mod token;
 
+use std::path::Path;
+
+use anyhow::Context as _;
+use rustls::pki_types::{pem::PemObject as _, CertificateDer};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+
 pub use batch::{batch_offline, batch_remote, BatchArgs};
 pub use channel::TokenChannel;
 pub use report::{render, report_offline, report_remote, ReportArgs};
+
+/// Connects the remote subcommands to a server. Without a scheme `addr`
+/// gets `https://` when `tls_ca` is given, else `http://`. `tls_ca` is the
+/// PEM certificate of the CA that signed the server's certificate: no
+/// system roots are built in, so a TLS server always needs it.
+pub async fn connect(addr: &str, tls_ca: Option<&Path>) -> anyhow::Result<Channel> {
+    let uri = match (addr.contains("://"), tls_ca) {
+        (true, _) => addr.to_owned(),
+        (false, Some(_)) => format!("https://{addr}"),
+        (false, None) => format!("http://{addr}"),
+    };
+    let https = uri.starts_with("https://");
+    let mut endpoint =
+        Endpoint::from_shared(uri.clone()).with_context(|| format!("invalid address {addr}"))?;
+    match tls_ca {
+        Some(path) => {
+            anyhow::ensure!(https, "--tls-ca is for TLS servers, but {uri} is plaintext");
+            let pem = std::fs::read(path)
+                .with_context(|| format!("cannot read TLS CA certificate {}", path.display()))?;
+            anyhow::ensure!(
+                CertificateDer::pem_slice_iter(&pem).any(|c| c.is_ok()),
+                "TLS CA certificate {}: no certificate found",
+                path.display()
+            );
+            let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem));
+            endpoint = endpoint.tls_config(tls).context("cannot set up TLS")?;
+        }
+        None => anyhow::ensure!(
+            !https,
+            "{uri} is a TLS address: give --tls-ca with the CA certificate that signed the server's"
+        ),
+    }
+    endpoint
+        .connect()
+        .await
+        .with_context(|| format!("cannot connect to {uri}"))
+}

@@ -80,13 +80,15 @@ pub fn report_offline(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Asks a running server for the report and prints it.
+/// Asks a running server for the report and prints it; `addr` and `tls_ca`
+/// as in [`super::connect`].
 pub async fn report_remote(
     addr: &str,
+    tls_ca: Option<&Path>,
     token: Option<&str>,
     args: &ReportArgs,
 ) -> anyhow::Result<()> {
-    let channel = super::TokenChannel::connect(addr, token).await?;
+    let channel = super::TokenChannel::new(super::connect(addr, tls_ca).await?, token)?;
     let mut client = ReportServiceClient::new(channel);
     let request = pb::CoverageRequest {
         county_code: args.county.clone().unwrap_or_default(),

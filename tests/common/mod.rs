@@ -16,6 +16,7 @@ use jobbridge::store::Store;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tonic::transport::Endpoint;
 use tonic::{Code, Status};
 
 /// A channel that sends a bearer token with each call.
@@ -44,6 +45,20 @@ impl TestServer {
     }
 
     pub async fn start_with(dir: &Path, options: ServerOptions) -> TestServer {
+        Self::start_connecting(dir, options, |addr| {
+            Endpoint::from_shared(format!("http://{addr}")).unwrap()
+        })
+        .await
+    }
+
+    /// Like [`TestServer::start_with`], with the channel connected through
+    /// the endpoint that `endpoint` builds for the server's address (a TLS
+    /// client, for instance).
+    pub async fn start_connecting(
+        dir: &Path,
+        options: ServerOptions,
+        endpoint: impl FnOnce(SocketAddr) -> Endpoint,
+    ) -> TestServer {
         let store = Arc::new(Store::open(dir).expect("open store"));
         let (_, admin_token) = store
             .create_token(
@@ -67,11 +82,7 @@ impl TestServer {
             .await
             .expect("server failed");
         });
-        let raw = tonic::transport::Channel::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .expect("connect");
+        let raw = endpoint(addr).connect().await.expect("connect");
         let channel = Channel::new(raw.clone(), Some(&admin_token)).unwrap();
         TestServer {
             addr,
