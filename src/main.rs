@@ -14,8 +14,13 @@ use jobbridge::batch::BatchSettings;
 use jobbridge::cli::{
     batch_offline, batch_remote, report_offline, report_remote, BatchArgs, ReportArgs,
 };
-use jobbridge::config::{Config, FileConfig, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
+use jobbridge::config::{
+    find_id_key, id_key, Config, FileConfig, IdKeySource, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
+    ID_KEY_ENV,
+};
+use jobbridge::domain::identity::short_fingerprint;
 use jobbridge::domain::run::Policy;
+use jobbridge::domain::IdKey;
 use jobbridge::server::{ServerOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use jobbridge::store::Store;
 
@@ -62,6 +67,62 @@ struct BatchFlags {
     audit_dir: Option<PathBuf>,
 }
 
+/// Where the national id key comes from.
+#[derive(clap::Args, Debug)]
+struct IdKeyFlags {
+    /// File holding the national id key as hex (at least 32 bytes). Without
+    /// it the key comes from the JOBBRIDGE_ID_KEY environment variable, else
+    /// from DATA_DIR/id.key, generated on the first start.
+    #[arg(long, value_name = "PATH")]
+    id_key_file: Option<PathBuf>,
+}
+
+impl IdKeyFlags {
+    /// The key of `store`, generating DATA_DIR/id.key if no source is
+    /// given and the store has no key yet.
+    fn key(&self, store: &Store) -> anyhow::Result<IdKey> {
+        let env = id_key_env()?;
+        let (key, source) = id_key(self.id_key_file.as_deref(), env.as_deref(), store)
+            .map_err(anyhow::Error::msg)?;
+        log_key_source(&key, &source);
+        Ok(key)
+    }
+
+    /// The key if a source is given or DATA_DIR/id.key exists.
+    fn find(&self, data_dir: &Path) -> anyhow::Result<Option<IdKey>> {
+        let env = id_key_env()?;
+        let found = find_id_key(self.id_key_file.as_deref(), env.as_deref(), data_dir)
+            .map_err(anyhow::Error::msg)?;
+        Ok(found.map(|(key, source)| {
+            log_key_source(&key, &source);
+            key
+        }))
+    }
+}
+
+/// JOBBRIDGE_ID_KEY, read here rather than through clap: a key must not be a
+/// command-line argument, where every user of the machine can see it.
+fn id_key_env() -> anyhow::Result<Option<String>> {
+    match std::env::var(ID_KEY_ENV) {
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("{ID_KEY_ENV} is not hex"),
+    }
+}
+
+fn log_key_source(key: &IdKey, source: &IdKeySource) {
+    let from = match source {
+        IdKeySource::File(path) => path.display().to_string(),
+        IdKeySource::Env => ID_KEY_ENV.to_string(),
+        IdKeySource::DataDir { path, .. } => path.display().to_string(),
+    };
+    tracing::info!(
+        from,
+        fingerprint = short_fingerprint(&key.fingerprint()),
+        "national id key"
+    );
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the gRPC API until SIGINT or SIGTERM.
@@ -86,6 +147,8 @@ enum Command {
         rank_threads: usize,
         #[command(flatten)]
         batch: BatchFlags,
+        #[command(flatten)]
+        id_key: IdKeyFlags,
     },
     /// Run one batch assignment now, on a data directory or through a server.
     Batch {
@@ -122,6 +185,8 @@ enum Command {
         /// Random seed; the same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        #[command(flatten)]
+        id_key: IdKeyFlags,
     },
     /// Print the coverage report, from a data directory or a running server.
     Report {
@@ -154,11 +219,14 @@ enum Command {
         #[arg(long, requires = "csv")]
         slots: bool,
     },
-    /// Check that every index agrees with the records (reads everything).
+    /// Check that every index agrees with the records (reads everything),
+    /// and that the national id key, if one is found, is the store's.
     Check {
         /// sled data directory.
         #[arg(long, env = "JOBBRIDGE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        #[command(flatten)]
+        id_key: IdKeyFlags,
     },
 }
 
@@ -178,6 +246,7 @@ fn main() -> anyhow::Result<()> {
             config,
             rank_threads,
             batch,
+            id_key,
         } => {
             let file = load_config(config.as_deref())?;
             let schedule = if batch.no_schedule {
@@ -193,16 +262,22 @@ fn main() -> anyhow::Result<()> {
                 keep_runs: batch.keep_runs as usize,
                 audit_dir: Some(batch.audit_dir.unwrap_or_else(|| data_dir.join("audit"))),
             };
-            serve(Config {
-                listen,
-                data_dir,
-                max_message_bytes,
-                demo,
-                matching: file.matching,
-                rank_threads,
-                batch: settings,
-                schedule,
-            })
+            let store = open(&data_dir)?;
+            let id_key = id_key.key(&store)?;
+            serve(
+                store,
+                Config {
+                    listen,
+                    data_dir,
+                    max_message_bytes,
+                    demo,
+                    matching: file.matching,
+                    rank_threads,
+                    batch: settings,
+                    schedule,
+                    id_key,
+                },
+            )
         }
         Command::Batch {
             data_dir,
@@ -235,13 +310,15 @@ fn main() -> anyhow::Result<()> {
             data_dir,
             scale,
             seed,
+            id_key,
         } => {
             anyhow::ensure!(
                 scale.is_finite() && scale > 0.0 && scale <= 1000.0,
                 "--scale must be in (0, 1000]"
             );
             let store = open(&data_dir)?;
-            demo_data(&store, scale, seed)
+            let key = id_key.key(&store)?;
+            demo_data(&store, &key, scale, seed)
         }
         Command::Report {
             data_dir,
@@ -271,11 +348,16 @@ fn main() -> anyhow::Result<()> {
                 None => report_offline(&data_dir, &args),
             }
         }
-        Command::Check { data_dir } => {
+        Command::Check { data_dir, id_key } => {
             let store = open(&data_dir)?;
             store.verify().context("index check failed")?;
+            let key = match id_key.find(&data_dir)? {
+                Some(key) if store.check_id_key(&key)? => "the national id key is the store's",
+                Some(_) => "no national id key bound yet (the next `serve` binds it)",
+                None => "national id key not checked (none given)",
+            };
             println!(
-                "ok: {} workers, {} openings, {} placements; indexes, slots and statuses agree",
+                "ok: {} workers, {} openings, {} placements; indexes, slots and statuses agree; {key}",
                 store.worker_count(),
                 store.opening_count(),
                 store.placement_count()
@@ -296,12 +378,12 @@ fn open(dir: &Path) -> anyhow::Result<Store> {
     Store::open(dir).with_context(|| format!("cannot open data directory {}", dir.display()))
 }
 
-fn demo_data(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()> {
+fn demo_data(store: &Store, key: &IdKey, scale: f64, seed: u64) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let year = jobbridge::domain::current_year();
     let today = chrono::Utc::now().date_naive();
     let data = jobbridge::demo::generate(scale, seed, year, today);
-    let summary = jobbridge::demo::load(store, &data, year)?;
+    let summary = jobbridge::demo::load(store, key, &data, year)?;
     tracing::info!(
         workers = summary.workers,
         openings = summary.openings,
@@ -311,11 +393,13 @@ fn demo_data(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(config: Config) -> anyhow::Result<()> {
-    let store = Arc::new(open(&config.data_dir)?);
+fn serve(store: Store, config: Config) -> anyhow::Result<()> {
+    let store = Arc::new(store);
+    // Both the demo loader and the server bind the key to the store before
+    // they write: a wrong key stops either.
     if config.demo {
         if store.worker_count() == 0 && store.opening_count() == 0 {
-            demo_data(&store, 1.0, 1)?;
+            demo_data(&store, &config.id_key, 1.0, 1)?;
         } else {
             tracing::info!("data directory is not empty: --demo leaves it as it is");
         }
@@ -338,6 +422,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
             matching: config.matching.clone(),
             batch: config.batch.clone(),
             schedule: config.schedule,
+            id_key: Some(config.id_key.clone()),
         };
         jobbridge::server::run(listener, store.clone(), options, shutdown_signal()).await?;
         anyhow::Ok(())

@@ -69,7 +69,7 @@ pub(crate) trait Importer: Send + Sync + 'static {
     #[allow(clippy::type_complexity)]
     fn put(
         backend: &Backend,
-        batch: &[Self::Record],
+        batch: Vec<Self::Record>,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
 }
 
@@ -110,7 +110,7 @@ pub(crate) async fn run<I: Importer>(
             let ids = std::mem::replace(&mut batch_rows, Vec::with_capacity(BATCH_ROWS));
             let backend = backend.clone();
             pending = Some(tokio::task::spawn_blocking(move || {
-                let result = I::put(&backend, &records);
+                let result = I::put(&backend, records);
                 (ids, result)
             }));
         }

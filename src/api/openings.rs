@@ -198,8 +198,8 @@ impl Importer for OpeningImport {
 
     fn put(
         backend: &Backend,
-        batch: &[Opening],
+        batch: Vec<Opening>,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        backend.put_openings(batch)
+        backend.put_openings(&batch)
     }
 }

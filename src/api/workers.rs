@@ -222,7 +222,10 @@ impl Importer for WorkerImport {
         }
     }
 
-    fn put(backend: &Backend, batch: &[Worker]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    fn put(
+        backend: &Backend,
+        batch: Vec<Worker>,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         backend.put_workers(batch)
     }
 }

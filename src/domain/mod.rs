@@ -4,6 +4,7 @@
 //! into these, the store persists them, and matching reads them.
 
 mod error;
+pub mod identity;
 mod kinds;
 mod opening;
 pub mod placement;
@@ -12,6 +13,7 @@ pub mod run;
 mod worker;
 
 pub use error::{Validated, ValidationError};
+pub use identity::IdKey;
 pub use kinds::{
     Education, EmploymentStatus, Gender, LabourCapacity, Mobility, OpeningStatus, PhysicalDemand,
     Source,

@@ -11,6 +11,7 @@ use jobbridge::api::pb;
 use jobbridge::api::pb::openings_client::OpeningsClient;
 use jobbridge::api::pb::workers_client::WorkersClient;
 use jobbridge::domain::rules::national_id_check_char;
+use jobbridge::domain::IdKey;
 use jobbridge::server::ServerOptions;
 use jobbridge::store::Store;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -26,6 +27,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub channel: Channel,
     pub store: Arc<Store>,
+    /// The national id key the server hashes with.
+    pub id_key: IdKey,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -36,8 +39,25 @@ impl TestServer {
         Self::start_with(dir, ServerOptions::default()).await
     }
 
+    /// Starts a server with `options`; without a key in them, the data
+    /// directory's own (generated on the first start), as `serve` does.
     pub async fn start_with(dir: &Path, options: ServerOptions) -> TestServer {
-        let store = Arc::new(Store::open(dir).expect("open store"));
+        Self::start_on(Store::open(dir).expect("open store"), options).await
+    }
+
+    /// Starts a server over an open store (no reopening, so no wait for
+    /// sled's directory lock).
+    pub async fn start_on(store: Store, mut options: ServerOptions) -> TestServer {
+        let store = Arc::new(store);
+        let id_key = match &options.id_key {
+            Some(key) => key.clone(),
+            None => {
+                jobbridge::config::id_key(None, None, &store)
+                    .expect("id key")
+                    .0
+            }
+        };
+        options.id_key = Some(id_key.clone());
         // Bind before spawning: the port is ready when we connect, no sleeps.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -61,6 +81,7 @@ impl TestServer {
             addr,
             channel,
             store,
+            id_key,
             stop: Some(stop),
             task: Some(task),
         }
@@ -144,6 +165,15 @@ pub fn worker(n: u32) -> pb::Worker {
         created_at: None,
         updated_at: None,
         ..Default::default()
+    }
+}
+
+/// The worker as the server returns it: everything sent except the
+/// write-only national id (and without the server's timestamps).
+pub fn returned(sent: &pb::Worker) -> pb::Worker {
+    pb::Worker {
+        national_id: String::new(),
+        ..sent.clone()
     }
 }
 
