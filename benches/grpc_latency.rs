@@ -86,7 +86,10 @@ fn main() {
         eprintln!("store: reusing the one in {}", path.display());
     } else {
         let started = Instant::now();
-        jobbridge::demo::load(&store, &data, ctx.year).expect("load");
+        let key = jobbridge::config::id_key(None, None, &store)
+            .expect("id key")
+            .0;
+        jobbridge::demo::load(&store, &key, &data, ctx.year).expect("load");
         eprintln!(
             "store: {} workers, {} openings written in {:.1} s",
             data.workers.len(),

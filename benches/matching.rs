@@ -291,7 +291,10 @@ fn index_build(data: &DemoData) {
     let started = Instant::now();
     {
         let store = Store::open(dir.path()).expect("open store");
-        jobbridge::demo::load(&store, data, YEAR).expect("load");
+        let key = jobbridge::config::id_key(None, None, &store)
+            .expect("id key")
+            .0;
+        jobbridge::demo::load(&store, &key, data, YEAR).expect("load");
     }
     eprintln!(
         "index/build/1M_workers: store of {} workers, {} openings written in {:.1} s ({} MB on disk)",

@@ -12,9 +12,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::domain::{
-    rules::national_id_check_char, Education, EmploymentStatus, Gender, GeoPoint, LabourCapacity,
-    Mobility, Opening, OpeningStatus, PhysicalDemand, Preferences, Skill, SkillRequirement, Source,
-    ValidationError, Worker,
+    rules::national_id_check_char, Education, EmploymentStatus, Gender, GeoPoint, IdKey,
+    LabourCapacity, Mobility, Opening, OpeningStatus, PhysicalDemand, Preferences, Skill,
+    SkillRequirement, Source, ValidationError, Worker,
 };
 use crate::store::{Store, StoreError};
 
@@ -597,16 +597,31 @@ pub enum LoadError {
     Store(#[from] StoreError),
 }
 
-/// Validates and writes `data` into `store` in batches, then flushes.
-pub fn load(store: &Store, data: &DemoData, year: i32) -> Result<LoadSummary, LoadError> {
+/// Validates and writes `data` into `store` in batches, then flushes. Like
+/// the API, it binds `key` to the store ([`Store::bind_id_key`]) and stores
+/// national ids only as their keyed hashes.
+pub fn load(
+    store: &Store,
+    key: &IdKey,
+    data: &DemoData,
+    year: i32,
+) -> Result<LoadSummary, LoadError> {
     for w in &data.workers {
         w.validate(year)?;
     }
     for o in &data.openings {
         o.validate()?;
     }
+    store.bind_id_key(key)?;
     for chunk in data.workers.chunks(1000) {
-        for result in store.put_workers(chunk)? {
+        let hashed: Vec<Worker> = chunk
+            .iter()
+            .map(|w| Worker {
+                national_id: key.hash(&w.national_id),
+                ..w.clone()
+            })
+            .collect();
+        for result in store.put_workers(&hashed)? {
             result?;
         }
     }

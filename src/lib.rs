@@ -5,12 +5,12 @@
 //!
 //! | module | what it holds |
 //! | --- | --- |
-//! | [`domain`] | workers, openings, households and their validation rules; no I/O |
+//! | [`domain`] | workers, openings, households and their validation rules; the national id hash; no I/O |
 //! | [`store`] | sled storage: tables, secondary indexes, group commit |
 //! | [`api`] | the gRPC services: generated code, conversions, thin handlers |
 //! | [`server`] | assembles services, health, reflection, limits and TLS; `run(listener, ..)` |
 //! | [`demo`] | the deterministic Huaihua-shaped demo data set |
-//! | [`config`] | run-time settings with their defaults |
+//! | [`config`] | run-time settings with their defaults, and where the national id key comes from |
 //!
 //! Dependencies point one way: `api -> domain, store`; `store -> domain`.
 

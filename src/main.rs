@@ -17,10 +17,13 @@ use jobbridge::cli::{
     batch_offline, batch_remote, report_offline, report_remote, BatchArgs, ReportArgs,
 };
 use jobbridge::config::{
-    check_listen, Config, Exposure, FileConfig, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
+    check_listen, find_id_key, id_key, Config, Exposure, FileConfig, IdKeySource, DEFAULT_DATA_DIR,
+    DEFAULT_LISTEN, ID_KEY_ENV,
 };
 use jobbridge::domain::access::{Role, Scope};
+use jobbridge::domain::identity::short_fingerprint;
 use jobbridge::domain::run::Policy;
+use jobbridge::domain::IdKey;
 use jobbridge::server::tls::TlsIdentity;
 use jobbridge::server::{ServerOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use jobbridge::store::Store;
@@ -83,6 +86,62 @@ struct TlsFlags {
     insecure: bool,
 }
 
+/// Where the national id key comes from.
+#[derive(clap::Args, Debug)]
+struct IdKeyFlags {
+    /// File holding the national id key as hex (at least 32 bytes). Without
+    /// it the key comes from the JOBBRIDGE_ID_KEY environment variable, else
+    /// from DATA_DIR/id.key, generated on the first start.
+    #[arg(long, value_name = "PATH")]
+    id_key_file: Option<PathBuf>,
+}
+
+impl IdKeyFlags {
+    /// The key of `store`, generating DATA_DIR/id.key if no source is
+    /// given and the store has no key yet.
+    fn key(&self, store: &Store) -> anyhow::Result<IdKey> {
+        let env = id_key_env()?;
+        let (key, source) = id_key(self.id_key_file.as_deref(), env.as_deref(), store)
+            .map_err(anyhow::Error::msg)?;
+        log_key_source(&key, &source);
+        Ok(key)
+    }
+
+    /// The key if a source is given or DATA_DIR/id.key exists.
+    fn find(&self, data_dir: &Path) -> anyhow::Result<Option<IdKey>> {
+        let env = id_key_env()?;
+        let found = find_id_key(self.id_key_file.as_deref(), env.as_deref(), data_dir)
+            .map_err(anyhow::Error::msg)?;
+        Ok(found.map(|(key, source)| {
+            log_key_source(&key, &source);
+            key
+        }))
+    }
+}
+
+/// JOBBRIDGE_ID_KEY, read here rather than through clap: a key must not be a
+/// command-line argument, where every user of the machine can see it.
+fn id_key_env() -> anyhow::Result<Option<String>> {
+    match std::env::var(ID_KEY_ENV) {
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("{ID_KEY_ENV} is not hex"),
+    }
+}
+
+fn log_key_source(key: &IdKey, source: &IdKeySource) {
+    let from = match source {
+        IdKeySource::File(path) => path.display().to_string(),
+        IdKeySource::Env => ID_KEY_ENV.to_string(),
+        IdKeySource::DataDir { path, .. } => path.display().to_string(),
+    };
+    tracing::info!(
+        from,
+        fingerprint = short_fingerprint(&key.fingerprint()),
+        "national id key"
+    );
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the gRPC API until SIGINT or SIGTERM.
@@ -120,6 +179,8 @@ enum Command {
         batch: BatchFlags,
         #[command(flatten)]
         tls: TlsFlags,
+        #[command(flatten)]
+        id_key: IdKeyFlags,
     },
     /// Run one batch assignment now, on a data directory or through a server.
     Batch {
@@ -163,6 +224,8 @@ enum Command {
         /// Random seed; the same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        #[command(flatten)]
+        id_key: IdKeyFlags,
     },
     /// Print the coverage report, from a data directory or a running server.
     Report {
@@ -207,11 +270,14 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
-    /// Check that every index agrees with the records (reads everything).
+    /// Check that every index agrees with the records (reads everything),
+    /// and that the national id key, if one is found, is the store's.
     Check {
         /// sled data directory.
         #[arg(long, env = "JOBBRIDGE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        #[command(flatten)]
+        id_key: IdKeyFlags,
     },
 }
 
@@ -270,6 +336,7 @@ fn main() -> anyhow::Result<()> {
             audit_retention_days,
             batch,
             tls,
+            id_key,
         } => {
             anyhow::ensure!(
                 rate_limit.is_finite() && rate_limit >= 0.0,
@@ -297,22 +364,39 @@ fn main() -> anyhow::Result<()> {
                 keep_runs: batch.keep_runs as usize,
                 audit_dir: Some(batch.audit_dir.unwrap_or_else(|| data_dir.join("audit"))),
             };
-            serve(Config {
-                listen,
-                data_dir,
-                max_message_bytes,
-                demo,
-                matching: file.matching,
-                rank_threads,
-                batch: settings,
-                schedule,
-                rate_limit,
-                audit_retention: std::time::Duration::from_secs(
-                    u64::from(audit_retention_days) * 24 * 3600,
-                ),
-                tls: identity,
-                insecure: tls.insecure,
-            })
+            // Before the data directory is opened: a refused address
+            // changes nothing.
+            let exposure = check_listen(listen, identity.is_some(), tls.insecure)
+                .map_err(anyhow::Error::msg)?;
+            if exposure == Exposure::InsecurePlaintext {
+                tracing::warn!(
+                    %listen,
+                    "--insecure: serving plaintext gRPC on a non-loopback address; \
+                     anyone on the network path can read and alter the traffic"
+                );
+            }
+            let store = open(&data_dir)?;
+            let id_key = id_key.key(&store)?;
+            serve(
+                store,
+                Config {
+                    listen,
+                    data_dir,
+                    max_message_bytes,
+                    demo,
+                    matching: file.matching,
+                    rank_threads,
+                    batch: settings,
+                    schedule,
+                    rate_limit,
+                    audit_retention: std::time::Duration::from_secs(
+                        u64::from(audit_retention_days) * 24 * 3600,
+                    ),
+                    tls: identity,
+                    insecure: tls.insecure,
+                    id_key,
+                },
+            )
         }
         Command::Batch {
             data_dir,
@@ -352,13 +436,15 @@ fn main() -> anyhow::Result<()> {
             data_dir,
             scale,
             seed,
+            id_key,
         } => {
             anyhow::ensure!(
                 scale.is_finite() && scale > 0.0 && scale <= 1000.0,
                 "--scale must be in (0, 1000]"
             );
             let store = open(&data_dir)?;
-            demo_data(&store, scale, seed)
+            let key = id_key.key(&store)?;
+            demo_data(&store, &key, scale, seed)
         }
         Command::Report {
             data_dir,
@@ -416,11 +502,16 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
         },
-        Command::Check { data_dir } => {
+        Command::Check { data_dir, id_key } => {
             let store = open(&data_dir)?;
             store.verify().context("index check failed")?;
+            let key = match id_key.find(&data_dir)? {
+                Some(key) if store.check_id_key(&key)? => "the national id key is the store's",
+                Some(_) => "no national id key bound yet (the next `serve` binds it)",
+                None => "national id key not checked (none given)",
+            };
             println!(
-                "ok: {} workers, {} openings, {} placements; indexes, slots and statuses agree",
+                "ok: {} workers, {} openings, {} placements; indexes, slots and statuses agree; {key}",
                 store.worker_count(),
                 store.opening_count(),
                 store.placement_count()
@@ -441,12 +532,12 @@ fn open(dir: &Path) -> anyhow::Result<Store> {
     Store::open(dir).with_context(|| format!("cannot open data directory {}", dir.display()))
 }
 
-fn demo_data(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()> {
+fn demo_data(store: &Store, key: &IdKey, scale: f64, seed: u64) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let year = jobbridge::domain::current_year();
     let today = chrono::Utc::now().date_naive();
     let data = jobbridge::demo::generate(scale, seed, year, today);
-    let summary = jobbridge::demo::load(store, &data, year)?;
+    let summary = jobbridge::demo::load(store, key, &data, year)?;
     tracing::info!(
         workers = summary.workers,
         openings = summary.openings,
@@ -456,27 +547,19 @@ fn demo_data(store: &Store, scale: f64, seed: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(config: Config) -> anyhow::Result<()> {
-    // Before the data directory is opened: a refused address changes nothing.
-    let exposure = check_listen(config.listen, config.tls.is_some(), config.insecure)
-        .map_err(anyhow::Error::msg)?;
-    if exposure == Exposure::InsecurePlaintext {
-        tracing::warn!(
-            listen = %config.listen,
-            "--insecure: serving plaintext gRPC on a non-loopback address; \
-             anyone on the network path can read and alter the traffic"
-        );
-    }
+fn serve(store: Store, config: Config) -> anyhow::Result<()> {
     if let Some(tls) = &config.tls {
         tracing::info!(
             certificates = tls.certificates(),
             "TLS certificate and key loaded"
         );
     }
-    let store = Arc::new(open(&config.data_dir)?);
+    let store = Arc::new(store);
+    // Both the demo loader and the server bind the key to the store before
+    // they write: a wrong key stops either.
     if config.demo {
         if store.worker_count() == 0 && store.opening_count() == 0 {
-            demo_data(&store, 1.0, 1)?;
+            demo_data(&store, &config.id_key, 1.0, 1)?;
             let (_, token) =
                 store.create_token(Role::Admin, &Scope::default(), "demo admin", "demo")?;
             store.flush_blocking()?;
@@ -517,6 +600,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
             rate_limit: config.rate_limit,
             audit_retention: config.audit_retention,
             tls: config.tls.clone(),
+            id_key: Some(config.id_key.clone()),
         };
         jobbridge::server::run(listener, store.clone(), options, shutdown_signal()).await?;
         anyhow::Ok(())

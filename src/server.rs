@@ -26,6 +26,8 @@ use crate::api::{
 };
 use crate::batch::schedule::Schedule;
 use crate::batch::{Batch, BatchSettings};
+use crate::domain::identity::short_fingerprint;
+use crate::domain::IdKey;
 use crate::matching::MatchConfig;
 use crate::store::{Store, StoreError};
 use tls::TlsIdentity;
@@ -56,6 +58,10 @@ pub struct ServerOptions {
     pub audit_retention: Duration,
     /// Serve over TLS with this certificate and key; `None` for plaintext.
     pub tls: Option<TlsIdentity>,
+    /// The key that national ids are hashed with; `None` reads the data
+    /// directory's `id.key`, or generates it on the first start (see
+    /// [`crate::config::id_key`]).
+    pub id_key: Option<IdKey>,
 }
 
 impl Default for ServerOptions {
@@ -68,6 +74,7 @@ impl Default for ServerOptions {
             rate_limit: None,
             audit_retention: DEFAULT_AUDIT_RETENTION,
             tls: None,
+            id_key: None,
         }
     }
 }
@@ -78,6 +85,9 @@ pub enum ServeError {
     /// The match index could not be built from the store.
     #[error("cannot build the match index: {0}")]
     Index(#[from] StoreError),
+    /// The national id key could not be read, or is not the store's key.
+    #[error("{0}")]
+    IdKey(String),
     /// The batch could not start (finishing an interrupted run failed).
     #[error("cannot start the batch: {0}")]
     Batch(#[from] crate::batch::BatchError),
@@ -93,10 +103,40 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
-/// Builds the match index from `store`, then serves on `listener` until
-/// `shutdown` completes, finishes in-flight calls and returns. The caller
-/// owns the store and flushes it afterwards (dropping the last `Arc<Store>`
-/// does).
+/// Binds the national id key to the store (hashing any clear ids left by
+/// an older build) before anything else, so that a wrong key stops the
+/// start with its own error.
+async fn bind_id_key(store: &Arc<Store>, key: Option<IdKey>) -> Result<IdKey, ServeError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let key = match key {
+            Some(key) => key,
+            None => {
+                crate::config::id_key(None, None, &store)
+                    .map_err(ServeError::IdKey)?
+                    .0
+            }
+        };
+        let bound = store
+            .bind_id_key(&key)
+            .map_err(|e| ServeError::IdKey(e.to_string()))?;
+        tracing::info!(
+            fingerprint = short_fingerprint(&key.fingerprint()),
+            recorded = bound.recorded,
+            hashed = bound.hashed,
+            "national id key bound"
+        );
+        Ok(key)
+    })
+    .await
+    .expect("binding the key does not panic")
+}
+
+/// Binds the national id key to `store` (refused if the store was written
+/// with another key) and builds the match index from it, then serves on
+/// `listener` until `shutdown` completes, finishes in-flight calls and
+/// returns. The caller owns the store and flushes it afterwards (dropping
+/// the last `Arc<Store>` does).
 pub async fn run(
     listener: TcpListener,
     store: Arc<Store>,
@@ -108,8 +148,9 @@ pub async fn run(
         .clone()
         .normalised()
         .map_err(ServeError::Config)?;
+    let id_key = bind_id_key(&store, options.id_key).await?;
     let started = std::time::Instant::now();
-    let backend = tokio::task::spawn_blocking(move || Backend::open(store, config))
+    let backend = tokio::task::spawn_blocking(move || Backend::open(store, id_key, config))
         .await
         .expect("index build does not panic")?;
     {

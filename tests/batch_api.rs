@@ -17,12 +17,14 @@ use jobbridge::batch::BatchSettings;
 use jobbridge::server::ServerOptions;
 use tonic::Code;
 
-/// Writes demo data at `scale` into `dir`.
-fn seed(dir: &Path, scale: f64) {
+/// Writes demo data at `scale` into `dir`, and returns it.
+fn seed(dir: &Path, scale: f64) -> jobbridge::demo::DemoData {
     let store = jobbridge::store::Store::open(dir).unwrap();
     let year = jobbridge::domain::current_year();
     let data = jobbridge::demo::generate(scale, 3, year, chrono::Utc::now().date_naive());
-    jobbridge::demo::load(&store, &data, year).unwrap();
+    let key = jobbridge::config::id_key(None, None, &store).unwrap().0;
+    jobbridge::demo::load(&store, &key, &data, year).unwrap();
+    data
 }
 
 async fn start(dir: &Path, audit: Option<&Path>) -> TestServer {
@@ -219,7 +221,7 @@ async fn optimal_run_is_stored_explained_and_auditable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stable_run_and_changes_after_a_hire() {
     let dir = tempfile::tempdir().unwrap();
-    seed(dir.path(), 0.03);
+    let data = seed(dir.path(), 0.03);
     let server = start(dir.path(), None).await;
     let mut c = client(&server);
     let first = c
@@ -246,6 +248,9 @@ async fn stable_run_and_changes_after_a_hire() {
         .worker
         .unwrap();
     w.employment_status = pb::EmploymentStatus::Employed as i32;
+    // National ids are write-only: an update sends the number again.
+    let sent = data.workers.iter().find(|d| d.id == gone).unwrap();
+    w.national_id = sent.national_id.clone();
     workers
         .upsert_worker(pb::UpsertWorkerRequest { worker: Some(w) })
         .await

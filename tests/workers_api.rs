@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::Channel;
-use common::{assert_invalid, national_id, now_ms, opening, ts_ms, worker, TestServer};
+use common::{assert_invalid, national_id, now_ms, opening, returned, ts_ms, worker, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::workers_client::WorkersClient;
 use jobbridge::domain::current_year;
@@ -19,8 +19,14 @@ use tonic_types::StatusExt as _;
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// The worker without its server-set timestamps.
+/// A worker from a reply without its server-set timestamps, after checking
+/// that the reply left the write-only national id out.
 fn strip(mut w: pb::Worker) -> pb::Worker {
+    assert!(
+        w.national_id.is_empty(),
+        "worker {} returned with a national id",
+        w.id
+    );
     w.created_at = None;
     w.updated_at = None;
     w
@@ -184,7 +190,11 @@ async fn every_field_round_trips() {
         let before = now_ms();
         let created = create(&mut c, sent.clone()).await.expect("create");
         let after = now_ms();
-        assert_eq!(strip(created.clone()), sent, "create reply differs");
+        assert_eq!(
+            strip(created.clone()),
+            returned(&sent),
+            "create reply differs"
+        );
         let created_at = ts_ms(&created.created_at);
         assert!(
             (before - 5..=after + 5).contains(&created_at),
@@ -206,7 +216,7 @@ async fn every_field_round_trips() {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let (upserted, was_created) = upsert(&mut c, changed.clone()).await.expect("upsert");
     assert!(!was_created, "upsert of an existing id reports created");
-    assert_eq!(strip(upserted.clone()), changed);
+    assert_eq!(strip(upserted.clone()), returned(&changed));
     assert_eq!(upserted.created_at, first.created_at, "created_at changed");
     assert!(ts_ms(&upserted.updated_at) > ts_ms(&first.updated_at));
     assert_eq!(get(&mut c, "w-000001").await.unwrap(), upserted);
@@ -214,7 +224,7 @@ async fn every_field_round_trips() {
     // Upsert of a new id: created=true.
     let (fresh, was_created) = upsert(&mut c, worker(3)).await.expect("upsert new");
     assert!(was_created);
-    assert_eq!(strip(fresh.clone()), worker(3));
+    assert_eq!(strip(fresh.clone()), returned(&worker(3)));
     assert_eq!(fresh.created_at, fresh.updated_at);
 
     // Timestamps the client sends are ignored.
@@ -268,8 +278,8 @@ async fn every_enum_value_round_trips() {
 
     for w in &sent {
         let created = create(&mut c, w.clone()).await.expect("create");
-        assert_eq!(&strip(created), w);
-        assert_eq!(&strip(get(&mut c, &w.id).await.unwrap()), w);
+        assert_eq!(strip(created), returned(w));
+        assert_eq!(strip(get(&mut c, &w.id).await.unwrap()), returned(w));
     }
     server.stop().await;
 }
@@ -359,15 +369,20 @@ async fn boundary_values_are_accepted() {
         let created = create(&mut c, w.clone())
             .await
             .unwrap_or_else(|e| panic!("{label}: refused: {e}"));
-        assert_eq!(strip(created), w, "{label}");
-        assert_eq!(strip(get(&mut c, &w.id).await.unwrap()), w, "{label}");
+        assert_eq!(strip(created), returned(&w), "{label}");
+        assert_eq!(
+            strip(get(&mut c, &w.id).await.unwrap()),
+            returned(&w),
+            "{label}"
+        );
     }
 
-    // A national id ending in a lower-case x is valid and stored as sent.
+    // A national id ending in a lower-case x is valid (and, like every
+    // national id, not returned).
     let mut w = worker(x_index);
     w.national_id = x_id.to_ascii_lowercase();
     let stored = create(&mut c, w.clone()).await.expect("lower-case x");
-    assert_eq!(stored.national_id, w.national_id);
+    assert_eq!(strip(stored), returned(&w));
     server.stop().await;
 }
 
@@ -729,11 +744,12 @@ async fn a_national_id_belongs_to_one_worker() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let mut c = server.workers();
-    let first = create(&mut c, worker(1)).await.unwrap();
+    create(&mut c, worker(1)).await.unwrap();
+    let first_national_id = national_id(1);
 
     // Same person under another id, in another household and county.
     let mut twin = worker(2);
-    twin.national_id = first.national_id.clone();
+    twin.national_id = first_national_id.clone();
     twin.household_id = "hh-twin".into();
     twin.county_code = "431221".into();
     twin.site_id = "site-twin".into();
@@ -749,7 +765,7 @@ async fn a_national_id_belongs_to_one_worker() {
             e.message()
         );
         assert!(
-            !e.message().contains(&first.national_id[..12]),
+            !e.message().contains(&first_national_id[..12]),
             "{how}: message echoes the national id: {}",
             e.message()
         );
@@ -803,7 +819,7 @@ async fn a_national_id_belongs_to_one_worker() {
     // refused upsert changes nothing.
     let second = create(&mut c, worker(2)).await.unwrap();
     let mut steal = worker(2);
-    steal.national_id = first.national_id.clone();
+    steal.national_id = first_national_id.clone();
     let e = upsert(&mut c, steal).await.unwrap_err();
     assert_eq!(e.code(), Code::AlreadyExists);
     assert_eq!(get(&mut c, "w-000002").await.unwrap(), second);
@@ -814,7 +830,7 @@ async fn a_national_id_belongs_to_one_worker() {
     let (_, created) = upsert(&mut c, moved).await.unwrap();
     assert!(!created);
     let mut newcomer = worker(3);
-    newcomer.national_id = first.national_id.clone();
+    newcomer.national_id = first_national_id;
     create(&mut c, newcomer)
         .await
         .expect("freed national id can be reused");
@@ -1339,9 +1355,18 @@ async fn import_reports_each_bad_row_and_stores_the_good_ones() {
     // Good rows are stored (row 8 replaced row 1), bad ones are not.
     let w1 = get(&mut c, "w-000001").await.unwrap();
     assert_eq!(w1.name, "王秀英 (row 8)");
-    assert_eq!(strip(get(&mut c, "w-000004").await.unwrap()), worker(4));
-    assert_eq!(strip(get(&mut c, "w-000007").await.unwrap()), worker(7));
-    assert_eq!(strip(get(&mut c, "w-000011").await.unwrap()), worker(11));
+    assert_eq!(
+        strip(get(&mut c, "w-000004").await.unwrap()),
+        returned(&worker(4))
+    );
+    assert_eq!(
+        strip(get(&mut c, "w-000007").await.unwrap()),
+        returned(&worker(7))
+    );
+    assert_eq!(
+        strip(get(&mut c, "w-000011").await.unwrap()),
+        returned(&worker(11))
+    );
     for id in ["w-000002", "w-000005", "w-000009", "w-000010"] {
         assert_eq!(
             get(&mut c, id).await.unwrap_err().code(),
@@ -1470,14 +1495,10 @@ async fn import_rows_see_earlier_rows_of_the_same_batch() {
         ),
         (4, "w-000003", "worker.national_id")
     );
-    assert_eq!(
-        get(&mut c, "w-000001").await.unwrap().national_id,
-        national_id(901)
-    );
-    assert_eq!(
-        get(&mut c, "w-000002").await.unwrap().national_id,
-        national_id(1)
-    );
+    // National ids are never returned: read the stored hashes.
+    let stored = |id: &str| server.store.worker(id).unwrap().unwrap().national_id;
+    assert_eq!(stored("w-000001"), server.id_key.hash(&national_id(901)));
+    assert_eq!(stored("w-000002"), server.id_key.hash(&national_id(1)));
     assert_eq!(
         get(&mut c, "w-000003").await.unwrap_err().code(),
         Code::NotFound
@@ -1580,7 +1601,10 @@ async fn oversize_requests_are_resource_exhausted() {
     create(&mut c, worker(5))
         .await
         .expect("create after oversize");
-    assert_eq!(strip(get(&mut c, "w-000005").await.unwrap()), worker(5));
+    assert_eq!(
+        strip(get(&mut c, "w-000005").await.unwrap()),
+        returned(&worker(5))
+    );
     let reply = import(&mut c, vec![Some(worker(6))])
         .await
         .expect("import after oversize");

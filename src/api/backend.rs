@@ -10,13 +10,17 @@
 //! and answers each. sled 0.34 serialises transactions on one database-wide
 //! lock, so one transaction for many small writes is far cheaper than one
 //! each. Durability is still the caller's `sync`, shared by group commit.
+//!
+//! Every worker write passes here, so this is where a validated national id
+//! is replaced by its keyed hash ([`IdKey`]) before anything is stored: the
+//! clear number never reaches the store, the index or a reply.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::oneshot;
 
-use crate::domain::{Opening, Worker};
+use crate::domain::{IdKey, Opening, Worker};
 use crate::matching::{MatchConfig, Matcher};
 use crate::store::{Action, Changed, Proposal, PutMode, Store, StoreError};
 
@@ -41,6 +45,7 @@ type Reply = oneshot::Sender<Result<Written, StoreError>>;
 /// The store and the match index, shared by all services.
 pub struct Backend {
     store: Arc<Store>,
+    id_key: IdKey,
     matcher: Arc<Matcher>,
     stripes: Arc<Vec<Mutex<()>>>,
     writes: mpsc::Sender<(Write, Reply)>,
@@ -50,9 +55,11 @@ pub struct Backend {
 pub(crate) type BatchResult<T> = Result<Vec<Result<T, StoreError>>, StoreError>;
 
 impl Backend {
-    /// Builds the match index from everything stored. Blocking: reads the
-    /// whole store.
-    pub fn open(store: Arc<Store>, config: MatchConfig) -> Result<Self, StoreError> {
+    /// Binds `id_key` to the store ([`Store::bind_id_key`]: refused if the
+    /// store has another key) and builds the match index from everything
+    /// stored. Blocking: reads the whole store.
+    pub fn open(store: Arc<Store>, id_key: IdKey, config: MatchConfig) -> Result<Self, StoreError> {
+        store.bind_id_key(&id_key)?;
         let matcher = Arc::new(load_matcher(&store, config)?);
         let stripes: Arc<Vec<Mutex<()>>> = Arc::new((0..STRIPES).map(|_| Mutex::new(())).collect());
         let (writes, queue) = mpsc::channel();
@@ -63,6 +70,7 @@ impl Backend {
             .map_err(|e| StoreError::Flush(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             store,
+            id_key,
             matcher,
             stripes,
             writes,
@@ -92,6 +100,13 @@ impl Backend {
         all_stripes(&self.stripes)
     }
 
+    /// The worker as the store keeps it: the national id replaced by its
+    /// keyed hash.
+    fn protect(&self, mut worker: Worker) -> Worker {
+        worker.national_id = self.id_key.hash(&worker.national_id);
+        worker
+    }
+
     async fn combined(&self, write: Write) -> Result<Written, StoreError> {
         let (tx, rx) = oneshot::channel();
         self.writes
@@ -106,6 +121,7 @@ impl Backend {
         worker: Worker,
         mode: PutMode,
     ) -> Result<(Worker, bool), StoreError> {
+        let worker = self.protect(worker);
         match self.combined(Write::Worker(worker, mode)).await? {
             Written::Worker(w, created) => Ok((w, created)),
             Written::Opening(..) => unreachable!("a worker write answers with a worker"),
@@ -114,9 +130,10 @@ impl Backend {
 
     /// Writes a batch of workers in one transaction and indexes the stored
     /// ones.
-    pub(crate) fn put_workers(&self, workers: &[Worker]) -> BatchResult<()> {
+    pub(crate) fn put_workers(&self, workers: Vec<Worker>) -> BatchResult<()> {
+        let workers: Vec<Worker> = workers.into_iter().map(|w| self.protect(w)).collect();
         let _guards = self.all_stripes();
-        let results = self.store.put_workers(workers)?;
+        let results = self.store.put_workers(&workers)?;
         let mut index = self.matcher.write();
         Ok(results
             .into_iter()

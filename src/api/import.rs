@@ -72,7 +72,7 @@ pub(crate) trait Importer: Send + Sync + 'static {
     #[allow(clippy::type_complexity)]
     fn put(
         backend: &Backend,
-        batch: &[Self::Record],
+        batch: Vec<Self::Record>,
         caller: &Caller,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
 }
@@ -117,7 +117,7 @@ pub(crate) async fn run<I: Importer>(
             let backend = backend.clone();
             let caller = caller.clone();
             pending = Some(tokio::task::spawn_blocking(move || {
-                let result = I::put(&backend, &records, &caller);
+                let result = I::put(&backend, records, &caller);
                 (ids, result)
             }));
         }
@@ -161,22 +161,22 @@ async fn settle(pending: Pending, outcome: &mut Outcome) -> Result<(), Status> {
 
 /// Puts the records that pass `check` with `put`, and answers the others
 /// with `check`'s error, each in its place.
-pub(crate) fn put_checked<R: Clone>(
-    batch: &[R],
+pub(crate) fn put_checked<R>(
+    batch: Vec<R>,
     check: impl Fn(&R) -> Result<(), StoreError>,
-    put: impl FnOnce(&[R]) -> Result<Vec<Result<(), StoreError>>, StoreError>,
+    put: impl FnOnce(Vec<R>) -> Result<Vec<Result<(), StoreError>>, StoreError>,
 ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
     let checks: Vec<Result<(), StoreError>> = batch.iter().map(check).collect();
     if checks.iter().all(Result::is_ok) {
         return put(batch);
     }
     let allowed: Vec<R> = batch
-        .iter()
+        .into_iter()
         .zip(&checks)
         .filter(|(_, c)| c.is_ok())
-        .map(|(r, _)| r.clone())
+        .map(|(r, _)| r)
         .collect();
-    let mut stored = put(&allowed)?.into_iter();
+    let mut stored = put(allowed)?.into_iter();
     Ok(checks
         .into_iter()
         .map(|c| match c {

@@ -274,7 +274,7 @@ impl Importer for OpeningImport {
 
     fn put(
         backend: &Backend,
-        batch: &[Opening],
+        batch: Vec<Opening>,
         caller: &Caller,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         import::put_checked(
@@ -283,7 +283,7 @@ impl Importer for OpeningImport {
                 Some(old) => may_write(caller, &old).map_err(StoreError::Forbidden),
                 None => Ok(()),
             },
-            |allowed| backend.put_openings(allowed),
+            |allowed| backend.put_openings(&allowed),
         )
     }
 }

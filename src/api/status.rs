@@ -41,6 +41,7 @@ pub(crate) fn from_store(e: StoreError) -> Status {
         StoreError::Closed => Status::unavailable("server is shutting down"),
         StoreError::Corruption(_)
         | StoreError::FormatVersion { .. }
+        | StoreError::IdKeyMismatch { .. }
         | StoreError::Backend(_)
         | StoreError::Flush(_) => {
             tracing::error!(error = %e, "store failure");

@@ -303,7 +303,7 @@ impl Importer for WorkerImport {
 
     fn put(
         backend: &Backend,
-        batch: &[Worker],
+        batch: Vec<Worker>,
         caller: &Caller,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         import::put_checked(

@@ -5,6 +5,7 @@
 
 pub mod access;
 mod error;
+pub mod identity;
 mod kinds;
 mod opening;
 pub mod placement;
@@ -13,6 +14,7 @@ pub mod run;
 mod worker;
 
 pub use error::{Validated, ValidationError};
+pub use identity::IdKey;
 pub use kinds::{
     Education, EmploymentStatus, Gender, LabourCapacity, Mobility, OpeningStatus, PhysicalDemand,
     Source,

@@ -51,7 +51,9 @@ pub struct Worker {
     pub household_id: String,
     /// Full name.
     pub name: String,
-    /// 18-character resident identity number; sensitive.
+    /// 18-character resident identity number as a client sent it, or, once
+    /// the API has taken it, its keyed hash ([`super::identity`]): the only
+    /// form the store keeps and nothing ever returns.
     pub national_id: String,
     /// Gender, if given.
     pub gender: Option<Gender>,

@@ -3,6 +3,7 @@
 
 use prost::Message;
 
+use crate::domain::identity;
 use crate::domain::placement::{Placement, PlacementStatus};
 use crate::domain::{EmploymentStatus, Opening, Worker};
 
@@ -75,8 +76,7 @@ impl Entity for Worker {
             },
             IndexKey::Unique {
                 tree: NATIONAL_ID,
-                // Upper-case X so that "...x" and "...X" are one person.
-                value: self.national_id.to_ascii_uppercase().into_bytes(),
+                value: national_id_key(&self.national_id),
                 field: "worker.national_id",
             },
         ]
@@ -108,6 +108,18 @@ impl Entity for Worker {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// The unique-index value of a stored national id: the keyed hash as it
+/// is, or, in a data directory from before hashing (see
+/// [`Store::bind_id_key`](super::Store::bind_id_key)), the clear number with
+/// an upper-case X, so that "...x" and "...X" are one person.
+fn national_id_key(stored: &str) -> Vec<u8> {
+    if identity::is_hashed(stored) {
+        stored.as_bytes().to_vec()
+    } else {
+        stored.to_ascii_uppercase().into_bytes()
     }
 }
 

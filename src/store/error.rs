@@ -49,6 +49,19 @@ pub enum StoreError {
         /// Version this build reads and writes.
         expected: u32,
     },
+    /// The national id key is not the one this data directory's ids were
+    /// hashed with. Both are named by the start of their fingerprints.
+    #[error(
+        "the national id key (fingerprint {given}...) is not the one this data directory \
+         was written with (fingerprint {stored}...): start with that key, or the same \
+         person could be registered twice"
+    )]
+    IdKeyMismatch {
+        /// Fingerprint of the bound key, shortened.
+        stored: String,
+        /// Fingerprint of the key given, shortened.
+        given: String,
+    },
     /// sled failed (I/O error, or a bug in sled).
     #[error("storage backend: {0}")]
     Backend(#[from] sled::Error),

@@ -8,18 +8,20 @@
 mod committer;
 mod entities;
 mod error;
+mod id_key;
 mod placements;
 mod records;
 mod runs;
 mod table;
 mod tokens;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::domain::placement::Placement;
 use crate::domain::{EmploymentStatus, Household, Opening, OpeningStatus, Source, Worker};
 
 pub use error::StoreError;
+pub use id_key::Bound;
 pub use placements::{Action, Changed, DueCheckIn, PlacementFilter, Proposal};
 pub use table::PutMode;
 pub use tokens::{AuditEntry, TokenRecord};
@@ -28,9 +30,15 @@ use committer::Committer;
 use entities::{opening_index, worker_index};
 use table::Table;
 
-/// On-disk format this build reads and writes. Bump it, with a migration,
-/// when a change is not covered by prost's field evolution.
-pub const FORMAT_VERSION: u32 = 1;
+/// On-disk format this build writes. Bump it, with a migration, when a
+/// change is not covered by prost's field evolution.
+///
+/// 2: national ids are keyed hashes ([`Store::bind_id_key`]).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The format before national ids were hashed: still read, and upgraded by
+/// [`Store::bind_id_key`].
+const CLEAR_ID_FORMAT: u32 = 1;
 
 const META_TREE: &str = "meta";
 const FORMAT_KEY: &[u8] = b"format_version";
@@ -73,7 +81,9 @@ pub struct Page<T> {
 /// The jobbridge store. Cheap to share behind an `Arc`; all methods take
 /// `&self`.
 pub struct Store {
+    dir: PathBuf,
     db: sled::Db,
+    meta: sled::Tree,
     workers: Table,
     openings: Table,
     runs: sled::Tree,
@@ -89,7 +99,9 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens or creates the store in `dir`, checking the format version.
+    /// Opens or creates the store in `dir`, checking the format version. A
+    /// directory of the version before national ids were hashed opens too;
+    /// [`Store::bind_id_key`] upgrades it.
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
@@ -114,17 +126,20 @@ impl Store {
         let placement_events = db.open_tree("placement_events")?;
         let tokens = db.open_tree("tokens")?;
         let audit = db.open_tree("audit")?;
+        let meta = db.open_tree(META_TREE)?;
         let placement_trees = placements::PlacementTrees::new(
             &placements,
             &workers,
             &openings,
             placement_events.clone(),
-            db.open_tree(META_TREE)?,
+            meta.clone(),
         );
         let committer = Committer::start(db.clone())
             .map_err(|e| StoreError::Flush(format!("cannot start committer: {e}")))?;
         Ok(Store {
+            dir: dir.to_path_buf(),
             db,
+            meta,
             workers,
             openings,
             runs,
@@ -137,6 +152,11 @@ impl Store {
             audit,
             committer,
         })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Waits until every write made before the call is on disk (survives a
@@ -373,10 +393,12 @@ impl Store {
         self.openings.scan()
     }
 
-    /// Checks that every index agrees with the records, and placements with
-    /// the workers and openings they change. Reads everything.
+    /// Checks that every index agrees with the records, placements with the
+    /// workers and openings they change, and that no clear national id is
+    /// left once a key is bound. Reads everything.
     pub fn verify(&self) -> Result<(), StoreError> {
         self.workers.verify::<Worker>()?;
+        self.verify_national_ids()?;
         self.openings.verify::<Opening>()?;
         self.placements.verify::<Placement>()?;
         self.verify_placements()
@@ -421,7 +443,7 @@ fn check_format(db: &sled::Db) -> Result<(), StoreError> {
                 .try_into()
                 .map_err(|_| StoreError::corruption("format version is not 4 bytes"))?;
             let found = u32::from_be_bytes(bytes);
-            if found != FORMAT_VERSION {
+            if found != FORMAT_VERSION && found != CLEAR_ID_FORMAT {
                 return Err(StoreError::FormatVersion {
                     found,
                     expected: FORMAT_VERSION,

@@ -343,4 +343,5 @@ async fn sync_waits_for_a_flush_and_many_waiters_share_it() {
     assert_eq!(store.opening_count(), 32);
 }
 
+mod id_key;
 mod placements;

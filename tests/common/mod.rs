@@ -11,6 +11,7 @@ use jobbridge::api::pb;
 use jobbridge::api::pb::openings_client::OpeningsClient;
 use jobbridge::api::pb::workers_client::WorkersClient;
 use jobbridge::domain::rules::national_id_check_char;
+use jobbridge::domain::IdKey;
 use jobbridge::server::ServerOptions;
 use jobbridge::store::Store;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -34,6 +35,8 @@ pub struct TestServer {
     /// An admin token created for the test.
     pub admin_token: String,
     pub store: Arc<Store>,
+    /// The national id key the server hashes with.
+    pub id_key: IdKey,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -44,11 +47,10 @@ impl TestServer {
         Self::start_with(dir, ServerOptions::default()).await
     }
 
+    /// Starts a server with `options`; without a key in them, the data
+    /// directory's own (generated on the first start), as `serve` does.
     pub async fn start_with(dir: &Path, options: ServerOptions) -> TestServer {
-        Self::start_connecting(dir, options, |addr| {
-            Endpoint::from_shared(format!("http://{addr}")).unwrap()
-        })
-        .await
+        Self::start_on(Store::open(dir).expect("open store"), options).await
     }
 
     /// Like [`TestServer::start_with`], with the channel connected through
@@ -59,7 +61,33 @@ impl TestServer {
         options: ServerOptions,
         endpoint: impl FnOnce(SocketAddr) -> Endpoint,
     ) -> TestServer {
-        let store = Arc::new(Store::open(dir).expect("open store"));
+        Self::start_on_connecting(Store::open(dir).expect("open store"), options, endpoint).await
+    }
+
+    /// Starts a server over an open store (no reopening, so no wait for
+    /// sled's directory lock).
+    pub async fn start_on(store: Store, options: ServerOptions) -> TestServer {
+        Self::start_on_connecting(store, options, |addr| {
+            Endpoint::from_shared(format!("http://{addr}")).unwrap()
+        })
+        .await
+    }
+
+    async fn start_on_connecting(
+        store: Store,
+        mut options: ServerOptions,
+        endpoint: impl FnOnce(SocketAddr) -> Endpoint,
+    ) -> TestServer {
+        let store = Arc::new(store);
+        let id_key = match &options.id_key {
+            Some(key) => key.clone(),
+            None => {
+                jobbridge::config::id_key(None, None, &store)
+                    .expect("id key")
+                    .0
+            }
+        };
+        options.id_key = Some(id_key.clone());
         let (_, admin_token) = store
             .create_token(
                 jobbridge::domain::access::Role::Admin,
@@ -90,6 +118,7 @@ impl TestServer {
             raw,
             admin_token,
             store,
+            id_key,
             stop: Some(stop),
             task: Some(task),
         }
@@ -190,6 +219,15 @@ pub fn worker(n: u32) -> pb::Worker {
         created_at: None,
         updated_at: None,
         ..Default::default()
+    }
+}
+
+/// The worker as the server returns it: everything sent except the
+/// write-only national id (and without the server's timestamps).
+pub fn returned(sent: &pb::Worker) -> pb::Worker {
+    pb::Worker {
+        national_id: String::new(),
+        ..sent.clone()
     }
 }
 

@@ -76,7 +76,9 @@ impl From<Worker> for pb::Worker {
             id: w.id,
             household_id: w.household_id,
             name: w.name,
-            national_id: w.national_id,
+            // Write-only: the store keeps a keyed hash, and neither it nor
+            // the number is ever sent back.
+            national_id: String::new(),
             gender: gender_to(w.gender).into(),
             birth_year: w.birth_year,
             phone: w.phone.unwrap_or_default(),
