@@ -335,7 +335,7 @@ async fn a_restart_with_another_key_is_refused() {
 
     // In the library: the server does not start.
     let other = IdKey::new(vec![0x42; 32]).unwrap();
-    let store = std::sync::Arc::new(Store::open(dir.path()).unwrap());
+    let store = std::sync::Arc::new(common::reopen(dir.path()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let options = ServerOptions {
         id_key: Some(other.clone()),

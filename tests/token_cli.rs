@@ -97,7 +97,7 @@ fn tokens_are_created_listed_and_revoked_offline() {
     assert!(!ok && err.contains("not found"), "{err}");
 
     // The revoked token no longer opens the store's door.
-    let store = jobbridge::store::Store::open(dir.path()).unwrap();
+    let store = common::reopen(dir.path());
     assert!(store.authenticate(token).unwrap().is_none());
 }
 

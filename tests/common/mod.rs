@@ -308,3 +308,19 @@ pub fn assert_invalid(status: &Status, field: &str, context: &str) {
     assert_eq!(details.field_violations.len(), 1, "{context}");
     assert_eq!(details.field_violations[0].field, field, "{context}");
 }
+
+/// Opens the store in `dir`, waiting (up to 10 s) while a store that was
+/// just dropped still holds sled's directory lock: sled releases it from a
+/// background thread, a moment after the last handle goes.
+pub fn reopen(dir: &Path) -> Store {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match Store::open(dir) {
+            Ok(store) => return store,
+            Err(e) if e.to_string().contains("lock") && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("cannot reopen the store: {e}"),
+        }
+    }
+}
