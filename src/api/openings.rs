@@ -277,6 +277,10 @@ impl Importer for OpeningImport {
         batch: Vec<Opening>,
         caller: &Caller,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        // An admin may write any record: nothing stored to check against.
+        if caller.role == Role::Admin {
+            return backend.put_openings(&batch);
+        }
         import::put_checked(
             batch,
             |o| match backend.store().opening(&o.id)? {

@@ -306,6 +306,10 @@ impl Importer for WorkerImport {
         batch: Vec<Worker>,
         caller: &Caller,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        // An admin may write any record: nothing stored to check against.
+        if caller.role == Role::Admin {
+            return backend.put_workers(batch);
+        }
         import::put_checked(
             batch,
             |w| {
