@@ -112,18 +112,26 @@ impl PlacementService {
             .map_err(status::from_store)
     }
 
-    /// Checks a proposal against the match index (eligibility, score) and,
-    /// for a batch run's, against the run's assignment.
+    /// Checks a proposal: the caller's scope over the worker, the match
+    /// index (eligibility, score) and, for a batch run's, the run's
+    /// assignment.
     fn check_proposal(
         backend: &Backend,
+        caller: &Caller,
         worker_id: &str,
         opening_id: &str,
         run_id: u64,
     ) -> Result<Proposal, StoreError> {
         let store = backend.store();
-        if store.worker(worker_id)?.is_none() {
-            return Err(StoreError::not_found("worker", worker_id));
-        }
+        let worker = store
+            .worker(worker_id)?
+            .ok_or_else(|| StoreError::not_found("worker", worker_id))?;
+        need_county(
+            caller,
+            &worker.county_code,
+            &format!("worker {worker_id:?}"),
+        )
+        .map_err(|s| StoreError::Forbidden(s.message().to_string()))?;
         if store.opening(opening_id)?.is_none() {
             return Err(StoreError::not_found("opening", opening_id));
         }
@@ -193,14 +201,10 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         request_id(&r.worker_id, "worker_id")?;
         request_id(&r.opening_id, "opening_id")?;
         let actor = actor(&r.actor)?;
-        let store = self.backend.store().clone();
-        let worker_id = r.worker_id.clone();
-        if let Some(w) = blocking(move || store.worker(&worker_id)).await? {
-            need_county(&caller, &w.county_code, &format!("worker {:?}", w.id))?;
-        }
         let backend = self.backend.clone();
         let changed = blocking(move || {
-            let proposal = Self::check_proposal(&backend, &r.worker_id, &r.opening_id, r.run_id)?;
+            let proposal =
+                Self::check_proposal(&backend, &caller, &r.worker_id, &r.opening_id, r.run_id)?;
             backend.propose(&proposal, &actor)
         })
         .await?;
