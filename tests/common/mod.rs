@@ -50,7 +50,7 @@ impl TestServer {
     /// Starts a server with `options`; without a key in them, the data
     /// directory's own (generated on the first start), as `serve` does.
     pub async fn start_with(dir: &Path, options: ServerOptions) -> TestServer {
-        Self::start_on(Store::open(dir).expect("open store"), options).await
+        Self::start_on(reopen(dir), options).await
     }
 
     /// Like [`TestServer::start_with`], with the channel connected through
@@ -61,7 +61,7 @@ impl TestServer {
         options: ServerOptions,
         endpoint: impl FnOnce(SocketAddr) -> Endpoint,
     ) -> TestServer {
-        Self::start_on_connecting(Store::open(dir).expect("open store"), options, endpoint).await
+        Self::start_on_connecting(reopen(dir), options, endpoint).await
     }
 
     /// Starts a server over an open store (no reopening, so no wait for
