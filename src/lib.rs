@@ -28,4 +28,5 @@ pub mod domain;
 pub mod matching;
 pub mod report;
 pub mod server;
+pub mod service;
 pub mod store;

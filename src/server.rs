@@ -21,15 +21,16 @@ use crate::api::pb::placement_service_server::PlacementServiceServer;
 use crate::api::pb::report_service_server::ReportServiceServer;
 use crate::api::pb::workers_server::WorkersServer;
 use crate::api::{
-    pb, remap_oversize, AdminService, Backend, BatchService, MatchingService, OpeningService,
+    pb, remap_oversize, AdminService, BatchService, MatchingService, OpeningService,
     PlacementService, ReportService, WorkerService,
 };
 use crate::batch::schedule::Schedule;
-use crate::batch::{Batch, BatchSettings};
+use crate::batch::BatchSettings;
 use crate::domain::identity::short_fingerprint;
 use crate::domain::IdKey;
 use crate::matching::MatchConfig;
-use crate::store::{Store, StoreError};
+use crate::service::{Service, ServiceError};
+use crate::store::Store;
 use tls::TlsIdentity;
 
 /// Largest request message accepted, in bytes, unless configured. A bulk
@@ -82,15 +83,13 @@ impl Default for ServerOptions {
 /// Why the server stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// The match index could not be built from the store.
-    #[error("cannot build the match index: {0}")]
-    Index(#[from] StoreError),
+    /// The service could not start: the match index could not be built
+    /// from the store, or finishing an interrupted run failed.
+    #[error("cannot start the service: {0}")]
+    Service(#[from] ServiceError),
     /// The national id key could not be read, or is not the store's key.
     #[error("{0}")]
     IdKey(String),
-    /// The batch could not start (finishing an interrupted run failed).
-    #[error("cannot start the batch: {0}")]
-    Batch(#[from] crate::batch::BatchError),
     /// The configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -150,11 +149,13 @@ pub async fn run(
         .map_err(ServeError::Config)?;
     let id_key = bind_id_key(&store, options.id_key).await?;
     let started = std::time::Instant::now();
-    let backend = tokio::task::spawn_blocking(move || Backend::open(store, id_key, config))
-        .await
-        .expect("index build does not panic")?;
+    let settings = options.batch.clone();
+    let service =
+        tokio::task::spawn_blocking(move || Service::open(store, id_key, config, settings))
+            .await
+            .expect("service start-up does not panic")?;
     {
-        let index = backend.matcher().read();
+        let index = service.matcher().read();
         tracing::info!(
             workers = index.worker_count(),
             openings = index.opening_count(),
@@ -162,42 +163,27 @@ pub async fn run(
             "match index built"
         );
     }
-    let backend = Arc::new(backend);
-    let batch = {
-        let (store, matcher, settings) = (
-            backend.store().clone(),
-            backend.matcher().clone(),
-            options.batch.clone(),
-        );
-        let proposer_backend = backend.clone();
-        let proposer: crate::batch::Proposer =
-            Arc::new(move |proposals, actor| proposer_backend.propose_many(proposals, actor));
-        tokio::task::spawn_blocking(move || Batch::new(store, matcher, settings, proposer))
-            .await
-            .expect("batch set-up does not panic")?
-    };
-    let batch = Arc::new(batch);
     let nightly = options
         .schedule
-        .map(|s| tokio::spawn(crate::batch::schedule::run(batch.clone(), s)));
+        .map(|s| tokio::spawn(service.clone().nightly(s)));
     let limit = options.max_message_bytes;
     let workers =
-        WorkersServer::new(WorkerService::new(backend.clone())).max_decoding_message_size(limit);
+        WorkersServer::new(WorkerService::new(service.clone())).max_decoding_message_size(limit);
     let openings =
-        OpeningsServer::new(OpeningService::new(backend.clone())).max_decoding_message_size(limit);
+        OpeningsServer::new(OpeningService::new(service.clone())).max_decoding_message_size(limit);
     let matching =
-        MatchingServer::new(MatchingService::new(backend.clone())).max_decoding_message_size(limit);
+        MatchingServer::new(MatchingService::new(service.clone())).max_decoding_message_size(limit);
     let batch_service =
-        BatchServer::new(BatchService::new(batch.clone())).max_decoding_message_size(limit);
-    let placements = PlacementServiceServer::new(PlacementService::new(backend.clone()))
+        BatchServer::new(BatchService::new(service.clone())).max_decoding_message_size(limit);
+    let placements = PlacementServiceServer::new(PlacementService::new(service.clone()))
         .max_decoding_message_size(limit);
-    let reports = ReportServiceServer::new(ReportService::new(backend.store().clone()))
+    let reports = ReportServiceServer::new(ReportService::new(service.clone()))
         .max_decoding_message_size(limit);
-    let admin = AdminServiceServer::new(AdminService::new(backend.store().clone()))
+    let admin = AdminServiceServer::new(AdminService::new(service.clone()))
         .max_decoding_message_size(limit);
-    let access = Access::new(backend.store().clone(), options.rate_limit);
+    let access = Access::new(service.store().clone(), options.rate_limit);
     let pruning = tokio::spawn(prune_audit(
-        backend.store().clone(),
+        service.store().clone(),
         options.audit_retention,
     ));
 
@@ -273,7 +259,7 @@ pub async fn run(
     pruning.abort();
     // A run in progress is left to be marked failed at the next start; its
     // rows are never applied half-way.
-    if let Some(id) = batch.active_run() {
+    if let Some(id) = service.active_run() {
         tracing::warn!(
             run_id = id,
             "stopping during a run: it will be marked failed at the next start"

@@ -337,49 +337,6 @@ pub(crate) fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
         .ok_or_else(|| Status::unauthenticated("missing credentials"))
 }
 
-/// PERMISSION_DENIED unless the caller may act on county `code`.
-pub(crate) fn need_county(caller: &Caller, code: &str, what: &str) -> Result<(), Status> {
-    if caller.covers_county(code) {
-        return Ok(());
-    }
-    Err(Status::permission_denied(format!(
-        "{what} is in county {code}, outside the counties of token {} ({})",
-        caller.token_id,
-        caller.scope.counties.join(", ")
-    )))
-}
-
-/// PERMISSION_DENIED unless the caller may act on employer `id`'s openings:
-/// admins and service companies always, recruiters for their employer.
-pub(crate) fn need_employer(caller: &Caller, id: &str, what: &str) -> Result<(), Status> {
-    if caller.role != Recruiter || caller.covers_employer(id) {
-        return Ok(());
-    }
-    Err(Status::permission_denied(format!(
-        "{what} belongs to employer {id:?}, not to the employer of token {}",
-        caller.token_id
-    )))
-}
-
-/// For a service company, a listing or report must name one of its
-/// counties in `field`; others may leave it empty.
-pub(crate) fn need_county_filter(
-    caller: &Caller,
-    county: Option<&str>,
-    field: &str,
-) -> Result<(), Status> {
-    if caller.role != ServiceCompany {
-        return Ok(());
-    }
-    match county {
-        Some(c) => need_county(caller, c, &format!("{field} {c}")),
-        None => Err(Status::permission_denied(format!(
-            "a service_company token must set {field} to one of its counties ({})",
-            caller.scope.counties.join(", ")
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,41 +9,28 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
+use super::convert::{assignment_to_pb, run_to_pb};
 use super::pb::batch_server::Batch as BatchRpc;
 use super::{pb, status};
-use crate::batch::{audit, Batch, BatchError};
-use crate::domain::run::{Policy, Run, RunStatus, RunSummary, SummaryRow};
+use crate::batch::audit;
+use crate::domain::run::Policy;
 use crate::domain::ValidationError;
+use crate::service::Service;
 
 /// The `jobbridge.v1.Batch` service.
 #[derive(Clone)]
 pub struct BatchService {
-    batch: Arc<Batch>,
+    service: Arc<Service>,
 }
 
 impl BatchService {
-    /// A service over `batch`.
-    pub fn new(batch: Arc<Batch>) -> Self {
-        Self { batch }
+    /// Handlers over `service`.
+    pub fn new(service: Arc<Service>) -> Self {
+        Self { service }
     }
 }
 
 type Streamed<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
-
-/// Maps batch errors; exhaustive on purpose.
-fn from_batch(e: BatchError) -> Status {
-    match e {
-        BatchError::NotFound(_) => Status::not_found(e.to_string()),
-        BatchError::Busy(_) | BatchError::WrongState { .. } => {
-            Status::failed_precondition(e.to_string())
-        }
-        BatchError::Store(e) => status::from_store(e),
-        BatchError::Audit(_) | BatchError::Check(_) => {
-            tracing::error!(error = %e, "batch failure");
-            Status::internal("internal batch error")
-        }
-    }
-}
 
 fn run_id(id: u64) -> Result<u64, Status> {
     if id == 0 {
@@ -55,7 +42,7 @@ fn run_id(id: u64) -> Result<u64, Status> {
     Ok(id)
 }
 
-/// Sends the items of a blocking producer as a gRPC stream.
+/// A stream fed from a blocking thread (the store's iterators block).
 fn stream_from<T, F>(produce: F) -> Streamed<T>
 where
     T: Send + 'static,
@@ -64,22 +51,6 @@ where
     let (tx, rx) = mpsc::channel(256);
     tokio::task::spawn_blocking(move || produce(&tx));
     Box::pin(ReceiverStream::new(rx))
-}
-
-/// The run must have succeeded for its results to be read.
-fn succeeded(batch: &Batch, id: u64) -> Result<Run, Status> {
-    let run = batch
-        .store()
-        .run(id)
-        .map_err(status::from_store)?
-        .ok_or_else(|| from_batch(BatchError::NotFound(id)))?;
-    if run.status() != RunStatus::Succeeded {
-        return Err(from_batch(BatchError::WrongState {
-            id,
-            status: crate::batch::status_label(run.status()),
-        }));
-    }
-    Ok(run)
 }
 
 #[tonic::async_trait]
@@ -100,11 +71,11 @@ impl BatchRpc for BatchService {
                 )))
             }
         };
-        let batch = self.batch.clone();
-        let id = tokio::task::spawn_blocking(move || batch.start(policy, r.dry_run, "api"))
+        let service = self.service.clone();
+        let id = tokio::task::spawn_blocking(move || service.start_run(policy, r.dry_run, "api"))
             .await
             .map_err(|_| Status::internal("internal error"))?
-            .map_err(from_batch)?;
+            .map_err(status::from_service)?;
         tracing::info!(run_id = id, "run started");
         Ok(Response::new(pb::StartRunResponse { run_id: id }))
     }
@@ -115,7 +86,7 @@ impl BatchRpc for BatchService {
         request: Request<pb::GetRunRequest>,
     ) -> Result<Response<pb::GetRunResponse>, Status> {
         let id = run_id(request.into_inner().run_id)?;
-        let (run, progress) = self.batch.get(id).map_err(from_batch)?;
+        let (run, progress) = self.service.run(id).await.map_err(status::from_service)?;
         Ok(Response::new(pb::GetRunResponse {
             run: Some(run_to_pb(run, progress)),
         }))
@@ -132,17 +103,14 @@ impl BatchRpc for BatchService {
             n => n.min(100) as usize,
         };
         let runs = self
-            .batch
-            .store()
+            .service
             .list_runs(r.before_run_id, limit)
-            .map_err(status::from_store)?;
+            .await
+            .map_err(status::from_service)?;
         Ok(Response::new(pb::ListRunsResponse {
             runs: runs
                 .into_iter()
-                .map(|run| {
-                    let (run, progress) = self.batch.with_live(run);
-                    run_to_pb(run, progress)
-                })
+                .map(|(run, progress)| run_to_pb(run, progress))
                 .collect(),
         }))
     }
@@ -153,8 +121,11 @@ impl BatchRpc for BatchService {
         request: Request<pb::CancelRunRequest>,
     ) -> Result<Response<pb::CancelRunResponse>, Status> {
         let id = run_id(request.into_inner().run_id)?;
-        let run = self.batch.cancel(id).map_err(from_batch)?;
-        let (run, progress) = self.batch.with_live(run);
+        let (run, progress) = self
+            .service
+            .cancel_run(id)
+            .await
+            .map_err(status::from_service)?;
         Ok(Response::new(pb::CancelRunResponse {
             run: Some(run_to_pb(run, progress)),
         }))
@@ -168,11 +139,14 @@ impl BatchRpc for BatchService {
         request: Request<pb::StreamAssignmentsRequest>,
     ) -> Result<Response<Self::StreamAssignmentsStream>, Status> {
         let id = run_id(request.into_inner().run_id)?;
-        succeeded(&self.batch, id)?;
-        let store = self.batch.store().clone();
+        self.service
+            .succeeded_run(id)
+            .await
+            .map_err(status::from_service)?;
+        let service = self.service.clone();
         Ok(Response::new(stream_from(move |tx| {
-            for a in store.assignments(id) {
-                let item = a.map(assignment_to_pb).map_err(status::from_store);
+            for a in service.assignments(id) {
+                let item = a.map(assignment_to_pb).map_err(status::from_service);
                 if tx.blocking_send(item).is_err() {
                     return;
                 }
@@ -188,10 +162,13 @@ impl BatchRpc for BatchService {
         request: Request<pb::StreamChangesRequest>,
     ) -> Result<Response<Self::StreamChangesStream>, Status> {
         let id = run_id(request.into_inner().run_id)?;
-        succeeded(&self.batch, id)?;
-        let store = self.batch.store().clone();
+        self.service
+            .succeeded_run(id)
+            .await
+            .map_err(status::from_service)?;
+        let service = self.service.clone();
         Ok(Response::new(stream_from(move |tx| {
-            for c in store.changes(id) {
+            for c in service.changes(id) {
                 let item = c
                     .map(|c| pb::AssignmentChange {
                         kind: c.kind,
@@ -199,7 +176,7 @@ impl BatchRpc for BatchService {
                         previous_opening_id: c.previous_opening_id,
                         opening_id: c.opening_id,
                     })
-                    .map_err(status::from_store);
+                    .map_err(status::from_service);
                 if tx.blocking_send(item).is_err() {
                     return;
                 }
@@ -215,18 +192,11 @@ impl BatchRpc for BatchService {
         request: Request<pb::DownloadAuditRequest>,
     ) -> Result<Response<Self::DownloadAuditStream>, Status> {
         let id = run_id(request.into_inner().run_id)?;
-        succeeded(&self.batch, id)?;
-        let Some(dir) = self.batch.settings().audit_dir.clone() else {
-            return Err(Status::failed_precondition(
-                "this server keeps no audit files (no audit directory configured)",
-            ));
-        };
-        let folder = dir.join(format!("run-{id}"));
-        if !folder.is_dir() {
-            return Err(Status::not_found(format!(
-                "audit files of run {id} are gone (pruned or never written)"
-            )));
-        }
+        let folder = self
+            .service
+            .audit_folder(id)
+            .await
+            .map_err(status::from_service)?;
         Ok(Response::new(stream_from(move |tx| {
             use std::io::Read as _;
             for name in audit::FILES {
@@ -261,95 +231,5 @@ impl BatchRpc for BatchService {
                 }
             }
         })))
-    }
-}
-
-/// A run's time, or none while it is unset (0).
-fn timestamp(ms: i64) -> Option<prost_types::Timestamp> {
-    if ms > 0 {
-        super::convert::timestamp(ms)
-    } else {
-        None
-    }
-}
-
-fn row_to_pb(r: SummaryRow) -> pb::SummaryRow {
-    pb::SummaryRow {
-        key: r.key,
-        workers_eligible: r.workers_eligible,
-        workers_assigned: r.workers_assigned,
-        zero_households_covered: r.zero_households_covered,
-        slots_filled: r.slots_filled,
-    }
-}
-
-fn summary_to_pb(s: RunSummary) -> pb::RunSummary {
-    pb::RunSummary {
-        workers_considered: s.workers_considered,
-        openings_considered: s.openings_considered,
-        eligible_pairs: s.eligible_pairs,
-        slots_available: s.slots_available,
-        workers_assigned: s.workers_assigned,
-        zero_households: s.zero_households,
-        zero_households_covered: s.zero_households_covered,
-        total_score_micro: s.total_score_micro,
-        by_county: s.by_county.into_iter().map(row_to_pb).collect(),
-        by_source: s.by_source.into_iter().map(row_to_pb).collect(),
-        gained: s.gained,
-        lost: s.lost,
-        changed: s.changed,
-        previous_run_id: s.previous_run_id,
-        scoring_ms: s.scoring_ms,
-        solving_ms: s.solving_ms,
-        saving_ms: s.saving_ms,
-    }
-}
-
-/// A run on the wire, with live progress.
-pub(crate) fn run_to_pb(run: Run, progress: f64) -> pb::Run {
-    pb::Run {
-        run_id: run.id,
-        policy: run.policy,
-        dry_run: run.dry_run,
-        status: run.status,
-        phase: run.phase,
-        progress,
-        trigger: run.trigger,
-        started_at: timestamp(run.started_at_ms),
-        finished_at: timestamp(run.finished_at_ms),
-        error: run.error,
-        summary: run.summary.map(summary_to_pb),
-        candidates_per_worker: run.candidates_per_worker,
-        proposals_created: run.proposals_created,
-        proposals_skipped: run.proposals_skipped,
-    }
-}
-
-fn assignment_to_pb(a: crate::domain::run::Assignment) -> pb::Assignment {
-    let source = crate::domain::Source::from_code(a.source as u8)
-        .map_or(pb::Source::Unspecified, super::convert::source_to_pb);
-    pb::Assignment {
-        worker_id: a.worker_id,
-        opening_id: a.opening_id,
-        household_id: a.household_id,
-        zero_employment_household: a.zero_household,
-        score: f64::from(a.score_micro) / 1e6,
-        score_micro: u64::from(a.score_micro),
-        explanation: Some(pb::Explanation {
-            components: a
-                .components
-                .into_iter()
-                .map(|c| pb::ScoreComponent {
-                    contribution: c.value * c.weight,
-                    name: c.name,
-                    value: c.value,
-                    weight: c.weight,
-                    reason: c.reason,
-                })
-                .collect(),
-            distance_km: a.distance_km,
-        }),
-        county_code: a.county_code,
-        source: source.into(),
     }
 }

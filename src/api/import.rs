@@ -10,11 +10,10 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 use tonic::{Status, Streaming};
 
-use super::backend::Backend;
 use super::{pb, status};
 use crate::domain::access::Caller;
 use crate::domain::Validated;
-use crate::store::StoreError;
+use crate::service::{Service, ServiceError};
 
 /// Rows per store transaction. sled 0.34 holds a database-wide write lock
 /// for a whole transaction, so smaller batches keep other writers waiting
@@ -71,20 +70,20 @@ pub(crate) trait Importer: Send + Sync + 'static {
     /// the record it would replace is outside `caller`'s scope).
     #[allow(clippy::type_complexity)]
     fn put(
-        backend: &Backend,
+        service: &Service,
         batch: Vec<Self::Record>,
         caller: &Caller,
-    ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
+    ) -> Result<Vec<Result<(), ServiceError>>, ServiceError>;
 }
 
 type Pending = JoinHandle<(
     Vec<(u64, String)>,
-    Result<Vec<Result<(), StoreError>>, StoreError>,
+    Result<Vec<Result<(), ServiceError>>, ServiceError>,
 )>;
 
 /// Reads the whole stream, storing good rows and reporting bad ones.
 pub(crate) async fn run<I: Importer>(
-    backend: Arc<Backend>,
+    service: Arc<Service>,
     mut rows: Streaming<I::Row>,
     caller: Caller,
 ) -> Result<Outcome, Status> {
@@ -114,10 +113,10 @@ pub(crate) async fn run<I: Importer>(
             }
             let records = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
             let ids = std::mem::replace(&mut batch_rows, Vec::with_capacity(BATCH_ROWS));
-            let backend = backend.clone();
+            let service = service.clone();
             let caller = caller.clone();
             pending = Some(tokio::task::spawn_blocking(move || {
-                let result = I::put(&backend, records, &caller);
+                let result = I::put(&service, records, &caller);
                 (ids, result)
             }));
         }
@@ -129,7 +128,7 @@ pub(crate) async fn run<I: Importer>(
         settle(previous, &mut outcome).await?;
     }
     if outcome.accepted > 0 {
-        backend.store().sync().await.map_err(status::from_store)?;
+        service.commit().await.map_err(status::from_service)?;
     }
     outcome.keep_first_rows();
     Ok(outcome)
@@ -140,48 +139,21 @@ async fn settle(pending: Pending, outcome: &mut Outcome) -> Result<(), Status> {
         tracing::error!(error = %e, "import batch task failed");
         Status::internal("internal error")
     })?;
-    let results = result.map_err(status::from_store)?;
+    let results = result.map_err(status::from_service)?;
     for ((row, id), result) in ids.into_iter().zip(results) {
         match result {
             Ok(()) => outcome.accepted += 1,
             Err(e) => {
                 let (field, reason) = match &e {
-                    StoreError::Duplicate { field, kind } => (
+                    ServiceError::Duplicate { field, kind } => (
                         (*field).to_string(),
                         format!("value already registered to another {kind}"),
                     ),
-                    _ => (String::new(), status::from_store(e).message().to_string()),
+                    _ => (String::new(), status::from_service(e).message().to_string()),
                 };
                 outcome.reject(row, id, field, reason);
             }
         }
     }
     Ok(())
-}
-
-/// Puts the records that pass `check` with `put`, and answers the others
-/// with `check`'s error, each in its place.
-pub(crate) fn put_checked<R>(
-    batch: Vec<R>,
-    check: impl Fn(&R) -> Result<(), StoreError>,
-    put: impl FnOnce(Vec<R>) -> Result<Vec<Result<(), StoreError>>, StoreError>,
-) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-    let checks: Vec<Result<(), StoreError>> = batch.iter().map(check).collect();
-    if checks.iter().all(Result::is_ok) {
-        return put(batch);
-    }
-    let allowed: Vec<R> = batch
-        .into_iter()
-        .zip(&checks)
-        .filter(|(_, c)| c.is_ok())
-        .map(|(r, _)| r)
-        .collect();
-    let mut stored = put(allowed)?.into_iter();
-    Ok(checks
-        .into_iter()
-        .map(|c| match c {
-            Ok(()) => stored.next().expect("one result per allowed record"),
-            Err(e) => Err(e),
-        })
-        .collect())
 }

@@ -1,22 +1,18 @@
-//! Handlers of the `Matching` service. Ranking runs on the rayon pool, never
-//! on tokio's worker threads; the handler awaits the result.
+//! Handlers of the `Matching` service: convert the query, one service call
+//! (ranking runs on rayon there), convert the matches.
 
 use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
-use super::auth::{audited, caller, need_county, need_employer};
-use super::backend::Backend;
+use super::auth::{audited, caller};
 use super::pb::matching_server::Matching;
 use super::workers::request_id;
-use super::{blocking, pb, status};
-use crate::domain::access::{mask_name, mask_phone, Caller, Role};
+use super::{pb, status};
 use crate::domain::{rules, Validated, ValidationError};
-use crate::matching::{
-    region_number, ComponentExplanation, MatchContext, OpeningsQuery, Ranked, Reason, WorkersQuery,
-};
-use crate::store::StoreError;
+use crate::matching::{region_number, ComponentExplanation, OpeningsQuery, Reason, WorkersQuery};
+use crate::service::{OpeningMatch, Service, WorkerMatch};
 
 /// Results returned when the request says `top_k = 0`.
 const DEFAULT_TOP_K: u32 = 20;
@@ -26,54 +22,13 @@ const MAX_TOP_K: u32 = 1000;
 /// The `jobbridge.v1.Matching` service.
 #[derive(Clone)]
 pub struct MatchingService {
-    backend: Arc<Backend>,
+    service: Arc<Service>,
 }
 
 impl MatchingService {
-    /// A service over `backend`.
-    pub fn new(backend: Arc<Backend>) -> Self {
-        Self { backend }
-    }
-}
-
-/// Runs CPU-heavy work on the rayon pool and waits for it without blocking
-/// a tokio worker.
-async fn on_rayon<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Status> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    rayon::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.await.map_err(|_| {
-        tracing::error!("ranking task panicked");
-        Status::internal("internal error")
-    })
-}
-
-impl MatchingService {
-    /// A service company asks only about workers of its counties.
-    async fn worker_in_scope(&self, caller: &Caller, id: &str) -> Result<(), Status> {
-        if caller.role != Role::ServiceCompany {
-            return Ok(());
-        }
-        let store = self.backend.store().clone();
-        let owned = id.to_string();
-        match blocking(move || store.worker(&owned)).await? {
-            Some(w) => need_county(caller, &w.county_code, &format!("worker {id:?}")),
-            None => Ok(()),
-        }
-    }
-
-    /// A recruiter asks only about its employer's openings.
-    async fn opening_in_scope(&self, caller: &Caller, id: &str) -> Result<(), Status> {
-        if caller.role != Role::Recruiter {
-            return Ok(());
-        }
-        let store = self.backend.store().clone();
-        let owned = id.to_string();
-        match blocking(move || store.opening(&owned)).await? {
-            Some(o) => need_employer(caller, &o.employer_id, &format!("opening {id:?}")),
-            None => Ok(()),
-        }
+    /// Handlers over `service`.
+    pub fn new(service: Arc<Service>) -> Self {
+        Self { service }
     }
 }
 
@@ -88,24 +43,13 @@ impl Matching for MatchingService {
         let r = request.into_inner();
         request_id(&r.worker_id, "worker_id")?;
         let query = openings_query(&r).map_err(status::from_validation)?;
-        self.worker_in_scope(&caller, &r.worker_id).await?;
+        let matches = self
+            .service
+            .match_openings(&caller, &r.worker_id, query)
+            .await
+            .map_err(status::from_service)?;
+        let matches = matches.into_iter().map(opening_match).collect();
         let target = format!("worker {}", r.worker_id);
-        let backend = self.backend.clone();
-        let matches = on_rayon(move || {
-            let ranked =
-                backend
-                    .matcher()
-                    .read()
-                    .rank_openings(&r.worker_id, &query, &MatchContext::now());
-            let ranked =
-                ranked.ok_or_else(|| StoreError::not_found("worker", r.worker_id.clone()))?;
-            ranked
-                .into_iter()
-                .map(|m| opening_match(&backend, m))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?
-        .map_err(status::from_store)?;
         Ok(audited(
             Response::new(pb::MatchOpeningsForWorkerResponse { matches }),
             target,
@@ -121,24 +65,13 @@ impl Matching for MatchingService {
         let r = request.into_inner();
         request_id(&r.opening_id, "opening_id")?;
         let query = workers_query(&r).map_err(status::from_validation)?;
-        self.opening_in_scope(&caller, &r.opening_id).await?;
+        let matches = self
+            .service
+            .match_workers(&caller, &r.opening_id, query)
+            .await
+            .map_err(status::from_service)?;
+        let matches = matches.into_iter().map(worker_match).collect();
         let target = format!("opening {}", r.opening_id);
-        let backend = self.backend.clone();
-        let matches = on_rayon(move || {
-            let ranked =
-                backend
-                    .matcher()
-                    .read()
-                    .rank_workers(&r.opening_id, &query, &MatchContext::now());
-            let ranked =
-                ranked.ok_or_else(|| StoreError::not_found("opening", r.opening_id.clone()))?;
-            ranked
-                .into_iter()
-                .map(|m| worker_match(&backend, m, &caller))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?
-        .map_err(status::from_store)?;
         Ok(audited(
             Response::new(pb::MatchWorkersForOpeningResponse { matches }),
             target,
@@ -154,24 +87,11 @@ impl Matching for MatchingService {
         let r = request.into_inner();
         request_id(&r.worker_id, "worker_id")?;
         request_id(&r.opening_id, "opening_id")?;
-        match caller.role {
-            Role::Recruiter => self.opening_in_scope(&caller, &r.opening_id).await?,
-            _ => self.worker_in_scope(&caller, &r.worker_id).await?,
-        }
-        let index = self.backend.matcher().read();
-        let e = index
-            .explain_pair(&r.worker_id, &r.opening_id, &MatchContext::now())
-            .ok_or_else(|| {
-                // Name whichever is missing.
-                let store = self.backend.store();
-                match store.worker(&r.worker_id) {
-                    Ok(Some(_)) => {
-                        status::from_store(StoreError::not_found("opening", r.opening_id.clone()))
-                    }
-                    _ => status::from_store(StoreError::not_found("worker", r.worker_id.clone())),
-                }
-            })?;
-        drop(index);
+        let e = self
+            .service
+            .explain_match(&caller, &r.worker_id, &r.opening_id)
+            .await
+            .map_err(status::from_service)?;
         Ok(Response::new(pb::ExplainMatchResponse {
             eligible: e.eligible,
             violations: e
@@ -274,46 +194,33 @@ fn explanation(components: Vec<ComponentExplanation>, distance_km: f64) -> pb::E
     }
 }
 
-fn opening_match(backend: &Backend, m: Ranked) -> Result<pb::OpeningMatch, StoreError> {
-    // Written before it was indexed, so it is there unless deleted since.
-    let o = backend
-        .store()
-        .opening(&m.id)?
-        .ok_or_else(|| StoreError::not_found("opening", m.id.clone()))?;
-    Ok(pb::OpeningMatch {
-        opening_id: m.id,
-        score: f64::from(m.score_micro) / 1e6,
-        explanation: Some(explanation(m.components, m.distance_km)),
+fn opening_match(m: OpeningMatch) -> pb::OpeningMatch {
+    let (r, o) = (m.ranked, m.opening);
+    pb::OpeningMatch {
+        opening_id: r.id,
+        score: f64::from(r.score_micro) / 1e6,
+        explanation: Some(explanation(r.components, r.distance_km)),
         title: o.title,
         employer_name: o.employer_name,
         source: super::convert::source_to_pb(o.source).into(),
         monthly_wage: o.monthly_wage,
         region_code: o.region_code,
-    })
+    }
 }
 
-fn worker_match(
-    backend: &Backend,
-    m: Ranked,
-    caller: &Caller,
-) -> Result<pb::WorkerMatch, StoreError> {
-    let w = backend
-        .store()
-        .worker(&m.id)?
-        .ok_or_else(|| StoreError::not_found("worker", m.id.clone()))?;
-    let clear = caller.sees_personal_data(&w.county_code, w.consent_to_share);
-    let phone = w.phone.unwrap_or_default();
-    Ok(pb::WorkerMatch {
-        worker_id: m.id,
-        score: f64::from(m.score_micro) / 1e6,
-        explanation: Some(explanation(m.components, m.distance_km)),
-        name: if clear { w.name } else { mask_name(&w.name) },
-        phone: if clear { phone } else { mask_phone(&phone) },
-        masked: !clear,
-        county_code: w.county_code,
-        site_id: w.site_id,
-        zero_employment_household: m.zero_household,
-    })
+fn worker_match(m: WorkerMatch) -> pb::WorkerMatch {
+    let r = m.ranked;
+    pb::WorkerMatch {
+        worker_id: r.id,
+        score: f64::from(r.score_micro) / 1e6,
+        explanation: Some(explanation(r.components, r.distance_km)),
+        name: m.name,
+        phone: m.phone,
+        masked: m.masked,
+        county_code: m.county_code,
+        site_id: m.site_id,
+        zero_employment_household: r.zero_household,
+    }
 }
 
 fn reason_to(r: Reason) -> pb::IneligibilityReason {

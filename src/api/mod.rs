@@ -3,7 +3,6 @@
 
 mod admin;
 pub mod auth;
-mod backend;
 mod batch;
 mod convert;
 mod import;
@@ -16,13 +15,11 @@ mod status;
 mod workers;
 
 pub use admin::AdminService;
-pub use backend::{load_matcher, Backend};
 pub use batch::BatchService;
-pub(crate) use convert::source_to_pb;
+pub(crate) use convert::{coverage_to_pb, source_to_pb};
 pub use matching::MatchingService;
 pub use openings::OpeningService;
 pub use placements::PlacementService;
-pub(crate) use reports::coverage_to_pb;
 pub use reports::ReportService;
 pub use status::remap_oversize;
 pub use workers::WorkerService;
@@ -35,20 +32,4 @@ pub mod pb {
     /// Encoded descriptor set of the jobbridge API, for reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         include_bytes!(concat!(env!("OUT_DIR"), "/jobbridge_descriptor.bin"));
-}
-
-/// Runs blocking store work off the async workers and flattens the join
-/// error (a panic in the closure) into an internal status.
-async fn blocking<T, F>(f: F) -> Result<T, tonic::Status>
-where
-    F: FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
-    T: Send + 'static,
-{
-    match tokio::task::spawn_blocking(f).await {
-        Ok(result) => result.map_err(status::from_store),
-        Err(e) => {
-            tracing::error!(error = %e, "store task failed");
-            Err(tonic::Status::internal("internal error"))
-        }
-    }
 }

@@ -5,29 +5,29 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::instrument;
 
-use super::auth::{caller, need_employer};
-use super::backend::Backend;
+use super::auth::caller;
 use super::convert::{
     opening_from_pb, opening_status_filter, optional_region_filter, source_filter,
 };
 use super::import::{self, Importer};
 use super::pb::openings_server::Openings;
 use super::workers::request_id;
-use super::{blocking, page_token, pb, status};
-use crate::domain::access::{Caller, Role};
+use super::{page_token, pb, status};
+use crate::domain::access::Caller;
 use crate::domain::{rules, Opening, Validated, ValidationError};
-use crate::store::{OpeningFilter, PutMode, StoreError};
+use crate::service::{scope, Service, ServiceError};
+use crate::store::{OpeningFilter, PutMode};
 
 /// The `jobbridge.v1.Openings` service.
 #[derive(Clone)]
 pub struct OpeningService {
-    backend: Arc<Backend>,
+    service: Arc<Service>,
 }
 
 impl OpeningService {
-    /// A service over `backend`.
-    pub fn new(backend: Arc<Backend>) -> Self {
-        Self { backend }
+    /// Handlers over `service`.
+    pub fn new(service: Arc<Service>) -> Self {
+        Self { service }
     }
 
     async fn put(
@@ -38,58 +38,11 @@ impl OpeningService {
     ) -> Result<(Opening, bool), Status> {
         let opening = status::required(opening, "opening")?;
         let opening = opening_from_pb(opening).map_err(status::from_validation)?;
-        may_write(caller, &opening).map_err(forbidden)?;
-        self.stored_in_scope(caller, &opening.id).await?;
-        let stored = self
-            .backend
-            .put_opening(opening, mode)
+        self.service
+            .put_opening(caller, opening, mode)
             .await
-            .map_err(status::from_store)?;
-        self.backend
-            .store()
-            .sync()
-            .await
-            .map_err(status::from_store)?;
-        Ok(stored)
+            .map_err(status::from_service)
     }
-}
-
-impl OpeningService {
-    /// PERMISSION_DENIED if opening `id` is stored outside the caller's
-    /// scope; `NotFound` is left to the operation.
-    async fn stored_in_scope(&self, caller: &Caller, id: &str) -> Result<(), Status> {
-        if caller.role == Role::Admin {
-            return Ok(());
-        }
-        let store = self.backend.store().clone();
-        let owned = id.to_string();
-        match blocking(move || store.opening(&owned)).await? {
-            Some(o) => may_write(caller, &o).map_err(forbidden),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Whether `caller` may write `o`: a service company in its counties, a
-/// recruiter for its employer.
-fn may_write(caller: &Caller, o: &Opening) -> Result<(), String> {
-    match caller.role {
-        Role::Admin => Ok(()),
-        Role::ServiceCompany if caller.covers_county(&o.region_code) => Ok(()),
-        Role::ServiceCompany => Err(format!(
-            "opening {:?} is in county {}, outside the counties of this token",
-            o.id, o.region_code
-        )),
-        Role::Recruiter if caller.covers_employer(&o.employer_id) => Ok(()),
-        Role::Recruiter | Role::Reader => Err(format!(
-            "opening {:?} belongs to employer {:?}, not to this token's",
-            o.id, o.employer_id
-        )),
-    }
-}
-
-fn forbidden(message: String) -> Status {
-    Status::permission_denied(message)
 }
 
 #[tonic::async_trait]
@@ -131,18 +84,11 @@ impl Openings for OpeningService {
         let caller = caller(&request)?;
         let id = request.into_inner().id;
         request_id(&id, "id")?;
-        let store = self.backend.store().clone();
-        let opening = blocking(move || {
-            store
-                .opening(&id)?
-                .ok_or_else(|| StoreError::not_found("opening", id))
-        })
-        .await?;
-        need_employer(
-            &caller,
-            &opening.employer_id,
-            &format!("opening {:?}", opening.id),
-        )?;
+        let opening = self
+            .service
+            .opening(&caller, &id)
+            .await
+            .map_err(status::from_service)?;
         Ok(Response::new(pb::GetOpeningResponse {
             opening: Some(opening.into()),
         }))
@@ -156,14 +102,11 @@ impl Openings for OpeningService {
         let caller = caller(&request)?;
         let id = request.into_inner().id;
         request_id(&id, "id")?;
-        self.stored_in_scope(&caller, &id).await?;
-        let backend = self.backend.clone();
-        let opening = blocking(move || backend.close_opening(&id)).await?;
-        self.backend
-            .store()
-            .sync()
+        let opening = self
+            .service
+            .close_opening(&caller, &id)
             .await
-            .map_err(status::from_store)?;
+            .map_err(status::from_service)?;
         Ok(Response::new(pb::CloseOpeningResponse {
             opening: Some(opening.into()),
         }))
@@ -176,14 +119,9 @@ impl Openings for OpeningService {
     ) -> Result<Response<pb::ListOpeningsResponse>, Status> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        let mut filter = opening_filter(&r).map_err(status::from_validation)?;
-        if caller.role == Role::Recruiter {
-            // A recruiter lists its own employer's openings.
-            match &filter.employer_id {
-                Some(e) => need_employer(&caller, e, &format!("employer_id {e:?}"))?,
-                None => filter.employer_id = caller.scope.employer_id.clone(),
-            }
-        }
+        let filter = opening_filter(&r).map_err(status::from_validation)?;
+        // The page token binds to the filter as the service applies it.
+        let filter = Service::opening_filter_for(&caller, filter);
         let fingerprint = page_token::fingerprint(&[
             filter.region_code.as_deref().unwrap_or(""),
             filter.source.map_or("", |s| s.label()),
@@ -193,8 +131,11 @@ impl Openings for OpeningService {
         let after =
             page_token::decode(&r.page_token, fingerprint).map_err(status::from_validation)?;
         let limit = page_token::page_size(r.page_size);
-        let store = self.backend.store().clone();
-        let page = blocking(move || store.list_openings(&filter, after.as_deref(), limit)).await?;
+        let page = self
+            .service
+            .list_openings(&caller, filter, after, limit)
+            .await
+            .map_err(status::from_service)?;
         Ok(Response::new(pb::ListOpeningsResponse {
             openings: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page
@@ -211,7 +152,7 @@ impl Openings for OpeningService {
     ) -> Result<Response<pb::ImportOpeningsResponse>, Status> {
         let caller = caller(&request)?;
         let outcome =
-            import::run::<OpeningImport>(self.backend.clone(), request.into_inner(), caller)
+            import::run::<OpeningImport>(self.service.clone(), request.into_inner(), caller)
                 .await?;
         tracing::info!(
             accepted = outcome.accepted,
@@ -257,37 +198,18 @@ impl Importer for OpeningImport {
             ),
             Some(o) => {
                 let id = o.id.clone();
-                let parsed = opening_from_pb(o).and_then(|o| {
-                    let field = if caller.role == Role::Recruiter {
-                        "opening.employer_id"
-                    } else {
-                        "opening.region_code"
-                    };
-                    may_write(caller, &o)
-                        .map(|()| o)
-                        .map_err(|reason| ValidationError::new(field, reason))
-                });
+                let parsed =
+                    opening_from_pb(o).and_then(|o| scope::opening_row(caller, &o).map(|()| o));
                 (id, parsed)
             }
         }
     }
 
     fn put(
-        backend: &Backend,
+        service: &Service,
         batch: Vec<Opening>,
         caller: &Caller,
-    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        // An admin may write any record: nothing stored to check against.
-        if caller.role == Role::Admin {
-            return backend.put_openings(&batch);
-        }
-        import::put_checked(
-            batch,
-            |o| match backend.store().opening(&o.id)? {
-                Some(old) => may_write(caller, &old).map_err(StoreError::Forbidden),
-                None => Ok(()),
-            },
-            |allowed| backend.put_openings(&allowed),
-        )
+    ) -> Result<Vec<Result<(), ServiceError>>, ServiceError> {
+        service.import_openings(caller, batch)
     }
 }

@@ -1,23 +1,21 @@
-//! Handlers of `PlacementService`: validate, take the step in one store
-//! transaction (through the backend, which keeps the match index in step),
-//! wait for durability, convert.
+//! Handlers of `PlacementService`: validate the request, one service call
+//! (which takes the step in one store transaction and keeps the match
+//! index in step), convert.
 
 use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
-use super::auth::{audited, caller, need_county, need_county_filter};
-use super::backend::Backend;
+use super::auth::{audited, caller};
 use super::convert::{separation_reason_from_pb, status_from_pb};
 use super::workers::request_id;
-use super::{blocking, page_token, pb, status};
-use crate::domain::access::{Caller, Role};
+use super::{page_token, pb, status};
+use crate::domain::access::Caller;
 use crate::domain::placement::{china_today, day_number};
-use crate::domain::run::RunStatus;
 use crate::domain::{rules, ValidationError};
-use crate::matching::MatchContext;
-use crate::store::{Action, PlacementFilter, Proposal, StoreError};
+use crate::service::Service;
+use crate::store::{Action, PlacementFilter};
 
 /// Longest free-text reason or note.
 const MAX_NOTE: usize = 256;
@@ -27,7 +25,7 @@ const MAX_DUE: usize = 10_000;
 /// The `jobbridge.v1.PlacementService` service.
 #[derive(Clone)]
 pub struct PlacementService {
-    backend: Arc<Backend>,
+    service: Arc<Service>,
 }
 
 fn invalid(field: &str, reason: impl Into<String>) -> Status {
@@ -66,9 +64,9 @@ fn past_date(value: &str, field: &str) -> Result<i32, Status> {
 }
 
 impl PlacementService {
-    /// A service over `backend`.
-    pub fn new(backend: Arc<Backend>) -> Self {
-        Self { backend }
+    /// Handlers over `service`.
+    pub fn new(service: Arc<Service>) -> Self {
+        Self { service }
     }
 
     async fn step(
@@ -79,113 +77,13 @@ impl PlacementService {
         actor: String,
     ) -> Result<Response<pb::Placement>, Status> {
         request_id(&id, "placement_id")?;
-        self.in_scope(caller, &id).await?;
-        let backend = self.backend.clone();
-        let changed = blocking(move || backend.placement_step(&id, &action, &actor)).await?;
-        self.sync().await?;
-        let target = format!(
-            "placement {} (worker {})",
-            changed.placement.id, changed.placement.worker_id
-        );
-        Ok(audited(Response::new(changed.placement.into()), target))
-    }
-
-    /// PERMISSION_DENIED if placement `id` is of a county outside the
-    /// caller's; `NotFound` is left to the operation.
-    async fn in_scope(&self, caller: &Caller, id: &str) -> Result<(), Status> {
-        if caller.role == Role::Admin {
-            return Ok(());
-        }
-        let store = self.backend.store().clone();
-        let owned = id.to_string();
-        match blocking(move || store.placement(&owned)).await? {
-            Some(p) => need_county(caller, &p.county_code, &format!("placement {id}")),
-            None => Ok(()),
-        }
-    }
-
-    async fn sync(&self) -> Result<(), Status> {
-        self.backend
-            .store()
-            .sync()
+        let p = self
+            .service
+            .placement_step(caller, &id, action, actor)
             .await
-            .map_err(status::from_store)
-    }
-
-    /// Checks a proposal: the caller's scope over the worker, the match
-    /// index (eligibility, score) and, for a batch run's, the run's
-    /// assignment.
-    fn check_proposal(
-        backend: &Backend,
-        caller: &Caller,
-        worker_id: &str,
-        opening_id: &str,
-        run_id: u64,
-    ) -> Result<Proposal, StoreError> {
-        let store = backend.store();
-        let worker = store
-            .worker(worker_id)?
-            .ok_or_else(|| StoreError::not_found("worker", worker_id))?;
-        need_county(
-            caller,
-            &worker.county_code,
-            &format!("worker {worker_id:?}"),
-        )
-        .map_err(|s| StoreError::Forbidden(s.message().to_string()))?;
-        if store.opening(opening_id)?.is_none() {
-            return Err(StoreError::not_found("opening", opening_id));
-        }
-        if run_id != 0 {
-            let run = store
-                .run(run_id)?
-                .ok_or_else(|| StoreError::not_found("run", run_id.to_string()))?;
-            if run.status() != RunStatus::Succeeded {
-                return Err(StoreError::precondition(format!(
-                    "run {run_id} did not succeed; only a succeeded run's assignments can be \
-                     proposed"
-                )));
-            }
-            match store.assignment(run_id, worker_id)? {
-                Some(a) if a.opening_id == opening_id => {}
-                Some(a) => {
-                    return Err(StoreError::precondition(format!(
-                        "run {run_id} assigned worker {worker_id:?} to opening {:?}, not {opening_id:?}",
-                        a.opening_id
-                    )))
-                }
-                None => {
-                    return Err(StoreError::precondition(format!(
-                        "run {run_id} assigned worker {worker_id:?} to no opening"
-                    )))
-                }
-            }
-        }
-        let explanation =
-            backend
-                .matcher()
-                .read()
-                .explain_pair(worker_id, opening_id, &MatchContext::now());
-        let Some(x) = explanation else {
-            return Err(StoreError::not_found("worker or opening", worker_id));
-        };
-        if !x.eligible {
-            let reasons: Vec<String> = x
-                .violations
-                .iter()
-                .map(|(r, text)| format!("{}: {text}", r.code()))
-                .collect();
-            return Err(StoreError::precondition(format!(
-                "worker {worker_id:?} is not eligible for opening {opening_id:?}: {}",
-                reasons.join("; ")
-            )));
-        }
-        Ok(Proposal {
-            worker_id: worker_id.to_string(),
-            opening_id: opening_id.to_string(),
-            run_id,
-            score_micro: i64::from(x.score_micro),
-            zero_household: None,
-        })
+            .map_err(status::from_service)?;
+        let target = format!("placement {} (worker {})", p.id, p.worker_id);
+        Ok(audited(Response::new(p.into()), target))
     }
 }
 
@@ -201,19 +99,13 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         request_id(&r.worker_id, "worker_id")?;
         request_id(&r.opening_id, "opening_id")?;
         let actor = actor(&r.actor)?;
-        let backend = self.backend.clone();
-        let changed = blocking(move || {
-            let proposal =
-                Self::check_proposal(&backend, &caller, &r.worker_id, &r.opening_id, r.run_id)?;
-            backend.propose(&proposal, &actor)
-        })
-        .await?;
-        self.sync().await?;
-        let target = format!(
-            "placement {} (worker {})",
-            changed.placement.id, changed.placement.worker_id
-        );
-        Ok(audited(Response::new(changed.placement.into()), target))
+        let p = self
+            .service
+            .propose(&caller, &r.worker_id, &r.opening_id, r.run_id, actor)
+            .await
+            .map_err(status::from_service)?;
+        let target = format!("placement {} (worker {})", p.id, p.worker_id);
+        Ok(audited(Response::new(p.into()), target))
     }
 
     #[instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]
@@ -307,14 +199,11 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         let caller = caller(&request)?;
         let id = request.into_inner().placement_id;
         request_id(&id, "placement_id")?;
-        let store = self.backend.store().clone();
-        let p = blocking(move || {
-            store
-                .placement(&id)?
-                .ok_or_else(|| StoreError::not_found("placement", id))
-        })
-        .await?;
-        need_county(&caller, &p.county_code, &format!("placement {}", p.id))?;
+        let p = self
+            .service
+            .placement(&caller, &id)
+            .await
+            .map_err(status::from_service)?;
         let target = format!("placement {} (worker {})", p.id, p.worker_id);
         Ok(audited(Response::new(p.into()), target))
     }
@@ -345,7 +234,6 @@ impl pb::placement_service_server::PlacementService for PlacementService {
             county_code,
             status: status_from_pb(r.status).map_err(|e| invalid("status", e))?,
         };
-        need_county_filter(&caller, filter.county_code.as_deref(), "county_code")?;
         let fingerprint = page_token::fingerprint(&[
             "placements",
             filter.worker_id.as_deref().unwrap_or(""),
@@ -356,9 +244,11 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         let after =
             page_token::decode(&r.page_token, fingerprint).map_err(status::from_validation)?;
         let limit = page_token::page_size(r.page_size);
-        let store = self.backend.store().clone();
-        let page =
-            blocking(move || store.list_placements(&filter, after.as_deref(), limit)).await?;
+        let page = self
+            .service
+            .list_placements(&caller, filter, after, limit)
+            .await
+            .map_err(status::from_service)?;
         Ok(Response::new(pb::ListPlacementsResponse {
             placements: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page
@@ -376,18 +266,13 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         let caller = caller(&request)?;
         let id = request.into_inner().placement_id;
         request_id(&id, "placement_id")?;
-        self.in_scope(&caller, &id).await?;
-        let store = self.backend.store().clone();
-        let placement_id = id.clone();
-        let events = blocking(move || {
-            if store.placement(&id)?.is_none() {
-                return Err(StoreError::not_found("placement", id));
-            }
-            store.placement_history(&id)
-        })
-        .await?;
+        let events = self
+            .service
+            .placement_history(&caller, &id)
+            .await
+            .map_err(status::from_service)?;
         Ok(Response::new(pb::GetPlacementHistoryResponse {
-            placement_id,
+            placement_id: id,
             events: events.into_iter().map(Into::into).collect(),
         }))
     }
@@ -405,7 +290,6 @@ impl pb::placement_service_server::PlacementService for PlacementService {
             rules::check_region_code(&r.county_code).map_err(|e| invalid("county_code", e))?;
             Some(r.county_code)
         };
-        need_county_filter(&caller, county.as_deref(), "county_code")?;
         if r.within_days > 366 {
             return Err(invalid(
                 "within_days",
@@ -414,8 +298,11 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         }
         let today = china_today();
         let until = today + r.within_days as i32;
-        let store = self.backend.store().clone();
-        let due = blocking(move || store.check_ins_due(county.as_deref(), until)).await?;
+        let due = self
+            .service
+            .due_check_ins(&caller, county, until)
+            .await
+            .map_err(status::from_service)?;
         let omitted = due.len().saturating_sub(MAX_DUE) as u64;
         let check_ins = due
             .into_iter()

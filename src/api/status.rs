@@ -6,7 +6,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::domain::ValidationError;
-use crate::store::StoreError;
+use crate::service::ServiceError;
 
 /// `INVALID_ARGUMENT` naming the field, with a google.rpc.BadRequest detail
 /// so that clients can read the field without parsing the message.
@@ -19,33 +19,27 @@ pub(crate) fn from_validation(e: ValidationError) -> Status {
     )
 }
 
-/// Maps a store error; internal faults are logged here, once, and reported
-/// to the client without detail.
-pub(crate) fn from_store(e: StoreError) -> Status {
+/// Maps a service error; internal faults are logged here, once, and
+/// reported to the client without detail.
+pub(crate) fn from_service(e: ServiceError) -> Status {
     match e {
-        StoreError::NotFound { .. } => Status::not_found(e.to_string()),
-        StoreError::AlreadyExists { .. } => Status::already_exists(e.to_string()),
-        StoreError::Duplicate { field, .. } => {
-            let message = e.to_string();
-            Status::with_error_details(
-                Code::AlreadyExists,
-                message,
-                ErrorDetails::with_bad_request_violation(
-                    field,
-                    "value already registered to another record",
-                ),
-            )
-        }
-        StoreError::Precondition(message) => Status::failed_precondition(message),
-        StoreError::Forbidden(message) => Status::permission_denied(message),
-        StoreError::Closed => Status::unavailable("server is shutting down"),
-        StoreError::Corruption(_)
-        | StoreError::FormatVersion { .. }
-        | StoreError::IdKeyMismatch { .. }
-        | StoreError::Backend(_)
-        | StoreError::Flush(_) => {
-            tracing::error!(error = %e, "store failure");
-            Status::internal("internal storage error")
+        ServiceError::Invalid(v) => from_validation(v),
+        ServiceError::NotFound(m) => Status::not_found(m),
+        ServiceError::AlreadyExists(m) => Status::already_exists(m),
+        ServiceError::Duplicate { field, .. } => Status::with_error_details(
+            Code::AlreadyExists,
+            e.to_string(),
+            ErrorDetails::with_bad_request_violation(
+                field,
+                "value already registered to another record",
+            ),
+        ),
+        ServiceError::Forbidden(m) => Status::permission_denied(m),
+        ServiceError::Precondition(m) => Status::failed_precondition(m),
+        ServiceError::Unavailable(m) => Status::unavailable(m),
+        ServiceError::Internal(m) => {
+            tracing::error!(error = %m, "internal failure");
+            Status::internal("internal error")
         }
     }
 }

@@ -1,30 +1,30 @@
-//! Handlers of the `Workers` service: validate, call the store, convert.
+//! Handlers of the `Workers` service: convert, one service call, convert.
 
 use std::sync::Arc;
 
 use tonic::{Request, Response, Status, Streaming};
 use tracing::instrument;
 
-use super::auth::{audited, caller, need_county, need_county_filter};
-use super::backend::Backend;
+use super::auth::{audited, caller};
 use super::convert::{employment_status_filter, optional_region_filter, worker_from_pb};
 use super::import::{self, Importer};
 use super::pb::workers_server::Workers;
-use super::{blocking, page_token, pb, status};
-use crate::domain::access::{Caller, Role};
+use super::{page_token, pb, status};
+use crate::domain::access::Caller;
 use crate::domain::{rules, Validated, ValidationError, Worker};
-use crate::store::{PutMode, StoreError, WorkerFilter};
+use crate::service::{scope, Service, ServiceError};
+use crate::store::{PutMode, WorkerFilter};
 
 /// The `jobbridge.v1.Workers` service.
 #[derive(Clone)]
 pub struct WorkerService {
-    backend: Arc<Backend>,
+    service: Arc<Service>,
 }
 
 impl WorkerService {
-    /// A service over `backend`.
-    pub fn new(backend: Arc<Backend>) -> Self {
-        Self { backend }
+    /// Handlers over `service`.
+    pub fn new(service: Arc<Service>) -> Self {
+        Self { service }
     }
 
     async fn put(
@@ -35,40 +35,10 @@ impl WorkerService {
     ) -> Result<(Worker, bool), Status> {
         let worker = status::required(worker, "worker")?;
         let worker = worker_from_pb(worker).map_err(status::from_validation)?;
-        need_county(
-            caller,
-            &worker.county_code,
-            &format!("worker {:?}", worker.id),
-        )?;
-        self.stored_in_scope(caller, &worker.id).await?;
-        let stored = self
-            .backend
-            .put_worker(worker, mode)
+        self.service
+            .put_worker(caller, worker, mode)
             .await
-            .map_err(status::from_store)?;
-        self.backend
-            .store()
-            .sync()
-            .await
-            .map_err(status::from_store)?;
-        Ok(stored)
-    }
-}
-
-impl WorkerService {
-    /// PERMISSION_DENIED if worker `id` is stored in a county outside the
-    /// caller's; `NotFound` is left to the operation.
-    async fn stored_in_scope(&self, caller: &Caller, id: &str) -> Result<(), Status> {
-        if caller.role == Role::Admin {
-            return Ok(());
-        }
-        let store = self.backend.store().clone();
-        let owned = id.to_string();
-        let stored = blocking(move || store.worker(&owned)).await?;
-        match stored {
-            Some(w) => need_county(caller, &w.county_code, &format!("worker {id:?}")),
-            None => Ok(()),
-        }
+            .map_err(status::from_service)
     }
 }
 
@@ -126,20 +96,16 @@ impl Workers for WorkerService {
         let caller = caller(&request)?;
         let id = request.into_inner().id;
         request_id(&id, "id")?;
-        let target = format!("worker {id}");
-        let store = self.backend.store().clone();
-        let worker = blocking(move || {
-            store
-                .worker(&id)?
-                .ok_or_else(|| StoreError::not_found("worker", id))
-        })
-        .await?;
-        need_county(&caller, &worker.county_code, &target)?;
+        let worker = self
+            .service
+            .worker(&caller, &id)
+            .await
+            .map_err(status::from_service)?;
         Ok(audited(
             Response::new(pb::GetWorkerResponse {
                 worker: Some(worker.into()),
             }),
-            target,
+            format!("worker {id}"),
         ))
     }
 
@@ -151,16 +117,14 @@ impl Workers for WorkerService {
         let caller = caller(&request)?;
         let id = request.into_inner().id;
         request_id(&id, "id")?;
-        self.stored_in_scope(&caller, &id).await?;
-        let target = format!("worker {id}");
-        let backend = self.backend.clone();
-        blocking(move || backend.delete_worker(&id)).await?;
-        self.backend
-            .store()
-            .sync()
+        self.service
+            .delete_worker(&caller, &id)
             .await
-            .map_err(status::from_store)?;
-        Ok(audited(Response::new(pb::DeleteWorkerResponse {}), target))
+            .map_err(status::from_service)?;
+        Ok(audited(
+            Response::new(pb::DeleteWorkerResponse {}),
+            format!("worker {id}"),
+        ))
     }
 
     #[instrument(skip_all)]
@@ -171,7 +135,6 @@ impl Workers for WorkerService {
         let caller = caller(&request)?;
         let r = request.into_inner();
         let filter = worker_filter(&r).map_err(status::from_validation)?;
-        need_county_filter(&caller, filter.county_code.as_deref(), "county_code")?;
         let fingerprint = page_token::fingerprint(&[
             filter.county_code.as_deref().unwrap_or(""),
             filter.site_id.as_deref().unwrap_or(""),
@@ -181,8 +144,11 @@ impl Workers for WorkerService {
         let after =
             page_token::decode(&r.page_token, fingerprint).map_err(status::from_validation)?;
         let limit = page_token::page_size(r.page_size);
-        let store = self.backend.store().clone();
-        let page = blocking(move || store.list_workers(&filter, after.as_deref(), limit)).await?;
+        let page = self
+            .service
+            .list_workers(&caller, filter, after, limit)
+            .await
+            .map_err(status::from_service)?;
         Ok(Response::new(pb::ListWorkersResponse {
             workers: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page
@@ -199,7 +165,7 @@ impl Workers for WorkerService {
     ) -> Result<Response<pb::ImportWorkersResponse>, Status> {
         let caller = caller(&request)?;
         let outcome =
-            import::run::<WorkerImport>(self.backend.clone(), request.into_inner(), caller).await?;
+            import::run::<WorkerImport>(self.service.clone(), request.into_inner(), caller).await?;
         tracing::info!(
             accepted = outcome.accepted,
             rejected = outcome.rejected,
@@ -221,24 +187,11 @@ impl Workers for WorkerService {
         let caller = caller(&request)?;
         let id = request.into_inner().household_id;
         request_id(&id, "household_id")?;
-        let target = format!("household {id}");
-        let store = self.backend.store().clone();
-        let (household, counties) = blocking(move || {
-            let household = store
-                .household(&id)?
-                .ok_or_else(|| StoreError::not_found("household", id))?;
-            let mut counties = Vec::new();
-            for w in &household.worker_ids {
-                if let Some(w) = store.worker(w)? {
-                    counties.push(w.county_code);
-                }
-            }
-            Ok((household, counties))
-        })
-        .await?;
-        for county in &counties {
-            need_county(&caller, county, &target)?;
-        }
+        let household = self
+            .service
+            .household(&caller, &id)
+            .await
+            .map_err(status::from_service)?;
         Ok(audited(
             Response::new(pb::GetHouseholdResponse {
                 zero_employment: household.zero_employment(),
@@ -248,7 +201,7 @@ impl Workers for WorkerService {
                 seeking: household.seeking,
                 placed: household.placed,
             }),
-            target,
+            format!("household {id}"),
         ))
     }
 }
@@ -283,47 +236,18 @@ impl Importer for WorkerImport {
             ),
             Some(w) => {
                 let id = w.id.clone();
-                let parsed = worker_from_pb(w).and_then(|w| {
-                    if caller.covers_county(&w.county_code) {
-                        Ok(w)
-                    } else {
-                        Err(ValidationError::new(
-                            "worker.county_code",
-                            format!(
-                                "county {} is outside the counties of this token",
-                                w.county_code
-                            ),
-                        ))
-                    }
-                });
+                let parsed =
+                    worker_from_pb(w).and_then(|w| scope::worker_row(caller, &w).map(|()| w));
                 (id, parsed)
             }
         }
     }
 
     fn put(
-        backend: &Backend,
+        service: &Service,
         batch: Vec<Worker>,
         caller: &Caller,
-    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        // An admin may write any record: nothing stored to check against.
-        if caller.role == Role::Admin {
-            return backend.put_workers(batch);
-        }
-        import::put_checked(
-            batch,
-            |w| {
-                match backend.store().worker(&w.id)? {
-                Some(old) if !caller.covers_county(&old.county_code) => {
-                    Err(StoreError::Forbidden(format!(
-                        "worker {:?} is registered in county {}, outside the counties of this token",
-                        w.id, old.county_code
-                    )))
-                }
-                _ => Ok(()),
-            }
-            },
-            |allowed| backend.put_workers(allowed),
-        )
+    ) -> Result<Vec<Result<(), ServiceError>>, ServiceError> {
+        service.import_workers(caller, batch)
     }
 }

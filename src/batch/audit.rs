@@ -5,10 +5,17 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::matching::assign::{Problem, Solution};
 use crate::matching::BatchInput;
+
+/// The audit folder of run `id` under the audit directory `dir`: the one
+/// place that names it (the batch writes it, the API streams it, the CLI
+/// copies it).
+pub fn run_folder(dir: &Path, id: u64) -> PathBuf {
+    dir.join(format!("run-{id}"))
+}
 
 /// The files, in the order they are written.
 pub const FILES: [&str; 4] = ["edges.csv", "openings.csv", "workers.csv", "assignment.csv"];

@@ -2,9 +2,10 @@
 //! free slots, solve the assignment under a policy, and store the result,
 //! its summary, its changes against the previous run and its audit files.
 //!
-//! One run at a time, in the background (a thread of its own that uses
-//! rayon for scoring); progress and cancellation go through
-//! [`Control`]. A run is applied only when it is marked SUCCEEDED, after
+//! One run at a time. The service layer starts it on a thread of its own
+//! ([`Batch::begin`], [`Batch::execute`], then the proposals through the
+//! service's write path, then [`Batch::finish`]); scoring uses rayon;
+//! progress and cancellation go through [`Control`]. A run is applied only when it is marked SUCCEEDED, after
 //! all its rows are stored, so a crash or a cancel never leaves half a run:
 //! at the next start, runs left RUNNING are marked FAILED and their rows
 //! removed.
@@ -23,16 +24,7 @@ use crate::domain::placement::PlacementStatus;
 use crate::domain::run::{Assignment, Policy, Run, RunPhase, RunStatus, StoredComponent};
 use crate::matching::assign::{optimal, stable, Control, SolveError};
 use crate::matching::{MatchContext, Matcher, Pending};
-use crate::store::{Changed, Proposal, Store, StoreError};
-
-/// Creates proposals in the store and keeps the caller's match index in
-/// step (the server's backend; the CLI's bare store).
-pub type Proposer = Arc<
-    dyn Fn(&[Proposal], &str) -> Result<Vec<Result<Changed, StoreError>>, StoreError> + Send + Sync,
->;
-
-/// Proposals made per store transaction.
-const PROPOSALS_PER_TX: usize = 256;
+use crate::store::{Store, StoreError};
 
 /// Settings of the batch.
 #[derive(Debug, Clone)]
@@ -102,12 +94,22 @@ struct Active {
     phase: Arc<AtomicI32>,
 }
 
+/// A run that [`Batch::begin`] registered: the run, its cancel and
+/// progress handle, and its phase for observers.
+pub struct Started {
+    /// The run as stored so far.
+    pub run: Run,
+    /// Cancel flag and progress.
+    pub control: Arc<Control>,
+    /// The current [`RunPhase`], as an `i32`.
+    pub phase: Arc<AtomicI32>,
+}
+
 /// Starts, tracks and stores batch runs.
 pub struct Batch {
     store: Arc<Store>,
     matcher: Arc<Matcher>,
     settings: BatchSettings,
-    proposer: Proposer,
     active: Mutex<Option<Active>>,
 }
 
@@ -126,92 +128,44 @@ fn now_ms() -> i64 {
 }
 
 impl Batch {
-    /// A batch over `store` and `matcher`; `proposer` turns a run's
-    /// assignments into placements. Marks runs a stopped server left
-    /// RUNNING as FAILED, and finishes the proposals of a run that was
-    /// making them.
+    /// A batch over `store` and `matcher`. Marks runs a stopped server
+    /// left RUNNING as FAILED; runs that were making their proposals are
+    /// left to the caller ([`Batch::runs_proposing`]), which owns the
+    /// write path that makes them.
     pub fn new(
         store: Arc<Store>,
         matcher: Arc<Matcher>,
         settings: BatchSettings,
-        proposer: Proposer,
     ) -> Result<Self, BatchError> {
         for id in store.fail_interrupted_runs(now_ms())? {
             tracing::warn!(run_id = id, "run interrupted by a restart marked failed");
         }
         store.flush_blocking()?;
-        let batch = Self {
+        Ok(Self {
             store,
             matcher,
             settings,
-            proposer,
             active: Mutex::new(None),
-        };
-        for mut run in batch.store.runs_proposing()? {
-            tracing::warn!(
-                run_id = run.id,
-                "finishing the proposals of an interrupted run"
-            );
-            batch.propose(&mut run, &Control::default())?;
-            run.set_status(RunStatus::Succeeded);
-            run.set_phase(RunPhase::Done);
-            run.finished_at_ms = now_ms();
-            batch.store.put_run(&run)?;
-            batch.store.flush_blocking()?;
-        }
-        Ok(batch)
+        })
     }
 
-    /// Turns the run's stored assignments into PROPOSED placements. Safe
-    /// to repeat: a worker this run already proposed to counts as done.
-    fn propose(&self, run: &mut Run, control: &Control) -> Result<(), BatchError> {
-        let actor = format!("batch:run-{}", run.id);
-        let rows = self
-            .store
-            .assignments(run.id)
-            .collect::<Result<Vec<_>, _>>()?;
-        let (mut created, mut skipped) = (0u64, 0u64);
-        for (c, chunk) in rows.chunks(PROPOSALS_PER_TX).enumerate() {
-            let mut todo = Vec::with_capacity(chunk.len());
-            for a in chunk {
-                if self.proposed_by(run.id, &a.worker_id)? {
-                    created += 1;
-                    continue;
-                }
-                todo.push(Proposal {
-                    worker_id: a.worker_id.clone(),
-                    opening_id: a.opening_id.clone(),
-                    run_id: run.id,
-                    score_micro: i64::from(a.score_micro),
-                    zero_household: Some(a.zero_household),
-                });
-            }
-            for result in (self.proposer)(&todo, &actor)? {
-                match result {
-                    Ok(_) => created += 1,
-                    Err(StoreError::Precondition(_) | StoreError::NotFound { .. }) => skipped += 1,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            control.set_progress(
-                ((c + 1) * PROPOSALS_PER_TX).min(rows.len()) as f64 / rows.len().max(1) as f64,
-            );
-        }
-        run.proposals_created = created;
-        run.proposals_skipped = skipped;
+    /// Runs past their point of no return whose proposals a stop
+    /// interrupted: the caller makes the rest and calls
+    /// [`Batch::complete_recovered`].
+    pub fn runs_proposing(&self) -> Result<Vec<Run>, BatchError> {
+        Ok(self.store.runs_proposing()?)
+    }
+
+    /// Marks a recovered run (see [`Batch::runs_proposing`]) SUCCEEDED
+    /// once its proposals are made.
+    pub fn complete_recovered(&self, mut run: Run) -> Result<(), BatchError> {
         run.proposing = false;
+        run.set_status(RunStatus::Succeeded);
+        run.set_phase(RunPhase::Done);
+        run.finished_at_ms = now_ms();
+        self.store.put_run(&run)?;
+        self.store.flush_blocking()?;
         Ok(())
-    }
-
-    /// Whether the worker's active placement was proposed by run `id`.
-    fn proposed_by(&self, id: u64, worker_id: &str) -> Result<bool, StoreError> {
-        let Some(w) = self.store.worker(worker_id)? else {
-            return Ok(false);
-        };
-        let Some(pid) = w.placement.active_id else {
-            return Ok(false);
-        };
-        Ok(self.store.placement(&pid)?.is_some_and(|p| p.run_id == id))
     }
 
     /// Proposals not answered yet, which hold their workers and slots back.
@@ -230,13 +184,15 @@ impl Batch {
         &self.settings
     }
 
-    /// Registers a new run and returns it with its control handles.
-    fn begin(
+    /// Registers a new run (refused while another is going on) and
+    /// returns it with its control handles. Then [`Batch::execute`] it
+    /// and [`Batch::finish`] it, on a thread of the caller's.
+    pub fn begin(
         &self,
         policy: Policy,
         dry_run: bool,
         trigger: &str,
-    ) -> Result<(Run, Arc<Control>, Arc<AtomicI32>), BatchError> {
+    ) -> Result<Started, BatchError> {
         let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(a) = active.as_ref() {
             return Err(BatchError::Busy(a.id));
@@ -261,46 +217,23 @@ impl Batch {
             control: control.clone(),
             phase: phase.clone(),
         });
-        Ok((run, control, phase))
+        Ok(Started {
+            run,
+            control,
+            phase,
+        })
     }
 
-    /// Starts a run in the background; returns its id at once.
-    pub fn start(
-        self: &Arc<Self>,
-        policy: Policy,
-        dry_run: bool,
-        trigger: &str,
-    ) -> Result<u64, BatchError> {
-        let (run, control, phase) = self.begin(policy, dry_run, trigger)?;
-        let id = run.id;
-        let me = self.clone();
-        std::thread::Builder::new()
-            .name(format!("jobbridge-run-{id}"))
-            .spawn(move || {
-                me.finish(run, &control, &phase);
-            })
-            .map_err(BatchError::Audit)?;
-        Ok(id)
-    }
-
-    /// Runs to the end on the calling thread (for the CLI). `watch` is
-    /// called with the control and phase so a caller can show progress.
-    pub fn run_now(
-        &self,
-        policy: Policy,
-        dry_run: bool,
-        trigger: &str,
-        watch: impl FnOnce(Arc<Control>, Arc<AtomicI32>),
-    ) -> Result<Run, BatchError> {
-        let (run, control, phase) = self.begin(policy, dry_run, trigger)?;
-        watch(control.clone(), phase.clone());
-        let id = run.id;
-        self.finish(run, &control, &phase);
-        self.store.run(id)?.ok_or(BatchError::NotFound(id))
-    }
-
-    fn finish(&self, mut run: Run, control: &Control, phase: &AtomicI32) {
-        let result = self.execute(&mut run, control, phase);
+    /// Ends a run with the outcome of [`Batch::execute`] and of its
+    /// proposals: stores its status (removing the rows of a run that did
+    /// not succeed), prunes old runs and frees the slot for the next.
+    pub fn finish(&self, started: Started, result: Result<(), BatchError>) {
+        let Started {
+            mut run,
+            control,
+            phase,
+        } = started;
+        run.proposing = false;
         match result {
             Ok(()) => run.set_status(RunStatus::Succeeded),
             Err(BatchError::Check(e)) => {
@@ -347,12 +280,14 @@ impl Batch {
         *self.active.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    fn execute(
-        &self,
-        run: &mut Run,
-        control: &Control,
-        phase: &AtomicI32,
-    ) -> Result<(), BatchError> {
+    /// Scores, solves, checks and stores the run's assignments. A run that
+    /// is not a dry run then passes its point of no return: it is stored
+    /// with `proposing` set, and the caller turns its assignments into
+    /// proposals before [`Batch::finish`] (a restart finishes them).
+    pub fn execute(&self, started: &mut Started) -> Result<(), BatchError> {
+        let (control, phase) = (started.control.clone(), started.phase.clone());
+        let (control, phase): (&Control, &AtomicI32) = (&control, &phase);
+        let run = &mut started.run;
         let id = run.id;
         let cancelled = || {
             if control.cancelled() {
@@ -415,7 +350,7 @@ impl Batch {
         let started = Instant::now();
         let mut summary = summary::summarize(&input, &solution, objective);
         if let Some(dir) = &self.settings.audit_dir {
-            audit::write(&dir.join(format!("run-{}", run.id)), &input, &solution)?;
+            audit::write(&audit::run_folder(dir, run.id), &input, &solution)?;
         }
         let rows = self.assignments(&input, &solution);
         control.set_progress(0.5);
@@ -455,10 +390,6 @@ impl Batch {
             run.proposing = true;
             self.store.put_run(run)?;
             self.store.flush_blocking()?;
-            self.propose(run, control)?;
-            if let Some(s) = run.summary.as_mut() {
-                s.saving_ms = started.elapsed().as_millis() as u64;
-            }
         }
         Ok(())
     }
@@ -532,7 +463,7 @@ impl Batch {
         for run in runs.iter().skip(self.settings.keep_runs.max(1)) {
             self.store.delete_run(run.id)?;
             if let Some(dir) = &self.settings.audit_dir {
-                let folder = dir.join(format!("run-{}", run.id));
+                let folder = audit::run_folder(dir, run.id);
                 if folder.exists() {
                     std::fs::remove_dir_all(folder)?;
                 }

@@ -1,13 +1,8 @@
 //! The nightly schedule: a run at a fixed local time in a time zone
 //! (default 02:00 Asia/Shanghai).
 
-use std::sync::Arc;
-
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-
-use super::{Batch, BatchError};
-use crate::domain::run::Policy;
 
 /// When the nightly run starts.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,25 +48,6 @@ impl Schedule {
                 }
             }
             day = day.succ_opt().expect("date in range");
-        }
-    }
-}
-
-/// Starts an OPTIMAL run (not a dry run) at every scheduled time, forever.
-/// Cancel the task to stop it.
-pub async fn run(batch: Arc<Batch>, schedule: Schedule) {
-    loop {
-        let now = Utc::now();
-        let next = schedule.next_after(now);
-        tracing::info!(next = %next.with_timezone(&schedule.tz), "next nightly run");
-        let wait = (next - now).to_std().unwrap_or_default();
-        tokio::time::sleep(wait).await;
-        match batch.start(Policy::Optimal, false, "schedule") {
-            Ok(id) => tracing::info!(run_id = id, "nightly run started"),
-            Err(BatchError::Busy(id)) => {
-                tracing::warn!(run_id = id, "nightly run skipped: a run is in progress")
-            }
-            Err(e) => tracing::error!(error = %e, "nightly run could not start"),
         }
     }
 }

@@ -12,9 +12,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::api::pb;
 use crate::api::pb::batch_client::BatchClient;
-use crate::batch::{audit, Batch, BatchSettings};
+use crate::batch::{audit, BatchSettings};
 use crate::domain::run::{Policy, Run, RunPhase, RunStatus};
 use crate::matching::MatchConfig;
+use crate::service::Service;
 use crate::store::Store;
 
 /// What to run.
@@ -103,17 +104,18 @@ pub fn batch_offline(
         Store::open(data_dir).with_context(|| format!("cannot open {}", data_dir.display()))?,
     );
     let config = matching.normalised().map_err(anyhow::Error::msg)?;
-    let matcher = Arc::new(crate::api::load_matcher(&store, config)?);
     let settings = BatchSettings {
         candidates_per_worker: args.candidates_per_worker,
         audit_dir: Some(data_dir.join("audit")),
         ..BatchSettings::default()
     };
-    // Offline, the store is all there is to keep in step.
-    let proposer_store = store.clone();
-    let proposer: crate::batch::Proposer =
-        Arc::new(move |proposals, actor| proposer_store.propose_many(proposals, actor));
-    let batch = Batch::new(store, matcher, settings, proposer)?;
+    // The same service as the server's: the same write path makes the
+    // run's proposals. It needs the store's national id key, found as
+    // `serve` finds it.
+    let env = std::env::var(crate::config::ID_KEY_ENV).ok();
+    let (id_key, _) =
+        crate::config::id_key(None, env.as_deref(), &store).map_err(anyhow::Error::msg)?;
+    let batch = Service::open(store, id_key, config, settings)?;
     let bar = bar();
     let done = std::sync::atomic::AtomicBool::new(false);
     let run = std::thread::scope(|scope| {
@@ -135,7 +137,7 @@ pub fn batch_offline(
     bar.finish_and_clear();
     report(&run)?;
     if let Some(dir) = &args.export {
-        let from = data_dir.join("audit").join(format!("run-{}", run.id));
+        let from = audit::run_folder(&data_dir.join("audit"), run.id);
         std::fs::create_dir_all(dir)?;
         for name in audit::FILES {
             std::fs::copy(from.join(name), dir.join(name))

@@ -12,9 +12,8 @@ use super::Matcher;
 use crate::domain::{EmploymentStatus, Mobility, OpeningStatus, Source};
 
 const NONE: u32 = u32::MAX;
-/// Workers scored per read-lock hold, so that writers are not kept waiting
-/// for the whole scoring phase.
-const WORKERS_PER_LOCK: usize = 2048;
+/// Workers scored between progress reports and cancel checks.
+const WORKERS_PER_STEP: usize = 2048;
 
 /// A problem and the names behind its indices.
 #[derive(Debug, Clone, Default)]
@@ -58,8 +57,11 @@ impl Matcher {
         progress_to: f64,
     ) -> BatchInput {
         let mut input = BatchInput::default();
+        // One snapshot for the whole phase: every pair is scored against
+        // the same state, and slots cannot change meaning between steps.
+        // Holding it never blocks a writer (see `shared`).
+        let index = self.read();
         let (worker_slots, opening_index) = {
-            let index = self.read();
             let mut openings: Vec<(&str, u32, u32)> = index
                 .openings
                 .iter()
@@ -119,18 +121,17 @@ impl Matcher {
         };
         let total = worker_slots.len().max(1);
         let mut rows: Vec<Vec<(u32, u32)>> = Vec::with_capacity(worker_slots.len());
-        for (c, chunk) in worker_slots.chunks(WORKERS_PER_LOCK).enumerate() {
+        for (c, chunk) in worker_slots.chunks(WORKERS_PER_STEP).enumerate() {
             if control.cancelled() {
                 break;
             }
-            let index = self.read();
             let part: Vec<Vec<(u32, u32)>> = chunk
                 .par_iter()
                 .map(|&ws| candidates(&index, ws, &opening_index, per_worker, ctx))
                 .collect();
             rows.extend(part);
             control.set_progress(
-                progress_to * ((c + 1) * WORKERS_PER_LOCK).min(total) as f64 / total as f64,
+                progress_to * ((c + 1) * WORKERS_PER_STEP).min(total) as f64 / total as f64,
             );
         }
         rows.resize(worker_slots.len(), Vec::new());

@@ -88,7 +88,7 @@ impl OpeningFeat {
 }
 
 /// Dense ids for strings (skill codes, sites, households).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Interner {
     ids: HashMap<Box<str>, u32>,
     names: Vec<Box<str>>,

@@ -26,7 +26,7 @@ pub fn cell_key(lat: f64, lon: f64) -> u32 {
 }
 
 /// Slots by cell.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Grid {
     buckets: HashMap<u32, Vec<u32>>,
     /// Per slot: bucket key and position in it.

@@ -59,7 +59,7 @@ pub struct PairExplanation {
 }
 
 /// The in-memory index. Not synchronised: see [`super::Matcher`].
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct MatchIndex {
     pub(crate) config: MatchConfig,
     pub(crate) skills: Interner,

@@ -6,7 +6,7 @@ use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
 /// Records of type `T` in dense slots, found by id.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Slots<T> {
     ids: Vec<Box<str>>,
     items: Vec<Option<T>>,

@@ -15,6 +15,7 @@ use crate::domain::{
     EmploymentStatus, GeoPoint, LabourCapacity, Mobility, OpeningStatus, PhysicalDemand,
     Preferences, Skill, SkillRequirement, Source,
 };
+use crate::domain::{Opening, Worker};
 
 const YEAR: i32 = 2026;
 

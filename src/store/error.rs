@@ -34,10 +34,6 @@ pub enum StoreError {
     /// current state.
     #[error("{0}")]
     Precondition(String),
-    /// The caller's scope does not cover the record (raised by the API's
-    /// per-row checks of bulk imports).
-    #[error("{0}")]
-    Forbidden(String),
     /// Stored bytes could not be decoded, or an index disagrees.
     #[error("stored data is corrupt: {0}")]
     Corruption(String),

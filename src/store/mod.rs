@@ -94,6 +94,8 @@ pub struct Store {
     placement_trees: placements::PlacementTrees,
     tokens: sled::Tree,
     audit: sled::Tree,
+    /// Replies' codes and targets of audit entries, by the entry's key.
+    audit_outcomes: sled::Tree,
     // Declared last so it is dropped (final flush, join) after the tables.
     committer: Committer,
 }
@@ -126,6 +128,7 @@ impl Store {
         let placement_events = db.open_tree("placement_events")?;
         let tokens = db.open_tree("tokens")?;
         let audit = db.open_tree("audit")?;
+        let audit_outcomes = db.open_tree("audit_outcomes")?;
         let meta = db.open_tree(META_TREE)?;
         let placement_trees = placements::PlacementTrees::new(
             &placements,
@@ -150,6 +153,7 @@ impl Store {
             placement_trees,
             tokens,
             audit,
+            audit_outcomes,
             committer,
         })
     }

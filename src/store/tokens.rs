@@ -94,6 +94,17 @@ pub struct AuditEntry {
     pub code: i32,
 }
 
+/// What a reply said about an audited call, stored beside its entry
+/// (`audit_outcomes`, same key) so that completing an entry is one small
+/// insert, not a read-modify-write of the entry.
+#[derive(Clone, PartialEq, Eq, prost::Message)]
+struct AuditOutcome {
+    #[prost(string, tag = "1")]
+    target: String,
+    #[prost(int32, tag = "2")]
+    code: i32,
+}
+
 /// A token's parts, or `None` if it is not shaped like one.
 fn parse(token: &str) -> Option<(&str, Vec<u8>)> {
     let rest = token.strip_prefix("jb.")?;
@@ -218,17 +229,31 @@ impl Store {
         Ok(entry.seq)
     }
 
-    /// Completes an audit entry with what the reply said.
+    /// Completes an audit entry with what the reply said: one insert
+    /// beside the entry, no read. The entry itself was written before the
+    /// call ran, so it is durable with the call's own writes; the outcome
+    /// goes with the next group commit.
     pub fn audit_outcome(&self, seq: u64, target: &str, code: i32) -> Result<(), StoreError> {
-        let key = seq.to_be_bytes();
-        if let Some(v) = self.audit.get(key)? {
-            let mut entry = AuditEntry::decode(&v[..])
-                .map_err(|e| StoreError::corruption(format!("audit entry: {e}")))?;
-            entry.target = target.to_string();
-            entry.code = code;
-            self.audit.insert(key, entry.encode_to_vec())?;
-        }
+        let outcome = AuditOutcome {
+            target: target.to_string(),
+            code,
+        };
+        self.audit_outcomes
+            .insert(seq.to_be_bytes(), outcome.encode_to_vec())?;
         Ok(())
+    }
+
+    /// An entry as stored, completed with its outcome if there is one.
+    fn audit_entry(&self, key: &[u8], value: &[u8]) -> Result<AuditEntry, StoreError> {
+        let mut entry = AuditEntry::decode(value)
+            .map_err(|e| StoreError::corruption(format!("audit entry: {e}")))?;
+        if let Some(v) = self.audit_outcomes.get(key)? {
+            let outcome = AuditOutcome::decode(&v[..])
+                .map_err(|e| StoreError::corruption(format!("audit outcome: {e}")))?;
+            entry.target = outcome.target;
+            entry.code = outcome.code;
+        }
+        Ok(entry)
     }
 
     /// Audit entries with sequence numbers below `before` (all if 0),
@@ -242,9 +267,8 @@ impl Store {
         let end = if before == 0 { u64::MAX } else { before };
         let mut out = Vec::new();
         for r in self.audit.range(..end.to_be_bytes()).rev() {
-            let (_, v) = r?;
-            let entry = AuditEntry::decode(&v[..])
-                .map_err(|e| StoreError::corruption(format!("audit entry: {e}")))?;
+            let (k, v) = r?;
+            let entry = self.audit_entry(&k, &v)?;
             if token_id.is_some_and(|t| t != entry.token_id) {
                 continue;
             }
@@ -261,6 +285,7 @@ impl Store {
         let mut removed = 0;
         loop {
             let mut batch = sled::Batch::default();
+            let mut outcomes = sled::Batch::default();
             let mut n = 0;
             let mut done = true;
             for r in self.audit.iter() {
@@ -270,6 +295,7 @@ impl Store {
                 if entry.at_ms >= before_ms {
                     break;
                 }
+                outcomes.remove(k.clone());
                 batch.remove(k);
                 n += 1;
                 if n == 4096 {
@@ -278,6 +304,7 @@ impl Store {
                 }
             }
             self.audit.apply_batch(batch)?;
+            self.audit_outcomes.apply_batch(outcomes)?;
             removed += n;
             if done {
                 return Ok(removed);

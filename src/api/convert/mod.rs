@@ -5,6 +5,9 @@
 mod common;
 mod opening;
 mod placement;
+mod reports;
+mod roles;
+mod runs;
 mod worker;
 
 pub(crate) use common::{
@@ -13,4 +16,7 @@ pub(crate) use common::{
 };
 pub(crate) use opening::opening_from_pb;
 pub(crate) use placement::{separation_reason_from_pb, status_from_pb};
+pub(crate) use reports::coverage_to_pb;
+pub(crate) use roles::{role_from_pb, token_info};
+pub(crate) use runs::{assignment_to_pb, run_to_pb};
 pub(crate) use worker::worker_from_pb;

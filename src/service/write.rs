@@ -1,9 +1,13 @@
-//! What every handler works on: the store and the match index, kept in step.
+//! The write path: the store and the match index, kept in step. Every
+//! write of the service passes here.
 //!
-//! A write goes to the store first and then to the index, under a lock
-//! stripe chosen by the record's id, so that two writes of the same record
-//! reach the index in the order the store applied them. Reads of the index
-//! never wait for the store.
+//! A write goes to the store first; then the index reads the changed
+//! records back from the store under its writer mutex and publishes them
+//! ([`Matcher::update`]). Whatever order concurrent writers reach the index
+//! in, each refresh reads what the store holds at that moment, so the index
+//! ends with the store's last word and no lock is held around the store
+//! write: writes of different records never wait for each other here.
+//! Readers of the index never wait at all (see `matching::shared`).
 //!
 //! Single-record upserts from concurrent clients are combined: one writer
 //! thread takes every queued request, applies them in one store transaction
@@ -16,16 +20,13 @@
 //! clear number never reaches the store, the index or a reply.
 
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
 use crate::domain::{IdKey, Opening, Worker};
-use crate::matching::{MatchConfig, Matcher};
+use crate::matching::{IndexOp, MatchConfig, Matcher};
 use crate::store::{Action, Changed, Proposal, PutMode, Store, StoreError};
-
-/// Lock stripes: enough that unrelated writes rarely share one.
-const STRIPES: usize = 64;
 
 /// Most single-record writes combined into one transaction.
 const MAX_COMBINED: usize = 512;
@@ -42,62 +43,50 @@ enum Written {
 
 type Reply = oneshot::Sender<Result<Written, StoreError>>;
 
-/// The store and the match index, shared by all services.
-pub struct Backend {
+/// The store and the match index, kept in step.
+pub(crate) struct Writer {
     store: Arc<Store>,
     id_key: IdKey,
     matcher: Arc<Matcher>,
-    stripes: Arc<Vec<Mutex<()>>>,
     writes: mpsc::Sender<(Write, Reply)>,
 }
 
 /// Result of a batch put: one outcome per record.
 pub(crate) type BatchResult<T> = Result<Vec<Result<T, StoreError>>, StoreError>;
 
-impl Backend {
+impl Writer {
     /// Binds `id_key` to the store ([`Store::bind_id_key`]: refused if the
     /// store has another key) and builds the match index from everything
     /// stored. Blocking: reads the whole store.
-    pub fn open(store: Arc<Store>, id_key: IdKey, config: MatchConfig) -> Result<Self, StoreError> {
+    pub(crate) fn open(
+        store: Arc<Store>,
+        id_key: IdKey,
+        config: MatchConfig,
+    ) -> Result<Self, StoreError> {
         store.bind_id_key(&id_key)?;
         let matcher = Arc::new(load_matcher(&store, config)?);
-        let stripes: Arc<Vec<Mutex<()>>> = Arc::new((0..STRIPES).map(|_| Mutex::new(())).collect());
         let (writes, queue) = mpsc::channel();
-        let (s, m, st) = (store.clone(), matcher.clone(), stripes.clone());
+        let (s, m) = (store.clone(), matcher.clone());
         std::thread::Builder::new()
             .name("jobbridge-writes".into())
-            .spawn(move || combine(&s, &m, &st, &queue))
+            .spawn(move || combine(&s, &m, &queue))
             .map_err(|e| StoreError::Flush(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             store,
             id_key,
             matcher,
-            stripes,
             writes,
         })
     }
 
     /// The store.
-    pub fn store(&self) -> &Arc<Store> {
+    pub(crate) fn store(&self) -> &Arc<Store> {
         &self.store
     }
 
     /// The match index.
-    pub fn matcher(&self) -> &Arc<Matcher> {
+    pub(crate) fn matcher(&self) -> &Arc<Matcher> {
         &self.matcher
-    }
-
-    fn stripe(&self, id: &str) -> MutexGuard<'_, ()> {
-        // The page-token hash (FNV-1a): cheap and stable; the spread only
-        // has to be fair.
-        let h = super::page_token::fingerprint(&[id]);
-        self.stripes[(h % STRIPES as u64) as usize]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn all_stripes(&self) -> Vec<MutexGuard<'_, ()>> {
-        all_stripes(&self.stripes)
     }
 
     /// The worker as the store keeps it: the national id replaced by its
@@ -132,24 +121,19 @@ impl Backend {
     /// ones.
     pub(crate) fn put_workers(&self, workers: Vec<Worker>) -> BatchResult<()> {
         let workers: Vec<Worker> = workers.into_iter().map(|w| self.protect(w)).collect();
-        let _guards = self.all_stripes();
         let results = self.store.put_workers(&workers)?;
-        let mut index = self.matcher.write();
-        Ok(results
-            .into_iter()
-            .map(|r| {
-                r.map(|(stored, _)| {
-                    index.upsert_worker(&stored);
-                })
-            })
-            .collect())
+        let stored: Vec<&str> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok().map(|(w, _)| w.id.as_str()))
+            .collect();
+        refresh(&self.store, &self.matcher, &stored, &[])?;
+        Ok(results.into_iter().map(|r| r.map(|_| ())).collect())
     }
 
     /// Deletes a worker and unindexes it.
     pub(crate) fn delete_worker(&self, id: &str) -> Result<Worker, StoreError> {
-        let _guard = self.stripe(id);
         let old = self.store.delete_worker(id)?;
-        self.matcher.write().remove_worker(id);
+        refresh(&self.store, &self.matcher, &[id], &[])?;
         Ok(old)
     }
 
@@ -167,24 +151,19 @@ impl Backend {
 
     /// Writes a batch of openings in one transaction and indexes them.
     pub(crate) fn put_openings(&self, openings: &[Opening]) -> BatchResult<()> {
-        let _guards = self.all_stripes();
         let results = self.store.put_openings(openings)?;
-        let mut index = self.matcher.write();
-        Ok(results
-            .into_iter()
-            .map(|r| {
-                r.map(|(stored, _)| {
-                    index.upsert_opening(&stored, stored.filled);
-                })
-            })
-            .collect())
+        let stored: Vec<&str> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok().map(|(o, _)| o.id.as_str()))
+            .collect();
+        refresh(&self.store, &self.matcher, &[], &stored)?;
+        Ok(results.into_iter().map(|r| r.map(|_| ())).collect())
     }
 
     /// Closes an opening and updates the index.
     pub(crate) fn close_opening(&self, id: &str) -> Result<Opening, StoreError> {
-        let _guard = self.stripe(id);
         let closed = self.store.close_opening(id)?;
-        self.matcher.write().upsert_opening(&closed, closed.filled);
+        refresh(&self.store, &self.matcher, &[], &[id])?;
         Ok(closed)
     }
 }
@@ -215,25 +194,23 @@ pub fn load_matcher(store: &Store, config: MatchConfig) -> Result<Matcher, Store
     ))
 }
 
-impl Backend {
+impl Writer {
     /// Proposes an opening to a worker and updates the index.
     pub(crate) fn propose(&self, proposal: &Proposal, actor: &str) -> Result<Changed, StoreError> {
-        let _guards = self.all_stripes();
         let changed = self.store.propose(proposal, actor)?;
-        self.reindex(std::slice::from_ref(&changed));
+        self.reindex(std::slice::from_ref(&changed))?;
         Ok(changed)
     }
 
     /// Proposes many in one transaction and updates the index.
     pub(crate) fn propose_many(&self, proposals: &[Proposal], actor: &str) -> BatchResult<Changed> {
-        let _guards = self.all_stripes();
         let results = self.store.propose_many(proposals, actor)?;
         let done: Vec<Changed> = results
             .iter()
             .filter_map(|r| r.as_ref().ok())
             .cloned()
             .collect();
-        self.reindex(&done);
+        self.reindex(&done)?;
         Ok(results)
     }
 
@@ -245,42 +222,59 @@ impl Backend {
         action: &Action,
         actor: &str,
     ) -> Result<Changed, StoreError> {
-        let _guards = self.all_stripes();
         let changed = self.store.placement_step(id, action, actor)?;
-        self.reindex(std::slice::from_ref(&changed));
+        self.reindex(std::slice::from_ref(&changed))?;
         Ok(changed)
     }
 
-    fn reindex(&self, changes: &[Changed]) {
-        let mut index = self.matcher.write();
-        for c in changes {
-            if let Some(w) = &c.worker {
-                index.upsert_worker(w);
-            }
-            if let Some(o) = &c.opening {
-                index.upsert_opening(o, o.filled);
-            }
-        }
+    fn reindex(&self, changes: &[Changed]) -> Result<(), StoreError> {
+        let workers: Vec<&str> = changes
+            .iter()
+            .filter_map(|c| c.worker.as_ref().map(|w| w.id.as_str()))
+            .collect();
+        let openings: Vec<&str> = changes
+            .iter()
+            .filter_map(|c| c.opening.as_ref().map(|o| o.id.as_str()))
+            .collect();
+        refresh(&self.store, &self.matcher, &workers, &openings)
     }
 }
 
-/// Locks every stripe, always in the same order, so that two holders of
-/// several stripes cannot deadlock.
-fn all_stripes(stripes: &[Mutex<()>]) -> Vec<MutexGuard<'_, ()>> {
-    stripes
-        .iter()
-        .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
-        .collect()
+/// Publishes the stored state of these records to the index: each is read
+/// back from the store under the index's writer mutex, so a refresh that
+/// arrives late still reads the latest write (see the module doc).
+fn refresh(
+    store: &Store,
+    matcher: &Matcher,
+    workers: &[&str],
+    openings: &[&str],
+) -> Result<(), StoreError> {
+    if workers.is_empty() && openings.is_empty() {
+        return Ok(());
+    }
+    matcher
+        .update(|| {
+            let mut ops = Vec::with_capacity(workers.len() + openings.len());
+            for id in workers {
+                ops.push(match store.worker(id)? {
+                    Some(w) => IndexOp::PutWorker(w),
+                    None => IndexOp::RemoveWorker((*id).to_string()),
+                });
+            }
+            for id in openings {
+                ops.push(match store.opening(id)? {
+                    Some(o) => IndexOp::PutOpening(o),
+                    None => IndexOp::RemoveOpening((*id).to_string()),
+                });
+            }
+            Ok(ops)
+        })
+        .inspect_err(|e| tracing::error!(error = %e, "cannot refresh the match index"))
 }
 
 /// The writer thread: takes every queued single-record write, applies them
 /// in one transaction per kind, updates the index, answers each.
-fn combine(
-    store: &Store,
-    matcher: &Matcher,
-    stripes: &[Mutex<()>],
-    queue: &mpsc::Receiver<(Write, Reply)>,
-) {
+fn combine(store: &Store, matcher: &Matcher, queue: &mpsc::Receiver<(Write, Reply)>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter().take(MAX_COMBINED - 1));
@@ -292,22 +286,29 @@ fn combine(
                 Write::Opening(o, mode) => openings.push(((o, mode), reply)),
             }
         }
-        let _guards = all_stripes(stripes);
         if !workers.is_empty() {
             let (items, replies): (Vec<_>, Vec<_>) = workers.into_iter().unzip();
-            let results = store.put_workers_each(&items);
-            answer(results, replies, |r| {
-                matcher.write().upsert_worker(&r.0);
-                Written::Worker(r.0, r.1)
+            let results = store.put_workers_each(&items).and_then(|results| {
+                let ids: Vec<&str> = results
+                    .iter()
+                    .filter_map(|r| r.as_ref().ok().map(|(w, _)| w.id.as_str()))
+                    .collect();
+                refresh(store, matcher, &ids, &[])?;
+                Ok(results)
             });
+            answer(results, replies, |r| Written::Worker(r.0, r.1));
         }
         if !openings.is_empty() {
             let (items, replies): (Vec<_>, Vec<_>) = openings.into_iter().unzip();
-            let results = store.put_openings_each(&items);
-            answer(results, replies, |r| {
-                matcher.write().upsert_opening(&r.0, r.0.filled);
-                Written::Opening(r.0, r.1)
+            let results = store.put_openings_each(&items).and_then(|results| {
+                let ids: Vec<&str> = results
+                    .iter()
+                    .filter_map(|r| r.as_ref().ok().map(|(o, _)| o.id.as_str()))
+                    .collect();
+                refresh(store, matcher, &[], &ids)?;
+                Ok(results)
             });
+            answer(results, replies, |r| Written::Opening(r.0, r.1));
         }
     }
 }

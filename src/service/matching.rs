@@ -1,0 +1,185 @@
+//! Matching in both directions and explanations, with what each caller may
+//! see: a recruiter asks only about its employer's openings and sees
+//! workers' names and phones masked unless they consented to share.
+//!
+//! Ranking runs on rayon over an immutable snapshot of the index (see
+//! `matching::shared`), so it never waits for a writer and a writer never
+//! waits for it for long.
+
+use std::sync::Arc;
+
+use super::{scope, Result, Service, ServiceError};
+use crate::domain::access::{mask_name, mask_phone, Caller, Role};
+use crate::domain::Opening;
+use crate::matching::{MatchContext, OpeningsQuery, PairExplanation, Ranked, WorkersQuery};
+
+/// An opening ranked for a worker, with the opening as stored.
+#[derive(Debug, Clone)]
+pub struct OpeningMatch {
+    /// Score, components and reasons.
+    pub ranked: Ranked,
+    /// The opening.
+    pub opening: Opening,
+}
+
+/// A worker ranked for an opening, with what the caller may see of them.
+#[derive(Debug, Clone)]
+pub struct WorkerMatch {
+    /// Score, components and reasons.
+    pub ranked: Ranked,
+    /// Full name, or masked.
+    pub name: String,
+    /// Mobile number, or masked; empty if none.
+    pub phone: String,
+    /// Whether name and phone are masked.
+    pub masked: bool,
+    /// County of registration.
+    pub county_code: String,
+    /// Resettlement site.
+    pub site_id: String,
+}
+
+impl Service {
+    /// The best openings for a worker. A service company asks only about
+    /// workers of its counties.
+    pub async fn match_openings(
+        self: &Arc<Self>,
+        caller: &Caller,
+        worker_id: &str,
+        query: OpeningsQuery,
+    ) -> Result<Vec<OpeningMatch>> {
+        self.worker_in_scope(caller, worker_id).await?;
+        let me = self.clone();
+        let id = worker_id.to_string();
+        ranked(crate::matching::spawn(move || {
+            let ranked = me
+                .matcher()
+                .read()
+                .rank_openings(&id, &query, &MatchContext::now())
+                .ok_or_else(|| ServiceError::not_found("worker", id))?;
+            ranked
+                .into_iter()
+                .map(|m| {
+                    // Written before it was indexed, so it is there unless
+                    // deleted since.
+                    let opening = me
+                        .store()
+                        .opening(&m.id)?
+                        .ok_or_else(|| ServiceError::not_found("opening", m.id.clone()))?;
+                    Ok(OpeningMatch { ranked: m, opening })
+                })
+                .collect()
+        }))
+        .await
+    }
+
+    /// The best workers for an opening. A recruiter asks only about its
+    /// employer's openings.
+    pub async fn match_workers(
+        self: &Arc<Self>,
+        caller: &Caller,
+        opening_id: &str,
+        query: WorkersQuery,
+    ) -> Result<Vec<WorkerMatch>> {
+        self.opening_in_scope(caller, opening_id).await?;
+        let me = self.clone();
+        let id = opening_id.to_string();
+        let caller = caller.clone();
+        ranked(crate::matching::spawn(move || {
+            let ranked = me
+                .matcher()
+                .read()
+                .rank_workers(&id, &query, &MatchContext::now())
+                .ok_or_else(|| ServiceError::not_found("opening", id))?;
+            ranked
+                .into_iter()
+                .map(|m| {
+                    let w = me
+                        .store()
+                        .worker(&m.id)?
+                        .ok_or_else(|| ServiceError::not_found("worker", m.id.clone()))?;
+                    let clear = caller.sees_personal_data(&w.county_code, w.consent_to_share);
+                    let phone = w.phone.unwrap_or_default();
+                    Ok(WorkerMatch {
+                        ranked: m,
+                        name: if clear { w.name } else { mask_name(&w.name) },
+                        phone: if clear { phone } else { mask_phone(&phone) },
+                        masked: !clear,
+                        county_code: w.county_code,
+                        site_id: w.site_id,
+                    })
+                })
+                .collect()
+        }))
+        .await
+    }
+
+    /// Eligibility, score and reasons of one pair. A recruiter asks about
+    /// its employer's openings, others about workers they cover.
+    pub async fn explain_match(
+        self: &Arc<Self>,
+        caller: &Caller,
+        worker_id: &str,
+        opening_id: &str,
+    ) -> Result<PairExplanation> {
+        match caller.role {
+            Role::Recruiter => self.opening_in_scope(caller, opening_id).await?,
+            _ => self.worker_in_scope(caller, worker_id).await?,
+        }
+        let explained =
+            self.matcher()
+                .read()
+                .explain_pair(worker_id, opening_id, &MatchContext::now());
+        match explained {
+            Some(e) => Ok(e),
+            None => {
+                // Name whichever is missing.
+                let owned = worker_id.to_string();
+                let worker_known = self
+                    .blocking(move |s| Ok(s.store().worker(&owned)?.is_some()))
+                    .await?;
+                Err(if worker_known {
+                    ServiceError::not_found("opening", opening_id)
+                } else {
+                    ServiceError::not_found("worker", worker_id)
+                })
+            }
+        }
+    }
+
+    /// A service company asks only about workers of its counties.
+    async fn worker_in_scope(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<()> {
+        if caller.role != Role::ServiceCompany {
+            return Ok(());
+        }
+        let owned = id.to_string();
+        match self
+            .blocking(move |s| Ok(s.store().worker(&owned)?))
+            .await?
+        {
+            Some(w) => scope::county(caller, &w.county_code, &format!("worker {id:?}")),
+            None => Ok(()),
+        }
+    }
+
+    /// A recruiter asks only about its employer's openings.
+    async fn opening_in_scope(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<()> {
+        if caller.role != Role::Recruiter {
+            return Ok(());
+        }
+        let owned = id.to_string();
+        match self
+            .blocking(move |s| Ok(s.store().opening(&owned)?))
+            .await?
+        {
+            Some(o) => scope::employer(caller, &o.employer_id, &format!("opening {id:?}")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Awaits ranking work; a panic in it is an internal error.
+async fn ranked<T>(rx: tokio::sync::oneshot::Receiver<Result<T>>) -> Result<T> {
+    rx.await
+        .map_err(|_| ServiceError::Internal("ranking task panicked".into()))?
+}

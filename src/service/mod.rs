@@ -1,0 +1,110 @@
+//! The application layer: everything jobbridge does, once, for every
+//! transport. The gRPC handlers, the CLI, the nightly schedule and the
+//! tests all call it.
+//!
+//! ```text
+//! api (gRPC), cli  ->  service  ->  store, matching, batch  ->  domain
+//! ```
+//!
+//! A [`Service`] owns the store, the match index and the write path that
+//! keeps them in step ([`write`]), the batch, and the scope checks
+//! ([`scope`]): who may read or change which record is decided here, next
+//! to the reads it needs, never in a handler. Its operations take domain
+//! values and a [`Caller`](crate::domain::access::Caller) and answer domain
+//! values or a [`ServiceError`]; conversion from and to the wire stays in
+//! `api/`.
+//!
+//! Operations that touch sled run on tokio's blocking pool, ranking runs
+//! on rayon, and a write answers only after the group commit made it
+//! durable, so the callers' async tasks never block.
+
+mod error;
+mod matching;
+mod openings;
+mod placements;
+mod reports;
+mod runs;
+pub mod scope;
+mod tokens;
+mod workers;
+mod write;
+
+use std::sync::Arc;
+
+pub use error::ServiceError;
+pub use matching::{OpeningMatch, WorkerMatch};
+pub use write::load_matcher;
+
+use crate::batch::{Batch, BatchSettings};
+use crate::domain::IdKey;
+use crate::matching::{MatchConfig, Matcher};
+use crate::store::Store;
+use write::Writer;
+
+/// What a service call returns.
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// The application: store, match index, write path and batch.
+pub struct Service {
+    writer: Writer,
+    batch: Batch,
+}
+
+impl Service {
+    /// Binds `id_key` to the store (refused if the store was written with
+    /// another key), builds the match index from everything stored, marks
+    /// runs a stop interrupted as failed and finishes the proposals of runs
+    /// that were past their point of no return. Blocking: reads the whole
+    /// store.
+    pub fn open(
+        store: Arc<Store>,
+        id_key: IdKey,
+        matching: MatchConfig,
+        batch: BatchSettings,
+    ) -> Result<Arc<Self>> {
+        let writer = Writer::open(store.clone(), id_key, matching)?;
+        let batch = Batch::new(store, writer.matcher().clone(), batch)?;
+        let service = Arc::new(Self { writer, batch });
+        service.finish_interrupted_runs()?;
+        Ok(service)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        self.writer.store()
+    }
+
+    /// The match index.
+    pub fn matcher(&self) -> &Arc<Matcher> {
+        self.writer.matcher()
+    }
+
+    /// The batch settings.
+    pub fn batch_settings(&self) -> &BatchSettings {
+        self.batch.settings()
+    }
+
+    /// The run in progress, if any.
+    pub fn active_run(&self) -> Option<u64> {
+        self.batch.active_run()
+    }
+
+    /// Runs `f` on tokio's blocking pool (sled calls block).
+    async fn blocking<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    where
+        F: FnOnce(&Service) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let me = self.clone();
+        match tokio::task::spawn_blocking(move || f(&me)).await {
+            Ok(result) => result,
+            Err(e) => Err(ServiceError::Internal(format!("service task failed: {e}"))),
+        }
+    }
+
+    /// Waits until every write made before the call is on disk (group
+    /// commit).
+    async fn sync(&self) -> Result<()> {
+        Ok(self.store().sync().await?)
+    }
+}

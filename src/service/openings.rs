@@ -1,0 +1,124 @@
+//! Openings: posting, reads, closing, listings and bulk imports, each
+//! checked against the caller's counties or employer.
+
+use std::sync::Arc;
+
+use super::workers::{into_service, put_checked};
+use super::{scope, Result, Service, ServiceError};
+use crate::domain::access::{Caller, Role};
+use crate::domain::Opening;
+use crate::store::{OpeningFilter, Page, PutMode};
+
+impl Service {
+    /// Creates or replaces an opening and answers once it is durable and
+    /// indexed. The caller must cover it as sent and, for a replacement,
+    /// as stored.
+    pub async fn put_opening(
+        self: &Arc<Self>,
+        caller: &Caller,
+        opening: Opening,
+        mode: PutMode,
+    ) -> Result<(Opening, bool)> {
+        scope::opening_write(caller, &opening).map_err(ServiceError::Forbidden)?;
+        self.stored_opening_in_scope(caller, &opening.id).await?;
+        let stored = self.writer.put_opening(opening, mode).await?;
+        self.sync().await?;
+        Ok(stored)
+    }
+
+    /// An opening as stored; a recruiter sees only its employer's.
+    pub async fn opening(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Opening> {
+        let owned = id.to_string();
+        let opening = self
+            .blocking(move |s| {
+                s.store()
+                    .opening(&owned)?
+                    .ok_or_else(|| ServiceError::not_found("opening", owned))
+            })
+            .await?;
+        scope::employer(
+            caller,
+            &opening.employer_id,
+            &format!("opening {:?}", opening.id),
+        )?;
+        Ok(opening)
+    }
+
+    /// Closes an opening: no new proposals, no new acceptances.
+    pub async fn close_opening(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Opening> {
+        self.stored_opening_in_scope(caller, id).await?;
+        let owned = id.to_string();
+        let closed = self
+            .blocking(move |s| Ok(s.writer.close_opening(&owned)?))
+            .await?;
+        self.sync().await?;
+        Ok(closed)
+    }
+
+    /// One page of openings in id order after `after`. A recruiter lists
+    /// its own employer's openings (its employer is the filter unless it
+    /// names it).
+    pub async fn list_openings(
+        self: &Arc<Self>,
+        caller: &Caller,
+        mut filter: OpeningFilter,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Page<Opening>> {
+        if caller.role == Role::Recruiter {
+            match &filter.employer_id {
+                Some(e) => scope::employer(caller, e, &format!("employer_id {e:?}"))?,
+                None => filter.employer_id = caller.scope.employer_id.clone(),
+            }
+        }
+        self.blocking(move |s| Ok(s.store().list_openings(&filter, after.as_deref(), limit)?))
+            .await
+    }
+
+    /// The filter a listing really uses for `caller` (a recruiter's
+    /// employer filled in), so that page tokens bind to it.
+    pub fn opening_filter_for(caller: &Caller, mut filter: OpeningFilter) -> OpeningFilter {
+        if caller.role == Role::Recruiter && filter.employer_id.is_none() {
+            filter.employer_id = caller.scope.employer_id.clone();
+        }
+        filter
+    }
+
+    /// Upserts one batch of an import in one transaction; each row
+    /// succeeds or fails on its own (also when the opening it would
+    /// replace is outside the caller's scope). Blocking. Durable after
+    /// [`Service::commit`].
+    pub fn import_openings(
+        &self,
+        caller: &Caller,
+        batch: Vec<Opening>,
+    ) -> Result<Vec<Result<(), ServiceError>>> {
+        if caller.role == Role::Admin {
+            return Ok(into_service(self.writer.put_openings(&batch)?));
+        }
+        put_checked(
+            batch,
+            |o| match self.store().opening(&o.id)? {
+                Some(old) => scope::opening_write(caller, &old).map_err(ServiceError::Forbidden),
+                None => Ok(()),
+            },
+            |allowed| Ok(into_service(self.writer.put_openings(&allowed)?)),
+        )
+    }
+
+    /// Forbidden if opening `id` is stored outside the caller's scope; a
+    /// missing opening is left to the operation.
+    async fn stored_opening_in_scope(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<()> {
+        if caller.role == Role::Admin {
+            return Ok(());
+        }
+        let owned = id.to_string();
+        match self
+            .blocking(move |s| Ok(s.store().opening(&owned)?))
+            .await?
+        {
+            Some(o) => scope::opening_write(caller, &o).map_err(ServiceError::Forbidden),
+            None => Ok(()),
+        }
+    }
+}

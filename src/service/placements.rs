@@ -1,0 +1,208 @@
+//! Placements: proposals (by hand or from a batch run) and the steps of
+//! their life cycle, through the write path so that the match index sees
+//! each change before the reply. The rules of the steps themselves are the
+//! domain's; the store applies them in one transaction.
+
+use std::sync::Arc;
+
+use super::{scope, Result, Service, ServiceError};
+use crate::domain::access::{Caller, Role};
+use crate::domain::placement::{Placement, PlacementEvent};
+use crate::domain::run::RunStatus;
+use crate::matching::MatchContext;
+use crate::store::{Action, DueCheckIn, Page, PlacementFilter, Proposal};
+
+impl Service {
+    /// Proposes an opening to a worker the caller covers. The pair must be
+    /// eligible now; with `run_id`, it must be that succeeded run's
+    /// assignment.
+    pub async fn propose(
+        self: &Arc<Self>,
+        caller: &Caller,
+        worker_id: &str,
+        opening_id: &str,
+        run_id: u64,
+        actor: String,
+    ) -> Result<Placement> {
+        let (caller, worker_id, opening_id) = (
+            caller.clone(),
+            worker_id.to_string(),
+            opening_id.to_string(),
+        );
+        let changed = self
+            .blocking(move |s| {
+                let proposal = s.check_proposal(&caller, &worker_id, &opening_id, run_id)?;
+                Ok(s.writer.propose(&proposal, &actor)?)
+            })
+            .await?;
+        self.sync().await?;
+        Ok(changed.placement)
+    }
+
+    /// Takes one step of a placement of the caller's counties.
+    pub async fn placement_step(
+        self: &Arc<Self>,
+        caller: &Caller,
+        id: &str,
+        action: Action,
+        actor: String,
+    ) -> Result<Placement> {
+        self.placement_in_scope(caller, id).await?;
+        let owned = id.to_string();
+        let changed = self
+            .blocking(move |s| Ok(s.writer.placement_step(&owned, &action, &actor)?))
+            .await?;
+        self.sync().await?;
+        Ok(changed.placement)
+    }
+
+    /// A placement of the caller's counties.
+    pub async fn placement(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Placement> {
+        let owned = id.to_string();
+        let p = self
+            .blocking(move |s| {
+                s.store()
+                    .placement(&owned)?
+                    .ok_or_else(|| ServiceError::not_found("placement", owned))
+            })
+            .await?;
+        scope::county(caller, &p.county_code, &format!("placement {}", p.id))?;
+        Ok(p)
+    }
+
+    /// One page of placements; a service company must name its county.
+    pub async fn list_placements(
+        self: &Arc<Self>,
+        caller: &Caller,
+        filter: PlacementFilter,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Page<Placement>> {
+        scope::county_filter(caller, filter.county_code.as_deref(), "county_code")?;
+        self.blocking(move |s| {
+            Ok(s.store()
+                .list_placements(&filter, after.as_deref(), limit)?)
+        })
+        .await
+    }
+
+    /// Every step of a placement, oldest first.
+    pub async fn placement_history(
+        self: &Arc<Self>,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Vec<PlacementEvent>> {
+        self.placement_in_scope(caller, id).await?;
+        let owned = id.to_string();
+        self.blocking(move |s| {
+            if s.store().placement(&owned)?.is_none() {
+                return Err(ServiceError::not_found("placement", owned));
+            }
+            Ok(s.store().placement_history(&owned)?)
+        })
+        .await
+    }
+
+    /// Retention check-ins due on or before `until` (a day number), in one
+    /// county or all; a service company must name its county.
+    pub async fn due_check_ins(
+        self: &Arc<Self>,
+        caller: &Caller,
+        county_code: Option<String>,
+        until: i32,
+    ) -> Result<Vec<DueCheckIn>> {
+        scope::county_filter(caller, county_code.as_deref(), "county_code")?;
+        self.blocking(move |s| Ok(s.store().check_ins_due(county_code.as_deref(), until)?))
+            .await
+    }
+
+    /// Forbidden if placement `id` is of a county outside the caller's; a
+    /// missing placement is left to the operation.
+    async fn placement_in_scope(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<()> {
+        if caller.role == Role::Admin {
+            return Ok(());
+        }
+        let owned = id.to_string();
+        match self
+            .blocking(move |s| Ok(s.store().placement(&owned)?))
+            .await?
+        {
+            Some(p) => scope::county(caller, &p.county_code, &format!("placement {id}")),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks a proposal: the caller's scope over the worker, the match
+    /// index (eligibility, score) and, for a batch run's, the run's
+    /// assignment.
+    fn check_proposal(
+        &self,
+        caller: &Caller,
+        worker_id: &str,
+        opening_id: &str,
+        run_id: u64,
+    ) -> Result<Proposal> {
+        let store = self.store();
+        let worker = store
+            .worker(worker_id)?
+            .ok_or_else(|| ServiceError::not_found("worker", worker_id))?;
+        scope::county(
+            caller,
+            &worker.county_code,
+            &format!("worker {worker_id:?}"),
+        )?;
+        if store.opening(opening_id)?.is_none() {
+            return Err(ServiceError::not_found("opening", opening_id));
+        }
+        if run_id != 0 {
+            let run = store
+                .run(run_id)?
+                .ok_or_else(|| ServiceError::not_found("run", run_id.to_string()))?;
+            if run.status() != RunStatus::Succeeded {
+                return Err(ServiceError::precondition(format!(
+                    "run {run_id} did not succeed; only a succeeded run's assignments can be \
+                     proposed"
+                )));
+            }
+            match store.assignment(run_id, worker_id)? {
+                Some(a) if a.opening_id == opening_id => {}
+                Some(a) => {
+                    return Err(ServiceError::precondition(format!(
+                        "run {run_id} assigned worker {worker_id:?} to opening {:?}, not {opening_id:?}",
+                        a.opening_id
+                    )))
+                }
+                None => {
+                    return Err(ServiceError::precondition(format!(
+                        "run {run_id} assigned worker {worker_id:?} to no opening"
+                    )))
+                }
+            }
+        }
+        let explanation =
+            self.matcher()
+                .read()
+                .explain_pair(worker_id, opening_id, &MatchContext::now());
+        let Some(x) = explanation else {
+            return Err(ServiceError::not_found("worker or opening", worker_id));
+        };
+        if !x.eligible {
+            let reasons: Vec<String> = x
+                .violations
+                .iter()
+                .map(|(r, text)| format!("{}: {text}", r.code()))
+                .collect();
+            return Err(ServiceError::precondition(format!(
+                "worker {worker_id:?} is not eligible for opening {opening_id:?}: {}",
+                reasons.join("; ")
+            )));
+        }
+        Ok(Proposal {
+            worker_id: worker_id.to_string(),
+            opening_id: opening_id.to_string(),
+            run_id,
+            score_micro: i64::from(x.score_micro),
+            zero_household: None,
+        })
+    }
+}
