@@ -174,12 +174,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         let caller = caller(&request)?;
         let r = request.into_inner();
         let actor = actor(&r.actor)?;
-        if ![1, 3, 6].contains(&r.month) {
-            return Err(invalid(
-                "month",
-                format!("must be 1, 3 or 6 (months after hire), got {}", r.month),
-            ));
-        }
+        crate::domain::placement::check_in_month(r.month).map_err(status::from_validation)?;
         let day = past_date(&r.date, "date")?;
         let note = note(&r.note, "note")?;
         let action = Action::CheckIn {

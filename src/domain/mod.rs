@@ -73,6 +73,18 @@ pub struct Household {
 }
 
 impl Household {
+    /// Counts one member with employment status `status` (the unavailable
+    /// count towards nothing: they are not labour for now).
+    pub fn add_member(&mut self, worker_id: String, status: EmploymentStatus) {
+        match status {
+            EmploymentStatus::Employed => self.employed += 1,
+            EmploymentStatus::Seeking => self.seeking += 1,
+            EmploymentStatus::Placed => self.placed += 1,
+            EmploymentStatus::Unavailable => {}
+        }
+        self.worker_ids.push(worker_id);
+    }
+
     /// A household with labour where nobody works (零就业家庭): someone
     /// seeks work or waits to start, and nobody is employed.
     pub fn zero_employment(&self) -> bool {

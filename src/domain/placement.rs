@@ -13,8 +13,35 @@
 //! A placement is *active* while PROPOSED, ACCEPTED or HIRED; a worker holds
 //! at most one active placement. ACCEPTED and HIRED hold one slot of the
 //! opening; DECLINED and SEPARATED give it back.
+//!
+//! Every rule of the life cycle is decided here, by pure functions
+//! ([`propose`], [`apply_step`], [`keep_worker_link`],
+//! [`keep_opening_slots`]) that refuse with a [`StepRefused`]; the store
+//! only reads the records, calls them and writes what they return, in one
+//! transaction.
 
 use chrono::{Months, NaiveDate};
+
+use super::{EmploymentStatus, ValidationError};
+
+mod action;
+mod propose;
+mod refused;
+mod server_owned;
+mod step;
+
+#[cfg(test)]
+mod model_tests;
+#[cfg(test)]
+mod refusal_tests;
+#[cfg(test)]
+mod tests;
+
+pub use action::Action;
+pub use propose::{propose, ProposalTerms};
+pub use refused::StepRefused;
+pub use server_owned::{keep_opening_slots, keep_worker_link};
+pub use step::{apply_step, StepContext, StepOutcome};
 
 /// Where a placement is in its life cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
@@ -121,6 +148,39 @@ pub struct CheckIn {
 
 /// Months after hire at which retention check-ins are due.
 pub const CHECK_IN_MONTHS: [u32; 3] = [1, 3, 6];
+
+/// Refuses a check-in month not in [`CHECK_IN_MONTHS`]; the one place that
+/// rule is checked (the API for requests, [`apply_step`] for the store).
+pub fn check_in_month(month: u32) -> Result<(), ValidationError> {
+    if CHECK_IN_MONTHS.contains(&month) {
+        return Ok(());
+    }
+    Err(ValidationError::new(
+        "month",
+        format!(
+            "must be {} (months after hire), got {month}",
+            check_in_months_text()
+        ),
+    ))
+}
+
+/// "1, 3 or 6", from [`CHECK_IN_MONTHS`].
+fn check_in_months_text() -> String {
+    let (last, rest) = CHECK_IN_MONTHS.split_last().expect("not empty");
+    let rest: Vec<String> = rest.iter().map(u32::to_string).collect();
+    format!("{} or {last}", rest.join(", "))
+}
+
+/// The employment status an active placement in `state` imposes on its
+/// worker: PLACED while accepted, EMPLOYED while hired; `None` for the
+/// states that impose nothing (the worker's status is the client's then).
+pub fn employment_held(state: PlacementStatus) -> Option<EmploymentStatus> {
+    match state {
+        PlacementStatus::Accepted => Some(EmploymentStatus::Placed),
+        PlacementStatus::Hired => Some(EmploymentStatus::Employed),
+        _ => None,
+    }
+}
 
 /// One placement.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -288,56 +348,5 @@ impl Placement {
             .filter(|m| !self.check_ins.iter().any(|c| c.month == **m))
             .map(|&m| (m, months_after(hire, m)))
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn day(s: &str) -> i32 {
-        day_number(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap())
-    }
-
-    #[test]
-    fn months_after_clamps_to_month_end() {
-        assert_eq!(months_after(day("2026-01-31"), 1), day("2026-02-28"));
-        assert_eq!(months_after(day("2026-03-15"), 3), day("2026-06-15"));
-        assert_eq!(months_after(day("2026-08-31"), 6), day("2027-02-28"));
-        assert_eq!(day_date(day("2026-11-29")).to_string(), "2026-11-29");
-    }
-
-    #[test]
-    fn retention_counts_the_mark_day_as_retained() {
-        let mut p = Placement {
-            hire_day: Some(day("2026-01-10")),
-            ..Default::default()
-        };
-        p.set_status(PlacementStatus::Hired);
-        assert_eq!(p.retained(3, day("2026-04-09")), None);
-        assert_eq!(p.retained(3, day("2026-04-10")), Some(true));
-        p.separation_day = Some(day("2026-04-10"));
-        assert_eq!(p.retained(3, day("2026-05-01")), Some(true));
-        p.separation_day = Some(day("2026-04-09"));
-        assert_eq!(p.retained(3, day("2026-05-01")), Some(false));
-    }
-
-    #[test]
-    fn owed_check_ins_skip_recorded_ones() {
-        let mut p = Placement {
-            hire_day: Some(day("2026-01-10")),
-            ..Default::default()
-        };
-        p.set_status(PlacementStatus::Hired);
-        p.check_ins.push(CheckIn {
-            month: 1,
-            ..Default::default()
-        });
-        assert_eq!(
-            p.check_ins_owed(),
-            vec![(3, day("2026-04-10")), (6, day("2026-07-10"))]
-        );
-        p.set_status(PlacementStatus::Separated);
-        assert!(p.check_ins_owed().is_empty());
     }
 }

@@ -4,8 +4,8 @@
 use prost::Message;
 
 use crate::domain::identity;
-use crate::domain::placement::{Placement, PlacementStatus};
-use crate::domain::{EmploymentStatus, Opening, Worker};
+use crate::domain::placement::{self, Placement};
+use crate::domain::{Opening, Worker};
 
 use super::records::{OpeningRecord, WorkerRecord};
 use super::table::{Entity, IndexKey};
@@ -91,23 +91,9 @@ impl Entity for Worker {
         self.created_at_ms
     }
 
-    /// Keeps the placement link; while a placement is accepted or hired the
-    /// employment status follows it, whatever the client sent.
+    /// Keeps the placement link (see [`placement::keep_worker_link`]).
     fn carry(&mut self, old: Option<&Self>) -> Result<(), StoreError> {
-        self.placement = old.map(|o| o.placement.clone()).unwrap_or_default();
-        match self.placement.active_status {
-            PlacementStatus::Accepted => self.employment_status = EmploymentStatus::Placed,
-            PlacementStatus::Hired => self.employment_status = EmploymentStatus::Employed,
-            _ if self.employment_status == EmploymentStatus::Placed => {
-                return Err(StoreError::precondition(format!(
-                    "worker.employment_status: PLACED is set only by accepting a placement, \
-                     and worker {:?} holds no accepted placement",
-                    self.id
-                )));
-            }
-            _ => {}
-        }
-        Ok(())
+        Ok(placement::keep_worker_link(self, old)?)
     }
 }
 
@@ -172,17 +158,9 @@ impl Entity for Opening {
         self.created_at_ms
     }
 
-    /// Keeps the filled-slot count, and refuses a headcount below it.
+    /// Keeps the filled-slot count (see [`placement::keep_opening_slots`]).
     fn carry(&mut self, old: Option<&Self>) -> Result<(), StoreError> {
-        self.filled = old.map_or(0, |o| o.filled);
-        if self.headcount < self.filled {
-            return Err(StoreError::precondition(format!(
-                "opening.headcount: {} is below the {} slots of opening {:?} already taken \
-                 by accepted or hired placements",
-                self.headcount, self.filled, self.id
-            )));
-        }
-        Ok(())
+        Ok(placement::keep_opening_slots(self, old)?)
     }
 }
 

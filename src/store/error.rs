@@ -88,3 +88,19 @@ impl StoreError {
         StoreError::Corruption(message.into())
     }
 }
+
+/// Every refusal of the placement rules is a precondition, its message the
+/// domain's as it is: clients (and tests) read which state stood in the way.
+/// [`StepRefused::Dangling`] is the exception, a fault the store reports as
+/// corruption before it gets here.
+///
+/// [`StepRefused::Dangling`]: crate::domain::placement::StepRefused::Dangling
+impl From<crate::domain::placement::StepRefused> for StoreError {
+    fn from(refused: crate::domain::placement::StepRefused) -> Self {
+        use crate::domain::placement::StepRefused;
+        match refused {
+            StepRefused::Dangling { .. } => StoreError::corruption(refused.to_string()),
+            refused => StoreError::precondition(refused.to_string()),
+        }
+    }
+}

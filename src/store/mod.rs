@@ -9,6 +9,7 @@ mod committer;
 mod entities;
 mod error;
 mod id_key;
+mod placement_reads;
 mod placements;
 mod records;
 mod runs;
@@ -22,7 +23,8 @@ use crate::domain::{EmploymentStatus, Household, Opening, OpeningStatus, Source,
 
 pub use error::StoreError;
 pub use id_key::Bound;
-pub use placements::{Action, Changed, DueCheckIn, PlacementFilter, Proposal};
+pub use placement_reads::{DueCheckIn, PlacementFilter};
+pub use placements::{Action, Changed, Proposal};
 pub use table::PutMode;
 pub use tokens::{AuditEntry, TokenRecord};
 
@@ -292,13 +294,7 @@ impl Store {
             let worker: Worker = self.workers.get(&wid)?.ok_or_else(|| {
                 StoreError::corruption(format!("household index names missing worker {wid:?}"))
             })?;
-            match worker.employment_status {
-                EmploymentStatus::Employed => household.employed += 1,
-                EmploymentStatus::Seeking => household.seeking += 1,
-                EmploymentStatus::Placed => household.placed += 1,
-                EmploymentStatus::Unavailable => {}
-            }
-            household.worker_ids.push(wid);
+            household.add_member(wid, worker.employment_status);
         }
         Ok((!household.worker_ids.is_empty()).then_some(household))
     }
