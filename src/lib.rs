@@ -5,14 +5,25 @@
 //!
 //! | module | what it holds |
 //! | --- | --- |
-//! | [`domain`] | workers, openings, households and their validation rules; the national id hash; no I/O |
-//! | [`store`] | sled storage: tables, secondary indexes, group commit |
-//! | [`api`] | the gRPC services: generated code, conversions, thin handlers |
+//! | [`api`] | the gRPC face: generated code (`pb`), conversions (`convert/`), one thin handler file per service, the access layer (tokens, permission table, rate limit, audit log) and the one mapping of errors to `Status` |
+//! | [`service`] | the application layer: owns the store, the match index, the write path that keeps them in step, the batch and every scope check; the handlers, the CLI, the nightly schedule and the tests call it |
+//! | [`matching`] | eligibility, scores, ranking on rayon over an index shared as immutable snapshots, batch input and the assignment solvers |
+//! | [`batch`] | runs: phases, progress, cancel, persistence, summary, audit export, the schedule's clock |
+//! | [`store`] | sled: tables with secondary indexes, group commit, runs, placements (applies the domain's rules in one transaction), tokens and the audit log |
+//! | [`report`] | the coverage report, computed from the store |
+//! | [`domain`] | workers, openings, households, placements and their rules (transitions, validation, the national id hash); no I/O |
 //! | [`server`] | assembles services, health, reflection, limits and TLS; `run(listener, ..)` |
+//! | [`cli`] | the batch, report and token subcommands |
 //! | [`demo`] | the deterministic Huaihua-shaped demo data set |
 //! | [`config`] | run-time settings with their defaults, and where the national id key comes from |
 //!
-//! Dependencies point one way: `api -> domain, store`; `store -> domain`.
+//! Dependencies point one way:
+//!
+//! ```text
+//! server -> api -> service -> store, matching, batch, report -> domain
+//! ```
+//!
+//! (`batch` uses `matching` and `store`; `report` reads the `store`.)
 
 #![warn(missing_docs)]
 // Solvers and index code walk parallel arrays by index; iterator chains

@@ -8,11 +8,13 @@
 //! during a flush waits for the next one, so an answer always comes from a
 //! flush that started after the write.
 
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
+use super::audit::{AuditLog, IDLE_WRITE};
 use super::StoreError;
 
 type Reply = oneshot::Sender<Result<(), String>>;
@@ -24,12 +26,13 @@ pub(crate) struct Committer {
 }
 
 impl Committer {
-    /// Starts the thread that flushes `db`.
-    pub(crate) fn start(db: sled::Db) -> std::io::Result<Self> {
+    /// Starts the thread that flushes `db`, writing the audit log's queue
+    /// before each flush.
+    pub(crate) fn start(db: sled::Db, audit: Arc<AuditLog>) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel::<Reply>();
         let thread = std::thread::Builder::new()
             .name("jobbridge-commit".into())
-            .spawn(move || run(db, rx))?;
+            .spawn(move || run(db, audit, rx))?;
         Ok(Self {
             requests: Some(tx),
             thread: Some(thread),
@@ -50,20 +53,40 @@ impl Committer {
     }
 }
 
-fn run(db: sled::Db, requests: mpsc::Receiver<Reply>) {
-    while let Ok(first) = requests.recv() {
+fn run(db: sled::Db, audit: Arc<AuditLog>, requests: mpsc::Receiver<Reply>) {
+    loop {
+        let first = match requests.recv_timeout(IDLE_WRITE) {
+            Ok(first) => first,
+            Err(RecvTimeoutError::Timeout) => {
+                // No write asked for a flush: audit entries of reads still
+                // reach disk within IDLE_WRITE.
+                if audit.has_queued() {
+                    if let Err(e) = audit.write_queued().and_then(|()| Ok(db.flush()?)) {
+                        tracing::error!(error = %e, "cannot write the audit log");
+                    }
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         let mut waiting = vec![first];
         waiting.extend(requests.try_iter());
-        let result = db.flush().map(|_| ()).map_err(|e| {
-            tracing::error!(error = %e, "group flush failed");
-            e.to_string()
-        });
+        // Entries queued before these writers asked (their calls' entries
+        // among them) go into this flush.
+        let result = audit
+            .write_queued()
+            .and_then(|()| Ok(db.flush()?))
+            .map(|_| ())
+            .map_err(|e| {
+                tracing::error!(error = %e, "group flush failed");
+                e.to_string()
+            });
         for reply in waiting {
             // The writer may have gone away (client cancelled): nothing to do.
             let _ = reply.send(result.clone());
         }
     }
-    if let Err(e) = db.flush() {
+    if let Err(e) = audit.write_queued().and_then(|()| Ok(db.flush()?)) {
         tracing::error!(error = %e, "final flush failed");
     }
 }

@@ -5,6 +5,7 @@
 //! only [`Store::sync`], which waits for the shared flush, is async.
 //! Nothing outside this module touches sled.
 
+mod audit;
 mod committer;
 mod entities;
 mod error;
@@ -26,7 +27,8 @@ pub use id_key::Bound;
 pub use placement_reads::{DueCheckIn, PlacementFilter};
 pub use placements::{Action, Changed, Proposal};
 pub use table::PutMode;
-pub use tokens::{AuditEntry, TokenRecord};
+pub use audit::AuditEntry;
+pub use tokens::TokenRecord;
 
 use committer::Committer;
 use entities::{opening_index, worker_index};
@@ -95,9 +97,7 @@ pub struct Store {
     placement_events: sled::Tree,
     placement_trees: placements::PlacementTrees,
     tokens: sled::Tree,
-    audit: sled::Tree,
-    /// Replies' codes and targets of audit entries, by the entry's key.
-    audit_outcomes: sled::Tree,
+    audit_log: std::sync::Arc<audit::AuditLog>,
     // Declared last so it is dropped (final flush, join) after the tables.
     committer: Committer,
 }
@@ -129,8 +129,7 @@ impl Store {
         let placements = Table::open::<Placement>(&db)?;
         let placement_events = db.open_tree("placement_events")?;
         let tokens = db.open_tree("tokens")?;
-        let audit = db.open_tree("audit")?;
-        let audit_outcomes = db.open_tree("audit_outcomes")?;
+        let audit_log = std::sync::Arc::new(audit::AuditLog::open(&db)?);
         let meta = db.open_tree(META_TREE)?;
         let placement_trees = placements::PlacementTrees::new(
             &placements,
@@ -139,7 +138,7 @@ impl Store {
             placement_events.clone(),
             meta.clone(),
         );
-        let committer = Committer::start(db.clone())
+        let committer = Committer::start(db.clone(), audit_log.clone())
             .map_err(|e| StoreError::Flush(format!("cannot start committer: {e}")))?;
         Ok(Store {
             dir: dir.to_path_buf(),
@@ -154,8 +153,7 @@ impl Store {
             placement_events,
             placement_trees,
             tokens,
-            audit,
-            audit_outcomes,
+            audit_log,
             committer,
         })
     }
@@ -173,6 +171,7 @@ impl Store {
 
     /// Flushes now, blocking; for tools that run without a runtime.
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.audit_log.write_queued()?;
         self.db.flush()?;
         Ok(())
     }

@@ -67,44 +67,6 @@ impl TokenRecord {
     }
 }
 
-/// One audited call.
-#[derive(Clone, PartialEq, Eq, prost::Message)]
-pub struct AuditEntry {
-    /// Sequence number, increasing.
-    #[prost(uint64, tag = "1")]
-    pub seq: u64,
-    /// When the call arrived, Unix ms.
-    #[prost(int64, tag = "2")]
-    pub at_ms: i64,
-    /// The caller's token id.
-    #[prost(string, tag = "3")]
-    pub token_id: String,
-    /// The caller's role.
-    #[prost(string, tag = "4")]
-    pub role: String,
-    /// The RPC, e.g. `/jobbridge.v1.Workers/GetWorker`.
-    #[prost(string, tag = "5")]
-    pub method: String,
-    /// What it touched, when the handler says (e.g. `worker w-1`).
-    #[prost(string, tag = "6")]
-    pub target: String,
-    /// gRPC status code of the reply (for a stream: 0 once it started);
-    /// -1 while the call runs or if the server stopped during it.
-    #[prost(int32, tag = "7")]
-    pub code: i32,
-}
-
-/// What a reply said about an audited call, stored beside its entry
-/// (`audit_outcomes`, same key) so that completing an entry is one small
-/// insert, not a read-modify-write of the entry.
-#[derive(Clone, PartialEq, Eq, prost::Message)]
-struct AuditOutcome {
-    #[prost(string, tag = "1")]
-    target: String,
-    #[prost(int32, tag = "2")]
-    code: i32,
-}
-
 /// A token's parts, or `None` if it is not shaped like one.
 fn parse(token: &str) -> Option<(&str, Vec<u8>)> {
     let rest = token.strip_prefix("jb.")?;
@@ -221,96 +183,6 @@ impl Store {
         Ok(record)
     }
 
-    /// Appends an entry to the audit log; returns its sequence number.
-    pub fn audit(&self, mut entry: AuditEntry) -> Result<u64, StoreError> {
-        entry.seq = self.db.generate_id()? + 1;
-        self.audit
-            .insert(entry.seq.to_be_bytes(), entry.encode_to_vec())?;
-        Ok(entry.seq)
-    }
-
-    /// Completes an audit entry with what the reply said: one insert
-    /// beside the entry, no read. The entry itself was written before the
-    /// call ran, so it is durable with the call's own writes; the outcome
-    /// goes with the next group commit.
-    pub fn audit_outcome(&self, seq: u64, target: &str, code: i32) -> Result<(), StoreError> {
-        let outcome = AuditOutcome {
-            target: target.to_string(),
-            code,
-        };
-        self.audit_outcomes
-            .insert(seq.to_be_bytes(), outcome.encode_to_vec())?;
-        Ok(())
-    }
-
-    /// An entry as stored, completed with its outcome if there is one.
-    fn audit_entry(&self, key: &[u8], value: &[u8]) -> Result<AuditEntry, StoreError> {
-        let mut entry = AuditEntry::decode(value)
-            .map_err(|e| StoreError::corruption(format!("audit entry: {e}")))?;
-        if let Some(v) = self.audit_outcomes.get(key)? {
-            let outcome = AuditOutcome::decode(&v[..])
-                .map_err(|e| StoreError::corruption(format!("audit outcome: {e}")))?;
-            entry.target = outcome.target;
-            entry.code = outcome.code;
-        }
-        Ok(entry)
-    }
-
-    /// Audit entries with sequence numbers below `before` (all if 0),
-    /// newest first, optionally of one token.
-    pub fn audit_log(
-        &self,
-        before: u64,
-        token_id: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
-        let end = if before == 0 { u64::MAX } else { before };
-        let mut out = Vec::new();
-        for r in self.audit.range(..end.to_be_bytes()).rev() {
-            let (k, v) = r?;
-            let entry = self.audit_entry(&k, &v)?;
-            if token_id.is_some_and(|t| t != entry.token_id) {
-                continue;
-            }
-            out.push(entry);
-            if out.len() == limit {
-                break;
-            }
-        }
-        Ok(out)
-    }
-
-    /// Removes audit entries older than `before_ms`; returns how many.
-    pub fn prune_audit(&self, before_ms: i64) -> Result<usize, StoreError> {
-        let mut removed = 0;
-        loop {
-            let mut batch = sled::Batch::default();
-            let mut outcomes = sled::Batch::default();
-            let mut n = 0;
-            let mut done = true;
-            for r in self.audit.iter() {
-                let (k, v) = r?;
-                let entry = AuditEntry::decode(&v[..])
-                    .map_err(|e| StoreError::corruption(format!("audit entry: {e}")))?;
-                if entry.at_ms >= before_ms {
-                    break;
-                }
-                outcomes.remove(k.clone());
-                batch.remove(k);
-                n += 1;
-                if n == 4096 {
-                    done = false;
-                    break;
-                }
-            }
-            self.audit.apply_batch(batch)?;
-            self.audit_outcomes.apply_batch(outcomes)?;
-            removed += n;
-            if done {
-                return Ok(removed);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -354,35 +226,5 @@ mod tests {
         store.revoke_token(&record.id).unwrap();
         assert!(store.authenticate(&token).unwrap().is_none());
         assert_eq!(store.tokens().unwrap().len(), 1);
-    }
-
-    #[test]
-    fn audit_reads_newest_first_and_prunes_old_entries() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        for (i, token) in ["a", "b", "a"].iter().enumerate() {
-            let seq = store
-                .audit(AuditEntry {
-                    at_ms: 1000 * (i as i64 + 1),
-                    token_id: token.to_string(),
-                    method: "/m".into(),
-                    code: -1,
-                    ..Default::default()
-                })
-                .unwrap();
-            store.audit_outcome(seq, "worker w", 0).unwrap();
-        }
-        let all = store.audit_log(0, None, 10).unwrap();
-        assert_eq!(
-            all.iter().map(|e| e.at_ms).collect::<Vec<_>>(),
-            [3000, 2000, 1000]
-        );
-        assert!(all.iter().all(|e| e.code == 0 && e.target == "worker w"));
-        let a = store.audit_log(0, Some("a"), 10).unwrap();
-        assert_eq!(a.len(), 2);
-        let older = store.audit_log(all[0].seq, None, 1).unwrap();
-        assert_eq!(older[0].at_ms, 2000);
-        assert_eq!(store.prune_audit(2500).unwrap(), 2);
-        assert_eq!(store.audit_log(0, None, 10).unwrap().len(), 1);
     }
 }
