@@ -10,7 +10,8 @@
 //! | [`api`] | the gRPC services: generated code, conversions, thin handlers |
 //! | [`server`] | assembles services, health, reflection, limits and TLS; `run(listener, ..)` |
 //! | [`demo`] | the deterministic Huaihua-shaped demo data set |
-//! | [`config`] | run-time settings with their defaults, and where the national id key comes from |
+//! | [`config`] | run-time settings: one `Config` whose `Default` holds every documented default |
+//! | [`launch`] | what `jobbridge serve` starts, in order: checks, store, id key, demo, pool, signals, flush |
 //!
 //! Dependencies point one way: `api -> domain, store`; `store -> domain`.
 
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod launch;
 pub mod matching;
 pub mod report;
 pub mod server;
