@@ -13,7 +13,9 @@
 //! | [`config`] | run-time settings: one `Config` whose `Default` holds every documented default |
 //! | [`launch`] | what `jobbridge serve` starts, in order: checks, store, id key, demo, pool, signals, flush |
 //!
-//! Dependencies point one way: `api -> domain, store`; `store -> domain`.
+//! Dependencies point one way: `launch -> server -> api -> domain, store`;
+//! `store -> domain`. [`config`] is read by all and imports no layer above
+//! the domain but the plain settings types of `matching` and `batch`.
 
 #![warn(missing_docs)]
 // Solvers and index code walk parallel arrays by index; iterator chains

@@ -93,9 +93,9 @@ async fn bind_id_key(
 
 /// Checks the TLS files if any, binds the national id key to `store`
 /// (refused if the store was written with another key) and builds the match
-/// index from it, then serves on
-/// `listener` until `shutdown` completes, finishes in-flight calls and
-/// returns. The caller owns the store and flushes it afterwards (dropping
+/// index from it, then serves on `listener` until `shutdown` completes,
+/// finishes in-flight calls and returns. `config.data_dir`, `listen`,
+/// `demo`, `cache_mb` and `rank_threads` are the launcher's, not read here. The caller owns the store and flushes it afterwards (dropping
 /// the last `Arc<Store>` does).
 pub async fn run(
     listener: TcpListener,
