@@ -27,10 +27,10 @@ use fixtures::QueryIds;
 use jobbridge::api::pb;
 use jobbridge::api::pb::matching_client::MatchingClient;
 use jobbridge::cli::TokenChannel as Channel;
+use jobbridge::config::Config;
 use jobbridge::domain::access::Role;
 use jobbridge::domain::Mobility;
 use jobbridge::matching::MatchContext;
-use jobbridge::server::ServerOptions;
 use jobbridge::store::Store;
 
 /// The server binary's allocator (see src/main.rs), so that time and
@@ -86,7 +86,7 @@ fn main() {
         eprintln!("store: reusing the one in {}", path.display());
     } else {
         let started = Instant::now();
-        let key = jobbridge::config::id_key(None, None, &store)
+        let key = jobbridge::store::id_key(None, None, &store)
             .expect("id key")
             .0;
         jobbridge::demo::load(&store, &key, &data, ctx.year).expect("load");
@@ -121,7 +121,7 @@ async fn measure(store: Arc<Store>, ids: &QueryIds, migrants: &HashSet<String>, 
     let server = tokio::spawn(jobbridge::server::run(
         listener,
         store,
-        ServerOptions::default(),
+        Config::in_process(),
         async {
             let _ = stopped.await;
         },

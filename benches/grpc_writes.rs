@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use jobbridge::api::pb;
 use jobbridge::api::pb::workers_client::WorkersClient;
+use jobbridge::config::Config;
 use jobbridge::domain::rules::national_id_check_char;
-use jobbridge::server::ServerOptions;
 use jobbridge::store::Store;
 use tokio::runtime::Runtime;
 
@@ -152,7 +152,7 @@ impl BenchServer {
                 let shutdown = async {
                     let _ = stopped.await;
                 };
-                jobbridge::server::run(listener, server_store, ServerOptions::default(), shutdown)
+                jobbridge::server::run(listener, server_store, Config::in_process(), shutdown)
                     .await
                     .expect("server failed");
             });

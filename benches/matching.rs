@@ -291,7 +291,7 @@ fn index_build(data: &DemoData) {
     let started = Instant::now();
     {
         let store = Store::open(dir.path()).expect("open store");
-        let key = jobbridge::config::id_key(None, None, &store)
+        let key = jobbridge::store::id_key(None, None, &store)
             .expect("id key")
             .0;
         jobbridge::demo::load(&store, &key, data, YEAR).expect("load");

@@ -1,24 +1,73 @@
-//! Run-time settings. Every setting has a flag and an environment variable
-//! (see `jobbridge serve --help`); these are the defaults.
+//! Run-time settings: one [`Config`] whose [`Default`] is every documented
+//! default, written once. `jobbridge serve`'s flags take their defaults from
+//! the constants here, so `serve` with no flags runs `Config::default()`
+//! (a test in `launch::flags` checks it), and README's Configuration table
+//! lists the same values.
+//!
+//! This module sits at the bottom with the domain: every layer reads it, so
+//! it imports only plain settings types (the match weights, the batch's
+//! settings and schedule), never the api, server or store layers. TLS, for
+//! instance, is held as two paths here; `server::tls` reads and checks the
+//! files.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::domain::identity::{hex, short_fingerprint, IdKey, MIN_KEY_BYTES};
-use crate::store::Store;
+use crate::batch::schedule::Schedule;
+use crate::batch::BatchSettings;
+use crate::domain::IdKey;
+use crate::matching::MatchConfig;
 
 /// Default listen address: loopback only, so a fresh install is not
 /// reachable from the network by accident.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
 /// Default data directory, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = "./jobbridge-data";
+/// Largest request message accepted, in bytes. A bulk import sends one
+/// record per message, so 4 MiB (gRPC's usual default) is far above any
+/// valid record; larger requests get `RESOURCE_EXHAUSTED`.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+/// sled's page cache, MiB. sled's own default (1 GiB) let the resident
+/// set grow without a plateau; this bounds it. The match index is not in it.
+pub const DEFAULT_CACHE_MB: u64 = 256;
+/// Ranking threads; 0 is one per core.
+pub const DEFAULT_RANK_THREADS: usize = 0;
+/// Local time of the nightly batch run.
+pub const DEFAULT_BATCH_AT: &str = "02:00";
+/// Time zone of [`DEFAULT_BATCH_AT`]: the counties served are in Hunan.
+pub const DEFAULT_BATCH_TIMEZONE: &str = "Asia/Shanghai";
+/// Calls per second per token (0 turns the limit off); the burst is twice
+/// the rate unless `--rate-burst` says otherwise.
+pub const DEFAULT_RATE_LIMIT: f64 = 2000.0;
+/// Days the audit log keeps entries: two years, enough for an annual
+/// review of who read what.
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 730;
 
 /// Environment variable that holds the national id key itself, as hex.
 pub const ID_KEY_ENV: &str = "JOBBRIDGE_ID_KEY";
 /// File in the data directory that holds a generated national id key.
 pub const ID_KEY_FILE: &str = "id.key";
 
-/// Settings of `jobbridge serve`.
+/// Settings of `jobbridge serve`, and of [`crate::server::run`], which
+/// reads the part past the data directory.
+///
+/// | field | default |
+/// | --- | --- |
+/// | `listen` | [`DEFAULT_LISTEN`] |
+/// | `data_dir` | [`DEFAULT_DATA_DIR`] |
+/// | `max_message_bytes` | [`DEFAULT_MAX_MESSAGE_BYTES`] (4 MiB) |
+/// | `cache_mb` | [`DEFAULT_CACHE_MB`] (256) |
+/// | `demo` | off |
+/// | `matching` | [`MatchConfig::default`] |
+/// | `rank_threads` | [`DEFAULT_RANK_THREADS`] (one per core) |
+/// | `batch` | [`BatchSettings::default`] (100 candidates, 30 runs kept) |
+/// | `schedule` | [`DEFAULT_BATCH_AT`] in [`DEFAULT_BATCH_TIMEZONE`] |
+/// | `rate_limit` | [`DEFAULT_RATE_LIMIT`] per second, burst twice that |
+/// | `audit_retention` | [`DEFAULT_AUDIT_RETENTION_DAYS`] days |
+/// | `tls` | none: plaintext |
+/// | `insecure` | off: plaintext only on loopback |
+/// | `id_key_file`, `id_key` | none: [`ID_KEY_ENV`], else `DATA_DIR/id.key` |
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Address to listen on.
@@ -27,26 +76,116 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Largest request message, bytes.
     pub max_message_bytes: usize,
+    /// sled's page cache, MiB.
+    pub cache_mb: u64,
     /// Fill an empty data directory with demo data before serving.
     pub demo: bool,
     /// Score weights and constants.
-    pub matching: crate::matching::MatchConfig,
+    pub matching: MatchConfig,
     /// Threads of the ranking pool (rayon); 0 for one per core.
     pub rank_threads: usize,
-    /// Batch run settings.
-    pub batch: crate::batch::BatchSettings,
+    /// Batch run settings. An `audit_dir` of `None` means `DATA_DIR/audit`
+    /// to the launcher, and no audit files to a bare `server::run`.
+    pub batch: BatchSettings,
     /// When the nightly run starts; `None` for never.
-    pub schedule: Option<crate::batch::schedule::Schedule>,
+    pub schedule: Option<Schedule>,
     /// Calls per token; `None` for no limit.
-    pub rate_limit: Option<crate::api::auth::RateLimit>,
-    /// How long the audit log keeps entries.
-    pub audit_retention: std::time::Duration,
-    /// Certificate and key to serve TLS with; `None` for plaintext.
-    pub tls: Option<crate::server::tls::TlsIdentity>,
+    pub rate_limit: Option<RateLimit>,
+    /// Audit log entries older than this are removed (at start and daily).
+    pub audit_retention: Duration,
+    /// Certificate and key files to serve TLS with; `None` for plaintext.
+    pub tls: Option<TlsFiles>,
     /// Serve plaintext on a non-loopback address all the same.
     pub insecure: bool,
-    /// The key that national ids are hashed with ([`id_key`]).
-    pub id_key: IdKey,
+    /// File holding the national id key as hex (`--id-key-file`).
+    pub id_key_file: Option<PathBuf>,
+    /// The national id key itself, once resolved; `None` looks for it in
+    /// `id_key_file`, [`ID_KEY_ENV`] and the data directory, in that order
+    /// ([`crate::store::id_key`]).
+    pub id_key: Option<IdKey>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN
+                .parse()
+                .expect("DEFAULT_LISTEN is an address"),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            cache_mb: DEFAULT_CACHE_MB,
+            demo: false,
+            matching: MatchConfig::default(),
+            rank_threads: DEFAULT_RANK_THREADS,
+            batch: BatchSettings::default(),
+            schedule: Some(
+                Schedule::parse(DEFAULT_BATCH_AT, DEFAULT_BATCH_TIMEZONE)
+                    .expect("the default schedule parses"),
+            ),
+            rate_limit: RateLimit::per_second(DEFAULT_RATE_LIMIT, None),
+            audit_retention: days(DEFAULT_AUDIT_RETENTION_DAYS),
+            tls: None,
+            insecure: false,
+            id_key_file: None,
+            id_key: None,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults without the nightly schedule and the rate limit, for a
+    /// server inside a test or a bench: a 02:00 run would make results
+    /// depend on the clock, and a per-token limit would cap the load.
+    pub fn in_process() -> Self {
+        Self {
+            schedule: None,
+            rate_limit: None,
+            ..Self::default()
+        }
+    }
+}
+
+/// `n` days.
+pub fn days(n: u32) -> Duration {
+    Duration::from_secs(u64::from(n) * 24 * 3600)
+}
+
+/// Per-token request rate: a token bucket of `burst` calls refilled at
+/// `per_second`. The access layer in `api::auth` enforces it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Sustained calls per second.
+    pub per_second: f64,
+    /// Calls allowed at once after a quiet spell.
+    pub burst: f64,
+}
+
+impl RateLimit {
+    /// The limit of `--rate-limit` and `--rate-burst`: `None` for 0 (no
+    /// limit); the burst is twice the rate unless given, and at least one
+    /// call. The caller checks that `per_second` is finite and not negative.
+    ///
+    /// ```
+    /// use jobbridge::config::RateLimit;
+    /// assert_eq!(RateLimit::per_second(0.0, None), None);
+    /// assert_eq!(RateLimit::per_second(10.0, None).unwrap().burst, 20.0);
+    /// ```
+    pub fn per_second(per_second: f64, burst: Option<f64>) -> Option<Self> {
+        (per_second > 0.0).then(|| Self {
+            per_second,
+            burst: burst.unwrap_or(per_second * 2.0).max(1.0),
+        })
+    }
+}
+
+/// The PEM files of `--tls-cert` and `--tls-key`; `server::tls` reads and
+/// checks them at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// Certificate chain, server certificate first.
+    pub cert: PathBuf,
+    /// Private key of the certificate (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 /// How the server is reachable, as [`check_listen`] decided it.
@@ -120,149 +259,6 @@ impl FileConfig {
     }
 }
 
-/// Where a national id key came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdKeySource {
-    /// The file named by `--id-key-file`.
-    File(PathBuf),
-    /// The environment variable [`ID_KEY_ENV`].
-    Env,
-    /// [`ID_KEY_FILE`] in the data directory; `created` if generated now.
-    DataDir {
-        /// The file.
-        path: PathBuf,
-        /// Generated by this call.
-        created: bool,
-    },
-}
-
-/// The national id key of `store`, from the first source given: the
-/// `--id-key-file` file, else `env` (the value of [`ID_KEY_ENV`]; empty
-/// counts as unset), else `DATA_DIR/id.key`. If there is none, a store that
-/// has no key yet gets a new one, 32 random bytes written to
-/// `DATA_DIR/id.key`; a store bound to a key is an error naming that key's
-/// fingerprint. The open store's directory lock keeps two processes from
-/// generating two keys.
-pub fn id_key(
-    file: Option<&Path>,
-    env: Option<&str>,
-    store: &Store,
-) -> Result<(IdKey, IdKeySource), String> {
-    let data_dir = store.dir();
-    if let Some(found) = find_id_key(file, env, data_dir)? {
-        return Ok(found);
-    }
-    let bound = store.id_key_fingerprint().map_err(|e| e.to_string())?;
-    if let Some(fingerprint) = bound {
-        return Err(format!(
-            "the national ids in {} are hashed with the key of fingerprint {}...: give that key \
-             with --id-key-file or {ID_KEY_ENV}",
-            data_dir.display(),
-            short_fingerprint(&fingerprint)
-        ));
-    }
-    let path = data_dir.join(ID_KEY_FILE);
-    let key = generate_key_file(&path)?;
-    tracing::warn!(
-        path = %path.display(),
-        fingerprint = short_fingerprint(&key.fingerprint()),
-        "generated a national id key in the data directory; in production keep the key \
-         apart from the data ({ID_KEY_ENV} or --id-key-file) and back it up: without it the \
-         stored national ids can no longer be matched"
-    );
-    Ok((
-        key,
-        IdKeySource::DataDir {
-            path,
-            created: true,
-        },
-    ))
-}
-
-/// As [`id_key`], but `None` instead of generating a key (for tools that
-/// only check).
-pub fn find_id_key(
-    file: Option<&Path>,
-    env: Option<&str>,
-    data_dir: &Path,
-) -> Result<Option<(IdKey, IdKeySource)>, String> {
-    if let Some(file) = file {
-        let key = read_key_file(file)?;
-        return Ok(Some((key, IdKeySource::File(file.to_path_buf()))));
-    }
-    if let Some(hex) = env.filter(|v| !v.is_empty()) {
-        let key = IdKey::from_hex(hex).map_err(|e| format!("{ID_KEY_ENV}: {e}"))?;
-        return Ok(Some((key, IdKeySource::Env)));
-    }
-    let path = data_dir.join(ID_KEY_FILE);
-    if !path.exists() {
-        return Ok(None);
-    }
-    let key = read_key_file(&path)?;
-    Ok(Some((
-        key,
-        IdKeySource::DataDir {
-            path,
-            created: false,
-        },
-    )))
-}
-
-fn read_key_file(path: &Path) -> Result<IdKey, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the id key file {}: {e}", path.display()))?;
-    warn_if_readable_by_others(path);
-    IdKey::from_hex(&text).map_err(|e| format!("id key file {}: {e}", path.display()))
-}
-
-#[cfg(unix)]
-fn warn_if_readable_by_others(path: &Path) {
-    use std::os::unix::fs::PermissionsExt as _;
-    if let Ok(meta) = std::fs::metadata(path) {
-        if meta.permissions().mode() & 0o077 != 0 {
-            tracing::warn!(
-                path = %path.display(),
-                "the id key file can be read by other users; restrict it to its owner (chmod 600)"
-            );
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn warn_if_readable_by_others(_path: &Path) {}
-
-/// Writes a fresh random key to `path`, readable by its owner only: first
-/// to a temporary file, then renamed, so a crash never leaves half a key.
-fn generate_key_file(path: &Path) -> Result<IdKey, String> {
-    use rand::TryRngCore as _;
-    use std::io::Write as _;
-    let mut bytes = vec![0u8; MIN_KEY_BYTES];
-    rand::rngs::OsRng
-        .try_fill_bytes(&mut bytes)
-        .map_err(|e| format!("cannot get random bytes for the id key: {e}"))?;
-    let key = IdKey::new(bytes.clone()).expect("MIN_KEY_BYTES is a valid length");
-    let failed =
-        |e: std::io::Error| format!("cannot write the id key file {}: {e}", path.display());
-    let temporary = path.with_extension("key.tmp");
-    let _ = std::fs::remove_file(&temporary);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&temporary).map_err(failed)?;
-    file.write_all(format!("{}\n", hex(&bytes)).as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(failed)?;
-    std::fs::rename(&temporary, path).map_err(failed)?;
-    if let Some(dir) = path.parent() {
-        // The rename is durable once the directory is.
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(failed)?;
-    }
-    Ok(key)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,94 +310,5 @@ mod tests {
             .unwrap_err()
             .contains("weight_pay"));
         assert!(FileConfig::parse("[matching]\ncommute_decay_km = 0.0\n").is_err());
-    }
-
-    #[test]
-    fn a_generated_key_is_kept_private_and_read_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let (key, source) = id_key(None, None, &store).unwrap();
-        let path = dir.path().join(ID_KEY_FILE);
-        assert_eq!(
-            source,
-            IdKeySource::DataDir {
-                path: path.clone(),
-                created: true
-            }
-        );
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        assert_eq!(std::fs::read_to_string(&path).unwrap().trim().len(), 64);
-        let (again, source) = id_key(None, Some(""), &store).unwrap();
-        assert_eq!(again.fingerprint(), key.fingerprint());
-        assert_eq!(
-            source,
-            IdKeySource::DataDir {
-                path,
-                created: false
-            }
-        );
-        assert!(!dir.path().join("id.key.tmp").exists());
-    }
-
-    #[test]
-    fn the_key_file_flag_comes_first_then_the_environment() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let file = dir.path().join("elsewhere.key");
-        std::fs::write(&file, format!("{}\n", "11".repeat(32))).unwrap();
-        let env = "22".repeat(40);
-        let (from_file, source) = id_key(Some(&file), Some(&env), &store).unwrap();
-        assert_eq!(source, IdKeySource::File(file.clone()));
-        assert_eq!(
-            from_file.fingerprint(),
-            IdKey::new(vec![0x11; 32]).unwrap().fingerprint()
-        );
-        let (from_env, source) = id_key(None, Some(&env), &store).unwrap();
-        assert_eq!(source, IdKeySource::Env);
-        assert_eq!(
-            from_env.fingerprint(),
-            IdKey::new(vec![0x22; 40]).unwrap().fingerprint()
-        );
-        assert!(!dir.path().join(ID_KEY_FILE).exists(), "nothing generated");
-        assert!(find_id_key(None, None, dir.path()).unwrap().is_none());
-    }
-
-    #[test]
-    fn bad_keys_are_refused_without_showing_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let short = "ab".repeat(16);
-        let e = id_key(None, Some(&short), &store).unwrap_err();
-        assert!(e.starts_with(ID_KEY_ENV), "{e}");
-        assert!(!e.contains(&short), "{e}");
-        let file = dir.path().join("bad.key");
-        std::fs::write(&file, "not hex at all").unwrap();
-        let e = id_key(Some(&file), None, &store).unwrap_err();
-        assert!(
-            e.contains("bad.key") && !e.contains("not hex at all"),
-            "{e}"
-        );
-        let missing = dir.path().join("missing.key");
-        assert!(id_key(Some(&missing), None, &store)
-            .unwrap_err()
-            .contains("missing.key"));
-    }
-
-    #[test]
-    fn a_store_bound_to_a_key_gets_no_new_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let key = IdKey::new(vec![9; 32]).unwrap();
-        store.bind_id_key(&key).unwrap();
-        let e = id_key(None, None, &store).unwrap_err();
-        assert!(e.contains(short_fingerprint(&key.fingerprint())), "{e}");
-        assert!(!dir.path().join(ID_KEY_FILE).exists());
-        let (found, _) = id_key(None, Some(&"09".repeat(32)), &store).unwrap();
-        assert_eq!(found.fingerprint(), key.fingerprint());
     }
 }

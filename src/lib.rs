@@ -15,15 +15,18 @@
 //! | [`server`] | assembles services, health, reflection, limits and TLS; `run(listener, ..)` |
 //! | [`cli`] | the batch, report and token subcommands |
 //! | [`demo`] | the deterministic Huaihua-shaped demo data set |
-//! | [`config`] | run-time settings with their defaults, and where the national id key comes from |
+//! | [`config`] | run-time settings: one `Config` whose `Default` holds every documented default |
+//! | [`launch`] | what `jobbridge serve` starts, in order: checks, store, id key, demo, pool, signals, flush |
 //!
 //! Dependencies point one way:
 //!
 //! ```text
-//! server -> api -> service -> store, matching, batch, report -> domain
+//! main -> launch -> server -> api -> service -> store, matching, batch, report -> domain
 //! ```
 //!
 //! (`batch` uses `matching` and `store`; `report` reads the `store`.)
+//! [`config`] is read by all and imports no layer above the domain but the
+//! plain settings types of `matching` and `batch`.
 
 #![warn(missing_docs)]
 // Solvers and index code walk parallel arrays by index; iterator chains
@@ -36,6 +39,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod launch;
 pub mod matching;
 pub mod report;
 pub mod server;

@@ -1,7 +1,7 @@
 //! Assembles the gRPC server: jobbridge's services, health, reflection and
 //! limits. [`run`] takes a bound listener and a shutdown future, so tests
-//! run the real server on `127.0.0.1:0`. With [`ServerOptions::tls`] set it
-//! serves over TLS ([`tls`]).
+//! run the real server on `127.0.0.1:0`. With [`Config::tls`] set it serves
+//! over TLS ([`tls`]).
 
 pub mod tls;
 
@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 
-use crate::api::auth::{Access, AccessLayer, RateLimit};
+use crate::api::auth::{Access, AccessLayer};
 use crate::api::pb::admin_service_server::AdminServiceServer;
 use crate::api::pb::batch_server::BatchServer;
 use crate::api::pb::matching_server::MatchingServer;
@@ -24,61 +24,12 @@ use crate::api::{
     pb, remap_oversize, AdminService, BatchService, MatchingService, OpeningService,
     PlacementService, ReportService, WorkerService,
 };
-use crate::batch::schedule::Schedule;
-use crate::batch::BatchSettings;
+use crate::config::Config;
 use crate::domain::identity::short_fingerprint;
 use crate::domain::IdKey;
-use crate::matching::MatchConfig;
 use crate::service::{Service, ServiceError};
 use crate::store::Store;
-use tls::TlsIdentity;
-
-/// Largest request message accepted, in bytes, unless configured. A bulk
-/// import sends one record per message, so 4 MiB (gRPC's usual default) is
-/// far above any valid record; larger requests get `RESOURCE_EXHAUSTED`.
-pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
-
-/// How long audit log entries are kept unless configured: two years,
-/// enough for an annual review of who read what.
-pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(730 * 24 * 3600);
-
-/// Limits and tuning of the server.
-#[derive(Debug, Clone)]
-pub struct ServerOptions {
-    /// Largest request message, bytes.
-    pub max_message_bytes: usize,
-    /// Score weights and constants.
-    pub matching: MatchConfig,
-    /// Batch run settings.
-    pub batch: BatchSettings,
-    /// When to start the nightly run; `None` for never.
-    pub schedule: Option<Schedule>,
-    /// Calls per token; `None` for no limit.
-    pub rate_limit: Option<RateLimit>,
-    /// Audit log entries older than this are removed (at start and daily).
-    pub audit_retention: Duration,
-    /// Serve over TLS with this certificate and key; `None` for plaintext.
-    pub tls: Option<TlsIdentity>,
-    /// The key that national ids are hashed with; `None` reads the data
-    /// directory's `id.key`, or generates it on the first start (see
-    /// [`crate::config::id_key`]).
-    pub id_key: Option<IdKey>,
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        Self {
-            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
-            matching: MatchConfig::default(),
-            batch: BatchSettings::default(),
-            schedule: None,
-            rate_limit: None,
-            audit_retention: DEFAULT_AUDIT_RETENTION,
-            tls: None,
-            id_key: None,
-        }
-    }
-}
+use tls::{TlsError, TlsIdentity};
 
 /// Why the server stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +44,9 @@ pub enum ServeError {
     /// The configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The TLS certificate or key file cannot be used.
+    #[error(transparent)]
+    TlsFiles(#[from] TlsError),
     /// tonic refused the TLS configuration (the files passed
     /// [`TlsIdentity`]'s checks, so this is not expected).
     #[error("cannot set up TLS: {0}")]
@@ -105,13 +59,17 @@ pub enum ServeError {
 /// Binds the national id key to the store (hashing any clear ids left by
 /// an older build) before anything else, so that a wrong key stops the
 /// start with its own error.
-async fn bind_id_key(store: &Arc<Store>, key: Option<IdKey>) -> Result<IdKey, ServeError> {
+async fn bind_id_key(
+    store: &Arc<Store>,
+    key: Option<IdKey>,
+    file: Option<std::path::PathBuf>,
+) -> Result<IdKey, ServeError> {
     let store = store.clone();
     tokio::task::spawn_blocking(move || {
         let key = match key {
             Some(key) => key,
             None => {
-                crate::config::id_key(None, None, &store)
+                crate::store::id_key(file.as_deref(), None, &store)
                     .map_err(ServeError::IdKey)?
                     .0
             }
@@ -131,15 +89,16 @@ async fn bind_id_key(store: &Arc<Store>, key: Option<IdKey>) -> Result<IdKey, Se
     .expect("binding the key does not panic")
 }
 
-/// Binds the national id key to `store` (refused if the store was written
-/// with another key) and builds the match index from it, then serves on
-/// `listener` until `shutdown` completes, finishes in-flight calls and
-/// returns. The caller owns the store and flushes it afterwards (dropping
+/// Checks the TLS files if any, binds the national id key to `store`
+/// (refused if the store was written with another key) and builds the match
+/// index from it, then serves on `listener` until `shutdown` completes,
+/// finishes in-flight calls and returns. `config.data_dir`, `listen`,
+/// `demo`, `cache_mb` and `rank_threads` are the launcher's, not read here. The caller owns the store and flushes it afterwards (dropping
 /// the last `Arc<Store>` does).
 pub async fn run(
     listener: TcpListener,
     store: Arc<Store>,
-    options: ServerOptions,
+    options: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let config = options
@@ -147,7 +106,11 @@ pub async fn run(
         .clone()
         .normalised()
         .map_err(ServeError::Config)?;
-    let id_key = bind_id_key(&store, options.id_key).await?;
+    let tls = match &options.tls {
+        Some(files) => Some(TlsIdentity::load(&files.cert, &files.key)?),
+        None => None,
+    };
+    let id_key = bind_id_key(&store, options.id_key, options.id_key_file).await?;
     let started = std::time::Instant::now();
     let settings = options.batch.clone();
     let service =
@@ -221,9 +184,8 @@ pub async fn run(
         .build_v1alpha()
         .expect("embedded descriptor sets are valid");
 
-    let tls = options.tls.is_some();
     let mut builder = Server::builder();
-    if let Some(identity) = &options.tls {
+    if let Some(identity) = &tls {
         // tonic wraps every accepted stream, the TcpIncoming below included,
         // in its TLS acceptor; handshakes run beside the accept loop.
         builder = builder
@@ -231,7 +193,7 @@ pub async fn run(
             .map_err(|e| ServeError::Tls(error_chain(&e)))?;
     }
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, tls, "serving gRPC");
+        tracing::info!(%addr, tls = tls.is_some(), "serving gRPC");
     }
     builder
         .tcp_nodelay(true)

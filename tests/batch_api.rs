@@ -14,7 +14,7 @@ use jobbridge::api::pb;
 use jobbridge::api::pb::batch_client::BatchClient;
 use jobbridge::api::pb::matching_client::MatchingClient;
 use jobbridge::batch::BatchSettings;
-use jobbridge::server::ServerOptions;
+use jobbridge::config::Config;
 use tonic::Code;
 
 /// Writes demo data at `scale` into `dir`, and returns it.
@@ -22,18 +22,18 @@ fn seed(dir: &Path, scale: f64) -> jobbridge::demo::DemoData {
     let store = jobbridge::store::Store::open(dir).unwrap();
     let year = jobbridge::domain::current_year();
     let data = jobbridge::demo::generate(scale, 3, year, chrono::Utc::now().date_naive());
-    let key = jobbridge::config::id_key(None, None, &store).unwrap().0;
+    let key = jobbridge::store::id_key(None, None, &store).unwrap().0;
     jobbridge::demo::load(&store, &key, &data, year).unwrap();
     data
 }
 
 async fn start(dir: &Path, audit: Option<&Path>) -> TestServer {
-    let options = ServerOptions {
+    let options = Config {
         batch: BatchSettings {
             audit_dir: audit.map(Path::to_path_buf),
             ..BatchSettings::default()
         },
-        ..ServerOptions::default()
+        ..Config::in_process()
     };
     TestServer::start_with(dir, options).await
 }

@@ -20,7 +20,7 @@ async fn a_run_interrupted_by_sigkill_is_failed_never_half_applied() {
         let store = jobbridge::store::Store::open(dir.path()).unwrap();
         let year = jobbridge::domain::current_year();
         let data = jobbridge::demo::generate(0.3, 9, year, chrono::Utc::now().date_naive());
-        let key = jobbridge::config::id_key(None, None, &store).unwrap().0;
+        let key = jobbridge::store::id_key(None, None, &store).unwrap().0;
         jobbridge::demo::load(&store, &key, &data, year).unwrap();
     }
     let mut first = ServerProcess::start(dir.path(), logs.path().join("first.log")).await;

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use common::TestServer;
 use jobbridge::cli::TokenChannel as Channel;
-use jobbridge::server::ServerOptions;
+use jobbridge::config::Config;
 use load::{Counts, Mix, Pool, Recorder, CALL_DEADLINE};
 use rand::SeedableRng;
 
@@ -65,7 +65,7 @@ async fn run(duration: Duration) -> Result<(), String> {
     let dir = tempfile::tempdir().expect("temp dir");
     let started = Instant::now();
     let store = jobbridge::store::Store::open(dir.path()).expect("open store");
-    let key = jobbridge::config::id_key(None, None, &store)
+    let key = jobbridge::store::id_key(None, None, &store)
         .expect("id key")
         .0;
     let year = jobbridge::domain::current_year();
@@ -80,9 +80,11 @@ async fn run(duration: Duration) -> Result<(), String> {
         pool.openings.len(),
         started.elapsed().as_secs_f64()
     );
-    let options = ServerOptions {
+    // The defaults a real server runs with (rank threads, limits), minus
+    // the clock-driven schedule and the rate limit.
+    let options = Config {
         id_key: Some(key),
-        ..ServerOptions::default()
+        ..Config::in_process()
     };
     let server = TestServer::start_on(store, options).await;
 

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use common::{national_id, opening, worker, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::matching_client::MatchingClient;
+use jobbridge::config::Config;
 use jobbridge::domain::IdKey;
-use jobbridge::server::{ServeError, ServerOptions};
+use jobbridge::server::ServeError;
 use jobbridge::store::Store;
 use prost::Message;
 use tonic::{Code, Status};
@@ -337,9 +338,9 @@ async fn a_restart_with_another_key_is_refused() {
     let other = IdKey::new(vec![0x42; 32]).unwrap();
     let store = std::sync::Arc::new(common::reopen(dir.path()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let options = ServerOptions {
+    let options = Config {
         id_key: Some(other.clone()),
-        ..ServerOptions::default()
+        ..Config::in_process()
     };
     let result = jobbridge::server::run(listener, store.clone(), options, async {}).await;
     match result {
@@ -459,7 +460,7 @@ async fn a_directory_with_clear_ids_is_upgraded_at_the_first_start() {
     let store = store_with_clear_ids(dir.path(), &old);
     assert_eq!(store.id_key_fingerprint().unwrap(), None);
 
-    let server = TestServer::start_on(store, ServerOptions::default()).await;
+    let server = TestServer::start_on(store, Config::in_process()).await;
     let key = server.id_key.clone();
     let mut c = server.workers();
     // The first answer comes once the server has bound the key (and so

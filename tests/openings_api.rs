@@ -9,7 +9,7 @@ use common::Channel;
 use common::{assert_invalid, now_ms, opening, ts_ms, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::openings_client::OpeningsClient;
-use jobbridge::server::ServerOptions;
+use jobbridge::config::Config;
 use prost::Message as _;
 use tonic::{Code, Status};
 
@@ -915,9 +915,9 @@ async fn oversize_requests_are_resource_exhausted() {
     let limit = 64 * 1024;
     let server = TestServer::start_with(
         dir.path(),
-        ServerOptions {
+        Config {
             max_message_bytes: limit,
-            ..ServerOptions::default()
+            ..Config::in_process()
         },
     )
     .await;

@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Channel, TestServer};
-use jobbridge::api::auth::RateLimit;
 use jobbridge::api::pb;
 use jobbridge::api::pb::admin_service_client::AdminServiceClient;
 use jobbridge::api::pb::batch_client::BatchClient;
@@ -27,9 +26,10 @@ use jobbridge::api::pb::placement_service_client::PlacementServiceClient;
 use jobbridge::api::pb::report_service_client::ReportServiceClient;
 use jobbridge::api::pb::workers_client::WorkersClient;
 use jobbridge::batch::BatchSettings;
+use jobbridge::config::Config;
+use jobbridge::config::RateLimit;
 use jobbridge::domain::access::{Role, Scope};
 use jobbridge::domain::placement::{china_today, day_date};
-use jobbridge::server::ServerOptions;
 use prost::Message as _;
 use tonic::{Code, Status};
 
@@ -456,12 +456,12 @@ struct Fixture {
 
 impl Fixture {
     async fn start(data: &Path, audit: &Path) -> Fixture {
-        let options = ServerOptions {
+        let options = Config {
             batch: BatchSettings {
                 audit_dir: Some(audit.to_path_buf()),
                 ..BatchSettings::default()
             },
-            ..ServerOptions::default()
+            ..Config::in_process()
         };
         let server = TestServer::start_with(data, options).await;
         let revoked = server.token(Role::Admin, Scope::default());
@@ -1225,12 +1225,12 @@ async fn candidates_are_masked_for_recruiters_and_other_counties() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_over_its_rate_gets_resource_exhausted_while_others_are_served() {
     let dir = tempfile::tempdir().unwrap();
-    let options = ServerOptions {
+    let options = Config {
         rate_limit: Some(RateLimit {
             per_second: 1.0,
             burst: 5.0,
         }),
-        ..Default::default()
+        ..Config::in_process()
     };
     let server = TestServer::start_with(dir.path(), options).await;
     let busy = server.token(Role::Reader, Scope::default());

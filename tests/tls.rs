@@ -25,8 +25,8 @@ use tonic_health::pb::HealthCheckRequest;
 
 use common::TestServer;
 use jobbridge::api::pb;
+use jobbridge::config::{Config, TlsFiles};
 use jobbridge::server::tls::{TlsError, TlsIdentity};
-use jobbridge::server::ServerOptions;
 
 /// How long the binary may take to start serving or to exit.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -66,10 +66,6 @@ impl Pki {
             cert: cert.pem(),
             key: key.serialize_pem(),
         }
-    }
-
-    fn identity(&self) -> TlsIdentity {
-        TlsIdentity::from_pem(self.cert.as_bytes(), self.key.as_bytes()).expect("valid identity")
     }
 
     /// Writes cert.pem and key.pem into `dir`.
@@ -126,9 +122,13 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 async fn start_tls(dir: &Path, pki: &Pki) -> TestServer {
-    let options = ServerOptions {
-        tls: Some(pki.identity()),
-        ..ServerOptions::default()
+    // server::run reads and checks the files when it starts.
+    let pki_dir = dir.join("pki");
+    std::fs::create_dir_all(&pki_dir).unwrap();
+    let (cert, key) = pki.write(&pki_dir);
+    let options = Config {
+        tls: Some(TlsFiles { cert, key }),
+        ..Config::in_process()
     };
     TestServer::start_connecting(dir, options, |addr| {
         tls_endpoint(addr, &pki.ca, Some("localhost"))

@@ -9,8 +9,8 @@ use common::Channel;
 use common::{assert_invalid, national_id, now_ms, opening, returned, ts_ms, worker, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::workers_client::WorkersClient;
+use jobbridge::config::Config;
 use jobbridge::domain::current_year;
-use jobbridge::server::ServerOptions;
 use prost::Message as _;
 use tonic::{Code, Status};
 use tonic_types::StatusExt as _;
@@ -1547,9 +1547,9 @@ async fn oversize_requests_are_resource_exhausted() {
     let limit = 64 * 1024;
     let server = TestServer::start_with(
         dir.path(),
-        ServerOptions {
+        Config {
             max_message_bytes: limit,
-            ..ServerOptions::default()
+            ..Config::in_process()
         },
     )
     .await;

@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use tonic::{Request, Response, Status};
 
+use crate::config::RateLimit;
 use crate::domain::access::{Caller, Role};
 use crate::store::{AuditEntry, Store};
 
@@ -91,16 +92,6 @@ pub fn roles_for(path: &str) -> Option<&'static [Role]> {
         .iter()
         .find(|(p, _)| *p == path)
         .map(|(_, roles)| *roles)
-}
-
-/// Per-token request rate: a token bucket of `burst` calls refilled at
-/// `per_second`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RateLimit {
-    /// Sustained calls per second.
-    pub per_second: f64,
-    /// Calls allowed at once after a quiet spell.
-    pub burst: f64,
 }
 
 struct Buckets {

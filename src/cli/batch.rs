@@ -114,7 +114,7 @@ pub fn batch_offline(
     // `serve` finds it.
     let env = std::env::var(crate::config::ID_KEY_ENV).ok();
     let (id_key, _) =
-        crate::config::id_key(None, env.as_deref(), &store).map_err(anyhow::Error::msg)?;
+        crate::store::id_key(None, env.as_deref(), &store).map_err(anyhow::Error::msg)?;
     let batch = Service::open(store, id_key, config, settings)?;
     let bar = bar();
     let done = std::sync::atomic::AtomicBool::new(false);

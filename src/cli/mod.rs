@@ -2,6 +2,7 @@
 //! call into the library: the batch and report commands, offline or against
 //! a server.
 
+pub mod args;
 mod batch;
 mod channel;
 mod report;

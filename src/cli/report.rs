@@ -8,47 +8,37 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
+use super::args::SourceArg;
 use crate::api::pb;
 use crate::api::pb::report_service_client::ReportServiceClient;
 use crate::domain::Source;
 use crate::report::{self, CoverageFilter};
 use crate::store::Store;
 
-/// What to report.
-#[derive(Debug, Clone, Default)]
+/// What to report: the flags of `jobbridge report` past where the data is.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct ReportArgs {
-    /// County code filter.
+    /// Only this county (six-digit code).
+    #[arg(long)]
     pub county: Option<String>,
-    /// Site id filter.
+    /// Only this resettlement site.
+    #[arg(long)]
     pub site: Option<String>,
-    /// Source label filter (e.g. `aid_workshop`).
-    pub source: Option<String>,
-    /// First day of the placement figures, YYYY-MM-DD.
+    /// Only this source.
+    #[arg(long, value_enum)]
+    pub source: Option<SourceArg>,
+    /// First day of the placement figures, YYYY-MM-DD (default: from the start).
+    #[arg(long)]
     pub from: Option<String>,
-    /// Last day of the placement figures, YYYY-MM-DD (default today).
+    /// Last day of the placement figures, YYYY-MM-DD (default: today).
+    #[arg(long)]
     pub to: Option<String>,
-    /// Print CSV instead of a table.
+    /// Print CSV (one row per county and a total row) instead of a table.
+    #[arg(long)]
     pub csv: bool,
-    /// With `csv`: print the slots per source instead of the county rows.
+    /// With --csv: print the slots per source instead.
+    #[arg(long, requires = "csv")]
     pub slots: bool,
-}
-
-fn source(label: Option<&str>) -> anyhow::Result<Option<Source>> {
-    let Some(label) = label else {
-        return Ok(None);
-    };
-    Source::ALL
-        .iter()
-        .find(|s| s.label() == label)
-        .copied()
-        .map(Some)
-        .ok_or_else(|| {
-            let names: Vec<&str> = Source::ALL.iter().map(|s| s.label()).collect();
-            anyhow::anyhow!(
-                "--source must be one of {}, got {label:?}",
-                names.join(", ")
-            )
-        })
 }
 
 /// Computes the report on a data directory and prints it.
@@ -58,7 +48,7 @@ pub fn report_offline(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<()> 
     let filter = CoverageFilter::parse(
         args.county.as_deref().unwrap_or(""),
         args.site.as_deref().unwrap_or(""),
-        source(args.source.as_deref())?,
+        args.source.map(Source::from),
         args.from.as_deref().unwrap_or(""),
         args.to.as_deref().unwrap_or(""),
     )
@@ -93,7 +83,9 @@ pub async fn report_remote(
     let request = pb::CoverageRequest {
         county_code: args.county.clone().unwrap_or_default(),
         site_id: args.site.clone().unwrap_or_default(),
-        source: source(args.source.as_deref())?
+        source: args
+            .source
+            .map(Source::from)
             .map_or(pb::Source::Unspecified, crate::api::source_to_pb)
             .into(),
         from_date: args.from.clone().unwrap_or_default(),

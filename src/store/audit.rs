@@ -58,7 +58,6 @@ struct AuditOutcome {
     code: i32,
 }
 
-
 /// Entries and outcomes not yet written to sled.
 #[derive(Default)]
 struct Queue {
@@ -281,7 +280,10 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let all = store.audit_log(0, None, 10).unwrap();
         assert_eq!(all.len(), 1);
-        assert_eq!((all[0].seq, all[0].code, all[0].target.as_str()), (first, 0, "worker w-1"));
+        assert_eq!(
+            (all[0].seq, all[0].code, all[0].target.as_str()),
+            (first, 0, "worker w-1")
+        );
         let next = store.audit(AuditEntry::default()).unwrap();
         assert_eq!(next, first + 1, "sequence numbers continue after a restart");
     }

@@ -10,6 +10,8 @@ mod committer;
 mod entities;
 mod error;
 mod id_key;
+pub mod key_file;
+mod options;
 mod placement_reads;
 mod placements;
 mod records;
@@ -22,12 +24,14 @@ use std::path::{Path, PathBuf};
 use crate::domain::placement::Placement;
 use crate::domain::{EmploymentStatus, Household, Opening, OpeningStatus, Source, Worker};
 
+pub use audit::AuditEntry;
 pub use error::StoreError;
 pub use id_key::Bound;
+pub use key_file::{find_id_key, id_key, IdKeySource};
+pub use options::StoreOptions;
 pub use placement_reads::{DueCheckIn, PlacementFilter};
 pub use placements::{Action, Changed, Proposal};
 pub use table::PutMode;
-pub use audit::AuditEntry;
 pub use tokens::TokenRecord;
 
 use committer::Committer;
@@ -113,9 +117,22 @@ impl Store {
     /// assert_eq!(store.worker_count(), 0);
     /// ```
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(dir, StoreOptions::default())
+    }
+
+    /// As [`Store::open`], with `options` (the page cache's size).
+    ///
+    /// ```
+    /// use jobbridge::store::{Store, StoreOptions};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let options = StoreOptions { cache_bytes: 16 * 1024 * 1024 };
+    /// let store = Store::open_with(dir.path(), options).unwrap();
+    /// assert_eq!(store.worker_count(), 0);
+    /// ```
+    pub fn open_with(dir: &Path, options: StoreOptions) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(dir)
-            .cache_capacity(512 * 1024 * 1024)
+            .cache_capacity(options.cache_bytes)
             // Group commit does the flushing; sled's own timer would only add
             // flushes that nobody waits for.
             .flush_every_ms(None)

@@ -182,7 +182,6 @@ impl Store {
         }
         Ok(record)
     }
-
 }
 
 #[cfg(test)]

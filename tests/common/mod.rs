@@ -10,9 +10,9 @@ use std::sync::Arc;
 use jobbridge::api::pb;
 use jobbridge::api::pb::openings_client::OpeningsClient;
 use jobbridge::api::pb::workers_client::WorkersClient;
+use jobbridge::config::Config;
 use jobbridge::domain::rules::national_id_check_char;
 use jobbridge::domain::IdKey;
-use jobbridge::server::ServerOptions;
 use jobbridge::store::Store;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
@@ -44,12 +44,12 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server over the store in `dir`.
     pub async fn start(dir: &Path) -> TestServer {
-        Self::start_with(dir, ServerOptions::default()).await
+        Self::start_with(dir, Config::in_process()).await
     }
 
     /// Starts a server with `options`; without a key in them, the data
     /// directory's own (generated on the first start), as `serve` does.
-    pub async fn start_with(dir: &Path, options: ServerOptions) -> TestServer {
+    pub async fn start_with(dir: &Path, options: Config) -> TestServer {
         Self::start_on(reopen(dir), options).await
     }
 
@@ -58,7 +58,7 @@ impl TestServer {
     /// client, for instance).
     pub async fn start_connecting(
         dir: &Path,
-        options: ServerOptions,
+        options: Config,
         endpoint: impl FnOnce(SocketAddr) -> Endpoint,
     ) -> TestServer {
         Self::start_on_connecting(reopen(dir), options, endpoint).await
@@ -66,7 +66,7 @@ impl TestServer {
 
     /// Starts a server over an open store (no reopening, so no wait for
     /// sled's directory lock).
-    pub async fn start_on(store: Store, options: ServerOptions) -> TestServer {
+    pub async fn start_on(store: Store, options: Config) -> TestServer {
         Self::start_on_connecting(store, options, |addr| {
             Endpoint::from_shared(format!("http://{addr}")).unwrap()
         })
@@ -75,14 +75,14 @@ impl TestServer {
 
     async fn start_on_connecting(
         store: Store,
-        mut options: ServerOptions,
+        mut options: Config,
         endpoint: impl FnOnce(SocketAddr) -> Endpoint,
     ) -> TestServer {
         let store = Arc::new(store);
         let id_key = match &options.id_key {
             Some(key) => key.clone(),
             None => {
-                jobbridge::config::id_key(None, None, &store)
+                jobbridge::store::id_key(None, None, &store)
                     .expect("id key")
                     .0
             }

@@ -1,0 +1,245 @@
+//! The flags of `jobbridge serve`, parsed into a [`Config`]. They live in
+//! the library so that their defaults can be checked against
+//! `Config::default()` (the test below) and so that another binary can
+//! offer the same flags. Every default here is a constant of
+//! [`crate::config`] or a field of a `Default`, never a second literal.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::batch::schedule::Schedule;
+use crate::batch::BatchSettings;
+use crate::config::{
+    days, Config, FileConfig, RateLimit, TlsFiles, DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_BATCH_AT,
+    DEFAULT_BATCH_TIMEZONE, DEFAULT_CACHE_MB, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
+    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_RANK_THREADS, DEFAULT_RATE_LIMIT,
+};
+use crate::domain::IdKey;
+use crate::store::Store;
+
+use super::LaunchError;
+
+/// Flags of `serve`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "JOBBRIDGE_LISTEN", default_value = DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// sled data directory (created if missing).
+    #[arg(long, env = "JOBBRIDGE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+    /// Largest request message in bytes; larger ones get RESOURCE_EXHAUSTED.
+    #[arg(long, env = "JOBBRIDGE_MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
+    max_message_bytes: usize,
+    /// sled's page cache in MiB (the resident set grows up to about this
+    /// plus the match index).
+    #[arg(long, env = "JOBBRIDGE_CACHE_MB", default_value_t = DEFAULT_CACHE_MB,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    cache_mb: u64,
+    /// Fill an empty data directory with the Huaihua demo data first.
+    #[arg(long)]
+    demo: bool,
+    /// TOML config file with match weights (see jobbridge.example.toml).
+    #[arg(long, env = "JOBBRIDGE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Threads that rank matches (rayon); 0 means one per core.
+    #[arg(long, env = "JOBBRIDGE_RANK_THREADS", default_value_t = DEFAULT_RANK_THREADS)]
+    rank_threads: usize,
+    /// Calls per second allowed to each token (0: no limit); a token
+    /// over it gets RESOURCE_EXHAUSTED while others are served.
+    #[arg(long, env = "JOBBRIDGE_RATE_LIMIT", default_value_t = DEFAULT_RATE_LIMIT)]
+    rate_limit: f64,
+    /// Calls a token may make at once after a quiet spell (default:
+    /// twice --rate-limit).
+    #[arg(long, env = "JOBBRIDGE_RATE_BURST")]
+    rate_burst: Option<f64>,
+    /// Days the audit log keeps its entries.
+    #[arg(long, env = "JOBBRIDGE_AUDIT_RETENTION_DAYS", default_value_t = DEFAULT_AUDIT_RETENTION_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    audit_retention_days: u32,
+    #[command(flatten)]
+    batch: BatchFlags,
+    #[command(flatten)]
+    tls: TlsFlags,
+    #[command(flatten)]
+    id_key: IdKeyArgs,
+}
+
+/// Batch settings of `serve`.
+#[derive(clap::Args, Debug)]
+struct BatchFlags {
+    /// Local time of the nightly run, HH:MM.
+    #[arg(long, env = "JOBBRIDGE_BATCH_AT", default_value = DEFAULT_BATCH_AT)]
+    batch_at: String,
+    /// Time zone of --batch-at (IANA name).
+    #[arg(long, env = "JOBBRIDGE_BATCH_TIMEZONE", default_value = DEFAULT_BATCH_TIMEZONE)]
+    batch_timezone: String,
+    /// Do not run the nightly batch.
+    #[arg(long)]
+    no_schedule: bool,
+    /// Each worker's best N eligible openings are a run's candidates.
+    #[arg(long, default_value_t = default_candidates_per_worker(),
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    candidates_per_worker: u32,
+    /// Runs kept; older ones and their audit files are deleted.
+    #[arg(long, default_value_t = BatchSettings::default().keep_runs as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    keep_runs: u32,
+    /// Where runs' audit files go (default: DATA_DIR/audit).
+    #[arg(long, env = "JOBBRIDGE_AUDIT_DIR")]
+    audit_dir: Option<PathBuf>,
+}
+
+/// Transport security of `serve`.
+#[derive(clap::Args, Debug)]
+struct TlsFlags {
+    /// Serve TLS with this PEM certificate chain (server certificate first).
+    #[arg(long, env = "JOBBRIDGE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "JOBBRIDGE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve plaintext even when --listen is not a loopback address (e.g.
+    /// behind a proxy that terminates TLS).
+    #[arg(long, conflicts_with = "tls_cert")]
+    insecure: bool,
+}
+
+/// Where the national id key comes from (`serve`, `demo-data`, `check`).
+#[derive(clap::Args, Debug)]
+pub struct IdKeyArgs {
+    /// File holding the national id key as hex (at least 32 bytes). Without
+    /// it the key comes from the JOBBRIDGE_ID_KEY environment variable, else
+    /// from DATA_DIR/id.key, generated on the first start.
+    #[arg(long, value_name = "PATH")]
+    pub id_key_file: Option<PathBuf>,
+}
+
+impl IdKeyArgs {
+    /// The key of `store`, generating DATA_DIR/id.key if no source is
+    /// given and the store has no key yet.
+    pub fn key(&self, store: &Store) -> Result<IdKey, LaunchError> {
+        super::id_key::resolve(self.id_key_file.as_deref(), store)
+    }
+
+    /// The key if a source is given or DATA_DIR/id.key exists.
+    pub fn find(&self, data_dir: &Path) -> Result<Option<IdKey>, LaunchError> {
+        super::id_key::find(self.id_key_file.as_deref(), data_dir)
+    }
+}
+
+/// The batch's default candidates per worker, as the flags' type (also
+/// the default of `jobbridge batch --candidates-per-worker`).
+pub fn default_candidates_per_worker() -> u32 {
+    BatchSettings::default().candidates_per_worker as u32
+}
+
+impl ServeArgs {
+    /// The settings these flags give, with the config file read and the
+    /// schedule parsed. The national id key and the audit directory's
+    /// default are left to [`super::Launch::open`], which has the store.
+    pub fn into_config(self) -> Result<Config, LaunchError> {
+        let invalid = LaunchError::Config;
+        if !(self.rate_limit.is_finite() && self.rate_limit >= 0.0) {
+            return Err(invalid("--rate-limit must be a number >= 0".into()));
+        }
+        let matching = match &self.config {
+            Some(path) => FileConfig::load(path).map_err(invalid)?.matching,
+            None => FileConfig::default().matching,
+        };
+        let schedule = if self.batch.no_schedule {
+            None
+        } else {
+            Some(
+                Schedule::parse(&self.batch.batch_at, &self.batch.batch_timezone)
+                    .map_err(invalid)?,
+            )
+        };
+        let tls = match (self.tls.tls_cert, self.tls.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            _ => None,
+        };
+        Ok(Config {
+            listen: self.listen,
+            data_dir: self.data_dir,
+            max_message_bytes: self.max_message_bytes,
+            cache_mb: self.cache_mb,
+            demo: self.demo,
+            matching,
+            rank_threads: self.rank_threads,
+            batch: BatchSettings {
+                candidates_per_worker: self.batch.candidates_per_worker as usize,
+                keep_runs: self.batch.keep_runs as usize,
+                audit_dir: self.batch.audit_dir,
+            },
+            schedule,
+            rate_limit: RateLimit::per_second(self.rate_limit, self.rate_burst),
+            audit_retention: days(self.audit_retention_days),
+            tls,
+            insecure: self.tls.insecure,
+            id_key_file: self.id_key.id_key_file,
+            id_key: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(clap::Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn config(flags: &[&str]) -> Config {
+        let argv = std::iter::once("serve").chain(flags.iter().copied());
+        Serve::try_parse_from(argv)
+            .unwrap()
+            .args
+            .into_config()
+            .unwrap()
+    }
+
+    /// Debug text, since not every settings type is `PartialEq`; it shows
+    /// every field, so any difference shows.
+    fn text(config: &Config) -> String {
+        format!("{config:?}")
+    }
+
+    #[test]
+    fn serve_without_flags_is_the_default_config() {
+        assert_eq!(text(&config(&[])), text(&Config::default()));
+    }
+
+    #[test]
+    fn the_example_file_loads_as_the_defaults() {
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/jobbridge.example.toml");
+        assert_eq!(
+            text(&config(&["--config", example])),
+            text(&Config::default())
+        );
+    }
+
+    #[test]
+    fn flags_reach_the_config() {
+        let c = config(&[
+            "--cache-mb",
+            "64",
+            "--rate-limit",
+            "0",
+            "--no-schedule",
+            "--tls-cert",
+            "c.pem",
+            "--tls-key",
+            "k.pem",
+        ]);
+        assert_eq!(c.cache_mb, 64);
+        assert_eq!(c.rate_limit, None);
+        assert!(c.schedule.is_none());
+        assert_eq!(c.tls.unwrap().key, PathBuf::from("k.pem"));
+        assert!(Serve::try_parse_from(["serve", "--cache-mb", "0"]).is_err());
+    }
+}
