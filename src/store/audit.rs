@@ -45,6 +45,54 @@ pub struct AuditEntry {
     /// -1 while the call runs or if the server stopped during it.
     #[prost(int32, tag = "7")]
     pub code: i32,
+    /// The role as its stable code (compact form; `role` is then empty).
+    #[prost(uint32, tag = "8")]
+    pub role_code: u32,
+}
+
+/// The package every audited method is in; stored without it.
+const METHOD_PREFIX: &str = "/jobbridge.v1.";
+
+/// The stored form of an entry: compact, because every read of personal
+/// data writes one. The role becomes its one-byte code and the method
+/// loses the package prefix every method shares (`Workers/GetWorker`),
+/// which halves a typical entry. The outcome is stored apart.
+fn compact(entry: &AuditEntry) -> Vec<u8> {
+    let mut stored = AuditEntry {
+        seq: entry.seq,
+        at_ms: entry.at_ms,
+        token_id: entry.token_id.clone(),
+        method: entry
+            .method
+            .strip_prefix(METHOD_PREFIX)
+            .unwrap_or(&entry.method)
+            .to_string(),
+        target: entry.target.clone(),
+        code: entry.code,
+        ..AuditEntry::default()
+    };
+    match crate::domain::access::Role::from_label(&entry.role) {
+        Some(role) => stored.role_code = role.code(),
+        None => stored.role = entry.role.clone(),
+    }
+    stored.encode_to_vec()
+}
+
+/// An entry as read back: the full method and role label again (entries
+/// written before the compact form read as they were).
+fn expand(value: &[u8]) -> Result<AuditEntry, StoreError> {
+    let mut entry = AuditEntry::decode(value)
+        .map_err(|e| StoreError::corruption(format!("audit entry: {e}")))?;
+    if !entry.method.starts_with('/') {
+        entry.method = format!("{METHOD_PREFIX}{}", entry.method);
+    }
+    if entry.role.is_empty() {
+        if let Some(role) = crate::domain::access::Role::from_code(entry.role_code) {
+            entry.role = role.label().to_string();
+        }
+    }
+    entry.role_code = 0;
+    Ok(entry)
 }
 
 /// What a reply said about an audited call, stored beside its entry
@@ -127,8 +175,7 @@ impl AuditLog {
 
     /// An entry as stored, completed with its outcome if there is one.
     fn entry(&self, key: &[u8], value: &[u8]) -> Result<AuditEntry, StoreError> {
-        let mut entry = AuditEntry::decode(value)
-            .map_err(|e| StoreError::corruption(format!("audit entry: {e}")))?;
+        let mut entry = expand(value)?;
         if let Some(v) = self.outcomes.get(key)? {
             let outcome = AuditOutcome::decode(&v[..])
                 .map_err(|e| StoreError::corruption(format!("audit outcome: {e}")))?;
@@ -145,7 +192,7 @@ impl Store {
     pub fn audit(&self, mut entry: AuditEntry) -> Result<u64, StoreError> {
         let log = &self.audit_log;
         entry.seq = log.next_seq.fetch_add(1, Ordering::Relaxed);
-        let value = entry.encode_to_vec();
+        let value = compact(&entry);
         log.queue().entries.push((entry.seq, value));
         Ok(entry.seq)
     }
@@ -286,5 +333,30 @@ mod tests {
         );
         let next = store.audit(AuditEntry::default()).unwrap();
         assert_eq!(next, first + 1, "sequence numbers continue after a restart");
+    }
+
+    #[test]
+    fn stored_entries_are_compact_and_read_back_whole() {
+        let entry = AuditEntry {
+            seq: 7,
+            at_ms: 1_764_000_000_000,
+            token_id: "tok_1f0c2b7a9d4e6f81".into(),
+            role: "service_company".into(),
+            method: "/jobbridge.v1.Workers/GetWorker".into(),
+            // As the access layer queues it: the outcome comes apart.
+            target: String::new(),
+            code: -1,
+            role_code: 0,
+        };
+        let stored = compact(&entry);
+        assert!(
+            stored.len() * 4 < entry.encode_to_vec().len() * 3,
+            "{} bytes stored, {} in full",
+            stored.len(),
+            entry.encode_to_vec().len()
+        );
+        assert_eq!(expand(&stored).unwrap(), entry);
+        // An entry of the older, full form reads as it was.
+        assert_eq!(expand(&entry.encode_to_vec()).unwrap(), entry);
     }
 }
