@@ -8,11 +8,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
-use common::Channel;
-use common::TestServer;
+use common::{wait_for_run, Channel, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::batch_client::BatchClient;
-use jobbridge::api::pb::matching_client::MatchingClient;
 use jobbridge::batch::BatchSettings;
 use jobbridge::config::Config;
 use tonic::Code;
@@ -38,32 +36,6 @@ async fn start(dir: &Path, audit: Option<&Path>) -> TestServer {
     TestServer::start_with(dir, options).await
 }
 
-fn client(server: &TestServer) -> BatchClient<Channel> {
-    BatchClient::new(server.channel.clone())
-}
-
-async fn wait(c: &mut BatchClient<Channel>, id: u64) -> pb::Run {
-    for _ in 0..6000 {
-        let run = c
-            .get_run(pb::GetRunRequest { run_id: id })
-            .await
-            .unwrap()
-            .into_inner()
-            .run
-            .unwrap();
-        assert!(
-            (0.0..=1.0).contains(&run.progress),
-            "progress {}",
-            run.progress
-        );
-        if run.status != pb::RunStatus::Running as i32 {
-            return run;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("run {id} did not finish");
-}
-
 async fn assignments(c: &mut BatchClient<Channel>, id: u64) -> Vec<pb::Assignment> {
     let mut s = c
         .stream_assignments(pb::StreamAssignmentsRequest { run_id: id })
@@ -83,14 +55,14 @@ async fn optimal_run_is_stored_explained_and_auditable() {
     let audit = tempfile::tempdir().unwrap();
     seed(dir.path(), 0.04);
     let server = start(dir.path(), Some(audit.path())).await;
-    let mut c = client(&server);
+    let mut c = server.batch();
     let id = c
         .start_run(pb::StartRunRequest::default())
         .await
         .unwrap()
         .into_inner()
         .run_id;
-    let run = wait(&mut c, id).await;
+    let run = wait_for_run(&mut c, id).await;
     assert_eq!(run.status, pb::RunStatus::Succeeded as i32, "{}", run.error);
     assert_eq!(run.policy, pb::Policy::Optimal as i32);
     assert_eq!(run.phase, pb::RunPhase::Done as i32);
@@ -197,7 +169,7 @@ async fn optimal_run_is_stored_explained_and_auditable() {
         .into_inner()
         .run_id;
     assert!(id2 > id);
-    let run2 = wait(&mut c, id2).await;
+    let run2 = wait_for_run(&mut c, id2).await;
     let s2 = run2.summary.unwrap();
     assert_eq!(s2.previous_run_id, id);
     assert_eq!(
@@ -223,7 +195,7 @@ async fn stable_run_and_changes_after_a_hire() {
     let dir = tempfile::tempdir().unwrap();
     let data = seed(dir.path(), 0.03);
     let server = start(dir.path(), None).await;
-    let mut c = client(&server);
+    let mut c = server.batch();
     let first = c
         .start_run(pb::StartRunRequest {
             policy: pb::Policy::Stable as i32,
@@ -233,7 +205,7 @@ async fn stable_run_and_changes_after_a_hire() {
         .unwrap()
         .into_inner()
         .run_id;
-    let run = wait(&mut c, first).await;
+    let run = wait_for_run(&mut c, first).await;
     assert_eq!(run.status, pb::RunStatus::Succeeded as i32, "{}", run.error);
     assert!(run.dry_run);
     let rows = assignments(&mut c, first).await;
@@ -264,7 +236,7 @@ async fn stable_run_and_changes_after_a_hire() {
         .unwrap()
         .into_inner()
         .run_id;
-    wait(&mut c, second).await;
+    wait_for_run(&mut c, second).await;
     let mut s = c
         .stream_changes(pb::StreamChangesRequest { run_id: second })
         .await
@@ -291,7 +263,7 @@ async fn one_run_at_a_time_cancel_and_queries_during_a_run() {
     let dir = tempfile::tempdir().unwrap();
     seed(dir.path(), 0.5);
     let server = start(dir.path(), None).await;
-    let mut c = client(&server);
+    let mut c = server.batch();
     let id = c
         .start_run(pb::StartRunRequest::default())
         .await
@@ -299,7 +271,7 @@ async fn one_run_at_a_time_cancel_and_queries_during_a_run() {
         .into_inner()
         .run_id;
     // The run scores for a while in a debug build; meanwhile others are served.
-    let mut m = MatchingClient::new(server.channel.clone());
+    let mut m = server.matching();
     let mut answered_while_running = 0;
     for i in 0..20 {
         let worker = format!("w-{:07}", i + 1);
@@ -320,6 +292,8 @@ async fn one_run_at_a_time_cancel_and_queries_during_a_run() {
             started.elapsed() < Duration::from_secs(5),
             "a query waited for the run"
         );
+        // Not `wait_for_run`: this asks once whether the run was still
+        // going when the query was answered, and must not wait for its end.
         let run = c
             .get_run(pb::GetRunRequest { run_id: id })
             .await
@@ -344,7 +318,7 @@ async fn one_run_at_a_time_cancel_and_queries_during_a_run() {
     c.cancel_run(pb::CancelRunRequest { run_id: id })
         .await
         .unwrap();
-    let run = wait(&mut c, id).await;
+    let run = wait_for_run(&mut c, id).await;
     assert_eq!(run.status, pb::RunStatus::Cancelled as i32);
     assert!(run.summary.is_none());
     let err = c

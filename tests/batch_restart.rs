@@ -5,10 +5,8 @@ mod common;
 #[path = "crash/server.rs"]
 mod server;
 
-use std::time::Duration;
-
+use common::{wait_for_run, Clients};
 use jobbridge::api::pb;
-use jobbridge::api::pb::batch_client::BatchClient;
 use server::ServerProcess;
 use tonic::Code;
 
@@ -24,13 +22,15 @@ async fn a_run_interrupted_by_sigkill_is_failed_never_half_applied() {
         jobbridge::demo::load(&store, &key, &data, year).unwrap();
     }
     let mut first = ServerProcess::start(dir.path(), logs.path().join("first.log")).await;
-    let mut c = BatchClient::new(first.connect().await);
+    let mut c = Clients::new(first.connect().await).batch();
     let id = c
         .start_run(pb::StartRunRequest::default())
         .await
         .unwrap()
         .into_inner()
         .run_id;
+    // One look, not `wait_for_run`: the run must still be going when the
+    // server is killed.
     let run = c
         .get_run(pb::GetRunRequest { run_id: id })
         .await
@@ -47,7 +47,7 @@ async fn a_run_interrupted_by_sigkill_is_failed_never_half_applied() {
     drop(first);
 
     let mut second = ServerProcess::start(dir.path(), logs.path().join("second.log")).await;
-    let mut c = BatchClient::new(second.connect().await);
+    let mut c = Clients::new(second.connect().await).batch();
     let run = c
         .get_run(pb::GetRunRequest { run_id: id })
         .await
@@ -72,19 +72,7 @@ async fn a_run_interrupted_by_sigkill_is_failed_never_half_applied() {
         .into_inner()
         .run_id;
     assert!(next > id);
-    let done = loop {
-        let run = c
-            .get_run(pb::GetRunRequest { run_id: next })
-            .await
-            .unwrap()
-            .into_inner()
-            .run
-            .unwrap();
-        if run.status != pb::RunStatus::Running as i32 {
-            break run;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let done = wait_for_run(&mut c, next).await;
     assert_eq!(
         done.status,
         pb::RunStatus::Succeeded as i32,

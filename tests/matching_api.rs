@@ -8,10 +8,6 @@ use jobbridge::api::pb;
 use jobbridge::api::pb::matching_client::MatchingClient;
 use tonic::Code;
 
-fn matching(server: &TestServer) -> MatchingClient<common::Channel> {
-    MatchingClient::new(server.channel.clone())
-}
-
 /// A seeking worker in Hecheng who sews at level 3.
 fn seamstress(n: u32) -> pb::Worker {
     worker(n)
@@ -21,7 +17,7 @@ fn seamstress(n: u32) -> pb::Worker {
 async fn a_write_is_seen_by_the_next_match_query() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let (mut w, mut o, mut m) = (server.workers(), server.openings(), matching(&server));
+    let (mut w, mut o, mut m) = (server.workers(), server.openings(), server.matching());
     w.upsert_worker(pb::UpsertWorkerRequest {
         worker: Some(seamstress(1)),
     })
@@ -91,7 +87,7 @@ async fn a_write_is_seen_by_the_next_match_query() {
 async fn workers_for_an_opening_are_ranked_and_explained() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let (mut w, mut o, mut m) = (server.workers(), server.openings(), matching(&server));
+    let (mut w, mut o, mut m) = (server.workers(), server.openings(), server.matching());
     o.upsert_opening(pb::UpsertOpeningRequest {
         opening: Some(opening(1)),
     })
@@ -197,7 +193,7 @@ async fn workers_for_an_opening_are_ranked_and_explained() {
 async fn bad_match_requests_name_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let mut m = matching(&server);
+    let mut m = server.matching();
     server
         .workers()
         .upsert_worker(pb::UpsertWorkerRequest {
@@ -318,7 +314,8 @@ async fn restart_rebuilds_the_index_from_the_store() {
         })
         .await
         .unwrap();
-    let before = matching(&server)
+    let before = server
+        .matching()
         .match_openings_for_worker(pb::MatchOpeningsForWorkerRequest {
             worker_id: "w-000001".into(),
             ..Default::default()
@@ -328,7 +325,8 @@ async fn restart_rebuilds_the_index_from_the_store() {
         .into_inner();
     server.stop().await;
     let server = TestServer::start(dir.path()).await;
-    let after = matching(&server)
+    let after = server
+        .matching()
         .match_openings_for_worker(pb::MatchOpeningsForWorkerRequest {
             worker_id: "w-000001".into(),
             ..Default::default()

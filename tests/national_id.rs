@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use common::{national_id, opening, worker, TestServer};
 use jobbridge::api::pb;
-use jobbridge::api::pb::matching_client::MatchingClient;
 use jobbridge::config::Config;
 use jobbridge::domain::IdKey;
 use jobbridge::server::ServeError;
@@ -218,7 +217,7 @@ async fn no_reply_carries_any_part_of_a_national_id() {
         })
         .await
         .unwrap();
-    let mut m = MatchingClient::new(server.channel.clone());
+    let mut m = server.matching();
     let matches = m
         .match_workers_for_opening(pb::MatchWorkersForOpeningRequest {
             opening_id: "o-000001".into(),

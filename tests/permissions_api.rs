@@ -14,17 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
 
-use common::{Channel, TestServer};
+use common::{wait_for_run, Channel, Clients, TestServer};
 use jobbridge::api::pb;
-use jobbridge::api::pb::admin_service_client::AdminServiceClient;
-use jobbridge::api::pb::batch_client::BatchClient;
-use jobbridge::api::pb::matching_client::MatchingClient;
-use jobbridge::api::pb::openings_client::OpeningsClient;
-use jobbridge::api::pb::placement_service_client::PlacementServiceClient;
-use jobbridge::api::pb::report_service_client::ReportServiceClient;
-use jobbridge::api::pb::workers_client::WorkersClient;
 use jobbridge::batch::BatchSettings;
 use jobbridge::config::Config;
 use jobbridge::config::RateLimit;
@@ -481,7 +473,7 @@ impl Fixture {
             run_id: 0,
             placement: String::new(),
         };
-        let mut workers = WorkersClient::new(fx.admin());
+        let mut workers = fx.server.workers();
         for w in [worker_in(1, COUNTY_A), worker_in(2, COUNTY_B)] {
             workers
                 .create_worker(pb::CreateWorkerRequest { worker: Some(w) })
@@ -491,7 +483,7 @@ impl Fixture {
         assert_eq!(worker_in(1, COUNTY_A).id, WORKER_A);
         assert_eq!(worker_in(1, COUNTY_A).household_id, HOUSEHOLD_A);
         assert_eq!(worker_in(2, COUNTY_B).id, WORKER_B);
-        let mut openings = OpeningsClient::new(fx.admin());
+        let mut openings = fx.server.openings();
         for o in [
             opening_of(OPENING_E1, EMPLOYER_1, COUNTY_A),
             opening_of(OPENING_E2, EMPLOYER_2, COUNTY_B),
@@ -503,7 +495,7 @@ impl Fixture {
         }
         fx.placement = fx.new_placement(Stage::Proposed).await;
         // A succeeded dry run for the Batch calls.
-        let mut batch = BatchClient::new(fx.admin());
+        let mut batch = fx.server.batch();
         let run_id = batch
             .start_run(pb::StartRunRequest {
                 dry_run: true,
@@ -513,33 +505,15 @@ impl Fixture {
             .expect("start the fixture run")
             .into_inner()
             .run_id;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let run = batch
-                .get_run(pb::GetRunRequest { run_id })
-                .await
-                .expect("get the fixture run")
-                .into_inner()
-                .run
-                .unwrap();
-            if run.status == pb::RunStatus::Succeeded as i32 {
-                break;
-            }
-            assert_eq!(
-                run.status,
-                pb::RunStatus::Running as i32,
-                "fixture run ended badly: {}",
-                run.error
-            );
-            assert!(Instant::now() < deadline, "fixture run did not finish");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let run = wait_for_run(&mut batch, run_id).await;
+        assert_eq!(
+            run.status,
+            pb::RunStatus::Succeeded as i32,
+            "fixture run ended badly: {}",
+            run.error
+        );
         fx.run_id = run_id;
         fx
-    }
-
-    fn admin(&self) -> Channel {
-        self.server.channel.clone()
     }
 
     fn fresh(&self) -> u32 {
@@ -549,7 +523,8 @@ impl Fixture {
     /// A new worker of `county`, stored by the admin.
     async fn new_worker(&self, county: &str) -> pb::Worker {
         let w = worker_in(self.fresh(), county);
-        WorkersClient::new(self.admin())
+        self.server
+            .workers()
             .create_worker(pb::CreateWorkerRequest {
                 worker: Some(w.clone()),
             })
@@ -561,7 +536,8 @@ impl Fixture {
     /// A new opening of E1 in county A, stored by the admin.
     async fn new_opening(&self) -> pb::Opening {
         let o = opening_of(&format!("o-{:06}", self.fresh()), EMPLOYER_1, COUNTY_A);
-        OpeningsClient::new(self.admin())
+        self.server
+            .openings()
             .create_opening(pb::CreateOpeningRequest {
                 opening: Some(o.clone()),
             })
@@ -574,7 +550,7 @@ impl Fixture {
     /// `stage` by the admin.
     async fn new_placement(&self, stage: Stage) -> String {
         let w = self.new_worker(COUNTY_A).await;
-        let mut c = PlacementServiceClient::new(self.admin());
+        let mut c = self.server.placements();
         let id = c
             .propose(pb::ProposeRequest {
                 worker_id: w.id.clone(),
@@ -622,11 +598,13 @@ impl Fixture {
             Who::RevokedApi => {
                 let token = self.server.token(Role::Admin, Scope::default());
                 let channel = self.server.channel_with(Some(&token));
-                AdminServiceClient::new(channel.clone())
+                Clients::new(channel.clone())
+                    .admin()
                     .list_tokens(pb::ListTokensRequest {})
                     .await
                     .expect("a new token works before it is revoked");
-                AdminServiceClient::new(self.admin())
+                self.server
+                    .admin()
                     .revoke_token(pb::RevokeTokenRequest {
                         token_id: token_id(&token),
                     })
@@ -642,33 +620,39 @@ impl Fixture {
 /// Prepares the targets of one case as the admin, then makes the call on
 /// `ch`. Every request is valid and names county-A / E1 records.
 async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
+    let c = Clients::new(ch);
     match rpc {
         // Workers.
         "Workers/CreateWorker" => {
             let w = worker_in(fx.fresh(), COUNTY_A);
-            got(WorkersClient::new(ch)
+            got(c
+                .workers()
                 .create_worker(pb::CreateWorkerRequest { worker: Some(w) })
                 .await)
         }
         "Workers/UpsertWorker" => {
             let mut w = fx.new_worker(COUNTY_A).await;
             w.phone = "13912345678".into();
-            got(WorkersClient::new(ch)
+            got(c
+                .workers()
                 .upsert_worker(pb::UpsertWorkerRequest { worker: Some(w) })
                 .await)
         }
-        "Workers/GetWorker" => got(WorkersClient::new(ch)
+        "Workers/GetWorker" => got(c
+            .workers()
             .get_worker(pb::GetWorkerRequest {
                 id: WORKER_A.into(),
             })
             .await),
         "Workers/DeleteWorker" => {
             let w = fx.new_worker(COUNTY_A).await;
-            got(WorkersClient::new(ch)
+            got(c
+                .workers()
                 .delete_worker(pb::DeleteWorkerRequest { id: w.id })
                 .await)
         }
-        "Workers/ListWorkers" => got(WorkersClient::new(ch)
+        "Workers/ListWorkers" => got(c
+            .workers()
             .list_workers(pb::ListWorkersRequest {
                 page_size: 10,
                 county_code: COUNTY_A.into(),
@@ -679,7 +663,7 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             let w = worker_in(fx.fresh(), COUNTY_A);
             let rows = vec![pb::ImportWorkersRequest { worker: Some(w) }];
             got_import(
-                WorkersClient::new(ch)
+                c.workers()
                     .import_workers(tokio_stream::iter(rows))
                     .await
                     .map(|r| {
@@ -688,7 +672,8 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
                     }),
             )
         }
-        "Workers/GetHousehold" => got(WorkersClient::new(ch)
+        "Workers/GetHousehold" => got(c
+            .workers()
             .get_household(pb::GetHouseholdRequest {
                 household_id: HOUSEHOLD_A.into(),
             })
@@ -697,29 +682,34 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
         // Openings.
         "Openings/CreateOpening" => {
             let o = opening_of(&format!("o-{:06}", fx.fresh()), EMPLOYER_1, COUNTY_A);
-            got(OpeningsClient::new(ch)
+            got(c
+                .openings()
                 .create_opening(pb::CreateOpeningRequest { opening: Some(o) })
                 .await)
         }
         "Openings/UpsertOpening" => {
             let mut o = fx.new_opening().await;
             o.title = "Sewing machinist (night shift)".into();
-            got(OpeningsClient::new(ch)
+            got(c
+                .openings()
                 .upsert_opening(pb::UpsertOpeningRequest { opening: Some(o) })
                 .await)
         }
-        "Openings/GetOpening" => got(OpeningsClient::new(ch)
+        "Openings/GetOpening" => got(c
+            .openings()
             .get_opening(pb::GetOpeningRequest {
                 id: OPENING_E1.into(),
             })
             .await),
         "Openings/CloseOpening" => {
             let o = fx.new_opening().await;
-            got(OpeningsClient::new(ch)
+            got(c
+                .openings()
                 .close_opening(pb::CloseOpeningRequest { id: o.id })
                 .await)
         }
-        "Openings/ListOpenings" => got(OpeningsClient::new(ch)
+        "Openings/ListOpenings" => got(c
+            .openings()
             .list_openings(pb::ListOpeningsRequest {
                 page_size: 10,
                 employer_id: EMPLOYER_1.into(),
@@ -730,7 +720,7 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             let o = opening_of(&format!("o-{:06}", fx.fresh()), EMPLOYER_1, COUNTY_A);
             let rows = vec![pb::ImportOpeningsRequest { opening: Some(o) }];
             got_import(
-                OpeningsClient::new(ch)
+                c.openings()
                     .import_openings(tokio_stream::iter(rows))
                     .await
                     .map(|r| {
@@ -741,21 +731,24 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
         }
 
         // Matching.
-        "Matching/MatchOpeningsForWorker" => got(MatchingClient::new(ch)
+        "Matching/MatchOpeningsForWorker" => got(c
+            .matching()
             .match_openings_for_worker(pb::MatchOpeningsForWorkerRequest {
                 worker_id: WORKER_A.into(),
                 top_k: 5,
                 ..Default::default()
             })
             .await),
-        "Matching/MatchWorkersForOpening" => got(MatchingClient::new(ch)
+        "Matching/MatchWorkersForOpening" => got(c
+            .matching()
             .match_workers_for_opening(pb::MatchWorkersForOpeningRequest {
                 opening_id: OPENING_E1.into(),
                 top_k: 5,
                 ..Default::default()
             })
             .await),
-        "Matching/ExplainMatch" => got(MatchingClient::new(ch)
+        "Matching/ExplainMatch" => got(c
+            .matching()
             .explain_match(pb::ExplainMatchRequest {
                 worker_id: WORKER_A.into(),
                 opening_id: OPENING_E1.into(),
@@ -763,26 +756,27 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             .await),
 
         // Batch.
-        "Batch/StartRun" => got(BatchClient::new(ch)
+        "Batch/StartRun" => got(c
+            .batch()
             .start_run(pb::StartRunRequest {
                 dry_run: true,
                 ..Default::default()
             })
             .await),
-        "Batch/GetRun" => got(BatchClient::new(ch)
+        "Batch/GetRun" => got(c
+            .batch()
             .get_run(pb::GetRunRequest { run_id: fx.run_id })
             .await),
-        "Batch/ListRuns" => got(BatchClient::new(ch)
-            .list_runs(pb::ListRunsRequest::default())
-            .await),
+        "Batch/ListRuns" => got(c.batch().list_runs(pb::ListRunsRequest::default()).await),
         // The fixture run is over, so an allowed cancel is
         // FAILED_PRECONDITION.
-        "Batch/CancelRun" => got(BatchClient::new(ch)
+        "Batch/CancelRun" => got(c
+            .batch()
             .cancel_run(pb::CancelRunRequest { run_id: fx.run_id })
             .await),
         "Batch/StreamAssignments" => {
             got_stream(
-                BatchClient::new(ch)
+                c.batch()
                     .stream_assignments(pb::StreamAssignmentsRequest { run_id: fx.run_id })
                     .await,
             )
@@ -790,7 +784,7 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
         }
         "Batch/StreamChanges" => {
             got_stream(
-                BatchClient::new(ch)
+                c.batch()
                     .stream_changes(pb::StreamChangesRequest { run_id: fx.run_id })
                     .await,
             )
@@ -798,7 +792,7 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
         }
         "Batch/DownloadAudit" => {
             got_stream(
-                BatchClient::new(ch)
+                c.batch()
                     .download_audit(pb::DownloadAuditRequest { run_id: fx.run_id })
                     .await,
             )
@@ -808,7 +802,8 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
         // Placements.
         "PlacementService/Propose" => {
             let w = fx.new_worker(COUNTY_A).await;
-            got(PlacementServiceClient::new(ch)
+            got(c
+                .placements()
                 .propose(pb::ProposeRequest {
                     worker_id: w.id,
                     opening_id: OPENING_E1.into(),
@@ -819,7 +814,8 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
         }
         "PlacementService/Accept" => {
             let id = fx.new_placement(Stage::Proposed).await;
-            got(PlacementServiceClient::new(ch)
+            got(c
+                .placements()
                 .accept(pb::AcceptRequest {
                     placement_id: id,
                     actor: "case".into(),
@@ -828,7 +824,8 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
         }
         "PlacementService/Decline" => {
             let id = fx.new_placement(Stage::Proposed).await;
-            got(PlacementServiceClient::new(ch)
+            got(c
+                .placements()
                 .decline(pb::DeclineRequest {
                     placement_id: id,
                     reason: "too far from school".into(),
@@ -838,7 +835,8 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
         }
         "PlacementService/RecordHire" => {
             let id = fx.new_placement(Stage::Accepted).await;
-            got(PlacementServiceClient::new(ch)
+            got(c
+                .placements()
                 .record_hire(pb::RecordHireRequest {
                     placement_id: id,
                     hire_date: china_date(),
@@ -848,7 +846,8 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
         }
         "PlacementService/RecordSeparation" => {
             let id = fx.new_placement(Stage::Hired).await;
-            got(PlacementServiceClient::new(ch)
+            got(c
+                .placements()
                 .record_separation(pb::RecordSeparationRequest {
                     placement_id: id,
                     separation_date: china_date(),
@@ -860,7 +859,8 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
         }
         "PlacementService/RecordCheckIn" => {
             let id = fx.new_placement(Stage::Hired).await;
-            got(PlacementServiceClient::new(ch)
+            got(c
+                .placements()
                 .record_check_in(pb::RecordCheckInRequest {
                     placement_id: id,
                     month: 1,
@@ -871,24 +871,28 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
                 })
                 .await)
         }
-        "PlacementService/Get" => got(PlacementServiceClient::new(ch)
+        "PlacementService/Get" => got(c
+            .placements()
             .get(pb::GetPlacementRequest {
                 placement_id: fx.placement.clone(),
             })
             .await),
-        "PlacementService/List" => got(PlacementServiceClient::new(ch)
+        "PlacementService/List" => got(c
+            .placements()
             .list(pb::ListPlacementsRequest {
                 page_size: 10,
                 county_code: COUNTY_A.into(),
                 ..Default::default()
             })
             .await),
-        "PlacementService/GetHistory" => got(PlacementServiceClient::new(ch)
+        "PlacementService/GetHistory" => got(c
+            .placements()
             .get_history(pb::GetPlacementHistoryRequest {
                 placement_id: fx.placement.clone(),
             })
             .await),
-        "PlacementService/ListDueCheckIns" => got(PlacementServiceClient::new(ch)
+        "PlacementService/ListDueCheckIns" => got(c
+            .placements()
             .list_due_check_ins(pb::ListDueCheckInsRequest {
                 county_code: COUNTY_A.into(),
                 within_days: 30,
@@ -896,7 +900,8 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             .await),
 
         // Reports.
-        "ReportService/Coverage" => got(ReportServiceClient::new(ch)
+        "ReportService/Coverage" => got(c
+            .reports()
             .coverage(pb::CoverageRequest {
                 county_code: COUNTY_A.into(),
                 ..Default::default()
@@ -904,25 +909,26 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             .await),
 
         // Admin.
-        "AdminService/CreateToken" => got(AdminServiceClient::new(ch)
+        "AdminService/CreateToken" => got(c
+            .admin()
             .create_token(pb::CreateTokenRequest {
                 role: pb::Role::Reader as i32,
                 label: "made by a matrix case".into(),
                 ..Default::default()
             })
             .await),
-        "AdminService/ListTokens" => got(AdminServiceClient::new(ch)
-            .list_tokens(pb::ListTokensRequest {})
-            .await),
+        "AdminService/ListTokens" => got(c.admin().list_tokens(pb::ListTokensRequest {}).await),
         "AdminService/RevokeToken" => {
             let victim = fx.server.token(Role::Reader, Scope::default());
-            got(AdminServiceClient::new(ch)
+            got(c
+                .admin()
                 .revoke_token(pb::RevokeTokenRequest {
                     token_id: token_id(&victim),
                 })
                 .await)
         }
-        "AdminService/ListAuditLog" => got(AdminServiceClient::new(ch)
+        "AdminService/ListAuditLog" => got(c
+            .admin()
             .list_audit_log(pb::ListAuditLogRequest {
                 page_size: 5,
                 ..Default::default()
@@ -1004,9 +1010,9 @@ async fn a_token_revoked_through_admin_service_is_refused_on_its_next_call() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let token = server.token(Role::ServiceCompany, company(COUNTY_A));
-    let ch = server.channel_with(Some(&token));
+    let caller = server.clients_with(Some(&token));
     let list = || {
-        let mut c = WorkersClient::new(ch.clone());
+        let mut c = caller.workers();
         async move {
             c.list_workers(pb::ListWorkersRequest {
                 county_code: COUNTY_A.into(),
@@ -1017,7 +1023,8 @@ async fn a_token_revoked_through_admin_service_is_refused_on_its_next_call() {
     };
     list().await.expect("the token works");
     list().await.expect("the token works twice");
-    let info = AdminServiceClient::new(server.channel.clone())
+    let info = server
+        .admin()
         .revoke_token(pb::RevokeTokenRequest {
             token_id: token_id(&token),
         })
@@ -1030,7 +1037,8 @@ async fn a_token_revoked_through_admin_service_is_refused_on_its_next_call() {
     // Revoked stays revoked, and ListTokens says so.
     let e = list().await.unwrap_err();
     assert_eq!(e.code(), Code::Unauthenticated, "{e:?}");
-    let tokens = AdminServiceClient::new(server.channel.clone())
+    let tokens = server
+        .admin()
         .list_tokens(pb::ListTokensRequest {})
         .await
         .unwrap()
@@ -1126,7 +1134,7 @@ async fn candidates_are_masked_for_recruiters_and_other_counties() {
     let names = ["向春梅", "Li Na", "王秀英", "Wu", "张明", "Zhao Lei"];
     // Workers 1-4 in county A, 5-6 in county B; every other one consents.
     let mut expected: BTreeMap<String, (String, String, String, bool)> = BTreeMap::new();
-    let mut workers = WorkersClient::new(server.channel.clone());
+    let mut workers = server.workers();
     for (i, name) in names.iter().enumerate() {
         let n = i as u32 + 1;
         let county = if n <= 4 { COUNTY_A } else { COUNTY_B };
@@ -1148,7 +1156,8 @@ async fn candidates_are_masked_for_recruiters_and_other_counties() {
             .await
             .unwrap();
     }
-    OpeningsClient::new(server.channel.clone())
+    server
+        .openings()
         .create_opening(pb::CreateOpeningRequest {
             opening: Some(opening_of(OPENING_E1, EMPLOYER_1, COUNTY_A)),
         })
@@ -1171,7 +1180,9 @@ async fn candidates_are_masked_for_recruiters_and_other_counties() {
         ),
     ];
     for (who, token) in &callers {
-        let matches = MatchingClient::new(server.channel_with(Some(token)))
+        let matches = server
+            .clients_with(Some(token))
+            .matching()
             .match_workers_for_opening(pb::MatchWorkersForOpeningRequest {
                 opening_id: OPENING_E1.into(),
                 top_k: 50,
@@ -1236,7 +1247,7 @@ async fn a_token_over_its_rate_gets_resource_exhausted_while_others_are_served()
     let busy = server.token(Role::Reader, Scope::default());
     let other = server.token(Role::Reader, Scope::default());
     let coverage = |token: &str| {
-        let mut c = ReportServiceClient::new(server.channel_with(Some(token)));
+        let mut c = server.clients_with(Some(token)).reports();
         async move { c.coverage(pb::CoverageRequest::default()).await }
     };
     let mut codes = Vec::new();
@@ -1277,7 +1288,8 @@ async fn a_token_over_its_rate_gets_resource_exhausted_while_others_are_served()
 async fn the_audit_log_says_who_called_what_and_how_it_ended() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    WorkersClient::new(server.channel.clone())
+    server
+        .workers()
         .create_worker(pb::CreateWorkerRequest {
             worker: Some(worker_in(1, COUNTY_A)),
         })
@@ -1287,7 +1299,7 @@ async fn the_audit_log_says_who_called_what_and_how_it_ended() {
     let company_b = server.token(Role::ServiceCompany, company(COUNTY_B));
     let reader = server.token(Role::Reader, Scope::default());
     let get = |token: &str| {
-        let mut c = WorkersClient::new(server.channel_with(Some(token)));
+        let mut c = server.clients_with(Some(token)).workers();
         async move {
             c.get_worker(pb::GetWorkerRequest {
                 id: WORKER_A.into(),
@@ -1300,7 +1312,9 @@ async fn the_audit_log_says_who_called_what_and_how_it_ended() {
     assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
     let e = get(&reader).await.unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
-    let e = AdminServiceClient::new(server.channel_with(Some(&reader)))
+    let e = server
+        .clients_with(Some(&reader))
+        .admin()
         .list_audit_log(pb::ListAuditLogRequest::default())
         .await
         .unwrap_err();
@@ -1310,7 +1324,7 @@ async fn the_audit_log_says_who_called_what_and_how_it_ended() {
         "reader reads the log: {e:?}"
     );
 
-    let mut admin = AdminServiceClient::new(server.channel.clone());
+    let mut admin = server.admin();
     let entries_of = |token: &str| {
         let id = token_id(token);
         let mut admin = admin.clone();
@@ -1385,35 +1399,40 @@ async fn the_audit_log_says_who_called_what_and_how_it_ended() {
 async fn an_ok_unary_call_is_logged_with_code_0() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    WorkersClient::new(server.channel.clone())
+    server
+        .workers()
         .create_worker(pb::CreateWorkerRequest {
             worker: Some(worker_in(1, COUNTY_A)),
         })
         .await
         .unwrap();
     let company_a = server.token(Role::ServiceCompany, company(COUNTY_A));
-    let ch = server.channel_with(Some(&company_a));
-    WorkersClient::new(ch.clone())
+    let caller = server.clients_with(Some(&company_a));
+    caller
+        .workers()
         .get_worker(pb::GetWorkerRequest {
             id: WORKER_A.into(),
         })
         .await
         .expect("GetWorker");
-    WorkersClient::new(ch.clone())
+    caller
+        .workers()
         .list_workers(pb::ListWorkersRequest {
             county_code: COUNTY_A.into(),
             ..Default::default()
         })
         .await
         .expect("ListWorkers");
-    ReportServiceClient::new(ch)
+    caller
+        .reports()
         .coverage(pb::CoverageRequest {
             county_code: COUNTY_A.into(),
             ..Default::default()
         })
         .await
         .expect("Coverage");
-    let entries = AdminServiceClient::new(server.channel.clone())
+    let entries = server
+        .admin()
         .list_audit_log(pb::ListAuditLogRequest {
             token_id: token_id(&company_a),
             ..Default::default()
@@ -1436,13 +1455,14 @@ async fn an_ok_unary_call_is_logged_with_code_0() {
 async fn a_company_listing_or_report_must_name_one_of_its_counties() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let ch = server.channel_with(Some(&server.token(Role::ServiceCompany, company(COUNTY_A))));
+    let caller = server.clients_with(Some(&server.token(Role::ServiceCompany, company(COUNTY_A))));
     let mut failures = Vec::new();
     for county in ["", COUNTY_B, COUNTY_A] {
         let results = [
             (
                 "ListWorkers",
-                got(WorkersClient::new(ch.clone())
+                got(caller
+                    .workers()
                     .list_workers(pb::ListWorkersRequest {
                         county_code: county.into(),
                         ..Default::default()
@@ -1451,7 +1471,8 @@ async fn a_company_listing_or_report_must_name_one_of_its_counties() {
             ),
             (
                 "PlacementService/List",
-                got(PlacementServiceClient::new(ch.clone())
+                got(caller
+                    .placements()
                     .list(pb::ListPlacementsRequest {
                         county_code: county.into(),
                         ..Default::default()
@@ -1460,7 +1481,8 @@ async fn a_company_listing_or_report_must_name_one_of_its_counties() {
             ),
             (
                 "ListDueCheckIns",
-                got(PlacementServiceClient::new(ch.clone())
+                got(caller
+                    .placements()
                     .list_due_check_ins(pb::ListDueCheckInsRequest {
                         county_code: county.into(),
                         within_days: 0,
@@ -1469,7 +1491,8 @@ async fn a_company_listing_or_report_must_name_one_of_its_counties() {
             ),
             (
                 "Coverage",
-                got(ReportServiceClient::new(ch.clone())
+                got(caller
+                    .reports()
                     .coverage(pb::CoverageRequest {
                         county_code: county.into(),
                         ..Default::default()
@@ -1502,34 +1525,38 @@ async fn no_company_or_recruiter_takes_over_anothers_record() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let stored = worker_in(1, COUNTY_A);
-    WorkersClient::new(server.channel.clone())
+    server
+        .workers()
         .create_worker(pb::CreateWorkerRequest {
             worker: Some(stored.clone()),
         })
         .await
         .unwrap();
-    OpeningsClient::new(server.channel.clone())
+    server
+        .openings()
         .create_opening(pb::CreateOpeningRequest {
             opening: Some(opening_of(OPENING_E1, EMPLOYER_1, COUNTY_A)),
         })
         .await
         .unwrap();
     let company_b =
-        server.channel_with(Some(&server.token(Role::ServiceCompany, company(COUNTY_B))));
+        server.clients_with(Some(&server.token(Role::ServiceCompany, company(COUNTY_B))));
     let recruiter_e2 =
-        server.channel_with(Some(&server.token(Role::Recruiter, recruiter(EMPLOYER_2))));
+        server.clients_with(Some(&server.token(Role::Recruiter, recruiter(EMPLOYER_2))));
 
     // Company B moves county A's worker into its own county.
     let mut moved = stored.clone();
     moved.county_code = COUNTY_B.into();
-    let e = WorkersClient::new(company_b.clone())
+    let e = company_b
+        .workers()
         .upsert_worker(pb::UpsertWorkerRequest {
             worker: Some(moved.clone()),
         })
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
-    let r = WorkersClient::new(company_b.clone())
+    let r = company_b
+        .workers()
         .import_workers(tokio_stream::iter(vec![pb::ImportWorkersRequest {
             worker: Some(moved),
         }]))
@@ -1541,7 +1568,8 @@ async fn no_company_or_recruiter_takes_over_anothers_record() {
     // Company B moves E1's opening into its county; recruiter E2 takes it.
     let mut moved = opening_of(OPENING_E1, EMPLOYER_1, COUNTY_B);
     moved.title = "Taken over".into();
-    let e = OpeningsClient::new(company_b.clone())
+    let e = company_b
+        .openings()
         .upsert_opening(pb::UpsertOpeningRequest {
             opening: Some(moved),
         })
@@ -1549,14 +1577,16 @@ async fn no_company_or_recruiter_takes_over_anothers_record() {
         .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
     let taken = opening_of(OPENING_E1, EMPLOYER_2, COUNTY_A);
-    let e = OpeningsClient::new(recruiter_e2.clone())
+    let e = recruiter_e2
+        .openings()
         .upsert_opening(pb::UpsertOpeningRequest {
             opening: Some(taken.clone()),
         })
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
-    let r = OpeningsClient::new(recruiter_e2.clone())
+    let r = recruiter_e2
+        .openings()
         .import_openings(tokio_stream::iter(vec![pb::ImportOpeningsRequest {
             opening: Some(taken),
         }]))
@@ -1566,7 +1596,8 @@ async fn no_company_or_recruiter_takes_over_anothers_record() {
     assert_eq!((r.accepted, r.rejected), (0, 1), "{r:?}");
 
     // Nothing changed.
-    let w = WorkersClient::new(server.channel.clone())
+    let w = server
+        .workers()
         .get_worker(pb::GetWorkerRequest {
             id: WORKER_A.into(),
         })
@@ -1576,7 +1607,8 @@ async fn no_company_or_recruiter_takes_over_anothers_record() {
         .worker
         .unwrap();
     assert_eq!(w.county_code, COUNTY_A);
-    let o = OpeningsClient::new(server.channel.clone())
+    let o = server
+        .openings()
         .get_opening(pb::GetOpeningRequest {
             id: OPENING_E1.into(),
         })
@@ -1594,7 +1626,8 @@ async fn no_company_or_recruiter_takes_over_anothers_record() {
         (EMPLOYER_1, COUNTY_A, "Sewing machinist")
     );
     // A recruiter lists only its own employer's openings.
-    let listed = OpeningsClient::new(recruiter_e2)
+    let listed = recruiter_e2
+        .openings()
         .list_openings(pb::ListOpeningsRequest::default())
         .await
         .unwrap()

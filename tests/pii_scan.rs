@@ -6,16 +6,8 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{opening, worker, Channel, TestServer};
+use common::{opening, wait_for_run, worker, Clients, TestServer};
 use jobbridge::api::pb;
-use jobbridge::api::pb::admin_service_client::AdminServiceClient;
-use jobbridge::api::pb::batch_client::BatchClient;
-use jobbridge::api::pb::matching_client::MatchingClient;
-use jobbridge::api::pb::placement_service_client::PlacementServiceClient;
-use jobbridge::api::pb::report_service_client::ReportServiceClient;
-use jobbridge::api::pb::workers_client::WorkersClient;
 use jobbridge::domain::access::{Role, Scope};
 use prost::Message;
 
@@ -42,10 +34,10 @@ impl Replies {
     }
 }
 
-async fn calls_as(channel: Channel, role: &str, replies: &mut Replies, run_id: Option<u64>) {
-    let mut workers = WorkersClient::new(channel.clone());
-    let mut matching = MatchingClient::new(channel.clone());
-    let mut placements = PlacementServiceClient::new(channel.clone());
+async fn calls_as(caller: Clients, role: &str, replies: &mut Replies, run_id: Option<u64>) {
+    let mut workers = caller.workers();
+    let mut matching = caller.matching();
+    let mut placements = caller.placements();
     let county = "431202".to_string();
     let label = |rpc: &str| format!("{rpc} as {role}");
     if let Ok(r) = workers
@@ -125,7 +117,8 @@ async fn calls_as(channel: Channel, role: &str, replies: &mut Replies, run_id: O
         }
         replies.add(&label("ListPlacements"), r.get_ref());
     }
-    if let Ok(r) = ReportServiceClient::new(channel.clone())
+    if let Ok(r) = caller
+        .reports()
         .coverage(pb::CoverageRequest {
             county_code: county.clone(),
             ..Default::default()
@@ -135,7 +128,7 @@ async fn calls_as(channel: Channel, role: &str, replies: &mut Replies, run_id: O
         replies.add(&label("Coverage"), r.get_ref());
     }
     if let Some(run_id) = run_id {
-        let mut batch = BatchClient::new(channel.clone());
+        let mut batch = caller.batch();
         if let Ok(r) = batch
             .stream_assignments(pb::StreamAssignmentsRequest { run_id })
             .await
@@ -154,7 +147,8 @@ async fn calls_as(channel: Channel, role: &str, replies: &mut Replies, run_id: O
                 replies.add(&label("DownloadAudit"), &m);
             }
         }
-        if let Ok(r) = AdminServiceClient::new(channel.clone())
+        if let Ok(r) = caller
+            .admin()
             .list_audit_log(pb::ListAuditLogRequest {
                 page_size: 1000,
                 ..Default::default()
@@ -226,7 +220,7 @@ async fn no_reply_carries_a_national_id_number() {
         .unwrap();
 
     // A placement, with history, and a non-dry run that proposes more.
-    let mut p = PlacementServiceClient::new(server.channel.clone());
+    let mut p = server.placements();
     let placed = p
         .propose(pb::ProposeRequest {
             worker_id: "w-000002".into(),
@@ -244,28 +238,16 @@ async fn no_reply_carries_a_national_id_number() {
         .await
         .unwrap();
     replies.add("Accept", r.get_ref());
-    let mut batch = BatchClient::new(server.channel.clone());
+    let mut batch = server.batch();
     let run_id = batch
         .start_run(pb::StartRunRequest::default())
         .await
         .unwrap()
         .into_inner()
         .run_id;
-    for _ in 0..3000 {
-        let run = batch
-            .get_run(pb::GetRunRequest { run_id })
-            .await
-            .unwrap()
-            .into_inner()
-            .run
-            .unwrap();
-        if run.status != pb::RunStatus::Running as i32 {
-            assert_eq!(run.status, pb::RunStatus::Succeeded as i32, "{}", run.error);
-            replies.add("GetRun", &run);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let run = wait_for_run(&mut batch, run_id).await;
+    assert_eq!(run.status, pb::RunStatus::Succeeded as i32, "{}", run.error);
+    replies.add("GetRun", &run);
 
     // Reads as every role that may read something.
     let company = server.token(
@@ -283,13 +265,13 @@ async fn no_reply_carries_a_national_id_number() {
         },
     );
     let reader = server.token(Role::Reader, Scope::default());
-    calls_as(server.channel.clone(), "admin", &mut replies, Some(run_id)).await;
+    calls_as(server.clients(), "admin", &mut replies, Some(run_id)).await;
     for (role, token) in [
         ("service_company", &company),
         ("recruiter", &recruiter),
         ("reader", &reader),
     ] {
-        calls_as(server.channel_with(Some(token)), role, &mut replies, None).await;
+        calls_as(server.clients_with(Some(token)), role, &mut replies, None).await;
     }
     assert!(replies.seen.len() > 30, "{} replies", replies.seen.len());
     for id in &ids {

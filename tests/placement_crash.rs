@@ -25,9 +25,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::Channel;
+use common::{Channel, Clients};
 use jobbridge::api::pb;
-use jobbridge::api::pb::openings_client::OpeningsClient;
 use jobbridge::api::pb::placement_service_client::PlacementServiceClient;
 use jobbridge::api::pb::workers_client::WorkersClient;
 use jobbridge::domain::{Opening, Worker};
@@ -93,7 +92,7 @@ async fn sigkill_during_concurrent_accepts_counts_no_slot_twice_and_loses_none()
             .iter()
             .zip(delays)
             .map(|(id, delay)| {
-                let mut c = PlacementServiceClient::new(channel.clone());
+                let mut c = Clients::new(channel.clone()).placements();
                 let (id, killed, first_send) = (id.clone(), killed.clone(), first_send.clone());
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;
@@ -243,8 +242,8 @@ async fn verify(
     accepted_before: &BTreeSet<String>,
     cycle: u32,
 ) -> (BTreeSet<String>, Vec<String>) {
-    let mut c = PlacementServiceClient::new(channel.clone());
-    let mut w = WorkersClient::new(channel.clone());
+    let clients = Clients::new(channel.clone());
+    let (mut c, mut w) = (clients.placements(), clients.workers());
     let accepted = list_all(&mut c, pb::PlacementStatus::Accepted).await;
     let proposed = list_all(&mut c, pb::PlacementStatus::Proposed).await;
     let everything = list_all(&mut c, pb::PlacementStatus::Unspecified).await;
@@ -353,7 +352,7 @@ async fn accept_all(
     let tasks: Vec<_> = ids
         .iter()
         .map(|id| {
-            let mut c = PlacementServiceClient::new(channel.clone());
+            let mut c = Clients::new(channel.clone()).placements();
             let id = id.clone();
             tokio::spawn(async move {
                 let r = accept(&mut c, &id).await;
@@ -436,7 +435,8 @@ async fn get_worker(c: &mut WorkersClient<Channel>, id: &str) -> pb::Worker {
 }
 
 async fn filled(channel: &Channel) -> u32 {
-    OpeningsClient::new(channel.clone())
+    Clients::new(channel.clone())
+        .openings()
         .get_opening(pb::GetOpeningRequest {
             id: OPENING_ID.into(),
         })

@@ -7,22 +7,15 @@
 mod common;
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use common::Channel;
-use common::{assert_invalid, opening, worker, TestServer};
+use common::{assert_invalid, opening, wait_for_run, worker, TestServer};
 use jobbridge::api::pb;
-use jobbridge::api::pb::batch_client::BatchClient;
-use jobbridge::api::pb::matching_client::MatchingClient;
 use jobbridge::api::pb::placement_service_client::PlacementServiceClient;
 use jobbridge::domain::placement::{china_today, day_date};
 use tonic::{Code, Status};
 
 type Placements = PlacementServiceClient<Channel>;
-
-fn placements(server: &TestServer) -> Placements {
-    PlacementServiceClient::new(server.channel.clone())
-}
 
 /// Today in China, where the service checks dates, plus `days`.
 fn china_date(days: i32) -> String {
@@ -258,8 +251,8 @@ fn opening_for(n: u32, headcount: u32) -> pb::Opening {
 async fn a_placement_goes_from_proposal_to_separation() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let mut c = placements(&server);
-    let mut m = MatchingClient::new(server.channel.clone());
+    let mut c = server.placements();
+    let mut m = server.matching();
     // w-000010 and w-000011 share household hh-000005, both seeking.
     let w10 = put_worker(&server, worker(10)).await;
     put_worker(&server, worker(11)).await;
@@ -651,7 +644,7 @@ async fn a_placement_goes_from_proposal_to_separation() {
 async fn every_illegal_step_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let mut c = placements(&server);
+    let mut c = server.placements();
     put_opening(&server, opening_for(1, 10)).await;
     let mut ids = Vec::new();
     for n in 0..5u32 {
@@ -813,7 +806,7 @@ async fn concurrent_accepts_never_oversell_an_opening_even_across_a_restart() {
     const HEADCOUNT: u32 = 10;
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let mut c = placements(&server);
+    let mut c = server.placements();
     put_opening(&server, opening_for(7, HEADCOUNT)).await;
     let mut ids = Vec::new();
     for n in 0..WORKERS {
@@ -894,7 +887,7 @@ async fn concurrent_accepts_never_oversell_an_opening_even_across_a_restart() {
 
     // Everything answered was durable.
     let server = TestServer::start(dir.path()).await;
-    let mut c = placements(&server);
+    let mut c = server.placements();
     assert_eq!(filled(&server, "o-000007").await, HEADCOUNT);
     // The reloaded match index knows the opening is full, too.
     put_worker(&server, worker(99)).await;
@@ -953,8 +946,8 @@ async fn concurrent_accepts_never_oversell_an_opening_even_across_a_restart() {
 async fn a_hire_takes_the_household_out_of_zero_employment_for_the_batch() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let mut c = placements(&server);
-    let mut b = BatchClient::new(server.channel.clone());
+    let mut c = server.placements();
+    let mut b = server.batch();
     // hh-zero: two seeking members; hh-ctl: one seeking member, a control.
     put_worker(&server, member(1, "hh-zero")).await;
     put_worker(&server, member(2, "hh-zero")).await;
@@ -987,22 +980,7 @@ async fn a_hire_takes_the_household_out_of_zero_employment_for_the_batch() {
         .unwrap()
         .into_inner()
         .run_id;
-    let mut run = None;
-    for _ in 0..1500 {
-        let r = b
-            .get_run(pb::GetRunRequest { run_id })
-            .await
-            .unwrap()
-            .into_inner()
-            .run
-            .unwrap();
-        if r.status != pb::RunStatus::Running as i32 {
-            run = Some(r);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let run = run.expect("run finished within 30 s");
+    let run = wait_for_run(&mut b, run_id).await;
     assert_eq!(run.status, pb::RunStatus::Succeeded as i32, "{}", run.error);
     assert_eq!(run.proposals_created, 0, "a dry run proposes nothing");
     let summary = run.summary.unwrap();
@@ -1046,7 +1024,7 @@ async fn a_hire_takes_the_household_out_of_zero_employment_for_the_batch() {
 async fn bad_input_is_named_and_placements_guard_worker_and_opening_writes() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let mut c = placements(&server);
+    let mut c = server.placements();
     put_worker(&server, worker(1)).await;
     put_worker(&server, worker(2)).await;
     put_opening(&server, opening_for(1, 3)).await;

@@ -50,14 +50,6 @@ fn o(n: u32, source: pb::Source, region: &str, headcount: u32) -> pb::Opening {
     }
 }
 
-fn reports(s: &TestServer) -> ReportServiceClient<Channel> {
-    ReportServiceClient::new(s.channel.clone())
-}
-
-fn placements(s: &TestServer) -> PlacementServiceClient<Channel> {
-    PlacementServiceClient::new(s.channel.clone())
-}
-
 async fn propose(
     c: &mut PlacementServiceClient<Channel>,
     worker: &pb::Worker,
@@ -394,8 +386,8 @@ async fn coverage_figures_match_a_hand_made_data_set() {
     let server = TestServer::start(dir.path()).await;
     let mut wc = server.workers();
     let mut oc = server.openings();
-    let mut pc = placements(&server);
-    let mut rc = reports(&server);
+    let mut pc = server.placements();
+    let mut rc = server.reports();
 
     // Today (China), as the server sees it: hires and separations cannot be
     // after it, nor before the proposal (today).
@@ -790,7 +782,7 @@ async fn coverage_figures_match_a_hand_made_data_set() {
 async fn bad_filters_are_refused_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let mut rc = reports(&server);
+    let mut rc = server.reports();
     let cases = [
         (
             pb::CoverageRequest {

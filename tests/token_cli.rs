@@ -8,8 +8,6 @@ use std::process::Command;
 
 use common::{binary, TestServer};
 use jobbridge::api::pb;
-use jobbridge::api::pb::admin_service_client::AdminServiceClient;
-use jobbridge::api::pb::report_service_client::ReportServiceClient;
 use tonic::Code;
 
 fn jobbridge(dir: &Path, args: &[&str]) -> (bool, String, String) {
@@ -105,7 +103,7 @@ fn tokens_are_created_listed_and_revoked_offline() {
 async fn a_token_revoked_through_the_api_fails_its_next_call() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let mut admin = AdminServiceClient::new(server.channel.clone());
+    let mut admin = server.admin();
     let created = admin
         .create_token(pb::CreateTokenRequest {
             role: pb::Role::Reader as i32,
@@ -116,7 +114,7 @@ async fn a_token_revoked_through_the_api_fails_its_next_call() {
         .unwrap()
         .into_inner();
     let info = created.info.unwrap();
-    let mut reports = ReportServiceClient::new(server.channel_with(Some(&created.token)));
+    let mut reports = server.clients_with(Some(&created.token)).reports();
     reports
         .coverage(pb::CoverageRequest::default())
         .await

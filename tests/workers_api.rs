@@ -1609,11 +1609,12 @@ async fn oversize_requests_are_resource_exhausted() {
         .await
         .expect("import after oversize");
     assert_eq!(reply.accepted, 1);
-    let mut fresh = WorkersClient::new(
+    let mut fresh = common::Clients::new(
         common::Channel::connect(&server.addr.to_string(), Some(&server.admin_token))
             .await
             .unwrap(),
-    );
+    )
+    .workers();
     get(&mut fresh, "w-000006").await.expect("new connection");
     assert_eq!(
         get(&mut c, "w-000001").await.unwrap_err().code(),

@@ -1,15 +1,21 @@
 //! Shared test harness: the real server on 127.0.0.1:0 with a temporary data
-//! directory, and builders of valid records.
+//! directory, a client of each service on it (`clients.rs`), and builders of
+//! valid records.
 
 #![allow(dead_code)]
+
+mod clients;
+
+// Each test binary uses a part of the harness: what one leaves unused is
+// not dead (hence `dead_code` above), and neither is an unused re-export.
+#[allow(unused_imports)]
+pub use clients::{wait_for_run, Clients};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jobbridge::api::pb;
-use jobbridge::api::pb::openings_client::OpeningsClient;
-use jobbridge::api::pb::workers_client::WorkersClient;
 use jobbridge::config::Config;
 use jobbridge::domain::rules::national_id_check_char;
 use jobbridge::domain::IdKey;
@@ -139,14 +145,6 @@ impl TestServer {
             .create_token(role, &scope, "test", "test")
             .expect("create token")
             .1
-    }
-
-    pub fn workers(&self) -> WorkersClient<Channel> {
-        WorkersClient::new(self.channel.clone()).max_decoding_message_size(64 * 1024 * 1024)
-    }
-
-    pub fn openings(&self) -> OpeningsClient<Channel> {
-        OpeningsClient::new(self.channel.clone()).max_decoding_message_size(64 * 1024 * 1024)
     }
 
     /// Shuts the server down, joins it and releases the store, so the data

@@ -5,10 +5,8 @@ use std::fmt::Debug;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::common::Channel;
+use crate::common::{Channel, Clients};
 use jobbridge::api::pb;
-use jobbridge::api::pb::openings_client::OpeningsClient;
-use jobbridge::api::pb::workers_client::WorkersClient;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::Notify;
@@ -159,8 +157,8 @@ impl Client {
         channel: Channel,
         progress: &Progress,
     ) -> Result<(), tonic::Status> {
-        let mut workers = WorkersClient::new(channel.clone());
-        let mut openings = OpeningsClient::new(channel);
+        let clients = Clients::new(channel);
+        let (mut workers, mut openings) = (clients.workers(), clients.openings());
         loop {
             let (n, v) = (self.number(0.3), self.next_version());
             if self.rng.random_bool(0.5) {
@@ -193,7 +191,7 @@ impl Client {
         channel: Channel,
         progress: &Progress,
     ) -> Result<(), tonic::Status> {
-        let mut workers = WorkersClient::new(channel);
+        let mut workers = Clients::new(channel).workers();
         loop {
             let rows = self.rng.random_range(200..=3000);
             let mut numbers = HashSet::new();

@@ -3,10 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::common::Channel;
+use crate::common::{Channel, Clients};
 use jobbridge::api::pb;
-use jobbridge::api::pb::openings_client::OpeningsClient;
-use jobbridge::api::pb::workers_client::WorkersClient;
 
 use crate::clients::{Client, Ledger, Record};
 
@@ -89,7 +87,7 @@ fn settle<T: Record>(
 
 /// Every stored worker by id, timestamps cleared (asserted set).
 async fn list_workers(channel: Channel) -> HashMap<String, pb::Worker> {
-    let mut client = WorkersClient::new(channel).max_decoding_message_size(64 << 20);
+    let mut client = Clients::new(channel).workers();
     let (mut all, mut page_token) = (HashMap::new(), String::new());
     loop {
         let request = pb::ListWorkersRequest {
@@ -115,7 +113,7 @@ async fn list_workers(channel: Channel) -> HashMap<String, pb::Worker> {
 
 /// Every stored opening by id, timestamps cleared (asserted set).
 async fn list_openings(channel: Channel) -> HashMap<String, pb::Opening> {
-    let mut client = OpeningsClient::new(channel).max_decoding_message_size(64 << 20);
+    let mut client = Clients::new(channel).openings();
     let (mut all, mut page_token) = (HashMap::new(), String::new());
     loop {
         let request = pb::ListOpeningsRequest {
@@ -146,7 +144,7 @@ async fn point_reads(
     openings: &HashMap<String, pb::Opening>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut client = WorkersClient::new(channel.clone());
+    let mut client = Clients::new(channel.clone()).workers();
     for (id, listed) in workers.iter().take(100) {
         let request = pb::GetWorkerRequest { id: id.clone() };
         let mut got = client.get_worker(request).await.expect("get").into_inner();
@@ -156,7 +154,7 @@ async fn point_reads(
             problems.push(format!("GetWorker({id}) differs from the listing"));
         }
     }
-    let mut client = OpeningsClient::new(channel);
+    let mut client = Clients::new(channel).openings();
     for (id, listed) in openings.iter().take(100) {
         let request = pb::GetOpeningRequest { id: id.clone() };
         let mut got = client.get_opening(request).await.expect("get").into_inner();
