@@ -28,9 +28,13 @@ pub const DEFAULT_DATA_DIR: &str = "./jobbridge-data";
 /// record per message, so 4 MiB (gRPC's usual default) is far above any
 /// valid record; larger requests get `RESOURCE_EXHAUSTED`.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
-/// sled's page cache, MiB. sled's own default (1 GiB) let the resident
-/// set grow without a plateau; this bounds it. The match index is not in it.
-pub const DEFAULT_CACHE_MB: u64 = 256;
+/// sled's page cache, MiB. sled counts what it caches at far less than
+/// the memory it takes: under the 32-client soak on the demo data the
+/// resident set rose linearly for 10 minutes with 256 MiB (347 to 798 MiB,
+/// still climbing) and stayed at about 330 MiB with 32 MiB, with no loss of
+/// throughput (`cargo bench --bench soak`, README "Memory"). The match
+/// index is not in it.
+pub const DEFAULT_CACHE_MB: u64 = 32;
 /// Ranking threads; 0 is one per core.
 pub const DEFAULT_RANK_THREADS: usize = 0;
 /// Local time of the nightly batch run.
@@ -57,7 +61,7 @@ pub const ID_KEY_FILE: &str = "id.key";
 /// | `listen` | [`DEFAULT_LISTEN`] |
 /// | `data_dir` | [`DEFAULT_DATA_DIR`] |
 /// | `max_message_bytes` | [`DEFAULT_MAX_MESSAGE_BYTES`] (4 MiB) |
-/// | `cache_mb` | [`DEFAULT_CACHE_MB`] (256) |
+/// | `cache_mb` | [`DEFAULT_CACHE_MB`] (32) |
 /// | `demo` | off |
 /// | `matching` | [`MatchConfig::default`] |
 /// | `rank_threads` | [`DEFAULT_RANK_THREADS`] (one per core) |
