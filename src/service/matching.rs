@@ -48,7 +48,7 @@ impl Service {
         worker_id: &str,
         query: OpeningsQuery,
     ) -> Result<Vec<OpeningMatch>> {
-        self.worker_in_scope(caller, worker_id).await?;
+        self.stored_worker_in_scope(caller, worker_id).await?;
         let me = self.clone();
         let id = worker_id.to_string();
         ranked(crate::matching::spawn(move || {
@@ -124,7 +124,7 @@ impl Service {
     ) -> Result<PairExplanation> {
         match caller.role {
             Role::Recruiter => self.opening_in_scope(caller, opening_id).await?,
-            _ => self.worker_in_scope(caller, worker_id).await?,
+            _ => self.stored_worker_in_scope(caller, worker_id).await?,
         }
         let explained =
             self.matcher()
@@ -144,21 +144,6 @@ impl Service {
                     ServiceError::not_found("worker", worker_id)
                 })
             }
-        }
-    }
-
-    /// A service company asks only about workers of its counties.
-    async fn worker_in_scope(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<()> {
-        if caller.role != Role::ServiceCompany {
-            return Ok(());
-        }
-        let owned = id.to_string();
-        match self
-            .blocking(move |s| Ok(s.store().worker(&owned)?))
-            .await?
-        {
-            Some(w) => scope::county(caller, &w.county_code, &format!("worker {id:?}")),
-            None => Ok(()),
         }
     }
 

@@ -94,3 +94,36 @@ pub(crate) fn assignment_to_pb(a: crate::domain::run::Assignment) -> pb::Assignm
         source: source.into(),
     }
 }
+
+/// A run read from a remote server, as the domain keeps it (what the CLI
+/// prints; the per-county and per-source rows are left out).
+pub(crate) fn run_from_pb(run: &pb::Run) -> Run {
+    Run {
+        id: run.run_id,
+        policy: run.policy,
+        dry_run: run.dry_run,
+        status: run.status,
+        error: run.error.clone(),
+        proposals_created: run.proposals_created,
+        proposals_skipped: run.proposals_skipped,
+        summary: run.summary.as_ref().map(|s| RunSummary {
+            workers_considered: s.workers_considered,
+            openings_considered: s.openings_considered,
+            eligible_pairs: s.eligible_pairs,
+            slots_available: s.slots_available,
+            workers_assigned: s.workers_assigned,
+            zero_households: s.zero_households,
+            zero_households_covered: s.zero_households_covered,
+            total_score_micro: s.total_score_micro,
+            gained: s.gained,
+            lost: s.lost,
+            changed: s.changed,
+            previous_run_id: s.previous_run_id,
+            scoring_ms: s.scoring_ms,
+            solving_ms: s.solving_ms,
+            saving_ms: s.saving_ms,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
