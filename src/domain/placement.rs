@@ -40,7 +40,7 @@ mod tests;
 pub use action::Action;
 pub use propose::{propose, ProposalTerms};
 pub use refused::StepRefused;
-pub use server_owned::{keep_opening_slots, keep_worker_link};
+pub use server_owned::{keep_opening_slots, keep_worker_link, may_delete_worker};
 pub use step::{apply_step, StepContext, StepOutcome};
 
 /// Where a placement is in its life cycle.

@@ -244,14 +244,9 @@ impl Store {
     /// Deletes one worker; `NotFound` if absent, `Precondition` while the
     /// worker holds an active placement.
     pub fn delete_worker(&self, id: &str) -> Result<Worker, StoreError> {
-        self.workers
-            .delete(id, |w: &Worker| match &w.placement.active_id {
-                Some(p) => Err(StoreError::precondition(format!(
-                    "worker {id:?} holds active placement {p} ({}); decline or separate it first",
-                    w.placement.active_status.name()
-                ))),
-                None => Ok(()),
-            })
+        self.workers.delete(id, |w: &Worker| {
+            crate::domain::placement::may_delete_worker(w).map_err(StoreError::from)
+        })
     }
 
     /// Lists up to `limit` workers after id `after` that match `filter`, in

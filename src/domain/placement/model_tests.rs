@@ -71,6 +71,7 @@ fn why(r: &StepRefused) -> Why {
         StepRefused::DuplicateCheckIn { .. } => "duplicate",
         StepRefused::PlacedByHand { .. } => "placed by hand",
         StepRefused::HeadcountBelowFilled { .. } => "headcount",
+        StepRefused::DeleteWhilePlaced { .. } => "delete while placed",
         StepRefused::Dangling { .. } => "dangling",
     }
 }

@@ -165,3 +165,17 @@ pub(super) fn opening(i: usize, headcount: u32, open: bool) -> Opening {
         updated_at_ms: 0,
     }
 }
+
+/// A worker holding an active placement is not deleted; once the
+/// placement ends, it may be.
+#[test]
+fn a_placed_worker_is_not_deleted() {
+    let mut world = World::new();
+    assert!(may_delete_worker(&world.workers[0]).is_ok());
+    world.run(&Op::Propose(0, 0)).unwrap();
+    let refused = may_delete_worker(&world.workers[0]).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "worker \"w0\" holds active placement P0 (PROPOSED); decline or separate it first"
+    );
+}

@@ -22,6 +22,20 @@ pub enum StepRefused {
         /// States it may start from.
         needs: &'static [PlacementStatus],
     },
+    /// A worker who holds an active placement cannot be deleted: the
+    /// placement (and the slot it may hold) would point at nobody.
+    #[error(
+        "worker {worker:?} holds active placement {placement} ({}); decline or separate it first",
+        state.name()
+    )]
+    DeleteWhilePlaced {
+        /// The worker.
+        worker: String,
+        /// The placement it holds.
+        placement: String,
+        /// That placement's state.
+        state: PlacementStatus,
+    },
     /// The worker already holds a proposed, accepted or hired placement.
     #[error(
         "worker {worker:?} already holds active placement {placement} ({}); a worker holds \

@@ -23,6 +23,19 @@ pub fn keep_worker_link(new: &mut Worker, old: Option<&Worker>) -> Result<(), St
     Ok(())
 }
 
+/// Whether a stored worker may be deleted: not while it holds an active
+/// placement.
+pub fn may_delete_worker(w: &Worker) -> Result<(), StepRefused> {
+    match &w.placement.active_id {
+        Some(p) => Err(StepRefused::DeleteWhilePlaced {
+            worker: w.id.clone(),
+            placement: p.clone(),
+            state: w.placement.active_status,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Keeps the stored filled-slot count of `new`, and refuses a headcount
 /// below it: the slots are held by accepted or hired placements.
 pub fn keep_opening_slots(new: &mut Opening, old: Option<&Opening>) -> Result<(), StepRefused> {
