@@ -28,13 +28,8 @@ pub const DEFAULT_DATA_DIR: &str = "./jobbridge-data";
 /// record per message, so 4 MiB (gRPC's usual default) is far above any
 /// valid record; larger requests get `RESOURCE_EXHAUSTED`.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
-/// sled's page cache, MiB. sled counts what it caches at far less than
-/// the memory it takes: under the 32-client soak on the demo data the
-/// resident set rose linearly for 10 minutes with 256 MiB (347 to 798 MiB,
-/// still climbing) and stayed at about 330 MiB with 32 MiB, with no loss of
-/// throughput (`cargo bench --bench soak`, README "Memory"). The match
-/// index is not in it.
-pub const DEFAULT_CACHE_MB: u64 = 32;
+/// sled's page cache, MiB (see [`crate::store::DEFAULT_CACHE_MB`]).
+pub use crate::store::DEFAULT_CACHE_MB;
 /// Ranking threads; 0 is one per core.
 pub const DEFAULT_RANK_THREADS: usize = 0;
 /// Local time of the nightly batch run.
@@ -48,10 +43,7 @@ pub const DEFAULT_RATE_LIMIT: f64 = 2000.0;
 /// review of who read what.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 730;
 
-/// Environment variable that holds the national id key itself, as hex.
-pub const ID_KEY_ENV: &str = "JOBBRIDGE_ID_KEY";
-/// File in the data directory that holds a generated national id key.
-pub const ID_KEY_FILE: &str = "id.key";
+pub use crate::store::key_file::{ID_KEY_ENV, ID_KEY_FILE};
 
 /// Settings of `jobbridge serve`, and of [`crate::server::run`], which
 /// reads the part past the data directory.

@@ -11,8 +11,12 @@
 use std::path::{Path, PathBuf};
 
 use super::Store;
-use crate::config::{ID_KEY_ENV, ID_KEY_FILE};
 use crate::domain::identity::{hex, short_fingerprint, IdKey, MIN_KEY_BYTES};
+
+/// Environment variable that holds the national id key itself, as hex.
+pub const ID_KEY_ENV: &str = "JOBBRIDGE_ID_KEY";
+/// File in the data directory that holds a generated national id key.
+pub const ID_KEY_FILE: &str = "id.key";
 
 /// Where a national id key came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,7 +28,7 @@ pub use audit::AuditEntry;
 pub use error::StoreError;
 pub use id_key::Bound;
 pub use key_file::{find_id_key, id_key, IdKeySource};
-pub use options::StoreOptions;
+pub use options::{StoreOptions, DEFAULT_CACHE_MB};
 pub use placement_reads::{DueCheckIn, PlacementFilter};
 pub use placements::{Action, Changed, Proposal};
 pub use table::PutMode;

@@ -1,11 +1,19 @@
 //! How a [`super::Store`] is opened.
 
+/// sled's page cache, MiB. sled counts what it caches at far less than
+/// the memory it takes: under the 32-client soak on the demo data the
+/// resident set rose linearly for 10 minutes with 256 MiB (347 to 798 MiB,
+/// still climbing) and stayed at about 330 MiB with 32 MiB, with no loss of
+/// throughput (`cargo bench --bench soak`, README "Memory"). The match
+/// index is not in it.
+pub const DEFAULT_CACHE_MB: u64 = 32;
+
 /// How a store is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreOptions {
     /// sled's page cache, in bytes. sled's own default (1 GiB) let the
     /// resident set grow with no plateau in sight, so jobbridge picks a
-    /// smaller one; see [`crate::config::DEFAULT_CACHE_MB`].
+    /// smaller one; see [`DEFAULT_CACHE_MB`].
     pub cache_bytes: u64,
 }
 
@@ -20,6 +28,6 @@ impl StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self::with_cache_mb(crate::config::DEFAULT_CACHE_MB)
+        Self::with_cache_mb(DEFAULT_CACHE_MB)
     }
 }
