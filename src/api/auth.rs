@@ -5,11 +5,12 @@
 //! <token>`. A missing, malformed, unknown or revoked token gets
 //! UNAUTHENTICATED. A valid token whose role may not call the method gets
 //! PERMISSION_DENIED, and one that calls too often RESOURCE_EXHAUSTED.
-//! Otherwise the caller goes into the request's extensions, where handlers
-//! check the finer scope (a service company's counties, a recruiter's
-//! employer). Each authenticated call, allowed or not, is written to the
-//! audit log before it runs, so that it is flushed with the write it
-//! describes; the reply's status and the handler's target are added after.
+//! Otherwise the caller goes into the request's extensions; handlers pass
+//! it to the service, which checks the finer scope (a service company's
+//! counties, a recruiter's employer; `service::scope`). Each authenticated
+//! call, allowed or not, is queued for the audit log before it runs, so
+//! that it is flushed with the writes it makes (see `store::audit`); the
+//! reply's status and the handler's target are added after.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -31,8 +32,9 @@ const COMPANY: &[Role] = &[Admin, ServiceCompany];
 const COMPANY_OR_RECRUITER: &[Role] = &[Admin, ServiceCompany, Recruiter];
 const REPORTS: &[Role] = &[Admin, ServiceCompany, Reader];
 
-/// Which roles may call each RPC. The finer scope is checked in the
-/// handlers; README's permission table says the same in words.
+/// Which roles may call each RPC. The finer scope is checked by the
+/// service (`service::scope`); README's permission table says the same in
+/// words.
 pub const PERMISSIONS: &[(&str, &[Role])] = &[
     ("/jobbridge.v1.Workers/CreateWorker", COMPANY),
     ("/jobbridge.v1.Workers/UpsertWorker", COMPANY),
