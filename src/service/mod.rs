@@ -108,3 +108,6 @@ impl Service {
         Ok(self.store().sync().await?)
     }
 }
+
+#[cfg(test)]
+mod tests;
