@@ -87,14 +87,6 @@ impl TlsIdentity {
         )
     }
 
-    /// Checks PEM data already in memory; errors name it `in-memory`.
-    pub fn from_pem(
-        cert_pem: impl Into<Vec<u8>>,
-        key_pem: impl Into<Vec<u8>>,
-    ) -> Result<Self, TlsError> {
-        Self::check(cert_pem.into(), key_pem.into(), "in-memory", "in-memory")
-    }
-
     /// Certificates in the chain (the server's own plus intermediates).
     pub fn certificates(&self) -> usize {
         self.certificates

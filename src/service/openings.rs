@@ -61,16 +61,14 @@ impl Service {
     pub async fn list_openings(
         self: &Arc<Self>,
         caller: &Caller,
-        mut filter: OpeningFilter,
+        filter: OpeningFilter,
         after: Option<String>,
         limit: usize,
     ) -> Result<Page<Opening>> {
-        if caller.role == Role::Recruiter {
-            match &filter.employer_id {
-                Some(e) => scope::employer(caller, e, &format!("employer_id {e:?}"))?,
-                None => filter.employer_id = caller.scope.employer_id.clone(),
-            }
+        if let Some(e) = &filter.employer_id {
+            scope::employer(caller, e, &format!("employer_id {e:?}"))?;
         }
+        let filter = Self::opening_filter_for(caller, filter);
         self.blocking(move |s| Ok(s.store().list_openings(&filter, after.as_deref(), limit)?))
             .await
     }

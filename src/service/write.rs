@@ -122,11 +122,12 @@ impl Writer {
     pub(crate) fn put_workers(&self, workers: Vec<Worker>) -> BatchResult<()> {
         let workers: Vec<Worker> = workers.into_iter().map(|w| self.protect(w)).collect();
         let results = self.store.put_workers(&workers)?;
-        let stored: Vec<&str> = results
-            .iter()
-            .filter_map(|r| r.as_ref().ok().map(|(w, _)| w.id.as_str()))
-            .collect();
-        refresh(&self.store, &self.matcher, &stored, &[])?;
+        refresh(
+            &self.store,
+            &self.matcher,
+            &stored_ids(&results, |w| &w.id),
+            &[],
+        )?;
         Ok(results.into_iter().map(|r| r.map(|_| ())).collect())
     }
 
@@ -152,11 +153,12 @@ impl Writer {
     /// Writes a batch of openings in one transaction and indexes them.
     pub(crate) fn put_openings(&self, openings: &[Opening]) -> BatchResult<()> {
         let results = self.store.put_openings(openings)?;
-        let stored: Vec<&str> = results
-            .iter()
-            .filter_map(|r| r.as_ref().ok().map(|(o, _)| o.id.as_str()))
-            .collect();
-        refresh(&self.store, &self.matcher, &[], &stored)?;
+        refresh(
+            &self.store,
+            &self.matcher,
+            &[],
+            &stored_ids(&results, |o| &o.id),
+        )?;
         Ok(results.into_iter().map(|r| r.map(|_| ())).collect())
     }
 
@@ -240,6 +242,17 @@ impl Writer {
     }
 }
 
+/// The ids of the records a batch put stored (the refused ones left out).
+fn stored_ids<'a, T>(
+    results: &'a [Result<(T, bool), StoreError>],
+    id: impl Fn(&'a T) -> &'a String,
+) -> Vec<&'a str> {
+    results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|(record, _)| id(record).as_str()))
+        .collect()
+}
+
 /// Publishes the stored state of these records to the index: each is read
 /// back from the store under the index's writer mutex, so a refresh that
 /// arrives late still reads the latest write (see the module doc).
@@ -289,11 +302,7 @@ fn combine(store: &Store, matcher: &Matcher, queue: &mpsc::Receiver<(Write, Repl
         if !workers.is_empty() {
             let (items, replies): (Vec<_>, Vec<_>) = workers.into_iter().unzip();
             let results = store.put_workers_each(&items).and_then(|results| {
-                let ids: Vec<&str> = results
-                    .iter()
-                    .filter_map(|r| r.as_ref().ok().map(|(w, _)| w.id.as_str()))
-                    .collect();
-                refresh(store, matcher, &ids, &[])?;
+                refresh(store, matcher, &stored_ids(&results, |w| &w.id), &[])?;
                 Ok(results)
             });
             answer(results, replies, |r| Written::Worker(r.0, r.1));
@@ -301,11 +310,7 @@ fn combine(store: &Store, matcher: &Matcher, queue: &mpsc::Receiver<(Write, Repl
         if !openings.is_empty() {
             let (items, replies): (Vec<_>, Vec<_>) = openings.into_iter().unzip();
             let results = store.put_openings_each(&items).and_then(|results| {
-                let ids: Vec<&str> = results
-                    .iter()
-                    .filter_map(|r| r.as_ref().ok().map(|(o, _)| o.id.as_str()))
-                    .collect();
-                refresh(store, matcher, &[], &ids)?;
+                refresh(store, matcher, &[], &stored_ids(&results, |o| &o.id))?;
                 Ok(results)
             });
             answer(results, replies, |r| Written::Opening(r.0, r.1));
