@@ -7,6 +7,7 @@ pub mod access;
 mod error;
 pub mod identity;
 mod kinds;
+pub mod lang;
 mod opening;
 pub mod placement;
 pub mod rules;
@@ -19,6 +20,7 @@ pub use kinds::{
     Education, EmploymentStatus, Gender, LabourCapacity, Mobility, OpeningStatus, PhysicalDemand,
     Source,
 };
+pub use lang::Lang;
 pub use opening::{Opening, DEFAULT_AGE_RANGE, MAX_HEADCOUNT};
 pub use worker::{PlacementLink, Preferences, Worker, MAX_WORKING_AGE, MIN_WORKING_AGE};
 
