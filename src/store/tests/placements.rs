@@ -357,6 +357,47 @@ proptest! {
             }
         }
         store.verify().unwrap();
+        // Listings through the placements' indexes (on disk) give what the
+        // model holds, before and after a reopen.
+        let dir_path = dir.path().to_path_buf();
+        let listed = |store: &Store, filter: PlacementFilter| -> Vec<String> {
+            store
+                .list_placements(&filter, None, 1000)
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|p| p.id)
+                .collect()
+        };
+        let expected = |keep: &dyn Fn(&MPlacement) -> bool| -> Vec<String> {
+            model
+                .placements
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| keep(p))
+                .map(|(i, _)| format!("P{:012}", i + 1))
+                .collect()
+        };
+        let mut store = store;
+        for pass in 0..2 {
+            for w in 0..WORKERS {
+                let filter = PlacementFilter { worker_id: Some(format!("w{w}")), ..Default::default() };
+                prop_assert_eq!(listed(&store, filter), expected(&|p| p.worker == w), "worker {} pass {}", w, pass);
+            }
+            for o in 0..OPENINGS {
+                let filter = PlacementFilter { opening_id: Some(format!("o{o}")), ..Default::default() };
+                prop_assert_eq!(listed(&store, filter), expected(&|p| p.opening == o), "opening {} pass {}", o, pass);
+            }
+            for state in [S::Proposed, S::Accepted, S::Declined, S::Hired, S::Separated] {
+                let filter = PlacementFilter { status: Some(state), ..Default::default() };
+                prop_assert_eq!(listed(&store, filter), expected(&|p| p.state == state), "{:?} pass {}", state, pass);
+            }
+            if pass == 0 {
+                drop(store);
+                store = super::reopen(&dir_path).unwrap();
+                store.verify().unwrap();
+            }
+        }
         // The history has one entry per successful step of each placement.
         for i in 0..model.placements.len() {
             let id = format!("P{:012}", i + 1);
