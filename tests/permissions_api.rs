@@ -630,6 +630,22 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
                 .create_worker(pb::CreateWorkerRequest { worker: Some(w) })
                 .await)
         }
+        "Workers/UpdateWorker" => {
+            let w = fx.new_worker(COUNTY_A).await;
+            got(c
+                .workers()
+                .update_worker(pb::UpdateWorkerRequest {
+                    worker: Some(pb::Worker {
+                        id: w.id,
+                        phone: "13912345678".into(),
+                        ..Default::default()
+                    }),
+                    update_mask: Some(prost_types::FieldMask {
+                        paths: vec!["phone".into()],
+                    }),
+                })
+                .await)
+        }
         "Workers/UpsertWorker" => {
             let mut w = fx.new_worker(COUNTY_A).await;
             w.phone = "13912345678".into();
@@ -693,6 +709,19 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             got(c
                 .openings()
                 .upsert_opening(pb::UpsertOpeningRequest { opening: Some(o) })
+                .await)
+        }
+        "Openings/UpdateOpening" => {
+            let mut o = fx.new_opening().await;
+            o.monthly_wage += 100;
+            got(c
+                .openings()
+                .update_opening(pb::UpdateOpeningRequest {
+                    opening: Some(o),
+                    update_mask: Some(prost_types::FieldMask {
+                        paths: vec!["monthly_wage".into()],
+                    }),
+                })
                 .await)
         }
         "Openings/GetOpening" => got(c
@@ -774,6 +803,24 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             .batch()
             .cancel_run(pb::CancelRunRequest { run_id: fx.run_id })
             .await),
+        // The first allowed caller applies county A's part of the fixture
+        // run; later ones are FAILED_PRECONDITION (already applied).
+        "Batch/ApplyRun" => got(c
+            .batch()
+            .apply_run(pb::ApplyRunRequest {
+                run_id: fx.run_id,
+                county_code: COUNTY_A.into(),
+                actor: "matrix".into(),
+            })
+            .await),
+        "Batch/DiffRun" => got(c
+            .batch()
+            .diff_run(pb::DiffRunRequest {
+                run_id: fx.run_id,
+                county_code: COUNTY_A.into(),
+                counts_only: false,
+            })
+            .await),
         "Batch/StreamAssignments" => {
             got_stream(
                 c.batch()
@@ -828,6 +875,7 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
                 .placements()
                 .decline(pb::DeclineRequest {
                     placement_id: id,
+                    reason_code: pb::DeclineReason::Distance as i32,
                     reason: "too far from school".into(),
                     actor: "case".into(),
                 })
@@ -905,6 +953,14 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             .coverage(pb::CoverageRequest {
                 county_code: COUNTY_A.into(),
                 ..Default::default()
+            })
+            .await),
+
+        "ReportService/PolicyLists" => got(c
+            .reports()
+            .policy_lists(pb::PolicyRequest {
+                county_code: COUNTY_A.into(),
+                max_rows: 10,
             })
             .await),
 

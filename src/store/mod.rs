@@ -31,6 +31,7 @@ pub use key_file::{find_id_key, id_key, IdKeySource};
 pub use options::{StoreOptions, DEFAULT_CACHE_MB};
 pub use placement_reads::{DueCheckIn, PlacementFilter};
 pub use placements::{Action, Changed, Proposal};
+pub use entities::{opening_fingerprint, worker_fingerprint};
 pub use table::PutMode;
 pub use tokens::TokenRecord;
 
@@ -99,6 +100,7 @@ pub struct Store {
     run_changes: sled::Tree,
     placements: Table,
     placement_events: sled::Tree,
+    declines: sled::Tree,
     placement_trees: placements::PlacementTrees,
     tokens: sled::Tree,
     audit_log: std::sync::Arc<audit::AuditLog>,
@@ -145,6 +147,7 @@ impl Store {
         let run_changes = db.open_tree("run_changes")?;
         let placements = Table::open::<Placement>(&db)?;
         let placement_events = db.open_tree("placement_events")?;
+        let declines = db.open_tree("declines")?;
         let tokens = db.open_tree("tokens")?;
         let audit_log = std::sync::Arc::new(audit::AuditLog::open(&db)?);
         let meta = db.open_tree(META_TREE)?;
@@ -154,10 +157,11 @@ impl Store {
             &openings,
             placement_events.clone(),
             meta.clone(),
+            declines.clone(),
         );
         let committer = Committer::start(db.clone(), audit_log.clone())
             .map_err(|e| StoreError::Flush(format!("cannot start committer: {e}")))?;
-        Ok(Store {
+        let store = Store {
             dir: dir.to_path_buf(),
             db,
             meta,
@@ -168,11 +172,14 @@ impl Store {
             run_changes,
             placements,
             placement_events,
+            declines,
             placement_trees,
             tokens,
             audit_log,
             committer,
-        })
+        };
+        store.backfill_declines()?;
+        Ok(store)
     }
 
     /// The data directory.

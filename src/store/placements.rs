@@ -11,7 +11,8 @@ use sled::{Transactional, Tree};
 use super::table::{get_in, put_in, tx_err, Entity, PutMode, Table, TxError};
 use super::{Store, StoreError};
 use crate::domain::placement::{
-    self as rules, Placement, ProposalTerms, StepContext, StepOutcome, StepRefused,
+    self as rules, Declined, Placement, PlacementStatus, ProposalTerms, StepContext, StepOutcome,
+    StepRefused,
 };
 use crate::domain::{Opening, Worker};
 
@@ -57,6 +58,7 @@ pub(crate) struct PlacementTrees {
     opening_at: usize,
     events_at: usize,
     meta_at: usize,
+    declines_at: usize,
 }
 
 impl PlacementTrees {
@@ -66,6 +68,7 @@ impl PlacementTrees {
         openings: &Table,
         events: Tree,
         meta: Tree,
+        declines: Tree,
     ) -> Self {
         let mut all = placements.trees().to_vec();
         let worker_at = all.len();
@@ -76,12 +79,15 @@ impl PlacementTrees {
         all.push(events);
         let meta_at = all.len();
         all.push(meta);
+        let declines_at = all.len();
+        all.push(declines);
         Self {
             all,
             worker_at,
             opening_at,
             events_at,
             meta_at,
+            declines_at,
         }
     }
 }
@@ -150,13 +156,23 @@ impl Tx<'_> {
         let Some(opening) = get_in::<Opening>(self.openings(), &proposal.opening_id)? else {
             return Ok(Err(StoreError::not_found("opening", &proposal.opening_id)));
         };
+        let declined = match self.t[self.at.declines_at]
+            .get(decline_key(&proposal.worker_id, &proposal.opening_id))?
+        {
+            Some(v) => Some(Declined::decode(v.as_ref()).map_err(|e| {
+                ConflictableTransactionError::Abort(StoreError::corruption(format!(
+                    "decline record: {e}"
+                )))
+            })?),
+            None => None,
+        };
         let (id, n) = self.peek_id()?;
         let terms = ProposalTerms {
             run_id: proposal.run_id,
             score_micro: proposal.score_micro,
             zero_household,
         };
-        match rules::propose(id, &worker, &opening, &terms, &self.ctx()) {
+        match rules::propose(id, &worker, &opening, declined.as_ref(), &terms, &self.ctx()) {
             Ok(outcome) => {
                 self.t[self.at.meta_at].insert(NEXT_ID_KEY, &n.to_be_bytes()[..])?;
                 self.write(outcome, PutMode::Create).map(Ok)
@@ -190,6 +206,13 @@ impl Tx<'_> {
             event_key(&event.placement_id, event.seq),
             event.encode_to_vec(),
         )?;
+        if placement.state() == PlacementStatus::Declined {
+            let d = Declined::of(&placement);
+            self.t[self.at.declines_at].insert(
+                decline_key(&d.worker_id, &d.opening_id),
+                d.encode_to_vec(),
+            )?;
+        }
         let placement = match put_in(self.placements(), placement, mode, self.now_ms, false)? {
             Ok((stored, _)) => stored,
             Err(e) => return abort(e),
@@ -212,6 +235,16 @@ fn refused_in_tx(refused: StepRefused) -> Result<Outcome, TxError> {
         e @ StoreError::Corruption(_) => abort(e),
         e => Ok(Err(e)),
     }
+}
+
+/// Key of a worker's decline of an opening: the worker id, a zero byte,
+/// the opening id (ids never hold a zero byte), so that one worker's
+/// declines are one prefix.
+pub(crate) fn decline_key(worker_id: &str, opening_id: &str) -> Vec<u8> {
+    let mut k = worker_id.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(opening_id.as_bytes());
+    k
 }
 
 fn event_key(id: &str, seq: u32) -> Vec<u8> {
@@ -286,6 +319,52 @@ impl Store {
         self.placement_tx(actor, |tx| tx.step(id, action))?
     }
 
+    /// The worker's earlier decline of the opening, if any.
+    pub fn declined(
+        &self,
+        worker_id: &str,
+        opening_id: &str,
+    ) -> Result<Option<Declined>, StoreError> {
+        self.declines
+            .get(decline_key(worker_id, opening_id))?
+            .map(|v| decode_declined(&v))
+            .transpose()
+    }
+
+    /// The openings the worker declined before.
+    pub fn declined_openings(
+        &self,
+        worker_id: &str,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut prefix = worker_id.as_bytes().to_vec();
+        prefix.push(0);
+        self.declines
+            .scan_prefix(&prefix)
+            .map(|r| Ok(decode_declined(&r?.1)?.opening_id))
+            .collect()
+    }
+
+    /// Every recorded decline, in worker id order.
+    pub fn declines(&self) -> impl Iterator<Item = Result<Declined, StoreError>> + '_ {
+        self.declines.iter().map(|r| decode_declined(&r?.1))
+    }
+
+    /// Records the declines of placements declined before this tree
+    /// existed (a data directory of an older build), once.
+    pub(crate) fn backfill_declines(&self) -> Result<(), StoreError> {
+        const DONE: &[u8] = b"declines_indexed";
+        if self.meta.get(DONE)?.is_some() {
+            return Ok(());
+        }
+        for p in self.placements_in(PlacementStatus::Declined) {
+            let d = Declined::of(&p?);
+            self.declines
+                .insert(decline_key(&d.worker_id, &d.opening_id), d.encode_to_vec())?;
+        }
+        self.meta.insert(DONE, &[1u8][..])?;
+        Ok(())
+    }
+
     fn household_zero(&self, worker_id: &str) -> Result<bool, StoreError> {
         let Some(w) = self.worker(worker_id)? else {
             return Ok(false);
@@ -294,4 +373,8 @@ impl Store {
             .household(&w.household_id)?
             .is_some_and(|h| h.zero_employment()))
     }
+}
+
+fn decode_declined(bytes: &[u8]) -> Result<Declined, StoreError> {
+    Declined::decode(bytes).map_err(|e| StoreError::corruption(format!("decline record: {e}")))
 }
