@@ -380,7 +380,7 @@ impl Batch {
         self.fingerprint(&mut rows)?;
         control.set_progress(0.5);
         cancelled()?;
-        let previous = self.store.last_applied_run(run.id)?;
+        let previous = self.store.last_succeeded_run(run.id)?;
         let mut before: HashMap<String, String> = HashMap::new();
         if let Some(prev) = &previous {
             for a in self.store.assignments(prev.id) {
