@@ -13,9 +13,9 @@ use jobbridge::cli::{
     batch_offline, batch_remote, policy_offline, policy_remote, report_offline, report_remote,
     review_offline, review_remote, BatchArgs, PolicyArgs, ReportArgs, ReviewArgs,
 };
-use jobbridge::domain::Lang;
 use jobbridge::config::FileConfig;
 use jobbridge::domain::access::Role;
+use jobbridge::domain::Lang;
 use jobbridge::launch::flags::{default_candidates_per_worker, IdKeyArgs, ServeArgs};
 use jobbridge::launch::{open_store, write_demo};
 use jobbridge::store::StoreOptions;

@@ -117,8 +117,8 @@ pub async fn run(
     let service = tokio::task::spawn_blocking(move || {
         Service::open_with_policy(store, id_key, config, settings, policy)
     })
-            .await
-            .expect("service start-up does not panic")?;
+    .await
+    .expect("service start-up does not panic")?;
     {
         let index = service.matcher().read();
         tracing::info!(

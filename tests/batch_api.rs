@@ -173,10 +173,7 @@ async fn optimal_run_is_stored_explained_and_auditable() {
     let run2 = wait_for_run(&mut c, id2).await;
     let s2 = run2.summary.unwrap();
     assert_eq!(s2.previous_run_id, id);
-    assert_eq!(
-        (s2.gained, s2.lost, s2.changed),
-        (0, 0, 0)
-    );
+    assert_eq!((s2.gained, s2.lost, s2.changed), (0, 0, 0));
     assert_eq!(s2.workers_assigned, 0);
     let listed = c
         .list_runs(pb::ListRunsRequest::default())

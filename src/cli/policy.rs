@@ -26,7 +26,11 @@ pub struct PolicyArgs {
 /// Prints the lists.
 fn print(r: &pb::PolicyReport, lang: Lang) {
     let rules = r.rules.clone().unwrap_or_default();
-    println!("{} {}", lang.pick("政策清单，截至", "policy lists as of"), r.as_of_date);
+    println!(
+        "{} {}",
+        lang.pick("政策清单，截至", "policy lists as of"),
+        r.as_of_date
+    );
     println!(
         "\n{} ({}: {}) — {}",
         lang.pick("公益性岗位", "public-welfare posts"),
@@ -41,8 +45,16 @@ fn print(r: &pb::PolicyReport, lang: Lang) {
             w.worker_id,
             w.opening_id,
             w.county_code,
-            if w.hire_date.is_empty() { "-" } else { &w.hire_date },
-            if w.tenure_end_date.is_empty() { "-" } else { &w.tenure_end_date },
+            if w.hire_date.is_empty() {
+                "-"
+            } else {
+                &w.hire_date
+            },
+            if w.tenure_end_date.is_empty() {
+                "-"
+            } else {
+                &w.tenure_end_date
+            },
             w.days_left,
             lang.pick("天", "days"),
             w.ineligible_reason
@@ -65,7 +77,10 @@ fn print(r: &pb::PolicyReport, lang: Lang) {
     }
     println!(
         "\n{} (> {} {}) — {}",
-        lang.pick("未清零的零就业家庭", "zero-employment households not cleared"),
+        lang.pick(
+            "未清零的零就业家庭",
+            "zero-employment households not cleared"
+        ),
         rules.zero_household_period_days,
         lang.pick("天", "days"),
         r.waiting_households_count
@@ -83,7 +98,10 @@ fn print(r: &pb::PolicyReport, lang: Lang) {
     }
     println!(
         "\n{} (< {}) — {}",
-        lang.pick("一年内推荐不足的求职者", "jobless workers short of recommendations this year"),
+        lang.pick(
+            "一年内推荐不足的求职者",
+            "jobless workers short of recommendations this year"
+        ),
         rules.recommendations_per_year,
         r.short_of_recommendations_count
     );
@@ -92,7 +110,10 @@ fn print(r: &pb::PolicyReport, lang: Lang) {
     }
     println!(
         "\n{} (>= {} / {} {}) — {}",
-        lang.pick("需上门辅导（多次拒绝）", "counselling visits (repeated declines)"),
+        lang.pick(
+            "需上门辅导（多次拒绝）",
+            "counselling visits (repeated declines)"
+        ),
         rules.counselling_declines,
         rules.counselling_period_days,
         lang.pick("天", "days"),
@@ -104,16 +125,30 @@ fn print(r: &pb::PolicyReport, lang: Lang) {
             .iter()
             .map(|d| format!("{} {} {}", d.declined_date, d.opening_id, d.reason))
             .collect();
-        println!("  {} {}: {}", c.worker_id, c.county_code, reasons.join("; "));
+        println!(
+            "  {} {}: {}",
+            c.worker_id,
+            c.county_code,
+            reasons.join("; ")
+        );
     }
 }
 
 /// The lists from a data directory, by `rules`.
-pub fn policy_offline(data_dir: &Path, args: &PolicyArgs, rules: &PolicyConfig) -> anyhow::Result<()> {
-    let store = Store::open(data_dir).with_context(|| format!("cannot open {}", data_dir.display()))?;
+pub fn policy_offline(
+    data_dir: &Path,
+    args: &PolicyArgs,
+    rules: &PolicyConfig,
+) -> anyhow::Result<()> {
+    let store =
+        Store::open(data_dir).with_context(|| format!("cannot open {}", data_dir.display()))?;
     let now = chrono::Utc::now().timestamp_millis();
-    let lists = crate::report::policy::policy_lists(&store, rules, args.county.as_deref(), now, args.lang)?;
-    print(&crate::api::policy_to_pb(lists, args.max_rows, args.lang), args.lang);
+    let lists =
+        crate::report::policy::policy_lists(&store, rules, args.county.as_deref(), now, args.lang)?;
+    print(
+        &crate::api::policy_to_pb(lists, args.max_rows, args.lang),
+        args.lang,
+    );
     Ok(())
 }
 

@@ -69,13 +69,23 @@ fn print_run(run: &Run, lang: Lang) {
 
 fn print_diff(d: &RunDiff, show: usize, lang: Lang) {
     match d.previous_run_id {
-        0 => println!("{}", lang.pick("  对比：无已应用的运行", "  against: no applied run")),
-        p => println!("  {} {p}", lang.pick("对比已应用运行", "against applied run")),
+        0 => println!(
+            "{}",
+            lang.pick("  对比：无已应用的运行", "  against: no applied run")
+        ),
+        p => println!(
+            "  {} {p}",
+            lang.pick("对比已应用运行", "against applied run")
+        ),
     }
     for class in DiffClass::ALL {
         println!("  {:<28} {:>8}", class.text(lang), d.count(class));
     }
-    println!("  {:<28} {:>8}", lang.pick("合计", "workers in all"), d.workers());
+    println!(
+        "  {:<28} {:>8}",
+        lang.pick("合计", "workers in all"),
+        d.workers()
+    );
     for e in d.entries.iter().take(show) {
         println!(
             "    {} {} {} -> {} [{}]",
@@ -90,7 +100,10 @@ fn print_diff(d: &RunDiff, show: usize, lang: Lang) {
         println!(
             "    ... {} {}",
             d.entries.len() - show,
-            lang.pick("行未列出（--show N 列出更多）", "more (--show N lists more)")
+            lang.pick(
+                "行未列出（--show N 列出更多）",
+                "more (--show N lists more)"
+            )
         );
     }
 }
@@ -121,7 +134,11 @@ fn confirm(args: &ReviewArgs) -> anyhow::Result<bool> {
             )
         );
     }
-    print!("{}", args.lang.pick("应用这些推荐？[y/N] ", "Apply these proposals? [y/N] "));
+    print!(
+        "{}",
+        args.lang
+            .pick("应用这些推荐？[y/N] ", "Apply these proposals? [y/N] ")
+    );
     std::io::stdout().flush()?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
@@ -209,7 +226,12 @@ pub async fn review_remote(
     let lang = args.lang;
     // A service company may not read runs, only their diffs.
     match client
-        .get_run(with_lang(pb::GetRunRequest { run_id: args.run_id }, lang))
+        .get_run(with_lang(
+            pb::GetRunRequest {
+                run_id: args.run_id,
+            },
+            lang,
+        ))
         .await
     {
         Ok(r) => {

@@ -87,7 +87,10 @@ impl PolicyConfig {
         }
         for (key, v) in [
             ("welfare_max_tenure_years", self.welfare_max_tenure_years),
-            ("zero_household_period_days", self.zero_household_period_days),
+            (
+                "zero_household_period_days",
+                self.zero_household_period_days,
+            ),
             ("counselling_period_days", self.counselling_period_days),
             ("counselling_declines", self.counselling_declines),
         ] {
@@ -133,7 +136,10 @@ impl PolicyConfig {
             .collect();
         let why = if age >= self.welfare_max_hire_age {
             Some(match lang {
-                Lang::Zh => format!("年龄 {age} 岁，新聘公益性岗位须未满 {} 岁", self.welfare_max_hire_age),
+                Lang::Zh => format!(
+                    "年龄 {age} 岁，新聘公益性岗位须未满 {} 岁",
+                    self.welfare_max_hire_age
+                ),
                 Lang::En => format!(
                     "aged {age}; new public-welfare hires must be under {}",
                     self.welfare_max_hire_age

@@ -353,7 +353,9 @@ impl Stale {
                 "运行之后劳动力信息有改动",
                 "the worker's record changed after the run",
             ),
-            Stale::WorkerNotSeeking => lang.pick("劳动力当前不在求职", "the worker is not seeking work now"),
+            Stale::WorkerNotSeeking => {
+                lang.pick("劳动力当前不在求职", "the worker is not seeking work now")
+            }
             Stale::OpeningGone => lang.pick("岗位已删除", "the opening was deleted"),
             Stale::OpeningChanged => lang.pick(
                 "运行之后岗位信息有改动",
@@ -481,7 +483,9 @@ impl DiffClass {
             DiffClass::New => lang.pick("新分配", "newly assigned"),
             DiffClass::ChangedOpening => lang.pick("岗位变更", "changed opening"),
             DiffClass::Same => lang.pick("相同", "same"),
-            DiffClass::HoldingPlacement => lang.pick("已有推荐或就业", "already holding a placement"),
+            DiffClass::HoldingPlacement => {
+                lang.pick("已有推荐或就业", "already holding a placement")
+            }
             DiffClass::NoLongerAssigned => lang.pick("不再分配", "no longer assigned"),
         }
     }
@@ -518,7 +522,10 @@ pub struct RunDiff {
 impl RunDiff {
     /// The count of `class`.
     pub fn count(&self, class: DiffClass) -> u64 {
-        self.counts[DiffClass::ALL.iter().position(|c| *c == class).expect("listed")]
+        self.counts[DiffClass::ALL
+            .iter()
+            .position(|c| *c == class)
+            .expect("listed")]
     }
 
     /// Workers in either run (the counts add up to it).
@@ -534,7 +541,10 @@ mod diff_tests {
     #[test]
     fn classes_follow_the_runs_and_holding_wins() {
         assert_eq!(DiffClass::of(None, Some("o1"), false), DiffClass::New);
-        assert_eq!(DiffClass::of(Some("o1"), Some("o1"), false), DiffClass::Same);
+        assert_eq!(
+            DiffClass::of(Some("o1"), Some("o1"), false),
+            DiffClass::Same
+        );
         assert_eq!(
             DiffClass::of(Some("o1"), Some("o2"), false),
             DiffClass::ChangedOpening
@@ -568,7 +578,10 @@ mod diff_tests {
             free_slot: true,
         };
         assert_eq!(check_staged(&a, Some(&w), Some(&o), false), Ok(()));
-        assert_eq!(check_staged(&a, None, Some(&o), false), Err(Stale::WorkerGone));
+        assert_eq!(
+            check_staged(&a, None, Some(&o), false),
+            Err(Stale::WorkerGone)
+        );
         assert_eq!(
             check_staged(&a, Some(&w), Some(&o), true),
             Err(Stale::DeclinedBefore)
@@ -605,9 +618,19 @@ mod diff_tests {
             check_staged(&a, Some(&w), Some(&changed), false),
             Err(Stale::OpeningChanged)
         );
-        assert_eq!(check_staged(&a, Some(&w), None, false), Err(Stale::OpeningGone));
-        for s in [Stale::WorkerGone, Stale::SlotTaken, Stale::Refused("x".into())] {
-            assert_ne!(s.text(crate::domain::Lang::Zh), s.text(crate::domain::Lang::En));
+        assert_eq!(
+            check_staged(&a, Some(&w), None, false),
+            Err(Stale::OpeningGone)
+        );
+        for s in [
+            Stale::WorkerGone,
+            Stale::SlotTaken,
+            Stale::Refused("x".into()),
+        ] {
+            assert_ne!(
+                s.text(crate::domain::Lang::Zh),
+                s.text(crate::domain::Lang::En)
+            );
         }
     }
 }

@@ -130,7 +130,8 @@ pub fn policy_lists(
             let (groups, why) = rules.welfare_eligibility(&w, p.zero_household, age, lang);
             let end = p.hire_day.map(|d| rules.tenure_end(d));
             let days_left = end.map(|e| i64::from(e - today));
-            let ending = days_left.is_some_and(|d| d <= i64::from(rules.welfare_tenure_notice_days));
+            let ending =
+                days_left.is_some_and(|d| d <= i64::from(rules.welfare_tenure_notice_days));
             if ending || why.is_some() {
                 welfare_posts.push(WelfarePost {
                     placement_id: p.id,
@@ -235,9 +236,8 @@ pub fn policy_lists(
         h.first_ms = h.first_ms.min(w.created_at_ms);
         h.returned_ms = h.returned_ms.max(w.placement.returned_at_ms.unwrap_or(0));
     }
-    short_of_recommendations.sort_by(|a, b| {
-        (a.recommendations, &a.worker_id).cmp(&(b.recommendations, &b.worker_id))
-    });
+    short_of_recommendations
+        .sort_by(|a, b| (a.recommendations, &a.worker_id).cmp(&(b.recommendations, &b.worker_id)));
     let mut waiting_households: Vec<WaitingHousehold> = houses
         .into_iter()
         .filter(|(_, h)| h.members > 0 && !h.employed)
@@ -253,9 +253,8 @@ pub fn policy_lists(
             })
         })
         .collect();
-    waiting_households.sort_by(|a, b| {
-        (b.days_waiting, &a.household_id).cmp(&(a.days_waiting, &b.household_id))
-    });
+    waiting_households
+        .sort_by(|a, b| (b.days_waiting, &a.household_id).cmp(&(a.days_waiting, &b.household_id)));
 
     // Counselling.
     let declines = store

@@ -85,13 +85,18 @@ impl Service {
             });
         }
         if run.applied_to(county) {
-            let what = match (county, run.applied_counties.iter().any(|c| c == APPLIED_WHOLE)) {
+            let what = match (
+                county,
+                run.applied_counties.iter().any(|c| c == APPLIED_WHOLE),
+            ) {
                 (Some(c), false) => lang.pick("县 ", "for county ").to_string() + c,
                 _ => String::new(),
             };
             return Some(match lang {
                 Lang::Zh => format!("运行 {id} {what}已应用过"),
-                Lang::En => format!("run {id} was already applied {what}").trim_end().to_string(),
+                Lang::En => format!("run {id} was already applied {what}")
+                    .trim_end()
+                    .to_string(),
             });
         }
         if county.is_none() && !run.applied_counties.is_empty() {
@@ -167,7 +172,10 @@ impl Service {
                     zero_household: Some(a.zero_household),
                 })
                 .collect();
-            for (a, result) in todo.iter().zip(self.writer.propose_many(&proposals, &actor)?) {
+            for (a, result) in todo
+                .iter()
+                .zip(self.writer.propose_many(&proposals, &actor)?)
+            {
                 match result {
                     Ok(_) => proposed += 1,
                     Err(StoreError::NotFound { .. }) => {
@@ -183,6 +191,10 @@ impl Service {
         refused.sort_by(|a, b| a.worker_id.cmp(&b.worker_id));
         run.applied_counties
             .push(county.unwrap_or(APPLIED_WHOLE).to_string());
+        if county.is_some() && self.every_county_applied(&run)? {
+            // The last county's part: the run is applied whole now.
+            run.applied_counties.push(APPLIED_WHOLE.to_string());
+        }
         run.applied_at_ms = chrono::Utc::now().timestamp_millis();
         run.proposals_created += proposed;
         run.proposals_skipped += refused.len() as u64;
@@ -199,6 +211,17 @@ impl Service {
             proposed,
             refused,
         })
+    }
+
+    /// Whether every county with an assignment in `run` was applied.
+    fn every_county_applied(&self, run: &Run) -> Result<bool> {
+        for a in self.store().assignments(run.id) {
+            let a = a?;
+            if !run.applied_counties.contains(&a.county_code) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Whether a staged assignment may still be proposed.
@@ -306,10 +329,7 @@ impl Service {
         let Some(pid) = w.placement.active_id else {
             return Ok(false);
         };
-        Ok(self
-            .store()
-            .placement(&pid)?
-            .is_none_or(|p| p.run_id != id))
+        Ok(self.store().placement(&pid)?.is_none_or(|p| p.run_id != id))
     }
 }
 

@@ -138,4 +138,6 @@ impl Service {
 }
 
 #[cfg(test)]
+mod apply_tests;
+#[cfg(test)]
 mod tests;

@@ -114,7 +114,11 @@ impl Service {
     }
 
     /// Whether the worker's active placement was proposed by run `id`.
-    pub(super) fn proposed_by(&self, id: u64, worker_id: &str) -> std::result::Result<bool, StoreError> {
+    pub(super) fn proposed_by(
+        &self,
+        id: u64,
+        worker_id: &str,
+    ) -> std::result::Result<bool, StoreError> {
         let Some(w) = self.store().worker(worker_id)? else {
             return Ok(false);
         };

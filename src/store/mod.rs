@@ -25,13 +25,13 @@ use crate::domain::placement::Placement;
 use crate::domain::{EmploymentStatus, Household, Opening, OpeningStatus, Source, Worker};
 
 pub use audit::AuditEntry;
+pub use entities::{opening_fingerprint, worker_fingerprint};
 pub use error::StoreError;
 pub use id_key::Bound;
 pub use key_file::{find_id_key, id_key, IdKeySource};
 pub use options::{StoreOptions, DEFAULT_CACHE_MB};
 pub use placement_reads::{DueCheckIn, PlacementFilter};
 pub use placements::{Action, Changed, Proposal};
-pub use entities::{opening_fingerprint, worker_fingerprint};
 pub use table::PutMode;
 pub use tokens::TokenRecord;
 

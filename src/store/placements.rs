@@ -172,7 +172,14 @@ impl Tx<'_> {
             score_micro: proposal.score_micro,
             zero_household,
         };
-        match rules::propose(id, &worker, &opening, declined.as_ref(), &terms, &self.ctx()) {
+        match rules::propose(
+            id,
+            &worker,
+            &opening,
+            declined.as_ref(),
+            &terms,
+            &self.ctx(),
+        ) {
             Ok(outcome) => {
                 self.t[self.at.meta_at].insert(NEXT_ID_KEY, &n.to_be_bytes()[..])?;
                 self.write(outcome, PutMode::Create).map(Ok)
@@ -208,10 +215,8 @@ impl Tx<'_> {
         )?;
         if placement.state() == PlacementStatus::Declined {
             let d = Declined::of(&placement);
-            self.t[self.at.declines_at].insert(
-                decline_key(&d.worker_id, &d.opening_id),
-                d.encode_to_vec(),
-            )?;
+            self.t[self.at.declines_at]
+                .insert(decline_key(&d.worker_id, &d.opening_id), d.encode_to_vec())?;
         }
         let placement = match put_in(self.placements(), placement, mode, self.now_ms, false)? {
             Ok((stored, _)) => stored,

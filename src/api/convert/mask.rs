@@ -74,12 +74,33 @@ mask_fields!(worker_fields, pb::Worker, [
     needs_flexible_hours,
 ]);
 
-mask_fields!(opening_fields, pb::Opening, [
-    source, employer_id, employer_name, title, occupation_code, region_code, location,
-    required_skills, preferred_skills, min_age, max_age, physical_demand, monthly_wage,
-    headcount, flexible_hours, housing_provided, transport_provided, reserved_for_relocated,
-    start_date, end_date, status,
-]);
+mask_fields!(
+    opening_fields,
+    pb::Opening,
+    [
+        source,
+        employer_id,
+        employer_name,
+        title,
+        occupation_code,
+        region_code,
+        location,
+        required_skills,
+        preferred_skills,
+        min_age,
+        max_age,
+        physical_demand,
+        monthly_wage,
+        headcount,
+        flexible_hours,
+        housing_provided,
+        transport_provided,
+        reserved_for_relocated,
+        start_date,
+        end_date,
+        status,
+    ]
+);
 
 /// The paths to apply: the mask's, checked, or (empty mask) the populated
 /// fields, or (`*`) every writable top-level field.
@@ -208,7 +229,10 @@ mod tests {
         let e = got(&["phone", "fone"]).unwrap_err();
         assert_eq!(e.field, "update_mask.paths[1]");
         assert!(e.reason.contains("fone"), "{}", e.reason);
-        assert!(got(&["recommendations"]).unwrap_err().reason.contains("output only"));
+        assert!(got(&["recommendations"])
+            .unwrap_err()
+            .reason
+            .contains("output only"));
         assert!(got(&["id"]).is_err());
         assert!(got(&["*", "phone"]).is_err());
         let all = got(&["*"]).unwrap();

@@ -3,11 +3,10 @@
 use super::common::{source_to, timestamp};
 use crate::api::pb;
 use crate::domain::placement::{
-    day_date, CheckIn, DeclineReason, Placement, PlacementEvent, PlacementStatus,
-    SeparationReason,
+    day_date, CheckIn, DeclineReason, Placement, PlacementEvent, PlacementStatus, SeparationReason,
 };
-use crate::domain::ValidationError;
 use crate::domain::Source;
+use crate::domain::ValidationError;
 
 fn date(day: Option<i32>) -> String {
     day.map(|d| day_date(d).format("%Y-%m-%d").to_string())

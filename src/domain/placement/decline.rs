@@ -138,7 +138,10 @@ pub fn counselling_cases(
         .filter(|(_, ds)| ds.len() >= threshold.max(1))
         .map(|(worker_id, mut declines)| {
             declines.sort_by_key(|d| d.at_ms);
-            let county_code = declines.last().map(|d| d.county_code.clone()).unwrap_or_default();
+            let county_code = declines
+                .last()
+                .map(|d| d.county_code.clone())
+                .unwrap_or_default();
             CounsellingCase {
                 worker_id,
                 county_code,
