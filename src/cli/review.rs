@@ -200,6 +200,11 @@ pub fn review_offline(data_dir: &Path, args: &ReviewArgs, apply: bool) -> anyhow
     })
 }
 
+/// A refusal as the server words it.
+fn status_error(s: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{:?}: {}", s.code(), s.message())
+}
+
 fn with_lang<T>(message: T, lang: Lang) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     let tag = match lang {
@@ -241,7 +246,7 @@ pub async fn review_remote(
         Err(s) if s.code() == tonic::Code::PermissionDenied => {
             println!("{} {}", lang.pick("运行", "run"), args.run_id)
         }
-        Err(s) => return Err(s.into()),
+        Err(s) => return Err(status_error(s)),
     }
     let diff = client
         .diff_run(with_lang(
@@ -252,7 +257,8 @@ pub async fn review_remote(
             },
             lang,
         ))
-        .await?
+        .await
+        .map_err(status_error)?
         .into_inner();
     print_diff(&crate::api::diff_from_pb(diff), args.show, lang);
     if !apply || !confirm(args)? {
@@ -267,7 +273,8 @@ pub async fn review_remote(
             },
             lang,
         ))
-        .await?
+        .await
+        .map_err(status_error)?
         .into_inner();
     let rows: Vec<_> = reply
         .refused

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::domain::placement::{counselling_cases, day_date, CounsellingCase, PlacementStatus};
 use crate::domain::policy::PolicyConfig;
+#[cfg(test)]
+use crate::domain::Worker;
 use crate::domain::{current_year, EmploymentStatus, Lang, Source};
 use crate::store::{Store, StoreError};
 
@@ -282,3 +284,7 @@ pub fn policy_lists(
 pub fn iso(day: i32) -> String {
     day_date(day).format("%Y-%m-%d").to_string()
 }
+
+#[cfg(test)]
+#[path = "policy_tests.rs"]
+mod tests;
