@@ -202,7 +202,7 @@ async fn apply_proposes_exactly_the_valid_staged_assignments() {
     // A county's part first, then the rest, in Chinese.
     let county = rows[0].county_code.clone();
     let mut c = server.batch();
-    let mut apply = |county: &str| {
+    let apply = |county: &str| {
         let mut r = tonic::Request::new(pb::ApplyRunRequest {
             run_id: id,
             county_code: county.into(),
