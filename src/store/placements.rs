@@ -6,9 +6,9 @@
 
 use prost::Message;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
-use sled::{Transactional, Tree};
 
-use super::table::{get_in, put_in, tx_err, Entity, PutMode, Table, TxError};
+use super::entities::placement_index;
+use super::table::{self, get_in, put_in, Entity, PutMode, TxError, TxTable};
 use super::{Store, StoreError};
 use crate::domain::placement::{
     self as rules, Declined, Placement, PlacementStatus, ProposalTerms, StepContext, StepOutcome,
@@ -50,55 +50,21 @@ pub struct Changed {
     pub opening: Option<Opening>,
 }
 
-/// The trees of one placement transaction, joined: the placement table, the
-/// worker table, the opening table, the history and the meta tree.
-pub(crate) struct PlacementTrees {
-    all: Vec<Tree>,
-    worker_at: usize,
-    opening_at: usize,
-    events_at: usize,
-    meta_at: usize,
-    declines_at: usize,
-}
-
-impl PlacementTrees {
-    pub(crate) fn new(
-        placements: &Table,
-        workers: &Table,
-        openings: &Table,
-        events: Tree,
-        meta: Tree,
-        declines: Tree,
-    ) -> Self {
-        let mut all = placements.trees().to_vec();
-        let worker_at = all.len();
-        all.extend_from_slice(workers.trees());
-        let opening_at = all.len();
-        all.extend_from_slice(openings.trees());
-        let events_at = all.len();
-        all.push(events);
-        let meta_at = all.len();
-        all.push(meta);
-        let declines_at = all.len();
-        all.push(declines);
-        Self {
-            all,
-            worker_at,
-            opening_at,
-            events_at,
-            meta_at,
-            declines_at,
-        }
-    }
-}
-
-/// The joined trees as seen inside a transaction.
+/// A placement transaction as seen inside it: the placement, worker and
+/// opening tables' parts, the history and the meta tree.
 struct Tx<'a> {
-    t: &'a [TransactionalTree],
-    at: &'a PlacementTrees,
+    tables: &'a [TxTable<'a>],
+    others: &'a [TransactionalTree],
     now_ms: i64,
     actor: &'a str,
 }
+
+/// Positions in [`Tx::tables`] and [`Tx::others`].
+const PLACEMENTS: usize = 0;
+const WORKERS: usize = 1;
+const OPENINGS: usize = 2;
+const EVENTS: usize = 0;
+const META: usize = 1;
 
 fn abort<T>(e: StoreError) -> Result<T, TxError> {
     Err(ConflictableTransactionError::Abort(e))
@@ -107,20 +73,20 @@ fn abort<T>(e: StoreError) -> Result<T, TxError> {
 /// One item's result inside a transaction; `Err` is a refusal of that item.
 type Outcome = Result<Changed, StoreError>;
 
-impl Tx<'_> {
-    fn placements(&self) -> &[TransactionalTree] {
-        &self.t[..self.at.worker_at]
+impl<'a> Tx<'a> {
+    fn placements(&self) -> &TxTable<'a> {
+        &self.tables[PLACEMENTS]
     }
 
-    fn workers(&self) -> &[TransactionalTree] {
-        &self.t[self.at.worker_at..self.at.opening_at]
+    fn workers(&self) -> &TxTable<'a> {
+        &self.tables[WORKERS]
     }
 
-    fn openings(&self) -> &[TransactionalTree] {
-        &self.t[self.at.opening_at..self.at.events_at]
+    fn openings(&self) -> &TxTable<'a> {
+        &self.tables[OPENINGS]
     }
 
-    fn put<E: Entity>(&self, trees: &[TransactionalTree], item: E) -> Result<E, TxError> {
+    fn put<E: Entity>(&self, trees: &TxTable<'_>, item: E) -> Result<E, TxError> {
         match put_in(trees, item, PutMode::Upsert, self.now_ms, false)? {
             Ok((stored, _)) => Ok(stored),
             Err(e) => abort(e),
@@ -130,7 +96,7 @@ impl Tx<'_> {
     /// The id the next placement would get, and the counter value that
     /// takes it; the counter is written only if the proposal succeeds.
     fn peek_id(&self) -> Result<(String, u64), TxError> {
-        let meta = &self.t[self.at.meta_at];
+        let meta = &self.others[META];
         let n = match meta.get(NEXT_ID_KEY)? {
             Some(v) => u64::from_be_bytes(v.as_ref().try_into().map_err(|_| {
                 ConflictableTransactionError::Abort(StoreError::corruption(
@@ -149,6 +115,20 @@ impl Tx<'_> {
         }
     }
 
+    /// The worker's earlier decline of the opening, as this transaction
+    /// sees the placements.
+    fn declined(&self, worker_id: &str, opening_id: &str) -> Result<Option<Declined>, TxError> {
+        let mut first: Option<Placement> = None;
+        for id in self.placements().ids_in(placement_index::WORKER, worker_id.as_bytes())? {
+            if let Some(p) = get_in::<Placement>(self.placements(), &id)? {
+                if is_decline_of(&p, worker_id, opening_id) {
+                    first = earlier(first, p);
+                }
+            }
+        }
+        Ok(first.as_ref().map(Declined::of))
+    }
+
     fn propose(&self, proposal: &Proposal, zero_household: bool) -> Result<Outcome, TxError> {
         let Some(worker) = get_in::<Worker>(self.workers(), &proposal.worker_id)? else {
             return Ok(Err(StoreError::not_found("worker", &proposal.worker_id)));
@@ -156,16 +136,7 @@ impl Tx<'_> {
         let Some(opening) = get_in::<Opening>(self.openings(), &proposal.opening_id)? else {
             return Ok(Err(StoreError::not_found("opening", &proposal.opening_id)));
         };
-        let declined = match self.t[self.at.declines_at]
-            .get(decline_key(&proposal.worker_id, &proposal.opening_id))?
-        {
-            Some(v) => Some(Declined::decode(v.as_ref()).map_err(|e| {
-                ConflictableTransactionError::Abort(StoreError::corruption(format!(
-                    "decline record: {e}"
-                )))
-            })?),
-            None => None,
-        };
+        let declined = self.declined(&proposal.worker_id, &proposal.opening_id)?;
         let (id, n) = self.peek_id()?;
         let terms = ProposalTerms {
             run_id: proposal.run_id,
@@ -181,7 +152,7 @@ impl Tx<'_> {
             &self.ctx(),
         ) {
             Ok(outcome) => {
-                self.t[self.at.meta_at].insert(NEXT_ID_KEY, &n.to_be_bytes()[..])?;
+                self.others[META].insert(NEXT_ID_KEY, &n.to_be_bytes()[..])?;
                 self.write(outcome, PutMode::Create).map(Ok)
             }
             Err(refused) => refused_in_tx(refused),
@@ -209,15 +180,10 @@ impl Tx<'_> {
             opening,
             event,
         } = outcome;
-        self.t[self.at.events_at].insert(
+        self.others[EVENTS].insert(
             event_key(&event.placement_id, event.seq),
             event.encode_to_vec(),
         )?;
-        if placement.state() == PlacementStatus::Declined {
-            let d = Declined::of(&placement);
-            self.t[self.at.declines_at]
-                .insert(decline_key(&d.worker_id, &d.opening_id), d.encode_to_vec())?;
-        }
         let placement = match put_in(self.placements(), placement, mode, self.now_ms, false)? {
             Ok((stored, _)) => stored,
             Err(e) => return abort(e),
@@ -242,16 +208,6 @@ fn refused_in_tx(refused: StepRefused) -> Result<Outcome, TxError> {
     }
 }
 
-/// Key of a worker's decline of an opening: the worker id, a zero byte,
-/// the opening id (ids never hold a zero byte), so that one worker's
-/// declines are one prefix.
-pub(crate) fn decline_key(worker_id: &str, opening_id: &str) -> Vec<u8> {
-    let mut k = worker_id.as_bytes().to_vec();
-    k.push(0);
-    k.extend_from_slice(opening_id.as_bytes());
-    k
-}
-
 fn event_key(id: &str, seq: u32) -> Vec<u8> {
     let mut k = id.as_bytes().to_vec();
     k.push(0);
@@ -265,17 +221,18 @@ impl Store {
         actor: &str,
         f: impl Fn(&Tx<'_>) -> Result<T, TxError>,
     ) -> Result<T, StoreError> {
-        let at = &self.placement_trees;
-        at.all[..]
-            .transaction(|t| {
+        table::transaction(
+            &[&self.placements, &self.workers, &self.openings],
+            &[&self.placement_events, &self.meta],
+            |tables, others| {
                 f(&Tx {
-                    t,
-                    at,
+                    tables,
+                    others,
                     now_ms: super::now_ms(),
                     actor,
                 })
-            })
-            .map_err(tx_err)
+            },
+        )
     }
 
     /// Proposes an opening to a worker: a new PROPOSED placement, counted
@@ -324,16 +281,21 @@ impl Store {
         self.placement_tx(actor, |tx| tx.step(id, action))?
     }
 
-    /// The worker's earlier decline of the opening, if any.
+    /// The worker's earlier decline of the opening, if any (the first,
+    /// should a directory of an older build hold several).
     pub fn declined(
         &self,
         worker_id: &str,
         opening_id: &str,
     ) -> Result<Option<Declined>, StoreError> {
-        self.declines
-            .get(decline_key(worker_id, opening_id))?
-            .map(|v| decode_declined(&v))
-            .transpose()
+        let mut first = None;
+        for p in self.placements_of(worker_id) {
+            let p = p?;
+            if is_decline_of(&p, worker_id, opening_id) {
+                first = earlier(first, p);
+            }
+        }
+        Ok(first.as_ref().map(Declined::of))
     }
 
     /// The openings the worker declined before.
@@ -341,33 +303,22 @@ impl Store {
         &self,
         worker_id: &str,
     ) -> Result<std::collections::HashSet<String>, StoreError> {
-        let mut prefix = worker_id.as_bytes().to_vec();
-        prefix.push(0);
-        self.declines
-            .scan_prefix(&prefix)
-            .map(|r| Ok(decode_declined(&r?.1)?.opening_id))
-            .collect()
+        let mut openings = std::collections::HashSet::new();
+        for p in self.placements_of(worker_id) {
+            let p = p?;
+            if is_decline_of(&p, worker_id, &p.opening_id) {
+                openings.insert(p.opening_id);
+            }
+        }
+        Ok(openings)
     }
 
-    /// Every recorded decline, in worker id order.
+    /// Every decline, in placement id order: a declined placement is
+    /// final, so the placements are the record of declines (no tree of
+    /// their own).
     pub fn declines(&self) -> impl Iterator<Item = Result<Declined, StoreError>> + '_ {
-        self.declines.iter().map(|r| decode_declined(&r?.1))
-    }
-
-    /// Records the declines of placements declined before this tree
-    /// existed (a data directory of an older build), once.
-    pub(crate) fn backfill_declines(&self) -> Result<(), StoreError> {
-        const DONE: &[u8] = b"declines_indexed";
-        if self.meta.get(DONE)?.is_some() {
-            return Ok(());
-        }
-        for p in self.placements_in(PlacementStatus::Declined) {
-            let d = Declined::of(&p?);
-            self.declines
-                .insert(decline_key(&d.worker_id, &d.opening_id), d.encode_to_vec())?;
-        }
-        self.meta.insert(DONE, &[1u8][..])?;
-        Ok(())
+        self.placements_in(PlacementStatus::Declined)
+            .map(|p| p.map(|p| Declined::of(&p)))
     }
 
     fn household_zero(&self, worker_id: &str) -> Result<bool, StoreError> {
@@ -380,6 +331,16 @@ impl Store {
     }
 }
 
-fn decode_declined(bytes: &[u8]) -> Result<Declined, StoreError> {
-    Declined::decode(bytes).map_err(|e| StoreError::corruption(format!("decline record: {e}")))
+/// Whether `p` is the worker's decline of the opening. The index is read
+/// a moment apart from the records, so the ids are checked again.
+fn is_decline_of(p: &Placement, worker_id: &str, opening_id: &str) -> bool {
+    p.state() == PlacementStatus::Declined && p.worker_id == worker_id && p.opening_id == opening_id
+}
+
+/// The earlier decline of two.
+fn earlier(first: Option<Placement>, p: Placement) -> Option<Placement> {
+    match first {
+        Some(f) if (f.declined_at_ms, &f.id) <= (p.declined_at_ms, &p.id) => Some(f),
+        _ => Some(p),
+    }
 }
