@@ -119,7 +119,10 @@ impl<'a> Tx<'a> {
     /// sees the placements.
     fn declined(&self, worker_id: &str, opening_id: &str) -> Result<Option<Declined>, TxError> {
         let mut first: Option<Placement> = None;
-        for id in self.placements().ids_in(placement_index::WORKER, worker_id.as_bytes())? {
+        for id in self
+            .placements()
+            .ids_in(placement_index::WORKER, worker_id.as_bytes())?
+        {
             if let Some(p) = get_in::<Placement>(self.placements(), &id)? {
                 if is_decline_of(&p, worker_id, opening_id) {
                     first = earlier(first, p);
