@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use crate::batch::schedule::Schedule;
 use crate::batch::BatchSettings;
+use crate::domain::policy::PolicyConfig;
 use crate::domain::IdKey;
 use crate::matching::MatchConfig;
 
@@ -56,8 +57,9 @@ pub use crate::store::key_file::{ID_KEY_ENV, ID_KEY_FILE};
 /// | `cache_mb` | [`DEFAULT_CACHE_MB`] (32) |
 /// | `demo` | off |
 /// | `matching` | [`MatchConfig::default`] |
+/// | `policy` | [`PolicyConfig::default`] |
 /// | `rank_threads` | [`DEFAULT_RANK_THREADS`] (one per core) |
-/// | `batch` | [`BatchSettings::default`] (100 candidates, 30 runs kept) |
+/// | `batch` | [`BatchSettings::default`] (100 candidates, 30 runs kept, nightly run staged, staged runs valid 24 h) |
 /// | `schedule` | [`DEFAULT_BATCH_AT`] in [`DEFAULT_BATCH_TIMEZONE`] |
 /// | `rate_limit` | [`DEFAULT_RATE_LIMIT`] per second, burst twice that |
 /// | `audit_retention` | [`DEFAULT_AUDIT_RETENTION_DAYS`] days |
@@ -78,6 +80,8 @@ pub struct Config {
     pub demo: bool,
     /// Score weights and constants.
     pub matching: MatchConfig,
+    /// Policy rules (the config file's `[policy]`).
+    pub policy: PolicyConfig,
     /// Threads of the ranking pool (rayon); 0 for one per core.
     pub rank_threads: usize,
     /// Batch run settings. An `audit_dir` of `None` means `DATA_DIR/audit`
@@ -112,6 +116,7 @@ impl Default for Config {
             cache_mb: DEFAULT_CACHE_MB,
             demo: false,
             matching: MatchConfig::default(),
+            policy: PolicyConfig::default(),
             rank_threads: DEFAULT_RANK_THREADS,
             batch: BatchSettings::default(),
             schedule: Some(
@@ -237,6 +242,8 @@ pub fn check_listen(listen: SocketAddr, tls: bool, insecure: bool) -> Result<Exp
 pub struct FileConfig {
     /// `[matching]`: score weights and constants.
     pub matching: crate::matching::MatchConfig,
+    /// `[policy]`: the policy rules ([`PolicyConfig`]).
+    pub policy: PolicyConfig,
 }
 
 impl FileConfig {
@@ -244,6 +251,7 @@ impl FileConfig {
     pub fn parse(text: &str) -> Result<Self, String> {
         let file: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
         file.matching.clone().normalised()?;
+        file.policy.check()?;
         Ok(file)
     }
 

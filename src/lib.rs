@@ -10,8 +10,8 @@
 //! | [`matching`] | eligibility, scores, ranking on rayon over an index shared as immutable snapshots, batch input and the assignment solvers |
 //! | [`batch`] | runs: phases, progress, cancel, persistence, summary, audit export, the schedule's clock |
 //! | [`store`] | sled: tables (records on disk, secondary indexes in memory), group commit, runs, placements (applies the domain's rules in one transaction), tokens and the audit log |
-//! | [`report`] | the coverage report, computed from the store |
-//! | [`domain`] | workers, openings, households, placements and their rules (transitions, validation, the national id hash); no I/O |
+//! | [`report`] | the coverage report and the policy lists (`report::policy`), computed from the store |
+//! | [`domain`] | workers, openings, households, placements and their rules (transitions, declines, validation, the national id hash, the `[policy]` rules); no I/O |
 //! | [`server`] | assembles services, health, reflection, limits and TLS; `run(listener, ..)` |
 //! | [`cli`] | the batch, report and token subcommands |
 //! | [`demo`] | the deterministic Huaihua-shaped demo data set |

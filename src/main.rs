@@ -10,10 +10,12 @@ use tracing_subscriber::EnvFilter;
 use jobbridge::cli::args::{DataDir, PolicyArg, RoleArg, Target};
 use jobbridge::cli::token;
 use jobbridge::cli::{
-    batch_offline, batch_remote, report_offline, report_remote, BatchArgs, ReportArgs,
+    batch_offline, batch_remote, policy_offline, policy_remote, report_offline, report_remote,
+    review_offline, review_remote, BatchArgs, PolicyArgs, ReportArgs, ReviewArgs,
 };
 use jobbridge::config::FileConfig;
 use jobbridge::domain::access::Role;
+use jobbridge::domain::Lang;
 use jobbridge::launch::flags::{default_candidates_per_worker, IdKeyArgs, ServeArgs};
 use jobbridge::launch::{open_store, write_demo};
 use jobbridge::store::StoreOptions;
@@ -38,8 +40,12 @@ struct Cli {
 enum Command {
     /// Serve the gRPC API until SIGINT or SIGTERM.
     Serve(ServeArgs),
-    /// Run one batch assignment now, on a data directory or through a server.
+    /// Run one batch assignment now, on a data directory or through a
+    /// server; `batch diff` / `batch apply` review and apply a staged run.
+    #[command(args_conflicts_with_subcommands = true)]
     Batch {
+        #[command(subcommand)]
+        review: Option<ReviewAction>,
         #[command(flatten)]
         target: Target,
         /// optimal: exact; stable: deferred acceptance.
@@ -72,6 +78,26 @@ enum Command {
         #[command(flatten)]
         id_key: IdKeyArgs,
     },
+    /// Print the policy lists (public-welfare posts, aid workshops, waiting
+    /// zero-employment households, recommendations owed, counselling
+    /// visits), from a data directory or a running server.
+    Policy {
+        #[command(flatten)]
+        target: Target,
+        /// One county (six-digit code); a service company's token must name one.
+        #[arg(long)]
+        county: Option<String>,
+        /// Rows listed per section.
+        #[arg(long, default_value_t = 50)]
+        max_rows: usize,
+        /// zh or en (default: from the locale).
+        #[arg(long, value_parser = ["zh", "en"])]
+        lang: Option<String>,
+        /// TOML config file with the [policy] table (offline only; a server
+        /// uses its own).
+        #[arg(long, env = "JOBBRIDGE_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Print the coverage report, from a data directory or a running server.
     Report {
         #[command(flatten)]
@@ -92,6 +118,79 @@ enum Command {
         #[command(flatten)]
         id_key: IdKeyArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum ReviewAction {
+    /// A run's summary and its diff against the last applied run.
+    Diff {
+        #[command(flatten)]
+        review: ReviewFlags,
+    },
+    /// Shows the diff, asks, then turns the staged run's still-valid
+    /// assignments into proposals (stale ones are refused with the reason).
+    Apply {
+        #[command(flatten)]
+        review: ReviewFlags,
+        /// Apply without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Who applies it, for the placements' history.
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct ReviewFlags {
+    #[command(flatten)]
+    target: Target,
+    /// The run id.
+    run_id: u64,
+    /// One county's part (six-digit code); a service company's token must name one.
+    #[arg(long)]
+    county: Option<String>,
+    /// Diff lines listed (the counts cover all).
+    #[arg(long, default_value_t = 20)]
+    show: usize,
+    /// zh or en (default: from the locale).
+    #[arg(long, value_parser = ["zh", "en"])]
+    lang: Option<String>,
+}
+
+/// `--lang`, else the locale, else English.
+fn lang(flag: Option<&str>) -> Lang {
+    match flag {
+        Some("zh") => Lang::Zh,
+        Some(_) => Lang::En,
+        None => ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+            .and_then(|v| Lang::from_locale(&v))
+            .unwrap_or_default(),
+    }
+}
+
+fn review(flags: ReviewFlags, yes: bool, actor: String, apply: bool) -> anyhow::Result<()> {
+    let args = ReviewArgs {
+        run_id: flags.run_id,
+        county: flags.county,
+        yes,
+        actor,
+        show: flags.show,
+        lang: lang(flags.lang.as_deref()),
+    };
+    let target = flags.target;
+    match &target.server {
+        Some(addr) => runtime()?.block_on(review_remote(
+            addr,
+            target.tls_ca.as_deref(),
+            target.token.as_deref(),
+            &args,
+            apply,
+        )),
+        None => review_offline(&target.data_dir, &args, apply),
+    }
 }
 
 #[derive(Subcommand)]
@@ -136,6 +235,18 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => Ok(jobbridge::launch::serve(args.into_config()?)?),
         Command::Batch {
+            review: Some(action),
+            ..
+        } => match action {
+            ReviewAction::Diff { review: flags } => review(flags, false, String::new(), false),
+            ReviewAction::Apply {
+                review: flags,
+                yes,
+                actor,
+            } => review(flags, yes, actor, true),
+        },
+        Command::Batch {
+            review: None,
             target,
             policy,
             dry_run,
@@ -173,6 +284,34 @@ fn main() -> anyhow::Result<()> {
             let key = id_key.key(&store)?;
             write_demo(&store, &key, scale, seed)?;
             Ok(())
+        }
+        Command::Policy {
+            target,
+            county,
+            max_rows,
+            lang: language,
+            config,
+        } => {
+            let args = PolicyArgs {
+                county,
+                max_rows,
+                lang: lang(language.as_deref()),
+            };
+            match &target.server {
+                Some(addr) => runtime()?.block_on(policy_remote(
+                    addr,
+                    target.tls_ca.as_deref(),
+                    target.token.as_deref(),
+                    &args,
+                )),
+                None => {
+                    let rules = match config.as_deref() {
+                        Some(path) => FileConfig::load(path).map_err(anyhow::Error::msg)?.policy,
+                        None => FileConfig::default().policy,
+                    };
+                    policy_offline(&target.data_dir, &args, &rules)
+                }
+            }
         }
         Command::Report { target, args } => match &target.server {
             Some(addr) => runtime()?.block_on(report_remote(

@@ -3,6 +3,8 @@
 //! from the store (one pass over the workers, the placements and the
 //! openings the filters select), so a report is always current.
 
+pub mod policy;
+
 use std::collections::{BTreeMap, HashMap};
 
 use crate::domain::placement::{china_day, Placement, PlacementStatus};

@@ -113,10 +113,12 @@ pub async fn run(
     let id_key = bind_id_key(&store, options.id_key, options.id_key_file).await?;
     let started = std::time::Instant::now();
     let settings = options.batch.clone();
-    let service =
-        tokio::task::spawn_blocking(move || Service::open(store, id_key, config, settings))
-            .await
-            .expect("service start-up does not panic")?;
+    let policy = options.policy.clone();
+    let service = tokio::task::spawn_blocking(move || {
+        Service::open_with_policy(store, id_key, config, settings, policy)
+    })
+    .await
+    .expect("service start-up does not panic")?;
     {
         let index = service.matcher().read();
         tracing::info!(

@@ -142,7 +142,7 @@ fn readme_table_lists_exactly_the_rpcs_of_the_descriptor() {
     let unique: BTreeSet<&String> = listed.iter().collect();
     assert_eq!(unique.len(), listed.len(), "an RPC is listed twice");
     let rpcs = descriptor_rpcs();
-    assert_eq!(rpcs.len(), 38, "jobbridge.v1 has 38 RPCs: {rpcs:?}");
+    assert_eq!(rpcs.len(), 43, "jobbridge.v1 has 43 RPCs: {rpcs:?}");
     let missing: Vec<&String> = rpcs.iter().filter(|r| !listed.contains(r)).collect();
     let extra: Vec<&String> = listed.iter().filter(|r| !rpcs.contains(r)).collect();
     assert!(
@@ -155,12 +155,12 @@ fn readme_table_lists_exactly_the_rpcs_of_the_descriptor() {
         *per_service.entry(r.split('/').next().unwrap()).or_default() += 1;
     }
     let expected: BTreeMap<&str, usize> = [
-        ("Workers", 7),
-        ("Openings", 6),
+        ("Workers", 8),
+        ("Openings", 7),
         ("Matching", 3),
-        ("Batch", 7),
+        ("Batch", 9),
         ("PlacementService", 10),
-        ("ReportService", 1),
+        ("ReportService", 2),
         ("AdminService", 4),
     ]
     .into_iter()
@@ -630,6 +630,22 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
                 .create_worker(pb::CreateWorkerRequest { worker: Some(w) })
                 .await)
         }
+        "Workers/UpdateWorker" => {
+            let w = fx.new_worker(COUNTY_A).await;
+            got(c
+                .workers()
+                .update_worker(pb::UpdateWorkerRequest {
+                    worker: Some(pb::Worker {
+                        id: w.id,
+                        phone: "13912345678".into(),
+                        ..Default::default()
+                    }),
+                    update_mask: Some(prost_types::FieldMask {
+                        paths: vec!["phone".into()],
+                    }),
+                })
+                .await)
+        }
         "Workers/UpsertWorker" => {
             let mut w = fx.new_worker(COUNTY_A).await;
             w.phone = "13912345678".into();
@@ -693,6 +709,19 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             got(c
                 .openings()
                 .upsert_opening(pb::UpsertOpeningRequest { opening: Some(o) })
+                .await)
+        }
+        "Openings/UpdateOpening" => {
+            let mut o = fx.new_opening().await;
+            o.monthly_wage += 100;
+            got(c
+                .openings()
+                .update_opening(pb::UpdateOpeningRequest {
+                    opening: Some(o),
+                    update_mask: Some(prost_types::FieldMask {
+                        paths: vec!["monthly_wage".into()],
+                    }),
+                })
                 .await)
         }
         "Openings/GetOpening" => got(c
@@ -774,6 +803,24 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             .batch()
             .cancel_run(pb::CancelRunRequest { run_id: fx.run_id })
             .await),
+        // The first allowed caller applies county A's part of the fixture
+        // run; later ones are FAILED_PRECONDITION (already applied).
+        "Batch/ApplyRun" => got(c
+            .batch()
+            .apply_run(pb::ApplyRunRequest {
+                run_id: fx.run_id,
+                county_code: COUNTY_A.into(),
+                actor: "matrix".into(),
+            })
+            .await),
+        "Batch/DiffRun" => got(c
+            .batch()
+            .diff_run(pb::DiffRunRequest {
+                run_id: fx.run_id,
+                county_code: COUNTY_A.into(),
+                counts_only: false,
+            })
+            .await),
         "Batch/StreamAssignments" => {
             got_stream(
                 c.batch()
@@ -828,6 +875,7 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
                 .placements()
                 .decline(pb::DeclineRequest {
                     placement_id: id,
+                    reason_code: pb::DeclineReason::Distance as i32,
                     reason: "too far from school".into(),
                     actor: "case".into(),
                 })
@@ -905,6 +953,14 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             .coverage(pb::CoverageRequest {
                 county_code: COUNTY_A.into(),
                 ..Default::default()
+            })
+            .await),
+
+        "ReportService/PolicyLists" => got(c
+            .reports()
+            .policy_lists(pb::PolicyRequest {
+                county_code: COUNTY_A.into(),
+                max_rows: 10,
             })
             .await),
 
@@ -990,7 +1046,7 @@ async fn every_rpc_and_caller_matches_the_readme_table() {
         }
         matrix.push('\n');
     }
-    assert_eq!(cases, 38 * Who::ALL.len(), "every RPC, every caller");
+    assert_eq!(cases, 43 * Who::ALL.len(), "every RPC, every caller");
     println!("{matrix}");
     assert!(
         mismatches.is_empty() && problems.is_empty(),

@@ -120,6 +120,7 @@ async fn accept(c: &mut Placements, id: &str) -> Result<pb::Placement, Status> {
 async fn decline(c: &mut Placements, id: &str) -> Result<pb::Placement, Status> {
     c.decline(pb::DeclineRequest {
         placement_id: id.into(),
+        reason_code: pb::DeclineReason::Distance as i32,
         reason: "too far from the children's school".into(),
         actor: "esc-431202:clerk".into(),
     })

@@ -85,6 +85,7 @@ async fn decline(c: &mut PlacementServiceClient<Channel>, id: &str) {
     let p = c
         .decline(pb::DeclineRequest {
             placement_id: id.into(),
+            reason_code: pb::DeclineReason::Other as i32,
             reason: "not for me".into(),
             actor: String::new(),
         })

@@ -9,12 +9,13 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
-use super::convert::{assignment_to_pb, run_to_pb};
+use super::auth::{audited, caller};
+use super::convert::{applied_to_pb, assignment_to_pb, diff_to_pb, run_to_pb};
 use super::pb::batch_server::Batch as BatchRpc;
 use super::{pb, status};
 use crate::batch::audit;
 use crate::domain::run::Policy;
-use crate::domain::ValidationError;
+use crate::domain::{rules, Lang, ValidationError};
 use crate::service::Service;
 
 /// The `jobbridge.v1.Batch` service.
@@ -40,6 +41,27 @@ fn run_id(id: u64) -> Result<u64, Status> {
         )));
     }
     Ok(id)
+}
+
+/// The language of the request's `accept-language` metadata; English
+/// when absent or unsupported.
+pub(crate) fn request_lang<T>(request: &Request<T>) -> Lang {
+    request
+        .metadata()
+        .get("accept-language")
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+/// An optional county code of a request: `None` when empty.
+fn county_of(value: &str) -> Result<Option<String>, Status> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    rules::check_county_code(value)
+        .map_err(|r| status::from_validation(ValidationError::new("county_code", r)))?;
+    Ok(Some(value.to_string()))
 }
 
 /// A stream fed from a blocking thread (the store's iterators block).
@@ -129,6 +151,50 @@ impl BatchRpc for BatchService {
         Ok(Response::new(pb::CancelRunResponse {
             run: Some(run_to_pb(run, progress)),
         }))
+    }
+
+    #[instrument(skip_all, fields(run_id = request.get_ref().run_id))]
+    async fn apply_run(
+        &self,
+        request: Request<pb::ApplyRunRequest>,
+    ) -> Result<Response<pb::ApplyRunResponse>, Status> {
+        let caller = caller(&request)?;
+        let lang = request_lang(&request);
+        let r = request.into_inner();
+        let id = run_id(r.run_id)?;
+        let county = county_of(&r.county_code)?;
+        let actor = match r.actor.as_str() {
+            "" => "unknown".to_string(),
+            a => {
+                rules::check_text(a, 64)
+                    .map_err(|e| status::from_validation(ValidationError::new("actor", e)))?;
+                a.to_string()
+            }
+        };
+        let applied = self
+            .service
+            .apply_run(&caller, id, county.clone(), actor, lang)
+            .await
+            .map_err(status::from_service)?;
+        let target = format!("run {id} ({})", county.as_deref().unwrap_or("all counties"));
+        Ok(audited(Response::new(applied_to_pb(applied, lang)), target))
+    }
+
+    #[instrument(skip_all, fields(run_id = request.get_ref().run_id))]
+    async fn diff_run(
+        &self,
+        request: Request<pb::DiffRunRequest>,
+    ) -> Result<Response<pb::DiffRunResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let id = run_id(r.run_id)?;
+        let county = county_of(&r.county_code)?;
+        let diff = self
+            .service
+            .diff_run(&caller, id, county)
+            .await
+            .map_err(status::from_service)?;
+        Ok(Response::new(diff_to_pb(diff, r.counts_only)))
     }
 
     type StreamAssignmentsStream = Streamed<pb::Assignment>;

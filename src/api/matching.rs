@@ -197,6 +197,7 @@ fn explanation(components: Vec<ComponentExplanation>, distance_km: f64) -> pb::E
 fn opening_match(m: OpeningMatch) -> pb::OpeningMatch {
     let (r, o) = (m.ranked, m.opening);
     pb::OpeningMatch {
+        declined_before: m.declined_before,
         opening_id: r.id,
         score: f64::from(r.score_micro) / 1e6,
         explanation: Some(explanation(r.components, r.distance_km)),
@@ -220,6 +221,7 @@ fn worker_match(m: WorkerMatch) -> pb::WorkerMatch {
         county_code: m.county_code,
         site_id: m.site_id,
         zero_employment_household: r.zero_household,
+        declined_before: m.declined_before,
     }
 }
 

@@ -7,7 +7,7 @@ use tracing::instrument;
 
 use super::auth::caller;
 use super::convert::{
-    opening_from_pb, opening_status_filter, optional_region_filter, source_filter,
+    merge_opening, opening_from_pb, opening_status_filter, optional_region_filter, source_filter,
 };
 use super::import::{self, Importer};
 use super::pb::openings_server::Openings;
@@ -73,6 +73,29 @@ impl Openings for OpeningService {
         Ok(Response::new(pb::UpsertOpeningResponse {
             opening: Some(opening.into()),
             created,
+        }))
+    }
+
+    #[instrument(skip_all)]
+    async fn update_opening(
+        &self,
+        request: Request<pb::UpdateOpeningRequest>,
+    ) -> Result<Response<pb::UpdateOpeningResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let patch = status::required(r.opening, "opening")?;
+        request_id(&patch.id, "opening.id")?;
+        let id = patch.id.clone();
+        let mask = r.update_mask;
+        let opening = self
+            .service
+            .update_opening(&caller, &id, move |stored| {
+                merge_opening(stored, &patch, mask.as_ref())
+            })
+            .await
+            .map_err(status::from_service)?;
+        Ok(Response::new(pb::UpdateOpeningResponse {
+            opening: Some(opening.into()),
         }))
     }
 

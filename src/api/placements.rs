@@ -8,7 +8,7 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use super::auth::{audited, caller};
-use super::convert::{separation_reason_from_pb, status_from_pb};
+use super::convert::{decline_reason_from_pb, separation_reason_from_pb, status_from_pb};
 use super::workers::request_id;
 use super::{page_token, pb, status};
 use crate::domain::access::Caller;
@@ -129,8 +129,14 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         let r = request.into_inner();
         let actor = actor(&r.actor)?;
         let reason = note(&r.reason, "reason")?;
-        self.step(&caller, r.placement_id, Action::Decline { reason }, actor)
-            .await
+        let code = decline_reason_from_pb(r.reason_code).map_err(status::from_validation)?;
+        self.step(
+            &caller,
+            r.placement_id,
+            Action::Decline { code, reason },
+            actor,
+        )
+        .await
     }
 
     #[instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]

@@ -6,7 +6,8 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use super::auth::caller;
-use super::convert::{coverage_to_pb, source_filter};
+use super::batch::request_lang;
+use super::convert::{coverage_to_pb, policy_to_pb, source_filter};
 use super::{pb, status};
 use crate::report::CoverageFilter;
 use crate::service::Service;
@@ -46,5 +47,34 @@ impl pb::report_service_server::ReportService for ReportService {
             .await
             .map_err(status::from_service)?;
         Ok(Response::new(coverage_to_pb(coverage, &filter)))
+    }
+
+    #[instrument(skip_all)]
+    async fn policy_lists(
+        &self,
+        request: Request<pb::PolicyRequest>,
+    ) -> Result<Response<pb::PolicyReport>, Status> {
+        let caller = caller(&request)?;
+        let lang = request_lang(&request);
+        let r = request.into_inner();
+        let county = match r.county_code.as_str() {
+            "" => None,
+            c => {
+                crate::domain::rules::check_county_code(c).map_err(|e| {
+                    status::from_validation(crate::domain::ValidationError::new("county_code", e))
+                })?;
+                Some(c.to_string())
+            }
+        };
+        let max_rows = match r.max_rows {
+            0 => 1000,
+            n => n.min(10_000) as usize,
+        };
+        let lists = self
+            .service
+            .policy_lists(&caller, county, lang)
+            .await
+            .map_err(status::from_service)?;
+        Ok(Response::new(policy_to_pb(lists, max_rows, lang)))
     }
 }

@@ -6,7 +6,9 @@ use tonic::{Request, Response, Status, Streaming};
 use tracing::instrument;
 
 use super::auth::{audited, caller};
-use super::convert::{employment_status_filter, optional_region_filter, worker_from_pb};
+use super::convert::{
+    employment_status_filter, merge_worker, optional_region_filter, worker_from_pb,
+};
 use super::import::{self, Importer};
 use super::pb::workers_server::Workers;
 use super::{page_token, pb, status};
@@ -85,6 +87,33 @@ impl Workers for WorkerService {
                 created,
             }),
             target,
+        ))
+    }
+
+    #[instrument(skip_all, fields(worker_id))]
+    async fn update_worker(
+        &self,
+        request: Request<pb::UpdateWorkerRequest>,
+    ) -> Result<Response<pb::UpdateWorkerResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let patch = status::required(r.worker, "worker")?;
+        request_id(&patch.id, "worker.id")?;
+        tracing::Span::current().record("worker_id", patch.id.as_str());
+        let id = patch.id.clone();
+        let mask = r.update_mask;
+        let worker = self
+            .service
+            .update_worker(&caller, &id, move |stored| {
+                merge_worker(stored, &patch, mask.as_ref())
+            })
+            .await
+            .map_err(status::from_service)?;
+        Ok(audited(
+            Response::new(pb::UpdateWorkerResponse {
+                worker: Some(worker.into()),
+            }),
+            format!("worker {id}"),
         ))
     }
 

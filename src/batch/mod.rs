@@ -37,6 +37,14 @@ pub struct BatchSettings {
     pub keep_runs: usize,
     /// Where each run's audit folder `run-<id>` goes; `None` for none.
     pub audit_dir: Option<PathBuf>,
+    /// What the nightly run does with its assignments. Manual (stage them
+    /// for review and `ApplyRun`) by default: nobody wants 13,000 offers
+    /// made overnight without a look.
+    pub nightly_apply: ApplyMode,
+    /// A staged run older than this many hours is refused by `ApplyRun`:
+    /// 24, so the night's run is applied during the next working day and
+    /// never after the data moved on for days.
+    pub max_staged_age_hours: u32,
 }
 
 impl Default for BatchSettings {
@@ -45,8 +53,20 @@ impl Default for BatchSettings {
             candidates_per_worker: 100,
             keep_runs: 30,
             audit_dir: None,
+            nightly_apply: ApplyMode::Manual,
+            max_staged_age_hours: 24,
         }
     }
+}
+
+/// What a scheduled run does with its assignments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApplyMode {
+    /// Propose them at once.
+    Auto,
+    /// Stage them: stored, nothing proposed until `ApplyRun`.
+    #[default]
+    Manual,
 }
 
 /// Why a batch request failed.
@@ -175,6 +195,10 @@ impl Batch {
             let p = p?;
             *pending.openings.entry(p.opening_id).or_default() += 1;
             pending.workers.insert(p.worker_id);
+        }
+        for d in self.store.declines() {
+            let d = d?;
+            pending.excluded_pairs.insert((d.worker_id, d.opening_id));
         }
         Ok(pending)
     }
@@ -352,7 +376,8 @@ impl Batch {
         if let Some(dir) = &self.settings.audit_dir {
             audit::write(&audit::run_folder(dir, run.id), &input, &solution)?;
         }
-        let rows = self.assignments(&input, &solution);
+        let mut rows = self.assignments(&input, &solution);
+        self.fingerprint(&mut rows)?;
         control.set_progress(0.5);
         cancelled()?;
         let previous = self.store.last_succeeded_run(run.id)?;
@@ -367,6 +392,8 @@ impl Batch {
             .iter()
             .map(|a| (a.worker_id.clone(), a.opening_id.clone()))
             .collect();
+        // Workers holding a proposal were left out of this run: not lost.
+        before.retain(|w, _| !pending.workers.contains(w));
         let changes = summary::changes(&before, &now);
         summary.previous_run_id = previous.map_or(0, |r| r.id);
         for c in &changes {
@@ -451,10 +478,38 @@ impl Batch {
                     distance_km,
                     county_code: format!("{:06}", input.worker_county[w]),
                     source: u32::from(input.opening_source[o].code()),
+                    worker_fingerprint: 0,
+                    opening_fingerprint: 0,
                 });
             }
         }
         rows
+    }
+
+    /// Stamps each row with its worker's and opening's fingerprints, for
+    /// the check when a staged run is applied. (Read at saving time: a
+    /// client write between scoring and saving goes unnoticed, as it does
+    /// for the stored explanations.)
+    fn fingerprint(&self, rows: &mut [Assignment]) -> Result<(), StoreError> {
+        let mut openings: HashMap<String, u64> = HashMap::new();
+        for a in rows.iter_mut() {
+            a.worker_fingerprint = self
+                .store
+                .worker(&a.worker_id)?
+                .map_or(0, |w| crate::store::worker_fingerprint(&w));
+            a.opening_fingerprint = match openings.get(&a.opening_id) {
+                Some(f) => *f,
+                None => {
+                    let f = self
+                        .store
+                        .opening(&a.opening_id)?
+                        .map_or(0, |o| crate::store::opening_fingerprint(&o));
+                    openings.insert(a.opening_id.clone(), f);
+                    f
+                }
+            };
+        }
+        Ok(())
     }
 
     /// Deletes runs beyond the retention count, with their audit folders.

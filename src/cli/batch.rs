@@ -81,7 +81,13 @@ fn report(run: &Run) -> anyhow::Result<()> {
         "  vs run {}: {} gained, {} lost, {} changed",
         s.previous_run_id, s.gained, s.lost, s.changed
     );
-    if !run.dry_run {
+    if run.dry_run {
+        println!(
+            "  staged, nothing proposed: review with `jobbridge batch diff {id}`, apply with \
+             `jobbridge batch apply {id}` (same --server/--data-dir)",
+            id = run.id
+        );
+    } else {
         println!(
             "  proposals: {} created (PROPOSED placements), {} skipped (worker or opening changed during the run)",
             run.proposals_created, run.proposals_skipped

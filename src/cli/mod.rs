@@ -5,7 +5,9 @@
 pub mod args;
 mod batch;
 mod channel;
+mod policy;
 mod report;
+mod review;
 pub mod token;
 
 use std::path::Path;
@@ -16,7 +18,9 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 pub use batch::{batch_offline, batch_remote, BatchArgs};
 pub use channel::TokenChannel;
+pub use policy::{policy_offline, policy_remote, PolicyArgs};
 pub use report::{render, report_offline, report_remote, ReportArgs};
+pub use review::{review_offline, review_remote, ReviewArgs};
 
 /// Connects the remote subcommands to a server. Without a scheme `addr`
 /// gets `https://` when `tls_ca` is given, else `http://`. `tls_ca` is the

@@ -10,6 +10,7 @@ mod kinds;
 pub mod lang;
 mod opening;
 pub mod placement;
+pub mod policy;
 pub mod rules;
 pub mod run;
 mod worker;

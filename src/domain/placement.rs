@@ -25,6 +25,7 @@ use chrono::{Months, NaiveDate};
 use super::{EmploymentStatus, ValidationError};
 
 mod action;
+mod decline;
 mod propose;
 mod refused;
 mod server_owned;
@@ -38,6 +39,7 @@ mod refusal_tests;
 mod tests;
 
 pub use action::Action;
+pub use decline::{counselling_cases, CounsellingCase, DeclineReason, Declined};
 pub use propose::{propose, ProposalTerms};
 pub use refused::StepRefused;
 pub use server_owned::{keep_opening_slots, keep_worker_link, may_delete_worker};
@@ -258,6 +260,10 @@ pub struct Placement {
     /// Unix ms; 0 if not separated.
     #[prost(int64, tag = "24")]
     pub separated_at_ms: i64,
+    /// Why declined, as a code ([`DeclineReason`]); `decline_reason` holds
+    /// the note.
+    #[prost(enumeration = "DeclineReason", tag = "25")]
+    pub decline_code: i32,
 }
 
 /// One entry of a placement's history.

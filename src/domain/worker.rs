@@ -95,7 +95,15 @@ impl Worker {
     /// Checks every rule; the error names the first bad field as
     /// `worker.<path>`. `current_year` bounds the age.
     pub fn validate(&self, current_year: i32) -> Validated<()> {
-        self.validate_fields(current_year)
+        self.validate_fields(current_year, true)
+            .map_err(|e| e.within("worker"))
+    }
+
+    /// As [`Worker::validate`], for a partial update that keeps the stored
+    /// national id: its keyed hash is no number to check, so every rule but
+    /// that one is checked.
+    pub fn validate_keeping_national_id(&self, current_year: i32) -> Validated<()> {
+        self.validate_fields(current_year, false)
             .map_err(|e| e.within("worker"))
     }
 
@@ -114,8 +122,14 @@ impl Worker {
         field("national_id", rules::check_national_id(national_id))
     }
 
-    fn validate_fields(&self, current_year: i32) -> Validated<()> {
-        Self::validate_identity(&self.id, &self.household_id, &self.name, &self.national_id)?;
+    fn validate_fields(&self, current_year: i32, national_id: bool) -> Validated<()> {
+        if national_id {
+            Self::validate_identity(&self.id, &self.household_id, &self.name, &self.national_id)?;
+        } else {
+            field("id", rules::check_id(&self.id))?;
+            field("household_id", rules::check_id(&self.household_id))?;
+            field("name", rules::check_text(&self.name, 64))?;
+        }
         let age = current_year - self.birth_year as i32;
         if !(MIN_WORKING_AGE..=MAX_WORKING_AGE).contains(&age) {
             return Err(ValidationError::new(

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use crate::batch::schedule::Schedule;
-use crate::batch::BatchSettings;
+use crate::batch::{ApplyMode, BatchSettings};
 use crate::config::{
     days, Config, FileConfig, RateLimit, TlsFiles, DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_BATCH_AT,
     DEFAULT_BATCH_TIMEZONE, DEFAULT_CACHE_MB, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
@@ -88,6 +88,25 @@ struct BatchFlags {
     /// Where runs' audit files go (default: DATA_DIR/audit).
     #[arg(long, env = "JOBBRIDGE_AUDIT_DIR")]
     audit_dir: Option<PathBuf>,
+    /// What the nightly run does with its assignments: manual stages them
+    /// for review (`jobbridge batch diff` / `batch apply`), auto proposes
+    /// them at once.
+    #[arg(long, env = "JOBBRIDGE_BATCH_APPLY", value_enum, default_value_t = ApplyArg::Manual)]
+    batch_apply: ApplyArg,
+    /// Hours a staged run stays valid for ApplyRun.
+    #[arg(long, env = "JOBBRIDGE_BATCH_MAX_AGE_HOURS",
+          default_value_t = BatchSettings::default().max_staged_age_hours,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    batch_max_age_hours: u32,
+}
+
+/// `--batch-apply`: clap's view of [`ApplyMode`].
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ApplyArg {
+    /// Propose the nightly run's assignments at once.
+    Auto,
+    /// Stage them for review and ApplyRun.
+    Manual,
 }
 
 /// Transport security of `serve`.
@@ -143,9 +162,9 @@ impl ServeArgs {
         if !(self.rate_limit.is_finite() && self.rate_limit >= 0.0) {
             return Err(invalid("--rate-limit must be a number >= 0".into()));
         }
-        let matching = match &self.config {
-            Some(path) => FileConfig::load(path).map_err(invalid)?.matching,
-            None => FileConfig::default().matching,
+        let file = match &self.config {
+            Some(path) => FileConfig::load(path).map_err(invalid)?,
+            None => FileConfig::default(),
         };
         let schedule = if self.batch.no_schedule {
             None
@@ -165,12 +184,18 @@ impl ServeArgs {
             max_message_bytes: self.max_message_bytes,
             cache_mb: self.cache_mb,
             demo: self.demo,
-            matching,
+            matching: file.matching,
+            policy: file.policy,
             rank_threads: self.rank_threads,
             batch: BatchSettings {
                 candidates_per_worker: self.batch.candidates_per_worker as usize,
                 keep_runs: self.batch.keep_runs as usize,
                 audit_dir: self.batch.audit_dir,
+                nightly_apply: match self.batch.batch_apply {
+                    ApplyArg::Auto => ApplyMode::Auto,
+                    ApplyArg::Manual => ApplyMode::Manual,
+                },
+                max_staged_age_hours: self.batch.batch_max_age_hours,
             },
             schedule,
             rate_limit: RateLimit::per_second(self.rate_limit, self.rate_burst),

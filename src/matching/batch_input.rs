@@ -41,6 +41,9 @@ pub struct Pending {
     pub workers: std::collections::HashSet<String>,
     /// Pending proposals per opening id.
     pub openings: std::collections::HashMap<String, u32>,
+    /// (worker id, opening id) pairs never to offer: the worker declined
+    /// the opening before. Left out of the candidates.
+    pub excluded_pairs: std::collections::HashSet<(String, String)>,
 }
 
 impl Matcher {
@@ -119,6 +122,17 @@ impl Matcher {
                 opening_index,
             )
         };
+        // Excluded pairs as (worker slot, opening index), for the filter.
+        let mut excluded: hashbrown::HashMap<u32, Vec<u32>> = hashbrown::HashMap::new();
+        for (w, o) in &pending.excluded_pairs {
+            let (Some(ws), Some(os)) = (index.workers.slot(w), index.openings.slot(o)) else {
+                continue;
+            };
+            let oi = opening_index.get(os as usize).copied().unwrap_or(NONE);
+            if oi != NONE {
+                excluded.entry(ws).or_default().push(oi);
+            }
+        }
         let total = worker_slots.len().max(1);
         let mut rows: Vec<Vec<(u32, u32)>> = Vec::with_capacity(worker_slots.len());
         for (c, chunk) in worker_slots.chunks(WORKERS_PER_STEP).enumerate() {
@@ -127,7 +141,13 @@ impl Matcher {
             }
             let part: Vec<Vec<(u32, u32)>> = chunk
                 .par_iter()
-                .map(|&ws| candidates(&index, ws, &opening_index, per_worker, ctx))
+                .map(|&ws| {
+                    let mut row = candidates(&index, ws, &opening_index, per_worker, ctx);
+                    if let Some(ex) = excluded.get(&ws) {
+                        row.retain(|(oi, _)| !ex.contains(oi));
+                    }
+                    row
+                })
                 .collect();
             rows.extend(part);
             control.set_progress(

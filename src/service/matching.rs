@@ -20,6 +20,9 @@ pub struct OpeningMatch {
     pub ranked: Ranked,
     /// The opening.
     pub opening: Opening,
+    /// The worker declined this opening before (listed, never proposed
+    /// again).
+    pub declined_before: bool,
 }
 
 /// A worker ranked for an opening, with what the caller may see of them.
@@ -37,6 +40,8 @@ pub struct WorkerMatch {
     pub county_code: String,
     /// Resettlement site.
     pub site_id: String,
+    /// The worker declined this opening before.
+    pub declined_before: bool,
 }
 
 impl Service {
@@ -56,7 +61,8 @@ impl Service {
                 .matcher()
                 .read()
                 .rank_openings(&id, &query, &MatchContext::now())
-                .ok_or_else(|| ServiceError::not_found("worker", id))?;
+                .ok_or_else(|| ServiceError::not_found("worker", id.clone()))?;
+            let declined = me.store().declined_openings(&id)?;
             ranked
                 .into_iter()
                 .map(|m| {
@@ -66,7 +72,11 @@ impl Service {
                         .store()
                         .opening(&m.id)?
                         .ok_or_else(|| ServiceError::not_found("opening", m.id.clone()))?;
-                    Ok(OpeningMatch { ranked: m, opening })
+                    Ok(OpeningMatch {
+                        declined_before: declined.contains(&m.id),
+                        ranked: m,
+                        opening,
+                    })
                 })
                 .collect()
         }))
@@ -90,7 +100,7 @@ impl Service {
                 .matcher()
                 .read()
                 .rank_workers(&id, &query, &MatchContext::now())
-                .ok_or_else(|| ServiceError::not_found("opening", id))?;
+                .ok_or_else(|| ServiceError::not_found("opening", id.clone()))?;
             ranked
                 .into_iter()
                 .map(|m| {
@@ -101,6 +111,7 @@ impl Service {
                     let clear = caller.sees_personal_data(&w.county_code, w.consent_to_share);
                     let phone = w.phone.unwrap_or_default();
                     Ok(WorkerMatch {
+                        declined_before: me.store().declined(&w.id, &id)?.is_some(),
                         ranked: m,
                         name: if clear { w.name } else { mask_name(&w.name) },
                         phone: if clear { phone } else { mask_phone(&phone) },

@@ -18,6 +18,7 @@
 //! on rayon, and a write answers only after the group commit made it
 //! durable, so the callers' async tasks never block.
 
+mod apply;
 mod error;
 mod matching;
 mod openings;
@@ -31,11 +32,13 @@ mod write;
 
 use std::sync::Arc;
 
+pub use apply::{Applied, RefusedAssignment};
 pub use error::ServiceError;
 pub use matching::{OpeningMatch, WorkerMatch};
 pub use write::load_matcher;
 
 use crate::batch::{Batch, BatchSettings};
+use crate::domain::policy::PolicyConfig;
 use crate::domain::IdKey;
 use crate::matching::{MatchConfig, Matcher};
 use crate::store::Store;
@@ -48,6 +51,9 @@ pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 pub struct Service {
     writer: Writer,
     batch: Batch,
+    policy: PolicyConfig,
+    /// Held while a staged run is applied: one at a time.
+    apply_lock: std::sync::Mutex<()>,
 }
 
 impl Service {
@@ -62,9 +68,26 @@ impl Service {
         matching: MatchConfig,
         batch: BatchSettings,
     ) -> Result<Arc<Self>> {
+        Self::open_with_policy(store, id_key, matching, batch, PolicyConfig::default())
+    }
+
+    /// As [`Service::open`], with the `[policy]` rules the policy lists
+    /// apply.
+    pub fn open_with_policy(
+        store: Arc<Store>,
+        id_key: IdKey,
+        matching: MatchConfig,
+        batch: BatchSettings,
+        policy: PolicyConfig,
+    ) -> Result<Arc<Self>> {
         let writer = Writer::open(store.clone(), id_key, matching)?;
         let batch = Batch::new(store, writer.matcher().clone(), batch)?;
-        let service = Arc::new(Self { writer, batch });
+        let service = Arc::new(Self {
+            writer,
+            batch,
+            policy,
+            apply_lock: std::sync::Mutex::new(()),
+        });
         service.finish_interrupted_runs()?;
         Ok(service)
     }
@@ -82,6 +105,11 @@ impl Service {
     /// The batch settings.
     pub fn batch_settings(&self) -> &BatchSettings {
         self.batch.settings()
+    }
+
+    /// The policy rules.
+    pub fn policy(&self) -> &PolicyConfig {
+        &self.policy
     }
 
     /// The run in progress, if any.
@@ -109,5 +137,7 @@ impl Service {
     }
 }
 
+#[cfg(test)]
+mod apply_tests;
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,31 @@ impl Service {
         Ok(stored)
     }
 
+    /// Changes a stored opening by `merge` (given the stored record, it
+    /// returns the record to store, checked). The caller must cover the
+    /// opening as stored and as changed.
+    pub async fn update_opening(
+        self: &Arc<Self>,
+        caller: &Caller,
+        id: &str,
+        merge: impl FnOnce(Opening) -> crate::domain::Validated<Opening> + Send + 'static,
+    ) -> Result<Opening> {
+        let owned = id.to_string();
+        let stored = self
+            .blocking(move |s| {
+                s.store()
+                    .opening(&owned)?
+                    .ok_or_else(|| ServiceError::not_found("opening", owned))
+            })
+            .await?;
+        scope::opening_write(caller, &stored).map_err(ServiceError::Forbidden)?;
+        let merged = merge(stored).map_err(ServiceError::Invalid)?;
+        scope::opening_write(caller, &merged).map_err(ServiceError::Forbidden)?;
+        let (stored, _) = self.writer.put_opening(merged, PutMode::Upsert).await?;
+        self.sync().await?;
+        Ok(stored)
+    }
+
     /// An opening as stored; a recruiter sees only its employer's.
     pub async fn opening(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Opening> {
         let owned = id.to_string();

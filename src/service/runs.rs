@@ -10,7 +10,7 @@ use chrono::Utc;
 
 use super::{Result, Service, ServiceError};
 use crate::batch::schedule::Schedule;
-use crate::batch::{status_label, BatchError, Started};
+use crate::batch::{status_label, ApplyMode, BatchError, Started};
 use crate::domain::run::{Assignment, Change, Policy, Run, RunStatus};
 use crate::matching::assign::Control;
 use crate::store::{Proposal, StoreError};
@@ -114,7 +114,11 @@ impl Service {
     }
 
     /// Whether the worker's active placement was proposed by run `id`.
-    fn proposed_by(&self, id: u64, worker_id: &str) -> std::result::Result<bool, StoreError> {
+    pub(super) fn proposed_by(
+        &self,
+        id: u64,
+        worker_id: &str,
+    ) -> std::result::Result<bool, StoreError> {
         let Some(w) = self.store().worker(worker_id)? else {
             return Ok(false);
         };
@@ -215,8 +219,16 @@ impl Service {
         Ok(folder)
     }
 
-    /// Starts an OPTIMAL run (not a dry run) at every scheduled time,
-    /// forever. Abort the task to stop it.
+    /// Starts the scheduled run now, as the schedule does: OPTIMAL, staged
+    /// unless the nightly apply mode is [`ApplyMode::Auto`]. Blocking.
+    pub fn start_scheduled_run(self: &Arc<Self>) -> Result<u64> {
+        let stage = self.batch_settings().nightly_apply == ApplyMode::Manual;
+        self.start_run(Policy::Optimal, stage, "schedule")
+    }
+
+    /// Starts an OPTIMAL run at every scheduled time, forever: staged for
+    /// review under [`ApplyMode::Manual`] (the default), proposing at once
+    /// under [`ApplyMode::Auto`]. Abort the task to stop it.
     pub async fn nightly(self: Arc<Self>, schedule: Schedule) {
         loop {
             let now = Utc::now();
@@ -225,10 +237,7 @@ impl Service {
             let wait = (next - now).to_std().unwrap_or_default();
             tokio::time::sleep(wait).await;
             let me = self.clone();
-            let started = tokio::task::spawn_blocking(move || {
-                me.start_run(Policy::Optimal, false, "schedule")
-            })
-            .await;
+            let started = tokio::task::spawn_blocking(move || me.start_scheduled_run()).await;
             match started {
                 Ok(Ok(id)) => tracing::info!(run_id = id, "nightly run started"),
                 Ok(Err(ServiceError::Precondition(why))) => {

@@ -29,6 +29,35 @@ impl Service {
         Ok(stored)
     }
 
+    /// Changes a stored worker by `merge`, which gets the stored record
+    /// (national id as its hash) and returns the record to store, checked.
+    /// The caller's counties must cover the stored county and the new one.
+    pub async fn update_worker(
+        self: &Arc<Self>,
+        caller: &Caller,
+        id: &str,
+        merge: impl FnOnce(Worker) -> crate::domain::Validated<Worker> + Send + 'static,
+    ) -> Result<Worker> {
+        let owned = id.to_string();
+        let stored = self
+            .blocking(move |s| {
+                s.store()
+                    .worker(&owned)?
+                    .ok_or_else(|| ServiceError::not_found("worker", owned))
+            })
+            .await?;
+        scope::county(caller, &stored.county_code, &format!("worker {id:?}"))?;
+        let merged = merge(stored).map_err(ServiceError::Invalid)?;
+        scope::county(
+            caller,
+            &merged.county_code,
+            &format!("worker {:?}", merged.id),
+        )?;
+        let (stored, _) = self.writer.put_worker(merged, PutMode::Upsert).await?;
+        self.sync().await?;
+        Ok(stored)
+    }
+
     /// A worker as stored (the national id is never returned).
     pub async fn worker(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Worker> {
         let owned = id.to_string();

@@ -91,8 +91,13 @@ impl Writer {
 
     /// The worker as the store keeps it: the national id replaced by its
     /// keyed hash.
+    /// A worker that already carries a hash is a partial update keeping
+    /// the stored one (clients' numbers are checked to be 18-character
+    /// numbers before they get here, so they never look like a hash).
     fn protect(&self, mut worker: Worker) -> Worker {
-        worker.national_id = self.id_key.hash(&worker.national_id);
+        if !crate::domain::identity::is_hashed(&worker.national_id) {
+            worker.national_id = self.id_key.hash(&worker.national_id);
+        }
         worker
     }
 

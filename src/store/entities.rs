@@ -215,3 +215,33 @@ impl Entity for Placement {
         self.proposed_at_ms
     }
 }
+
+/// A stable fingerprint of the fields a client writes: what a batch run's
+/// assignment was computed from. Never 0 (0 means "changed during the
+/// run" in an assignment).
+fn fingerprint(bytes: &[u8]) -> u64 {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(bytes);
+    let n = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    n.max(1)
+}
+
+/// The worker's fingerprint: its record without the placement link and the
+/// times, which placements and every write change.
+pub fn worker_fingerprint(w: &Worker) -> u64 {
+    let mut w = w.clone();
+    w.placement = Default::default();
+    w.created_at_ms = 0;
+    w.updated_at_ms = 0;
+    fingerprint(&WorkerRecord::from(&w).encode_to_vec())
+}
+
+/// The opening's fingerprint: its record without the filled slots and the
+/// times.
+pub fn opening_fingerprint(o: &Opening) -> u64 {
+    let mut o = o.clone();
+    o.filled = 0;
+    o.created_at_ms = 0;
+    o.updated_at_ms = 0;
+    fingerprint(&OpeningRecord::from(&o).encode_to_vec())
+}

@@ -25,6 +25,7 @@ use crate::domain::placement::Placement;
 use crate::domain::{EmploymentStatus, Household, Opening, OpeningStatus, Source, Worker};
 
 pub use audit::AuditEntry;
+pub use entities::{opening_fingerprint, worker_fingerprint};
 pub use error::StoreError;
 pub use id_key::Bound;
 pub use key_file::{find_id_key, id_key, IdKeySource};

@@ -90,6 +90,20 @@ impl Store {
             })
     }
 
+    /// The worker's placements, in id order (a moment apart from the
+    /// records: check the worker id on each).
+    pub fn placements_of(
+        &self,
+        worker_id: &str,
+    ) -> impl Iterator<Item = Result<Placement, StoreError>> + '_ {
+        self.placements
+            .ids_after(Some((placement_index::WORKER, worker_id.as_bytes())), None)
+            .filter_map(move |id| match id {
+                Ok(id) => self.placements.get::<Placement>(&id).transpose(),
+                Err(e) => Some(Err(e)),
+            })
+    }
+
     /// The history of placement `id`, oldest first.
     pub fn placement_history(&self, id: &str) -> Result<Vec<PlacementEvent>, StoreError> {
         let mut prefix = id.as_bytes().to_vec();

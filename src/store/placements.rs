@@ -7,10 +7,12 @@
 use prost::Message;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
+use super::entities::placement_index;
 use super::table::{self, get_in, put_in, Entity, PutMode, TxError, TxTable};
 use super::{Store, StoreError};
 use crate::domain::placement::{
-    self as rules, Placement, ProposalTerms, StepContext, StepOutcome, StepRefused,
+    self as rules, Declined, Placement, PlacementStatus, ProposalTerms, StepContext, StepOutcome,
+    StepRefused,
 };
 use crate::domain::{Opening, Worker};
 
@@ -113,6 +115,23 @@ impl<'a> Tx<'a> {
         }
     }
 
+    /// The worker's earlier decline of the opening, as this transaction
+    /// sees the placements.
+    fn declined(&self, worker_id: &str, opening_id: &str) -> Result<Option<Declined>, TxError> {
+        let mut first: Option<Placement> = None;
+        for id in self
+            .placements()
+            .ids_in(placement_index::WORKER, worker_id.as_bytes())?
+        {
+            if let Some(p) = get_in::<Placement>(self.placements(), &id)? {
+                if is_decline_of(&p, worker_id, opening_id) {
+                    first = earlier(first, p);
+                }
+            }
+        }
+        Ok(first.as_ref().map(Declined::of))
+    }
+
     fn propose(&self, proposal: &Proposal, zero_household: bool) -> Result<Outcome, TxError> {
         let Some(worker) = get_in::<Worker>(self.workers(), &proposal.worker_id)? else {
             return Ok(Err(StoreError::not_found("worker", &proposal.worker_id)));
@@ -120,13 +139,21 @@ impl<'a> Tx<'a> {
         let Some(opening) = get_in::<Opening>(self.openings(), &proposal.opening_id)? else {
             return Ok(Err(StoreError::not_found("opening", &proposal.opening_id)));
         };
+        let declined = self.declined(&proposal.worker_id, &proposal.opening_id)?;
         let (id, n) = self.peek_id()?;
         let terms = ProposalTerms {
             run_id: proposal.run_id,
             score_micro: proposal.score_micro,
             zero_household,
         };
-        match rules::propose(id, &worker, &opening, &terms, &self.ctx()) {
+        match rules::propose(
+            id,
+            &worker,
+            &opening,
+            declined.as_ref(),
+            &terms,
+            &self.ctx(),
+        ) {
             Ok(outcome) => {
                 self.others[META].insert(NEXT_ID_KEY, &n.to_be_bytes()[..])?;
                 self.write(outcome, PutMode::Create).map(Ok)
@@ -257,6 +284,46 @@ impl Store {
         self.placement_tx(actor, |tx| tx.step(id, action))?
     }
 
+    /// The worker's earlier decline of the opening, if any (the first,
+    /// should a directory of an older build hold several).
+    pub fn declined(
+        &self,
+        worker_id: &str,
+        opening_id: &str,
+    ) -> Result<Option<Declined>, StoreError> {
+        let mut first = None;
+        for p in self.placements_of(worker_id) {
+            let p = p?;
+            if is_decline_of(&p, worker_id, opening_id) {
+                first = earlier(first, p);
+            }
+        }
+        Ok(first.as_ref().map(Declined::of))
+    }
+
+    /// The openings the worker declined before.
+    pub fn declined_openings(
+        &self,
+        worker_id: &str,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut openings = std::collections::HashSet::new();
+        for p in self.placements_of(worker_id) {
+            let p = p?;
+            if is_decline_of(&p, worker_id, &p.opening_id) {
+                openings.insert(p.opening_id);
+            }
+        }
+        Ok(openings)
+    }
+
+    /// Every decline, in placement id order: a declined placement is
+    /// final, so the placements are the record of declines (no tree of
+    /// their own).
+    pub fn declines(&self) -> impl Iterator<Item = Result<Declined, StoreError>> + '_ {
+        self.placements_in(PlacementStatus::Declined)
+            .map(|p| p.map(|p| Declined::of(&p)))
+    }
+
     fn household_zero(&self, worker_id: &str) -> Result<bool, StoreError> {
         let Some(w) = self.worker(worker_id)? else {
             return Ok(false);
@@ -264,5 +331,19 @@ impl Store {
         Ok(self
             .household(&w.household_id)?
             .is_some_and(|h| h.zero_employment()))
+    }
+}
+
+/// Whether `p` is the worker's decline of the opening. The index is read
+/// a moment apart from the records, so the ids are checked again.
+fn is_decline_of(p: &Placement, worker_id: &str, opening_id: &str) -> bool {
+    p.state() == PlacementStatus::Declined && p.worker_id == worker_id && p.opening_id == opening_id
+}
+
+/// The earlier decline of two.
+fn earlier(first: Option<Placement>, p: Placement) -> Option<Placement> {
+    match first {
+        Some(f) if (f.declined_at_ms, &f.id) <= (p.declined_at_ms, &p.id) => Some(f),
+        _ => Some(p),
     }
 }

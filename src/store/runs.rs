@@ -79,6 +79,18 @@ impl Store {
         Ok(None)
     }
 
+    /// The newest run with an id below `before` whose assignments were
+    /// proposed (at once, or applied in whole or in part).
+    pub fn last_applied_run(&self, before: u64) -> Result<Option<Run>, StoreError> {
+        for r in self.runs.range(..run_key(before)).rev() {
+            let run: Run = decode(&r?.1, "run")?;
+            if run.applied() {
+                return Ok(Some(run));
+            }
+        }
+        Ok(None)
+    }
+
     /// Stores a run's assignments (in batches; call before marking the run
     /// succeeded, so a crash leaves no half-applied run).
     pub fn put_assignments(&self, id: u64, rows: &[Assignment]) -> Result<(), StoreError> {

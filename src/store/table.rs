@@ -564,6 +564,32 @@ impl<'a> TxTable<'a> {
         self.changes.borrow_mut().push((tree, key, value));
         Ok(())
     }
+
+    /// The ids under `value` of the multi index `tree`, in id order, as
+    /// this transaction sees them: the committed index (current, as the
+    /// transaction holds the table's write lock) with this transaction's
+    /// own changes applied.
+    pub(crate) fn ids_in(&self, tree: usize, value: &[u8]) -> Result<Vec<String>, TxError> {
+        let prefix = multi_prefix(value);
+        let mut keys: BTreeSet<Key> = self.table.read_indexes()[tree - 1]
+            .range::<[u8], _>((Bound::Included(&prefix[..]), Bound::Unbounded))
+            .map(|(k, _)| k)
+            .take_while(|k| k.starts_with(&prefix))
+            .cloned()
+            .collect();
+        for (t, key, set) in self.changes.borrow().iter() {
+            if *t != tree || !key.starts_with(&prefix) {
+                continue;
+            }
+            match set {
+                Some(_) => keys.insert(key.clone()),
+                None => keys.remove(key),
+            };
+        }
+        keys.iter()
+            .map(|k| id_string(&k[prefix.len()..]).map_err(ConflictableTransactionError::Abort))
+            .collect()
+    }
 }
 
 /// Runs `f` as one sled transaction over the record trees of `tables` and

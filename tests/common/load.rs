@@ -428,6 +428,7 @@ impl Mix {
         if ending < 2 {
             let request = pb::DeclineRequest {
                 placement_id: id,
+                reason_code: pb::DeclineReason::Other as i32,
                 reason: "load test".into(),
                 actor: actor(),
             };

@@ -3,9 +3,10 @@
 use super::common::{source_to, timestamp};
 use crate::api::pb;
 use crate::domain::placement::{
-    day_date, CheckIn, Placement, PlacementEvent, PlacementStatus, SeparationReason,
+    day_date, CheckIn, DeclineReason, Placement, PlacementEvent, PlacementStatus, SeparationReason,
 };
 use crate::domain::Source;
+use crate::domain::ValidationError;
 
 fn date(day: Option<i32>) -> String {
     day.map(|d| day_date(d).format("%Y-%m-%d").to_string())
@@ -48,6 +49,29 @@ pub(crate) fn separation_reason_from_pb(value: i32) -> Result<SeparationReason, 
     }
 }
 
+/// A wire decline reason; UNSPECIFIED and unknown numbers are refused,
+/// naming `reason_code` and the codes allowed.
+pub(crate) fn decline_reason_from_pb(value: i32) -> Result<DeclineReason, ValidationError> {
+    let allowed = || {
+        DeclineReason::ALL
+            .iter()
+            .map(|r| r.code().to_uppercase())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match DeclineReason::try_from(value) {
+        Ok(DeclineReason::Unspecified) => Err(ValidationError::new(
+            "reason_code",
+            format!("is required: one of {}", allowed()),
+        )),
+        Ok(r) => Ok(r),
+        Err(_) => Err(ValidationError::new(
+            "reason_code",
+            format!("unknown decline reason {value}; one of {}", allowed()),
+        )),
+    }
+}
+
 fn check_in_to(c: CheckIn) -> pb::CheckIn {
     pb::CheckIn {
         month: c.month,
@@ -87,6 +111,7 @@ impl From<Placement> for pb::Placement {
             run_id: p.run_id,
             zero_household: p.zero_household,
             decline_reason: p.decline_reason,
+            decline_reason_code: p.decline_code,
             separation_note: p.separation_note,
         }
     }

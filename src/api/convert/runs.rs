@@ -1,7 +1,8 @@
 //! Runs, their summaries and assignments on the wire.
 
 use crate::api::pb;
-use crate::domain::run::{Run, RunSummary, SummaryRow};
+use crate::domain::run::{DiffClass, DiffEntry, Run, RunDiff, RunSummary, SummaryRow};
+use crate::domain::Lang;
 
 /// A time in ms since the epoch, or none for 0 (not yet).
 fn timestamp(ms: i64) -> Option<prost_types::Timestamp> {
@@ -47,6 +48,7 @@ fn summary_to_pb(s: RunSummary) -> pb::RunSummary {
 /// A run on the wire, with live progress.
 /// A run with its live progress on the wire.
 pub(crate) fn run_to_pb(run: Run, progress: f64) -> pb::Run {
+    let staged = run.staged();
     pb::Run {
         run_id: run.id,
         policy: run.policy,
@@ -62,6 +64,106 @@ pub(crate) fn run_to_pb(run: Run, progress: f64) -> pb::Run {
         candidates_per_worker: run.candidates_per_worker,
         proposals_created: run.proposals_created,
         proposals_skipped: run.proposals_skipped,
+        staged,
+        applied_at: timestamp(run.applied_at_ms),
+        applied_counties: run.applied_counties,
+    }
+}
+
+/// What ApplyRun did, with the reasons in `lang`.
+pub(crate) fn applied_to_pb(a: crate::service::Applied, lang: Lang) -> pb::ApplyRunResponse {
+    pb::ApplyRunResponse {
+        run: Some(run_to_pb(a.run, 1.0)),
+        proposed: a.proposed,
+        refused: a
+            .refused
+            .into_iter()
+            .map(|r| pb::RefusedAssignment {
+                reason_code: r.reason.code().to_string(),
+                reason: r.reason.text(lang),
+                worker_id: r.worker_id,
+                opening_id: r.opening_id,
+                county_code: r.county_code,
+            })
+            .collect(),
+    }
+}
+
+fn class_to_pb(c: DiffClass) -> pb::diff_entry::Class {
+    use pb::diff_entry::Class;
+    match c {
+        DiffClass::New => Class::New,
+        DiffClass::ChangedOpening => Class::ChangedOpening,
+        DiffClass::Same => Class::Same,
+        DiffClass::HoldingPlacement => Class::HoldingPlacement,
+        DiffClass::NoLongerAssigned => Class::NoLongerAssigned,
+    }
+}
+
+/// A run's diff on the wire; without entries when `counts_only`.
+pub(crate) fn diff_to_pb(d: RunDiff, counts_only: bool) -> pb::DiffRunResponse {
+    pb::DiffRunResponse {
+        run_id: d.run_id,
+        previous_run_id: d.previous_run_id,
+        workers: d.workers(),
+        new: d.count(DiffClass::New),
+        changed_opening: d.count(DiffClass::ChangedOpening),
+        same: d.count(DiffClass::Same),
+        holding_placement: d.count(DiffClass::HoldingPlacement),
+        no_longer_assigned: d.count(DiffClass::NoLongerAssigned),
+        entries: if counts_only {
+            Vec::new()
+        } else {
+            d.entries
+                .into_iter()
+                .map(|e| pb::DiffEntry {
+                    worker_id: e.worker_id,
+                    class: class_to_pb(e.class).into(),
+                    previous_opening_id: e.previous_opening_id.unwrap_or_default(),
+                    opening_id: e.opening_id.unwrap_or_default(),
+                    county_code: e.county_code,
+                })
+                .collect()
+        },
+    }
+}
+
+/// A diff read from a remote server, as the domain keeps it.
+pub(crate) fn diff_from_pb(d: pb::DiffRunResponse) -> RunDiff {
+    use pb::diff_entry::Class;
+    let entries = d
+        .entries
+        .into_iter()
+        .filter_map(|e| {
+            let class = match Class::try_from(e.class).ok()? {
+                Class::New => DiffClass::New,
+                Class::ChangedOpening => DiffClass::ChangedOpening,
+                Class::Same => DiffClass::Same,
+                Class::HoldingPlacement => DiffClass::HoldingPlacement,
+                Class::NoLongerAssigned => DiffClass::NoLongerAssigned,
+                Class::Unspecified => return None,
+            };
+            let some = |s: String| (!s.is_empty()).then_some(s);
+            Some(DiffEntry {
+                worker_id: e.worker_id,
+                class,
+                previous_opening_id: some(e.previous_opening_id),
+                opening_id: some(e.opening_id),
+                county_code: e.county_code,
+            })
+        })
+        .collect();
+    RunDiff {
+        run_id: d.run_id,
+        previous_run_id: d.previous_run_id,
+        counts: [
+            d.new,
+            d.changed_opening,
+            d.same,
+            d.holding_placement,
+            d.no_longer_assigned,
+        ],
+        entries,
     }
 }
 
@@ -106,6 +208,12 @@ pub(crate) fn run_from_pb(run: &pb::Run) -> Run {
         error: run.error.clone(),
         proposals_created: run.proposals_created,
         proposals_skipped: run.proposals_skipped,
+        applied_counties: run.applied_counties.clone(),
+        trigger: run.trigger.clone(),
+        finished_at_ms: run
+            .finished_at
+            .as_ref()
+            .map_or(0, |t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000),
         summary: run.summary.as_ref().map(|s| RunSummary {
             workers_considered: s.workers_considered,
             openings_considered: s.openings_considered,

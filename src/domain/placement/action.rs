@@ -2,7 +2,7 @@
 //! be taken. The API builds an [`Action`] from a validated request; the
 //! rules of what it does are in [`super::apply_step`].
 
-use super::{PlacementStatus, SeparationReason};
+use super::{DeclineReason, PlacementStatus, SeparationReason};
 
 /// A step of a placement's life cycle (its fields validated by the caller).
 #[derive(Debug, Clone, PartialEq)]
@@ -11,7 +11,9 @@ pub enum Action {
     Accept,
     /// The worker turns it down or backs out.
     Decline {
-        /// Why.
+        /// Why, as a code.
+        code: DeclineReason,
+        /// Details, free text.
         reason: String,
     },
     /// The worker started work on `day` (days since 1970-01-01).

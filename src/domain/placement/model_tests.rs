@@ -63,6 +63,7 @@ fn why(r: &StepRefused) -> Why {
     match r {
         StepRefused::WrongState { .. } => "wrong state",
         StepRefused::WorkerBusy { .. } => "busy",
+        StepRefused::DeclinedBefore { .. } => "declined before",
         StepRefused::WorkerNotSeeking { .. } => "not seeking",
         StepRefused::OpeningClosed { .. } => "closed",
         StepRefused::NoFreeSlot { .. } => "full",
@@ -95,6 +96,8 @@ struct Model {
     open: Vec<bool>,
     filled: Vec<u32>,
     placements: Vec<MPlacement>,
+    /// Worker-opening pairs declined once: never proposed again.
+    declined: std::collections::HashSet<(usize, usize)>,
 }
 
 impl Model {
@@ -107,6 +110,7 @@ impl Model {
             open: vec![true; OPENINGS],
             filled: vec![0; OPENINGS],
             placements: vec![],
+            declined: Default::default(),
         }
     }
 
@@ -135,6 +139,9 @@ impl Model {
         let date = |offset: i32| if offset < 0 { Err("date") } else { Ok(()) };
         match *op {
             Op::Propose(w, o) => {
+                if self.declined.contains(&(w, o)) {
+                    return Err("declined before");
+                }
                 if self.active[w].is_some() {
                     return Err("busy");
                 }
@@ -168,6 +175,7 @@ impl Model {
                 }
                 self.active[p.worker] = None;
                 self.placements[i].state = S::Declined;
+                self.declined.insert((p.worker, p.opening));
             }
             Op::Hire(i, offset) => {
                 let p = self.placements[i].clone();
@@ -294,7 +302,23 @@ impl World {
                     zero_household: false,
                 };
                 let id = format!("P{}", self.placements.len());
-                let outcome = propose(id, &self.workers[w], &self.openings[o], &terms, &ctx())?;
+                let declined = self
+                    .placements
+                    .iter()
+                    .find(|p| {
+                        p.state() == S::Declined
+                            && p.worker_id == self.workers[w].id
+                            && p.opening_id == self.openings[o].id
+                    })
+                    .map(Declined::of);
+                let outcome = propose(
+                    id,
+                    &self.workers[w],
+                    &self.openings[o],
+                    declined.as_ref(),
+                    &terms,
+                    &ctx(),
+                )?;
                 assert!(outcome.opening.is_none());
                 self.take(outcome);
                 return Ok(());
@@ -314,6 +338,7 @@ impl World {
             }
             Op::Accept(_) => Action::Accept,
             Op::Decline(_) => Action::Decline {
+                code: DeclineReason::Distance,
                 reason: "no".into(),
             },
             Op::Hire(_, d) => Action::Hire { day: day0 + d },

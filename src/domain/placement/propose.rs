@@ -1,7 +1,7 @@
 //! The first step of a placement: proposing an opening to a worker.
 
 use super::step::{free_slot, record, seeking};
-use super::{Placement, PlacementStatus, StepContext, StepOutcome, StepRefused};
+use super::{Declined, Placement, PlacementStatus, StepContext, StepOutcome, StepRefused};
 use crate::domain::{Opening, PlacementLink, Worker};
 
 /// What the proposer brings besides the worker and the opening.
@@ -21,13 +21,24 @@ pub struct ProposalTerms {
 /// always `Some` (its link now names the new placement, one more
 /// recommendation), its opening `None`: a proposal holds no slot, but a
 /// full or closed opening is refused anyway, as nobody could accept it.
+/// `declined` is the worker's earlier decline of this opening, if any: a
+/// declined pair is never proposed again, by hand or by a batch run.
 pub fn propose(
     id: String,
     worker: &Worker,
     opening: &Opening,
+    declined: Option<&Declined>,
     terms: &ProposalTerms,
     ctx: &StepContext<'_>,
 ) -> Result<StepOutcome, StepRefused> {
+    if let Some(d) = declined {
+        return Err(StepRefused::DeclinedBefore {
+            worker: worker.id.clone(),
+            opening: opening.id.clone(),
+            placement: d.placement_id.clone(),
+            reason: d.reason,
+        });
+    }
     if let Some(active) = &worker.placement.active_id {
         return Err(StepRefused::WorkerBusy {
             worker: worker.id.clone(),

@@ -63,6 +63,23 @@ pub enum StepRefused {
         /// What was refused: `be proposed` or `accept`.
         doing: &'static str,
     },
+    /// The worker declined this opening before: the pair is never
+    /// proposed again.
+    #[error(
+        "worker {worker:?} declined opening {opening:?} before (placement {placement}, reason {}); \
+         a declined pair is not proposed again",
+        super::DeclineReason::try_from(*reason).unwrap_or(super::DeclineReason::Unspecified).code()
+    )]
+    DeclinedBefore {
+        /// The worker.
+        worker: String,
+        /// The opening.
+        opening: String,
+        /// The declined placement.
+        placement: String,
+        /// Its [`super::DeclineReason`] code.
+        reason: i32,
+    },
     /// The opening is closed.
     #[error("opening {opening:?} is CLOSED")]
     OpeningClosed {

@@ -77,7 +77,7 @@ pub fn apply_step(
             let note = format!("slot {} of {}", o.filled, o.headcount);
             (note, Some(w), Some(o))
         }
-        Action::Decline { reason } => {
+        Action::Decline { code, reason } => {
             let mut w = need_worker()?;
             let mut opening = None;
             if from.holds_slot() {
@@ -90,7 +90,9 @@ pub fn apply_step(
             p.set_status(PlacementStatus::Declined);
             p.declined_at_ms = ctx.now_ms;
             p.decline_reason = reason.clone();
-            (reason.clone(), Some(w), opening)
+            p.set_decline_code(*code);
+            let colon = if reason.is_empty() { "" } else { ": " };
+            (format!("{}{colon}{reason}", code.code()), Some(w), opening)
         }
         Action::Hire { day } => {
             let proposed = china_day(p.proposed_at_ms);

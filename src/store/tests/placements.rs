@@ -67,6 +67,8 @@ struct Model {
     open: Vec<bool>,
     filled: Vec<u32>,
     placements: Vec<MPlacement>,
+    /// Declined pairs: never proposed again.
+    declined: std::collections::HashSet<(usize, usize)>,
 }
 
 fn spec(i: usize) -> Spec {
@@ -96,7 +98,8 @@ impl Model {
     fn apply(&mut self, op: &Op, today: i32) -> bool {
         match *op {
             Op::Propose(w, o) => {
-                if self.active[w].is_some()
+                if self.declined.contains(&(w, o))
+                    || self.active[w].is_some()
                     || self.status[w] != EmploymentStatus::Seeking
                     || !self.open[o]
                     || self.filled[o] >= self.headcount[o]
@@ -144,6 +147,7 @@ impl Model {
                 }
                 self.active[p.worker] = None;
                 self.placements[i].state = S::Declined;
+                self.declined.insert((p.worker, p.opening));
                 true
             }
             Op::Hire(i, offset) => {
@@ -240,6 +244,7 @@ fn run(store: &Store, op: &Op, today: i32) -> bool {
             .placement_step(
                 &placement_id(store, i),
                 &Action::Decline {
+                    code: crate::domain::placement::DeclineReason::Pay,
                     reason: "no".into(),
                 },
                 "model",
@@ -325,6 +330,7 @@ proptest! {
             open: vec![true; OPENINGS],
             filled: vec![0; OPENINGS],
             placements: vec![],
+            declined: Default::default(),
         };
         for w in 0..WORKERS {
             store.put_worker(worker(&spec(w)), PutMode::Create).unwrap();
