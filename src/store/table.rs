@@ -222,7 +222,8 @@ impl Table {
 
     /// Applies a committed transaction's index changes, in order.
     fn apply(&self, changes: Vec<Change>) {
-        if changes.is_empty() {
+        // On disk the transaction itself wrote them.
+        if changes.is_empty() || !self.disk.is_empty() {
             return;
         }
         let mut indexes = self.indexes.write().unwrap_or_else(PoisonError::into_inner);
@@ -553,13 +554,14 @@ impl<'a> TxTable<'a> {
         self.change(tree, value.into(), owner)
     }
 
+    /// Records a change to index `tree`; on disk it is also written into
+    /// the transaction's index tree. Either way [`TxTable::ids_in`] sees it.
     fn change(&self, tree: usize, key: Key, value: Option<Key>) -> Result<(), TxError> {
         if let Some(index) = self.disk.get(tree - 1) {
-            match value {
+            match &value {
                 Some(value) => index.insert(&key[..], &value[..])?,
                 None => index.remove(&key[..])?,
             };
-            return Ok(());
         }
         self.changes.borrow_mut().push((tree, key, value));
         Ok(())
@@ -571,12 +573,22 @@ impl<'a> TxTable<'a> {
     /// own changes applied.
     pub(crate) fn ids_in(&self, tree: usize, value: &[u8]) -> Result<Vec<String>, TxError> {
         let prefix = multi_prefix(value);
-        let mut keys: BTreeSet<Key> = self.table.read_indexes()[tree - 1]
-            .range::<[u8], _>((Bound::Included(&prefix[..]), Bound::Unbounded))
-            .map(|(k, _)| k)
-            .take_while(|k| k.starts_with(&prefix))
-            .cloned()
-            .collect();
+        let mut keys: BTreeSet<Key> = match self.table.disk.get(tree - 1) {
+            // sled cannot range over a transactional tree; the committed
+            // tree is current for the same reason as the memory index.
+            Some(index) => index
+                .scan_prefix(&prefix)
+                .keys()
+                .map(|k| k.map(|k| Key::from(&k[..])))
+                .collect::<Result<_, _>>()
+                .map_err(|e| ConflictableTransactionError::Abort(StoreError::Backend(e)))?,
+            None => self.table.read_indexes()[tree - 1]
+                .range::<[u8], _>((Bound::Included(&prefix[..]), Bound::Unbounded))
+                .map(|(k, _)| k)
+                .take_while(|k| k.starts_with(&prefix))
+                .cloned()
+                .collect(),
+        };
         for (t, key, set) in self.changes.borrow().iter() {
             if *t != tree || !key.starts_with(&prefix) {
                 continue;
