@@ -35,12 +35,24 @@ const TREE: i8 = 0;
 const LOWER: i8 = 1;
 /// Capacity of the artificial arcs.
 const INF: i32 = i32::MAX;
+/// Candidates per worker priced from the start; the others join when they
+/// would improve the flow (see [`Simplex::run`]).
+const CORE: usize = 12;
 
 /// Solves exactly by network simplex. Returns the assignment and the
 /// potentials that prove it optimal.
 pub fn solve(p: &Problem, control: &Control) -> Result<(Solution, Certificate), SolveError> {
+    solve_with_core(p, control, CORE)
+}
+
+/// [`solve`] pricing only each worker's best `core` candidates at first.
+pub(crate) fn solve_with_core(
+    p: &Problem,
+    control: &Control,
+    core: usize,
+) -> Result<(Solution, Certificate), SolveError> {
     let layout = Layout::new(p);
-    let mut net = Simplex::build(p, &layout);
+    let mut net = Simplex::build(p, &layout, core.max(1));
     net.run(control)?;
     control.set_progress(1.0);
     let solution = net.solution(p, &layout);
@@ -59,6 +71,9 @@ struct Simplex {
     nodes: usize,
     /// Real arcs; arc `real + u` is node `u`'s artificial arc.
     real: usize,
+    /// Arcs `0..active` are priced; the rest (each worker's weaker
+    /// candidates) wait until pricing them finds one worth entering.
+    active: usize,
     source: Vec<u32>,
     target: Vec<u32>,
     cost: Vec<i64>,
@@ -116,22 +131,25 @@ impl Mixer {
 }
 
 impl Simplex {
-    fn build(p: &Problem, layout: &Layout) -> Self {
+    fn build(p: &Problem, layout: &Layout, core_len: usize) -> Self {
         let (n, m, sink) = (layout.n, layout.m, layout.sink);
         let nodes = sink + 1;
         let is_source = |w: usize| layout.member_of[w] == NONE && !p.row(w).is_empty();
-        let mut real = p.edges();
-        real += (0..n).filter(|&w| is_source(w)).count();
-        real += layout
+        let core = |w: usize| p.row(w).len().min(core_len);
+        let mut active: usize = (0..n).map(core).sum();
+        active += (0..n).filter(|&w| is_source(w)).count();
+        active += layout
             .members
             .iter()
             .map(|ms| ms.len() + usize::from(ms.len() > 1) + 1)
             .sum::<usize>();
-        real += p.slots.iter().filter(|&&s| s > 0).count();
+        active += p.slots.iter().filter(|&&s| s > 0).count();
+        let real = active + p.edges() - (0..n).map(core).sum::<usize>();
         let all = real + nodes;
         let mut net = Simplex {
             nodes,
             real,
+            active,
             source: vec![0; all],
             target: vec![0; all],
             cost: vec![0; all],
@@ -147,7 +165,7 @@ impl Simplex {
             succ_num: vec![1; nodes + 1],
             last_succ: vec![0; nodes + 1],
             dirty: Vec::new(),
-            block: ((real as f64).sqrt() as usize).max(10),
+            block: ((active as f64).sqrt() as usize).max(10),
             next_arc: 0,
             art_sink: real + sink,
             supply_total: 0,
@@ -161,44 +179,59 @@ impl Simplex {
         let mut mix = Mixer {
             at: 0,
             residue: 0,
-            skip: (real / nodes).max(3),
-            len: real,
+            skip: (active / nodes).max(3),
+            len: active,
         };
+        let mut reserve = active;
         let mut supply = vec![0i64; nodes];
-        let mut arc = |net: &mut Simplex, from: usize, to: usize, cap: i64, cost: i64| {
-            let a = mix.next();
+        let mut arc = |net: &mut Simplex, from: usize, to: usize, cap: i64, cost: i64, core: bool| {
+            let a = if core {
+                mix.next()
+            } else {
+                reserve += 1;
+                reserve - 1
+            };
             net.source[a] = from as u32;
             net.target[a] = to as u32;
             net.cap[a] = i32::try_from(cap).expect("capacity fits i32");
             net.cost[a] = cost;
         };
         let mut max_score = 0i64;
+        let mut row: Vec<usize> = Vec::new();
         for w in 0..n {
-            for e in p.row(w) {
+            // The worker's best `core_len` candidates are priced first.
+            row.clear();
+            row.extend(p.row(w));
+            if row.len() > core_len {
+                row.select_nth_unstable_by_key(core_len - 1, |&e| {
+                    std::cmp::Reverse(p.edge_score[e])
+                });
+            }
+            for (i, &e) in row.iter().enumerate() {
                 let score = i64::from(p.edge_score[e]);
                 max_score = max_score.max(score);
-                arc(&mut net, w, n + p.edge_opening[e] as usize, 1, -score);
+                arc(&mut net, w, n + p.edge_opening[e] as usize, 1, -score, i < core_len);
             }
             if is_source(w) {
-                arc(&mut net, w, sink, 1, 0);
+                arc(&mut net, w, sink, 1, 0, true);
                 supply[w] = 1;
             }
         }
         for (i, members) in layout.members.iter().enumerate() {
             let h = n + m + i;
             for &w in members {
-                arc(&mut net, h, w as usize, 1, 0);
+                arc(&mut net, h, w as usize, 1, 0, true);
             }
             let k = members.len() as i64;
             if k > 1 {
-                arc(&mut net, h, sink, k - 1, 0);
+                arc(&mut net, h, sink, k - 1, 0, true);
             }
-            arc(&mut net, h, sink, 1, layout.big);
+            arc(&mut net, h, sink, 1, layout.big, true);
             supply[h] = k;
         }
         for o in 0..m {
             if p.slots[o] > 0 {
-                arc(&mut net, n + o, sink, i64::from(p.slots[o]), 0);
+                arc(&mut net, n + o, sink, i64::from(p.slots[o]), 0, true);
             }
         }
         let total: i64 = supply.iter().sum();
@@ -256,8 +289,49 @@ impl Simplex {
             return Err(SolveError::Cancelled);
         }
         let mut pivots = 0u64;
+        loop {
+            self.pivot_until_optimal(control, &mut pivots)?;
+            if !self.admit_reserve() {
+                break;
+            }
+        }
+        debug_assert!(
+            (self.real..self.real + self.nodes).all(|a| self.flow[a] == 0),
+            "flow left on an artificial arc"
+        );
+        Ok(())
+    }
+
+    /// Prices the reserve arcs against the current potentials and moves
+    /// every one with a negative reduced cost into the priced range. False
+    /// when there is none: the flow is then optimal for the whole network.
+    fn admit_reserve(&mut self) -> bool {
+        let before = self.active;
+        for a in self.active..self.real {
+            if self.reduced(a) < 0 {
+                // Both arcs are at zero flow and outside the tree, so
+                // swapping their slots changes nothing else.
+                let b = self.active;
+                self.source.swap(a, b);
+                self.target.swap(a, b);
+                self.cost.swap(a, b);
+                self.cap.swap(a, b);
+                self.flow.swap(a, b);
+                self.state.swap(a, b);
+                self.active += 1;
+            }
+        }
+        self.block = ((self.active as f64).sqrt() as usize).max(10);
+        self.active > before
+    }
+
+    fn pivot_until_optimal(
+        &mut self,
+        control: &Control,
+        pivots: &mut u64,
+    ) -> Result<(), SolveError> {
         while self.find_entering() {
-            pivots += 1;
+            *pivots += 1;
             if pivots.is_multiple_of(4096) {
                 if control.cancelled() {
                     return Err(SolveError::Cancelled);
@@ -273,10 +347,6 @@ impl Simplex {
                 self.update_potential();
             }
         }
-        debug_assert!(
-            (self.real..self.real + self.nodes).all(|a| self.flow[a] == 0),
-            "flow left on an artificial arc"
-        );
         Ok(())
     }
 
@@ -290,13 +360,13 @@ impl Simplex {
     /// block at a time, and take the most violating arc of the first block
     /// that has one.
     fn find_entering(&mut self) -> bool {
-        let len = self.real;
+        let len = self.active;
         if len == 0 {
             return false;
         }
         let mut best = 0i64;
         let mut count = self.block;
-        let mut a = self.next_arc;
+        let mut a = if self.next_arc < len { self.next_arc } else { 0 };
         for _ in 0..len {
             let c = self.reduced(a);
             if c < best {

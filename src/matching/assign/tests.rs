@@ -117,6 +117,10 @@ proptest! {
         let (s, cert) = simplex::solve(&p, &Control::default()).unwrap();
         prop_assert_eq!(s.check(&p).unwrap(), want);
         cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+        // Pricing one candidate per worker first: the rest must join.
+        let (s, cert) = simplex::solve_with_core(&p, &Control::default(), 1).unwrap();
+        prop_assert_eq!(s.check(&p).unwrap(), want);
+        cert.verify(&p, &s).map_err(TestCaseError::fail)?;
     }
 
     #[test]
@@ -125,9 +129,11 @@ proptest! {
         // household layer decides.
         let p = random_problem(seed, n, m, 0.9, 1);
         let want = brute_force(&p);
-        let (s, cert) = simplex::solve(&p, &Control::default()).unwrap();
-        prop_assert_eq!(s.check(&p).unwrap(), want);
-        cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+        for core in [1, 2, usize::MAX] {
+            let (s, cert) = simplex::solve_with_core(&p, &Control::default(), core).unwrap();
+            prop_assert_eq!(s.check(&p).unwrap(), want);
+            cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+        }
     }
 
     #[test]
@@ -211,9 +217,11 @@ fn simplex_equals_successive_shortest_paths_on_crowded_graphs() {
     for seed in 200..206 {
         let p = random_problem(seed, 1500, 120, 0.3, 3);
         let (a, _) = optimal::solve(&p, &Control::default()).unwrap();
-        let (b, cert) = simplex::solve(&p, &Control::default()).unwrap();
-        assert_eq!(a.check(&p).unwrap(), b.check(&p).unwrap(), "seed {seed}");
-        cert.verify(&p, &b).unwrap();
+        for core in [2, 12, usize::MAX] {
+            let (b, cert) = simplex::solve_with_core(&p, &Control::default(), core).unwrap();
+            assert_eq!(a.check(&p).unwrap(), b.check(&p).unwrap(), "seed {seed}");
+            cert.verify(&p, &b).unwrap();
+        }
     }
 }
 
