@@ -163,10 +163,9 @@ impl Matcher {
 }
 
 /// One worker's best eligible openings among the batch's, as (opening
-/// index, micro-points), sorted by opening index. A worker who may work
-/// anywhere is searched through `groups` (pruned, exact); a near-home
-/// worker, or every worker when `groups` is `None` (the reference), by
-/// scoring every opening in reach.
+/// index, micro-points), sorted by opening index: through `groups`
+/// (pruned, exact), or with `None` (the reference) by scoring every
+/// opening in reach.
 fn candidates(
     index: &MatchIndex,
     ws: u32,
@@ -182,10 +181,8 @@ fn candidates(
         return Vec::new();
     }
     let mut found = match groups {
-        Some(g) if w.mobility != Mobility::NearHome => {
-            g.candidates(index, w, opening_index, limit, ctx)
-        }
-        _ => scan(index, w, opening_index, ctx),
+        Some(g) => g.candidates(index, w, opening_index, limit, ctx),
+        None => scan(index, w, opening_index, ctx),
     };
     if found.len() > limit {
         // Best first: higher score, then lower index (= smaller id).
