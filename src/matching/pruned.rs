@@ -39,6 +39,11 @@ const COARSE_DEG: f64 = 0.5;
 /// Wage band width (CNY a month) of the fine groups.
 const WAGE_BAND: u32 = 500;
 
+/// Source code, supported migration, coarse cell.
+type CoarseKey = (u8, bool, u64);
+/// Fine cell, wage band, skills required.
+type FineKey = (u64, u32, bool);
+
 /// What bounds the scores of a group's openings.
 #[derive(Debug, Clone)]
 struct Bounds {
@@ -218,7 +223,7 @@ impl Groups {
     /// Groups the openings of `opening_index` (slot -> batch index, `NONE`
     /// when not in the batch) that the opening grid holds.
     pub fn build(index: &MatchIndex, opening_index: &[u32]) -> Groups {
-        let mut keyed: Vec<((u8, bool, u64), (u64, u32, bool), u32)> = Vec::new();
+        let mut keyed: Vec<(CoarseKey, FineKey, u32)> = Vec::new();
         for bucket in index.opening_grid.all() {
             for &os in bucket {
                 if opening_index.get(os as usize).copied().unwrap_or(NONE) == NONE {
@@ -228,7 +233,7 @@ impl Groups {
                     continue;
                 };
                 let coarse = (
-                    o.source.code() as u8,
+                    o.source.code(),
                     is_supported(o),
                     cell(o.lat, o.lon, COARSE_DEG),
                 );
@@ -254,7 +259,10 @@ impl Groups {
                     .count();
                 g.fine_start.push(g.members.len() as u32);
                 g.members.extend(keyed[j..f_end].iter().map(|k| k.2));
-                g.fine.push(Bounds::of(index, &g.members[g.fine_start[g.fine.len()] as usize..]));
+                g.fine.push(Bounds::of(
+                    index,
+                    &g.members[g.fine_start[g.fine.len()] as usize..],
+                ));
                 j = f_end;
             }
             let all = &g.members[g.fine_start[g.coarse_start[g.coarse.len()] as usize] as usize..];

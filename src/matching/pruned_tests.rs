@@ -128,14 +128,24 @@ fn ties_at_the_last_place_keep_the_smallest_ids() {
         let (fast, slow) = both(&m, per_worker, &ctx());
         assert_same(&fast, &slow, &format!("{per_worker} per worker"));
         let p = &fast.problem;
-        let w = fast.worker_ids.iter().position(|id| id != "w-none").unwrap();
+        let w = fast
+            .worker_ids
+            .iter()
+            .position(|id| id != "w-none")
+            .unwrap();
         let kept: Vec<&str> = p
             .row(w)
             .map(|e| fast.opening_ids[p.edge_opening[e] as usize].as_str())
             .collect();
-        let want: Vec<String> = (0..per_worker.min(12)).map(|i| format!("o{i:02}")).collect();
+        let want: Vec<String> = (0..per_worker.min(12))
+            .map(|i| format!("o{i:02}"))
+            .collect();
         assert_eq!(kept, want);
-        let none = fast.worker_ids.iter().position(|id| id == "w-none").unwrap();
+        let none = fast
+            .worker_ids
+            .iter()
+            .position(|id| id == "w-none")
+            .unwrap();
         assert!(p.row(none).is_empty(), "no eligible opening, empty row");
     }
 }

@@ -184,18 +184,19 @@ impl Simplex {
         };
         let mut reserve = active;
         let mut supply = vec![0i64; nodes];
-        let mut arc = |net: &mut Simplex, from: usize, to: usize, cap: i64, cost: i64, core: bool| {
-            let a = if core {
-                mix.next()
-            } else {
-                reserve += 1;
-                reserve - 1
+        let mut arc =
+            |net: &mut Simplex, from: usize, to: usize, cap: i64, cost: i64, core: bool| {
+                let a = if core {
+                    mix.next()
+                } else {
+                    reserve += 1;
+                    reserve - 1
+                };
+                net.source[a] = from as u32;
+                net.target[a] = to as u32;
+                net.cap[a] = i32::try_from(cap).expect("capacity fits i32");
+                net.cost[a] = cost;
             };
-            net.source[a] = from as u32;
-            net.target[a] = to as u32;
-            net.cap[a] = i32::try_from(cap).expect("capacity fits i32");
-            net.cost[a] = cost;
-        };
         let mut max_score = 0i64;
         let mut row: Vec<usize> = Vec::new();
         for w in 0..n {
@@ -210,7 +211,14 @@ impl Simplex {
             for (i, &e) in row.iter().enumerate() {
                 let score = i64::from(p.edge_score[e]);
                 max_score = max_score.max(score);
-                arc(&mut net, w, n + p.edge_opening[e] as usize, 1, -score, i < core_len);
+                arc(
+                    &mut net,
+                    w,
+                    n + p.edge_opening[e] as usize,
+                    1,
+                    -score,
+                    i < core_len,
+                );
             }
             if is_source(w) {
                 arc(&mut net, w, sink, 1, 0, true);
@@ -366,7 +374,11 @@ impl Simplex {
         }
         let mut best = 0i64;
         let mut count = self.block;
-        let mut a = if self.next_arc < len { self.next_arc } else { 0 };
+        let mut a = if self.next_arc < len {
+            self.next_arc
+        } else {
+            0
+        };
         for _ in 0..len {
             let c = self.reduced(a);
             if c < best {
