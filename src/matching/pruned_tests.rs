@@ -149,3 +149,67 @@ fn ties_at_the_last_place_keep_the_smallest_ids() {
         assert!(p.row(none).is_empty(), "no eligible opening, empty row");
     }
 }
+
+#[test]
+fn openings_with_one_slot_left_match_the_full_scan() {
+    // Every opening has exactly one free slot (a one-slot opening, or a
+    // larger one with all but one filled), and some have none: full ones
+    // and those whose last slot a pending proposal holds must leave the
+    // batch in both paths.
+    for seed in 0..6u64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let ws: Vec<Worker> = (0..60)
+            .map(|n| {
+                let mut w = random_worker(&mut rng, n);
+                if rng.random_bool(0.6) {
+                    w.preferences.mobility = Mobility::WillingToMigrate;
+                }
+                w
+            })
+            .collect();
+        let mut pending = Pending::default();
+        let os: Vec<(Opening, u32)> = (0..300)
+            .map(|n| {
+                let (mut o, _) = random_opening(&mut rng, n);
+                o.status = crate::domain::OpeningStatus::Open;
+                o.end_date = None;
+                let filled = match n % 4 {
+                    0 => {
+                        o.headcount = 1;
+                        0
+                    }
+                    1 => {
+                        o.headcount = o.headcount.max(2);
+                        o.headcount - 1
+                    }
+                    2 => {
+                        o.headcount = 1;
+                        pending.openings.insert(o.id.clone(), 1);
+                        0
+                    }
+                    _ => o.headcount,
+                };
+                (o, filled)
+            })
+            .collect();
+        let m = Matcher::build(MatchConfig::default().normalised().unwrap(), ws, os);
+        let c = Control::default();
+        for per_worker in [1, 3, 100] {
+            let fast = m.batch_input_with(&ctx(), per_worker, &pending, &c, 1.0, true);
+            let slow = m.batch_input_with(&ctx(), per_worker, &pending, &c, 1.0, false);
+            assert_same(
+                &fast,
+                &slow,
+                &format!("seed {seed}, {per_worker} per worker"),
+            );
+            // Only the openings with one free slot take part, one slot each.
+            assert_eq!(fast.problem.openings(), 150, "seed {seed}");
+            assert!(fast.problem.slots.iter().all(|&s| s == 1));
+            assert!(fast.opening_ids.iter().all(|id| {
+                let n: usize = id[1..].parse().unwrap();
+                n % 4 < 2
+            }));
+            assert!(fast.problem.edges() > 0, "seed {seed}");
+        }
+    }
+}
