@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use jobbridge::matching::assign::{optimal, stable, Control, Problem};
+use jobbridge::matching::assign::{optimal, simplex, stable, Control, Problem};
 use jobbridge::matching::{MatchConfig, MatchContext, Matcher};
 
 fn demo_matcher() -> Matcher {
@@ -100,14 +100,20 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
-    group.bench_function("optimal/huaihua_demo", |b| {
+    group.bench_function("simplex/huaihua_demo", |b| {
+        b.iter(|| simplex::solve(p, &Control::default()).unwrap())
+    });
+    group.bench_function("ssp/huaihua_demo", |b| {
         b.iter(|| optimal::solve(p, &Control::default()).unwrap())
     });
     group.bench_function("stable/huaihua_demo", |b| {
         b.iter(|| stable::solve(p, &Control::default()).unwrap())
     });
     let crowded = crowded_graph(10_000, 1_000, 84, 1);
-    group.bench_function("optimal/crowded_10k_workers_840k_edges", |b| {
+    group.bench_function("simplex/crowded_10k_workers_840k_edges", |b| {
+        b.iter(|| simplex::solve(&crowded, &Control::default()).unwrap())
+    });
+    group.bench_function("ssp/crowded_10k_workers_840k_edges", |b| {
         b.iter(|| optimal::solve(&crowded, &Control::default()).unwrap())
     });
     group.finish();

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use crate::domain::placement::PlacementStatus;
 use crate::domain::run::{Assignment, Policy, Run, RunPhase, RunStatus, StoredComponent};
-use crate::matching::assign::{optimal, stable, Control, SolveError};
+use crate::matching::assign::{simplex, stable, Control, SolveError};
 use crate::matching::{MatchContext, Matcher, Pending};
 use crate::store::{Store, StoreError};
 
@@ -357,7 +357,7 @@ impl Batch {
             }
             Policy::Optimal | Policy::Unspecified => {
                 let (s, certificate) =
-                    optimal::solve(p, control).map_err(|SolveError::Cancelled| {
+                    simplex::solve(p, control).map_err(|SolveError::Cancelled| {
                         BatchError::WrongState {
                             id,
                             status: "cancelled",

@@ -6,8 +6,9 @@ use rayon::prelude::*;
 
 use super::assign::{Control, Problem};
 use super::eligibility::MatchContext;
-use super::features::distance_km;
+use super::features::{distance_km, WorkerFeat};
 use super::index::MatchIndex;
+use super::pruned::Groups;
 use super::Matcher;
 use crate::domain::{EmploymentStatus, Mobility, OpeningStatus, Source};
 
@@ -58,6 +59,20 @@ impl Matcher {
         pending: &Pending,
         control: &Control,
         progress_to: f64,
+    ) -> BatchInput {
+        self.batch_input_with(ctx, per_worker, pending, control, progress_to, true)
+    }
+
+    /// [`Matcher::batch_input`], or with `pruned` false the reference that
+    /// scores every pair in reach (tests compare the two).
+    pub(crate) fn batch_input_with(
+        &self,
+        ctx: &MatchContext,
+        per_worker: usize,
+        pending: &Pending,
+        control: &Control,
+        progress_to: f64,
+        pruned: bool,
     ) -> BatchInput {
         let mut input = BatchInput::default();
         // One snapshot for the whole phase: every pair is scored against
@@ -133,6 +148,7 @@ impl Matcher {
                 excluded.entry(ws).or_default().push(oi);
             }
         }
+        let groups = pruned.then(|| Groups::build(&index, &opening_index));
         let total = worker_slots.len().max(1);
         let mut rows: Vec<Vec<(u32, u32)>> = Vec::with_capacity(worker_slots.len());
         for (c, chunk) in worker_slots.chunks(WORKERS_PER_STEP).enumerate() {
@@ -142,7 +158,8 @@ impl Matcher {
             let part: Vec<Vec<(u32, u32)>> = chunk
                 .par_iter()
                 .map(|&ws| {
-                    let mut row = candidates(&index, ws, &opening_index, per_worker, ctx);
+                    let mut row =
+                        candidates(&index, ws, &opening_index, per_worker, ctx, groups.as_ref());
                     if let Some(ex) = excluded.get(&ws) {
                         row.retain(|(oi, _)| !ex.contains(oi));
                     }
@@ -167,13 +184,16 @@ impl Matcher {
 }
 
 /// One worker's best eligible openings among the batch's, as (opening
-/// index, micro-points), sorted by opening index.
+/// index, micro-points), sorted by opening index: through `groups`
+/// (pruned, exact), or with `None` (the reference) by scoring every
+/// opening in reach.
 fn candidates(
     index: &MatchIndex,
     ws: u32,
     opening_index: &[u32],
     limit: usize,
     ctx: &MatchContext,
+    groups: Option<&Groups>,
 ) -> Vec<(u32, u32)> {
     let Some(w) = index.workers.get(ws) else {
         return Vec::new();
@@ -181,6 +201,29 @@ fn candidates(
     if w.status != EmploymentStatus::Seeking || limit == 0 {
         return Vec::new();
     }
+    let mut found = match groups {
+        Some(g) => g.candidates(index, w, opening_index, limit, ctx),
+        None => scan(index, w, opening_index, ctx),
+    };
+    if found.len() > limit {
+        // Best first: higher score, then lower index (= smaller id).
+        found.select_nth_unstable_by(limit - 1, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        found.truncate(limit);
+    }
+    found.sort_unstable();
+    // The search buffer may hold tens of thousands of entries for a
+    // migrant; keep only what the row needs.
+    found.shrink_to_fit();
+    found
+}
+
+/// Every eligible opening in the worker's reach, scored.
+fn scan(
+    index: &MatchIndex,
+    w: &WorkerFeat,
+    opening_index: &[u32],
+    ctx: &MatchContext,
+) -> Vec<(u32, u32)> {
     let buckets: Vec<&[u32]> = if w.mobility == Mobility::NearHome {
         index
             .opening_grid
@@ -204,14 +247,5 @@ fn candidates(
             }
         }
     }
-    if found.len() > limit {
-        // Best first: higher score, then lower index (= smaller id).
-        found.select_nth_unstable_by(limit - 1, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        found.truncate(limit);
-    }
-    found.sort_unstable();
-    // The search buffer may hold tens of thousands of entries for a
-    // migrant; keep only what the row needs.
-    found.shrink_to_fit();
     found
 }

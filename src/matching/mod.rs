@@ -14,6 +14,7 @@ mod eligibility;
 mod features;
 mod grid;
 mod index;
+mod pruned;
 mod rank;
 mod reference;
 mod score;
@@ -30,6 +31,8 @@ pub use rank::{OpeningsQuery, Ranked, WorkersQuery};
 pub use score::ComponentExplanation;
 pub use shared::{IndexOp, Matcher, SPARE_WAIT};
 
+#[cfg(test)]
+mod pruned_tests;
 #[cfg(test)]
 mod tests;
 

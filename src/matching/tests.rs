@@ -19,7 +19,7 @@ use crate::domain::{Opening, Worker};
 
 const YEAR: i32 = 2026;
 
-fn ctx() -> MatchContext {
+pub(super) fn ctx() -> MatchContext {
     use chrono::Datelike as _;
     MatchContext {
         year: YEAR,
@@ -37,7 +37,7 @@ fn nid(n: u64) -> String {
     format!("{first17}{}", national_id_check_char(first17.as_bytes()))
 }
 
-fn random_worker(rng: &mut ChaCha8Rng, n: usize) -> Worker {
+pub(super) fn random_worker(rng: &mut ChaCha8Rng, n: usize) -> Worker {
     let skills = |rng: &mut ChaCha8Rng| -> Vec<Skill> {
         let mut codes = SKILLS.to_vec();
         codes.retain(|_| rng.random_bool(0.4));
@@ -116,7 +116,7 @@ fn random_worker(rng: &mut ChaCha8Rng, n: usize) -> Worker {
     }
 }
 
-fn random_opening(rng: &mut ChaCha8Rng, n: usize) -> (Opening, u32) {
+pub(super) fn random_opening(rng: &mut ChaCha8Rng, n: usize) -> (Opening, u32) {
     let reqs = |rng: &mut ChaCha8Rng, p: f64| -> Vec<SkillRequirement> {
         let mut codes = SKILLS.to_vec();
         codes.retain(|_| rng.random_bool(p));
@@ -327,7 +327,7 @@ proptest! {
 }
 
 /// A worker and an opening that match, for the rule tests.
-fn eligible_pair() -> (Worker, Opening) {
+pub(super) fn eligible_pair() -> (Worker, Opening) {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let mut w = random_worker(&mut rng, 1);
     w.birth_year = 1990;

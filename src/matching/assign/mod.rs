@@ -14,6 +14,7 @@
 
 mod flow;
 pub mod optimal;
+pub mod simplex;
 pub mod stable;
 
 #[cfg(test)]

@@ -95,7 +95,7 @@ pub fn solve_cost_scaling(
     p: &Problem,
     control: &Control,
 ) -> Result<(Solution, Certificate), SolveError> {
-    let layout = Network::new(p);
+    let layout = Layout::new(p);
     let (n, m, sink) = (layout.n, layout.m, layout.sink);
     let mut net = flow::Network::new(sink + 1);
     let mut edge_arc = vec![0u32; p.edges()];
@@ -178,8 +178,24 @@ pub fn solve(p: &Problem, control: &Control) -> Result<(Solution, Certificate), 
     Ok((solution, certificate))
 }
 
-impl<'p> Network<'p> {
-    fn new(p: &'p Problem) -> Self {
+/// The shape of the network, shared by every exact solver and the
+/// certificate: which workers are household members, the household nodes
+/// and the cost `big` of an uncovered household. Node numbering: workers
+/// `0..n`, openings `n..n+m`, households `n+m..sink`, then the sink.
+#[derive(Debug)]
+pub(crate) struct Layout {
+    pub n: usize,
+    pub m: usize,
+    pub sink: usize,
+    pub big: i64,
+    /// Per worker: its household node, or `NONE` (not a member).
+    pub member_of: Vec<u32>,
+    /// Per household node (in order): its member workers.
+    pub members: Vec<Vec<u32>>,
+}
+
+impl Layout {
+    pub fn new(p: &Problem) -> Self {
         let (n, m) = (p.workers(), p.openings());
         // Households that count: zero-employment, with members who have
         // candidates. Each becomes a node after the openings.
@@ -199,18 +215,39 @@ impl<'p> Network<'p> {
             members[node as usize].push(w as u32);
             member_of[w] = (n + m) as u32 + node;
         }
-        let hz = members.len();
-        let sink = n + m + hz;
-        let nodes = sink + 1;
-        let best: Vec<i64> = (0..n)
+        let sink = n + m + members.len();
+        let big = (0..n)
             .map(|w| {
                 p.row(w)
                     .map(|e| i64::from(p.edge_score[e]))
                     .max()
                     .unwrap_or(0)
             })
-            .collect();
-        let big = best.iter().sum::<i64>() + 1;
+            .sum::<i64>()
+            + 1;
+        Layout {
+            n,
+            m,
+            sink,
+            big,
+            member_of,
+            members,
+        }
+    }
+}
+
+impl<'p> Network<'p> {
+    fn new(p: &'p Problem) -> Self {
+        let Layout {
+            n,
+            m,
+            sink,
+            big,
+            member_of,
+            members,
+        } = Layout::new(p);
+        let hz = members.len();
+        let nodes = sink + 1;
         // Initial potentials: any that give every arc of the empty flow a
         // reduced cost >= 0 keep the method exact. Openings and the sink
         // start at 0, a worker at its best score, a household at its best
@@ -420,7 +457,7 @@ impl Certificate {
     /// potentials, and the flow is a valid routing of every unit. A pass
     /// proves the solution optimal (no negative cycle exists).
     pub fn verify(&self, p: &Problem, solution: &Solution) -> Result<(), String> {
-        let net = Network::new(p);
+        let net = Layout::new(p);
         let (n, m, sink) = (net.n, net.m, net.sink);
         if self.potentials.len() != sink + 1 || self.big != net.big {
             return Err("certificate does not fit the problem".into());

@@ -114,6 +114,26 @@ proptest! {
         let (s, cert) = optimal::solve_cost_scaling(&p, &Control::default()).unwrap();
         prop_assert_eq!(s.check(&p).unwrap(), want);
         cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+        let (s, cert) = simplex::solve(&p, &Control::default()).unwrap();
+        prop_assert_eq!(s.check(&p).unwrap(), want);
+        cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+        // Pricing one candidate per worker first: the rest must join.
+        let (s, cert) = simplex::solve_with_core(&p, &Control::default(), 1).unwrap();
+        prop_assert_eq!(s.check(&p).unwrap(), want);
+        cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn simplex_equals_brute_force_on_crowded_households(seed in any::<u64>(), n in 1usize..9, m in 1usize..3) {
+        // Few slots, dense rows, many zero-employment households: the
+        // household layer decides.
+        let p = random_problem(seed, n, m, 0.9, 1);
+        let want = brute_force(&p);
+        for core in [1, 2, usize::MAX] {
+            let (s, cert) = simplex::solve_with_core(&p, &Control::default(), core).unwrap();
+            prop_assert_eq!(s.check(&p).unwrap(), want);
+            cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+        }
     }
 
     #[test]
@@ -135,6 +155,13 @@ fn certificates_hold_on_larger_instances_and_catch_tampering() {
         assert_eq!(s.check(&p).unwrap(), s2.check(&p).unwrap(), "seed {seed}");
         cert.verify(&p, &s).unwrap();
         cert2.verify(&p, &s2).unwrap();
+        let (s3, cert3) = simplex::solve(&p, &Control::default()).unwrap();
+        assert_eq!(s.check(&p).unwrap(), s3.check(&p).unwrap(), "seed {seed}");
+        cert3.verify(&p, &s3).unwrap();
+        // Complementary slackness: an optimal dual certifies every optimal
+        // primal, so the simplex's potentials also prove the other solver's
+        // assignment optimal.
+        cert3.verify(&p, &s).unwrap();
         // Any other feasible solution that is worse must fail the check:
         // drop one assigned worker.
         if let Some(w) = s
@@ -145,6 +172,55 @@ fn certificates_hold_on_larger_instances_and_catch_tampering() {
             let mut worse = s.clone();
             worse.edge[w] = None;
             assert!(cert.verify(&p, &worse).is_err(), "seed {seed}");
+        }
+        tampering_fails(&p, &s3, &cert3, seed);
+    }
+}
+
+/// Corrupts an optimal solution three ways (a worker dropped, a worker
+/// moved to a worse candidate, the certificate's potentials nudged) and
+/// expects the certificate check to refuse each.
+fn tampering_fails(p: &Problem, s: &Solution, cert: &optimal::Certificate, seed: u64) {
+    let assigned = |e: &Option<u32>| e.is_some_and(|e| p.edge_score[e as usize] > 0);
+    if let Some(w) = s.edge.iter().position(assigned) {
+        let mut worse = s.clone();
+        worse.edge[w] = None;
+        assert!(cert.verify(p, &worse).is_err(), "seed {seed}: dropped");
+    }
+    // Move a worker to a strictly worse candidate with a free slot.
+    let obj = s.check(p).unwrap();
+    'outer: for w in 0..p.workers() {
+        if s.edge[w].is_none() {
+            continue;
+        }
+        for f in p.row(w) {
+            let mut moved = s.clone();
+            moved.edge[w] = Some(f as u32);
+            if moved.check(p).is_ok_and(|o| o < obj) {
+                assert!(cert.verify(p, &moved).is_err(), "seed {seed}: moved");
+                break 'outer;
+            }
+        }
+    }
+    // Raising an assigned worker's potential makes its assigned arc's
+    // reverse residual arc negative.
+    if let Some(w) = s.edge.iter().position(|e| e.is_some()) {
+        let mut bad = cert.clone();
+        bad.potentials[w] += cert.big;
+        assert!(bad.verify(p, s).is_err(), "seed {seed}: potentials");
+    }
+}
+
+#[test]
+fn simplex_equals_successive_shortest_paths_on_crowded_graphs() {
+    // Crowded: many workers, dense rows, few slots, ties in the scores.
+    for seed in 200..206 {
+        let p = random_problem(seed, 1500, 120, 0.3, 3);
+        let (a, _) = optimal::solve(&p, &Control::default()).unwrap();
+        for core in [2, 12, usize::MAX] {
+            let (b, cert) = simplex::solve_with_core(&p, &Control::default(), core).unwrap();
+            assert_eq!(a.check(&p).unwrap(), b.check(&p).unwrap(), "seed {seed}");
+            cert.verify(&p, &b).unwrap();
         }
     }
 }
@@ -232,6 +308,10 @@ fn cancel_stops_the_solvers() {
     );
     assert_eq!(
         stable::solve(&p, &control).unwrap_err(),
+        SolveError::Cancelled
+    );
+    assert_eq!(
+        simplex::solve(&p, &control).unwrap_err(),
         SolveError::Cancelled
     );
 }

@@ -1,0 +1,341 @@
+//! Exact pruned candidate generation for the batch: each worker's best N
+//! eligible openings without scoring the pairs that cannot enter them.
+//!
+//! The batch's openings are grouped twice: coarse groups by source, by
+//! "labour cooperation with housing and transport" (the no-distance-penalty
+//! case) and by grid cell; inside each, fine groups by a smaller cell, a
+//! wage band and whether skills are required. Every group keeps what bounds
+//! its members' scores and rules: a centre and radius (a lower bound on the
+//! distance, by the triangle inequality), the highest wage, the age range
+//! it spans, whether any member is light work, has flexible hours, is a
+//! reserved post, asks no skills, and which skill codes it mentions.
+//!
+//! For a worker, a group's bound is the score formula applied to those
+//! best cases (every component is monotone in them), rounded up by one
+//! micro-point for floating-point safety. Hard rules drop whole groups (age,
+//! light work for partial capacity, strict sources, required skills the
+//! worker has none of). Groups are visited best bound first, and a group
+//! is skipped as soon as its bound is below the worker's current N-th best
+//! score (the threshold algorithm). A skipped opening scores below the
+//! final N-th best, so the kept set, ties included, is exactly what
+//! scoring every pair would keep; tests compare the two pair for pair.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::config::MatchConfig;
+use super::eligibility::MatchContext;
+use super::features::{distance_km, skill_code, skill_level, source_bit, OpeningFeat, WorkerFeat};
+use super::index::MatchIndex;
+use super::score::{micro, total, Components};
+use crate::domain::{LabourCapacity, Mobility, PhysicalDemand, Source};
+
+const NONE: u32 = u32::MAX;
+/// Fine cell edge in degrees (about 11 km), against a commute decay of
+/// 15 km by default.
+const FINE_DEG: f64 = 0.1;
+/// Coarse cell edge in degrees.
+const COARSE_DEG: f64 = 0.5;
+/// Wage band width (CNY a month) of the fine groups.
+const WAGE_BAND: u32 = 500;
+
+/// Source code, supported migration, coarse cell.
+type CoarseKey = (u8, bool, u64);
+/// Fine cell, wage band, skills required.
+type FineKey = (u64, u32, bool);
+
+/// What bounds the scores of a group's openings.
+#[derive(Debug, Clone)]
+struct Bounds {
+    source: Source,
+    /// Labour cooperation with housing and transport: no distance penalty
+    /// for willing migrants.
+    supported: bool,
+    lat: f32,
+    lon: f32,
+    /// Largest distance from the centre to a member, plus slack.
+    radius_km: f64,
+    max_wage: u32,
+    min_age: u8,
+    max_age: u8,
+    any_light: bool,
+    any_flexible: bool,
+    any_reserved: bool,
+    /// Some member asks no skills at all (skill part 0.5).
+    any_plain: bool,
+    /// Every member has a required skill.
+    all_required: bool,
+    /// Some requirement has level 0, which the mask cannot bound.
+    level_zero: bool,
+    /// Skill codes mentioned (required or preferred), bit `code % 64`.
+    skill_mask: u64,
+}
+
+/// The batch's openings in groups, as flat arrays.
+#[derive(Debug, Default)]
+pub(crate) struct Groups {
+    coarse: Vec<Bounds>,
+    /// Fine groups of coarse group `c`: `coarse_start[c]..coarse_start[c+1]`.
+    coarse_start: Vec<u32>,
+    fine: Vec<Bounds>,
+    /// Members of fine group `f`: `fine_start[f]..fine_start[f+1]`.
+    fine_start: Vec<u32>,
+    /// Opening slots, grouped.
+    members: Vec<u32>,
+}
+
+fn cell(lat: f32, lon: f32, deg: f64) -> u64 {
+    let la = ((f64::from(lat) + 90.0) / deg).floor().max(0.0) as u64;
+    let lo = ((f64::from(lon) + 180.0) / deg).floor().max(0.0) as u64;
+    (la << 16) | lo
+}
+
+fn skill_mask(skills: &[u32]) -> u64 {
+    skills
+        .iter()
+        .fold(0, |m, &e| m | 1u64 << (skill_code(e) % 64))
+}
+
+fn is_supported(o: &OpeningFeat) -> bool {
+    o.source == Source::LabourCooperation && o.housing && o.transport
+}
+
+impl Bounds {
+    fn of(index: &MatchIndex, slots: &[u32]) -> Bounds {
+        let feats: Vec<&OpeningFeat> = slots
+            .iter()
+            .map(|&s| index.openings.get(s).expect("live opening"))
+            .collect();
+        let k = feats.len() as f64;
+        let lat = (feats.iter().map(|o| f64::from(o.lat)).sum::<f64>() / k) as f32;
+        let lon = (feats.iter().map(|o| f64::from(o.lon)).sum::<f64>() / k) as f32;
+        let radius = feats
+            .iter()
+            .map(|o| distance_km(lat, lon, o.lat, o.lon))
+            .fold(0.0, f64::max);
+        let first = feats[0];
+        Bounds {
+            source: first.source,
+            supported: is_supported(first),
+            lat,
+            lon,
+            // Slack for rounding in the distance formula.
+            radius_km: radius * (1.0 + 1e-9) + 1e-3,
+            max_wage: feats.iter().map(|o| o.wage).max().unwrap_or(0),
+            min_age: feats.iter().map(|o| o.min_age).min().unwrap_or(0),
+            max_age: feats.iter().map(|o| o.max_age).max().unwrap_or(u8::MAX),
+            any_light: feats.iter().any(|o| o.demand == PhysicalDemand::Light),
+            any_flexible: feats.iter().any(|o| o.flexible_hours),
+            any_reserved: feats.iter().any(|o| o.reserved),
+            any_plain: feats
+                .iter()
+                .any(|o| o.required.is_empty() && o.preferred.is_empty()),
+            all_required: feats.iter().all(|o| !o.required.is_empty()),
+            level_zero: feats.iter().any(|o| {
+                o.required
+                    .iter()
+                    .chain(o.preferred.iter())
+                    .any(|&e| skill_level(e) == 0)
+            }),
+            skill_mask: feats.iter().fold(0, |m, o| {
+                m | skill_mask(&o.required) | skill_mask(&o.preferred)
+            }),
+        }
+    }
+
+    /// An upper bound on the micro-point score of any eligible pair of `w`
+    /// with a member; `None` when the hard rules exclude every member.
+    fn bound(
+        &self,
+        w: &WorkerFeat,
+        worker_mask: u64,
+        zero_household: bool,
+        cfg: &MatchConfig,
+        ctx: &MatchContext,
+    ) -> Option<u32> {
+        let age = ctx.year - i32::from(w.birth_year);
+        let partial = w.capacity == LabourCapacity::Partial;
+        let shares = worker_mask & self.skill_mask != 0 || self.level_zero;
+        if age < i32::from(self.min_age)
+            || age > i32::from(self.max_age)
+            || (partial && !self.any_light)
+            || (w.strict_sources && w.preferred_sources & source_bit(self.source) == 0)
+            || (!shares && self.all_required)
+        {
+            return None;
+        }
+        let near = (distance_km(w.lat, w.lon, self.lat, self.lon) - self.radius_km).max(0.0);
+        if w.mobility == Mobility::NearHome && near > f64::from(w.max_commute_km) {
+            return None;
+        }
+        let commute = if self.supported && w.mobility == Mobility::WillingToMigrate {
+            1.0
+        } else {
+            (-near / cfg.commute_decay_km).exp()
+        };
+        let pay = if w.expected_wage == 0 {
+            1.0
+        } else {
+            (f64::from(self.max_wage) / f64::from(w.expected_wage))
+                .min(1.0)
+                .powf(cfg.pay_exponent)
+        };
+        let source_part = if w.preferred_sources == 0 {
+            0.5
+        } else if w.preferred_sources & source_bit(self.source) != 0 {
+            1.0
+        } else {
+            0.0
+        };
+        let preference = if w.needs_flexible_hours {
+            (source_part + if self.any_flexible { 1.0 } else { 0.0 }) / 2.0
+        } else {
+            source_part
+        };
+        let reserved = partial && self.source == Source::PublicWelfare && self.any_reserved;
+        let priority =
+            0.6 * f64::from(u8::from(zero_household)) + 0.4 * f64::from(u8::from(reserved));
+        let skill = if shares {
+            1.0
+        } else if self.any_plain {
+            0.5
+        } else {
+            0.0
+        };
+        let c = Components {
+            skill,
+            commute,
+            pay,
+            preference,
+            priority,
+        };
+        let t = total(&c, cfg);
+        // NaN (never expected) must not prune.
+        Some(if t >= 0.0 {
+            micro(t).saturating_add(1)
+        } else {
+            u32::MAX
+        })
+    }
+}
+
+impl Groups {
+    /// Groups the openings of `opening_index` (slot -> batch index, `NONE`
+    /// when not in the batch) that the opening grid holds.
+    pub fn build(index: &MatchIndex, opening_index: &[u32]) -> Groups {
+        let mut keyed: Vec<(CoarseKey, FineKey, u32)> = Vec::new();
+        for bucket in index.opening_grid.all() {
+            for &os in bucket {
+                if opening_index.get(os as usize).copied().unwrap_or(NONE) == NONE {
+                    continue;
+                }
+                let Some(o) = index.openings.get(os) else {
+                    continue;
+                };
+                let coarse = (
+                    o.source.code(),
+                    is_supported(o),
+                    cell(o.lat, o.lon, COARSE_DEG),
+                );
+                let fine = (
+                    cell(o.lat, o.lon, FINE_DEG),
+                    o.wage / WAGE_BAND,
+                    !o.required.is_empty(),
+                );
+                keyed.push((coarse, fine, os));
+            }
+        }
+        keyed.sort_unstable();
+        let mut g = Groups::default();
+        let mut i = 0;
+        while i < keyed.len() {
+            let c_end = i + keyed[i..].iter().take_while(|k| k.0 == keyed[i].0).count();
+            g.coarse_start.push(g.fine.len() as u32);
+            let mut j = i;
+            while j < c_end {
+                let f_end = j + keyed[j..c_end]
+                    .iter()
+                    .take_while(|k| k.1 == keyed[j].1)
+                    .count();
+                g.fine_start.push(g.members.len() as u32);
+                g.members.extend(keyed[j..f_end].iter().map(|k| k.2));
+                g.fine.push(Bounds::of(
+                    index,
+                    &g.members[g.fine_start[g.fine.len()] as usize..],
+                ));
+                j = f_end;
+            }
+            let all = &g.members[g.fine_start[g.coarse_start[g.coarse.len()] as usize] as usize..];
+            g.coarse.push(Bounds::of(index, all));
+            i = c_end;
+        }
+        g.coarse_start.push(g.fine.len() as u32);
+        g.fine_start.push(g.members.len() as u32);
+        g
+    }
+
+    /// Worker `w`'s best `limit` eligible openings, as (batch index,
+    /// micro-points), unsorted; exactly the pairs a full scan keeps.
+    pub fn candidates(
+        &self,
+        index: &MatchIndex,
+        w: &WorkerFeat,
+        opening_index: &[u32],
+        limit: usize,
+        ctx: &MatchContext,
+    ) -> Vec<(u32, u32)> {
+        let cfg = &index.config;
+        let zero = index.zero_household(w);
+        let mask = skill_mask(&w.skills);
+        let mut found: Vec<(u32, u32)> = Vec::new();
+        // The best `limit` scores so far; its minimum is the threshold.
+        let mut top: BinaryHeap<Reverse<u32>> = BinaryHeap::with_capacity(limit + 1);
+        let threshold = |top: &BinaryHeap<Reverse<u32>>| {
+            if top.len() == limit {
+                top.peek().map_or(0, |r| r.0)
+            } else {
+                0
+            }
+        };
+        let mut coarse: Vec<(u32, u32)> = self
+            .coarse
+            .iter()
+            .enumerate()
+            .filter_map(|(c, b)| b.bound(w, mask, zero, cfg, ctx).map(|x| (x, c as u32)))
+            .collect();
+        coarse.sort_unstable_by(|a, b| b.cmp(a));
+        let mut fine: Vec<(u32, u32)> = Vec::new();
+        for (bound, c) in coarse {
+            if bound < threshold(&top) {
+                break;
+            }
+            let range = self.coarse_start[c as usize]..self.coarse_start[c as usize + 1];
+            fine.clear();
+            fine.extend(range.filter_map(|f| {
+                self.fine[f as usize]
+                    .bound(w, mask, zero, cfg, ctx)
+                    .map(|x| (x, f))
+            }));
+            fine.sort_unstable_by(|a, b| b.cmp(a));
+            for &(bound, f) in &fine {
+                if bound < threshold(&top) {
+                    break;
+                }
+                let members = self.fine_start[f as usize]..self.fine_start[f as usize + 1];
+                for &os in &self.members[members.start as usize..members.end as usize] {
+                    let oi = opening_index[os as usize];
+                    let o = index.openings.get(os).expect("live opening");
+                    let d = distance_km(w.lat, w.lon, o.lat, o.lon);
+                    if let Some(score) = index.pair_score(w, o, d, ctx) {
+                        found.push((oi, score));
+                        top.push(Reverse(score));
+                        if top.len() > limit {
+                            top.pop();
+                        }
+                    }
+                }
+            }
+        }
+        found
+    }
+}
