@@ -5,6 +5,7 @@
 pub mod args;
 mod batch;
 mod channel;
+pub mod exit;
 mod report;
 pub mod token;
 

@@ -17,6 +17,6 @@ pub(crate) use common::{
 pub(crate) use opening::opening_from_pb;
 pub(crate) use placement::{separation_reason_from_pb, status_from_pb};
 pub(crate) use reports::coverage_to_pb;
-pub(crate) use roles::{role_from_pb, token_info};
+pub(crate) use roles::{role_from_pb, role_to_pb, token_info};
 pub(crate) use runs::{assignment_to_pb, run_from_pb, run_to_pb};
 pub(crate) use worker::worker_from_pb;
