@@ -319,13 +319,39 @@ mod tests {
         let uncommented = text.replace("# metrics_listen", "metrics_listen");
         FileConfig::parse(&uncommented).unwrap();
         for key in [
-            "listen", "data_dir", "max_message_bytes", "cache_mb", "rank_threads", "demo",
-            "audit_retention_days", "shutdown_grace_secs", "metrics_listen", "log_format",
-            "admin_token_file", "id_key_file", "[rate_limit]", "per_second", "burst", "[tls]",
-            "cert", "key", "insecure", "[batch]", "at", "timezone", "schedule",
-            "candidates_per_worker", "keep_runs", "audit_dir", "[matching]", "weight_skill",
+            "listen",
+            "data_dir",
+            "max_message_bytes",
+            "cache_mb",
+            "rank_threads",
+            "demo",
+            "audit_retention_days",
+            "shutdown_grace_secs",
+            "metrics_listen",
+            "log_format",
+            "admin_token_file",
+            "id_key_file",
+            "[rate_limit]",
+            "per_second",
+            "burst",
+            "[tls]",
+            "cert",
+            "key",
+            "insecure",
+            "[batch]",
+            "at",
+            "timezone",
+            "schedule",
+            "candidates_per_worker",
+            "keep_runs",
+            "audit_dir",
+            "[matching]",
+            "weight_skill",
         ] {
-            assert!(text.contains(key), "jobbridge.example.toml does not show {key}");
+            assert!(
+                text.contains(key),
+                "jobbridge.example.toml does not show {key}"
+            );
         }
     }
 

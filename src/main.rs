@@ -10,12 +10,12 @@ use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use jobbridge::cli::args::{DataDir, PolicyArg, RoleArg, Target};
-use jobbridge::cli::{exit, token};
-use jobbridge::config::LogFormat;
 use jobbridge::cli::{
     batch_offline, batch_remote, report_offline, report_remote, BatchArgs, ReportArgs,
 };
+use jobbridge::cli::{exit, token};
 use jobbridge::config::FileConfig;
+use jobbridge::config::LogFormat;
 use jobbridge::domain::access::Role;
 use jobbridge::launch::flags::{default_candidates_per_worker, IdKeyArgs, ServeArgs};
 use jobbridge::launch::{open_store, write_demo};
@@ -286,7 +286,12 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
         },
         Command::Check { dir, id_key } => check(&dir.data_dir, &id_key),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "jobbridge", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "jobbridge",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
         Command::Man => {

@@ -188,18 +188,37 @@ async fn sigterm_drains_and_logs_are_json_and_tokens_are_made_live() {
     // Tokens on the live server, through AdminService.
     let addr = server.addr.to_string();
     let (code, made, err) = jobbridge(&[
-        "token", "create", "--server", &addr, "--token", &server.token, "--role", "reader",
-        "--label", "dashboards",
+        "token",
+        "create",
+        "--server",
+        &addr,
+        "--token",
+        &server.token,
+        "--role",
+        "reader",
+        "--label",
+        "dashboards",
     ]);
     assert_eq!(code, 0, "{err}");
     let reader = made.trim().to_string();
     assert!(reader.starts_with("jb.tok_"), "{reader}");
     let reader_id = reader.split('.').nth(1).unwrap().to_string();
-    let (code, list, err) = jobbridge(&["token", "list", "--server", &addr, "--token", &server.token]);
+    let (code, list, err) =
+        jobbridge(&["token", "list", "--server", &addr, "--token", &server.token]);
     assert_eq!(code, 0, "{err}");
-    assert!(list.lines().any(|l| l.starts_with(&reader_id) && l.contains("dashboards")), "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(&reader_id) && l.contains("dashboards")),
+        "{list}"
+    );
     let (code, line, err) = jobbridge(&[
-        "token", "revoke", "--server", &addr, "--token", &server.token, &reader_id,
+        "token",
+        "revoke",
+        "--server",
+        &addr,
+        "--token",
+        &server.token,
+        &reader_id,
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(line.contains("revoked"), "{line}");
@@ -251,13 +270,19 @@ async fn sigterm_drains_and_logs_are_json_and_tokens_are_made_live() {
     // The import reaches the server before the signal: a call made after
     // it would be refused at the door, not cut.
     workers
-        .get_worker(pb::GetWorkerRequest { id: acked.id.clone() })
+        .get_worker(pb::GetWorkerRequest {
+            id: acked.id.clone(),
+        })
         .await
         .unwrap();
 
     server.terminate();
     let signalled = Instant::now();
-    let next = watch.message().await.expect("watch goes on").expect("a status");
+    let next = watch
+        .message()
+        .await
+        .expect("watch goes on")
+        .expect("a status");
     assert_eq!(next.status, ServingStatus::NotServing as i32);
     let cut = import.await.unwrap().expect_err("the open import is cut");
     assert_eq!(cut.code(), Code::Unavailable, "{cut:?}");

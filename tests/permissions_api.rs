@@ -1095,7 +1095,10 @@ async fn reflection_and_health_need_no_token() {
         let services = list_services(server.channel_with(token.as_deref()))
             .await
             .unwrap_or_else(|e| panic!("{what}: {e:?}"));
-        assert!(services.iter().any(|x| x == "jobbridge.v1.Workers"), "{what}");
+        assert!(
+            services.iter().any(|x| x == "jobbridge.v1.Workers"),
+            "{what}"
+        );
     }
     for (role, scope) in [
         (Role::Admin, Scope::default()),

@@ -103,7 +103,9 @@ mod tests {
             dir: "d".into(),
             pid: Some(7),
         };
-        assert!(in_use.to_string().contains("in use by a running server (pid 7?)"));
+        assert!(in_use
+            .to_string()
+            .contains("in use by a running server (pid 7?)"));
         let wrapped = anyhow::Error::new(in_use).context("cannot open data directory d");
         assert_eq!(code_for(&wrapped), UNAVAILABLE);
         assert_eq!(

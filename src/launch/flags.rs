@@ -167,7 +167,11 @@ impl ServeArgs {
         fn pick_opt<T>(flag: Option<T>, file: Option<T>) -> Option<T> {
             flag.or(file)
         }
-        let rate = pick(given("rate_limit"), self.rate_limit, file.rate_limit.per_second);
+        let rate = pick(
+            given("rate_limit"),
+            self.rate_limit,
+            file.rate_limit.per_second,
+        );
         if !(rate.is_finite() && rate >= 0.0) {
             return Err(invalid("--rate-limit must be a number >= 0".into()));
         }
@@ -178,7 +182,9 @@ impl ServeArgs {
             file.shutdown_grace_secs,
         );
         if !(grace.is_finite() && grace >= 0.0) {
-            return Err(invalid("--shutdown-grace must be a number of seconds >= 0".into()));
+            return Err(invalid(
+                "--shutdown-grace must be a number of seconds >= 0".into(),
+            ));
         }
         let b = self.batch;
         let schedule_on = if given("no_schedule") {
@@ -188,7 +194,11 @@ impl ServeArgs {
         };
         let schedule = if schedule_on {
             let at = pick(given("batch_at"), b.batch_at, file.batch.at);
-            let zone = pick(given("batch_timezone"), b.batch_timezone, file.batch.timezone);
+            let zone = pick(
+                given("batch_timezone"),
+                b.batch_timezone,
+                file.batch.timezone,
+            );
             Some(Schedule::parse(&at, &zone).map_err(invalid)?)
         } else {
             None

@@ -18,7 +18,8 @@ use tokio::sync::watch;
 use tonic::Status;
 
 /// The message of a call cut at the end of the grace period.
-pub const CUT_MESSAGE: &str = "the server is shutting down: call cut at the end of its grace period; retry on another server";
+pub const CUT_MESSAGE: &str =
+    "the server is shutting down: call cut at the end of its grace period; retry on another server";
 
 /// Fires once the grace period is over. Cheap to clone.
 #[derive(Clone)]
@@ -108,7 +109,10 @@ where
                 inner: body,
                 expired: Some(drain.expired()),
             };
-            Ok(http::Response::from_parts(parts, tonic::body::Body::new(body)))
+            Ok(http::Response::from_parts(
+                parts,
+                tonic::body::Body::new(body),
+            ))
         })
     }
 }

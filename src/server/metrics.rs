@@ -54,21 +54,34 @@ pub fn handle() -> Result<&'static PrometheusHandle, String> {
 /// HELP lines, as README's metrics table says them.
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
-    describe_counter!(names::REQUESTS, "gRPC calls answered, by service, method and code");
+    describe_counter!(
+        names::REQUESTS,
+        "gRPC calls answered, by service, method and code"
+    );
     describe_histogram!(
         names::REQUEST_SECONDS,
         Unit::Seconds,
         "time from a call's arrival to its last byte"
     );
-    describe_counter!(names::RATE_LIMITED, "calls refused by the per-token rate limit");
-    describe_histogram!(names::COMMIT_BATCH, "writes made durable by one group-commit flush");
+    describe_counter!(
+        names::RATE_LIMITED,
+        "calls refused by the per-token rate limit"
+    );
+    describe_histogram!(
+        names::COMMIT_BATCH,
+        "writes made durable by one group-commit flush"
+    );
     describe_histogram!(
         names::COMMIT_SECONDS,
         Unit::Seconds,
         "time one group-commit flush took"
     );
     describe_gauge!(names::INDEX_RECORDS, "records in the match index, by kind");
-    describe_gauge!(names::STORE_BYTES, Unit::Bytes, "bytes the store takes on disk");
+    describe_gauge!(
+        names::STORE_BYTES,
+        Unit::Bytes,
+        "bytes the store takes on disk"
+    );
     describe_histogram!(
         names::RUN_PHASE_SECONDS,
         Unit::Seconds,

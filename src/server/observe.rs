@@ -88,7 +88,10 @@ where
                 return Ok(http::Response::from_parts(parts, body));
             }
             let body = ObserveBody { inner: body, call };
-            Ok(http::Response::from_parts(parts, tonic::body::Body::new(body)))
+            Ok(http::Response::from_parts(
+                parts,
+                tonic::body::Body::new(body),
+            ))
         })
     }
 }
