@@ -276,8 +276,9 @@ async fn sigterm_drains_and_logs_are_json_and_tokens_are_made_live() {
         .await
         .unwrap();
 
-    server.terminate();
+    // Taken before the signal goes: the server's grace cannot start earlier.
     let signalled = Instant::now();
+    server.terminate();
     let next = watch
         .message()
         .await
@@ -286,7 +287,11 @@ async fn sigterm_drains_and_logs_are_json_and_tokens_are_made_live() {
     assert_eq!(next.status, ServingStatus::NotServing as i32);
     let cut = import.await.unwrap().expect_err("the open import is cut");
     assert_eq!(cut.code(), Code::Unavailable, "{cut:?}");
-    assert!(signalled.elapsed() >= grace, "cut before the grace period");
+    assert!(
+        signalled.elapsed() >= grace,
+        "cut before the grace period after {:?}: {cut:?}",
+        signalled.elapsed()
+    );
     drop(rows);
     server.wait_exit((grace + Duration::from_secs(2)).saturating_sub(signalled.elapsed()));
 
@@ -392,7 +397,16 @@ async fn metrics_count_a_known_sequence_of_calls_exactly() {
     let e = anonymous.get_worker(get("w-000001")).await.unwrap_err();
     assert_eq!(e.code(), Code::Unauthenticated);
 
-    let page = scrape(metrics).await;
+    // A call's count is recorded when its reply's last frame leaves the
+    // server, which can be a moment after the client has read it: scrape
+    // until the last call shows (at most 2 s), then compare exactly.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let last_call = "jobbridge_grpc_requests_total{service=\"jobbridge.v1.Workers\",method=\"GetWorker\",code=\"UNAUTHENTICATED\"}";
+    let mut page = scrape(metrics).await;
+    while sample(&page, last_call).is_none() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        page = scrape(metrics).await;
+    }
     let requests = |method: &str, code: &str| {
         sample(
             &page,
@@ -446,6 +460,32 @@ fn completions_and_man_page_are_generated() {
     let (code, _, err) = jobbridge(&["serve", "--config", bad.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("listen_on"), "{err}");
+    // A wrong --scope is a usage error too, and nothing is opened.
+    let data = dir.path().join("data");
+    let (code, _, err) = jobbridge(&[
+        "token",
+        "create",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--role",
+        "recruiter",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("exactly one --scope"), "{err}");
+    // A completion script read only in part is not an error.
+    let mut child = Command::new(common::binary())
+        .args(["completions", "bash"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -36,28 +36,32 @@ pub fn scope_for(role: Role, values: &[String]) -> anyhow::Result<Scope> {
             employer_id: None,
         },
         Role::Recruiter => {
-            anyhow::ensure!(
-                values.len() == 1,
-                "a recruiter token needs exactly one --scope: the employer id"
-            );
+            if values.len() != 1 {
+                return Err(usage(
+                    "a recruiter token needs exactly one --scope: the employer id".into(),
+                ));
+            }
             Scope {
                 counties: Vec::new(),
                 employer_id: values.into_iter().next(),
             }
         }
         Role::Admin | Role::Reader => {
-            anyhow::ensure!(
-                values.is_empty(),
-                "a {} token takes no --scope",
-                role.label()
-            );
+            if !values.is_empty() {
+                return Err(usage(format!("a {} token takes no --scope", role.label())));
+            }
             Scope::default()
         }
     };
     scope
         .validate(role)
-        .map_err(|e| anyhow::anyhow!("--scope: {}: {}", e.field, e.reason))?;
+        .map_err(|e| usage(format!("--scope: {}: {}", e.field, e.reason)))?;
     Ok(scope)
+}
+
+/// A wrong flag value: exit code 2 ([`super::exit`]).
+fn usage(message: String) -> anyhow::Error {
+    crate::launch::LaunchError::Config(message).into()
 }
 
 /// Creates a token and returns it (the caller prints it; it is not kept).
