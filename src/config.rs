@@ -44,6 +44,11 @@ pub const DEFAULT_RATE_LIMIT: f64 = 2000.0;
 /// review of who read what.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 730;
 
+/// Seconds a shutdown waits for open calls before cutting them with
+/// UNAVAILABLE: long enough for a unary call and a balancer's next probe,
+/// short enough for systemd's default 90 s stop timeout.
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: f64 = 10.0;
+
 pub use crate::store::key_file::{ID_KEY_ENV, ID_KEY_FILE};
 
 /// Settings of `jobbridge serve`, and of [`crate::server::run`], which
@@ -66,6 +71,10 @@ pub use crate::store::key_file::{ID_KEY_ENV, ID_KEY_FILE};
 /// | `tls` | none: plaintext |
 /// | `insecure` | off: plaintext only on loopback |
 /// | `id_key_file`, `id_key` | none: [`ID_KEY_ENV`], else `DATA_DIR/id.key` |
+/// | `shutdown_grace` | [`DEFAULT_SHUTDOWN_GRACE_SECS`] (10 s) |
+/// | `metrics_listen` | none: no metrics endpoint |
+/// | `admin_token_file` | none: no first admin token written |
+/// | `log_format` | [`LogFormat::Text`] |
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Address to listen on.
@@ -103,6 +112,17 @@ pub struct Config {
     /// `id_key_file`, [`ID_KEY_ENV`] and the data directory, in that order
     /// ([`crate::store::id_key`]).
     pub id_key: Option<IdKey>,
+    /// How long a shutdown waits for open calls before cutting them.
+    pub shutdown_grace: Duration,
+    /// Where Prometheus metrics are served (`GET /metrics`); `None` for
+    /// nowhere.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Where the first start writes an admin token (mode 0600), if the
+    /// store has no valid admin token yet.
+    pub admin_token_file: Option<PathBuf>,
+    /// How `jobbridge serve` writes its log (read by the binary before
+    /// the server starts).
+    pub log_format: LogFormat,
 }
 
 impl Default for Config {
@@ -129,6 +149,10 @@ impl Default for Config {
             insecure: false,
             id_key_file: None,
             id_key: None,
+            shutdown_grace: Duration::from_secs_f64(DEFAULT_SHUTDOWN_GRACE_SECS),
+            metrics_listen: None,
+            admin_token_file: None,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -228,38 +252,30 @@ pub fn check_listen(listen: SocketAddr, tls: bool, insecure: bool) -> Result<Exp
     }
 }
 
-/// The optional TOML config file (`--config`). Today it holds the match
-/// score's weights; every field has a default, so an empty file is valid.
-///
-/// ```
-/// let file: jobbridge::config::FileConfig =
-///     jobbridge::config::FileConfig::parse("[matching]\nweight_skill = 0.5\n").unwrap();
-/// assert_eq!(file.matching.weight_skill, 0.5);
-/// assert_eq!(file.matching.commute_decay_km, 15.0);
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FileConfig {
-    /// `[matching]`: score weights and constants.
-    pub matching: crate::matching::MatchConfig,
-    /// `[policy]`: the policy rules ([`PolicyConfig`]).
-    pub policy: PolicyConfig,
+mod file;
+
+pub use file::{BatchFile, FileConfig, RateLimitFile, TlsFile};
+
+/// How log lines are written to standard error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event; colours only on a terminal.
+    #[default]
+    Text,
+    /// One JSON object per line, fields at the top level.
+    Json,
 }
 
-impl FileConfig {
-    /// Parses the file's text; the error names the bad key.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let file: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
-        file.matching.clone().normalised()?;
-        file.policy.check()?;
-        Ok(file)
-    }
+impl std::str::FromStr for LogFormat {
+    type Err = String;
 
-    /// Reads and parses `path`.
-    pub fn load(path: &std::path::Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(format!("must be text or json, got {other:?}")),
+        }
     }
 }
 
@@ -300,9 +316,48 @@ mod tests {
     }
 
     #[test]
-    fn the_example_file_parses_to_the_defaults() {
-        let file = FileConfig::parse(include_str!("../jobbridge.example.toml")).unwrap();
-        assert_eq!(file, FileConfig::default());
+    fn the_example_file_parses_and_names_every_key() {
+        let text = include_str!("../jobbridge.example.toml");
+        FileConfig::parse(text).unwrap();
+        // Keys left at "off" are commented out in the example; they must
+        // still be shown, and parse once uncommented.
+        let uncommented = text.replace("# metrics_listen", "metrics_listen");
+        FileConfig::parse(&uncommented).unwrap();
+        for key in [
+            "listen",
+            "data_dir",
+            "max_message_bytes",
+            "cache_mb",
+            "rank_threads",
+            "demo",
+            "audit_retention_days",
+            "shutdown_grace_secs",
+            "metrics_listen",
+            "log_format",
+            "admin_token_file",
+            "id_key_file",
+            "[rate_limit]",
+            "per_second",
+            "burst",
+            "[tls]",
+            "cert",
+            "key",
+            "insecure",
+            "[batch]",
+            "at",
+            "timezone",
+            "schedule",
+            "candidates_per_worker",
+            "keep_runs",
+            "audit_dir",
+            "[matching]",
+            "weight_skill",
+        ] {
+            assert!(
+                text.contains(key),
+                "jobbridge.example.toml does not show {key}"
+            );
+        }
     }
 
     #[test]
@@ -310,6 +365,19 @@ mod tests {
         assert!(FileConfig::parse("[matching]\nweight_skil = 0.3\n")
             .unwrap_err()
             .contains("weight_skil"));
+        for (text, named) in [
+            ("listn = \"127.0.0.1:1\"\n", "listn"),
+            ("[tls]\ncertificate = \"c.pem\"\n", "certificate"),
+            ("[batch]\nevery = \"day\"\n", "every"),
+            ("[rate_limit]\nper_minute = 3\n", "per_minute"),
+            ("cache_mb = 0\n", "cache_mb"),
+            ("log_format = \"xml\"\n", "log_format"),
+            ("shutdown_grace_secs = -1.0\n", "shutdown_grace_secs"),
+            ("[tls]\ncert = \"c.pem\"\n", "tls"),
+        ] {
+            let e = FileConfig::parse(text).unwrap_err();
+            assert!(e.contains(named), "{text:?}: {e}");
+        }
         assert!(FileConfig::parse("[matching]\nweight_pay = -1.0\n")
             .unwrap_err()
             .contains("weight_pay"));

@@ -12,10 +12,11 @@
 //! | [`store`] | sled: tables (records on disk; the workers' and openings' indexes in memory, the placements' on disk), group commit, runs, placements (applies the domain's rules in one transaction), tokens and the audit log |
 //! | [`report`] | the coverage report and the policy lists (`report::policy`), computed from the store |
 //! | [`domain`] | workers, openings, households, placements and their rules (transitions, declines, validation, the national id hash, the `[policy]` rules); no I/O |
-//! | [`server`] | assembles services, health, reflection, limits and TLS; `run(listener, ..)` |
+//! | [`server`] | assembles services, health, reflection, limits and TLS; the drain at shutdown, the request log and the metrics endpoint; `run(listener, ..)` |
 //! | [`cli`] | the batch, report and token subcommands |
 //! | [`demo`] | the deterministic Huaihua-shaped demo data set |
 //! | [`config`] | run-time settings: one `Config` whose `Default` holds every documented default |
+//! | [`telemetry`] | the names of the Prometheus metrics every layer records (the endpoint is `server::metrics`) |
 //! | [`launch`] | what `jobbridge serve` starts, in order: checks, store, id key, demo, pool, signals, flush |
 //!
 //! Dependencies point one way:
@@ -45,3 +46,4 @@ pub mod report;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod telemetry;

@@ -3,17 +3,20 @@
 
 use std::path::{Path, PathBuf};
 
+use std::process::ExitCode;
+
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use jobbridge::cli::args::{DataDir, PolicyArg, RoleArg, Target};
-use jobbridge::cli::token;
 use jobbridge::cli::{
     batch_offline, batch_remote, policy_offline, policy_remote, report_offline, report_remote,
     review_offline, review_remote, BatchArgs, PolicyArgs, ReportArgs, ReviewArgs,
 };
+use jobbridge::cli::{exit, token};
 use jobbridge::config::FileConfig;
+use jobbridge::config::LogFormat;
 use jobbridge::domain::access::Role;
 use jobbridge::domain::Lang;
 use jobbridge::launch::flags::{default_candidates_per_worker, IdKeyArgs, ServeArgs};
@@ -105,7 +108,8 @@ enum Command {
         #[command(flatten)]
         args: ReportArgs,
     },
-    /// Create, list and revoke API tokens on a data directory.
+    /// Create, list and revoke API tokens, on a data directory or
+    /// through a running server (--server ADDR --token ADMIN).
     Token {
         #[command(subcommand)]
         action: TokenAction,
@@ -118,6 +122,13 @@ enum Command {
         #[command(flatten)]
         id_key: IdKeyArgs,
     },
+    /// Print a shell completion script (e.g. `jobbridge completions bash`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `jobbridge man | man -l -`.
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -199,7 +210,7 @@ enum TokenAction {
     /// once: only its hash is stored).
     Create {
         #[command(flatten)]
-        dir: DataDir,
+        target: Target,
         /// The token's role.
         #[arg(long, value_enum)]
         role: RoleArg,
@@ -214,26 +225,67 @@ enum TokenAction {
     /// List tokens (ids, roles, scopes; never secrets).
     List {
         #[command(flatten)]
-        dir: DataDir,
+        target: Target,
     },
     /// Revoke a token; its next call is refused.
     Revoke {
         #[command(flatten)]
-        dir: DataDir,
+        target: Target,
         /// The token id (tok_...).
         token_id: String,
     },
 }
 
-fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+/// Parses, runs, and exits with the code of [`exit`]'s table: 2 for
+/// usage, 65 for refused input, 69 for an unavailable server or data
+/// directory, 70 for the rest.
+fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    match run(cli, &matches) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:?}");
+            ExitCode::from(exit::code_for(&e))
+        }
+    }
+}
+
+/// Logs to standard error as `format`, at RUST_LOG's levels (default
+/// info); colour codes only when standard error is a terminal, so a file
+/// or journald gets plain text.
+fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal as _;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
-    match Cli::parse().command {
-        Command::Serve(args) => Ok(jobbridge::launch::serve(args.into_config()?)?),
+        .with_ansi(std::io::stderr().is_terminal());
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
+fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
+    if let Command::Serve(args) = cli.command {
+        let serve = matches.subcommand_matches("serve").expect("serve matched");
+        let config = args.into_config(serve)?;
+        init_logging(config.log_format);
+        return Ok(jobbridge::launch::serve(config)?);
+    }
+    let format = std::env::var("JOBBRIDGE_LOG_FORMAT")
+        .ok()
+        .and_then(|f| f.parse().ok())
+        .unwrap_or_default();
+    init_logging(format);
+    match cli.command {
+        Command::Serve(_) => unreachable!("served above"),
         Command::Batch {
             review: Some(action),
             ..
@@ -324,26 +376,74 @@ fn main() -> anyhow::Result<()> {
         },
         Command::Token { action } => match action {
             TokenAction::Create {
-                dir,
+                target,
                 role,
                 scope,
                 label,
             } => {
                 let role = Role::from(role);
                 let scope = token::scope_for(role, &scope)?;
-                println!("{}", token::create(&dir.data_dir, role, &scope, &label)?);
+                let token = match &target.server {
+                    Some(addr) => runtime()?.block_on(token::create_remote(
+                        addr,
+                        target.tls_ca.as_deref(),
+                        target.token.as_deref(),
+                        role,
+                        &scope,
+                        &label,
+                    ))?,
+                    None => token::create(&target.data_dir, role, &scope, &label)?,
+                };
+                println!("{token}");
                 Ok(())
             }
-            TokenAction::List { dir } => {
-                print!("{}", token::list(&dir.data_dir)?);
+            TokenAction::List { target } => {
+                let table = match &target.server {
+                    Some(addr) => runtime()?.block_on(token::list_remote(
+                        addr,
+                        target.tls_ca.as_deref(),
+                        target.token.as_deref(),
+                    ))?,
+                    None => token::list(&target.data_dir)?,
+                };
+                print!("{table}");
                 Ok(())
             }
-            TokenAction::Revoke { dir, token_id } => {
-                println!("{}", token::revoke(&dir.data_dir, &token_id)?);
+            TokenAction::Revoke { target, token_id } => {
+                let line = match &target.server {
+                    Some(addr) => runtime()?.block_on(token::revoke_remote(
+                        addr,
+                        target.tls_ca.as_deref(),
+                        target.token.as_deref(),
+                        &token_id,
+                    ))?,
+                    None => token::revoke(&target.data_dir, &token_id)?,
+                };
+                println!("{line}");
                 Ok(())
             }
         },
         Command::Check { dir, id_key } => check(&dir.data_dir, &id_key),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "jobbridge", &mut script);
+            print_all(&script)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            print_all(&page)
+        }
+    }
+}
+
+/// Writes `bytes` to standard output; a reader that stops early (`| head`)
+/// is not an error.
+fn print_all(bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
 }
 

@@ -3,6 +3,9 @@
 //! run the real server on `127.0.0.1:0`. With [`Config::tls`] set it serves
 //! over TLS ([`tls`]).
 
+pub mod drain;
+pub mod metrics;
+pub mod observe;
 pub mod tls;
 
 use std::future::Future;
@@ -10,7 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tonic::server::NamedService;
 use tonic::transport::Server;
+use tonic_health::ServingStatus;
 
 use crate::api::auth::{Access, AccessLayer};
 use crate::api::pb::admin_service_server::AdminServiceServer;
@@ -54,6 +59,15 @@ pub enum ServeError {
     /// The transport failed.
     #[error(transparent)]
     Transport(#[from] tonic::transport::Error),
+    /// The metrics address cannot be bound.
+    #[error("cannot listen for metrics on {addr}")]
+    MetricsListen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Binds the national id key to the store (hashing any clear ids left by
@@ -92,7 +106,11 @@ async fn bind_id_key(
 /// Checks the TLS files if any, binds the national id key to `store`
 /// (refused if the store was written with another key) and builds the match
 /// index from it, then serves on `listener` until `shutdown` completes,
-/// finishes in-flight calls and returns. `config.data_dir`, `listen`,
+/// finishes in-flight calls and returns. When `shutdown` completes, health
+/// turns NOT_SERVING for every service, new connections are refused, and
+/// calls still open after `options.shutdown_grace` are cut with
+/// UNAVAILABLE ([`drain`]). With `options.metrics_listen` set, Prometheus
+/// metrics are served there ([`metrics`]). `config.data_dir`, `listen`,
 /// `demo`, `cache_mb` and `rank_threads` are the launcher's, not read here. The caller owns the store and flushes it afterwards (dropping
 /// the last `Arc<Store>` does).
 pub async fn run(
@@ -153,27 +171,20 @@ pub async fn run(
     ));
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_serving::<WorkersServer<WorkerService>>()
-        .await;
-    health_reporter
-        .set_serving::<OpeningsServer<OpeningService>>()
-        .await;
-    health_reporter
-        .set_serving::<MatchingServer<MatchingService>>()
-        .await;
-    health_reporter
-        .set_serving::<BatchServer<BatchService>>()
-        .await;
-    health_reporter
-        .set_serving::<PlacementServiceServer<PlacementService>>()
-        .await;
-    health_reporter
-        .set_serving::<ReportServiceServer<ReportService>>()
-        .await;
-    health_reporter
-        .set_serving::<AdminServiceServer<AdminService>>()
-        .await;
+    for name in SERVICES {
+        health_reporter
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
+    }
+    let metrics = match options.metrics_listen {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServeError::MetricsListen { addr, source })?;
+            Some(tokio::spawn(metrics::serve(listener, service.clone())))
+        }
+        None => None,
+    };
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -197,9 +208,27 @@ pub async fn run(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, tls = tls.is_some(), "serving gRPC");
     }
-    builder
+    let (cut, drain) = drain::Drain::new();
+    let (began, shutdown_began) = tokio::sync::oneshot::channel::<()>();
+    let reporter = health_reporter.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Health first, so that a balancer stops sending before anything
+        // is refused; then tonic stops accepting and waits for open calls.
+        for name in SERVICES {
+            reporter
+                .set_service_status(name, ServingStatus::NotServing)
+                .await;
+        }
+        tracing::info!("shutting down: health NOT_SERVING, finishing in-flight calls");
+        let _ = began.send(());
+    };
+    let grace = options.shutdown_grace;
+    let serve = builder
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .layer(observe::Observe)
+        .layer(drain)
         .layer(tower::util::MapResponseLayer::new(remap_oversize))
         .layer(AccessLayer::new(access))
         .add_service(health)
@@ -215,8 +244,28 @@ pub async fn run(
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             shutdown,
-        )
-        .await?;
+        );
+    let deadline = async move {
+        if shutdown_began.await.is_err() {
+            return std::future::pending().await;
+        }
+        tokio::time::sleep(grace).await;
+        tracing::warn!(
+            grace_ms = grace.as_millis() as u64,
+            "grace period over: cutting the calls still open with UNAVAILABLE"
+        );
+        cut.expire();
+        // The cut calls end at once; connections that still do not close
+        // (a client that stopped reading) are dropped a moment later.
+        tokio::time::sleep(CLOSE_AFTER_CUT).await;
+    };
+    tokio::select! {
+        result = serve => result?,
+        () = deadline => tracing::warn!("connections still open after the cut: dropped"),
+    }
+    if let Some(task) = metrics {
+        task.abort();
+    }
     if let Some(task) = nightly {
         task.abort();
     }
@@ -231,6 +280,23 @@ pub async fn run(
     }
     Ok(())
 }
+
+/// The services health reports on: the whole server (`""`) and each
+/// service by name.
+const SERVICES: [&str; 8] = [
+    "",
+    WorkersServer::<WorkerService>::NAME,
+    OpeningsServer::<OpeningService>::NAME,
+    MatchingServer::<MatchingService>::NAME,
+    BatchServer::<BatchService>::NAME,
+    PlacementServiceServer::<PlacementService>::NAME,
+    ReportServiceServer::<ReportService>::NAME,
+    AdminServiceServer::<AdminService>::NAME,
+];
+
+/// How long connections may take to close once the grace period's cut
+/// has answered their calls.
+const CLOSE_AFTER_CUT: Duration = Duration::from_secs(1);
 
 /// Removes old audit log entries now and then once a day.
 async fn prune_audit(store: Arc<Store>, keep: Duration) {

@@ -1,5 +1,6 @@
 //! The standard services next to jobbridge's own: gRPC health checking and
-//! server reflection (v1 and v1alpha), as grpcurl and load balancers use them.
+//! server reflection (v1 and v1alpha), as grpcurl and load balancers use
+//! them: both without a token.
 
 mod common;
 
@@ -186,7 +187,9 @@ macro_rules! reflection_tests {
             async fn lists_and_describes_the_services() {
                 let dir = tempfile::tempdir().unwrap();
                 let server = TestServer::start(dir.path()).await;
-                let mut client = ServerReflectionClient::new(server.channel.clone());
+                // No token: grpcurl and probes resolve methods through
+                // reflection before they call anything.
+                let mut client = ServerReflectionClient::new(server.channel_with(None));
 
                 // list_services and file_containing_symbol on one stream.
                 let replies = ask_all(
@@ -299,3 +302,88 @@ macro_rules! reflection_tests {
 
 reflection_tests!(v1);
 reflection_tests!(v1alpha);
+
+/// What grpcurl does for `grpcurl -plaintext -d '{"service":"..."}' ADDR
+/// grpc.health.v1.Health/Check`: resolve the method through reflection,
+/// then call it; all without a token. A data call without one is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpcurl_style_health_check_needs_no_token_but_data_calls_do() {
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let anonymous = server.channel_with(None);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::FileContainingSymbol(
+            "grpc.health.v1.Health".into(),
+        )),
+    };
+    let mut replies = ServerReflectionClient::new(anonymous.clone())
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .expect("reflection without a token")
+        .into_inner();
+    let reply = replies.message().await.unwrap().expect("a reply");
+    assert!(
+        matches!(
+            reply.message_response,
+            Some(MessageResponse::FileDescriptorResponse(_))
+        ),
+        "{reply:?}"
+    );
+    let status = HealthClient::new(anonymous.clone())
+        .check(HealthCheckRequest {
+            service: "jobbridge.v1.Workers".into(),
+        })
+        .await
+        .expect("health without a token")
+        .into_inner()
+        .status;
+    assert_eq!(status, ServingStatus::Serving as i32);
+    let e = jobbridge::api::pb::workers_client::WorkersClient::new(anonymous)
+        .get_worker(jobbridge::api::pb::GetWorkerRequest { id: "w-1".into() })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::Unauthenticated);
+    server.stop().await;
+}
+
+/// A shutdown turns health NOT_SERVING at once, for every service, before
+/// the server stops; a call open past the grace period is cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_says_not_serving_then_cuts_streams_after_the_grace() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = jobbridge::config::Config {
+        shutdown_grace: std::time::Duration::from_millis(300),
+        ..jobbridge::config::Config::in_process()
+    };
+    let server = TestServer::start_with(dir.path(), options).await;
+    let mut watches = Vec::new();
+    for service in ["", "jobbridge.v1.Workers", "jobbridge.v1.PlacementService"] {
+        let mut watch = HealthClient::new(server.raw.clone())
+            .watch(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let first = watch.message().await.unwrap().unwrap();
+        assert_eq!(first.status, ServingStatus::Serving as i32, "{service:?}");
+        watches.push((service, watch));
+    }
+    let stopping = tokio::spawn(server.stop());
+    for (service, watch) in &mut watches {
+        let next = watch.message().await.unwrap().expect("a status");
+        assert_eq!(next.status, ServingStatus::NotServing as i32, "{service:?}");
+    }
+    // The watch streams stay open: the grace period's end cuts them.
+    for (service, watch) in &mut watches {
+        let e = watch.message().await.expect_err("cut");
+        assert_eq!(e.code(), Code::Unavailable, "{service:?}: {e:?}");
+    }
+    stopping.await.unwrap();
+}

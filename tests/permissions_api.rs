@@ -1109,7 +1109,7 @@ async fn a_token_revoked_through_admin_service_is_refused_on_its_next_call() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reflection_needs_a_valid_token_and_health_needs_none() {
+async fn reflection_and_health_need_no_token() {
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
@@ -1139,6 +1139,8 @@ async fn reflection_needs_a_valid_token_and_health_needs_none() {
         }
     }
 
+    // Reflection tells the API's shape (the protos are public): no token
+    // needed, and a bad one is not looked at.
     let revoked = server.token(Role::Admin, Scope::default());
     server.store.revoke_token(&token_id(&revoked)).unwrap();
     for (what, token) in [
@@ -1146,10 +1148,13 @@ async fn reflection_needs_a_valid_token_and_health_needs_none() {
         ("garbage token", Some(GARBAGE_TOKEN.to_string())),
         ("revoked token", Some(revoked)),
     ] {
-        let e = list_services(server.channel_with(token.as_deref()))
+        let services = list_services(server.channel_with(token.as_deref()))
             .await
-            .expect_err(what);
-        assert_eq!(e.code(), Code::Unauthenticated, "{what}: {e:?}");
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        assert!(
+            services.iter().any(|x| x == "jobbridge.v1.Workers"),
+            "{what}"
+        );
     }
     for (role, scope) in [
         (Role::Admin, Scope::default()),

@@ -1,8 +1,9 @@
 //! Authentication, the permission table, rate limits and the audit log, as
 //! one tower layer in front of every service.
 //!
-//! Every call but the health service must carry `authorization: Bearer
-//! <token>`. A missing, malformed, unknown or revoked token gets
+//! Every call but the health and reflection services must carry
+//! `authorization: Bearer <token>` (a probe has no token, and reflection
+//! only tells the API's shape, whose protos are public in this repository). A missing, malformed, unknown or revoked token gets
 //! UNAUTHENTICATED. A valid token whose role may not call the method gets
 //! PERMISSION_DENIED, and one that calls too often RESOURCE_EXHAUSTED.
 //! Otherwise the caller goes into the request's extensions; handlers pass
@@ -87,11 +88,35 @@ pub const PERMISSIONS: &[(&str, &[Role])] = &[
     ("/jobbridge.v1.AdminService/ListAuditLog", ADMIN),
 ];
 
-/// Paths open to everyone (the health service).
-const OPEN_PREFIX: &str = "/grpc.health.v1.Health/";
-/// Paths open to every valid token and not audited (reflection: the API's
-/// shape, no data).
-const REFLECTION_PREFIX: &str = "/grpc.reflection.";
+/// Paths open to everyone and not audited: the health service (load
+/// balancers and probes carry no token) and reflection (the API's shape,
+/// no data; grpcurl resolves every method through it, health included).
+const OPEN_PREFIXES: &[&str] = &["/grpc.health.v1.Health/", "/grpc.reflection."];
+
+/// The standard methods answered without a token.
+const OPEN_METHODS: &[&str] = &[
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
+/// Whether `path` is a method this server has (for the metrics' labels:
+/// other paths are counted under one name).
+pub fn is_known_method(path: &str) -> bool {
+    OPEN_METHODS.contains(&path) || roles_for(path).is_some()
+}
+
+/// The id of the token a call was made with, put in the reply's
+/// extensions for the request log (the id is public; the secret is not
+/// kept anywhere).
+#[derive(Debug, Clone)]
+pub struct TokenId(pub String);
+
+/// Whether `path` is answered without a token.
+pub fn is_open(path: &str) -> bool {
+    OPEN_PREFIXES.iter().any(|p| path.starts_with(p))
+}
 
 /// The roles allowed to call `path`; `None` for a path not in the table.
 pub fn roles_for(path: &str) -> Option<&'static [Role]> {
@@ -168,6 +193,7 @@ impl Access {
             .ok_or_else(|| Status::unauthenticated("invalid or revoked token"))?;
         if let Some(b) = &self.buckets {
             if !b.take(&caller.token_id) {
+                metrics::counter!(crate::telemetry::RATE_LIMITED).increment(1);
                 return Err(Status::resource_exhausted(format!(
                     "rate limit: token {} may make {} calls per second (burst {})",
                     caller.token_id, b.limit.per_second, b.limit.burst
@@ -261,17 +287,13 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let path = request.uri().path().to_string();
-        if path.starts_with(OPEN_PREFIX) {
+        if is_open(&path) {
             return Box::pin(inner.call(request));
         }
         let caller = match self.access.admit(request.headers()) {
             Ok(caller) => caller,
             Err(status) => return Box::pin(async move { Ok(status.into_http()) }),
         };
-        if path.starts_with(REFLECTION_PREFIX) {
-            request.extensions_mut().insert(caller);
-            return Box::pin(inner.call(request));
-        }
         if let Some(roles) = roles_for(&path) {
             if !roles.contains(&caller.role) {
                 self.access
@@ -280,14 +302,20 @@ where
                     "a {} token may not call {path}",
                     caller.role.label()
                 ));
-                return Box::pin(async move { Ok(status.into_http()) });
+                let mut response = status.into_http();
+                response
+                    .extensions_mut()
+                    .insert(TokenId(caller.token_id.clone()));
+                return Box::pin(async move { Ok(response) });
             }
         }
         let seq = self.access.audit(&caller, &path, -1);
+        let token_id = TokenId(caller.token_id.clone());
         request.extensions_mut().insert(caller);
         let access = self.access.clone();
         Box::pin(async move {
-            let response = inner.call(request).await?;
+            let mut response = inner.call(request).await?;
+            response.extensions_mut().insert(token_id);
             if let Some(seq) = seq {
                 // A handler's error comes back as a trailers-only reply,
                 // with the status in the headers; a reply without one is

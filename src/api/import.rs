@@ -30,6 +30,8 @@ pub(crate) struct Outcome {
     pub rejected: u64,
     pub errors: Vec<pb::RowError>,
     pub errors_omitted: u64,
+    /// Rows refused on stored state ([`ServiceError::rests_on_state`]).
+    pub rejected_on_state: u64,
 }
 
 impl Outcome {
@@ -127,7 +129,10 @@ pub(crate) async fn run<I: Importer>(
     if let Some(previous) = pending.take() {
         settle(previous, &mut outcome).await?;
     }
-    if outcome.accepted > 0 {
+    // Accepted rows wait for their flush, and so do rows refused on
+    // stored state (a national id already registered): that state may be
+    // another call's write not yet flushed, which a crash would undo.
+    if outcome.accepted > 0 || outcome.rejected_on_state > 0 {
         service.commit().await.map_err(status::from_service)?;
     }
     outcome.keep_first_rows();
@@ -144,6 +149,9 @@ async fn settle(pending: Pending, outcome: &mut Outcome) -> Result<(), Status> {
         match result {
             Ok(()) => outcome.accepted += 1,
             Err(e) => {
+                if e.rests_on_state() {
+                    outcome.rejected_on_state += 1;
+                }
                 let (field, reason) = match &e {
                     ServiceError::Duplicate { field, kind } => (
                         (*field).to_string(),

@@ -16,7 +16,9 @@ mod workers;
 
 pub use admin::AdminService;
 pub use batch::BatchService;
-pub(crate) use convert::{coverage_to_pb, diff_from_pb, policy_to_pb, run_from_pb, source_to_pb};
+pub(crate) use convert::{
+    coverage_to_pb, diff_from_pb, policy_to_pb, role_from_pb, role_to_pb, run_from_pb, source_to_pb,
+};
 pub use matching::MatchingService;
 pub use openings::OpeningService;
 pub use placements::PlacementService;

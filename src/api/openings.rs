@@ -151,8 +151,12 @@ impl Openings for OpeningService {
             filter.status.map_or("", |s| s.label()),
             filter.employer_id.as_deref().unwrap_or(""),
         ]);
-        let after =
-            page_token::decode(&r.page_token, fingerprint).map_err(status::from_validation)?;
+        let after = page_token::decode(
+            &page_token::PageKey::of(&self.service),
+            &r.page_token,
+            fingerprint,
+        )
+        .map_err(status::from_validation)?;
         let limit = page_token::page_size(r.page_size);
         let page = self
             .service
@@ -163,7 +167,9 @@ impl Openings for OpeningService {
             openings: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page
                 .next_after
-                .map(|a| page_token::encode(&a, fingerprint))
+                .map(|a| {
+                    page_token::encode(&page_token::PageKey::of(&self.service), &a, fingerprint)
+                })
                 .unwrap_or_default(),
         }))
     }

@@ -1,11 +1,40 @@
 //! Opaque page tokens: the last id served and a fingerprint of the filters,
-//! so that a token cannot silently be reused with other filters.
+//! so that a token cannot silently be reused with other filters, signed
+//! with an HMAC under a server key so that a token re-encoded with another
+//! cursor (or made up) is refused rather than served.
+//!
+//! The key is derived from the national id key ([`PageKey::of`]), which
+//! the server already keeps secret and stable across restarts: tokens
+//! stay valid over a restart, and a store moved to a server with another
+//! key refuses its old tokens, as it should.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use hmac::{Hmac, KeyInit, Mac};
 use prost::Message;
+use sha2::Sha256;
 
 use crate::domain::ValidationError;
+use crate::service::Service;
+
+/// Bytes of the HMAC kept in a token: 128 bits, far beyond guessing.
+const TAG_BYTES: usize = 16;
+/// The label the page key is derived under.
+const KEY_LABEL: &[u8] = b"jobbridge page token key v1";
+
+/// The key page tokens are signed with.
+pub(crate) struct PageKey([u8; 32]);
+
+impl PageKey {
+    /// The key of the server `service` runs.
+    pub(crate) fn of(service: &Service) -> Self {
+        Self(service.derived_key(KEY_LABEL))
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length")
+    }
+}
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct PageToken {
@@ -41,28 +70,42 @@ pub(crate) fn fingerprint(parts: &[&str]) -> u64 {
     hash
 }
 
-/// Encodes the token for the page after `after`.
-pub(crate) fn encode(after: &str, filter: u64) -> String {
-    URL_SAFE_NO_PAD.encode(
-        PageToken {
-            after: after.to_string(),
-            filter,
-        }
-        .encode_to_vec(),
-    )
+/// Encodes the token for the page after `after`: the message, then its
+/// HMAC's first [`TAG_BYTES`].
+pub(crate) fn encode(key: &PageKey, after: &str, filter: u64) -> String {
+    let mut bytes = PageToken {
+        after: after.to_string(),
+        filter,
+    }
+    .encode_to_vec();
+    let mut mac = key.mac();
+    mac.update(&bytes);
+    bytes.extend_from_slice(&mac.finalize().into_bytes()[..TAG_BYTES]);
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Decodes a token; `None` for the empty (first page) token.
-pub(crate) fn decode(token: &str, filter: u64) -> Result<Option<String>, ValidationError> {
+/// Decodes a token; `None` for the empty (first page) token. A token
+/// whose HMAC does not verify is refused before anything in it is read.
+pub(crate) fn decode(
+    key: &PageKey,
+    token: &str,
+    filter: u64,
+) -> Result<Option<String>, ValidationError> {
     if token.is_empty() {
         return Ok(None);
     }
     let bad = |reason: &str| ValidationError::new("page_token", reason);
-    let bytes = URL_SAFE_NO_PAD
-        .decode(token)
-        .map_err(|_| bad("is not a token this server issued"))?;
-    let token = PageToken::decode(bytes.as_slice())
-        .map_err(|_| bad("is not a token this server issued"))?;
+    let not_ours = || bad("is not a token this server issued (forged, altered or truncated)");
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| not_ours())?;
+    if bytes.len() < TAG_BYTES {
+        return Err(not_ours());
+    }
+    let (message, tag) = bytes.split_at(bytes.len() - TAG_BYTES);
+    let mut mac = key.mac();
+    mac.update(message);
+    // Constant time: the comparison tells nothing of the right tag.
+    mac.verify_truncated_left(tag).map_err(|_| not_ours())?;
+    let token = PageToken::decode(message).map_err(|_| not_ours())?;
     if token.filter != filter {
         return Err(bad("was issued for different filters"));
     }
@@ -75,15 +118,48 @@ pub(crate) fn decode(token: &str, filter: u64) -> Result<Option<String>, Validat
 mod tests {
     use super::*;
 
+    fn key(byte: u8) -> PageKey {
+        PageKey([byte; 32])
+    }
+
     #[test]
     fn round_trip_and_filter_binding() {
+        let k = key(1);
         let f = fingerprint(&["431202", ""]);
-        let t = encode("w-17", f);
-        assert_eq!(decode(&t, f).unwrap().as_deref(), Some("w-17"));
-        assert!(decode(&t, fingerprint(&["431221", ""])).is_err());
-        assert!(decode("!!!", f).is_err());
-        assert!(decode("", f).unwrap().is_none());
+        let t = encode(&k, "w-17", f);
+        assert_eq!(decode(&k, &t, f).unwrap().as_deref(), Some("w-17"));
+        assert!(decode(&k, &t, fingerprint(&["431221", ""])).is_err());
+        assert!(decode(&k, "!!!", f).is_err());
+        assert!(decode(&k, "", f).unwrap().is_none());
         assert_ne!(fingerprint(&["a", "b"]), fingerprint(&["ab", ""]));
+    }
+
+    #[test]
+    fn forged_and_altered_tokens_are_refused() {
+        let k = key(1);
+        let f = fingerprint(&["431202"]);
+        let t = encode(&k, "w-17", f);
+        // Another server's key.
+        assert!(decode(&key(2), &t, f).is_err());
+        // The old, unsigned form re-encoded with another cursor.
+        let unsigned = URL_SAFE_NO_PAD.encode(
+            PageToken {
+                after: "w-99".into(),
+                filter: f,
+            }
+            .encode_to_vec(),
+        );
+        assert!(decode(&k, &unsigned, f).is_err());
+        // Every single-bit change of the token's bytes.
+        let bytes = URL_SAFE_NO_PAD.decode(&t).unwrap();
+        for i in 0..bytes.len() * 8 {
+            let mut altered = bytes.clone();
+            altered[i / 8] ^= 1 << (i % 8);
+            let e = decode(&k, &URL_SAFE_NO_PAD.encode(&altered), f).unwrap_err();
+            assert_eq!(e.field, "page_token");
+        }
+        // Truncated.
+        assert!(decode(&k, &URL_SAFE_NO_PAD.encode(&bytes[..bytes.len() - 1]), f).is_err());
     }
 
     #[test]

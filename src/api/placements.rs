@@ -242,8 +242,12 @@ impl pb::placement_service_server::PlacementService for PlacementService {
             filter.county_code.as_deref().unwrap_or(""),
             filter.status.map_or("", |s| s.name()),
         ]);
-        let after =
-            page_token::decode(&r.page_token, fingerprint).map_err(status::from_validation)?;
+        let after = page_token::decode(
+            &page_token::PageKey::of(&self.service),
+            &r.page_token,
+            fingerprint,
+        )
+        .map_err(status::from_validation)?;
         let limit = page_token::page_size(r.page_size);
         let page = self
             .service
@@ -254,7 +258,9 @@ impl pb::placement_service_server::PlacementService for PlacementService {
             placements: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page
                 .next_after
-                .map(|a| page_token::encode(&a, fingerprint))
+                .map(|a| {
+                    page_token::encode(&page_token::PageKey::of(&self.service), &a, fingerprint)
+                })
                 .unwrap_or_default(),
         }))
     }

@@ -170,8 +170,12 @@ impl Workers for WorkerService {
             filter.household_id.as_deref().unwrap_or(""),
             filter.employment_status.map_or("", |s| s.label()),
         ]);
-        let after =
-            page_token::decode(&r.page_token, fingerprint).map_err(status::from_validation)?;
+        let after = page_token::decode(
+            &page_token::PageKey::of(&self.service),
+            &r.page_token,
+            fingerprint,
+        )
+        .map_err(status::from_validation)?;
         let limit = page_token::page_size(r.page_size);
         let page = self
             .service
@@ -182,7 +186,9 @@ impl Workers for WorkerService {
             workers: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page
                 .next_after
-                .map(|a| page_token::encode(&a, fingerprint))
+                .map(|a| {
+                    page_token::encode(&page_token::PageKey::of(&self.service), &a, fingerprint)
+                })
                 .unwrap_or_default(),
         }))
     }

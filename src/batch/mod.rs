@@ -60,7 +60,8 @@ impl Default for BatchSettings {
 }
 
 /// What a scheduled run does with its assignments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ApplyMode {
     /// Propose them at once.
     Auto,
@@ -112,6 +113,8 @@ struct Active {
     id: u64,
     control: Arc<Control>,
     phase: Arc<AtomicI32>,
+    /// When the current phase began, for the phase-time metric.
+    phase_started: std::time::Instant,
 }
 
 /// A run that [`Batch::begin`] registered: the run, its cancel and
@@ -240,6 +243,7 @@ impl Batch {
             id: run.id,
             control: control.clone(),
             phase: phase.clone(),
+            phase_started: std::time::Instant::now(),
         });
         Ok(Started {
             run,
@@ -281,6 +285,7 @@ impl Batch {
                 tracing::error!(run_id = run.id, error = %e, "cannot remove rows of an unfinished run");
             }
         }
+        self.phase_ended(run.phase());
         run.set_phase(RunPhase::Done);
         phase.store(RunPhase::Done as i32, Ordering::Relaxed);
         run.finished_at_ms = now_ms();
@@ -301,6 +306,8 @@ impl Batch {
             status = status_label(run.status()),
             "run finished"
         );
+        metrics::counter!(crate::telemetry::RUNS, "outcome" => status_label(run.status()))
+            .increment(1);
         *self.active.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
@@ -428,11 +435,25 @@ impl Batch {
         control: &Control,
         next: RunPhase,
     ) -> Result<(), BatchError> {
+        self.phase_ended(run.phase());
         run.set_phase(next);
         self.store.put_run(run)?;
         control.set_progress(0.0);
         phase.store(next as i32, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Records how long the active run spent in `ended` and starts the
+    /// clock of its next phase.
+    fn phase_ended(&self, ended: RunPhase) {
+        let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = active.as_mut() {
+            let now = std::time::Instant::now();
+            let label = format!("{ended:?}").to_lowercase();
+            metrics::histogram!(crate::telemetry::RUN_PHASE_SECONDS, "phase" => label)
+                .record(now.duration_since(a.phase_started).as_secs_f64());
+            a.phase_started = now;
+        }
     }
 
     /// The stored rows of a solved run, with explanations.

@@ -6,6 +6,7 @@ pub mod args;
 mod batch;
 mod channel;
 mod policy;
+pub mod exit;
 mod report;
 mod review;
 pub mod token;

@@ -170,24 +170,43 @@ impl Caller {
     }
 }
 
-/// A name shortened for someone who may not see it: the first character
-/// and a star for each other one ("向春梅" -> "向**").
+/// Two-character (compound) surnames in use today. A name that starts
+/// with one keeps both characters, as a name card would show them
+/// ("欧阳修" -> "欧阳*").
+const COMPOUND_SURNAMES: &[&str] = &[
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+    "司空", "夏侯", "轩辕", "令狐", "钟离", "端木", "独孤", "南宫", "西门", "澹台", "呼延", "闻人",
+    "万俟", "申屠", "太史", "公羊", "赫连", "百里", "东郭", "拓跋", "完颜",
+];
+
+/// A name shortened for someone who may not see it: the surname (its
+/// first character, or a compound surname) and a star for each other
+/// character ("向春梅" -> "向**", "欧阳娜娜" -> "欧阳**"). It never equals
+/// the name: a one-character name is one star, and a name that is only a
+/// compound surname keeps one character.
 pub fn mask_name(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
-        None => String::new(),
-    }
+    let count = name.chars().count();
+    let kept = match COMPOUND_SURNAMES.iter().find(|s| name.starts_with(*s)) {
+        Some(_) if count > 2 => 2,
+        _ if count > 1 => 1,
+        _ => 0,
+    };
+    name.chars()
+        .enumerate()
+        .map(|(i, c)| if i < kept { c } else { '*' })
+        .collect()
 }
 
 /// A phone number with all but the last four digits hidden
-/// ("13912345678" -> "*******5678").
+/// ("13912345678" -> "*******5678"); one of four digits or fewer is all
+/// stars, so the mask never equals the number.
 pub fn mask_phone(phone: &str) -> String {
     let n = phone.chars().count();
+    let shown = if n > 4 { 4 } else { 0 };
     phone
         .chars()
         .enumerate()
-        .map(|(i, c)| if i + 4 < n { '*' } else { c })
+        .map(|(i, c)| if i + shown < n { '*' } else { c })
         .collect()
 }
 
@@ -200,8 +219,28 @@ mod tests {
         assert_eq!(mask_name("向春梅"), "向**");
         assert_eq!(mask_name("Li"), "L*");
         assert_eq!(mask_name(""), "");
+        assert_eq!(mask_name("韦"), "*");
+        assert_eq!(mask_name("欧阳修"), "欧阳*");
+        assert_eq!(mask_name("欧阳娜娜"), "欧阳**");
+        assert_eq!(mask_name("司马"), "司*");
+        assert_eq!(mask_name("欧"), "*");
         assert_eq!(mask_phone("13912345678"), "*******5678");
-        assert_eq!(mask_phone("5678"), "5678");
+        assert_eq!(mask_phone("5678"), "****");
+    }
+
+    proptest::proptest! {
+        /// Whatever the name, the mask hides at least one character, keeps
+        /// the length, and shows at most the surname.
+        #[test]
+        fn a_mask_never_equals_the_name(name in "[向欧阳司马韦a-z·]{1,6}") {
+            let masked = mask_name(&name);
+            proptest::prop_assert_ne!(&masked, &name);
+            proptest::prop_assert_eq!(masked.chars().count(), name.chars().count());
+            let shown = masked.chars().filter(|&c| c != '*').count();
+            proptest::prop_assert!(shown <= 2);
+            let phone = mask_phone(&name);
+            proptest::prop_assert_ne!(&phone, &name);
+        }
     }
 
     #[test]

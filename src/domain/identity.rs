@@ -101,6 +101,17 @@ impl IdKey {
         self.mac_hex(FINGERPRINT_LABEL)
     }
 
+    /// A key for another purpose, derived from this one under `label`
+    /// (HMAC-SHA256 of the label): the page tokens' signing key, for
+    /// instance. Distinct labels give unrelated keys, and none reveals
+    /// this key.
+    pub fn derive(&self, label: &[u8]) -> [u8; 32] {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        mac.update(label);
+        mac.finalize().into_bytes().into()
+    }
+
     fn mac_hex(&self, message: &[u8]) -> String {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length");

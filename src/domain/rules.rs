@@ -49,9 +49,18 @@ pub fn check_id(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Free text such as a name or title: 1..=`max` characters, no control
-/// characters, not blank.
+/// Free text such as a name, title or note: 1..=`max` characters, not
+/// blank, and only characters that show what they are. Refused, with the
+/// code point named: control characters (Cc), format characters (Cf:
+/// zero-width spaces and joiners, the BOM, direction overrides and
+/// isolates such as U+202E and U+2066-2069, which make a ledger display
+/// text other than what is stored), private-use (Co) and unassigned code
+/// points (Cn, noncharacters included), and the line and paragraph
+/// separators U+2028 and U+2029 (Zl, Zp), which break a line where no
+/// newline is seen. Categories are Unicode 16's
+/// (`unicode-general-category`).
 pub fn check_text(value: &str, max: usize) -> Result<(), String> {
+    use unicode_general_category::{get_general_category, GeneralCategory as G};
     if value.trim().is_empty() {
         return Err("must not be empty".into());
     }
@@ -59,8 +68,18 @@ pub fn check_text(value: &str, max: usize) -> Result<(), String> {
     if count > max {
         return Err(format!("must be at most {max} characters, got {count}"));
     }
-    if value.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+    for c in value.chars() {
+        let what = match get_general_category(c) {
+            G::Control => "a control character",
+            G::Format => "an invisible format character",
+            G::PrivateUse => "a private-use character",
+            G::Unassigned => "an unassigned code point or noncharacter",
+            G::LineSeparator => "a line separator",
+            G::ParagraphSeparator => "a paragraph separator",
+            G::Surrogate => "a surrogate",
+            _ => continue,
+        };
+        return Err(format!("must not contain U+{:04X}, {what}", u32::from(c)));
     }
     Ok(())
 }
@@ -264,6 +283,44 @@ mod tests {
         assert!(check_text("   ", 64).is_err());
         assert!(check_text("a\nb", 64).is_err());
         assert!(check_text(&"字".repeat(65), 64).is_err());
+        // Names as people write them pass: rare CJK (Ext B), the middle
+        // dot of minority names, Latin with accents.
+        for ok in [
+            "𠀋子",
+            "阿依古丽·买买提",
+            "José",
+            "Sewing machinist (2nd shift)",
+        ] {
+            assert!(check_text(ok, 64).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn each_class_of_invisible_character_is_refused_by_code_point() {
+        for (c, class) in [
+            ('\u{202E}', "format"),
+            ('\u{2066}', "format"),
+            ('\u{2067}', "format"),
+            ('\u{2068}', "format"),
+            ('\u{2069}', "format"),
+            ('\u{200B}', "format"),
+            ('\u{200D}', "format"),
+            ('\u{FEFF}', "format"),
+            ('\u{E000}', "private-use"),
+            ('\u{F0000}', "private-use"),
+            ('\u{FFFE}', "noncharacter"),
+            ('\u{FDD0}', "noncharacter"),
+            ('\u{0378}', "unassigned"),
+            ('\u{2028}', "line separator"),
+            ('\u{2029}', "paragraph separator"),
+            ('\u{0007}', "control"),
+        ] {
+            let text = format!("王{c}秀英");
+            let reason = check_text(&text, 64).unwrap_err();
+            let named = format!("U+{:04X}", u32::from(c));
+            assert!(reason.contains(&named), "{named}: {reason}");
+            assert!(reason.contains(class), "{named}: {reason}");
+        }
     }
 
     #[test]

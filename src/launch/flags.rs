@@ -39,7 +39,8 @@ pub struct ServeArgs {
     /// Fill an empty data directory with the Huaihua demo data first.
     #[arg(long)]
     demo: bool,
-    /// TOML config file with match weights (see jobbridge.example.toml).
+    /// TOML file with any of these settings (see jobbridge.example.toml);
+    /// a flag or its environment variable overrides the file.
     #[arg(long, env = "JOBBRIDGE_CONFIG")]
     config: Option<PathBuf>,
     /// Threads that rank matches (rayon); 0 means one per core.
@@ -63,6 +64,8 @@ pub struct ServeArgs {
     tls: TlsFlags,
     #[command(flatten)]
     id_key: IdKeyArgs,
+    #[command(flatten)]
+    ops: super::ops_flags::OpsFlags,
 }
 
 /// Batch settings of `serve`.
@@ -154,56 +157,129 @@ pub fn default_candidates_per_worker() -> u32 {
 }
 
 impl ServeArgs {
-    /// The settings these flags give, with the config file read and the
-    /// schedule parsed. The national id key and the audit directory's
-    /// default are left to [`super::Launch::open`], which has the store.
-    pub fn into_config(self) -> Result<Config, LaunchError> {
+    /// The settings these flags give over the config file's, with the
+    /// schedule parsed: a flag or its environment variable wins, then the
+    /// file, then the default. `matches` are the parsed `serve` arguments
+    /// (they tell a value given from a default). The national id key and
+    /// the audit directory's default are left to [`super::Launch::open`],
+    /// which has the store.
+    pub fn into_config(self, matches: &clap::ArgMatches) -> Result<Config, LaunchError> {
         let invalid = LaunchError::Config;
-        if !(self.rate_limit.is_finite() && self.rate_limit >= 0.0) {
-            return Err(invalid("--rate-limit must be a number >= 0".into()));
-        }
         let file = match &self.config {
             Some(path) => FileConfig::load(path).map_err(invalid)?,
             None => FileConfig::default(),
         };
-        let schedule = if self.batch.no_schedule {
-            None
-        } else {
-            Some(
-                Schedule::parse(&self.batch.batch_at, &self.batch.batch_timezone)
-                    .map_err(invalid)?,
+        // The flag's value if given (or its environment variable), else the
+        // file's if set, else the flag's default.
+        let given = |id: &str| {
+            !matches!(
+                matches.value_source(id),
+                None | Some(clap::parser::ValueSource::DefaultValue)
             )
         };
-        let tls = match (self.tls.tls_cert, self.tls.tls_key) {
+        fn pick<T>(given: bool, flag: T, file: Option<T>) -> T {
+            match (given, file) {
+                (false, Some(f)) => f,
+                _ => flag,
+            }
+        }
+        fn pick_opt<T>(flag: Option<T>, file: Option<T>) -> Option<T> {
+            flag.or(file)
+        }
+        let rate = pick(
+            given("rate_limit"),
+            self.rate_limit,
+            file.rate_limit.per_second,
+        );
+        if !(rate.is_finite() && rate >= 0.0) {
+            return Err(invalid("--rate-limit must be a number >= 0".into()));
+        }
+        let burst = pick_opt(self.rate_burst, file.rate_limit.burst);
+        let grace = pick(
+            given("shutdown_grace"),
+            self.ops.shutdown_grace,
+            file.shutdown_grace_secs,
+        );
+        if !(grace.is_finite() && grace >= 0.0) {
+            return Err(invalid(
+                "--shutdown-grace must be a number of seconds >= 0".into(),
+            ));
+        }
+        let b = self.batch;
+        let schedule_on = if given("no_schedule") {
+            !b.no_schedule
+        } else {
+            file.batch.schedule.unwrap_or(!b.no_schedule)
+        };
+        let schedule = if schedule_on {
+            let at = pick(given("batch_at"), b.batch_at, file.batch.at);
+            let zone = pick(
+                given("batch_timezone"),
+                b.batch_timezone,
+                file.batch.timezone,
+            );
+            Some(Schedule::parse(&at, &zone).map_err(invalid)?)
+        } else {
+            None
+        };
+        let (cert, key) = if self.tls.tls_cert.is_some() {
+            (self.tls.tls_cert, self.tls.tls_key)
+        } else {
+            (file.tls.cert, file.tls.key)
+        };
+        let tls = match (cert, key) {
             (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
             _ => None,
         };
         Ok(Config {
-            listen: self.listen,
-            data_dir: self.data_dir,
-            max_message_bytes: self.max_message_bytes,
-            cache_mb: self.cache_mb,
-            demo: self.demo,
+            listen: pick(given("listen"), self.listen, file.listen),
+            data_dir: pick(given("data_dir"), self.data_dir, file.data_dir),
+            max_message_bytes: pick(
+                given("max_message_bytes"),
+                self.max_message_bytes,
+                file.max_message_bytes,
+            ),
+            cache_mb: pick(given("cache_mb"), self.cache_mb, file.cache_mb),
+            demo: pick(given("demo"), self.demo, file.demo),
             matching: file.matching,
             policy: file.policy,
-            rank_threads: self.rank_threads,
+            rank_threads: pick(given("rank_threads"), self.rank_threads, file.rank_threads),
             batch: BatchSettings {
-                candidates_per_worker: self.batch.candidates_per_worker as usize,
-                keep_runs: self.batch.keep_runs as usize,
-                audit_dir: self.batch.audit_dir,
-                nightly_apply: match self.batch.batch_apply {
-                    ApplyArg::Auto => ApplyMode::Auto,
-                    ApplyArg::Manual => ApplyMode::Manual,
+                candidates_per_worker: pick(
+                    given("candidates_per_worker"),
+                    b.candidates_per_worker,
+                    file.batch.candidates_per_worker,
+                ) as usize,
+                keep_runs: pick(given("keep_runs"), b.keep_runs, file.batch.keep_runs) as usize,
+                audit_dir: pick_opt(b.audit_dir, file.batch.audit_dir),
+                nightly_apply: match file.batch.apply.filter(|_| !given("batch_apply")) {
+                    Some(mode) => mode,
+                    None => match b.batch_apply {
+                        ApplyArg::Auto => ApplyMode::Auto,
+                        ApplyArg::Manual => ApplyMode::Manual,
+                    },
                 },
-                max_staged_age_hours: self.batch.batch_max_age_hours,
+                max_staged_age_hours: pick(
+                    given("batch_max_age_hours"),
+                    b.batch_max_age_hours,
+                    file.batch.max_age_hours,
+                ),
             },
             schedule,
-            rate_limit: RateLimit::per_second(self.rate_limit, self.rate_burst),
-            audit_retention: days(self.audit_retention_days),
+            rate_limit: RateLimit::per_second(rate, burst),
+            audit_retention: days(pick(
+                given("audit_retention_days"),
+                self.audit_retention_days,
+                file.audit_retention_days,
+            )),
             tls,
-            insecure: self.tls.insecure,
-            id_key_file: self.id_key.id_key_file,
+            insecure: pick(given("insecure"), self.tls.insecure, file.tls.insecure),
+            id_key_file: pick_opt(self.id_key.id_key_file, file.id_key_file),
             id_key: None,
+            shutdown_grace: std::time::Duration::from_secs_f64(grace),
+            metrics_listen: pick_opt(self.ops.metrics_listen, file.metrics_listen),
+            admin_token_file: pick_opt(self.ops.admin_token_file, file.admin_token_file),
+            log_format: pick(given("log_format"), self.ops.log_format, file.log_format),
         })
     }
 }
@@ -220,12 +296,22 @@ mod tests {
     }
 
     fn config(flags: &[&str]) -> Config {
+        try_config(flags).unwrap()
+    }
+
+    /// Tests that set environment variables hold it, so that no other
+    /// test of this module parses flags meanwhile.
+    static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn try_config(flags: &[&str]) -> Result<Config, LaunchError> {
+        use clap::{CommandFactory as _, FromArgMatches as _};
+        let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
         let argv = std::iter::once("serve").chain(flags.iter().copied());
-        Serve::try_parse_from(argv)
+        let matches = Serve::command().try_get_matches_from(argv).unwrap();
+        Serve::from_arg_matches(&matches)
             .unwrap()
             .args
-            .into_config()
-            .unwrap()
+            .into_config(&matches)
     }
 
     /// Debug text, since not every settings type is `PartialEq`; it shows
@@ -266,5 +352,56 @@ mod tests {
         assert!(c.schedule.is_none());
         assert_eq!(c.tls.unwrap().key, PathBuf::from("k.pem"));
         assert!(Serve::try_parse_from(["serve", "--cache-mb", "0"]).is_err());
+    }
+
+    #[test]
+    fn flags_beat_the_environment_which_beats_the_file_which_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jobbridge.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:6001\"\ncache_mb = 48\nshutdown_grace_secs = 3.0\n\
+             metrics_listen = \"127.0.0.1:6002\"\n\
+             [batch]\nschedule = false\nkeep_runs = 5\n[matching]\nweight_skill = 0.5\n",
+        )
+        .unwrap();
+        let path = file.to_str().unwrap();
+        let guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
+        std::env::set_var("JOBBRIDGE_CACHE_MB", "56");
+        std::env::set_var("JOBBRIDGE_SHUTDOWN_GRACE", "4");
+        let parsed = {
+            use clap::{CommandFactory as _, FromArgMatches as _};
+            let argv = ["serve", "--config", path, "--shutdown-grace", "5"];
+            let matches = Serve::command().try_get_matches_from(argv).unwrap();
+            Serve::from_arg_matches(&matches)
+                .unwrap()
+                .args
+                .into_config(&matches)
+        };
+        std::env::remove_var("JOBBRIDGE_CACHE_MB");
+        std::env::remove_var("JOBBRIDGE_SHUTDOWN_GRACE");
+        drop(guard);
+        let c = parsed.unwrap();
+        // File over default.
+        assert_eq!(c.listen.port(), 6001);
+        assert_eq!(c.metrics_listen.unwrap().port(), 6002);
+        assert!(c.schedule.is_none());
+        assert_eq!(c.batch.keep_runs, 5);
+        assert_eq!(c.matching.weight_skill, 0.5);
+        // Environment over file.
+        assert_eq!(c.cache_mb, 56);
+        // Flag over environment.
+        assert_eq!(c.shutdown_grace, std::time::Duration::from_secs(5));
+        // Untouched: the default.
+        assert_eq!(c.max_message_bytes, Config::default().max_message_bytes);
+    }
+
+    #[test]
+    fn a_bad_config_file_is_refused_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:1\"\nlisten_addr = \"x\"\n").unwrap();
+        let e = try_config(&["--config", file.to_str().unwrap()]).unwrap_err();
+        assert!(e.to_string().contains("listen_addr"), "{e}");
     }
 }

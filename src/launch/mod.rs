@@ -10,8 +10,10 @@
 //! its own. Below it, [`crate::server::run`] serves one store on one
 //! listener and knows nothing of processes, signals or stdout.
 
+mod admin_token;
 pub mod flags;
 pub mod id_key;
+mod ops_flags;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -144,12 +146,19 @@ impl Launch {
         if config.demo {
             demo_bootstrap(&store, &key, config.listen)?;
         }
+        if let Some(path) = &config.admin_token_file {
+            admin_token::bootstrap(&store, path)?;
+        }
         if store.tokens()?.iter().all(|t| t.revoked_at_ms != 0) {
             tracing::warn!(
-                "no valid token: every call but health will be refused; stop the server and run \
+                "no valid token: every call but health and reflection will be refused; start \
+                 with --admin-token-file PATH to have one written, or stop the server and run \
                  `jobbridge token create --data-dir {} --role admin`",
                 config.data_dir.display()
             );
+        }
+        if let Err(e) = store.record_pid() {
+            tracing::warn!(error = %e, "cannot record the pid in the data directory");
         }
         Ok(Self {
             store: Arc::new(store),
@@ -174,11 +183,18 @@ impl Launch {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), LaunchError> {
-        crate::server::run(listener, self.store.clone(), self.config, shutdown).await?;
+        let served = crate::server::run(listener, self.store.clone(), self.config, shutdown).await;
         let store = self.store;
-        tokio::task::spawn_blocking(move || store.flush_blocking())
-            .await
-            .expect("flushing does not panic")?;
+        // Last, after every call has ended or been cut: the flush.
+        let flushed = tokio::task::spawn_blocking(move || {
+            let flushed = store.flush_blocking();
+            store.forget_pid();
+            flushed
+        })
+        .await
+        .expect("flushing does not panic");
+        served?;
+        flushed?;
         tracing::info!("stopped; store flushed");
         Ok(())
     }

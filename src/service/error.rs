@@ -45,6 +45,23 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
+    /// Whether the error is a refusal read from stored state (a taken id,
+    /// a full opening, a missing record), which a write not yet flushed
+    /// may have made: such a refusal is told only once that state is
+    /// durable ([`super::Service::settle`]).
+    pub fn rests_on_state(&self) -> bool {
+        match self {
+            ServiceError::NotFound(_)
+            | ServiceError::AlreadyExists(_)
+            | ServiceError::Duplicate { .. }
+            | ServiceError::Forbidden(_)
+            | ServiceError::Precondition(_) => true,
+            ServiceError::Invalid(_) | ServiceError::Unavailable(_) | ServiceError::Internal(_) => {
+                false
+            }
+        }
+    }
+
     /// A `NotFound` in the store's words (`worker "w-1" not found`).
     pub fn not_found(kind: &'static str, id: impl Into<String>) -> Self {
         StoreError::not_found(kind, id).into()
@@ -75,6 +92,7 @@ impl From<StoreError> for ServiceError {
             StoreError::Duplicate { kind, field } => ServiceError::Duplicate { kind, field },
             StoreError::Precondition(m) => ServiceError::Precondition(m),
             StoreError::Closed => ServiceError::Unavailable("server is shutting down".into()),
+            StoreError::InUse { .. } => ServiceError::Unavailable(e.to_string()),
             StoreError::Corruption(_)
             | StoreError::FormatVersion { .. }
             | StoreError::IdKeyMismatch { .. }

@@ -102,6 +102,12 @@ impl Service {
         self.writer.matcher()
     }
 
+    /// A key derived from the server's national id key under `label`
+    /// ([`IdKey::derive`]), for signing what the server hands out.
+    pub fn derived_key(&self, label: &[u8]) -> [u8; 32] {
+        self.writer.id_key().derive(label)
+    }
+
     /// The batch settings.
     pub fn batch_settings(&self) -> &BatchSettings {
         self.batch.settings()
@@ -134,6 +140,29 @@ impl Service {
     /// commit).
     async fn sync(&self) -> Result<()> {
         Ok(self.store().sync().await?)
+    }
+
+    /// Tells the outcome of a write only once it cannot be undone by a
+    /// crash. An OK waits for its own flush. A refusal that read stored
+    /// state waits too: the state it read (10 of 10 slots taken) may come
+    /// from another call's write not flushed yet, and a crash would undo
+    /// it (7 taken after the restart) while the client acted on the
+    /// refusal. If that flush fails, the client is told the refusal is not
+    /// durable (UNAVAILABLE: retry) rather than told the refusal.
+    async fn settle<T>(&self, result: Result<T>) -> Result<T> {
+        match result {
+            Ok(value) => {
+                self.sync().await?;
+                Ok(value)
+            }
+            Err(e) if e.rests_on_state() => match self.sync().await {
+                Ok(()) => Err(e),
+                Err(_) => Err(ServiceError::Unavailable(
+                    "refused on state that is not yet durable (a flush failed); retry".into(),
+                )),
+            },
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -20,10 +20,12 @@ impl Service {
         mode: PutMode,
     ) -> Result<(Opening, bool)> {
         scope::opening_write(caller, &opening).map_err(ServiceError::Forbidden)?;
-        self.stored_opening_in_scope(caller, &opening.id).await?;
-        let stored = self.writer.put_opening(opening, mode).await?;
-        self.sync().await?;
-        Ok(stored)
+        let result = async {
+            self.stored_opening_in_scope(caller, &opening.id).await?;
+            Ok(self.writer.put_opening(opening, mode).await?)
+        }
+        .await;
+        self.settle(result).await
     }
 
     /// Changes a stored opening by `merge` (given the stored record, it
@@ -71,13 +73,14 @@ impl Service {
 
     /// Closes an opening: no new proposals, no new acceptances.
     pub async fn close_opening(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Opening> {
-        self.stored_opening_in_scope(caller, id).await?;
-        let owned = id.to_string();
-        let closed = self
-            .blocking(move |s| Ok(s.writer.close_opening(&owned)?))
-            .await?;
-        self.sync().await?;
-        Ok(closed)
+        let result = async {
+            self.stored_opening_in_scope(caller, id).await?;
+            let owned = id.to_string();
+            self.blocking(move |s| Ok(s.writer.close_opening(&owned)?))
+                .await
+        }
+        .await;
+        self.settle(result).await
     }
 
     /// One page of openings in id order after `after`. A recruiter lists

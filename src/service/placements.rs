@@ -34,9 +34,8 @@ impl Service {
                 let proposal = s.check_proposal(&caller, &worker_id, &opening_id, run_id)?;
                 Ok(s.writer.propose(&proposal, &actor)?)
             })
-            .await?;
-        self.sync().await?;
-        Ok(changed.placement)
+            .await;
+        Ok(self.settle(changed).await?.placement)
     }
 
     /// Takes one step of a placement of the caller's counties.
@@ -47,13 +46,14 @@ impl Service {
         action: Action,
         actor: String,
     ) -> Result<Placement> {
-        self.placement_in_scope(caller, id).await?;
-        let owned = id.to_string();
-        let changed = self
-            .blocking(move |s| Ok(s.writer.placement_step(&owned, &action, &actor)?))
-            .await?;
-        self.sync().await?;
-        Ok(changed.placement)
+        let changed = async {
+            self.placement_in_scope(caller, id).await?;
+            let owned = id.to_string();
+            self.blocking(move |s| Ok(s.writer.placement_step(&owned, &action, &actor)?))
+                .await
+        }
+        .await;
+        Ok(self.settle(changed).await?.placement)
     }
 
     /// A placement of the caller's counties.

@@ -21,9 +21,8 @@ impl Service {
         let by = admin.token_id.clone();
         let made = self
             .blocking(move |s| Ok(s.store().create_token(role, &scope, &label, &by)?))
-            .await?;
-        self.sync().await?;
-        Ok(made)
+            .await;
+        self.settle(made).await
     }
 
     /// Every token, revoked ones too (hashes are never returned).
@@ -36,9 +35,8 @@ impl Service {
         let owned = id.to_string();
         let record = self
             .blocking(move |s| Ok(s.store().revoke_token(&owned)?))
-            .await?;
-        self.sync().await?;
-        Ok(record)
+            .await;
+        self.settle(record).await
     }
 
     /// Audit log entries newest first, before `before_seq` (0 for the

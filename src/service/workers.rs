@@ -23,10 +23,12 @@ impl Service {
             &worker.county_code,
             &format!("worker {:?}", worker.id),
         )?;
-        self.stored_worker_in_scope(caller, &worker.id).await?;
-        let stored = self.writer.put_worker(worker, mode).await?;
-        self.sync().await?;
-        Ok(stored)
+        let result = async {
+            self.stored_worker_in_scope(caller, &worker.id).await?;
+            Ok(self.writer.put_worker(worker, mode).await?)
+        }
+        .await;
+        self.settle(result).await
     }
 
     /// Changes a stored worker by `merge`, which gets the stored record
@@ -74,13 +76,14 @@ impl Service {
 
     /// Deletes a worker (refused while it holds an active placement).
     pub async fn delete_worker(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Worker> {
-        self.stored_worker_in_scope(caller, id).await?;
-        let owned = id.to_string();
-        let old = self
-            .blocking(move |s| Ok(s.writer.delete_worker(&owned)?))
-            .await?;
-        self.sync().await?;
-        Ok(old)
+        let result = async {
+            self.stored_worker_in_scope(caller, id).await?;
+            let owned = id.to_string();
+            self.blocking(move |s| Ok(s.writer.delete_worker(&owned)?))
+                .await
+        }
+        .await;
+        self.settle(result).await
     }
 
     /// One page of workers in id order after `after`. A service company

@@ -202,6 +202,11 @@ pub fn load_matcher(store: &Store, config: MatchConfig) -> Result<Matcher, Store
 }
 
 impl Writer {
+    /// The national id key (the root of the server's derived keys).
+    pub(crate) fn id_key(&self) -> &IdKey {
+        &self.id_key
+    }
+
     /// Proposes an opening to a worker and updates the index.
     pub(crate) fn propose(&self, proposal: &Proposal, actor: &str) -> Result<Changed, StoreError> {
         let changed = self.store.propose(proposal, actor)?;

@@ -73,6 +73,7 @@ fn run(db: sled::Db, audit: Arc<AuditLog>, requests: mpsc::Receiver<Reply>) {
         waiting.extend(requests.try_iter());
         // Entries queued before these writers asked (their calls' entries
         // among them) go into this flush.
+        let started = std::time::Instant::now();
         let result = audit
             .write_queued()
             .and_then(|()| Ok(db.flush()?))
@@ -81,6 +82,9 @@ fn run(db: sled::Db, audit: Arc<AuditLog>, requests: mpsc::Receiver<Reply>) {
                 tracing::error!(error = %e, "group flush failed");
                 e.to_string()
             });
+        metrics::histogram!(crate::telemetry::COMMIT_BATCH).record(waiting.len() as f64);
+        metrics::histogram!(crate::telemetry::COMMIT_SECONDS)
+            .record(started.elapsed().as_secs_f64());
         for reply in waiting {
             // The writer may have gone away (client cancelled): nothing to do.
             let _ = reply.send(result.clone());

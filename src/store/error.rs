@@ -58,6 +58,21 @@ pub enum StoreError {
         /// Fingerprint of the key given, shortened.
         given: String,
     },
+    /// Another process holds the data directory: sled locks it for one
+    /// process at a time. Told as such, because the usual cause is a
+    /// running server and the fix is to go through it.
+    #[error(
+        "the data directory {} is in use by a running server{}; use --server \
+         (or stop the server) and try again",
+        dir.display(),
+        pid.map_or_else(String::new, |p| format!(" (pid {p}?)"))
+    )]
+    InUse {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// The pid the server recorded at its start, if it did.
+        pid: Option<u32>,
+    },
     /// sled failed (I/O error, or a bug in sled).
     #[error("storage backend: {0}")]
     Backend(#[from] sled::Error),

@@ -119,6 +119,25 @@ pub struct Store {
     committer: Committer,
 }
 
+/// Where a serving process records its pid in the data directory.
+const PID_FILE: &str = "serve.pid";
+
+/// sled's lock failure as [`StoreError::InUse`]; other errors as they are.
+fn in_use(e: sled::Error, dir: &Path) -> StoreError {
+    match &e {
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+            let pid = std::fs::read_to_string(dir.join(PID_FILE))
+                .ok()
+                .and_then(|t| t.trim().parse().ok());
+            StoreError::InUse {
+                dir: dir.to_path_buf(),
+                pid,
+            }
+        }
+        _ => StoreError::Backend(e),
+    }
+}
+
 impl Store {
     /// Opens or creates the store in `dir`, checking the format version. A
     /// directory of the version before national ids were hashed opens too;
@@ -149,7 +168,8 @@ impl Store {
             // Group commit does the flushing; sled's own timer would only add
             // flushes that nobody waits for.
             .flush_every_ms(None)
-            .open()?;
+            .open()
+            .map_err(|e| in_use(e, dir))?;
         let found = check_format(&db)?;
         if found == INDEX_TREES_FORMAT || found == MEMORY_INDEX_FORMAT {
             // Recorded before any index tree is dropped or built, so that an
@@ -205,6 +225,23 @@ impl Store {
         self.audit_log.write_queued()?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Records this process as the directory's server, for the message
+    /// another process gets when it finds the directory locked
+    /// ([`StoreError::InUse`]). Removed by [`Store::forget_pid`].
+    pub fn record_pid(&self) -> std::io::Result<()> {
+        std::fs::write(self.dir.join(PID_FILE), format!("{}\n", std::process::id()))
+    }
+
+    /// Removes the pid file of [`Store::record_pid`].
+    pub fn forget_pid(&self) {
+        let _ = std::fs::remove_file(self.dir.join(PID_FILE));
+    }
+
+    /// Bytes the store takes on disk (sled's own count).
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
     }
 
     /// Number of workers.

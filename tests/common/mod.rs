@@ -19,7 +19,7 @@ use jobbridge::api::pb;
 use jobbridge::config::Config;
 use jobbridge::domain::rules::national_id_check_char;
 use jobbridge::domain::IdKey;
-use jobbridge::store::Store;
+use jobbridge::store::{Store, StoreError};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -315,7 +315,9 @@ pub fn reopen(dir: &Path) -> Store {
     loop {
         match Store::open(dir) {
             Ok(store) => return store,
-            Err(e) if e.to_string().contains("lock") && std::time::Instant::now() < deadline => {
+            // A process that just ended (or a dropped store's committer)
+            // lets go of sled's lock a moment later.
+            Err(StoreError::InUse { .. }) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             Err(e) => panic!("cannot reopen the store: {e}"),

@@ -21,7 +21,7 @@ pub(crate) use opening::opening_from_pb;
 pub(crate) use placement::{decline_reason_from_pb, separation_reason_from_pb, status_from_pb};
 pub(crate) use policy::policy_to_pb;
 pub(crate) use reports::coverage_to_pb;
-pub(crate) use roles::{role_from_pb, token_info};
+pub(crate) use roles::{role_from_pb, role_to_pb, token_info};
 pub(crate) use runs::{
     applied_to_pb, assignment_to_pb, diff_from_pb, diff_to_pb, run_from_pb, run_to_pb,
 };

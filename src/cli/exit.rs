@@ -1,0 +1,117 @@
+//! Exit codes of the `jobbridge` binary, from the BSD `sysexits.h` set so
+//! that scripts and systemd can tell a retry from a fix:
+//!
+//! | code | meaning | examples |
+//! | --- | --- | --- |
+//! | 0 | done | |
+//! | 2 | usage: a flag, a setting or the config file is wrong | unknown flag, unknown key in `--config`, plaintext on a public address |
+//! | 65 | data: the server or the store refused the input | INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, a wrong national id key |
+//! | 69 | unavailable: try again later or elsewhere | no server at `--server`, the data directory held by a running server, the port taken |
+//! | 70 | internal: a bug or a broken store; see the log | anything else |
+
+use crate::launch::LaunchError;
+use crate::store::StoreError;
+
+/// Usage error (clap uses it too).
+pub const USAGE: u8 = 2;
+/// The input was refused.
+pub const DATA: u8 = 65;
+/// A server or the data directory is not available now.
+pub const UNAVAILABLE: u8 = 69;
+/// Anything else.
+pub const INTERNAL: u8 = 70;
+
+/// A status a server answered, kept whole for [`code_for`] and shown as
+/// `CODE: message`.
+#[derive(Debug)]
+pub struct Remote(pub tonic::Status);
+
+impl std::fmt::Display for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.0.code(), self.0.message())
+    }
+}
+
+impl std::error::Error for Remote {}
+
+/// The exit code for `error`, from the first cause in its chain that
+/// tells.
+pub fn code_for(error: &anyhow::Error) -> u8 {
+    for cause in error.chain() {
+        if let Some(code) = classify(cause) {
+            return code;
+        }
+    }
+    INTERNAL
+}
+
+fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
+    use tonic::Code;
+    if let Some(Remote(status)) = cause.downcast_ref::<Remote>() {
+        return Some(match status.code() {
+            Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted => UNAVAILABLE,
+            Code::Internal | Code::Unknown | Code::DataLoss | Code::Unimplemented => INTERNAL,
+            _ => DATA,
+        });
+    }
+    if cause.downcast_ref::<tonic::transport::Error>().is_some() {
+        return Some(UNAVAILABLE);
+    }
+    if let Some(e) = cause.downcast_ref::<StoreError>() {
+        return store(e);
+    }
+    if let Some(e) = cause.downcast_ref::<LaunchError>() {
+        return Some(match e {
+            LaunchError::Config(_) => USAGE,
+            LaunchError::Listen { .. } => UNAVAILABLE,
+            LaunchError::IdKey(_) | LaunchError::Tls(_) => DATA,
+            LaunchError::Open { source, .. } => store(source).unwrap_or(INTERNAL),
+            LaunchError::Store(source) => store(source).unwrap_or(INTERNAL),
+            LaunchError::Demo(_)
+            | LaunchError::RankPool(_)
+            | LaunchError::Runtime(_)
+            | LaunchError::Serve(_) => return None,
+        });
+    }
+    None
+}
+
+fn store(e: &StoreError) -> Option<u8> {
+    Some(match e {
+        StoreError::InUse { .. } | StoreError::Closed => UNAVAILABLE,
+        StoreError::NotFound { .. }
+        | StoreError::AlreadyExists { .. }
+        | StoreError::Duplicate { .. }
+        | StoreError::Precondition(_)
+        | StoreError::IdKeyMismatch { .. }
+        | StoreError::FormatVersion { .. } => DATA,
+        StoreError::Corruption(_) | StoreError::Backend(_) | StoreError::Flush(_) => INTERNAL,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_map_to_their_codes() {
+        let remote = |code| code_for(&anyhow::Error::new(Remote(tonic::Status::new(code, "x"))));
+        assert_eq!(remote(tonic::Code::Unavailable), UNAVAILABLE);
+        assert_eq!(remote(tonic::Code::InvalidArgument), DATA);
+        assert_eq!(remote(tonic::Code::Internal), INTERNAL);
+        let in_use = StoreError::InUse {
+            dir: "d".into(),
+            pid: Some(7),
+        };
+        assert!(in_use
+            .to_string()
+            .contains("in use by a running server (pid 7?)"));
+        let wrapped = anyhow::Error::new(in_use).context("cannot open data directory d");
+        assert_eq!(code_for(&wrapped), UNAVAILABLE);
+        assert_eq!(
+            code_for(&anyhow::Error::new(LaunchError::Config("bad".into()))),
+            USAGE
+        );
+        assert_eq!(code_for(&anyhow::anyhow!("something")), INTERNAL);
+    }
+}

@@ -1,0 +1,29 @@
+//! The names of the metrics every layer records, in one place so that the
+//! Prometheus endpoint (`server::metrics`), README's table and the layers
+//! agree. Layers record through the `metrics` facade; with no recorder
+//! installed (`--metrics-listen` not given) a record costs an atomic load
+//! and nothing else.
+//!
+//! This module sits at the bottom with [`crate::config`]: it imports
+//! nothing.
+
+/// Counter: calls answered, by `service`, `method` and gRPC `code`.
+pub const REQUESTS: &str = "jobbridge_grpc_requests_total";
+/// Histogram: seconds from a call's arrival to its last byte, by
+/// `service` and `method`.
+pub const REQUEST_SECONDS: &str = "jobbridge_grpc_request_duration_seconds";
+/// Counter: calls refused by the per-token rate limit.
+pub const RATE_LIMITED: &str = "jobbridge_rate_limited_total";
+/// Histogram: writes made durable by one group-commit flush.
+pub const COMMIT_BATCH: &str = "jobbridge_commit_batch_size";
+/// Histogram: seconds one group-commit flush took.
+pub const COMMIT_SECONDS: &str = "jobbridge_commit_flush_duration_seconds";
+/// Gauge: records in the match index, by `kind` (`worker`, `opening`).
+pub const INDEX_RECORDS: &str = "jobbridge_index_records";
+/// Gauge: bytes the store takes on disk.
+pub const STORE_BYTES: &str = "jobbridge_store_size_bytes";
+/// Histogram: seconds a batch run spent in each `phase`.
+pub const RUN_PHASE_SECONDS: &str = "jobbridge_batch_phase_duration_seconds";
+/// Counter: batch runs ended, by `outcome` (`succeeded`, `failed`,
+/// `cancelled`).
+pub const RUNS: &str = "jobbridge_batch_runs_total";
