@@ -200,6 +200,7 @@ pub async fn run(
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .layer(tower::util::MapResponseLayer::new(remap_oversize))
         .layer(AccessLayer::new(access))
+        .layer(crate::api::lang::LangLayer)
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -6,6 +6,7 @@ pub mod auth;
 mod batch;
 mod convert;
 mod import;
+pub mod lang;
 mod matching;
 mod openings;
 mod page_token;

@@ -194,7 +194,7 @@ impl Importer for OpeningImport {
         match row.opening {
             None => (
                 String::new(),
-                Err(ValidationError::new("opening", "is required")),
+                Err(ValidationError::required("opening")),
             ),
             Some(o) => {
                 let id = o.id.clone();

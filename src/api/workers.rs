@@ -232,7 +232,7 @@ impl Importer for WorkerImport {
         match row.worker {
             None => (
                 String::new(),
-                Err(ValidationError::new("worker", "is required")),
+                Err(ValidationError::required("worker")),
             ),
             Some(w) => {
                 let id = w.id.clone();

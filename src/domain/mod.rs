@@ -11,10 +11,12 @@ pub mod lang;
 mod opening;
 pub mod placement;
 pub mod rules;
+pub mod regions;
 pub mod run;
 mod worker;
+pub mod words;
 
-pub use error::{Validated, ValidationError};
+pub use error::{Reason, Validated, ValidationError};
 pub use identity::IdKey;
 pub use kinds::{
     Education, EmploymentStatus, Gender, LabourCapacity, Mobility, OpeningStatus, PhysicalDemand,
