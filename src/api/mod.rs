@@ -17,7 +17,10 @@ mod workers;
 
 pub use admin::AdminService;
 pub use batch::BatchService;
-pub(crate) use convert::{coverage_to_pb, run_from_pb, source_to_pb};
+pub(crate) use convert::{
+    coverage_to_pb, opening_from_pb, run_from_pb, separation_reason_from_pb, source_to_pb,
+    status_from_pb, worker_from_pb,
+};
 pub use matching::MatchingService;
 pub use openings::OpeningService;
 pub use placements::PlacementService;

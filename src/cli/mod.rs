@@ -5,6 +5,9 @@
 pub mod args;
 mod batch;
 mod channel;
+mod export;
+pub mod lang;
+pub mod ledger;
 mod report;
 pub mod token;
 
@@ -16,6 +19,7 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 pub use batch::{batch_offline, batch_remote, BatchArgs};
 pub use channel::TokenChannel;
+pub use export::{export, ExportArgs, ExportCommand, ExportKind};
 pub use report::{render, report_offline, report_remote, ReportArgs};
 
 /// Connects the remote subcommands to a server. Without a scheme `addr`
@@ -53,4 +57,31 @@ pub async fn connect(addr: &str, tls_ca: Option<&Path>) -> anyhow::Result<Channe
         .connect()
         .await
         .with_context(|| format!("cannot connect to {uri}"))
+}
+
+/// The service on a data directory, opened as `serve` and `batch` open it
+/// (the national id key found the same way), for the offline commands.
+pub(crate) fn open_service(data_dir: &Path) -> anyhow::Result<std::sync::Arc<crate::service::Service>> {
+    let store = std::sync::Arc::new(
+        crate::store::Store::open(data_dir)
+            .with_context(|| format!("cannot open {}", data_dir.display()))?,
+    );
+    let env = std::env::var(crate::config::ID_KEY_ENV).ok();
+    let (id_key, _) =
+        crate::store::id_key(None, env.as_deref(), &store).map_err(anyhow::Error::msg)?;
+    Ok(crate::service::Service::open(
+        store,
+        id_key,
+        crate::matching::MatchConfig::default()
+            .normalised()
+            .map_err(anyhow::Error::msg)?,
+        crate::batch::BatchSettings::default(),
+    )?)
+}
+
+/// A runtime for the commands that talk to a server or wait on the service.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }

@@ -7,6 +7,7 @@ use super::kinds::{
     Education, EmploymentStatus, Gender, LabourCapacity, Mobility, OpeningStatus, PhysicalDemand,
     Source,
 };
+use super::placement::{PlacementStatus, SeparationReason};
 use super::Lang;
 
 macro_rules! words {
@@ -71,6 +72,25 @@ words!(Mobility {
 words!(OpeningStatus {
     Open => "招聘中", "open";
     Closed => "已关闭", "closed";
+});
+
+words!(PlacementStatus {
+    Unspecified => "未设置", "not set";
+    Proposed => "已推荐", "proposed";
+    Accepted => "已接受", "accepted";
+    Declined => "已拒绝", "declined";
+    Hired => "已上岗", "hired";
+    Separated => "已离岗", "separated";
+});
+
+words!(SeparationReason {
+    Unspecified => "未设置", "not set";
+    Quit => "主动离职", "quit";
+    Dismissed => "被辞退", "dismissed";
+    ContractEnded => "合同到期", "contract ended";
+    Health => "健康原因", "health";
+    Family => "家庭原因", "family";
+    Other => "其他", "other";
 });
 
 /// Skill and certificate codes with their Chinese names (the codes of the
