@@ -192,10 +192,7 @@ impl Importer for OpeningImport {
 
     fn parse(row: Self::Row, caller: &Caller) -> (String, Validated<Opening>) {
         match row.opening {
-            None => (
-                String::new(),
-                Err(ValidationError::required("opening")),
-            ),
+            None => (String::new(), Err(ValidationError::required("opening"))),
             Some(o) => {
                 let id = o.id.clone();
                 let parsed =

@@ -120,7 +120,8 @@ fn offline(data_dir: &Path, args: &ExportArgs, county: Option<String>) -> anyhow
             let mut all: Vec<Opening> = Vec::new();
             let mut after: Option<String> = None;
             loop {
-                let page = store.list_openings(&OpeningFilter::default(), after.as_deref(), PAGE)?;
+                let page =
+                    store.list_openings(&OpeningFilter::default(), after.as_deref(), PAGE)?;
                 all.extend(page.items);
                 match page.next_after {
                     Some(next) => after = Some(next),
@@ -188,12 +189,15 @@ async fn remote(
             let mut page_token = String::new();
             loop {
                 let r = client
-                    .list_workers(with_lang(lang, pb::ListWorkersRequest {
-                        page_size: 1000,
-                        page_token: page_token.clone(),
-                        county_code: county.clone(),
-                        ..Default::default()
-                    }))
+                    .list_workers(with_lang(
+                        lang,
+                        pb::ListWorkersRequest {
+                            page_size: 1000,
+                            page_token: page_token.clone(),
+                            county_code: county.clone(),
+                            ..Default::default()
+                        },
+                    ))
                     .await?
                     .into_inner();
                 for w in r.workers {
@@ -212,12 +216,15 @@ async fn remote(
             let mut page_token = String::new();
             loop {
                 let r = client
-                    .list_openings(with_lang(lang, pb::ListOpeningsRequest {
-                        page_size: 1000,
-                        page_token: page_token.clone(),
-                        region_code: county.clone(),
-                        ..Default::default()
-                    }))
+                    .list_openings(with_lang(
+                        lang,
+                        pb::ListOpeningsRequest {
+                            page_size: 1000,
+                            page_token: page_token.clone(),
+                            region_code: county.clone(),
+                            ..Default::default()
+                        },
+                    ))
                     .await?
                     .into_inner();
                 for o in r.openings {
@@ -236,12 +243,15 @@ async fn remote(
             let mut page_token = String::new();
             loop {
                 let r = client
-                    .list(with_lang(lang, pb::ListPlacementsRequest {
-                        page_size: 1000,
-                        page_token: page_token.clone(),
-                        county_code: county.clone(),
-                        ..Default::default()
-                    }))
+                    .list(with_lang(
+                        lang,
+                        pb::ListPlacementsRequest {
+                            page_size: 1000,
+                            page_token: page_token.clone(),
+                            county_code: county.clone(),
+                            ..Default::default()
+                        },
+                    ))
                     .await?
                     .into_inner();
                 all.extend(r.placements);
@@ -255,10 +265,13 @@ async fn remote(
         ExportKind::Checkins => {
             let mut client = pb::placement_service_client::PlacementServiceClient::new(channel);
             let r = client
-                .list_due_check_ins(with_lang(lang, pb::ListDueCheckInsRequest {
-                    county_code: county,
-                    within_days: args.within_days,
-                }))
+                .list_due_check_ins(with_lang(
+                    lang,
+                    pb::ListDueCheckInsRequest {
+                        county_code: county,
+                        within_days: args.within_days,
+                    },
+                ))
                 .await?
                 .into_inner();
             checkins_table(&r.check_ins, lang)

@@ -208,7 +208,10 @@ fn import_kind<R: Record>(target: &Target, args: &ImportArgs) -> anyhow::Result<
     if !mapping.unknown.is_empty() {
         eprintln!(
             "{}{}",
-            lang.pick("以下列不属于台账，已忽略：", "columns ignored (not ledger columns): "),
+            lang.pick(
+                "以下列不属于台账，已忽略：",
+                "columns ignored (not ledger columns): "
+            ),
             mapping.unknown.join(lang.pick("、", ", "))
         );
     }
@@ -344,7 +347,14 @@ fn service_refusal(e: &ServiceError, lang: Lang) -> (String, String) {
             match lang {
                 Lang::Zh => format!(
                     "该值已登记在另一条{}记录上",
-                    lang.pick(if *kind == "worker" { "劳动力" } else { "岗位" }, kind)
+                    lang.pick(
+                        if *kind == "worker" {
+                            "劳动力"
+                        } else {
+                            "岗位"
+                        },
+                        kind
+                    )
                 ),
                 Lang::En => format!("value already registered to another {kind}"),
             },
@@ -378,7 +388,8 @@ async fn send<R: Record>(
             "{}",
             match lang {
                 Lang::Zh => format!("另有 {omitted} 行被拒绝，服务器未列出原因"),
-                Lang::En => format!("{omitted} more rows were rejected; the server did not list them"),
+                Lang::En =>
+                    format!("{omitted} more rows were rejected; the server did not list them"),
             }
         );
     }
@@ -403,7 +414,10 @@ fn status_error(s: tonic::Status, lang: Lang) -> anyhow::Error {
 
 /// `ledger.xlsx` -> `ledger.rejected.xlsx`, beside it.
 pub fn rejected_path(file: &Path) -> PathBuf {
-    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("ledger");
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("ledger");
     let ext = file.extension().and_then(|s| s.to_str()).unwrap_or("csv");
     file.with_file_name(format!("{stem}.rejected.{ext}"))
 }
@@ -563,7 +577,10 @@ impl TemplateCommand {
             Kind::Openings => "openings",
         };
         let out = self.out.unwrap_or_else(|| {
-            PathBuf::from(format!("{name}-template.{}", if self.xlsx { "xlsx" } else { "csv" }))
+            PathBuf::from(format!(
+                "{name}-template.{}",
+                if self.xlsx { "xlsx" } else { "csv" }
+            ))
         });
         let lang = self.lang.lang();
         template(self.kind, &out, lang)?;

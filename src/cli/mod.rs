@@ -61,7 +61,9 @@ pub async fn connect(addr: &str, tls_ca: Option<&Path>) -> anyhow::Result<Channe
 
 /// The service on a data directory, opened as `serve` and `batch` open it
 /// (the national id key found the same way), for the offline commands.
-pub(crate) fn open_service(data_dir: &Path) -> anyhow::Result<std::sync::Arc<crate::service::Service>> {
+pub(crate) fn open_service(
+    data_dir: &Path,
+) -> anyhow::Result<std::sync::Arc<crate::service::Service>> {
     let store = std::sync::Arc::new(
         crate::store::Store::open(data_dir)
             .with_context(|| format!("cannot open {}", data_dir.display()))?,

@@ -60,7 +60,10 @@ pub fn report_offline(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<()> 
             "to_date" => "--to",
             _ => "--source",
         };
-        anyhow::anyhow!("{flag}: {}", e.reason.to_string().replace("to_date", "--to"))
+        anyhow::anyhow!(
+            "{flag}: {}",
+            e.reason.to_string().replace("to_date", "--to")
+        )
     })?;
     let coverage = report::coverage(&store, &filter)?;
     print!(

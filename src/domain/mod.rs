@@ -10,11 +10,11 @@ mod kinds;
 pub mod lang;
 mod opening;
 pub mod placement;
-pub mod rules;
 pub mod regions;
+pub mod rules;
 pub mod run;
-mod worker;
 pub mod words;
+mod worker;
 
 pub use error::{Reason, Validated, ValidationError};
 pub use identity::IdKey;

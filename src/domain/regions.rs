@@ -111,7 +111,10 @@ mod tests {
     fn every_demo_county_and_destination_is_named() {
         for (code, en, ..) in crate::demo::COUNTIES {
             let r = region(code).unwrap_or_else(|| panic!("{code} has no name"));
-            assert!(r.en.starts_with(en.split(' ').next().unwrap()), "{code}: {r:?} vs {en}");
+            assert!(
+                r.en.starts_with(en.split(' ').next().unwrap()),
+                "{code}: {r:?} vs {en}"
+            );
         }
         for (code, ..) in crate::demo::DESTINATIONS {
             assert!(region(code).is_some(), "{code}");
@@ -130,7 +133,9 @@ mod tests {
             assert!(!r.zh.is_empty() && !r.en.is_empty());
         }
         let lines = HUNAN.lines().chain(OTHER.lines());
-        let rows = lines.filter(|l| !l.starts_with('#') && !l.is_empty()).count();
+        let rows = lines
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .count();
         assert_eq!(rows, all.len(), "a code is listed twice");
         let hunan_counties = all
             .iter()
@@ -144,8 +149,15 @@ mod tests {
             .count();
         assert_eq!(prefectures, 14);
         // Every county's prefecture is named.
-        for r in all.iter().filter(|r| r.code.starts_with("43") && !r.code.ends_with("00")) {
-            assert!(region(&format!("{}00", &r.code[..4])).is_some(), "{}", r.code);
+        for r in all
+            .iter()
+            .filter(|r| r.code.starts_with("43") && !r.code.ends_with("00"))
+        {
+            assert!(
+                region(&format!("{}00", &r.code[..4])).is_some(),
+                "{}",
+                r.code
+            );
         }
     }
 

@@ -37,7 +37,10 @@ pub fn check_id(value: &str) -> Result<(), Reason> {
     if value.len() > MAX_ID_LEN {
         return Err(Reason::new(
             format!("最多 {MAX_ID_LEN} 个字符，实际 {} 个", value.len()),
-            format!("must be at most {MAX_ID_LEN} characters, got {}", value.len()),
+            format!(
+                "must be at most {MAX_ID_LEN} characters, got {}",
+                value.len()
+            ),
         ));
     }
     if let Some(c) = value
@@ -195,7 +198,10 @@ pub fn check_longitude(lon: f64) -> Result<(), Reason> {
 /// "Sewing" and "sewing" cannot become two skills.
 pub fn check_skill_code(value: &str) -> Result<(), Reason> {
     if value.is_empty() || value.len() > 32 {
-        return Err(Reason::new("必须是 1 至 32 个字符", "must be 1 to 32 characters"));
+        return Err(Reason::new(
+            "必须是 1 至 32 个字符",
+            "must be 1 to 32 characters",
+        ));
     }
     if !value
         .bytes()

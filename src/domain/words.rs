@@ -124,14 +124,18 @@ pub const SKILL_NAMES: &[(&str, &str)] = &[
 
 /// The Chinese name of a skill code, if it has one.
 pub fn skill_zh(code: &str) -> Option<&'static str> {
-    SKILL_NAMES.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
+    SKILL_NAMES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, n)| *n)
 }
 
-/// A skill's name in `lang` (English: the code with spaces).
+/// A skill's name in `lang` (English, or a code without a Chinese name:
+/// the code).
 pub fn skill_text(code: &str, lang: Lang) -> String {
     match (lang, skill_zh(code)) {
         (Lang::Zh, Some(zh)) => zh.to_string(),
-        _ => code.replace('_', " "),
+        _ => code.to_string(),
     }
 }
 
@@ -163,7 +167,10 @@ mod tests {
     #[test]
     fn skill_names_are_unique_valid_codes() {
         for (i, (code, name)) in SKILL_NAMES.iter().enumerate() {
-            assert!(super::super::rules::check_skill_code(code).is_ok(), "{code}");
+            assert!(
+                super::super::rules::check_skill_code(code).is_ok(),
+                "{code}"
+            );
             assert!(SKILL_NAMES[..i].iter().all(|(c, n)| c != code && n != name));
             assert_eq!(skill_code(name), Some(*code));
         }

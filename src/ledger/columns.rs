@@ -192,12 +192,7 @@ impl<R: 'static> Mapping<R> {
 
 /// The template or an export: the headers in `lang` and one row per
 /// record (secret columns left out of exports).
-pub fn table_of<R>(
-    columns: &[Column<R>],
-    records: &[R],
-    lang: Lang,
-    with_secret: bool,
-) -> Table {
+pub fn table_of<R>(columns: &[Column<R>], records: &[R], lang: Lang, with_secret: bool) -> Table {
     let shown: Vec<&Column<R>> = columns
         .iter()
         .filter(|c| with_secret || !c.secret)
@@ -247,7 +242,12 @@ pub fn guide<R>(columns: &[Column<R>], lang: Lang) -> Table {
                 c.zh.to_string(),
                 c.en.to_string(),
                 c.path.to_string(),
-                if c.required { lang.pick("是", "yes") } else { "" }.to_string(),
+                if c.required {
+                    lang.pick("是", "yes")
+                } else {
+                    ""
+                }
+                .to_string(),
                 lang.pick(c.note.0, c.note.1).to_string(),
             ]
         })

@@ -78,9 +78,7 @@ impl Table {
         while headers.last().is_some_and(String::is_empty) {
             headers.pop();
         }
-        let rows = lines
-            .map(|(number, cells)| Row { number, cells })
-            .collect();
+        let rows = lines.map(|(number, cells)| Row { number, cells }).collect();
         Ok(Table { headers, rows })
     }
 

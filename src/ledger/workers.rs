@@ -134,10 +134,7 @@ pub(super) fn sources(cell: &Cell) -> Result<Vec<Source>, Reason> {
 }
 
 pub(super) fn sources_text(v: &[Source], lang: Lang) -> String {
-    v.iter()
-        .map(|s| s.text(lang))
-        .collect::<Vec<_>>()
-        .join(";")
+    v.iter().map(|s| s.text(lang)).collect::<Vec<_>>().join(";")
 }
 
 fn skill_list(cell: &Cell) -> Result<Vec<Skill>, Reason> {

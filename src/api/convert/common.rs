@@ -16,16 +16,15 @@ pub(super) fn enum_value<P, D>(
 where
     P: TryFrom<i32>,
 {
-    let wire = P::try_from(raw)
-        .map_err(|_| {
-            ValidationError::new(
-                field,
-                Reason::new(
-                    format!("未知的枚举值 {raw}"),
-                    format!("unknown enum value {raw}"),
-                ),
-            )
-        })?;
+    let wire = P::try_from(raw).map_err(|_| {
+        ValidationError::new(
+            field,
+            Reason::new(
+                format!("未知的枚举值 {raw}"),
+                format!("unknown enum value {raw}"),
+            ),
+        )
+    })?;
     Ok(map(wire))
 }
 
@@ -34,13 +33,15 @@ pub(super) fn required_enum<P, D>(raw: i32, field: &str, map: fn(P) -> Option<D>
 where
     P: TryFrom<i32>,
 {
-    enum_value(raw, field, map)?
-        .ok_or_else(|| {
-            ValidationError::new(
-                field,
-                Reason::new("必须填写（不能为 UNSPECIFIED）", "must be set (not UNSPECIFIED)"),
-            )
-        })
+    enum_value(raw, field, map)?.ok_or_else(|| {
+        ValidationError::new(
+            field,
+            Reason::new(
+                "必须填写（不能为 UNSPECIFIED）",
+                "must be set (not UNSPECIFIED)",
+            ),
+        )
+    })
 }
 
 pub(super) fn source(p: pb::Source) -> Option<Source> {
