@@ -14,7 +14,7 @@ pub enum LangArg {
 }
 
 /// The `--lang` clap piece.
-#[derive(clap::Args, Debug, Clone, Copy)]
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
 pub struct LangFlag {
     /// Language of reasons, labels and headers (default: Chinese when the
     /// locale is, else English).

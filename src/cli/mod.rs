@@ -9,6 +9,7 @@ mod export;
 pub mod lang;
 pub mod ledger;
 mod report;
+pub mod report_book;
 pub mod token;
 
 use std::path::Path;
