@@ -335,6 +335,7 @@ fn store_offline<R: Record>(
         bar.inc(chunk.len() as u64);
     }
     super::runtime()?.block_on(service.commit())?;
+    super::close_service(service);
     bar.finish_and_clear();
     Ok((accepted, refused))
 }

@@ -88,3 +88,20 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()?)
 }
+
+/// Drops `service` and waits until its store is closed (flushed, and the
+/// data directory's lock released): the write path's thread lets go of
+/// the store a moment after the service is gone.
+pub(crate) fn close_service(service: std::sync::Arc<crate::service::Service>) {
+    let mut store = service.store().clone();
+    drop(service);
+    loop {
+        match std::sync::Arc::try_unwrap(store) {
+            Ok(s) => return drop(s),
+            Err(s) => {
+                store = s;
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    }
+}
