@@ -104,3 +104,6 @@ pub enum Kind {
     /// Job openings (岗位台账).
     Openings,
 }
+
+#[cfg(test)]
+mod tests;
