@@ -7,9 +7,8 @@
 //! instead of letting duplicates through unnoticed.
 
 use sled::transaction::abort;
-use sled::Transactional;
 
-use super::table::{get_in, put_in, tx_err, PutMode};
+use super::table::{get_in, put_in, PutMode};
 use super::{Store, StoreError, FORMAT_KEY, FORMAT_VERSION};
 use crate::domain::identity::{self, short_fingerprint, IdKey};
 use crate::domain::Worker;
@@ -139,31 +138,28 @@ impl Store {
     /// unique-index entries, in one transaction. Timestamps are kept: this
     /// is a change of form, not a write by anyone.
     fn hash_national_ids(&self, ids: &[String], key: &IdKey) -> Result<usize, StoreError> {
-        self.workers
-            .trees()
-            .transaction(|t| {
-                let mut hashed = 0;
-                for id in ids {
-                    let Some(old) = get_in::<Worker>(t, id)? else {
-                        continue;
-                    };
-                    if identity::is_hashed(&old.national_id) {
-                        continue;
-                    }
-                    let mut new = old.clone();
-                    new.national_id = key.hash(&old.national_id);
-                    if let Err(e) = put_in(t, new, PutMode::Upsert, old.updated_at_ms, false)? {
-                        // Clear ids were unique (upper-cased), so their
-                        // hashes are too: anything else is damage.
-                        return abort(StoreError::corruption(format!(
-                            "hashing the national id of worker {id:?}: {e}"
-                        )));
-                    }
-                    hashed += 1;
+        self.workers.transaction(|t| {
+            let mut hashed = 0;
+            for id in ids {
+                let Some(old) = get_in::<Worker>(t, id)? else {
+                    continue;
+                };
+                if identity::is_hashed(&old.national_id) {
+                    continue;
                 }
-                Ok(hashed)
-            })
-            .map_err(tx_err)
+                let mut new = old.clone();
+                new.national_id = key.hash(&old.national_id);
+                if let Err(e) = put_in(t, new, PutMode::Upsert, old.updated_at_ms, false)? {
+                    // Clear ids were unique (upper-cased), so their
+                    // hashes are too: anything else is damage.
+                    return abort(StoreError::corruption(format!(
+                        "hashing the national id of worker {id:?}: {e}"
+                    )));
+                }
+                hashed += 1;
+            }
+            Ok(hashed)
+        })
     }
 
     /// Checks that no clear national id is left in a store bound to a key

@@ -42,7 +42,13 @@ use table::Table;
 /// change is not covered by prost's field evolution.
 ///
 /// 2: national ids are keyed hashes ([`Store::bind_id_key`]).
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: no index trees on disk; the indexes are built in memory at open
+///    (see `table`).
+pub const FORMAT_VERSION: u32 = 3;
+
+/// Hashed national ids and index trees on disk: read, and upgraded to
+/// [`FORMAT_VERSION`] at open by dropping the index trees.
+const INDEX_TREES_FORMAT: u32 = 2;
 
 /// The format before national ids were hashed: still read, and upgraded by
 /// [`Store::bind_id_key`].
@@ -99,7 +105,6 @@ pub struct Store {
     run_changes: sled::Tree,
     placements: Table,
     placement_events: sled::Tree,
-    placement_trees: placements::PlacementTrees,
     tokens: sled::Tree,
     audit_log: std::sync::Arc<audit::AuditLog>,
     // Declared last so it is dropped (final flush, join) after the tables.
@@ -137,7 +142,14 @@ impl Store {
             // flushes that nobody waits for.
             .flush_every_ms(None)
             .open()?;
-        check_format(&db)?;
+        if check_format(&db)? == INDEX_TREES_FORMAT {
+            // Recorded before the index trees go, so that a build that
+            // still reads them refuses the directory instead of trusting
+            // empty trees.
+            db.open_tree(META_TREE)?
+                .insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())?;
+            db.flush()?;
+        }
         let workers = Table::open::<Worker>(&db)?;
         let openings = Table::open::<Opening>(&db)?;
         let runs = db.open_tree("runs")?;
@@ -148,13 +160,6 @@ impl Store {
         let tokens = db.open_tree("tokens")?;
         let audit_log = std::sync::Arc::new(audit::AuditLog::open(&db)?);
         let meta = db.open_tree(META_TREE)?;
-        let placement_trees = placements::PlacementTrees::new(
-            &placements,
-            &workers,
-            &openings,
-            placement_events.clone(),
-            meta.clone(),
-        );
         let committer = Committer::start(db.clone(), audit_log.clone())
             .map_err(|e| StoreError::Flush(format!("cannot start committer: {e}")))?;
         Ok(Store {
@@ -168,7 +173,6 @@ impl Store {
             run_changes,
             placements,
             placement_events,
-            placement_trees,
             tokens,
             audit_log,
             committer,
@@ -302,10 +306,14 @@ impl Store {
             .ids_after(Some((worker_index::HOUSEHOLD, id.as_bytes())), None)
         {
             let wid = wid?;
-            let worker: Worker = self.workers.get(&wid)?.ok_or_else(|| {
-                StoreError::corruption(format!("household index names missing worker {wid:?}"))
-            })?;
-            household.add_member(wid, worker.employment_status);
+            // The index is read a moment apart from the records (see
+            // `table`): a worker just removed or moved is left out.
+            let Some(worker) = self.workers.get::<Worker>(&wid)? else {
+                continue;
+            };
+            if worker.household_id == id {
+                household.add_member(wid, worker.employment_status);
+            }
         }
         Ok((!household.worker_ids.is_empty()).then_some(household))
     }
@@ -445,7 +453,9 @@ fn page<E: table::Entity>(
     })
 }
 
-fn check_format(db: &sled::Db) -> Result<(), StoreError> {
+/// Checks the directory's format version and returns it; a new directory
+/// gets [`FORMAT_VERSION`].
+fn check_format(db: &sled::Db) -> Result<u32, StoreError> {
     let meta = db.open_tree(META_TREE)?;
     match meta.get(FORMAT_KEY)? {
         Some(v) => {
@@ -454,12 +464,13 @@ fn check_format(db: &sled::Db) -> Result<(), StoreError> {
                 .try_into()
                 .map_err(|_| StoreError::corruption("format version is not 4 bytes"))?;
             let found = u32::from_be_bytes(bytes);
-            if found != FORMAT_VERSION && found != CLEAR_ID_FORMAT {
+            if found != FORMAT_VERSION && found != CLEAR_ID_FORMAT && found != INDEX_TREES_FORMAT {
                 return Err(StoreError::FormatVersion {
                     found,
                     expected: FORMAT_VERSION,
                 });
             }
+            Ok(found)
         }
         None => {
             if db.tree_names().len() > 2 {
@@ -479,9 +490,9 @@ fn check_format(db: &sled::Db) -> Result<(), StoreError> {
             }
             meta.insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())?;
             db.flush()?;
+            Ok(FORMAT_VERSION)
         }
     }
-    Ok(())
 }
 
 fn now_ms() -> i64 {

@@ -6,9 +6,8 @@
 
 use prost::Message;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
-use sled::{Transactional, Tree};
 
-use super::table::{get_in, put_in, tx_err, Entity, PutMode, Table, TxError};
+use super::table::{self, get_in, put_in, Entity, PutMode, TxError, TxTable};
 use super::{Store, StoreError};
 use crate::domain::placement::{
     self as rules, Placement, ProposalTerms, StepContext, StepOutcome, StepRefused,
@@ -49,50 +48,21 @@ pub struct Changed {
     pub opening: Option<Opening>,
 }
 
-/// The trees of one placement transaction, joined: the placement table, the
-/// worker table, the opening table, the history and the meta tree.
-pub(crate) struct PlacementTrees {
-    all: Vec<Tree>,
-    worker_at: usize,
-    opening_at: usize,
-    events_at: usize,
-    meta_at: usize,
-}
-
-impl PlacementTrees {
-    pub(crate) fn new(
-        placements: &Table,
-        workers: &Table,
-        openings: &Table,
-        events: Tree,
-        meta: Tree,
-    ) -> Self {
-        let mut all = placements.trees().to_vec();
-        let worker_at = all.len();
-        all.extend_from_slice(workers.trees());
-        let opening_at = all.len();
-        all.extend_from_slice(openings.trees());
-        let events_at = all.len();
-        all.push(events);
-        let meta_at = all.len();
-        all.push(meta);
-        Self {
-            all,
-            worker_at,
-            opening_at,
-            events_at,
-            meta_at,
-        }
-    }
-}
-
-/// The joined trees as seen inside a transaction.
+/// A placement transaction as seen inside it: the placement, worker and
+/// opening tables' parts, the history and the meta tree.
 struct Tx<'a> {
-    t: &'a [TransactionalTree],
-    at: &'a PlacementTrees,
+    tables: &'a [TxTable<'a>],
+    others: &'a [TransactionalTree],
     now_ms: i64,
     actor: &'a str,
 }
+
+/// Positions in [`Tx::tables`] and [`Tx::others`].
+const PLACEMENTS: usize = 0;
+const WORKERS: usize = 1;
+const OPENINGS: usize = 2;
+const EVENTS: usize = 0;
+const META: usize = 1;
 
 fn abort<T>(e: StoreError) -> Result<T, TxError> {
     Err(ConflictableTransactionError::Abort(e))
@@ -101,20 +71,20 @@ fn abort<T>(e: StoreError) -> Result<T, TxError> {
 /// One item's result inside a transaction; `Err` is a refusal of that item.
 type Outcome = Result<Changed, StoreError>;
 
-impl Tx<'_> {
-    fn placements(&self) -> &[TransactionalTree] {
-        &self.t[..self.at.worker_at]
+impl<'a> Tx<'a> {
+    fn placements(&self) -> &TxTable<'a> {
+        &self.tables[PLACEMENTS]
     }
 
-    fn workers(&self) -> &[TransactionalTree] {
-        &self.t[self.at.worker_at..self.at.opening_at]
+    fn workers(&self) -> &TxTable<'a> {
+        &self.tables[WORKERS]
     }
 
-    fn openings(&self) -> &[TransactionalTree] {
-        &self.t[self.at.opening_at..self.at.events_at]
+    fn openings(&self) -> &TxTable<'a> {
+        &self.tables[OPENINGS]
     }
 
-    fn put<E: Entity>(&self, trees: &[TransactionalTree], item: E) -> Result<E, TxError> {
+    fn put<E: Entity>(&self, trees: &TxTable<'_>, item: E) -> Result<E, TxError> {
         match put_in(trees, item, PutMode::Upsert, self.now_ms, false)? {
             Ok((stored, _)) => Ok(stored),
             Err(e) => abort(e),
@@ -124,7 +94,7 @@ impl Tx<'_> {
     /// The id the next placement would get, and the counter value that
     /// takes it; the counter is written only if the proposal succeeds.
     fn peek_id(&self) -> Result<(String, u64), TxError> {
-        let meta = &self.t[self.at.meta_at];
+        let meta = &self.others[META];
         let n = match meta.get(NEXT_ID_KEY)? {
             Some(v) => u64::from_be_bytes(v.as_ref().try_into().map_err(|_| {
                 ConflictableTransactionError::Abort(StoreError::corruption(
@@ -158,7 +128,7 @@ impl Tx<'_> {
         };
         match rules::propose(id, &worker, &opening, &terms, &self.ctx()) {
             Ok(outcome) => {
-                self.t[self.at.meta_at].insert(NEXT_ID_KEY, &n.to_be_bytes()[..])?;
+                self.others[META].insert(NEXT_ID_KEY, &n.to_be_bytes()[..])?;
                 self.write(outcome, PutMode::Create).map(Ok)
             }
             Err(refused) => refused_in_tx(refused),
@@ -186,7 +156,7 @@ impl Tx<'_> {
             opening,
             event,
         } = outcome;
-        self.t[self.at.events_at].insert(
+        self.others[EVENTS].insert(
             event_key(&event.placement_id, event.seq),
             event.encode_to_vec(),
         )?;
@@ -227,17 +197,18 @@ impl Store {
         actor: &str,
         f: impl Fn(&Tx<'_>) -> Result<T, TxError>,
     ) -> Result<T, StoreError> {
-        let at = &self.placement_trees;
-        at.all[..]
-            .transaction(|t| {
+        table::transaction(
+            &[&self.placements, &self.workers, &self.openings],
+            &[&self.placement_events, &self.meta],
+            |tables, others| {
                 f(&Tx {
-                    t,
-                    at,
+                    tables,
+                    others,
                     now_ms: super::now_ms(),
                     actor,
                 })
-            })
-            .map_err(tx_err)
+            },
+        )
     }
 
     /// Proposes an opening to a worker: a new PROPOSED placement, counted

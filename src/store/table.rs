@@ -1,12 +1,30 @@
-//! A table: one sled tree of records by id, plus secondary-index trees that
-//! change in the same transaction as the record, so they never disagree.
+//! A table: one sled tree of records by id, and secondary indexes kept in
+//! memory.
+//!
+//! The records are the only thing on disk. The indexes are derived from
+//! them: built by one scan when the store opens, and changed by every write
+//! after its sled transaction commits. A write holds its tables' write
+//! locks from before the transaction until its index changes are applied,
+//! so writes of one table reach its indexes in the order they committed,
+//! and a unique check inside a transaction sees every earlier write. An
+//! index can never disagree with the records after a crash, because it is
+//! not on disk: each secondary index in sled cost as much as the record
+//! itself (six tree inserts per worker instead of one).
+//!
+//! Readers never take a write lock: a listing reads the index in short
+//! chunks under its read lock, then gets each record from sled, and checks
+//! the record against its filter (a listing running beside a write may see
+//! the index a moment before or after the record).
 //!
 //! Index keys are `value 0x00 id` with an empty value (many records per
 //! value), or `value` -> `id` for unique indexes. Ids and indexed values never
 //! contain `0x00` (the domain's id and code alphabets exclude it), so keys
 //! sort by value, then id.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::ops::Bound;
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 
 use sled::transaction::{abort, ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::{Transactional, Tree};
@@ -85,30 +103,87 @@ pub(crate) fn tx_err(e: TransactionError<StoreError>) -> StoreError {
     }
 }
 
-/// A primary tree and its index trees.
+type Key = Box<[u8]>;
+/// One secondary index: key -> value as described in the module doc.
+type Index = BTreeMap<Key, Key>;
+/// A change to index `.0`: insert `.1` -> `Some(value)`, or remove `.1`.
+type Change = (usize, Key, Option<Key>);
+
+/// Index keys read per lock of a listing.
+const LIST_CHUNK: usize = 256;
+
+/// A primary tree and its indexes.
 pub(crate) struct Table {
-    trees: Vec<Tree>,
+    records: Tree,
+    kind: &'static str,
+    names: &'static [&'static str],
+    /// Index `i` is tree number `i + 1` of [`IndexKey`].
+    indexes: RwLock<Vec<Index>>,
+    /// Held by a write from before its transaction until its index changes
+    /// are applied.
+    writing: Mutex<()>,
 }
 
 impl Table {
-    /// Opens (or creates) the trees of entity `E` in `db`.
+    /// Opens (or creates) the record tree of entity `E` in `db`, drops the
+    /// index trees of earlier formats, and builds the indexes from the
+    /// records. Blocking: reads every record.
     pub(crate) fn open<E: Entity>(db: &sled::Db) -> Result<Self, StoreError> {
-        let mut trees = vec![db.open_tree(format!("{}s", E::KIND))?];
+        let records = db.open_tree(format!("{}s", E::KIND))?;
+        let names = db.tree_names();
         for name in E::INDEXES {
-            trees.push(db.open_tree(format!("{}s_by_{name}", E::KIND))?);
+            let old = format!("{}s_by_{name}", E::KIND);
+            if names.iter().any(|n| n.as_ref() == old.as_bytes()) {
+                db.drop_tree(old.as_bytes())?;
+            }
         }
-        Ok(Table { trees })
+        let mut indexes = vec![Index::new(); E::INDEXES.len()];
+        for entry in records.iter() {
+            let (_, bytes) = entry?;
+            let item = E::decode(&bytes)?;
+            for (tree, key, value) in entries(&item.index_keys(), item.id()) {
+                indexes[tree - 1].insert(key, value);
+            }
+        }
+        Ok(Table {
+            records,
+            kind: E::KIND,
+            names: E::INDEXES,
+            indexes: RwLock::new(indexes),
+            writing: Mutex::new(()),
+        })
     }
 
-    /// The primary tree and the index trees, in order (to join them into a
-    /// transaction with other tables).
-    pub(crate) fn trees(&self) -> &[Tree] {
-        &self.trees
+    fn read_indexes(&self) -> std::sync::RwLockReadGuard<'_, Vec<Index>> {
+        self.indexes.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_writes(&self) -> MutexGuard<'_, ()> {
+        self.writing.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Applies a committed transaction's index changes, in order.
+    fn apply(&self, changes: Vec<Change>) {
+        if changes.is_empty() {
+            return;
+        }
+        let mut indexes = self.indexes.write().unwrap_or_else(PoisonError::into_inner);
+        for (tree, key, value) in changes {
+            let index = &mut indexes[tree - 1];
+            match value {
+                Some(value) => {
+                    index.insert(key, value);
+                }
+                None => {
+                    index.remove(&key);
+                }
+            }
+        }
     }
 
     /// Reads one record.
     pub(crate) fn get<E: Entity>(&self, id: &str) -> Result<Option<E>, StoreError> {
-        self.trees[0]
+        self.records
             .get(id.as_bytes())?
             .map(|v| E::decode(&v))
             .transpose()
@@ -116,7 +191,15 @@ impl Table {
 
     /// Number of records.
     pub(crate) fn len(&self) -> usize {
-        self.trees[0].len()
+        self.records.len()
+    }
+
+    /// Runs `f` as one transaction over this table alone.
+    pub(crate) fn transaction<R>(
+        &self,
+        f: impl Fn(&TxTable<'_>) -> Result<R, TxError>,
+    ) -> Result<R, StoreError> {
+        transaction(&[self], &[], |t, _| f(&t[0]))
     }
 
     /// Writes one record and its index entries atomically. Returns the
@@ -154,16 +237,14 @@ impl Table {
         item: impl Fn(usize) -> (&'a E, PutMode),
         now_ms: i64,
     ) -> Result<Vec<Result<(E, bool), StoreError>>, StoreError> {
-        self.trees[..]
-            .transaction(|t| {
-                (0..count)
-                    .map(|i| {
-                        let (e, mode) = item(i);
-                        put_in(t, e.clone(), mode, now_ms, true)
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .map_err(tx_err)
+        self.transaction(|t| {
+            (0..count)
+                .map(|i| {
+                    let (e, mode) = item(i);
+                    put_in(t, e.clone(), mode, now_ms, true)
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
     }
 
     /// Reads, changes and writes one record atomically. `change` gets the
@@ -175,20 +256,18 @@ impl Table {
         now_ms: i64,
         change: impl Fn(&E) -> Result<Option<E>, StoreError>,
     ) -> Result<E, StoreError> {
-        self.trees[..]
-            .transaction(|t| {
-                let Some(old) = get_in::<E>(t, id)? else {
-                    return abort(StoreError::not_found(E::KIND, id));
-                };
-                let Some(new) = change(&old).map_err(ConflictableTransactionError::Abort)? else {
-                    return Ok(old);
-                };
-                match put_in(t, new, PutMode::Upsert, now_ms, false)? {
-                    Ok((stored, _)) => Ok(stored),
-                    Err(e) => abort(e),
-                }
-            })
-            .map_err(tx_err)
+        self.transaction(|t| {
+            let Some(old) = get_in::<E>(t, id)? else {
+                return abort(StoreError::not_found(E::KIND, id));
+            };
+            let Some(new) = change(&old).map_err(ConflictableTransactionError::Abort)? else {
+                return Ok(old);
+            };
+            match put_in(t, new, PutMode::Upsert, now_ms, false)? {
+                Ok((stored, _)) => Ok(stored),
+                Err(e) => abort(e),
+            }
+        })
     }
 
     /// Removes a record and its index entries; `NotFound` if absent. `check`
@@ -198,16 +277,14 @@ impl Table {
         id: &str,
         check: impl Fn(&E) -> Result<(), StoreError>,
     ) -> Result<E, StoreError> {
-        self.trees[..]
-            .transaction(|t| {
-                let Some(old) = get_in::<E>(t, id)? else {
-                    return abort(StoreError::not_found(E::KIND, id));
-                };
-                check(&old).map_err(ConflictableTransactionError::Abort)?;
-                delete_in::<E>(t, id)?;
-                Ok(old)
-            })
-            .map_err(tx_err)
+        self.transaction(|t| {
+            let Some(old) = get_in::<E>(t, id)? else {
+                return abort(StoreError::not_found(E::KIND, id));
+            };
+            check(&old).map_err(ConflictableTransactionError::Abort)?;
+            delete_in::<E>(t, id)?;
+            Ok(old)
+        })
     }
 
     /// Record ids in id order after `after`, from the primary tree or from
@@ -216,68 +293,72 @@ impl Table {
         &self,
         index: Option<(usize, &[u8])>,
         after: Option<&str>,
-    ) -> impl Iterator<Item = Result<String, StoreError>> + '_ {
-        let (tree, prefix) = match index {
-            Some((tree, value)) => (&self.trees[tree], multi_prefix(value)),
-            None => (&self.trees[0], Vec::new()),
+    ) -> Box<dyn Iterator<Item = Result<String, StoreError>> + '_> {
+        let Some((tree, value)) = index else {
+            let start = match after {
+                // The smallest key after `after` itself.
+                Some(after) => Bound::Excluded(after.as_bytes().to_vec()),
+                None => Bound::Unbounded,
+            };
+            return Box::new(
+                self.records
+                    .range::<Vec<u8>, _>((start, Bound::Unbounded))
+                    .map(|r| {
+                        let (k, _) = r?;
+                        id_string(&k)
+                    }),
+            );
         };
-        let mut start = prefix.clone();
-        if let Some(after) = after {
-            start.extend_from_slice(after.as_bytes());
-            // The smallest key after `after` itself.
-            start.push(0);
-        }
-        let plen = prefix.len();
-        tree.range(start..)
-            .take_while(move |r| r.as_ref().map_or(true, |(k, _)| k.starts_with(&prefix)))
-            .map(move |r| {
-                let (k, _) = r?;
-                String::from_utf8(k[plen..].to_vec())
-                    .map_err(|_| StoreError::corruption("index key is not UTF-8"))
-            })
+        let prefix = multi_prefix(value);
+        let start = match after {
+            Some(after) => Bound::Excluded(multi_key(value, after).into_boxed_slice()),
+            None => Bound::Included(prefix.clone().into_boxed_slice()),
+        };
+        Box::new(IndexIds {
+            table: self,
+            tree,
+            prefix,
+            start,
+            buffered: VecDeque::new(),
+            done: false,
+        })
     }
 
     /// Every record, in id order.
     pub(crate) fn scan<E: Entity>(&self) -> impl Iterator<Item = Result<E, StoreError>> + '_ {
-        self.trees[0].iter().map(|r| E::decode(&r?.1))
+        self.records.iter().map(|r| E::decode(&r?.1))
     }
 
-    /// Checks that the index trees hold exactly the entries the records
-    /// need. For tests and `jobbridge check`; reads everything.
+    /// Checks that the indexes hold exactly the entries the records need.
+    /// For tests and `jobbridge check`; reads everything, and holds the
+    /// table's write lock meanwhile.
     pub(crate) fn verify<E: Entity>(&self) -> Result<(), StoreError> {
-        let mut expected: Vec<BTreeSet<(Vec<u8>, Vec<u8>)>> =
-            vec![BTreeSet::new(); self.trees.len()];
-        for (k, v) in self.trees[0].iter().collect::<Result<Vec<_>, _>>()? {
+        let _writes = self.lock_writes();
+        let mut expected: Vec<BTreeSet<(Key, Key)>> = vec![BTreeSet::new(); self.names.len()];
+        for entry in self.records.iter() {
+            let (k, v) = entry?;
             let item = E::decode(&v)?;
             if item.id().as_bytes() != &k[..] {
                 return Err(StoreError::corruption(format!(
                     "{} key {:?} holds id {:?}",
-                    E::KIND,
+                    self.kind,
                     k,
                     item.id()
                 )));
             }
-            for key in item.index_keys() {
-                match key {
-                    IndexKey::Multi { tree, value } => {
-                        expected[tree].insert((multi_key(&value, item.id()), Vec::new()));
-                    }
-                    IndexKey::Unique { tree, value, .. } => {
-                        expected[tree].insert((value, item.id().as_bytes().to_vec()));
-                    }
-                }
+            for (tree, key, value) in entries(&item.index_keys(), item.id()) {
+                expected[tree - 1].insert((key, value));
             }
         }
-        for (i, tree) in self.trees.iter().enumerate().skip(1) {
-            let actual: BTreeSet<(Vec<u8>, Vec<u8>)> = tree
-                .iter()
-                .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())))
-                .collect::<Result<_, _>>()?;
+        let indexes = self.read_indexes();
+        for (i, index) in indexes.iter().enumerate() {
+            let actual: BTreeSet<(Key, Key)> =
+                index.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             if actual != expected[i] {
                 return Err(StoreError::corruption(format!(
                     "index {}s_by_{} disagrees with records: {} entries, {} expected",
-                    E::KIND,
-                    E::INDEXES[i - 1],
+                    self.kind,
+                    self.names[i],
                     actual.len(),
                     expected[i].len()
                 )));
@@ -287,13 +368,150 @@ impl Table {
     }
 }
 
-/// One record's put inside a transaction of the table's trees (`t` may be
-/// the table's part of a larger transaction). The inner `Err` is a
-/// per-record refusal; the outer one aborts or retries the transaction.
-/// `client` writes keep the stored record's server-owned fields
-/// ([`Entity::carry`]).
+fn id_string(key: &[u8]) -> Result<String, StoreError> {
+    String::from_utf8(key.to_vec()).map_err(|_| StoreError::corruption("record key is not UTF-8"))
+}
+
+/// The index entries of a record with these keys: (tree, key, value).
+fn entries(keys: &[IndexKey], id: &str) -> Vec<(usize, Key, Key)> {
+    keys.iter()
+        .map(|key| match key {
+            IndexKey::Multi { tree, value } => (
+                *tree,
+                multi_key(value, id).into_boxed_slice(),
+                Key::default(),
+            ),
+            IndexKey::Unique { tree, value, .. } => (
+                *tree,
+                value.clone().into_boxed_slice(),
+                id.as_bytes().into(),
+            ),
+        })
+        .collect()
+}
+
+/// The ids under one value of a multi index, read in chunks so that no
+/// lock is held between chunks.
+struct IndexIds<'a> {
+    table: &'a Table,
+    tree: usize,
+    prefix: Vec<u8>,
+    start: Bound<Key>,
+    buffered: VecDeque<Key>,
+    done: bool,
+}
+
+impl Iterator for IndexIds<'_> {
+    type Item = Result<String, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.buffered.is_empty() && !self.done {
+            let indexes = self.table.read_indexes();
+            let chunk = indexes[self.tree - 1]
+                .range::<Key, _>((self.start.clone(), Bound::Unbounded))
+                .map(|(k, _)| k)
+                .take_while(|k| k.starts_with(&self.prefix))
+                .take(LIST_CHUNK)
+                .cloned();
+            self.buffered.extend(chunk);
+            drop(indexes);
+            match self.buffered.back() {
+                Some(last) if self.buffered.len() == LIST_CHUNK => {
+                    self.start = Bound::Excluded(last.clone());
+                }
+                _ => self.done = true,
+            }
+        }
+        let key = self.buffered.pop_front()?;
+        Some(id_string(&key[self.prefix.len()..]))
+    }
+}
+
+/// One table's part of a transaction: its record tree, and the index
+/// changes the transaction will make once it commits.
+pub(crate) struct TxTable<'a> {
+    records: &'a TransactionalTree,
+    table: &'a Table,
+    changes: RefCell<Vec<Change>>,
+    /// Unique-index entries as this transaction left them so far, per index.
+    unique: RefCell<HashMap<(usize, Key), Option<Key>>>,
+}
+
+impl<'a> TxTable<'a> {
+    fn new(table: &'a Table, records: &'a TransactionalTree) -> Self {
+        Self {
+            records,
+            table,
+            changes: RefCell::new(Vec::new()),
+            unique: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The owner of a unique-index value, as this transaction sees it.
+    fn unique_owner(&self, tree: usize, value: &[u8]) -> Option<Key> {
+        if let Some(seen) = self.unique.borrow().get(&(tree, value.into())) {
+            return seen.clone();
+        }
+        self.table.read_indexes()[tree - 1].get(value).cloned()
+    }
+
+    fn set_unique(&self, tree: usize, value: &[u8], owner: Option<Key>) {
+        self.unique
+            .borrow_mut()
+            .insert((tree, value.into()), owner.clone());
+        self.changes.borrow_mut().push((tree, value.into(), owner));
+    }
+
+    fn change(&self, tree: usize, key: Key, value: Option<Key>) {
+        self.changes.borrow_mut().push((tree, key, value));
+    }
+}
+
+/// Runs `f` as one sled transaction over the record trees of `tables` and
+/// the plain trees `others`, then applies the index changes it made. The
+/// tables' write locks are taken in one fixed order (by address), so two
+/// transactions over the same tables never wait for each other in a circle.
+pub(crate) fn transaction<R>(
+    tables: &[&Table],
+    others: &[&Tree],
+    f: impl Fn(&[TxTable<'_>], &[TransactionalTree]) -> Result<R, TxError>,
+) -> Result<R, StoreError> {
+    let mut order: Vec<&Table> = tables.to_vec();
+    order.sort_by_key(|t| *t as *const Table as usize);
+    order.dedup_by_key(|t| *t as *const Table as usize);
+    let _writes: Vec<MutexGuard<'_, ()>> = order.iter().map(|t| t.lock_writes()).collect();
+    let trees: Vec<Tree> = tables
+        .iter()
+        .map(|t| t.records.clone())
+        .chain(others.iter().map(|t| (*t).clone()))
+        .collect();
+    // The changes of the attempt that committed: sled runs `f` again when
+    // a commit conflicts, so each attempt that returns Ok replaces them.
+    let committed: RefCell<Vec<Vec<Change>>> = RefCell::new(Vec::new());
+    let result = trees[..]
+        .transaction(|t| {
+            let parts: Vec<TxTable<'_>> = tables
+                .iter()
+                .zip(t)
+                .map(|(table, tree)| TxTable::new(table, tree))
+                .collect();
+            let result = f(&parts, &t[tables.len()..])?;
+            *committed.borrow_mut() = parts.into_iter().map(|p| p.changes.into_inner()).collect();
+            Ok(result)
+        })
+        .map_err(tx_err)?;
+    for (table, changes) in tables.iter().zip(committed.into_inner()) {
+        table.apply(changes);
+    }
+    Ok(result)
+}
+
+/// One record's put inside a transaction (`t` may be the table's part of
+/// a larger transaction). The inner `Err` is a per-record refusal; the
+/// outer one aborts or retries the transaction. `client` writes keep the
+/// stored record's server-owned fields ([`Entity::carry`]).
 pub(crate) fn put_in<E: Entity>(
-    t: &[TransactionalTree],
+    t: &TxTable<'_>,
     mut item: E,
     mode: PutMode,
     now_ms: i64,
@@ -312,8 +530,8 @@ pub(crate) fn put_in<E: Entity>(
     let new_keys = item.index_keys();
     for key in &new_keys {
         if let IndexKey::Unique { tree, value, field } = key {
-            if let Some(owner) = t[*tree].get(value)? {
-                if owner != id.as_bytes() {
+            if let Some(owner) = t.unique_owner(*tree, value) {
+                if &owner[..] != id.as_bytes() {
                     return Ok(Err(StoreError::Duplicate {
                         kind: E::KIND,
                         field,
@@ -322,30 +540,66 @@ pub(crate) fn put_in<E: Entity>(
             }
         }
     }
-    if let Some(old) = &old {
-        for key in old.index_keys() {
-            remove_index(t, &key, &id)?;
+    let old_keys = old.as_ref().map(E::index_keys).unwrap_or_default();
+    for key in &old_keys {
+        // An entry the new record keeps is left alone.
+        if !new_keys.iter().any(|k| same_entry(k, key)) {
+            remove_index(t, key, &id);
         }
     }
     for key in &new_keys {
-        match key {
-            IndexKey::Multi { tree, value } => {
-                t[*tree].insert(multi_key(value, &id), &[][..])?;
-            }
-            IndexKey::Unique { tree, value, .. } => {
-                t[*tree].insert(value.as_slice(), id.as_bytes())?;
+        if !old_keys.iter().any(|k| same_entry(k, key)) {
+            match key {
+                IndexKey::Multi { tree, value } => {
+                    t.change(
+                        *tree,
+                        multi_key(value, &id).into_boxed_slice(),
+                        Some(Key::default()),
+                    );
+                }
+                IndexKey::Unique { tree, value, .. } => {
+                    t.set_unique(*tree, value, Some(id.as_bytes().into()));
+                }
             }
         }
     }
     let created = old.as_ref().map_or(now_ms, E::created_at_ms);
     item.set_times(created, now_ms);
-    t[0].insert(id.as_bytes(), item.encode())?;
+    t.records.insert(id.as_bytes(), item.encode())?;
     Ok(Ok((item, old.is_none())))
 }
 
-/// Reads one record inside a transaction of the table's trees.
-pub(crate) fn get_in<E: Entity>(t: &[TransactionalTree], id: &str) -> Result<Option<E>, TxError> {
-    match t[0].get(id.as_bytes())? {
+fn same_entry(a: &IndexKey, b: &IndexKey) -> bool {
+    match (a, b) {
+        (
+            IndexKey::Multi {
+                tree: t1,
+                value: v1,
+            },
+            IndexKey::Multi {
+                tree: t2,
+                value: v2,
+            },
+        )
+        | (
+            IndexKey::Unique {
+                tree: t1,
+                value: v1,
+                ..
+            },
+            IndexKey::Unique {
+                tree: t2,
+                value: v2,
+                ..
+            },
+        ) => t1 == t2 && v1 == v2,
+        _ => false,
+    }
+}
+
+/// Reads one record inside a transaction.
+pub(crate) fn get_in<E: Entity>(t: &TxTable<'_>, id: &str) -> Result<Option<E>, TxError> {
+    match t.records.get(id.as_bytes())? {
         Some(bytes) => Ok(Some(
             E::decode(&bytes).map_err(ConflictableTransactionError::Abort)?,
         )),
@@ -353,36 +607,31 @@ pub(crate) fn get_in<E: Entity>(t: &[TransactionalTree], id: &str) -> Result<Opt
     }
 }
 
-/// Removes a record and its index entries inside a transaction of the
-/// table's trees; the removed record, or `None` if absent.
-pub(crate) fn delete_in<E: Entity>(
-    t: &[TransactionalTree],
-    id: &str,
-) -> Result<Option<E>, TxError> {
+/// Removes a record and its index entries inside a transaction; the
+/// removed record, or `None` if absent.
+pub(crate) fn delete_in<E: Entity>(t: &TxTable<'_>, id: &str) -> Result<Option<E>, TxError> {
     let Some(old) = get_in::<E>(t, id)? else {
         return Ok(None);
     };
     for key in old.index_keys() {
-        remove_index(t, &key, id)?;
+        remove_index(t, &key, id);
     }
-    t[0].remove(id.as_bytes())?;
+    t.records.remove(id.as_bytes())?;
     Ok(Some(old))
 }
 
-fn remove_index(t: &[TransactionalTree], key: &IndexKey, id: &str) -> Result<(), TxError> {
+fn remove_index(t: &TxTable<'_>, key: &IndexKey, id: &str) {
     match key {
         IndexKey::Multi { tree, value } => {
-            t[*tree].remove(multi_key(value, id))?;
+            t.change(*tree, multi_key(value, id).into_boxed_slice(), None);
         }
         IndexKey::Unique { tree, value, .. } => {
             // Only remove the entry if it is still ours.
-            if t[*tree]
-                .get(value)?
-                .is_some_and(|owner| owner == id.as_bytes())
+            if t.unique_owner(*tree, value)
+                .is_some_and(|owner| &owner[..] == id.as_bytes())
             {
-                t[*tree].remove(value.as_slice())?;
+                t.set_unique(*tree, value, None);
             }
         }
     }
-    Ok(())
 }

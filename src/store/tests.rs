@@ -178,45 +178,79 @@ proptest! {
                 }
             }
         }
-        store.verify().unwrap();
-        let mut filters = vec![WorkerFilter::default()];
-        for c in COUNTIES {
-            filters.push(WorkerFilter { county_code: Some(c.into()), ..Default::default() });
-        }
-        for s in STATUSES {
-            filters.push(WorkerFilter { employment_status: Some(s), ..Default::default() });
-            filters.push(WorkerFilter { county_code: Some(COUNTIES[0].into()), employment_status: Some(s), ..Default::default() });
-        }
-        for i in 0..4 {
-            filters.push(WorkerFilter { household_id: Some(format!("h{i}")), ..Default::default() });
-            filters.push(WorkerFilter { site_id: Some(format!("s{}", i % 3)), county_code: Some(COUNTIES[1].into()), ..Default::default() });
-        }
-        for f in &filters {
-            let want: Vec<Worker> = model
-                .values()
-                .filter(|w| f.county_code.as_ref().is_none_or(|c| &w.county_code == c))
-                .filter(|w| f.site_id.as_ref().is_none_or(|s| &w.site_id == s))
-                .filter(|w| f.household_id.as_ref().is_none_or(|h| &w.household_id == h))
-                .filter(|w| f.employment_status.is_none_or(|s| w.employment_status == s))
-                .cloned()
-                .collect();
-            prop_assert_eq!(walk(&store, f, limit), want, "filter {:?}", f);
-        }
-        for i in 0..4 {
-            let id = format!("h{i}");
-            let members: Vec<&Worker> = model.values().filter(|w| w.household_id == id).collect();
-            let got = store.household(&id).unwrap();
-            if members.is_empty() {
-                prop_assert!(got.is_none());
-            } else {
-                let h = got.unwrap();
-                prop_assert_eq!(h.worker_ids, members.iter().map(|w| w.id.clone()).collect::<Vec<_>>());
-                let count = |s| members.iter().filter(|w| w.employment_status == s).count() as u32;
-                prop_assert_eq!(h.employed, count(EmploymentStatus::Employed));
-                prop_assert_eq!(h.seeking, count(EmploymentStatus::Seeking));
-            }
+        check_against_model(&store, &model, limit)?;
+        // The indexes are rebuilt from the records at open: the same answers.
+        drop(store);
+        let store = reopen(dir.path()).unwrap();
+        check_against_model(&store, &model, limit)?;
+    }
+}
+
+/// The store's listings, households and indexes agree with the model.
+fn check_against_model(
+    store: &Store,
+    model: &BTreeMap<String, Worker>,
+    limit: usize,
+) -> Result<(), TestCaseError> {
+    store.verify().unwrap();
+    let mut filters = vec![WorkerFilter::default()];
+    for c in COUNTIES {
+        filters.push(WorkerFilter {
+            county_code: Some(c.into()),
+            ..Default::default()
+        });
+    }
+    for s in STATUSES {
+        filters.push(WorkerFilter {
+            employment_status: Some(s),
+            ..Default::default()
+        });
+        filters.push(WorkerFilter {
+            county_code: Some(COUNTIES[0].into()),
+            employment_status: Some(s),
+            ..Default::default()
+        });
+    }
+    for i in 0..4 {
+        filters.push(WorkerFilter {
+            household_id: Some(format!("h{i}")),
+            ..Default::default()
+        });
+        filters.push(WorkerFilter {
+            site_id: Some(format!("s{}", i % 3)),
+            county_code: Some(COUNTIES[1].into()),
+            ..Default::default()
+        });
+    }
+    for f in &filters {
+        let want: Vec<Worker> = model
+            .values()
+            .filter(|w| f.county_code.as_ref().is_none_or(|c| &w.county_code == c))
+            .filter(|w| f.site_id.as_ref().is_none_or(|s| &w.site_id == s))
+            .filter(|w| f.household_id.as_ref().is_none_or(|h| &w.household_id == h))
+            .filter(|w| f.employment_status.is_none_or(|s| w.employment_status == s))
+            .cloned()
+            .collect();
+        prop_assert_eq!(walk(store, f, limit), want, "filter {:?}", f);
+    }
+    for i in 0..4 {
+        let id = format!("h{i}");
+        let members: Vec<&Worker> = model.values().filter(|w| w.household_id == id).collect();
+        let got = store.household(&id).unwrap();
+        if members.is_empty() {
+            prop_assert!(got.is_none());
+        } else {
+            let h = got.unwrap();
+            prop_assert_eq!(
+                h.worker_ids,
+                members.iter().map(|w| w.id.clone()).collect::<Vec<_>>()
+            );
+            let count = |s| members.iter().filter(|w| w.employment_status == s).count() as u32;
+            prop_assert_eq!(h.employed, count(EmploymentStatus::Employed));
+            prop_assert_eq!(h.seeking, count(EmploymentStatus::Seeking));
         }
     }
+    Ok(())
 }
 
 fn opening(id: &str) -> Opening {
@@ -321,6 +355,124 @@ fn reopening_keeps_data_and_checks_the_format_version() {
         Err(other) => panic!("wrong error: {other}"),
         Ok(_) => panic!("a foreign format version must be refused"),
     }
+}
+
+#[test]
+fn listings_longer_than_an_index_chunk_are_whole_and_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    // More members of one value than one chunk of an index read holds.
+    let workers: Vec<Worker> = (0..700u32)
+        .map(|i| {
+            let mut w = worker(&Spec {
+                id: 0,
+                county: (i % 7 == 0) as usize,
+                site: 0,
+                household: 0,
+                status: 0,
+                nid: 0,
+            });
+            w.id = format!("w{i:04}");
+            w.household_id = format!("h{}", i % 2);
+            let first17 = format!("{:017}", 43_120_219_900_000_000u64 + u64::from(i));
+            w.national_id = format!("{first17}{}", national_id_check_char(first17.as_bytes()));
+            w
+        })
+        .collect();
+    for r in store.put_workers(&workers).unwrap() {
+        r.unwrap();
+    }
+    let county = WorkerFilter {
+        county_code: Some(COUNTIES[0].into()),
+        ..Default::default()
+    };
+    let want: Vec<String> = workers
+        .iter()
+        .filter(|w| w.county_code == COUNTIES[0])
+        .map(|w| w.id.clone())
+        .collect();
+    assert!(want.len() > 2 * 256);
+    for limit in [1, 255, 256, 257, 1000] {
+        let got: Vec<String> = walk(&store, &county, limit)
+            .into_iter()
+            .map(|w| w.id)
+            .collect();
+        assert_eq!(got, want, "limit {limit}");
+    }
+    assert_eq!(
+        store.household("h1").unwrap().unwrap().worker_ids.len(),
+        350
+    );
+    drop(store);
+    let store = reopen(dir.path()).unwrap();
+    store.verify().unwrap();
+    let got: Vec<String> = walk(&store, &county, 300)
+        .into_iter()
+        .map(|w| w.id)
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn racing_writers_of_one_national_id_leave_exactly_one_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(Store::open(dir.path()).unwrap());
+    for round in 0..200u8 {
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let threads: Vec<_> = (0..8u8)
+            .map(|t| {
+                let (store, barrier) = (store.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let mut w = worker(&Spec {
+                        id: t,
+                        county: 0,
+                        site: 0,
+                        household: round,
+                        status: 0,
+                        nid: round,
+                    });
+                    w.id = format!("r{round}-{t}");
+                    barrier.wait();
+                    store.put_worker(w, PutMode::Upsert).is_ok()
+                })
+            })
+            .collect();
+        let won = threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .filter(|&ok| ok)
+            .count();
+        assert_eq!(won, 1, "round {round}: one writer of a national id wins");
+    }
+    store.verify().unwrap();
+    assert_eq!(store.worker_count(), 200);
+}
+
+#[test]
+fn a_directory_with_index_trees_is_upgraded_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store.put_opening(opening("pw-1"), PutMode::Upsert).unwrap();
+        // As the previous format left it: version 2 and an index tree
+        // (here a stale one, which must not be trusted).
+        let meta = store.db.open_tree(META_TREE).unwrap();
+        meta.insert(FORMAT_KEY, &INDEX_TREES_FORMAT.to_be_bytes())
+            .unwrap();
+        let old = store.db.open_tree("openings_by_region").unwrap();
+        old.insert(b"999999\0ghost", &[][..]).unwrap();
+        store.flush_blocking().unwrap();
+    }
+    let store = reopen(dir.path()).unwrap();
+    let names = store.db.tree_names();
+    assert!(!names.iter().any(|n| n.as_ref() == b"openings_by_region"));
+    let meta = store.db.open_tree(META_TREE).unwrap();
+    assert_eq!(
+        meta.get(FORMAT_KEY).unwrap().unwrap().as_ref(),
+        &FORMAT_VERSION.to_be_bytes()
+    );
+    store.verify().unwrap();
+    assert_eq!(store.opening("pw-1").unwrap().unwrap().id, "pw-1");
 }
 
 #[tokio::test]
