@@ -20,7 +20,7 @@ use crate::store::Store;
 /// What to report: the flags of `jobbridge report` past where the data is.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ReportArgs {
-    /// Only this county (six-digit code).
+    /// Only this county, by code (431224) or name (溆浦县).
     #[arg(long)]
     pub county: Option<String>,
     /// Only this resettlement site.
@@ -54,8 +54,9 @@ pub struct ReportArgs {
 pub fn report_offline(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<()> {
     let store = Store::open(data_dir)
         .with_context(|| format!("cannot open data directory {}", data_dir.display()))?;
+    let county = county_code(args);
     let filter = CoverageFilter::parse(
-        args.county.as_deref().unwrap_or(""),
+        &county,
         args.site.as_deref().unwrap_or(""),
         args.source.map(Source::from),
         args.from.as_deref().unwrap_or(""),
@@ -89,7 +90,7 @@ pub async fn report_remote(
     let channel = super::TokenChannel::new(super::connect(addr, tls_ca).await?, token)?;
     let mut client = ReportServiceClient::new(channel);
     let request = pb::CoverageRequest {
-        county_code: args.county.clone().unwrap_or_default(),
+        county_code: county_code(args),
         site_id: args.site.clone().unwrap_or_default(),
         source: args
             .source
@@ -110,6 +111,13 @@ pub async fn report_remote(
         .map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))?
         .into_inner();
     emit(&report, args)
+}
+
+/// `--county` as a code: a region's name is looked up, anything else is
+/// left for the report's validation to refuse.
+fn county_code(args: &ReportArgs) -> String {
+    let county = args.county.as_deref().unwrap_or("");
+    crate::domain::regions::code_of(county).map_or_else(|| county.to_string(), str::to_string)
 }
 
 /// Prints the report and writes the workbook if asked.

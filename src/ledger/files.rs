@@ -172,7 +172,8 @@ pub fn xlsx_bytes(table: &Table, sheet: &str) -> anyhow::Result<Vec<u8>> {
     Ok(book.save_to_buffer()?)
 }
 
-/// Adds `table` to `book` as a sheet of text cells.
+/// Adds `table` to `book` as a sheet of text cells (cells read as numbers
+/// from an xlsx sheet are written as numbers again).
 pub fn add_sheet(
     book: &mut rust_xlsxwriter::Workbook,
     name: &str,
@@ -195,9 +196,15 @@ pub fn add_sheet(
     }
     for (r, row) in table.rows.iter().enumerate() {
         for (c, cell) in row.cells.iter().enumerate() {
-            if !cell.text.is_empty() {
-                sheet.write_string(r as u32 + 1, c as u16, &cell.text)?;
-            }
+            let (r, c) = (r as u32 + 1, c as u16);
+            match cell.text.parse::<f64>() {
+                // A cell the sheet read held as a number stays one (a
+                // rejected id number Excel stored as a number must still
+                // read as one, not as the wrong digits in a text cell).
+                Ok(v) if cell.number => sheet.write_number(r, c, v)?,
+                _ if cell.text.is_empty() => continue,
+                _ => sheet.write_string(r, c, &cell.text)?,
+            };
         }
     }
     sheet.set_freeze_panes(1, 0)?;

@@ -33,14 +33,19 @@ fn demo_workers_written_as_a_ledger_read_back_the_same_in_both_languages() {
     assert!(data.workers.len() > 100);
     for lang in [Lang::Zh, Lang::En] {
         let mut table = table_of(workers::COLUMNS, &data.workers, lang, false);
-        assert!(!table.headers.iter().any(|h| h == "身份证号" || h == "national_id"));
+        assert!(!table
+            .headers
+            .iter()
+            .any(|h| h == "身份证号" || h == "national_id"));
         // An export cannot be imported as it is: the id numbers, a required
         // column, are not in it. The company adds them back.
         let err = Mapping::new(workers::COLUMNS, "worker", &table.headers, lang)
             .err()
             .unwrap();
         assert!(err.contains(lang.pick("身份证号", "national_id")), "{err}");
-        table.headers.push(lang.pick("身份证号", "national_id").into());
+        table
+            .headers
+            .push(lang.pick("身份证号", "national_id").into());
         for (row, w) in table.rows.iter_mut().zip(&data.workers) {
             row.cells.push(Cell::text(w.national_id.clone()));
         }
@@ -113,7 +118,10 @@ fn headers_missing_unknown_and_repeated() {
     let err = Mapping::new(workers::COLUMNS, "worker", &h(&["编号", "姓名"]), Lang::Zh)
         .err()
         .unwrap();
-    assert!(err.contains("缺少必填列") && err.contains("身份证号"), "{err}");
+    assert!(
+        err.contains("缺少必填列") && err.contains("身份证号"),
+        "{err}"
+    );
     let mut twice = full.clone();
     twice.push("name".into());
     let err = Mapping::new(workers::COLUMNS, "worker", &twice, Lang::En)
@@ -138,7 +146,10 @@ fn api_field_paths_lead_to_their_columns() {
     assert_eq!(column("worker.site_location.lat"), "安置点纬度");
     assert_eq!(column("worker.site_location"), "安置点纬度");
     assert_eq!(column("worker.preferences.max_commute_km"), "最远通勤公里");
-    assert_eq!(column("worker.preferences.preferred_sources[0]"), "意向岗位类型");
+    assert_eq!(
+        column("worker.preferences.preferred_sources[0]"),
+        "意向岗位类型"
+    );
     assert_eq!(column("worker"), "");
 }
 
