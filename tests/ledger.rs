@@ -212,11 +212,8 @@ fn write_xlsx(path: &Path, lines: &[Vec<String>]) {
     for (r, line) in lines.iter().enumerate() {
         for (c, cell) in line.iter().enumerate() {
             let (r, c) = (r as u32 + 1, c as u16);
-            if r == 3 && c == 3 {
-                sheet
-                    .write_number(r, c, cell.parse::<f64>().unwrap())
-                    .unwrap();
-            } else if c == 9 || c == 10 {
+            // Row 4's id number, and the coordinates, as number cells.
+            if (r == 3 && c == 3) || c == 9 || c == 10 {
                 sheet
                     .write_number(r, c, cell.parse::<f64>().unwrap())
                     .unwrap();
@@ -501,7 +498,7 @@ fn the_xlsx_report_reads_back_with_names_and_totals() {
     let seeking: f64 = rows[3][3].as_f64().unwrap();
     assert_eq!(seeking, coverage.total.workers_seeking as f64);
     let households = book.worksheet_range("搬迁户").unwrap();
-    let total = households.rows().last().unwrap().to_vec();
+    let total = households.rows().next_back().unwrap().to_vec();
     assert_eq!(total[0].to_string(), "合计");
     assert_eq!(
         total[1].as_f64().unwrap(),

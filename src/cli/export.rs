@@ -198,7 +198,8 @@ async fn remote(
                             ..Default::default()
                         },
                     ))
-                    .await?
+                    .await
+                    .map_err(refused)?
                     .into_inner();
                 for w in r.workers {
                     all.push(Worker::try_from(w).map_err(|e| anyhow::anyhow!("{e}"))?);
@@ -225,7 +226,8 @@ async fn remote(
                             ..Default::default()
                         },
                     ))
-                    .await?
+                    .await
+                    .map_err(refused)?
                     .into_inner();
                 for o in r.openings {
                     all.push(Opening::try_from(o).map_err(|e| anyhow::anyhow!("{e}"))?);
@@ -252,7 +254,8 @@ async fn remote(
                             ..Default::default()
                         },
                     ))
-                    .await?
+                    .await
+                    .map_err(refused)?
                     .into_inner();
                 all.extend(r.placements);
                 if r.next_page_token.is_empty() {
@@ -272,12 +275,18 @@ async fn remote(
                         within_days: args.within_days,
                     },
                 ))
-                .await?
+                .await
+                .map_err(refused)?
                 .into_inner();
             checkins_table(&r.check_ins, lang)
         }
     };
     Ok(table)
+}
+
+/// A refusal by the server, as people read it: "PermissionDenied: ...".
+fn refused(s: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{:?}: {}", s.code(), s.message())
 }
 
 fn ms_date(t: &Option<prost_types::Timestamp>) -> String {

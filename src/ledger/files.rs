@@ -172,17 +172,22 @@ pub fn xlsx_bytes(table: &Table, sheet: &str) -> anyhow::Result<Vec<u8>> {
     Ok(book.save_to_buffer()?)
 }
 
-/// Adds `table` to `book` as a sheet of text cells (cells read as numbers
-/// from an xlsx sheet are written as numbers again).
+/// Adds `table` to `book` as a sheet of text cells in text-formatted
+/// columns (cells read as numbers from an xlsx sheet are written as
+/// numbers again).
 pub fn add_sheet(
     book: &mut rust_xlsxwriter::Workbook,
     name: &str,
     table: &Table,
 ) -> anyhow::Result<()> {
     let bold = rust_xlsxwriter::Format::new().set_bold();
+    // Every column formatted as text, so that what someone types into it
+    // later (an 18-digit id number, a phone number) is kept exactly.
+    let text = rust_xlsxwriter::Format::new().set_num_format("@");
     let sheet = book.add_worksheet();
     sheet.set_name(name)?;
     for (c, h) in table.headers.iter().enumerate() {
+        sheet.set_column_format(c as u16, &text)?;
         sheet.write_string_with_format(0, c as u16, h, &bold)?;
         let wide = table
             .rows
