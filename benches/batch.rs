@@ -30,6 +30,7 @@ fn context() -> MatchContext {
     MatchContext {
         year: 2026,
         today: today.num_days_from_ce(),
+        lang: jobbridge::domain::Lang::En,
     }
 }
 

@@ -60,6 +60,7 @@ fn context() -> MatchContext {
     MatchContext {
         year: YEAR,
         today: today().num_days_from_ce(),
+        lang: jobbridge::domain::Lang::En,
     }
 }
 

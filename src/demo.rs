@@ -36,7 +36,7 @@ pub const COUNTIES: [(&str, &str, f64, f64); 13] = [
 ];
 
 /// Labour-cooperation destinations: code, name, location.
-const DESTINATIONS: [(&str, &str, f64, f64); 8] = [
+pub(crate) const DESTINATIONS: [(&str, &str, f64, f64); 8] = [
     ("440300", "Shenzhen", 22.54, 114.06),
     ("441900", "Dongguan", 23.02, 113.75),
     ("330200", "Ningbo", 29.87, 121.55),

@@ -13,7 +13,8 @@
 //! | [`report`] | the coverage report and the policy lists (`report::policy`), computed from the store |
 //! | [`domain`] | workers, openings, households, placements and their rules (transitions, declines, validation, the national id hash, the `[policy]` rules); no I/O |
 //! | [`server`] | assembles services, health, reflection, limits and TLS; the drain at shutdown, the request log and the metrics endpoint; `run(listener, ..)` |
-//! | [`cli`] | the batch, report and token subcommands |
+//! | [`cli`] | the batch, report, token, import, export and template subcommands |
+//! | [`ledger`] | ledgers (台账) as files: CSV (UTF-8 or GB18030) and xlsx read and written, and the column tables that map Chinese or English headers to the API's records |
 //! | [`demo`] | the deterministic Huaihua-shaped demo data set |
 //! | [`config`] | run-time settings: one `Config` whose `Default` holds every documented default |
 //! | [`telemetry`] | the names of the Prometheus metrics every layer records (the endpoint is `server::metrics`) |
@@ -41,6 +42,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod launch;
+pub mod ledger;
 pub mod matching;
 pub mod report;
 pub mod server;

@@ -114,6 +114,13 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Import a workers' or openings' ledger (.csv or .xlsx, Chinese or
+    /// English headers); rejected rows come back in a file of the same format.
+    Import(jobbridge::cli::ledger::ImportCommand),
+    /// Export workers, openings, placements or due check-ins as CSV or xlsx.
+    Export(jobbridge::cli::ExportCommand),
+    /// Write an empty ledger with its headers and an example row.
+    Template(jobbridge::cli::ledger::TemplateCommand),
     /// Check that every index agrees with the records (reads everything),
     /// and that the national id key, if one is found, is the store's.
     Check {
@@ -423,6 +430,9 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
                 Ok(())
             }
         },
+        Command::Import(command) => command.run(),
+        Command::Export(command) => command.run(),
+        Command::Template(command) => command.run(),
         Command::Check { dir, id_key } => check(&dir.data_dir, &id_key),
         Command::Completions { shell } => {
             let mut script = Vec::new();

@@ -363,7 +363,7 @@ impl CoverageFilter {
     ) -> crate::domain::Validated<Self> {
         use crate::domain::placement::{china_today, day_number};
         use crate::domain::{rules, ValidationError};
-        fn bad(field: &'static str) -> impl Fn(String) -> ValidationError {
+        fn bad(field: &'static str) -> impl Fn(crate::domain::Reason) -> ValidationError {
             move |reason| ValidationError::new(field, reason)
         }
         let county_code = if county_code.is_empty() {

@@ -231,6 +231,7 @@ pub async fn run(
         .layer(drain)
         .layer(tower::util::MapResponseLayer::new(remap_oversize))
         .layer(AccessLayer::new(access))
+        .layer(crate::api::lang::LangLayer)
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

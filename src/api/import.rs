@@ -90,6 +90,7 @@ pub(crate) async fn run<I: Importer>(
     caller: Caller,
 ) -> Result<Outcome, Status> {
     let caller = Arc::new(caller);
+    let lang = super::lang::current();
     let mut outcome = Outcome::default();
     let mut row_no = 0u64;
     let mut batch: Vec<I::Record> = Vec::with_capacity(BATCH_ROWS);
@@ -106,7 +107,7 @@ pub(crate) async fn run<I: Importer>(
                     batch.push(record);
                     batch_rows.push((row_no, id));
                 }
-                Err(e) => outcome.reject(row_no, id, e.field, e.reason),
+                Err(e) => outcome.reject(row_no, id, e.field, e.reason.text(lang).to_string()),
             }
         }
         if batch.len() == BATCH_ROWS || (done && !batch.is_empty()) {
@@ -155,7 +156,7 @@ async fn settle(pending: Pending, outcome: &mut Outcome) -> Result<(), Status> {
                 let (field, reason) = match &e {
                     ServiceError::Duplicate { field, kind } => (
                         (*field).to_string(),
-                        format!("value already registered to another {kind}"),
+                        status::duplicate_reason(kind, super::lang::current()),
                     ),
                     _ => (String::new(), status::from_service(e).message().to_string()),
                 };

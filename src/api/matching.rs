@@ -45,7 +45,7 @@ impl Matching for MatchingService {
         let query = openings_query(&r).map_err(status::from_validation)?;
         let matches = self
             .service
-            .match_openings(&caller, &r.worker_id, query)
+            .match_openings(&caller, &r.worker_id, query, super::lang::current())
             .await
             .map_err(status::from_service)?;
         let matches = matches.into_iter().map(opening_match).collect();
@@ -67,7 +67,7 @@ impl Matching for MatchingService {
         let query = workers_query(&r).map_err(status::from_validation)?;
         let matches = self
             .service
-            .match_workers(&caller, &r.opening_id, query)
+            .match_workers(&caller, &r.opening_id, query, super::lang::current())
             .await
             .map_err(status::from_service)?;
         let matches = matches.into_iter().map(worker_match).collect();
@@ -89,7 +89,7 @@ impl Matching for MatchingService {
         request_id(&r.opening_id, "opening_id")?;
         let e = self
             .service
-            .explain_match(&caller, &r.worker_id, &r.opening_id)
+            .explain_match(&caller, &r.worker_id, &r.opening_id, super::lang::current())
             .await
             .map_err(status::from_service)?;
         Ok(Response::new(pb::ExplainMatchResponse {

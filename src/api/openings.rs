@@ -221,10 +221,7 @@ impl Importer for OpeningImport {
 
     fn parse(row: Self::Row, caller: &Caller) -> (String, Validated<Opening>) {
         match row.opening {
-            None => (
-                String::new(),
-                Err(ValidationError::new("opening", "is required")),
-            ),
+            None => (String::new(), Err(ValidationError::required("opening"))),
             Some(o) => {
                 let id = o.id.clone();
                 let parsed =

@@ -13,7 +13,7 @@ use super::workers::request_id;
 use super::{page_token, pb, status};
 use crate::domain::access::Caller;
 use crate::domain::placement::{china_today, day_number};
-use crate::domain::{rules, ValidationError};
+use crate::domain::{rules, Reason, ValidationError};
 use crate::service::Service;
 use crate::store::{Action, PlacementFilter};
 
@@ -28,7 +28,7 @@ pub struct PlacementService {
     service: Arc<Service>,
 }
 
-fn invalid(field: &str, reason: impl Into<String>) -> Status {
+fn invalid(field: &str, reason: impl Into<Reason>) -> Status {
     status::from_validation(ValidationError::new(field, reason))
 }
 
@@ -53,7 +53,7 @@ fn note(value: &str, field: &str) -> Result<String, Status> {
 /// A past or present date (China), as a day number.
 fn past_date(value: &str, field: &str) -> Result<i32, Status> {
     if value.is_empty() {
-        return Err(invalid(field, "is required"));
+        return Err(invalid(field, Reason::required()));
     }
     let date = rules::parse_date(value).map_err(|r| invalid(field, r))?;
     let day = day_number(date);

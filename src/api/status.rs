@@ -5,18 +5,43 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::domain::ValidationError;
+use crate::domain::{Lang, ValidationError};
 use crate::service::ServiceError;
 
 /// `INVALID_ARGUMENT` naming the field, with a google.rpc.BadRequest detail
 /// so that clients can read the field without parsing the message.
+/// The reason and message are in the request's language
+/// ([`super::lang::current`]).
 pub(crate) fn from_validation(e: ValidationError) -> Status {
-    let message = format!("{}: {}", e.field, e.reason);
+    let lang = super::lang::current();
+    let message = e.text(lang);
     Status::with_error_details(
         Code::InvalidArgument,
         message,
-        ErrorDetails::with_bad_request_violation(e.field, e.reason),
+        ErrorDetails::with_bad_request_violation(e.field, e.reason.text(lang)),
     )
+}
+
+/// Why a unique value is refused: it belongs to another record of `kind`.
+pub(crate) fn duplicate_reason(kind: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("该值已登记在另一条{}记录上", kind_text(kind, lang)),
+        Lang::En => format!("value already registered to another {kind}"),
+    }
+}
+
+/// A record kind (`worker`, `opening`, ...) in `lang`.
+fn kind_text(kind: &str, lang: Lang) -> &str {
+    let zh = match kind {
+        "worker" => "劳动力",
+        "opening" => "岗位",
+        "household" => "家庭",
+        "placement" => "就业安置",
+        "run" => "批量匹配",
+        "token" => "令牌",
+        _ => return kind,
+    };
+    lang.pick(zh, kind)
 }
 
 /// Maps a service error; internal faults are logged here, once, and
@@ -26,20 +51,20 @@ pub(crate) fn from_service(e: ServiceError) -> Status {
         ServiceError::Invalid(v) => from_validation(v),
         ServiceError::NotFound(m) => Status::not_found(m),
         ServiceError::AlreadyExists(m) => Status::already_exists(m),
-        ServiceError::Duplicate { field, .. } => Status::with_error_details(
-            Code::AlreadyExists,
-            e.to_string(),
-            ErrorDetails::with_bad_request_violation(
-                field,
-                "value already registered to another record",
-            ),
-        ),
+        ServiceError::Duplicate { field, kind } => {
+            let reason = duplicate_reason(kind, super::lang::current());
+            Status::with_error_details(
+                Code::AlreadyExists,
+                format!("{field}: {reason}"),
+                ErrorDetails::with_bad_request_violation(field, reason),
+            )
+        }
         ServiceError::Forbidden(m) => Status::permission_denied(m),
         ServiceError::Precondition(m) => Status::failed_precondition(m),
         ServiceError::Unavailable(m) => Status::unavailable(m),
         ServiceError::Internal(m) => {
             tracing::error!(error = %m, "internal failure");
-            Status::internal("internal error")
+            Status::internal(super::lang::current().pick("服务器内部错误", "internal error"))
         }
     }
 }
@@ -79,5 +104,5 @@ pub fn remap_oversize<B>(mut response: http::Response<B>) -> http::Response<B> {
 
 /// A required message field that the client left out.
 pub(crate) fn required<T>(value: Option<T>, field: &str) -> Result<T, Status> {
-    value.ok_or_else(|| from_validation(ValidationError::new(field, "is required")))
+    value.ok_or_else(|| from_validation(ValidationError::required(field)))
 }

@@ -265,10 +265,7 @@ impl Importer for WorkerImport {
 
     fn parse(row: Self::Row, caller: &Caller) -> (String, Validated<Worker>) {
         match row.worker {
-            None => (
-                String::new(),
-                Err(ValidationError::new("worker", "is required")),
-            ),
+            None => (String::new(), Err(ValidationError::required("worker"))),
             Some(w) => {
                 let id = w.id.clone();
                 let parsed =

@@ -5,9 +5,13 @@
 pub mod args;
 mod batch;
 mod channel;
-mod policy;
 pub mod exit;
+mod export;
+pub mod lang;
+pub mod ledger;
+mod policy;
 mod report;
+pub mod report_book;
 mod review;
 pub mod token;
 
@@ -19,6 +23,7 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 pub use batch::{batch_offline, batch_remote, BatchArgs};
 pub use channel::TokenChannel;
+pub use export::{export, ExportArgs, ExportCommand, ExportKind};
 pub use policy::{policy_offline, policy_remote, PolicyArgs};
 pub use report::{render, report_offline, report_remote, ReportArgs};
 pub use review::{review_offline, review_remote, ReviewArgs};
@@ -58,4 +63,50 @@ pub async fn connect(addr: &str, tls_ca: Option<&Path>) -> anyhow::Result<Channe
         .connect()
         .await
         .with_context(|| format!("cannot connect to {uri}"))
+}
+
+/// The service on a data directory, opened as `serve` and `batch` open it
+/// (the national id key found the same way), for the offline commands.
+pub(crate) fn open_service(
+    data_dir: &Path,
+) -> anyhow::Result<std::sync::Arc<crate::service::Service>> {
+    let store = std::sync::Arc::new(
+        crate::store::Store::open(data_dir)
+            .with_context(|| format!("cannot open {}", data_dir.display()))?,
+    );
+    let env = std::env::var(crate::config::ID_KEY_ENV).ok();
+    let (id_key, _) =
+        crate::store::id_key(None, env.as_deref(), &store).map_err(anyhow::Error::msg)?;
+    Ok(crate::service::Service::open(
+        store,
+        id_key,
+        crate::matching::MatchConfig::default()
+            .normalised()
+            .map_err(anyhow::Error::msg)?,
+        crate::batch::BatchSettings::default(),
+    )?)
+}
+
+/// A runtime for the commands that talk to a server or wait on the service.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Drops `service` and waits until its store is closed (flushed, and the
+/// data directory's lock released): the write path's thread lets go of
+/// the store a moment after the service is gone.
+pub(crate) fn close_service(service: std::sync::Arc<crate::service::Service>) {
+    let mut store = service.store().clone();
+    drop(service);
+    loop {
+        match std::sync::Arc::try_unwrap(store) {
+            Ok(s) => return drop(s),
+            Err(s) => {
+                store = s;
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    }
 }

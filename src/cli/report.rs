@@ -4,11 +4,13 @@
 //! the same reply the server sends.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
 use super::args::SourceArg;
+use super::lang::LangFlag;
+use super::report_book::{county_name, heading, source_name, write_xlsx, GROUPS};
 use crate::api::pb;
 use crate::api::pb::report_service_client::ReportServiceClient;
 use crate::domain::Source;
@@ -18,7 +20,7 @@ use crate::store::Store;
 /// What to report: the flags of `jobbridge report` past where the data is.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ReportArgs {
-    /// Only this county (six-digit code).
+    /// Only this county, by code (431224) or name (溆浦县).
     #[arg(long)]
     pub county: Option<String>,
     /// Only this resettlement site.
@@ -39,14 +41,22 @@ pub struct ReportArgs {
     /// With --csv: print the slots per source instead.
     #[arg(long, requires = "csv")]
     pub slots: bool,
+    /// Also write an xlsx workbook here: one sheet per figure group,
+    /// counties by name, a totals row.
+    #[arg(long, value_name = "FILE")]
+    pub xlsx: Option<PathBuf>,
+    /// The language of names and headings.
+    #[command(flatten)]
+    pub lang: LangFlag,
 }
 
 /// Computes the report on a data directory and prints it.
 pub fn report_offline(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<()> {
     let store = Store::open(data_dir)
         .with_context(|| format!("cannot open data directory {}", data_dir.display()))?;
+    let county = county_code(args);
     let filter = CoverageFilter::parse(
-        args.county.as_deref().unwrap_or(""),
+        &county,
         args.site.as_deref().unwrap_or(""),
         args.source.map(Source::from),
         args.from.as_deref().unwrap_or(""),
@@ -60,14 +70,13 @@ pub fn report_offline(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<()> 
             "to_date" => "--to",
             _ => "--source",
         };
-        anyhow::anyhow!("{flag}: {}", e.reason.replace("to_date", "--to"))
+        anyhow::anyhow!(
+            "{flag}: {}",
+            e.reason.to_string().replace("to_date", "--to")
+        )
     })?;
     let coverage = report::coverage(&store, &filter)?;
-    print!(
-        "{}",
-        render(&crate::api::coverage_to_pb(coverage, &filter), args)
-    );
-    Ok(())
+    emit(&crate::api::coverage_to_pb(coverage, &filter), args)
 }
 
 /// Asks a running server for the report and prints it; `addr` and `tls_ca`
@@ -81,7 +90,7 @@ pub async fn report_remote(
     let channel = super::TokenChannel::new(super::connect(addr, tls_ca).await?, token)?;
     let mut client = ReportServiceClient::new(channel);
     let request = pb::CoverageRequest {
-        county_code: args.county.clone().unwrap_or_default(),
+        county_code: county_code(args),
         site_id: args.site.clone().unwrap_or_default(),
         source: args
             .source
@@ -91,60 +100,48 @@ pub async fn report_remote(
         from_date: args.from.clone().unwrap_or_default(),
         to_date: args.to.clone().unwrap_or_default(),
     };
+    let mut request = tonic::Request::new(request);
+    request.metadata_mut().insert(
+        "accept-language",
+        tonic::metadata::MetadataValue::from_static(super::lang::accept_language(args.lang.lang())),
+    );
     let report = client
         .coverage(request)
         .await
         .map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))?
         .into_inner();
-    print!("{}", render(&report, args));
+    emit(&report, args)
+}
+
+/// `--county` as a code: a region's name is looked up, anything else is
+/// left for the report's validation to refuse.
+fn county_code(args: &ReportArgs) -> String {
+    let county = args.county.as_deref().unwrap_or("");
+    crate::domain::regions::code_of(county).map_or_else(|| county.to_string(), str::to_string)
+}
+
+/// Prints the report and writes the workbook if asked.
+fn emit(report: &pb::CoverageReport, args: &ReportArgs) -> anyhow::Result<()> {
+    print!("{}", render(report, args));
+    if let Some(path) = &args.xlsx {
+        let lang = args.lang.lang();
+        write_xlsx(report, path, lang)?;
+        eprintln!(
+            "{}{}",
+            lang.pick("报表已写入 ", "workbook written to "),
+            path.display()
+        );
+    }
     Ok(())
 }
 
-/// The figures of a row, with their names, in print order.
+/// The figures of a row: (CSV name, value), in print order.
 fn figures(r: &pb::CoverageRow) -> Vec<(&'static str, String)> {
-    let n = |v: u64| v.to_string();
-    let share = |v: f64| format!("{v:.3}");
-    let days = |v: f64| format!("{v:.1}");
-    vec![
-        ("workers_registered", n(r.workers_registered)),
-        ("workers_want_work", n(r.workers_want_work)),
-        ("workers_seeking", n(r.workers_seeking)),
-        ("workers_placed", n(r.workers_placed)),
-        ("workers_in_work", n(r.workers_in_work)),
-        ("workers_in_work_placed", n(r.workers_in_work_placed)),
-        ("households_with_labour", n(r.households_with_labour)),
-        (
-            "zero_employment_households",
-            n(r.zero_employment_households),
-        ),
-        ("proposals", n(r.proposals)),
-        ("accepted", n(r.accepted)),
-        ("declined", n(r.declined)),
-        ("hires", n(r.hires)),
-        ("separations", n(r.separations)),
-        ("retention_3m_due", n(r.retention_3m_due)),
-        ("retention_3m_retained", n(r.retention_3m_retained)),
-        ("retention_3m_share", share(r.retention_3m_share)),
-        ("retention_6m_due", n(r.retention_6m_due)),
-        ("retention_6m_retained", n(r.retention_6m_retained)),
-        ("retention_6m_share", share(r.retention_6m_share)),
-        ("returnees", n(r.returnees)),
-        ("returnees_reproposed", n(r.returnees_reproposed)),
-        ("returnees_waiting", n(r.returnees_waiting)),
-        (
-            "returnee_wait_median_days",
-            days(r.returnee_wait_median_days),
-        ),
-        ("returnee_wait_mean_days", days(r.returnee_wait_mean_days)),
-        (
-            "returnee_waiting_max_days",
-            days(r.returnee_waiting_max_days),
-        ),
-        (
-            "seeking_under_three_recommendations",
-            n(r.seeking_under_three_recommendations),
-        ),
-    ]
+    GROUPS
+        .iter()
+        .flat_map(|g| g.figures.iter())
+        .map(|f| (f.key, (f.value)(r).text()))
+        .collect()
 }
 
 fn source_label(raw: i32) -> &'static str {
@@ -157,6 +154,23 @@ fn source_label(raw: i32) -> &'static str {
         pb::Source::IndustrialPark => "industrial_park",
         pb::Source::Enterprise => "enterprise",
     })
+}
+
+/// Columns a terminal gives `s` (CJK characters take two).
+fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
+        .sum()
+}
+
+/// `s` padded to `w` columns, left or right aligned.
+fn pad(s: &str, w: usize, right: bool) -> String {
+    let fill = " ".repeat(w.saturating_sub(width(s)));
+    if right {
+        format!("{fill}{s}")
+    } else {
+        format!("{s}{fill}")
+    }
 }
 
 /// The report as text: a table (figures down, counties across) or CSV.
@@ -191,49 +205,65 @@ pub fn render(report: &pb::CoverageReport, args: &ReportArgs) -> String {
         }
         return out;
     }
-    let _ = writeln!(
-        out,
-        "Coverage as of {} (placements {} to {})\n",
-        report.as_of_date,
-        if report.from_date.is_empty() {
-            "from the start"
-        } else {
-            &report.from_date
-        },
-        report.to_date
-    );
-    let columns: Vec<(&str, Vec<(&'static str, String)>)> = report
+    let lang = args.lang.lang();
+    let _ = writeln!(out, "{}\n", heading(report, lang));
+    let rows: Vec<&pb::CoverageRow> = report
         .counties
         .iter()
-        .map(|r| (r.county_code.as_str(), figures(r)))
-        .chain(std::iter::once(("total", figures(&total))))
+        .chain(std::iter::once(&total))
         .collect();
-    let label_width = 36;
-    let _ = write!(out, "{:label_width$}", "");
-    for (name, _) in &columns {
-        let _ = write!(out, " {name:>8}");
-    }
-    out.push('\n');
-    for i in 0..columns[0].1.len() {
-        let _ = write!(out, "{:label_width$}", columns[0].1[i].0);
-        for (_, values) in &columns {
-            let _ = write!(out, " {:>8}", values[i].1);
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| county_name(&r.county_code, lang))
+        .collect();
+    let name_width = names.iter().map(|n| width(n)).max().unwrap_or(8) + 2;
+    // One small table per group: counties down, the group's figures across.
+    for group in GROUPS {
+        let widths: Vec<usize> = group
+            .figures
+            .iter()
+            .map(|f| width(lang.pick(f.zh, f.en)).max(6))
+            .collect();
+        let _ = write!(
+            out,
+            "{}",
+            pad(lang.pick(group.zh, group.en), name_width, false)
+        );
+        for (f, w) in group.figures.iter().zip(&widths) {
+            let _ = write!(out, "  {}", pad(lang.pick(f.zh, f.en), *w, true));
+        }
+        out.push('\n');
+        for (row, name) in rows.iter().zip(&names) {
+            let _ = write!(out, "{}", pad(name, name_width, false));
+            for (f, w) in group.figures.iter().zip(&widths) {
+                let _ = write!(out, "  {}", pad(&(f.value)(row).text(), *w, true));
+            }
+            out.push('\n');
         }
         out.push('\n');
     }
+    let heads = [
+        lang.pick("岗位类型", "source"),
+        lang.pick("在招岗位数", "openings open"),
+        lang.pick("空余名额", "slots open"),
+        lang.pick("已占名额", "slots filled"),
+    ];
     let _ = writeln!(
         out,
-        "\n{:20} {:>13} {:>10} {:>12}",
-        "source", "openings_open", "slots_open", "slots_filled"
+        "{} {} {} {}",
+        pad(heads[0], 26, false),
+        pad(heads[1], 14, true),
+        pad(heads[2], 12, true),
+        pad(heads[3], 12, true)
     );
     for s in &report.slots {
         let _ = writeln!(
             out,
-            "{:20} {:>13} {:>10} {:>12}",
-            source_label(s.source),
-            s.openings_open,
-            s.slots_open,
-            s.slots_filled
+            "{} {} {} {}",
+            pad(&source_name(s.source, lang), 26, false),
+            pad(&s.openings_open.to_string(), 14, true),
+            pad(&s.slots_open.to_string(), 12, true),
+            pad(&s.slots_filled.to_string(), 12, true)
         );
     }
     out

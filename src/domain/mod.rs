@@ -11,11 +11,13 @@ pub mod lang;
 mod opening;
 pub mod placement;
 pub mod policy;
+pub mod regions;
 pub mod rules;
 pub mod run;
+pub mod words;
 mod worker;
 
-pub use error::{Validated, ValidationError};
+pub use error::{Reason, Validated, ValidationError};
 pub use identity::IdKey;
 pub use kinds::{
     Education, EmploymentStatus, Gender, LabourCapacity, Mobility, OpeningStatus, PhysicalDemand,

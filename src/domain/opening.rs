@@ -2,10 +2,10 @@
 
 use chrono::NaiveDate;
 
-use super::error::{Validated, ValidationError};
+use super::error::{Reason, Validated, ValidationError};
 use super::kinds::{OpeningStatus, PhysicalDemand, Source};
 use super::rules::{self, MAX_MONTHLY_WAGE, MAX_OPENING_SKILLS};
-use super::worker::{field, MAX_WORKING_AGE, MIN_WORKING_AGE};
+use super::worker::{duplicate_code, field, MAX_WORKING_AGE, MIN_WORKING_AGE};
 use super::{GeoPoint, SkillRequirement};
 
 /// Age range used when an opening gives none (both bounds 0).
@@ -87,7 +87,10 @@ impl Opening {
             {
                 return Err(ValidationError::new(
                     "occupation_code",
-                    "must be 1 to 16 characters of digits and '-'",
+                    Reason::new(
+                        "必须是 1 至 16 个数字或 '-'",
+                        "must be 1 to 16 characters of digits and '-'",
+                    ),
                 ));
             }
         }
@@ -99,38 +102,59 @@ impl Opening {
         if !(lo..=hi).contains(&self.min_age) {
             return Err(ValidationError::new(
                 "min_age",
-                format!("must be {lo} to {hi}, got {}", self.min_age),
+                Reason::new(
+                    format!("必须是 {lo} 至 {hi}，实际为 {}", self.min_age),
+                    format!("must be {lo} to {hi}, got {}", self.min_age),
+                ),
             ));
         }
         if !(self.min_age..=hi).contains(&self.max_age) {
             return Err(ValidationError::new(
                 "max_age",
-                format!(
-                    "must be min_age ({}) to {hi}, got {}",
-                    self.min_age, self.max_age
+                Reason::new(
+                    format!(
+                        "必须在最小年龄（{}）至 {hi} 之间，实际为 {}",
+                        self.min_age, self.max_age
+                    ),
+                    format!(
+                        "must be min_age ({}) to {hi}, got {}",
+                        self.min_age, self.max_age
+                    ),
                 ),
             ));
         }
         if !(1..=MAX_MONTHLY_WAGE).contains(&self.monthly_wage) {
             return Err(ValidationError::new(
                 "monthly_wage",
-                format!(
-                    "must be 1 to {MAX_MONTHLY_WAGE} CNY a month, got {}",
-                    self.monthly_wage
+                Reason::new(
+                    format!(
+                        "每月必须是 1 至 {MAX_MONTHLY_WAGE} 元，实际为 {}",
+                        self.monthly_wage
+                    ),
+                    format!(
+                        "must be 1 to {MAX_MONTHLY_WAGE} CNY a month, got {}",
+                        self.monthly_wage
+                    ),
                 ),
             ));
         }
         if !(1..=MAX_HEADCOUNT).contains(&self.headcount) {
             return Err(ValidationError::new(
                 "headcount",
-                format!("must be 1 to {MAX_HEADCOUNT}, got {}", self.headcount),
+                Reason::new(
+                    format!("必须是 1 至 {MAX_HEADCOUNT}，实际为 {}", self.headcount),
+                    format!("must be 1 to {MAX_HEADCOUNT}, got {}", self.headcount),
+                ),
             ));
         }
         if let Some(end) = self.end_date {
             if end < self.start_date {
                 return Err(ValidationError::new(
                     "end_date",
-                    format!("must not be before start_date {}", self.start_date),
+                    Reason::new(
+                        format!("不能早于开始日期 {}", self.start_date),
+                        format!("must not be before start_date {}", self.start_date),
+                    ),
                 ));
             }
         }
@@ -142,7 +166,10 @@ fn validate_requirements(name: &str, skills: &[SkillRequirement]) -> Validated<(
     if skills.len() > MAX_OPENING_SKILLS {
         return Err(ValidationError::new(
             name,
-            format!("at most {MAX_OPENING_SKILLS} entries, got {}", skills.len()),
+            Reason::new(
+                format!("最多 {MAX_OPENING_SKILLS} 项，实际 {} 项", skills.len()),
+                format!("at most {MAX_OPENING_SKILLS} entries, got {}", skills.len()),
+            ),
         ));
     }
     for (i, s) in skills.iter().enumerate() {
@@ -155,7 +182,7 @@ fn validate_requirements(name: &str, skills: &[SkillRequirement]) -> Validated<(
         if skills[..i].iter().any(|o| o.code == s.code) {
             return Err(ValidationError::new(
                 format!("{path}.code"),
-                format!("duplicate code {:?}", s.code),
+                duplicate_code(&s.code),
             ));
         }
     }

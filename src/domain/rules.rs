@@ -4,6 +4,8 @@
 
 use chrono::NaiveDate;
 
+use super::Reason;
+
 /// Longest caller-assigned id, in bytes.
 pub const MAX_ID_LEN: usize = 64;
 /// Most skills (or certificates) on one worker.
@@ -28,22 +30,26 @@ const PROVINCE_PREFIXES: &[&str] = &[
 ///
 /// The alphabet leaves out `0x00`, which the store uses as a key separator,
 /// and anything a log line or a CSV export would need to escape.
-pub fn check_id(value: &str) -> Result<(), String> {
+pub fn check_id(value: &str) -> Result<(), Reason> {
     if value.is_empty() {
-        return Err("must not be empty".into());
+        return Err(empty());
     }
     if value.len() > MAX_ID_LEN {
-        return Err(format!(
-            "must be at most {MAX_ID_LEN} characters, got {}",
-            value.len()
+        return Err(Reason::new(
+            format!("最多 {MAX_ID_LEN} 个字符，实际 {} 个", value.len()),
+            format!(
+                "must be at most {MAX_ID_LEN} characters, got {}",
+                value.len()
+            ),
         ));
     }
     if let Some(c) = value
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
     {
-        return Err(format!(
-            "may contain only A-Z, a-z, 0-9, '.', '_', ':' and '-', found {c:?}"
+        return Err(Reason::new(
+            format!("只能包含 A-Z、a-z、0-9、'.'、'_'、':' 和 '-'，发现 {c:?}"),
+            format!("may contain only A-Z, a-z, 0-9, '.', '_', ':' and '-', found {c:?}"),
         ));
     }
     Ok(())
@@ -59,27 +65,37 @@ pub fn check_id(value: &str) -> Result<(), String> {
 /// separators U+2028 and U+2029 (Zl, Zp), which break a line where no
 /// newline is seen. Categories are Unicode 16's
 /// (`unicode-general-category`).
-pub fn check_text(value: &str, max: usize) -> Result<(), String> {
+pub fn check_text(value: &str, max: usize) -> Result<(), Reason> {
     use unicode_general_category::{get_general_category, GeneralCategory as G};
     if value.trim().is_empty() {
-        return Err("must not be empty".into());
+        return Err(empty());
     }
     let count = value.chars().count();
     if count > max {
-        return Err(format!("must be at most {max} characters, got {count}"));
+        return Err(Reason::new(
+            format!("最多 {max} 个字符，实际 {count} 个"),
+            format!("must be at most {max} characters, got {count}"),
+        ));
     }
     for c in value.chars() {
-        let what = match get_general_category(c) {
-            G::Control => "a control character",
-            G::Format => "an invisible format character",
-            G::PrivateUse => "a private-use character",
-            G::Unassigned => "an unassigned code point or noncharacter",
-            G::LineSeparator => "a line separator",
-            G::ParagraphSeparator => "a paragraph separator",
-            G::Surrogate => "a surrogate",
+        let (zh, en) = match get_general_category(c) {
+            G::Control => ("控制字符", "a control character"),
+            G::Format => ("不可见的格式字符", "an invisible format character"),
+            G::PrivateUse => ("私用区字符", "a private-use character"),
+            G::Unassigned => (
+                "未分配的码位或非字符",
+                "an unassigned code point or noncharacter",
+            ),
+            G::LineSeparator => ("行分隔符", "a line separator"),
+            G::ParagraphSeparator => ("段分隔符", "a paragraph separator"),
+            G::Surrogate => ("代理码位", "a surrogate"),
             _ => continue,
         };
-        return Err(format!("must not contain U+{:04X}, {what}", u32::from(c)));
+        let code = u32::from(c);
+        return Err(Reason::new(
+            format!("不能包含 U+{code:04X}（{zh}）"),
+            format!("must not contain U+{code:04X}, {en}"),
+        ));
     }
     Ok(())
 }
@@ -89,16 +105,17 @@ pub fn check_text(value: &str, max: usize) -> Result<(), String> {
 /// Only the structure is checked (digits, a province prefix in use), not a
 /// list of codes: lists go stale, and statistics-only codes such as 431271
 /// (Hongjiang District, a management district) must pass.
-pub fn check_region_code(value: &str) -> Result<(), String> {
+pub fn check_region_code(value: &str) -> Result<(), Reason> {
     if value.len() != 6 || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "must be a six-digit GB/T 2260 region code, got {value:?}"
+        return Err(Reason::new(
+            format!("必须是六位 GB/T 2260 行政区划代码，实际为 {value:?}"),
+            format!("must be a six-digit GB/T 2260 region code, got {value:?}"),
         ));
     }
     if !PROVINCE_PREFIXES.contains(&&value[..2]) {
-        return Err(format!(
-            "{:?} is not a GB/T 2260 province prefix",
-            &value[..2]
+        return Err(Reason::new(
+            format!("{:?} 不是 GB/T 2260 的省级代码", &value[..2]),
+            format!("{:?} is not a GB/T 2260 province prefix", &value[..2]),
         ));
     }
     Ok(())
@@ -106,11 +123,12 @@ pub fn check_region_code(value: &str) -> Result<(), String> {
 
 /// A county-level region code: a region code whose last two digits are not
 /// `00` (those name a province or a city, not a county or district).
-pub fn check_county_code(value: &str) -> Result<(), String> {
+pub fn check_county_code(value: &str) -> Result<(), Reason> {
     check_region_code(value)?;
     if &value[4..] == "00" {
-        return Err(format!(
-            "must be a county-level code (last two digits not 00), got {value:?}"
+        return Err(Reason::new(
+            format!("必须是县级代码（末两位不是 00），实际为 {value:?}"),
+            format!("must be a county-level code (last two digits not 00), got {value:?}"),
         ));
     }
     Ok(())
@@ -134,51 +152,66 @@ pub fn national_id_check_char(first17: &[u8]) -> char {
 ///
 /// The reason never repeats the value: it is personal data and must not end
 /// up in client logs.
-pub fn check_national_id(value: &str) -> Result<(), String> {
+pub fn check_national_id(value: &str) -> Result<(), Reason> {
     let bytes = value.as_bytes();
     if bytes.len() != 18 {
-        return Err(format!(
-            "must be 18 characters, got {}",
-            value.chars().count()
+        let got = value.chars().count();
+        return Err(Reason::new(
+            format!("必须是 18 位，实际 {got} 位"),
+            format!("must be 18 characters, got {got}"),
         ));
     }
     if !bytes[..17].iter().all(u8::is_ascii_digit) {
-        return Err("first 17 characters must be digits".into());
+        return Err(Reason::new(
+            "前 17 位必须是数字",
+            "first 17 characters must be digits",
+        ));
     }
     let last = bytes[17].to_ascii_uppercase() as char;
     if !(last.is_ascii_digit() || last == 'X') {
-        return Err("last character must be a digit or X".into());
+        return Err(Reason::new(
+            "最后一位必须是数字或 X",
+            "last character must be a digit or X",
+        ));
     }
     if national_id_check_char(&bytes[..17]) != last {
-        return Err("check digit does not match (GB 11643)".into());
+        return Err(Reason::new(
+            "校验码不符（GB 11643）",
+            "check digit does not match (GB 11643)",
+        ));
     }
     Ok(())
 }
 
 /// A mainland mobile number: 11 digits, `1` then `3`-`9`.
-pub fn check_phone(value: &str) -> Result<(), String> {
+pub fn check_phone(value: &str) -> Result<(), Reason> {
     let b = value.as_bytes();
     if b.len() != 11 || !b.iter().all(u8::is_ascii_digit) || b[0] != b'1' || b[1] < b'3' {
-        return Err("must be an 11-digit mainland mobile number starting 13-19".into());
+        return Err(Reason::new(
+            "必须是 13-19 开头的 11 位大陆手机号",
+            "must be an 11-digit mainland mobile number starting 13-19",
+        ));
     }
     Ok(())
 }
 
 /// China's bounding box, generous by a degree or so on each side.
-pub fn check_latitude(lat: f64) -> Result<(), String> {
+pub fn check_latitude(lat: f64) -> Result<(), Reason> {
     if !lat.is_finite() || !(3.0..=54.0).contains(&lat) {
-        return Err(format!(
-            "must be within China, 3.0 to 54.0 degrees north, got {lat}"
+        return Err(Reason::new(
+            format!("必须在中国境内，北纬 3.0 至 54.0 度，实际为 {lat}"),
+            format!("must be within China, 3.0 to 54.0 degrees north, got {lat}"),
         ));
     }
     Ok(())
 }
 
 /// See [`check_latitude`].
-pub fn check_longitude(lon: f64) -> Result<(), String> {
+pub fn check_longitude(lon: f64) -> Result<(), Reason> {
     if !lon.is_finite() || !(73.0..=136.0).contains(&lon) {
-        return Err(format!(
-            "must be within China, 73.0 to 136.0 degrees east, got {lon}"
+        return Err(Reason::new(
+            format!("必须在中国境内，东经 73.0 至 136.0 度，实际为 {lon}"),
+            format!("must be within China, 73.0 to 136.0 degrees east, got {lon}"),
         ));
     }
     Ok(())
@@ -186,38 +219,60 @@ pub fn check_longitude(lon: f64) -> Result<(), String> {
 
 /// Skill and certificate codes: 1-32 of `a-z 0-9 _ -`, lower case so that
 /// "Sewing" and "sewing" cannot become two skills.
-pub fn check_skill_code(value: &str) -> Result<(), String> {
+pub fn check_skill_code(value: &str) -> Result<(), Reason> {
     if value.is_empty() || value.len() > 32 {
-        return Err("must be 1 to 32 characters".into());
+        return Err(Reason::new(
+            "必须是 1 至 32 个字符",
+            "must be 1 to 32 characters",
+        ));
     }
     if !value
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
     {
-        return Err("may contain only a-z, 0-9, '_' and '-'".into());
+        return Err(Reason::new(
+            "只能包含 a-z、0-9、'_' 和 '-'",
+            "may contain only a-z, 0-9, '_' and '-'",
+        ));
     }
     Ok(())
 }
 
 /// Skill levels run 1 to 5.
-pub fn check_level(level: u32) -> Result<(), String> {
+pub fn check_level(level: u32) -> Result<(), Reason> {
     if !(1..=MAX_SKILL_LEVEL).contains(&level) {
-        return Err(format!("must be 1 to {MAX_SKILL_LEVEL}, got {level}"));
+        return Err(Reason::new(
+            format!("必须是 1 至 {MAX_SKILL_LEVEL} 级，实际为 {level}"),
+            format!("must be 1 to {MAX_SKILL_LEVEL}, got {level}"),
+        ));
     }
     Ok(())
 }
 
 /// An ISO calendar date `YYYY-MM-DD` between 2000 and 2100.
-pub fn parse_date(value: &str) -> Result<NaiveDate, String> {
+pub fn parse_date(value: &str) -> Result<NaiveDate, Reason> {
     let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .ok()
         .filter(|_| value.len() == 10)
-        .ok_or_else(|| format!("must be a date YYYY-MM-DD, got {value:?}"))?;
+        .ok_or_else(|| {
+            Reason::new(
+                format!("必须是 YYYY-MM-DD 格式的日期，实际为 {value:?}"),
+                format!("must be a date YYYY-MM-DD, got {value:?}"),
+            )
+        })?;
     let year = chrono::Datelike::year(&date);
     if !(2000..=2100).contains(&year) {
-        return Err(format!("year must be 2000 to 2100, got {year}"));
+        return Err(Reason::new(
+            format!("年份必须在 2000 至 2100 之间，实际为 {year}"),
+            format!("year must be 2000 to 2100, got {year}"),
+        ));
     }
     Ok(date)
+}
+
+/// "must not be empty" (不能为空).
+fn empty() -> Reason {
+    Reason::new("不能为空", "must not be empty")
 }
 
 #[cfg(test)]
@@ -254,8 +309,9 @@ mod tests {
         assert!(check_national_id("43120219850612301A").is_err());
         assert!(check_national_id("4312021985061230１X").is_err());
         let reason = check_national_id("431202198506123011").unwrap_err();
+        assert!(reason.is_translated());
         assert!(
-            !reason.contains("4312"),
+            !reason.en().contains("4312") && !reason.zh().contains("4312"),
             "reason must not echo the id: {reason}"
         );
     }
@@ -318,8 +374,8 @@ mod tests {
             let text = format!("王{c}秀英");
             let reason = check_text(&text, 64).unwrap_err();
             let named = format!("U+{:04X}", u32::from(c));
-            assert!(reason.contains(&named), "{named}: {reason}");
-            assert!(reason.contains(class), "{named}: {reason}");
+            assert!(reason.en().contains(&named), "{named}: {reason}");
+            assert!(reason.en().contains(class), "{named}: {reason}");
         }
     }
 

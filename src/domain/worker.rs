@@ -1,6 +1,6 @@
 //! A relocated worker and the rules every stored worker satisfies.
 
-use super::error::{Validated, ValidationError};
+use super::error::{Reason, Validated, ValidationError};
 use super::kinds::{Education, EmploymentStatus, Gender, LabourCapacity, Mobility, Source};
 use super::rules::{self, MAX_MONTHLY_WAGE, MAX_WORKER_SKILLS};
 use super::{GeoPoint, Skill};
@@ -134,9 +134,15 @@ impl Worker {
         if !(MIN_WORKING_AGE..=MAX_WORKING_AGE).contains(&age) {
             return Err(ValidationError::new(
                 "birth_year",
-                format!(
-                    "worker must be {MIN_WORKING_AGE} to {MAX_WORKING_AGE} years old in {current_year}, got birth year {}",
-                    self.birth_year
+                Reason::new(
+                    format!(
+                        "{current_year} 年须年满 {MIN_WORKING_AGE} 至 {MAX_WORKING_AGE} 岁，出生年份为 {}",
+                        self.birth_year
+                    ),
+                    format!(
+                        "worker must be {MIN_WORKING_AGE} to {MAX_WORKING_AGE} years old in {current_year}, got birth year {}",
+                        self.birth_year
+                    ),
                 ),
             ));
         }
@@ -170,15 +176,24 @@ impl Preferences {
         if !(1..=1000).contains(&self.max_commute_km) {
             return Err(ValidationError::new(
                 "max_commute_km",
-                format!("must be 1 to 1000 km, got {}", self.max_commute_km),
+                Reason::new(
+                    format!("必须是 1 至 1000 公里，实际为 {}", self.max_commute_km),
+                    format!("must be 1 to 1000 km, got {}", self.max_commute_km),
+                ),
             ));
         }
         if self.expected_monthly_wage > MAX_MONTHLY_WAGE {
             return Err(ValidationError::new(
                 "expected_monthly_wage",
-                format!(
-                    "must be at most {MAX_MONTHLY_WAGE} CNY a month, got {}",
-                    self.expected_monthly_wage
+                Reason::new(
+                    format!(
+                        "每月最多 {MAX_MONTHLY_WAGE} 元，实际为 {}",
+                        self.expected_monthly_wage
+                    ),
+                    format!(
+                        "must be at most {MAX_MONTHLY_WAGE} CNY a month, got {}",
+                        self.expected_monthly_wage
+                    ),
                 ),
             ));
         }
@@ -186,14 +201,20 @@ impl Preferences {
             if self.preferred_sources[..i].contains(s) {
                 return Err(ValidationError::new(
                     format!("preferred_sources[{i}]"),
-                    format!("duplicate source {s}"),
+                    Reason::new(
+                        format!("岗位来源重复：{}", s.text(super::Lang::Zh)),
+                        format!("duplicate source {s}"),
+                    ),
                 ));
             }
         }
         if self.strict_sources && self.preferred_sources.is_empty() {
             return Err(ValidationError::new(
                 "strict_sources",
-                "needs at least one preferred source",
+                Reason::new(
+                    "至少需要一个意向岗位来源",
+                    "needs at least one preferred source",
+                ),
             ));
         }
         Ok(())
@@ -205,7 +226,10 @@ fn validate_skills(name: &str, skills: &[Skill]) -> Validated<()> {
     if skills.len() > MAX_WORKER_SKILLS {
         return Err(ValidationError::new(
             name,
-            format!("at most {MAX_WORKER_SKILLS} entries, got {}", skills.len()),
+            Reason::new(
+                format!("最多 {MAX_WORKER_SKILLS} 项，实际 {} 项", skills.len()),
+                format!("at most {MAX_WORKER_SKILLS} entries, got {}", skills.len()),
+            ),
         ));
     }
     for (i, s) in skills.iter().enumerate() {
@@ -215,7 +239,7 @@ fn validate_skills(name: &str, skills: &[Skill]) -> Validated<()> {
         if skills[..i].iter().any(|o| o.code == s.code) {
             return Err(ValidationError::new(
                 format!("{path}.code"),
-                format!("duplicate code {:?}", s.code),
+                duplicate_code(&s.code),
             ));
         }
     }
@@ -223,6 +247,14 @@ fn validate_skills(name: &str, skills: &[Skill]) -> Validated<()> {
 }
 
 /// Attaches a field name to a rule's reason.
-pub(crate) fn field(name: &str, result: Result<(), String>) -> Validated<()> {
+pub(crate) fn field(name: &str, result: Result<(), Reason>) -> Validated<()> {
     result.map_err(|reason| ValidationError::new(name, reason))
+}
+
+/// A skill code given twice.
+pub(crate) fn duplicate_code(code: &str) -> Reason {
+    Reason::new(
+        format!("代码重复：{code:?}"),
+        format!("duplicate code {code:?}"),
+    )
 }

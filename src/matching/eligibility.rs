@@ -6,7 +6,9 @@ use std::fmt;
 use super::features::{
     distance_km, level_of, skill_code, skill_level, source_bit, OpeningFeat, WorkerFeat,
 };
-use crate::domain::{EmploymentStatus, LabourCapacity, Mobility, OpeningStatus, PhysicalDemand};
+use crate::domain::{
+    EmploymentStatus, LabourCapacity, Lang, Mobility, OpeningStatus, PhysicalDemand,
+};
 
 /// Why a worker and an opening cannot be matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -74,6 +76,8 @@ pub struct MatchContext {
     pub year: i32,
     /// Today, days from CE, for end dates.
     pub today: i32,
+    /// The language of the explanations' words.
+    pub lang: Lang,
 }
 
 impl MatchContext {
@@ -84,7 +88,13 @@ impl MatchContext {
         Self {
             year: today.year(),
             today: today.num_days_from_ce(),
+            lang: Lang::En,
         }
+    }
+
+    /// The same day, explained in `lang`.
+    pub fn in_lang(self, lang: Lang) -> Self {
+        Self { lang, ..self }
     }
 }
 
@@ -150,43 +160,67 @@ pub(crate) fn violations(
     ctx: &MatchContext,
     skill_name: impl Fn(u16) -> String,
 ) -> Vec<(Reason, String)> {
+    let zh = ctx.lang == Lang::Zh;
+    let say = |zh_text: String, en_text: String| if zh { zh_text } else { en_text };
     let mut out = Vec::new();
     if o.status != OpeningStatus::Open {
-        out.push((Reason::OpeningClosed, "the opening is closed".to_string()));
+        out.push((
+            Reason::OpeningClosed,
+            say("岗位已关闭".into(), "the opening is closed".into()),
+        ));
     }
     if o.filled >= o.headcount {
         out.push((
             Reason::NoFreeSlots,
-            format!("all {} slots are filled", o.headcount),
+            say(
+                format!("{} 个名额已满", o.headcount),
+                format!("all {} slots are filled", o.headcount),
+            ),
         ));
     }
     if o.end_day < ctx.today {
         out.push((
             Reason::OpeningEnded,
-            "the opening's end date has passed".to_string(),
+            say(
+                "岗位结束日期已过".into(),
+                "the opening's end date has passed".into(),
+            ),
         ));
     }
     if w.status != EmploymentStatus::Seeking {
         out.push((
             Reason::WorkerNotSeeking,
-            format!("worker is {}, not seeking work", w.status),
+            say(
+                format!("劳动力状态为“{}”，不在求职", w.status.text(Lang::Zh)),
+                format!("worker is {}, not seeking work", w.status),
+            ),
         ));
     }
     let age = ctx.year - i32::from(w.birth_year);
     if age < i32::from(o.min_age) || age > i32::from(o.max_age) {
         out.push((
             Reason::AgeOutOfRange,
-            format!("age {age} outside {}-{}", o.min_age, o.max_age),
+            say(
+                format!("年龄 {age} 岁，不在 {}-{} 岁之间", o.min_age, o.max_age),
+                format!("age {age} outside {}-{}", o.min_age, o.max_age),
+            ),
         ));
     }
     for r in o.required.iter() {
         let have = level_of(&w.skills, skill_code(*r));
         if have < skill_level(*r) {
             let name = skill_name(skill_code(*r));
+            let need = skill_level(*r);
             let text = if have == 0 {
-                format!("{name} level {} required, worker has none", skill_level(*r))
+                say(
+                    format!("需要{name} {need} 级，本人没有该技能"),
+                    format!("{name} level {need} required, worker has none"),
+                )
             } else {
-                format!("{name} level {have} < {} required", skill_level(*r))
+                say(
+                    format!("{name} {have} 级，低于要求的 {need} 级"),
+                    format!("{name} level {have} < {need} required"),
+                )
             };
             out.push((Reason::SkillNotMet, text));
         }
@@ -194,23 +228,35 @@ pub(crate) fn violations(
     if w.capacity == LabourCapacity::Partial && o.demand != PhysicalDemand::Light {
         out.push((
             Reason::TooHeavy,
-            format!("partial labour capacity, work is {}", o.demand),
+            say(
+                format!("半劳动力，岗位体力要求为“{}”", o.demand.text(Lang::Zh)),
+                format!("partial labour capacity, work is {}", o.demand),
+            ),
         ));
     }
     let d = distance_km(w.lat, w.lon, o.lat, o.lon);
     if w.mobility == Mobility::NearHome && d > f64::from(w.max_commute_km) {
         out.push((
             Reason::TooFar,
-            format!(
-                "{d:.1} km away, worker commutes at most {} km",
-                w.max_commute_km
+            say(
+                format!("相距 {d:.1} 公里，本人通勤最远 {} 公里", w.max_commute_km),
+                format!(
+                    "{d:.1} km away, worker commutes at most {} km",
+                    w.max_commute_km
+                ),
             ),
         ));
     }
     if w.strict_sources && w.preferred_sources & source_bit(o.source) == 0 {
         out.push((
             Reason::SourceNotPreferred,
-            format!("worker accepts only preferred sources, not {}", o.source),
+            say(
+                format!(
+                    "本人只接受意向岗位类型，{}不在其中",
+                    o.source.text(Lang::Zh)
+                ),
+                format!("worker accepts only preferred sources, not {}", o.source),
+            ),
         ));
     }
     out

@@ -206,7 +206,8 @@ impl MatchIndex {
         let w = self.workers.get(ws).expect("live worker slot");
         let o = self.openings.get(os).expect("live opening slot");
         let distance = distance_km(w.lat, w.lon, o.lat, o.lon);
-        let skill_name = |c: u16| self.skills.name(u32::from(c)).to_string();
+        let skill_name =
+            |c: u16| crate::domain::words::skill_text(self.skills.name(u32::from(c)), ctx.lang);
         let violations = violations(w, o, ctx, skill_name);
         let zero = self.zero_household(w);
         let c = components(w, o, distance, zero, &self.config);
@@ -218,6 +219,7 @@ impl MatchIndex {
             &self.config,
             self.sites.name(w.site),
             skill_name,
+            ctx.lang,
         );
         PairExplanation {
             eligible: violations.is_empty(),

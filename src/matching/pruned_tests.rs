@@ -93,6 +93,7 @@ fn pruned_candidates_equal_the_full_scan_on_demo_data() {
     let ctx = MatchContext {
         year: 2026,
         today: today.num_days_from_ce(),
+        lang: crate::domain::Lang::En,
     };
     for per_worker in [1, 10, 100] {
         let (fast, slow) = both(&m, per_worker, &ctx);

@@ -4,7 +4,7 @@
 
 use super::config::MatchConfig;
 use super::features::{level_of, skill_code, skill_level, source_bit, OpeningFeat, WorkerFeat};
-use crate::domain::{LabourCapacity, Mobility, Source};
+use crate::domain::{LabourCapacity, Lang, Mobility, Source};
 
 /// Component values of one pair, each in [0, 1].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -152,6 +152,9 @@ pub struct ComponentExplanation {
 }
 
 /// Reasons for each component, in the order of [`total`].
+// The features and the words to name them in (site, skills, language): a
+// struct for the last three would only move the same eight names.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn explain(
     w: &WorkerFeat,
     o: &OpeningFeat,
@@ -160,77 +163,127 @@ pub(crate) fn explain(
     cfg: &MatchConfig,
     site_name: &str,
     skill_name: impl Fn(u16) -> String,
+    lang: Lang,
 ) -> Vec<ComponentExplanation> {
+    let zh = lang == Lang::Zh;
+    let say = |zh_text: String, en_text: String| if zh { zh_text } else { en_text };
     let c = components(w, o, distance, zero_household, cfg);
     let mut skill_reasons: Vec<String> = Vec::new();
     for r in o.required.iter() {
         let (have, need) = (level_of(&w.skills, skill_code(*r)), skill_level(*r));
         let name = skill_name(skill_code(*r));
         skill_reasons.push(if have >= need {
-            format!("{name} level {have} >= {need} required")
+            say(
+                format!("{name} {have} 级，达到要求的 {need} 级"),
+                format!("{name} level {have} >= {need} required"),
+            )
         } else {
-            format!("{name} level {have} < {need} required")
+            say(
+                format!("{name} {have} 级，低于要求的 {need} 级"),
+                format!("{name} level {have} < {need} required"),
+            )
         });
     }
     for p in o.preferred.iter() {
         let (have, want) = (level_of(&w.skills, skill_code(*p)), skill_level(*p));
         let name = skill_name(skill_code(*p));
         skill_reasons.push(if have >= want {
-            format!("preferred {name} level {have} >= {want}")
+            say(
+                format!("优先技能{name} {have} 级，达到 {want} 级"),
+                format!("preferred {name} level {have} >= {want}"),
+            )
         } else if have == 0 {
-            format!("lacks preferred {name}")
+            say(
+                format!("缺少优先技能{name}"),
+                format!("lacks preferred {name}"),
+            )
         } else {
-            format!("preferred {name} level {have} < {want}")
+            say(
+                format!("优先技能{name} {have} 级，低于 {want} 级"),
+                format!("preferred {name} level {have} < {want}"),
+            )
         });
     }
     if skill_reasons.is_empty() {
-        skill_reasons.push("no skills asked".into());
+        skill_reasons.push(say("岗位无技能要求".into(), "no skills asked".into()));
     }
     let commute = if supported_migration(w, o) {
-        format!("{distance:.1} km from {site_name}; labour cooperation with housing and transport, no distance penalty")
+        say(
+            format!("距安置点 {site_name} {distance:.1} 公里；劳务协作提供住宿和交通，不计距离"),
+            format!("{distance:.1} km from {site_name}; labour cooperation with housing and transport, no distance penalty"),
+        )
     } else {
-        format!("{distance:.1} km from {site_name}")
+        say(
+            format!("距安置点 {site_name} {distance:.1} 公里"),
+            format!("{distance:.1} km from {site_name}"),
+        )
     };
     let pay = if w.expected_wage == 0 {
-        format!("{} CNY a month, no expectation given", o.wage)
+        say(
+            format!("月薪 {} 元，本人未填期望", o.wage),
+            format!("{} CNY a month, no expectation given", o.wage),
+        )
     } else if o.wage >= w.expected_wage {
-        format!("{} CNY a month >= {} expected", o.wage, w.expected_wage)
+        say(
+            format!("月薪 {} 元，不低于期望的 {} 元", o.wage, w.expected_wage),
+            format!("{} CNY a month >= {} expected", o.wage, w.expected_wage),
+        )
     } else {
-        format!("{} CNY a month < {} expected", o.wage, w.expected_wage)
+        say(
+            format!("月薪 {} 元，低于期望的 {} 元", o.wage, w.expected_wage),
+            format!("{} CNY a month < {} expected", o.wage, w.expected_wage),
+        )
     };
+    let source_zh = o.source.text(Lang::Zh);
     let mut prefs = vec![if w.preferred_sources == 0 {
-        "no preferred source".to_string()
+        say("未填意向岗位类型".into(), "no preferred source".into())
     } else if w.preferred_sources & source_bit(o.source) != 0 {
-        format!("{} is a preferred source", o.source)
+        say(
+            format!("{source_zh}是意向岗位类型"),
+            format!("{} is a preferred source", o.source),
+        )
     } else {
-        format!("{} is not a preferred source", o.source)
+        say(
+            format!("{source_zh}不是意向岗位类型"),
+            format!("{} is not a preferred source", o.source),
+        )
     }];
     if w.needs_flexible_hours {
         prefs.push(
-            if o.flexible_hours {
-                "flexible hours for a carer"
-            } else {
-                "no flexible hours for a carer"
-            }
-            .into(),
+            lang.pick(
+                if o.flexible_hours {
+                    "需照顾家人，岗位有弹性工时"
+                } else {
+                    "需照顾家人，岗位无弹性工时"
+                },
+                if o.flexible_hours {
+                    "flexible hours for a carer"
+                } else {
+                    "no flexible hours for a carer"
+                },
+            )
+            .to_string(),
         );
     }
     let mut priority = Vec::new();
     if zero_household {
-        priority.push("household with nobody in work");
+        priority.push(lang.pick("零就业家庭", "household with nobody in work"));
     }
     if partial_on_reserved_post(w, o) {
-        priority.push("partial-capacity worker on a reserved public-welfare post");
+        priority.push(lang.pick(
+            "半劳动力，优先安排公益岗位",
+            "partial-capacity worker on a reserved public-welfare post",
+        ));
     }
     if priority.is_empty() {
-        priority.push("no priority");
+        priority.push(lang.pick("无优先", "no priority"));
     }
     vec![
         ComponentExplanation {
             name: "skill",
             value: c.skill,
             weight: cfg.weight_skill,
-            reason: skill_reasons.join("; "),
+            reason: skill_reasons.join(lang.pick("；", "; ")),
         },
         ComponentExplanation {
             name: "commute",
@@ -248,13 +301,13 @@ pub(crate) fn explain(
             name: "preference",
             value: c.preference,
             weight: cfg.weight_preference,
-            reason: prefs.join("; "),
+            reason: prefs.join(lang.pick("；", "; ")),
         },
         ComponentExplanation {
             name: "priority",
             value: c.priority,
             weight: cfg.weight_priority,
-            reason: priority.join("; "),
+            reason: priority.join(lang.pick("；", "; ")),
         },
     ]
 }

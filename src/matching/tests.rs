@@ -26,6 +26,7 @@ pub(super) fn ctx() -> MatchContext {
         today: NaiveDate::from_ymd_opt(2026, 11, 29)
             .unwrap()
             .num_days_from_ce(),
+        lang: crate::domain::Lang::En,
     }
 }
 

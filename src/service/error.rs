@@ -3,7 +3,7 @@
 //! it), so a new variant fails the build until its meaning is decided.
 
 use crate::batch::BatchError;
-use crate::domain::ValidationError;
+use crate::domain::{Reason, ValidationError};
 use crate::store::StoreError;
 
 /// Why a service call did not do what was asked. Messages are for people:
@@ -73,7 +73,7 @@ impl ServiceError {
     }
 
     /// An `Invalid` naming `field`.
-    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<Reason>) -> Self {
         ServiceError::Invalid(ValidationError::new(field, reason))
     }
 }

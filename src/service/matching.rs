@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::{scope, Result, Service, ServiceError};
 use crate::domain::access::{mask_name, mask_phone, Caller, Role};
-use crate::domain::Opening;
+use crate::domain::{Lang, Opening};
 use crate::matching::{MatchContext, OpeningsQuery, PairExplanation, Ranked, WorkersQuery};
 
 /// An opening ranked for a worker, with the opening as stored.
@@ -52,6 +52,7 @@ impl Service {
         caller: &Caller,
         worker_id: &str,
         query: OpeningsQuery,
+        lang: Lang,
     ) -> Result<Vec<OpeningMatch>> {
         self.stored_worker_in_scope(caller, worker_id).await?;
         let me = self.clone();
@@ -60,7 +61,7 @@ impl Service {
             let ranked = me
                 .matcher()
                 .read()
-                .rank_openings(&id, &query, &MatchContext::now())
+                .rank_openings(&id, &query, &MatchContext::now().in_lang(lang))
                 .ok_or_else(|| ServiceError::not_found("worker", id.clone()))?;
             let declined = me.store().declined_openings(&id)?;
             ranked
@@ -90,6 +91,7 @@ impl Service {
         caller: &Caller,
         opening_id: &str,
         query: WorkersQuery,
+        lang: Lang,
     ) -> Result<Vec<WorkerMatch>> {
         self.opening_in_scope(caller, opening_id).await?;
         let me = self.clone();
@@ -99,7 +101,7 @@ impl Service {
             let ranked = me
                 .matcher()
                 .read()
-                .rank_workers(&id, &query, &MatchContext::now())
+                .rank_workers(&id, &query, &MatchContext::now().in_lang(lang))
                 .ok_or_else(|| ServiceError::not_found("opening", id.clone()))?;
             ranked
                 .into_iter()
@@ -132,15 +134,17 @@ impl Service {
         caller: &Caller,
         worker_id: &str,
         opening_id: &str,
+        lang: Lang,
     ) -> Result<PairExplanation> {
         match caller.role {
             Role::Recruiter => self.opening_in_scope(caller, opening_id).await?,
             _ => self.stored_worker_in_scope(caller, worker_id).await?,
         }
-        let explained =
-            self.matcher()
-                .read()
-                .explain_pair(worker_id, opening_id, &MatchContext::now());
+        let explained = self.matcher().read().explain_pair(
+            worker_id,
+            opening_id,
+            &MatchContext::now().in_lang(lang),
+        );
         match explained {
             Some(e) => Ok(e),
             None => {

@@ -3,7 +3,7 @@
 use crate::api::pb;
 use crate::domain::{
     rules, Education, EmploymentStatus, Gender, GeoPoint, LabourCapacity, Mobility, OpeningStatus,
-    PhysicalDemand, Skill, SkillRequirement, Source, Validated, ValidationError,
+    PhysicalDemand, Reason, Skill, SkillRequirement, Source, Validated, ValidationError,
 };
 
 /// Decodes a wire enum value into a domain value. `Ok(None)` for
@@ -16,8 +16,15 @@ pub(super) fn enum_value<P, D>(
 where
     P: TryFrom<i32>,
 {
-    let wire = P::try_from(raw)
-        .map_err(|_| ValidationError::new(field, format!("unknown enum value {raw}")))?;
+    let wire = P::try_from(raw).map_err(|_| {
+        ValidationError::new(
+            field,
+            Reason::new(
+                format!("未知的枚举值 {raw}"),
+                format!("unknown enum value {raw}"),
+            ),
+        )
+    })?;
     Ok(map(wire))
 }
 
@@ -26,8 +33,15 @@ pub(super) fn required_enum<P, D>(raw: i32, field: &str, map: fn(P) -> Option<D>
 where
     P: TryFrom<i32>,
 {
-    enum_value(raw, field, map)?
-        .ok_or_else(|| ValidationError::new(field, "must be set (not UNSPECIFIED)"))
+    enum_value(raw, field, map)?.ok_or_else(|| {
+        ValidationError::new(
+            field,
+            Reason::new(
+                "必须填写（不能为 UNSPECIFIED）",
+                "must be set (not UNSPECIFIED)",
+            ),
+        )
+    })
 }
 
 pub(super) fn source(p: pb::Source) -> Option<Source> {
@@ -176,7 +190,7 @@ pub(super) fn opening_status_to(s: OpeningStatus) -> pb::OpeningStatus {
 
 /// A required point; its numbers are checked by the domain.
 pub(super) fn point(p: Option<pb::GeoPoint>, field: &str) -> Validated<GeoPoint> {
-    let p = p.ok_or_else(|| ValidationError::new(field, "is required"))?;
+    let p = p.ok_or_else(|| ValidationError::required(field))?;
     Ok(GeoPoint {
         lat: p.lat,
         lon: p.lon,

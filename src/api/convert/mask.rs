@@ -228,10 +228,11 @@ mod tests {
         );
         let e = got(&["phone", "fone"]).unwrap_err();
         assert_eq!(e.field, "update_mask.paths[1]");
-        assert!(e.reason.contains("fone"), "{}", e.reason);
+        assert!(e.reason.en().contains("fone"), "{}", e.reason);
         assert!(got(&["recommendations"])
             .unwrap_err()
             .reason
+            .en()
             .contains("output only"));
         assert!(got(&["id"]).is_err());
         assert!(got(&["*", "phone"]).is_err());

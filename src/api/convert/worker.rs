@@ -23,7 +23,7 @@ impl TryFrom<pb::Worker> for Worker {
     fn try_from(w: pb::Worker) -> Validated<Worker> {
         let prefs = w
             .preferences
-            .ok_or_else(|| ValidationError::new("preferences", "is required"))?;
+            .ok_or_else(|| ValidationError::required("preferences"))?;
         let preferences = Preferences {
             mobility: required_enum(prefs.mobility, "preferences.mobility", mobility)?,
             max_commute_km: prefs.max_commute_km,

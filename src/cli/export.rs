@@ -1,0 +1,445 @@
+//! `export`: workers, openings, placements or due check-ins as a CSV or
+//! xlsx ledger, from a data directory or a running server, with names for
+//! counties and labels in the language asked for. National id numbers are
+//! never exported (the store keeps only their keyed hash anyway); workers'
+//! names are written only by roles that read them in full (the server's
+//! permission table keeps others from listing workers at all).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::args::Target;
+use crate::api::pb;
+use crate::domain::placement::{PlacementStatus, SeparationReason};
+use crate::domain::{regions, Lang, Opening, Source, Worker};
+use crate::ledger::columns::table_of;
+use crate::ledger::{files, openings, workers, Encoding, Format, Table};
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportKind {
+    /// The workers' ledger (without national ids).
+    Workers,
+    /// The openings' ledger.
+    Openings,
+    /// Placements, with their status and dates.
+    Placements,
+    /// Retention check-ins due within `--within-days`.
+    Checkins,
+}
+
+/// What `export` is asked to do.
+#[derive(Debug, Clone)]
+pub struct ExportArgs {
+    /// What to export.
+    pub kind: ExportKind,
+    /// One county (code or name), or all the caller may read.
+    pub county: Option<String>,
+    /// xlsx instead of CSV.
+    pub xlsx: bool,
+    /// The file; default `<kind>.csv` or `<kind>.xlsx`.
+    pub out: Option<PathBuf>,
+    /// Check-ins due within this many days.
+    pub within_days: u32,
+    /// Language of headers and labels.
+    pub lang: Lang,
+}
+
+/// Writes the export and says where; returns the rows written.
+pub fn export(target: &Target, args: &ExportArgs) -> anyhow::Result<usize> {
+    let county = match &args.county {
+        None => None,
+        Some(c) => Some(
+            regions::code_of(c)
+                .map(str::to_string)
+                .with_context(|| format!("--county {c:?}: not a region code or name"))?,
+        ),
+    };
+    let lang = args.lang;
+    let table = match &target.server {
+        Some(addr) => super::runtime()?.block_on(remote(target, addr, args, county))?,
+        None => offline(&target.data_dir, args, county)?,
+    };
+    let name = match args.kind {
+        ExportKind::Workers => "workers",
+        ExportKind::Openings => "openings",
+        ExportKind::Placements => "placements",
+        ExportKind::Checkins => "checkins",
+    };
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!("{name}.{}", if args.xlsx { "xlsx" } else { "csv" }))
+    });
+    let format = if args.xlsx {
+        Format::Xlsx
+    } else {
+        Format::Csv(Encoding::Utf8Bom)
+    };
+    write(&out, &table, format, name)?;
+    let rows = table.rows.len();
+    match lang {
+        Lang::Zh => println!("已导出 {rows} 行到 {}", out.display()),
+        Lang::En => println!("{rows} rows written to {}", out.display()),
+    }
+    Ok(rows)
+}
+
+fn write(out: &Path, table: &Table, format: Format, sheet: &str) -> anyhow::Result<()> {
+    match format {
+        Format::Xlsx => std::fs::write(out, files::xlsx_bytes(table, sheet)?)
+            .with_context(|| format!("cannot write {}", out.display())),
+        csv => files::write(out, table, csv),
+    }
+}
+
+fn offline(data_dir: &Path, args: &ExportArgs, county: Option<String>) -> anyhow::Result<Table> {
+    use crate::store::{OpeningFilter, PlacementFilter, Store, WorkerFilter};
+    let store =
+        Store::open(data_dir).with_context(|| format!("cannot open {}", data_dir.display()))?;
+    let lang = args.lang;
+    const PAGE: usize = 1000;
+    let table = match args.kind {
+        ExportKind::Workers => {
+            let filter = WorkerFilter {
+                county_code: county,
+                ..Default::default()
+            };
+            let mut all: Vec<Worker> = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = store.list_workers(&filter, after.as_deref(), PAGE)?;
+                all.extend(page.items);
+                match page.next_after {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            table_of(workers::COLUMNS, &all, lang, false)
+        }
+        ExportKind::Openings => {
+            let mut all: Vec<Opening> = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page =
+                    store.list_openings(&OpeningFilter::default(), after.as_deref(), PAGE)?;
+                all.extend(page.items);
+                match page.next_after {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            all.retain(|o| county.as_ref().is_none_or(|c| &o.region_code == c));
+            table_of(openings::COLUMNS, &all, lang, false)
+        }
+        ExportKind::Placements => {
+            let filter = PlacementFilter {
+                county_code: county,
+                ..Default::default()
+            };
+            let mut all: Vec<pb::Placement> = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = store.list_placements(&filter, after.as_deref(), PAGE)?;
+                all.extend(page.items.into_iter().map(pb::Placement::from));
+                match page.next_after {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            placements_table(&all, lang)
+        }
+        ExportKind::Checkins => {
+            use crate::domain::placement::{china_today, day_date};
+            let today = china_today();
+            let due = store.check_ins_due(county.as_deref(), today + args.within_days as i32)?;
+            let rows: Vec<pb::DueCheckIn> = due
+                .into_iter()
+                .map(|d| pb::DueCheckIn {
+                    due_date: day_date(d.due_day).format("%Y-%m-%d").to_string(),
+                    overdue: d.due_day < today,
+                    month: d.month,
+                    placement_id: d.placement.id,
+                    worker_id: d.placement.worker_id,
+                    county_code: d.placement.county_code,
+                    opening_id: d.placement.opening_id,
+                })
+                .collect();
+            checkins_table(&rows, lang)
+        }
+    };
+    Ok(table)
+}
+
+async fn remote(
+    target: &Target,
+    addr: &str,
+    args: &ExportArgs,
+    county: Option<String>,
+) -> anyhow::Result<Table> {
+    let channel = super::TokenChannel::new(
+        super::connect(addr, target.tls_ca.as_deref()).await?,
+        target.token.as_deref(),
+    )?;
+    let lang = args.lang;
+    let county = county.unwrap_or_default();
+    let table = match args.kind {
+        ExportKind::Workers => {
+            let mut client = pb::workers_client::WorkersClient::new(channel);
+            let mut all = Vec::new();
+            let mut page_token = String::new();
+            loop {
+                let r = client
+                    .list_workers(with_lang(
+                        lang,
+                        pb::ListWorkersRequest {
+                            page_size: 1000,
+                            page_token: page_token.clone(),
+                            county_code: county.clone(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .map_err(refused)?
+                    .into_inner();
+                for w in r.workers {
+                    all.push(Worker::try_from(w).map_err(|e| anyhow::anyhow!("{e}"))?);
+                }
+                if r.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = r.next_page_token;
+            }
+            table_of(workers::COLUMNS, &all, lang, false)
+        }
+        ExportKind::Openings => {
+            let mut client = pb::openings_client::OpeningsClient::new(channel);
+            let mut all = Vec::new();
+            let mut page_token = String::new();
+            loop {
+                let r = client
+                    .list_openings(with_lang(
+                        lang,
+                        pb::ListOpeningsRequest {
+                            page_size: 1000,
+                            page_token: page_token.clone(),
+                            region_code: county.clone(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .map_err(refused)?
+                    .into_inner();
+                for o in r.openings {
+                    all.push(Opening::try_from(o).map_err(|e| anyhow::anyhow!("{e}"))?);
+                }
+                if r.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = r.next_page_token;
+            }
+            table_of(openings::COLUMNS, &all, lang, false)
+        }
+        ExportKind::Placements => {
+            let mut client = pb::placement_service_client::PlacementServiceClient::new(channel);
+            let mut all = Vec::new();
+            let mut page_token = String::new();
+            loop {
+                let r = client
+                    .list(with_lang(
+                        lang,
+                        pb::ListPlacementsRequest {
+                            page_size: 1000,
+                            page_token: page_token.clone(),
+                            county_code: county.clone(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .map_err(refused)?
+                    .into_inner();
+                all.extend(r.placements);
+                if r.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = r.next_page_token;
+            }
+            placements_table(&all, lang)
+        }
+        ExportKind::Checkins => {
+            let mut client = pb::placement_service_client::PlacementServiceClient::new(channel);
+            let r = client
+                .list_due_check_ins(with_lang(
+                    lang,
+                    pb::ListDueCheckInsRequest {
+                        county_code: county,
+                        within_days: args.within_days,
+                    },
+                ))
+                .await
+                .map_err(refused)?
+                .into_inner();
+            checkins_table(&r.check_ins, lang)
+        }
+    };
+    Ok(table)
+}
+
+/// A refusal by the server, as people read it: "PermissionDenied: ...".
+fn refused(s: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{:?}: {}", s.code(), s.message())
+}
+
+fn ms_date(t: &Option<prost_types::Timestamp>) -> String {
+    t.as_ref()
+        .filter(|t| t.seconds > 0)
+        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds + 8 * 3600, 0))
+        .map_or(String::new(), |d| d.format("%Y-%m-%d").to_string())
+}
+
+fn placements_table(all: &[pb::Placement], lang: Lang) -> Table {
+    let headers = [
+        ("编号", "id"),
+        ("劳动力编号", "worker_id"),
+        ("户编号", "household_id"),
+        ("岗位编号", "opening_id"),
+        ("用工单位编号", "employer_id"),
+        ("岗位类型", "source"),
+        ("县区", "county"),
+        ("安置点编号", "site_id"),
+        ("状态", "status"),
+        ("零就业家庭", "zero_employment_household"),
+        ("推荐日期", "proposed"),
+        ("上岗日期", "hire_date"),
+        ("离岗日期", "separation_date"),
+        ("离岗原因", "separation_reason"),
+        ("拒绝原因", "decline_reason"),
+    ]
+    .map(|(zh, en)| lang.pick(zh, en).to_string())
+    .to_vec();
+    let rows = all
+        .iter()
+        .map(|p| {
+            let status = crate::api::status_from_pb(p.status)
+                .ok()
+                .flatten()
+                .unwrap_or(PlacementStatus::Unspecified);
+            let source = pb::Source::try_from(p.source)
+                .ok()
+                .and_then(source_from_pb)
+                .map_or(String::new(), |s| s.text(lang).to_string());
+            let separation = crate::api::separation_reason_from_pb(p.separation_reason)
+                .ok()
+                .filter(|r| *r != SeparationReason::Unspecified)
+                .map_or(String::new(), |r| r.text(lang).to_string());
+            vec![
+                p.id.clone(),
+                p.worker_id.clone(),
+                p.household_id.clone(),
+                p.opening_id.clone(),
+                p.employer_id.clone(),
+                source,
+                regions::name(&p.county_code, lang),
+                p.site_id.clone(),
+                status.text(lang).to_string(),
+                crate::ledger::columns::yes_no_text(p.zero_household, lang),
+                ms_date(&p.proposed_at),
+                p.hire_date.clone(),
+                p.separation_date.clone(),
+                separation,
+                p.decline_reason.clone(),
+            ]
+        })
+        .collect();
+    Table::of_text(headers, rows)
+}
+
+fn source_from_pb(s: pb::Source) -> Option<Source> {
+    Source::ALL
+        .iter()
+        .copied()
+        .find(|d| crate::api::source_to_pb(*d) == s)
+}
+
+fn checkins_table(all: &[pb::DueCheckIn], lang: Lang) -> Table {
+    let headers = [
+        ("安置编号", "placement_id"),
+        ("劳动力编号", "worker_id"),
+        ("县区", "county"),
+        ("岗位编号", "opening_id"),
+        ("回访月数", "month"),
+        ("应回访日期", "due_date"),
+        ("已逾期", "overdue"),
+    ]
+    .map(|(zh, en)| lang.pick(zh, en).to_string())
+    .to_vec();
+    let rows = all
+        .iter()
+        .map(|c| {
+            vec![
+                c.placement_id.clone(),
+                c.worker_id.clone(),
+                regions::name(&c.county_code, lang),
+                c.opening_id.clone(),
+                c.month.to_string(),
+                c.due_date.clone(),
+                crate::ledger::columns::yes_no_text(c.overdue, lang),
+            ]
+        })
+        .collect();
+    Table::of_text(headers, rows)
+}
+
+/// `jobbridge export workers|openings|placements|checkins`.
+#[derive(clap::Args, Debug)]
+pub struct ExportCommand {
+    /// What to export.
+    #[arg(value_enum)]
+    pub kind: ExportKind,
+    /// Where the data is.
+    #[command(flatten)]
+    pub target: Target,
+    /// One county, by code (431202) or name (鹤城区).
+    #[arg(long)]
+    pub county: Option<String>,
+    /// Write CSV (UTF-8 with BOM, which Excel opens) - the default.
+    #[arg(long, conflicts_with = "xlsx")]
+    pub csv: bool,
+    /// Write an xlsx workbook.
+    #[arg(long)]
+    pub xlsx: bool,
+    /// The file (default: <kind>.csv or <kind>.xlsx).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// checkins: those due within this many days (0-366).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=366))]
+    pub within_days: u32,
+    /// The language.
+    #[command(flatten)]
+    pub lang: super::lang::LangFlag,
+}
+
+impl ExportCommand {
+    /// Writes the export.
+    pub fn run(self) -> anyhow::Result<()> {
+        let args = ExportArgs {
+            kind: self.kind,
+            county: self.county,
+            xlsx: self.xlsx,
+            out: self.out,
+            within_days: self.within_days,
+            lang: self.lang.lang(),
+        };
+        export(&self.target, &args)?;
+        Ok(())
+    }
+}
+
+/// A request asking for `lang`.
+fn with_lang<T>(lang: Lang, message: T) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(message);
+    r.metadata_mut().insert(
+        "accept-language",
+        tonic::metadata::MetadataValue::from_static(super::lang::accept_language(lang)),
+    );
+    r
+}

@@ -1,0 +1,591 @@
+//! `import`, `template`: a ledger file into the service, through a running
+//! server (the streaming `ImportWorkers` / `ImportOpenings`) or offline on
+//! a data directory (through the same [`Service`] the server uses), and the
+//! rejected rows back in the file's own format with the reason.
+//!
+//! Every row is converted and validated by the API's own conversion
+//! before anything is sent, so a ledger's mistakes are found without a
+//! server and `--check` stores nothing; the server (or the offline
+//! service) then applies what only it can check: national ids registered
+//! to another worker, and the caller's counties.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::args::Target;
+use crate::api::pb;
+use crate::domain::access::{Caller, Role, Scope};
+use crate::domain::{Lang, Opening, Validated, Worker};
+use crate::ledger::columns::{self, Column, Mapping, RowError};
+use crate::ledger::{files, openings, workers, Cell, Format, Kind, Row, Table};
+use crate::service::{Service, ServiceError};
+
+/// Rows per offline store transaction (as the server's import).
+const BATCH_ROWS: usize = 100;
+
+/// What `import` is asked to do.
+#[derive(Debug, Clone)]
+pub struct ImportArgs {
+    /// Workers or openings.
+    pub kind: Kind,
+    /// The ledger, .csv or .xlsx.
+    pub file: PathBuf,
+    /// Validate only.
+    pub check: bool,
+    /// Where the rejected rows go (default: `<file>.rejected.<ext>`).
+    pub rejected: Option<PathBuf>,
+    /// Language of reasons and messages.
+    pub lang: Lang,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    /// Data rows read.
+    pub rows: usize,
+    /// Rows stored (or, with `--check`, that would be sent).
+    pub accepted: usize,
+    /// Refused rows, in row order.
+    pub rejected: Vec<RowError>,
+    /// The file of rejected rows, if any was written.
+    pub rejected_file: Option<PathBuf>,
+}
+
+/// A record kind a ledger holds.
+trait Record: Sized + Clone + Send + Sync + 'static {
+    type Pb: Clone + Send + 'static;
+    const NAME: &'static str;
+    fn columns() -> &'static [Column<Self>];
+    fn blank() -> Self;
+    fn finish(&mut self);
+    fn id(&self) -> &str;
+    fn to_pb(self) -> Self::Pb;
+    /// The API's conversion and validation.
+    fn from_pb(pb: Self::Pb) -> Validated<Self>;
+    fn store(
+        service: &Service,
+        caller: &Caller,
+        batch: Vec<Self>,
+    ) -> Result<Vec<Result<(), ServiceError>>, ServiceError>;
+    /// Streams rows to the server's import: (accepted, errors, omitted).
+    async fn send(
+        channel: super::TokenChannel,
+        rows: Vec<Self::Pb>,
+        bar: ProgressBar,
+        lang: Lang,
+    ) -> Result<(u64, Vec<pb::RowError>, u64), tonic::Status>;
+}
+
+/// The request of an import stream, asking for reasons in `lang`.
+fn streaming<T>(stream: T, lang: Lang) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(stream);
+    request.metadata_mut().insert(
+        "accept-language",
+        tonic::metadata::MetadataValue::from_static(super::lang::accept_language(lang)),
+    );
+    request
+}
+
+impl Record for Worker {
+    type Pb = pb::Worker;
+    const NAME: &'static str = "worker";
+    fn columns() -> &'static [Column<Self>] {
+        workers::COLUMNS
+    }
+    fn blank() -> Self {
+        workers::blank()
+    }
+    fn finish(&mut self) {
+        workers::finish(self)
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn to_pb(self) -> pb::Worker {
+        let national_id = self.national_id.clone();
+        // The wire form leaves the id number out (it is never sent back);
+        // an import sends it.
+        pb::Worker {
+            national_id,
+            ..self.into()
+        }
+    }
+    fn from_pb(pb: pb::Worker) -> Validated<Self> {
+        crate::api::worker_from_pb(pb)
+    }
+    fn store(
+        service: &Service,
+        caller: &Caller,
+        batch: Vec<Self>,
+    ) -> Result<Vec<Result<(), ServiceError>>, ServiceError> {
+        service.import_workers(caller, batch)
+    }
+    async fn send(
+        channel: super::TokenChannel,
+        rows: Vec<pb::Worker>,
+        bar: ProgressBar,
+        lang: Lang,
+    ) -> Result<(u64, Vec<pb::RowError>, u64), tonic::Status> {
+        use tokio_stream::StreamExt as _;
+        let stream = tokio_stream::iter(rows).map(move |w| {
+            bar.inc(1);
+            pb::ImportWorkersRequest { worker: Some(w) }
+        });
+        let r = pb::workers_client::WorkersClient::new(channel)
+            .import_workers(streaming(stream, lang))
+            .await?
+            .into_inner();
+        Ok((r.accepted, r.errors, r.errors_omitted))
+    }
+}
+
+impl Record for Opening {
+    type Pb = pb::Opening;
+    const NAME: &'static str = "opening";
+    fn columns() -> &'static [Column<Self>] {
+        openings::COLUMNS
+    }
+    fn blank() -> Self {
+        openings::blank()
+    }
+    fn finish(&mut self) {
+        openings::finish(self)
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn to_pb(self) -> pb::Opening {
+        self.into()
+    }
+    fn from_pb(pb: pb::Opening) -> Validated<Self> {
+        crate::api::opening_from_pb(pb)
+    }
+    fn store(
+        service: &Service,
+        caller: &Caller,
+        batch: Vec<Self>,
+    ) -> Result<Vec<Result<(), ServiceError>>, ServiceError> {
+        service.import_openings(caller, batch)
+    }
+    async fn send(
+        channel: super::TokenChannel,
+        rows: Vec<pb::Opening>,
+        bar: ProgressBar,
+        lang: Lang,
+    ) -> Result<(u64, Vec<pb::RowError>, u64), tonic::Status> {
+        use tokio_stream::StreamExt as _;
+        let stream = tokio_stream::iter(rows).map(move |o| {
+            bar.inc(1);
+            pb::ImportOpeningsRequest { opening: Some(o) }
+        });
+        let r = pb::openings_client::OpeningsClient::new(channel)
+            .import_openings(streaming(stream, lang))
+            .await?
+            .into_inner();
+        Ok((r.accepted, r.errors, r.errors_omitted))
+    }
+}
+
+/// Imports a ledger into `target` (a data directory or a server) and
+/// writes its rejected rows; prints a summary.
+pub fn import(target: &Target, args: &ImportArgs) -> anyhow::Result<ImportOutcome> {
+    let outcome = match args.kind {
+        Kind::Workers => import_kind::<Worker>(target, args)?,
+        Kind::Openings => import_kind::<Opening>(target, args)?,
+    };
+    print_summary(&outcome, args);
+    Ok(outcome)
+}
+
+fn import_kind<R: Record>(target: &Target, args: &ImportArgs) -> anyhow::Result<ImportOutcome> {
+    let lang = args.lang;
+    let (table, format) = files::read(&args.file)?;
+    let mapping = Mapping::new(R::columns(), R::NAME, &table.headers, lang)
+        .map_err(|m| anyhow::anyhow!("{}: {m}", args.file.display()))?;
+    if !mapping.unknown.is_empty() {
+        eprintln!(
+            "{}{}",
+            lang.pick(
+                "以下列不属于台账，已忽略：",
+                "columns ignored (not ledger columns): "
+            ),
+            mapping.unknown.join(lang.pick("、", ", "))
+        );
+    }
+    let (good, mut rejected) = parse_rows::<R>(&table, &mapping, lang);
+    let mut accepted = good.len();
+    if !args.check {
+        let stored = match &target.server {
+            Some(addr) => super::runtime()?.block_on(send::<R>(target, addr, &good, lang))?,
+            None => store_offline::<R>(&target.data_dir, &good, lang)?,
+        };
+        accepted = stored.0;
+        for (index, field, reason) in stored.1 {
+            rejected.push(mapping.error(good[index].0, &field, reason));
+        }
+    }
+    rejected.sort_by_key(|e| e.row);
+    let rejected_file = if rejected.is_empty() {
+        None
+    } else {
+        let path = args
+            .rejected
+            .clone()
+            .unwrap_or_else(|| rejected_path(&args.file));
+        write_rejected(&path, &table, &rejected, format, lang)?;
+        Some(path)
+    };
+    Ok(ImportOutcome {
+        rows: table.rows.len(),
+        accepted,
+        rejected,
+        rejected_file,
+    })
+}
+
+/// Reads and validates every row: the good ones with their row numbers,
+/// and the refusals. A row repeating an earlier row's id is refused (an
+/// import upserts by id, so the later row would silently win).
+fn parse_rows<R: Record>(
+    table: &Table,
+    mapping: &Mapping<R>,
+    lang: Lang,
+) -> (Vec<(u64, R)>, Vec<RowError>) {
+    let mut good = Vec::with_capacity(table.rows.len());
+    let mut rejected = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for row in &table.rows {
+        let mut record = R::blank();
+        if let Err(e) = mapping.read(row, &mut record, lang) {
+            rejected.push(e);
+            continue;
+        }
+        record.finish();
+        match R::from_pb(record.clone().to_pb()) {
+            Err(e) => {
+                rejected.push(mapping.error(row.number, &e.field, e.reason.text(lang).into()))
+            }
+            Ok(_) => match seen.get(record.id()) {
+                Some(first) => rejected.push(mapping.error(
+                    row.number,
+                    &format!("{}.id", R::NAME),
+                    match lang {
+                        Lang::Zh => format!("编号与第 {first} 行重复"),
+                        Lang::En => format!("same id as row {first}"),
+                    },
+                )),
+                None => {
+                    seen.insert(record.id().to_string(), row.number);
+                    good.push((row.number, record));
+                }
+            },
+        }
+    }
+    (good, rejected)
+}
+
+/// A progress bar on a terminal (hidden otherwise).
+fn bar(len: usize, lang: Lang) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} {per_sec}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(lang.pick("导入", "importing"));
+    bar
+}
+
+/// Refusals of stored rows: (index into the rows, field, reason).
+type StoreRefusals = Vec<(usize, String, String)>;
+
+/// Stores the rows offline: the service the server uses, as an admin.
+fn store_offline<R: Record>(
+    data_dir: &Path,
+    rows: &[(u64, R)],
+    lang: Lang,
+) -> anyhow::Result<(usize, StoreRefusals)> {
+    let service = super::open_service(data_dir)?;
+    let caller = Caller {
+        token_id: "cli".into(),
+        role: Role::Admin,
+        scope: Scope::default(),
+    };
+    let bar = bar(rows.len(), lang);
+    let (mut accepted, mut refused) = (0, Vec::new());
+    for (chunk_no, chunk) in rows.chunks(BATCH_ROWS).enumerate() {
+        let batch = chunk
+            .iter()
+            .map(|(_, r)| R::from_pb(r.clone().to_pb()))
+            .collect::<Validated<Vec<R>>>()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let results = R::store(&service, &caller, batch)?;
+        for (i, result) in results.into_iter().enumerate() {
+            match result {
+                Ok(()) => accepted += 1,
+                Err(e) => {
+                    let (field, reason) = service_refusal(&e, lang);
+                    refused.push((chunk_no * BATCH_ROWS + i, field, reason));
+                }
+            }
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    super::runtime()?.block_on(service.commit())?;
+    super::close_service(service);
+    bar.finish_and_clear();
+    Ok((accepted, refused))
+}
+
+/// The field and reason of a refusal by the service, for people.
+fn service_refusal(e: &ServiceError, lang: Lang) -> (String, String) {
+    match e {
+        ServiceError::Duplicate { kind, field } => (
+            (*field).to_string(),
+            match lang {
+                Lang::Zh => format!(
+                    "该值已登记在另一条{}记录上",
+                    lang.pick(
+                        if *kind == "worker" {
+                            "劳动力"
+                        } else {
+                            "岗位"
+                        },
+                        kind
+                    )
+                ),
+                Lang::En => format!("value already registered to another {kind}"),
+            },
+        ),
+        ServiceError::Invalid(v) => (v.field.clone(), v.reason.text(lang).to_string()),
+        other => (String::new(), other.to_string()),
+    }
+}
+
+/// Streams the rows to a server; the reply's row numbers are positions in
+/// the stream.
+async fn send<R: Record>(
+    target: &Target,
+    addr: &str,
+    rows: &[(u64, R)],
+    lang: Lang,
+) -> anyhow::Result<(usize, StoreRefusals)> {
+    let channel = super::TokenChannel::new(
+        super::connect(addr, target.tls_ca.as_deref()).await?,
+        target.token.as_deref(),
+    )?;
+    let bar = bar(rows.len(), lang);
+    let pbs: Vec<R::Pb> = rows.iter().map(|(_, r)| r.clone().to_pb()).collect();
+    let reply = R::send(channel, pbs, bar.clone(), lang)
+        .await
+        .map_err(|s| status_error(s, lang))?;
+    bar.finish_and_clear();
+    let (accepted, errors, omitted) = reply;
+    if omitted > 0 {
+        eprintln!(
+            "{}",
+            match lang {
+                Lang::Zh => format!("另有 {omitted} 行被拒绝，服务器未列出原因"),
+                Lang::En =>
+                    format!("{omitted} more rows were rejected; the server did not list them"),
+            }
+        );
+    }
+    let refused = errors
+        .into_iter()
+        .filter_map(|e| {
+            let index = usize::try_from(e.row).ok()?.checked_sub(1)?;
+            (index < rows.len()).then_some((index, e.field, e.reason))
+        })
+        .collect();
+    Ok((accepted as usize, refused))
+}
+
+fn status_error(s: tonic::Status, lang: Lang) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}{:?}: {}",
+        lang.pick("服务器拒绝了导入：", "the server refused the import: "),
+        s.code(),
+        s.message()
+    )
+}
+
+/// `ledger.xlsx` -> `ledger.rejected.xlsx`, beside it.
+pub fn rejected_path(file: &Path) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("ledger");
+    let ext = file.extension().and_then(|s| s.to_str()).unwrap_or("csv");
+    file.with_file_name(format!("{stem}.rejected.{ext}"))
+}
+
+/// The rejected rows as they were, and one more column saying why.
+fn write_rejected(
+    path: &Path,
+    table: &Table,
+    rejected: &[RowError],
+    format: Format,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let by_number: HashMap<u64, &Row> = table.rows.iter().map(|r| (r.number, r)).collect();
+    let mut headers = table.headers.clone();
+    headers.push(lang.pick("错误说明", "rejection").to_string());
+    let width = table.headers.len();
+    let rows = rejected
+        .iter()
+        .map(|e| {
+            let mut cells: Vec<Cell> = by_number
+                .get(&e.row)
+                .map(|r| r.cells.clone())
+                .unwrap_or_default();
+            cells.resize(width, Cell::text(""));
+            cells.push(Cell::text(e.text(lang)));
+            Row {
+                number: e.row,
+                cells,
+            }
+        })
+        .collect();
+    files::write(path, &Table { headers, rows }, format)
+}
+
+fn print_summary(o: &ImportOutcome, args: &ImportArgs) {
+    let lang = args.lang;
+    let verb = match (args.check, lang) {
+        (true, Lang::Zh) => "检查通过（未保存）",
+        (true, Lang::En) => "would be imported (checked only, nothing stored)",
+        (false, Lang::Zh) => "已导入",
+        (false, Lang::En) => "imported",
+    };
+    match lang {
+        Lang::Zh => println!(
+            "{}：共 {} 行，{verb} {} 行，拒绝 {} 行",
+            args.file.display(),
+            o.rows,
+            o.accepted,
+            o.rejected.len()
+        ),
+        Lang::En => println!(
+            "{}: {} rows, {} {verb}, {} rejected",
+            args.file.display(),
+            o.rows,
+            o.accepted,
+            o.rejected.len()
+        ),
+    }
+    for e in o.rejected.iter().take(5) {
+        println!("  {}", e.text(lang));
+    }
+    if o.rejected.len() > 5 {
+        println!("  ...");
+    }
+    if let Some(path) = &o.rejected_file {
+        match lang {
+            Lang::Zh => println!("被拒绝的行及原因已写入 {}", path.display()),
+            Lang::En => println!("rejected rows and reasons written to {}", path.display()),
+        }
+    }
+}
+
+/// `template`: an empty ledger with the headers, an example row and (in
+/// xlsx) a second sheet explaining every column.
+pub fn template(kind: Kind, out: &Path, lang: Lang) -> anyhow::Result<()> {
+    let (table, guide) = match kind {
+        Kind::Workers => (
+            columns::template(workers::COLUMNS, lang),
+            columns::guide(workers::COLUMNS, lang),
+        ),
+        Kind::Openings => (
+            columns::template(openings::COLUMNS, lang),
+            columns::guide(openings::COLUMNS, lang),
+        ),
+    };
+    match Format::for_path(out)? {
+        Format::Csv(encoding) => files::write(out, &table, Format::Csv(encoding)),
+        Format::Xlsx => {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            files::add_sheet(&mut book, lang.pick("台账", "ledger"), &table)?;
+            files::add_sheet(&mut book, lang.pick("填写说明", "columns"), &guide)?;
+            book.save(out)
+                .with_context(|| format!("cannot write {}", out.display()))
+        }
+    }
+}
+
+/// `jobbridge import workers|openings FILE`.
+#[derive(clap::Args, Debug)]
+pub struct ImportCommand {
+    /// What the ledger holds.
+    #[arg(value_enum)]
+    pub kind: Kind,
+    /// The ledger: .csv (UTF-8, UTF-8 with BOM or GB18030) or .xlsx.
+    pub file: PathBuf,
+    /// Where the data is.
+    #[command(flatten)]
+    pub target: Target,
+    /// Validate every row and write the rejected ones; store nothing.
+    #[arg(long)]
+    pub check: bool,
+    /// The file of rejected rows (default: FILE.rejected.csv / .xlsx beside it).
+    #[arg(long)]
+    pub rejected: Option<PathBuf>,
+    /// The language.
+    #[command(flatten)]
+    pub lang: super::lang::LangFlag,
+}
+
+impl ImportCommand {
+    /// Runs the import; an error when no row could be stored.
+    pub fn run(self) -> anyhow::Result<()> {
+        let args = ImportArgs {
+            kind: self.kind,
+            file: self.file,
+            check: self.check,
+            rejected: self.rejected,
+            lang: self.lang.lang(),
+        };
+        import(&self.target, &args)?;
+        Ok(())
+    }
+}
+
+/// `jobbridge template workers|openings`.
+#[derive(clap::Args, Debug)]
+pub struct TemplateCommand {
+    /// Which ledger.
+    #[arg(value_enum)]
+    pub kind: Kind,
+    /// Write xlsx (with a sheet explaining the columns) instead of CSV.
+    #[arg(long)]
+    pub xlsx: bool,
+    /// The file (default: workers-template.csv / .xlsx).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The language.
+    #[command(flatten)]
+    pub lang: super::lang::LangFlag,
+}
+
+impl TemplateCommand {
+    /// Writes the template.
+    pub fn run(self) -> anyhow::Result<()> {
+        let name = match self.kind {
+            Kind::Workers => "workers",
+            Kind::Openings => "openings",
+        };
+        let out = self.out.unwrap_or_else(|| {
+            PathBuf::from(format!(
+                "{name}-template.{}",
+                if self.xlsx { "xlsx" } else { "csv" }
+            ))
+        });
+        let lang = self.lang.lang();
+        template(self.kind, &out, lang)?;
+        println!("{}", out.display());
+        Ok(())
+    }
+}

@@ -1,0 +1,109 @@
+//! Ledgers (台账): the spreadsheets a county employment-service company
+//! keeps, read into the API's records and written from them.
+//!
+//! A ledger's first row names its columns, in Chinese or English, by the
+//! tables of [`workers::COLUMNS`] and [`openings::COLUMNS`] (README lists
+//! them). A row becomes a domain record here; the API's conversion and the
+//! domain's validation then judge it exactly as they judge a gRPC request,
+//! and a refusal names the row, the column and the reason.
+//!
+//! ```text
+//! cli -> ledger (files, columns) -> api::pb, domain
+//! ```
+
+pub mod columns;
+pub mod files;
+pub mod openings;
+pub mod workers;
+
+pub use columns::{Column, Mapping, RowError};
+pub use files::{Encoding, Format};
+
+/// One cell as text, and whether the spreadsheet stored it as a number
+/// (an 18-digit id number stored as a number has lost its last digits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    /// The cell's text, trimmed.
+    pub text: String,
+    /// Stored as a number in an xlsx sheet.
+    pub number: bool,
+}
+
+impl Cell {
+    /// A text cell.
+    pub fn text(s: impl Into<String>) -> Self {
+        Self {
+            text: s.into(),
+            number: false,
+        }
+    }
+
+    /// A cell an xlsx sheet stored as a number.
+    pub fn number(s: impl Into<String>) -> Self {
+        Self {
+            text: s.into(),
+            number: true,
+        }
+    }
+}
+
+/// A data row and its row number in the file (the header is row 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Row number as a spreadsheet shows it.
+    pub number: u64,
+    /// Cells, as many as the file gave (possibly fewer than headers).
+    pub cells: Vec<Cell>,
+}
+
+/// A ledger as read: headers and the non-empty data rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Table {
+    /// Column headers, trimmed.
+    pub headers: Vec<String>,
+    /// Data rows, blank rows left out.
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    /// A table from numbered lines, the first being the header.
+    pub fn from_lines(lines: Vec<(u64, Vec<Cell>)>) -> anyhow::Result<Table> {
+        let mut lines = lines
+            .into_iter()
+            .filter(|(_, cells)| cells.iter().any(|c| !c.text.is_empty()));
+        let Some((_, header)) = lines.next() else {
+            anyhow::bail!("the ledger is empty: its first row must name the columns");
+        };
+        let mut headers: Vec<String> = header.into_iter().map(|c| c.text).collect();
+        while headers.last().is_some_and(String::is_empty) {
+            headers.pop();
+        }
+        let rows = lines.map(|(number, cells)| Row { number, cells }).collect();
+        Ok(Table { headers, rows })
+    }
+
+    /// A table of `headers` and text rows (numbered from 2).
+    pub fn of_text(headers: Vec<String>, rows: Vec<Vec<String>>) -> Table {
+        let rows = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, cells)| Row {
+                number: i as u64 + 2,
+                cells: cells.into_iter().map(Cell::text).collect(),
+            })
+            .collect();
+        Table { headers, rows }
+    }
+}
+
+/// What a ledger holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// Relocated workers (劳动力台账).
+    Workers,
+    /// Job openings (岗位台账).
+    Openings,
+}
+
+#[cfg(test)]
+mod tests;
