@@ -45,17 +45,10 @@ use table::Table;
 /// 2: national ids are keyed hashes ([`Store::bind_id_key`]).
 /// 3: no index trees on disk; the indexes are built in memory at open
 ///    (see `table`).
-/// 4: the placements' indexes are on disk again (they grow with the
-///    history), built once and marked complete in `meta`.
-pub const FORMAT_VERSION: u32 = 4;
-
-/// Every index in memory: read, and upgraded to [`FORMAT_VERSION`] at open
-/// by building the placements' index trees.
-const MEMORY_INDEX_FORMAT: u32 = 3;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Hashed national ids and index trees on disk: read, and upgraded to
-/// [`FORMAT_VERSION`] at open by dropping the index trees (the placements'
-/// are built again).
+/// [`FORMAT_VERSION`] at open by dropping the index trees.
 const INDEX_TREES_FORMAT: u32 = 2;
 
 /// The format before national ids were hashed: still read, and upgraded by
@@ -171,11 +164,10 @@ impl Store {
             .open()
             .map_err(|e| in_use(e, dir))?;
         let found = check_format(&db)?;
-        if found == INDEX_TREES_FORMAT || found == MEMORY_INDEX_FORMAT {
-            // Recorded before any index tree is dropped or built, so that an
-            // earlier build refuses the directory instead of trusting trees
-            // that it would not keep in step (or dropping the ones this
-            // build marked complete).
+        if found == INDEX_TREES_FORMAT {
+            // Recorded before the index trees go, so that a build that
+            // still reads them refuses the directory instead of trusting
+            // empty trees.
             db.open_tree(META_TREE)?
                 .insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())?;
             db.flush()?;
@@ -511,12 +503,7 @@ fn check_format(db: &sled::Db) -> Result<u32, StoreError> {
                 .try_into()
                 .map_err(|_| StoreError::corruption("format version is not 4 bytes"))?;
             let found = u32::from_be_bytes(bytes);
-            let known = [
-                FORMAT_VERSION,
-                MEMORY_INDEX_FORMAT,
-                INDEX_TREES_FORMAT,
-                CLEAR_ID_FORMAT,
-            ];
+            let known = [FORMAT_VERSION, INDEX_TREES_FORMAT, CLEAR_ID_FORMAT];
             if !known.contains(&found) {
                 return Err(StoreError::FormatVersion {
                     found,

@@ -479,69 +479,6 @@ fn a_directory_with_index_trees_is_upgraded_at_open() {
     assert_eq!(store.opening("pw-1").unwrap().unwrap().id, "pw-1");
 }
 
-#[test]
-fn placement_index_trees_are_built_when_not_marked_complete() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let store = Store::open(dir.path()).unwrap();
-        let spec = Spec {
-            id: 1,
-            county: 0,
-            site: 0,
-            household: 0,
-            status: 0,
-            nid: 1,
-        };
-        store.put_worker(worker(&spec), PutMode::Create).unwrap();
-        store.put_opening(opening("pw-1"), PutMode::Upsert).unwrap();
-        store
-            .propose(
-                &Proposal {
-                    worker_id: "w1".into(),
-                    opening_id: "pw-1".into(),
-                    run_id: 0,
-                    score_micro: 1,
-                    zero_household: None,
-                },
-                "test",
-            )
-            .unwrap();
-        // As format 3 left a directory: every index in memory, so no marker,
-        // and (here) a stale tree that must not be trusted.
-        let meta = store.db.open_tree(META_TREE).unwrap();
-        meta.insert(FORMAT_KEY, &MEMORY_INDEX_FORMAT.to_be_bytes())
-            .unwrap();
-        meta.remove(b"indexes_built/placement").unwrap();
-        let stale = store.db.open_tree("placements_by_worker").unwrap();
-        stale.clear().unwrap();
-        stale.insert(b"ghost\0P000000000009", &[][..]).unwrap();
-        store.flush_blocking().unwrap();
-    }
-    let store = reopen(dir.path()).unwrap();
-    store.verify().unwrap();
-    let meta = store.db.open_tree(META_TREE).unwrap();
-    assert_eq!(
-        meta.get(FORMAT_KEY).unwrap().unwrap().as_ref(),
-        &FORMAT_VERSION.to_be_bytes()
-    );
-    assert!(meta.get(b"indexes_built/placement").unwrap().is_some());
-    let of_w1 = PlacementFilter {
-        worker_id: Some("w1".into()),
-        ..Default::default()
-    };
-    let page = store.list_placements(&of_w1, None, 10).unwrap();
-    assert_eq!(page.items.len(), 1);
-    let ghost = PlacementFilter {
-        worker_id: Some("ghost".into()),
-        ..Default::default()
-    };
-    assert!(store
-        .list_placements(&ghost, None, 10)
-        .unwrap()
-        .items
-        .is_empty());
-}
-
 #[tokio::test]
 async fn sync_waits_for_a_flush_and_many_waiters_share_it() {
     let dir = tempfile::tempdir().unwrap();
