@@ -131,6 +131,42 @@ fn in_use(e: sled::Error, dir: &Path) -> StoreError {
     }
 }
 
+/// How long an open waits for sled's lock when no live server holds it.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens sled in `dir`. A directory locked by a live serving process is
+/// refused at once ([`StoreError::InUse`]); otherwise the lock belongs to a
+/// store that was just closed (sled's background threads let go of it a
+/// moment after the drop, in this process or one that just exited), so the
+/// open waits up to [`LOCK_WAIT`] for it.
+fn open_db(dir: &Path, options: StoreOptions) -> Result<sled::Db, StoreError> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        let opened = sled::Config::new()
+            .path(dir)
+            .cache_capacity(options.cache_bytes)
+            // Group commit does the flushing; sled's own timer would only
+            // add flushes that nobody waits for.
+            .flush_every_ms(None)
+            .open()
+            .map_err(|e| in_use(e, dir));
+        match opened {
+            Err(StoreError::InUse { pid, .. })
+                if !pid.is_some_and(server_alive) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether the process that recorded `pid` is still running (and is not
+/// this process, whose own closed store is what holds the lock).
+fn server_alive(pid: u32) -> bool {
+    pid != std::process::id() && Path::new("/proc").join(pid.to_string()).exists()
+}
+
 impl Store {
     /// Opens or creates the store in `dir`, checking the format version. A
     /// directory of the version before national ids were hashed opens too;
@@ -155,14 +191,7 @@ impl Store {
     /// assert_eq!(store.worker_count(), 0);
     /// ```
     pub fn open_with(dir: &Path, options: StoreOptions) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(options.cache_bytes)
-            // Group commit does the flushing; sled's own timer would only add
-            // flushes that nobody waits for.
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| in_use(e, dir))?;
+        let db = open_db(dir, options)?;
         let found = check_format(&db)?;
         if found == INDEX_TREES_FORMAT {
             // Recorded before the index trees go, so that a build that
