@@ -9,7 +9,7 @@
 //! | [`service`] | the application layer: owns the store, the match index, the write path that keeps them in step, the batch and every scope check; the handlers, the CLI, the nightly schedule and the tests call it |
 //! | [`matching`] | eligibility, scores, ranking on rayon over an index shared as immutable snapshots, batch input and the assignment solvers |
 //! | [`batch`] | runs: phases, progress, cancel, persistence, summary, audit export, the schedule's clock |
-//! | [`store`] | sled: tables (records on disk, secondary indexes in memory), group commit, runs, placements (applies the domain's rules in one transaction), tokens and the audit log |
+//! | [`store`] | sled: tables (records on disk; the workers' and openings' indexes in memory, the placements' on disk), group commit, runs, placements (applies the domain's rules in one transaction), tokens and the audit log |
 //! | [`report`] | the coverage report and the policy lists (`report::policy`), computed from the store |
 //! | [`domain`] | workers, openings, households, placements and their rules (transitions, declines, validation, the national id hash, the `[policy]` rules); no I/O |
 //! | [`server`] | assembles services, health, reflection, limits and TLS; the drain at shutdown, the request log and the metrics endpoint; `run(listener, ..)` |

@@ -577,10 +577,12 @@ impl Batch {
 
     /// Asks the active run `id` to stop.
     pub fn cancel(&self, id: u64) -> Result<Run, BatchError> {
-        let run = self.store.run(id)?.ok_or(BatchError::NotFound(id))?;
         let active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        // Read under the lock: a run records its end a moment before it
+        // stops being the active one, and an ended run is not cancelled.
+        let run = self.store.run(id)?.ok_or(BatchError::NotFound(id))?;
         match active.as_ref() {
-            Some(a) if a.id == id => {
+            Some(a) if a.id == id && run.status() == RunStatus::Running => {
                 a.control.cancel();
                 Ok(run)
             }

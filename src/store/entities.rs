@@ -167,6 +167,9 @@ impl Entity for Opening {
 impl Entity for Placement {
     const KIND: &'static str = "placement";
     const INDEXES: &'static [&'static str] = &["worker", "opening", "county", "status"];
+    // One placement per proposal, kept as history: the table only grows, so
+    // its indexes stay on disk and the server's memory does not grow with it.
+    const INDEXES_ON_DISK: bool = true;
 
     fn id(&self) -> &str {
         &self.id

@@ -45,10 +45,17 @@ use table::Table;
 /// 2: national ids are keyed hashes ([`Store::bind_id_key`]).
 /// 3: no index trees on disk; the indexes are built in memory at open
 ///    (see `table`).
-pub const FORMAT_VERSION: u32 = 3;
+/// 4: the placements' indexes are on disk again (they grow with the
+///    history), built once and marked complete in `meta`.
+pub const FORMAT_VERSION: u32 = 4;
+
+/// Every index in memory: read, and upgraded to [`FORMAT_VERSION`] at open
+/// by building the placements' index trees.
+const MEMORY_INDEX_FORMAT: u32 = 3;
 
 /// Hashed national ids and index trees on disk: read, and upgraded to
-/// [`FORMAT_VERSION`] at open by dropping the index trees.
+/// [`FORMAT_VERSION`] at open by dropping the index trees (the placements'
+/// are built again).
 const INDEX_TREES_FORMAT: u32 = 2;
 
 /// The format before national ids were hashed: still read, and upgraded by
@@ -106,6 +113,8 @@ pub struct Store {
     run_changes: sled::Tree,
     placements: Table,
     placement_events: sled::Tree,
+    /// Each declined pair's first decline (see `placements`).
+    declines: sled::Tree,
     tokens: sled::Tree,
     audit_log: std::sync::Arc<audit::AuditLog>,
     // Declared last so it is dropped (final flush, join) after the tables.
@@ -193,10 +202,11 @@ impl Store {
     pub fn open_with(dir: &Path, options: StoreOptions) -> Result<Self, StoreError> {
         let db = open_db(dir, options)?;
         let found = check_format(&db)?;
-        if found == INDEX_TREES_FORMAT {
-            // Recorded before the index trees go, so that a build that
-            // still reads them refuses the directory instead of trusting
-            // empty trees.
+        if found == INDEX_TREES_FORMAT || found == MEMORY_INDEX_FORMAT {
+            // Recorded before any index tree is dropped or built, so that an
+            // earlier build refuses the directory instead of trusting trees
+            // that it would not keep in step (or dropping the ones this
+            // build marked complete).
             db.open_tree(META_TREE)?
                 .insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())?;
             db.flush()?;
@@ -208,12 +218,13 @@ impl Store {
         let run_changes = db.open_tree("run_changes")?;
         let placements = Table::open::<Placement>(&db)?;
         let placement_events = db.open_tree("placement_events")?;
+        let declines = db.open_tree(placements::DECLINES_TREE)?;
         let tokens = db.open_tree("tokens")?;
         let audit_log = std::sync::Arc::new(audit::AuditLog::open(&db)?);
         let meta = db.open_tree(META_TREE)?;
         let committer = Committer::start(db.clone(), audit_log.clone())
             .map_err(|e| StoreError::Flush(format!("cannot start committer: {e}")))?;
-        Ok(Store {
+        let store = Store {
             dir: dir.to_path_buf(),
             db,
             meta,
@@ -224,10 +235,13 @@ impl Store {
             run_changes,
             placements,
             placement_events,
+            declines,
             tokens,
             audit_log,
             committer,
-        })
+        };
+        store.build_declines()?;
+        Ok(store)
     }
 
     /// The data directory.
@@ -488,7 +502,8 @@ impl Store {
         self.verify_national_ids()?;
         self.openings.verify::<Opening>()?;
         self.placements.verify::<Placement>()?;
-        self.verify_placements()
+        self.verify_placements()?;
+        self.verify_declines()
     }
 }
 
@@ -532,7 +547,12 @@ fn check_format(db: &sled::Db) -> Result<u32, StoreError> {
                 .try_into()
                 .map_err(|_| StoreError::corruption("format version is not 4 bytes"))?;
             let found = u32::from_be_bytes(bytes);
-            let known = [FORMAT_VERSION, INDEX_TREES_FORMAT, CLEAR_ID_FORMAT];
+            let known = [
+                FORMAT_VERSION,
+                MEMORY_INDEX_FORMAT,
+                INDEX_TREES_FORMAT,
+                CLEAR_ID_FORMAT,
+            ];
             if !known.contains(&found) {
                 return Err(StoreError::FormatVersion {
                     found,

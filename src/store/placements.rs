@@ -7,7 +7,6 @@
 use prost::Message;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::entities::placement_index;
 use super::table::{self, get_in, put_in, Entity, PutMode, TxError, TxTable};
 use super::{Store, StoreError};
 use crate::domain::placement::{
@@ -65,6 +64,29 @@ const WORKERS: usize = 1;
 const OPENINGS: usize = 2;
 const EVENTS: usize = 0;
 const META: usize = 1;
+const DECLINES: usize = 2;
+
+/// The sled tree of declines: `worker id, 0, opening id` -> the pair's
+/// first [`Declined`]. A propose transaction reads it with
+/// `TransactionalTree::get` (sled 0.34 cannot scan a tree, nor read one
+/// outside the transaction, while a transaction runs: its transactions
+/// hold the lock that plain reads take).
+pub(super) const DECLINES_TREE: &str = "declines";
+
+/// Set in `meta` once the declines tree holds every decline.
+const DECLINES_BUILT: &[u8] = b"declines_built";
+
+fn decline_key(worker_id: &str, opening_id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(worker_id.len() + 1 + opening_id.len());
+    k.extend_from_slice(worker_id.as_bytes());
+    k.push(0);
+    k.extend_from_slice(opening_id.as_bytes());
+    k
+}
+
+fn decode_declined(bytes: &[u8]) -> Result<Declined, StoreError> {
+    Declined::decode(bytes).map_err(|e| StoreError::corruption(format!("bad decline record: {e}")))
+}
 
 fn abort<T>(e: StoreError) -> Result<T, TxError> {
     Err(ConflictableTransactionError::Abort(e))
@@ -116,20 +138,12 @@ impl<'a> Tx<'a> {
     }
 
     /// The worker's earlier decline of the opening, as this transaction
-    /// sees the placements.
+    /// sees the declines.
     fn declined(&self, worker_id: &str, opening_id: &str) -> Result<Option<Declined>, TxError> {
-        let mut first: Option<Placement> = None;
-        for id in self
-            .placements()
-            .ids_in(placement_index::WORKER, worker_id.as_bytes())?
-        {
-            if let Some(p) = get_in::<Placement>(self.placements(), &id)? {
-                if is_decline_of(&p, worker_id, opening_id) {
-                    first = earlier(first, p);
-                }
-            }
-        }
-        Ok(first.as_ref().map(Declined::of))
+        self.others[DECLINES]
+            .get(decline_key(worker_id, opening_id))?
+            .map(|v| decode_declined(&v).map_err(ConflictableTransactionError::Abort))
+            .transpose()
     }
 
     fn propose(&self, proposal: &Proposal, zero_household: bool) -> Result<Outcome, TxError> {
@@ -191,6 +205,14 @@ impl<'a> Tx<'a> {
             Ok((stored, _)) => stored,
             Err(e) => return abort(e),
         };
+        if placement.state() == PlacementStatus::Declined {
+            // A declined placement is final, so this runs once per
+            // placement; the pair keeps its first decline.
+            let key = decline_key(&placement.worker_id, &placement.opening_id);
+            if self.others[DECLINES].get(&key)?.is_none() {
+                self.others[DECLINES].insert(key, Declined::of(&placement).encode_to_vec())?;
+            }
+        }
         let worker = worker.map(|w| self.put(self.workers(), w)).transpose()?;
         let opening = opening.map(|o| self.put(self.openings(), o)).transpose()?;
         Ok(Changed {
@@ -226,7 +248,7 @@ impl Store {
     ) -> Result<T, StoreError> {
         table::transaction(
             &[&self.placements, &self.workers, &self.openings],
-            &[&self.placement_events, &self.meta],
+            &[&self.placement_events, &self.meta, &self.declines],
             |tables, others| {
                 f(&Tx {
                     tables,
@@ -291,14 +313,10 @@ impl Store {
         worker_id: &str,
         opening_id: &str,
     ) -> Result<Option<Declined>, StoreError> {
-        let mut first = None;
-        for p in self.placements_of(worker_id) {
-            let p = p?;
-            if is_decline_of(&p, worker_id, opening_id) {
-                first = earlier(first, p);
-            }
-        }
-        Ok(first.as_ref().map(Declined::of))
+        self.declines
+            .get(decline_key(worker_id, opening_id))?
+            .map(|v| decode_declined(&v))
+            .transpose()
     }
 
     /// The openings the worker declined before.
@@ -306,14 +324,69 @@ impl Store {
         &self,
         worker_id: &str,
     ) -> Result<std::collections::HashSet<String>, StoreError> {
-        let mut openings = std::collections::HashSet::new();
-        for p in self.placements_of(worker_id) {
+        let prefix = decline_key(worker_id, "");
+        self.declines
+            .scan_prefix(&prefix)
+            .map(|entry| Ok(decode_declined(&entry?.1)?.opening_id))
+            .collect()
+    }
+
+    /// Fills the declines tree from the declined placements, unless `meta`
+    /// says it is complete (a directory of an earlier format has none).
+    /// Flushed before it is marked, so a crash in between builds it again.
+    pub(super) fn build_declines(&self) -> Result<(), StoreError> {
+        if self.meta.get(DECLINES_BUILT)?.is_some() {
+            return Ok(());
+        }
+        self.declines.clear()?;
+        let mut first: std::collections::BTreeMap<Vec<u8>, Placement> = Default::default();
+        for p in self.placements_in(PlacementStatus::Declined) {
             let p = p?;
-            if is_decline_of(&p, worker_id, &p.opening_id) {
-                openings.insert(p.opening_id);
+            let key = decline_key(&p.worker_id, &p.opening_id);
+            let kept = earlier(first.remove(&key), p);
+            first.extend(kept.map(|p| (key, p)));
+        }
+        let mut batch = sled::Batch::default();
+        for (key, p) in &first {
+            batch.insert(&key[..], Declined::of(p).encode_to_vec());
+        }
+        self.declines.apply_batch(batch)?;
+        self.db.flush()?;
+        self.meta.insert(DECLINES_BUILT, &[1u8][..])?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Checks the declines tree against the declined placements.
+    pub(super) fn verify_declines(&self) -> Result<(), StoreError> {
+        let mut first: std::collections::BTreeMap<Vec<u8>, Placement> = Default::default();
+        for p in self.placements_in(PlacementStatus::Declined) {
+            let p = p?;
+            let key = decline_key(&p.worker_id, &p.opening_id);
+            let kept = earlier(first.remove(&key), p);
+            first.extend(kept.map(|p| (key, p)));
+        }
+        let stored = self.declines.len();
+        if stored != first.len() {
+            return Err(StoreError::corruption(format!(
+                "the declines tree holds {stored} pairs, the placements {}",
+                first.len()
+            )));
+        }
+        for (key, p) in first {
+            let found = self
+                .declines
+                .get(&key)?
+                .map(|v| decode_declined(&v))
+                .transpose()?;
+            if found.as_ref() != Some(&Declined::of(&p)) {
+                return Err(StoreError::corruption(format!(
+                    "the declines tree disagrees with placement {} ({:?} declined {:?})",
+                    p.id, p.worker_id, p.opening_id
+                )));
             }
         }
-        Ok(openings)
+        Ok(())
     }
 
     /// Every decline, in placement id order: a declined placement is
@@ -332,12 +405,6 @@ impl Store {
             .household(&w.household_id)?
             .is_some_and(|h| h.zero_employment()))
     }
-}
-
-/// Whether `p` is the worker's decline of the opening. The index is read
-/// a moment apart from the records, so the ids are checked again.
-fn is_decline_of(p: &Placement, worker_id: &str, opening_id: &str) -> bool {
-    p.state() == PlacementStatus::Declined && p.worker_id == worker_id && p.opening_id == opening_id
 }
 
 /// The earlier decline of two.

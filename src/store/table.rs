@@ -1,15 +1,23 @@
 //! A table: one sled tree of records by id, and secondary indexes kept in
 //! memory.
 //!
-//! The records are the only thing on disk. The indexes are derived from
-//! them: built by one scan when the store opens, and changed by every write
-//! after its sled transaction commits. A write holds its tables' write
-//! locks from before the transaction until its index changes are applied,
-//! so writes of one table reach its indexes in the order they committed,
-//! and a unique check inside a transaction sees every earlier write. An
-//! index can never disagree with the records after a crash, because it is
-//! not on disk: each secondary index in sled cost as much as the record
-//! itself (six tree inserts per worker instead of one).
+//! For workers and openings the records are the only thing on disk. Their
+//! indexes are derived from them: built by one scan when the store opens,
+//! and changed by every write after its sled transaction commits. A write
+//! holds its tables' write locks from before the transaction until its
+//! index changes are applied, so writes of one table reach its indexes in
+//! the order they committed, and a unique check inside a transaction sees
+//! every earlier write. Such an index can never disagree with the records
+//! after a crash, because it is not on disk: each secondary index in sled
+//! cost as much as the record itself (six tree inserts per worker instead
+//! of one).
+//!
+//! A table whose records only ever grow ([`Entity::INDEXES_ON_DISK`]: the
+//! placements, one per proposal, kept for ever as history) keeps its
+//! indexes in sled trees instead, written in the same transaction as the
+//! records, so that the server's memory does not grow with its history.
+//! They are built from the records once, when a directory first gets them,
+//! and a marker in the `meta` tree records that they are complete.
 //!
 //! Readers never take a write lock: a listing reads the index in short
 //! chunks under its read lock, then gets each record from sled, and checks
@@ -55,6 +63,9 @@ pub(crate) trait Entity: Sized {
     fn encode(&self) -> Vec<u8>;
     /// Decodes a record.
     fn decode(bytes: &[u8]) -> Result<Self, StoreError>;
+    /// Whether the indexes live in sled trees (`{KIND}s_by_{name}`) rather
+    /// than in memory: for tables that grow without bound.
+    const INDEXES_ON_DISK: bool = false;
     /// Every index entry this record needs (tree numbers start at 1).
     fn index_keys(&self) -> Vec<IndexKey>;
     /// Sets the server-owned timestamps.
@@ -117,8 +128,11 @@ pub(crate) struct Table {
     records: Tree,
     kind: &'static str,
     names: &'static [&'static str],
-    /// Index `i` is tree number `i + 1` of [`IndexKey`].
+    /// Index `i` is tree number `i + 1` of [`IndexKey`]; empty when the
+    /// indexes are on disk.
     indexes: RwLock<Vec<Index>>,
+    /// The index trees, when [`Entity::INDEXES_ON_DISK`]; else empty.
+    disk: Vec<Tree>,
     /// Held by a write from before its transaction until its index changes
     /// are applied.
     writing: Mutex<()>,
@@ -130,6 +144,9 @@ impl Table {
     /// records. Blocking: reads every record.
     pub(crate) fn open<E: Entity>(db: &sled::Db) -> Result<Self, StoreError> {
         let records = db.open_tree(format!("{}s", E::KIND))?;
+        if E::INDEXES_ON_DISK {
+            return Self::open_on_disk::<E>(db, records);
+        }
         let names = db.tree_names();
         for name in E::INDEXES {
             let old = format!("{}s_by_{name}", E::KIND);
@@ -150,6 +167,47 @@ impl Table {
             kind: E::KIND,
             names: E::INDEXES,
             indexes: RwLock::new(indexes),
+            disk: Vec::new(),
+            writing: Mutex::new(()),
+        })
+    }
+
+    /// Opens a table whose indexes are sled trees. Unless the marker says
+    /// they are complete (they were built, then kept in step by every
+    /// transaction), they are cleared and built from the records, flushed,
+    /// and only then marked.
+    fn open_on_disk<E: Entity>(db: &sled::Db, records: Tree) -> Result<Self, StoreError> {
+        let disk = E::INDEXES
+            .iter()
+            .map(|name| db.open_tree(format!("{}s_by_{name}", E::KIND)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let meta = db.open_tree(super::META_TREE)?;
+        let marker = format!("indexes_built/{}", E::KIND);
+        if meta.get(marker.as_bytes())?.is_none() {
+            for tree in &disk {
+                tree.clear()?;
+            }
+            let mut batches = vec![sled::Batch::default(); disk.len()];
+            for entry in records.iter() {
+                let (_, bytes) = entry?;
+                let item = E::decode(&bytes)?;
+                for (tree, key, value) in entries(&item.index_keys(), item.id()) {
+                    batches[tree - 1].insert(&key[..], &value[..]);
+                }
+            }
+            for (tree, batch) in disk.iter().zip(batches) {
+                tree.apply_batch(batch)?;
+            }
+            db.flush()?;
+            meta.insert(marker.as_bytes(), &[1u8][..])?;
+            db.flush()?;
+        }
+        Ok(Table {
+            records,
+            kind: E::KIND,
+            names: E::INDEXES,
+            indexes: RwLock::new(Vec::new()),
+            disk,
             writing: Mutex::new(()),
         })
     }
@@ -164,7 +222,8 @@ impl Table {
 
     /// Applies a committed transaction's index changes, in order.
     fn apply(&self, changes: Vec<Change>) {
-        if changes.is_empty() {
+        // On disk the transaction itself wrote them.
+        if changes.is_empty() || !self.disk.is_empty() {
             return;
         }
         let mut indexes = self.indexes.write().unwrap_or_else(PoisonError::into_inner);
@@ -314,6 +373,17 @@ impl Table {
             Some(after) => Bound::Excluded(multi_key(value, after).into_boxed_slice()),
             None => Bound::Included(prefix.clone().into_boxed_slice()),
         };
+        if let Some(index) = self.disk.get(tree - 1) {
+            let from = prefix.len();
+            let start = start.map(|k| k.into_vec());
+            return Box::new(
+                index
+                    .range::<Vec<u8>, _>((start, Bound::Unbounded))
+                    .keys()
+                    .take_while(move |k| k.as_ref().map_or(true, |k| k.starts_with(&prefix)))
+                    .map(move |k| id_string(&k?[from..])),
+            );
+        }
         Box::new(IndexIds {
             table: self,
             tree,
@@ -351,9 +421,17 @@ impl Table {
             }
         }
         let indexes = self.read_indexes();
-        for (i, index) in indexes.iter().enumerate() {
-            let actual: BTreeSet<(Key, Key)> =
-                index.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        for i in 0..self.names.len() {
+            let actual: BTreeSet<(Key, Key)> = match self.disk.get(i) {
+                Some(tree) => tree
+                    .iter()
+                    .map(|r| r.map(|(k, v)| (Key::from(&k[..]), Key::from(&v[..]))))
+                    .collect::<Result<_, _>>()?,
+                None => indexes[i]
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            };
             if actual != expected[i] {
                 return Err(StoreError::corruption(format!(
                     "index {}s_by_{} disagrees with records: {} entries, {} expected",
@@ -428,9 +506,12 @@ impl Iterator for IndexIds<'_> {
 }
 
 /// One table's part of a transaction: its record tree, and the index
-/// changes the transaction will make once it commits.
+/// changes the transaction will make once it commits (or its index trees,
+/// for a table whose indexes are on disk).
 pub(crate) struct TxTable<'a> {
     records: &'a TransactionalTree,
+    /// The index trees when on disk, else empty.
+    disk: &'a [TransactionalTree],
     table: &'a Table,
     changes: RefCell<Vec<Change>>,
     /// Unique-index entries as this transaction left them so far, per index.
@@ -438,9 +519,14 @@ pub(crate) struct TxTable<'a> {
 }
 
 impl<'a> TxTable<'a> {
-    fn new(table: &'a Table, records: &'a TransactionalTree) -> Self {
+    fn new(
+        table: &'a Table,
+        records: &'a TransactionalTree,
+        disk: &'a [TransactionalTree],
+    ) -> Self {
         Self {
             records,
+            disk,
             table,
             changes: RefCell::new(Vec::new()),
             unique: RefCell::new(HashMap::new()),
@@ -448,48 +534,37 @@ impl<'a> TxTable<'a> {
     }
 
     /// The owner of a unique-index value, as this transaction sees it.
-    fn unique_owner(&self, tree: usize, value: &[u8]) -> Option<Key> {
-        if let Some(seen) = self.unique.borrow().get(&(tree, value.into())) {
-            return seen.clone();
+    fn unique_owner(&self, tree: usize, value: &[u8]) -> Result<Option<Key>, TxError> {
+        if let Some(index) = self.disk.get(tree - 1) {
+            // The transaction sees its own writes to the tree.
+            return Ok(index.get(value)?.map(|v| Key::from(&v[..])));
         }
-        self.table.read_indexes()[tree - 1].get(value).cloned()
+        if let Some(seen) = self.unique.borrow().get(&(tree, value.into())) {
+            return Ok(seen.clone());
+        }
+        Ok(self.table.read_indexes()[tree - 1].get(value).cloned())
     }
 
-    fn set_unique(&self, tree: usize, value: &[u8], owner: Option<Key>) {
-        self.unique
-            .borrow_mut()
-            .insert((tree, value.into()), owner.clone());
-        self.changes.borrow_mut().push((tree, value.into(), owner));
+    fn set_unique(&self, tree: usize, value: &[u8], owner: Option<Key>) -> Result<(), TxError> {
+        if self.disk.is_empty() {
+            self.unique
+                .borrow_mut()
+                .insert((tree, value.into()), owner.clone());
+        }
+        self.change(tree, value.into(), owner)
     }
 
-    fn change(&self, tree: usize, key: Key, value: Option<Key>) {
-        self.changes.borrow_mut().push((tree, key, value));
-    }
-
-    /// The ids under `value` of the multi index `tree`, in id order, as
-    /// this transaction sees them: the committed index (current, as the
-    /// transaction holds the table's write lock) with this transaction's
-    /// own changes applied.
-    pub(crate) fn ids_in(&self, tree: usize, value: &[u8]) -> Result<Vec<String>, TxError> {
-        let prefix = multi_prefix(value);
-        let mut keys: BTreeSet<Key> = self.table.read_indexes()[tree - 1]
-            .range::<[u8], _>((Bound::Included(&prefix[..]), Bound::Unbounded))
-            .map(|(k, _)| k)
-            .take_while(|k| k.starts_with(&prefix))
-            .cloned()
-            .collect();
-        for (t, key, set) in self.changes.borrow().iter() {
-            if *t != tree || !key.starts_with(&prefix) {
-                continue;
-            }
-            match set {
-                Some(_) => keys.insert(key.clone()),
-                None => keys.remove(key),
+    /// Records a change to index `tree`; on disk it is also written into
+    /// the transaction's index tree.
+    fn change(&self, tree: usize, key: Key, value: Option<Key>) -> Result<(), TxError> {
+        if let Some(index) = self.disk.get(tree - 1) {
+            match &value {
+                Some(value) => index.insert(&key[..], &value[..])?,
+                None => index.remove(&key[..])?,
             };
         }
-        keys.iter()
-            .map(|k| id_string(&k[prefix.len()..]).map_err(ConflictableTransactionError::Abort))
-            .collect()
+        self.changes.borrow_mut().push((tree, key, value));
+        Ok(())
     }
 }
 
@@ -506,22 +581,28 @@ pub(crate) fn transaction<R>(
     order.sort_by_key(|t| *t as *const Table as usize);
     order.dedup_by_key(|t| *t as *const Table as usize);
     let _writes: Vec<MutexGuard<'_, ()>> = order.iter().map(|t| t.lock_writes()).collect();
+    // Each table's record tree, then its index trees if on disk; then `others`.
     let trees: Vec<Tree> = tables
         .iter()
-        .map(|t| t.records.clone())
+        .flat_map(|t| std::iter::once(&t.records).chain(&t.disk).cloned())
         .chain(others.iter().map(|t| (*t).clone()))
         .collect();
+    let own: usize = tables.iter().map(|t| 1 + t.disk.len()).sum();
     // The changes of the attempt that committed: sled runs `f` again when
     // a commit conflicts, so each attempt that returns Ok replaces them.
     let committed: RefCell<Vec<Vec<Change>>> = RefCell::new(Vec::new());
     let result = trees[..]
         .transaction(|t| {
+            let mut at = 0;
             let parts: Vec<TxTable<'_>> = tables
                 .iter()
-                .zip(t)
-                .map(|(table, tree)| TxTable::new(table, tree))
+                .map(|table| {
+                    let part = TxTable::new(table, &t[at], &t[at + 1..at + 1 + table.disk.len()]);
+                    at += 1 + table.disk.len();
+                    part
+                })
                 .collect();
-            let result = f(&parts, &t[tables.len()..])?;
+            let result = f(&parts, &t[own..])?;
             *committed.borrow_mut() = parts.into_iter().map(|p| p.changes.into_inner()).collect();
             Ok(result)
         })
@@ -556,7 +637,7 @@ pub(crate) fn put_in<E: Entity>(
     let new_keys = item.index_keys();
     for key in &new_keys {
         if let IndexKey::Unique { tree, value, field } = key {
-            if let Some(owner) = t.unique_owner(*tree, value) {
+            if let Some(owner) = t.unique_owner(*tree, value)? {
                 if &owner[..] != id.as_bytes() {
                     return Ok(Err(StoreError::Duplicate {
                         kind: E::KIND,
@@ -570,7 +651,7 @@ pub(crate) fn put_in<E: Entity>(
     for key in &old_keys {
         // An entry the new record keeps is left alone.
         if !new_keys.iter().any(|k| same_entry(k, key)) {
-            remove_index(t, key, &id);
+            remove_index(t, key, &id)?;
         }
     }
     for key in &new_keys {
@@ -581,10 +662,10 @@ pub(crate) fn put_in<E: Entity>(
                         *tree,
                         multi_key(value, &id).into_boxed_slice(),
                         Some(Key::default()),
-                    );
+                    )?;
                 }
                 IndexKey::Unique { tree, value, .. } => {
-                    t.set_unique(*tree, value, Some(id.as_bytes().into()));
+                    t.set_unique(*tree, value, Some(id.as_bytes().into()))?;
                 }
             }
         }
@@ -640,24 +721,25 @@ pub(crate) fn delete_in<E: Entity>(t: &TxTable<'_>, id: &str) -> Result<Option<E
         return Ok(None);
     };
     for key in old.index_keys() {
-        remove_index(t, &key, id);
+        remove_index(t, &key, id)?;
     }
     t.records.remove(id.as_bytes())?;
     Ok(Some(old))
 }
 
-fn remove_index(t: &TxTable<'_>, key: &IndexKey, id: &str) {
+fn remove_index(t: &TxTable<'_>, key: &IndexKey, id: &str) -> Result<(), TxError> {
     match key {
         IndexKey::Multi { tree, value } => {
-            t.change(*tree, multi_key(value, id).into_boxed_slice(), None);
+            t.change(*tree, multi_key(value, id).into_boxed_slice(), None)
         }
         IndexKey::Unique { tree, value, .. } => {
             // Only remove the entry if it is still ours.
-            if t.unique_owner(*tree, value)
+            if t.unique_owner(*tree, value)?
                 .is_some_and(|owner| &owner[..] == id.as_bytes())
             {
-                t.set_unique(*tree, value, None);
+                t.set_unique(*tree, value, None)?;
             }
+            Ok(())
         }
     }
 }

@@ -479,6 +479,131 @@ fn a_directory_with_index_trees_is_upgraded_at_open() {
     assert_eq!(store.opening("pw-1").unwrap().unwrap().id, "pw-1");
 }
 
+#[test]
+fn placement_index_trees_are_built_when_not_marked_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let spec = Spec {
+            id: 1,
+            county: 0,
+            site: 0,
+            household: 0,
+            status: 0,
+            nid: 1,
+        };
+        store.put_worker(worker(&spec), PutMode::Create).unwrap();
+        store.put_opening(opening("pw-1"), PutMode::Upsert).unwrap();
+        store
+            .propose(
+                &Proposal {
+                    worker_id: "w1".into(),
+                    opening_id: "pw-1".into(),
+                    run_id: 0,
+                    score_micro: 1,
+                    zero_household: None,
+                },
+                "test",
+            )
+            .unwrap();
+        // As format 3 left a directory: every index in memory, so no marker,
+        // and (here) a stale tree that must not be trusted.
+        let meta = store.db.open_tree(META_TREE).unwrap();
+        meta.insert(FORMAT_KEY, &MEMORY_INDEX_FORMAT.to_be_bytes())
+            .unwrap();
+        meta.remove(b"indexes_built/placement").unwrap();
+        let stale = store.db.open_tree("placements_by_worker").unwrap();
+        stale.clear().unwrap();
+        stale.insert(b"ghost\0P000000000009", &[][..]).unwrap();
+        store.flush_blocking().unwrap();
+    }
+    let store = reopen(dir.path()).unwrap();
+    store.verify().unwrap();
+    let meta = store.db.open_tree(META_TREE).unwrap();
+    assert_eq!(
+        meta.get(FORMAT_KEY).unwrap().unwrap().as_ref(),
+        &FORMAT_VERSION.to_be_bytes()
+    );
+    assert!(meta.get(b"indexes_built/placement").unwrap().is_some());
+    let of_w1 = PlacementFilter {
+        worker_id: Some("w1".into()),
+        ..Default::default()
+    };
+    let page = store.list_placements(&of_w1, None, 10).unwrap();
+    assert_eq!(page.items.len(), 1);
+    let ghost = PlacementFilter {
+        worker_id: Some("ghost".into()),
+        ..Default::default()
+    };
+    assert!(store
+        .list_placements(&ghost, None, 10)
+        .unwrap()
+        .items
+        .is_empty());
+}
+
+#[test]
+fn the_declines_tree_is_built_from_the_placements_when_not_marked_complete() {
+    use crate::domain::placement::DeclineReason;
+    let dir = tempfile::tempdir().unwrap();
+    let proposal = |w: &str, o: &str| Proposal {
+        worker_id: w.into(),
+        opening_id: o.into(),
+        run_id: 0,
+        score_micro: 1,
+        zero_household: None,
+    };
+    let recorded = {
+        let store = Store::open(dir.path()).unwrap();
+        for n in 1..=2 {
+            let spec = Spec {
+                id: n,
+                county: 0,
+                site: 0,
+                household: n,
+                status: 0,
+                nid: n,
+            };
+            store.put_worker(worker(&spec), PutMode::Create).unwrap();
+        }
+        store.put_opening(opening("pw-1"), PutMode::Upsert).unwrap();
+        store.put_opening(opening("pw-2"), PutMode::Upsert).unwrap();
+        let p = store.propose(&proposal("w1", "pw-1"), "test").unwrap();
+        let decline = Action::Decline {
+            code: DeclineReason::FamilyCare,
+            reason: "孩子上学".into(),
+        };
+        store
+            .placement_step(&p.placement.id, &decline, "test")
+            .unwrap();
+        // A proposal still open is no decline.
+        store.propose(&proposal("w2", "pw-2"), "test").unwrap();
+        let recorded = store.declined("w1", "pw-1").unwrap().unwrap();
+        assert_eq!(recorded.reason, DeclineReason::FamilyCare as i32);
+        assert_eq!(recorded.placement_id, p.placement.id);
+        // As an earlier format left the directory: no declines tree.
+        store.meta.remove(b"declines_built").unwrap();
+        store.declines.clear().unwrap();
+        store.flush_blocking().unwrap();
+        recorded
+    };
+    let store = reopen(dir.path()).unwrap();
+    store.verify().unwrap();
+    assert_eq!(store.declined("w1", "pw-1").unwrap(), Some(recorded));
+    assert_eq!(store.declined("w2", "pw-2").unwrap(), None);
+    assert_eq!(
+        store.declined_openings("w1").unwrap(),
+        ["pw-1".to_string()].into()
+    );
+    // A worker whose id extends w1's has none of w1's declines.
+    assert!(store.declined_openings("w").unwrap().is_empty());
+    let again = store.propose(&proposal("w1", "pw-1"), "test").unwrap_err();
+    assert!(again.to_string().contains("declined"), "{again}");
+    // A tree that disagrees with the placements fails verification.
+    store.declines.clear().unwrap();
+    assert!(store.verify().is_err());
+}
+
 #[tokio::test]
 async fn sync_waits_for_a_flush_and_many_waiters_share_it() {
     let dir = tempfile::tempdir().unwrap();
