@@ -184,6 +184,105 @@ async fn remote(
     let county = county.unwrap_or_default();
     let table = match args.kind {
         ExportKind::Workers => {
+            let client = pb::workers_client::WorkersClient::new(channel);
+            let pages = every_page(|page_token| {
+                let mut client = client.clone();
+                let request = pb::ListWorkersRequest {
+                    page_size: PAGE,
+                    page_token,
+                    county_code: county.clone(),
+                    ..Default::default()
+                };
+                async move {
+                    let r = client.list_workers(with_lang(lang, request)).await?;
+                    let r = r.into_inner();
+                    Ok((r.workers, r.next_page_token))
+                }
+            })
+            .await?;
+            let all = pages
+                .into_iter()
+                .map(|w| Worker::try_from(w).map_err(|e| anyhow::anyhow!("{e}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            table_of(workers::COLUMNS, &all, lang, false)
+        }
+        ExportKind::Openings => {
+            let client = pb::openings_client::OpeningsClient::new(channel);
+            let pages = every_page(|page_token| {
+                let mut client = client.clone();
+                let request = pb::ListOpeningsRequest {
+                    page_size: PAGE,
+                    page_token,
+                    region_code: county.clone(),
+                    ..Default::default()
+                };
+                async move {
+                    let r = client.list_openings(with_lang(lang, request)).await?;
+                    let r = r.into_inner();
+                    Ok((r.openings, r.next_page_token))
+                }
+            })
+            .await?;
+            let all = pages
+                .into_iter()
+                .map(|o| Opening::try_from(o).map_err(|e| anyhow::anyhow!("{e}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            table_of(openings::COLUMNS, &all, lang, false)
+        }
+        ExportKind::Placements => {
+            let client = pb::placement_service_client::PlacementServiceClient::new(channel);
+            let all = every_page(|page_token| {
+                let mut client = client.clone();
+                let request = pb::ListPlacementsRequest {
+                    page_size: PAGE,
+                    page_token,
+                    county_code: county.clone(),
+                    ..Default::default()
+                };
+                async move {
+                    let r = client.list(with_lang(lang, request)).await?.into_inner();
+                    Ok((r.placements, r.next_page_token))
+                }
+            })
+            .await?;
+            placements_table(&all, lang)
+        }
+        ExportKind::Checkins => {
+            use crate::domain::placement::{china_today, day_date};
+            let today = china_today();
+            let due = store.check_ins_due(county.as_deref(), today + args.within_days as i32)?;
+            let rows: Vec<pb::DueCheckIn> = due
+                .into_iter()
+                .map(|d| pb::DueCheckIn {
+                    due_date: day_date(d.due_day).format("%Y-%m-%d").to_string(),
+                    overdue: d.due_day < today,
+                    month: d.month,
+                    placement_id: d.placement.id,
+                    worker_id: d.placement.worker_id,
+                    county_code: d.placement.county_code,
+                    opening_id: d.placement.opening_id,
+                })
+                .collect();
+            checkins_table(&rows, lang)
+        }
+    };
+    Ok(table)
+}
+
+async fn remote(
+    target: &Target,
+    addr: &str,
+    args: &ExportArgs,
+    county: Option<String>,
+) -> anyhow::Result<Table> {
+    let channel = super::TokenChannel::new(
+        super::connect(addr, target.tls_ca.as_deref()).await?,
+        target.token.as_deref(),
+    )?;
+    let lang = args.lang;
+    let county = county.unwrap_or_default();
+    let table = match args.kind {
+        ExportKind::Workers => {
             let mut client = pb::workers_client::WorkersClient::new(channel);
             let mut all = Vec::new();
             let mut page_token = String::new();
@@ -282,6 +381,29 @@ async fn remote(
         }
     };
     Ok(table)
+}
+
+/// Items asked for per page.
+const PAGE: u32 = 1000;
+
+/// Every item of a paged list: `page(token)` asks for the page after
+/// `token` ("" for the first) and returns its items and the next token
+/// ("" after the last).
+async fn every_page<T, F, Fut>(mut page: F) -> anyhow::Result<Vec<T>>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, String), tonic::Status>>,
+{
+    let mut all = Vec::new();
+    let mut token = String::new();
+    loop {
+        let (items, next) = page(token).await.map_err(refused)?;
+        all.extend(items);
+        if next.is_empty() {
+            return Ok(all);
+        }
+        token = next;
+    }
 }
 
 /// A refusal by the server, as people read it: "PermissionDenied: ...".

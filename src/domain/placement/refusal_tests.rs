@@ -43,7 +43,7 @@ fn missing_records_are_dangling_only_where_needed() {
     assert_eq!((outcome.worker, outcome.opening), (None, None));
 }
 
-/// The messages clients read, word for word (tests/placements_api.rs and
+/// The messages clients read, word for word (tests/api/placements_api.rs and
 /// the README quote parts of them).
 #[test]
 fn refusals_read_as_before() {

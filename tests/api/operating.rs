@@ -4,8 +4,6 @@
 //! drains (health NOT_SERVING, open streams cut with UNAVAILABLE after the
 //! grace period, the process gone soon after, acknowledged writes kept).
 
-mod common;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -60,7 +58,7 @@ async fn serve(dir: &Path, settings: &str, extra: &[&str]) -> Served {
     )
     .unwrap();
     let log = dir.join("serve.log");
-    let child = Command::new(common::binary())
+    let child = Command::new(crate::common::binary())
         .arg("serve")
         .arg("--config")
         .arg(&config)
@@ -102,9 +100,9 @@ impl Served {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    async fn channel(&self, token: Option<&str>) -> common::Channel {
+    async fn channel(&self, token: Option<&str>) -> crate::common::Channel {
         let raw = endpoint(self.addr).connect().await.expect("connect");
-        common::Channel::new(raw, token).unwrap()
+        crate::common::Channel::new(raw, token).unwrap()
     }
 
     fn terminate(&self) {
@@ -151,7 +149,7 @@ async fn serving(addr: SocketAddr) -> bool {
 }
 
 fn jobbridge(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(common::binary())
+    let out = Command::new(crate::common::binary())
         .args(args)
         .env("RUST_LOG", "warn")
         .output()
@@ -239,7 +237,7 @@ async fn sigterm_drains_and_logs_are_json_and_tokens_are_made_live() {
     // An acknowledged write, a health watcher and an import left open.
     let channel = server.channel(Some(&server.token)).await;
     let mut workers = WorkersClient::new(channel.clone());
-    let acked = common::worker(1);
+    let acked = crate::common::worker(1);
     workers
         .create_worker(pb::CreateWorkerRequest {
             worker: Some(acked.clone()),
@@ -257,7 +255,7 @@ async fn sigterm_drains_and_logs_are_json_and_tokens_are_made_live() {
     assert_eq!(first.status, ServingStatus::Serving as i32);
     let (rows, rx) = tokio::sync::mpsc::channel(4);
     rows.send(pb::ImportWorkersRequest {
-        worker: Some(common::worker(2)),
+        worker: Some(crate::common::worker(2)),
     })
     .await
     .unwrap();
@@ -296,7 +294,7 @@ async fn sigterm_drains_and_logs_are_json_and_tokens_are_made_live() {
     server.wait_exit((grace + Duration::from_secs(2)).saturating_sub(signalled.elapsed()));
 
     // Acknowledged before the signal: still there.
-    let store = common::reopen(&data);
+    let store = crate::common::reopen(&data);
     assert!(store.worker(&acked.id).unwrap().is_some());
     drop(store);
 
@@ -372,14 +370,14 @@ async fn metrics_count_a_known_sequence_of_calls_exactly() {
     for n in 0..3 {
         admin
             .create_worker(pb::CreateWorkerRequest {
-                worker: Some(common::worker(n)),
+                worker: Some(crate::common::worker(n)),
             })
             .await
             .unwrap();
     }
     let e = admin
         .create_worker(pb::CreateWorkerRequest {
-            worker: Some(common::worker(0)),
+            worker: Some(crate::common::worker(0)),
         })
         .await
         .unwrap_err();
@@ -473,7 +471,7 @@ fn completions_and_man_page_are_generated() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("exactly one --scope"), "{err}");
     // A completion script read only in part is not an error.
-    let mut child = Command::new(common::binary())
+    let mut child = Command::new(crate::common::binary())
         .args(["completions", "bash"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

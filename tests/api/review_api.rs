@@ -4,12 +4,10 @@
 //! proposed again (by batch runs or by hand) over several runs, and the
 //! counselling list.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use common::{wait_for_run, Channel, TestServer};
+use crate::common::{wait_for_run, Channel, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::placement_service_client::PlacementServiceClient;
 use tonic::Code;
@@ -396,6 +394,6 @@ async fn a_declined_pair_is_never_proposed_again() {
         })
         .await
         .unwrap_err();
-    common::assert_invalid(&err, "reason_code", "decline without a code");
+    crate::common::assert_invalid(&err, "reason_code", "decline without a code");
     server.stop().await;
 }

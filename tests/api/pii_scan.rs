@@ -4,9 +4,7 @@
 //! every RPC that returns worker data in any form, as each role that may
 //! make them.
 
-mod common;
-
-use common::{opening, wait_for_run, worker, Clients, TestServer};
+use crate::common::{opening, wait_for_run, worker, Clients, TestServer};
 use jobbridge::api::pb;
 use jobbridge::domain::access::{Role, Scope};
 use prost::Message;

@@ -1,12 +1,12 @@
 //! The `jobbridge.v1.Workers` service through the generated client, against
 //! the real server on 127.0.0.1:0 with a temporary data directory.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::Channel;
-use common::{assert_invalid, national_id, now_ms, opening, returned, ts_ms, worker, TestServer};
+use crate::common::Channel;
+use crate::common::{
+    assert_invalid, national_id, now_ms, opening, returned, ts_ms, worker, TestServer,
+};
 use jobbridge::api::pb;
 use jobbridge::api::pb::workers_client::WorkersClient;
 use jobbridge::config::Config;
@@ -1609,8 +1609,8 @@ async fn oversize_requests_are_resource_exhausted() {
         .await
         .expect("import after oversize");
     assert_eq!(reply.accepted, 1);
-    let mut fresh = common::Clients::new(
-        common::Channel::connect(&server.addr.to_string(), Some(&server.admin_token))
+    let mut fresh = crate::common::Clients::new(
+        crate::common::Channel::connect(&server.addr.to_string(), Some(&server.admin_token))
             .await
             .unwrap(),
     )

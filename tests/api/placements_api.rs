@@ -4,12 +4,10 @@
 //! never oversell an opening (also across a restart), the batch seeing a
 //! household leave zero employment, and bad input named.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::Channel;
-use common::{assert_invalid, opening, wait_for_run, worker, TestServer};
+use crate::common::Channel;
+use crate::common::{assert_invalid, opening, wait_for_run, worker, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::placement_service_client::PlacementServiceClient;
 use jobbridge::domain::placement::{china_today, day_date};
@@ -495,7 +493,7 @@ async fn a_placement_goes_from_proposal_to_separation() {
     assert!(events.iter().all(|e| e.at.is_some()));
     assert!(events
         .windows(2)
-        .all(|p| common::ts_ms(&p[0].at) <= common::ts_ms(&p[1].at)));
+        .all(|p| crate::common::ts_ms(&p[0].at) <= crate::common::ts_ms(&p[1].at)));
 
     // The returned worker can be proposed again; the flag clears.
     let second = propose(&mut c, "w-000010", "o-000001", "").await;

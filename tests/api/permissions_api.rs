@@ -8,14 +8,12 @@
 //! reflection and health, and no taking over another county's or
 //! employer's records.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use common::{wait_for_run, Channel, Clients, TestServer};
+use crate::common::{wait_for_run, Channel, Clients, TestServer};
 use jobbridge::api::pb;
 use jobbridge::batch::BatchSettings;
 use jobbridge::config::Config;
@@ -405,7 +403,7 @@ fn china_date() -> String {
 /// A seeking worker `n` of `county`, alone in its household, eligible for
 /// the openings below.
 fn worker_in(n: u32, county: &str) -> pb::Worker {
-    let mut w = common::worker(n);
+    let mut w = crate::common::worker(n);
     w.id = format!("w-{n:06}");
     w.household_id = format!("hh-{n:06}");
     w.county_code = county.to_string();
@@ -415,7 +413,7 @@ fn worker_in(n: u32, county: &str) -> pb::Worker {
 
 /// An open opening of `employer` in `region`, with room for every case.
 fn opening_of(id: &str, employer: &str, region: &str) -> pb::Opening {
-    let mut o = common::opening(0);
+    let mut o = crate::common::opening(0);
     o.id = id.to_string();
     o.employer_id = employer.to_string();
     o.employer_name = format!("Employer {employer}");

@@ -6,12 +6,10 @@
 //! by county, by source and for a date range in the past. Bad filters are
 //! refused with INVALID_ARGUMENT naming the field.
 
-mod common;
-
 use std::time::Duration;
 
-use common::Channel;
-use common::{assert_invalid, opening, worker, TestServer};
+use crate::common::Channel;
+use crate::common::{assert_invalid, opening, worker, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::placement_service_client::PlacementServiceClient;
 use jobbridge::api::pb::report_service_client::ReportServiceClient;

@@ -1,12 +1,10 @@
 //! The `jobbridge.v1.Openings` service through the generated client, against
 //! the real server on 127.0.0.1:0 with a temporary data directory.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::Channel;
-use common::{assert_invalid, now_ms, opening, ts_ms, TestServer};
+use crate::common::Channel;
+use crate::common::{assert_invalid, now_ms, opening, ts_ms, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::openings_client::OpeningsClient;
 use jobbridge::config::Config;

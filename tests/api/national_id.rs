@@ -2,13 +2,11 @@
 //! never returned, and still unique per person. Against the real server on
 //! 127.0.0.1:0 with a temporary data directory.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{national_id, opening, worker, TestServer};
+use crate::common::{national_id, opening, worker, TestServer};
 use jobbridge::api::pb;
 use jobbridge::config::Config;
 use jobbridge::domain::IdKey;
@@ -335,7 +333,7 @@ async fn a_restart_with_another_key_is_refused() {
 
     // In the library: the server does not start.
     let other = IdKey::new(vec![0x42; 32]).unwrap();
-    let store = std::sync::Arc::new(common::reopen(dir.path()));
+    let store = std::sync::Arc::new(crate::common::reopen(dir.path()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let options = Config {
         id_key: Some(other.clone()),
@@ -395,7 +393,7 @@ async fn a_restart_with_another_key_is_refused() {
 /// still going after 30 s.
 async fn run_binary(args: &[&str], data_dir: &Path, key: Option<&str>) -> (bool, String) {
     for _ in 0..100 {
-        let mut command = Command::new(common::binary());
+        let mut command = Command::new(crate::common::binary());
         command
             .args(args)
             .arg("--data-dir")

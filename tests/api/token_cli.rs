@@ -1,12 +1,10 @@
 //! `jobbridge token create|list|revoke` on a data directory, and a served
 //! revocation taking effect on the next call.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::{binary, TestServer};
+use crate::common::{binary, TestServer};
 use jobbridge::api::pb;
 use tonic::Code;
 
@@ -95,7 +93,7 @@ fn tokens_are_created_listed_and_revoked_offline() {
     assert!(!ok && err.contains("not found"), "{err}");
 
     // The revoked token no longer opens the store's door.
-    let store = common::reopen(dir.path());
+    let store = crate::common::reopen(dir.path());
     assert!(store.authenticate(token).unwrap().is_none());
 }
 

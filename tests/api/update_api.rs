@@ -3,9 +3,7 @@
 //! output-only paths by name, and keep the stored national id hash unless
 //! the mask names `national_id`.
 
-mod common;
-
-use common::{assert_invalid, national_id, opening, worker, TestServer};
+use crate::common::{assert_invalid, national_id, opening, worker, TestServer};
 use jobbridge::api::pb;
 use prost_types::FieldMask;
 use tonic::Code;

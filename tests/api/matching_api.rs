@@ -1,9 +1,7 @@
 //! The Matching service over real gRPC: both directions and ExplainMatch,
 //! writes seen by the very next query, errors with the field named.
 
-mod common;
-
-use common::{opening, worker, TestServer};
+use crate::common::{opening, worker, TestServer};
 use jobbridge::api::pb;
 use jobbridge::api::pb::matching_client::MatchingClient;
 use tonic::Code;

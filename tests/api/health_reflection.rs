@@ -2,9 +2,7 @@
 //! server reflection (v1 and v1alpha), as grpcurl and load balancers use
 //! them: both without a token.
 
-mod common;
-
-use common::TestServer;
+use crate::common::TestServer;
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -68,7 +66,7 @@ macro_rules! reflection_tests {
         mod $version {
             use std::collections::{BTreeMap, BTreeSet};
 
-            use super::common::Channel;
+            use crate::common::Channel;
             use prost::Message as _;
             use prost_types::FileDescriptorProto;
             use tonic::{Code, Status};
@@ -77,8 +75,8 @@ macro_rules! reflection_tests {
             use tonic_reflection::pb::$version::server_reflection_response::MessageResponse;
             use tonic_reflection::pb::$version::ServerReflectionRequest;
 
-            use super::common::TestServer;
             use super::SERVICES;
+            use crate::common::TestServer;
 
             type Client = ServerReflectionClient<Channel>;
 

@@ -4,8 +4,6 @@
 //! A throw-away CA and a server certificate for `localhost` and 127.0.0.1
 //! are made with rcgen at test time; nothing is read from the machine.
 
-mod common;
-
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -23,7 +21,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
-use common::TestServer;
+use crate::common::TestServer;
 use jobbridge::api::pb;
 use jobbridge::config::{Config, TlsFiles};
 use jobbridge::server::tls::{TlsError, TlsIdentity};
@@ -153,7 +151,7 @@ async fn a_client_that_trusts_the_ca_gets_replies_over_tls() {
     let mut workers = server.workers();
     workers
         .upsert_worker(pb::UpsertWorkerRequest {
-            worker: Some(common::worker(1)),
+            worker: Some(crate::common::worker(1)),
         })
         .await
         .expect("upsert over TLS");
@@ -260,7 +258,7 @@ fn bad_certificate_and_key_files_are_named_with_the_problem() {
 
 /// `jobbridge serve` with `args`, stdin closed, logs captured.
 fn serve(args: &[&str], data_dir: &Path) -> Command {
-    let mut command = Command::new(common::binary());
+    let mut command = Command::new(crate::common::binary());
     command
         .arg("serve")
         .args(args)
@@ -435,7 +433,7 @@ async fn serve_with_tls_flags_serves_tls() {
 
 /// Runs `jobbridge report --server ADDR` with `extra` args, off the runtime.
 async fn report_through(addr: String, extra: Vec<String>) -> Output {
-    let mut command = Command::new(common::binary());
+    let mut command = Command::new(crate::common::binary());
     command
         .args(["report", "--server", &addr])
         .args(extra)

@@ -5,8 +5,6 @@
 //! people read: Chinese reasons and labels through the API with
 //! `accept-language: zh-CN`, and the xlsx report read back with calamine.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, DataType as _, Reader as _};
@@ -18,7 +16,7 @@ use jobbridge::ledger::Kind;
 use jobbridge::store::{Store, WorkerFilter};
 use tonic_types::StatusExt as _;
 
-use common::{national_id, TestServer};
+use crate::common::{national_id, TestServer};
 
 const HEADERS: &str = "编号,户编号,姓名,身份证号,性别,出生年份,手机号,县区,安置点编号,安置点纬度,安置点经度,劳动能力,技能,就业意向,最远通勤公里,期望月薪,意向岗位类型,需要弹性工时";
 
@@ -343,7 +341,7 @@ async fn chinese_reasons_and_labels_round_trip_through_the_api() {
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::start(tmp.path()).await;
     let clients = server.clients();
-    let mut bad = common::worker(1);
+    let mut bad = crate::common::worker(1);
     bad.national_id.replace_range(17.., "Y");
     let request = pb::CreateWorkerRequest {
         worker: Some(bad.clone()),
@@ -371,7 +369,7 @@ async fn chinese_reasons_and_labels_round_trip_through_the_api() {
 
     // A partial-capacity worker and a heavy job 3 km away: the reasons and
     // the labels in them come back in Chinese.
-    let mut w = common::worker(2);
+    let mut w = crate::common::worker(2);
     w.labour_capacity = pb::LabourCapacity::Partial as i32;
     clients
         .workers()
@@ -380,7 +378,7 @@ async fn chinese_reasons_and_labels_round_trip_through_the_api() {
         })
         .await
         .unwrap();
-    let mut o = common::opening(1);
+    let mut o = crate::common::opening(1);
     o.physical_demand = pb::PhysicalDemand::Heavy as i32;
     clients
         .openings()
