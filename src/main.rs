@@ -252,7 +252,12 @@ fn main() -> ExitCode {
     match run(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("Error: {e:?}");
+            // The message and its causes, never a backtrace: people read
+            // this (RUST_BACKTRACE is for the developers' panics).
+            eprintln!("Error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
             ExitCode::from(exit::code_for(&e))
         }
     }

@@ -79,11 +79,11 @@ fn print_diff(d: &RunDiff, show: usize, lang: Lang) {
         ),
     }
     for class in DiffClass::ALL {
-        println!("  {:<28} {:>8}", class.text(lang), d.count(class));
+        println!("  {} {:>8}", pad(class.text(lang), 28), d.count(class));
     }
     println!(
-        "  {:<28} {:>8}",
-        lang.pick("合计", "workers in all"),
+        "  {} {:>8}",
+        pad(lang.pick("合计", "workers in all"), 28),
         d.workers()
     );
     for e in d.entries.iter().take(show) {
@@ -283,4 +283,23 @@ pub async fn review_remote(
         .collect();
     print_applied(reply.proposed, &rows, lang);
     Ok(())
+}
+
+/// `text` padded with spaces to `width` columns of a terminal, where a
+/// Chinese character takes two (`format!("{:<28}")` counts it as one).
+fn pad(text: &str, width: usize) -> String {
+    let used = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn labels_are_padded_to_the_same_terminal_width() {
+        use unicode_width::UnicodeWidthStr;
+        for text in ["合计", "workers in all", "已持有推荐", ""] {
+            assert_eq!(super::pad(text, 28).width(), 28, "{text:?}");
+        }
+        assert_eq!(super::pad("合计", 28).chars().count(), 26);
+    }
 }

@@ -163,7 +163,7 @@ pub static COLUMNS: &[Column<Opening>] = &[
         secret: false,
         example: "鹤城区",
         note: ("工作地点所在地区：名称（鹤城区、深圳市）或六位代码", "where the work is: a name (鹤城区, Shenzhen) or the six-digit code"),
-        read: |o, cell| { o.region_code = c::region(cell); Ok(()) },
+        read: |o, cell| { o.region_code = c::region(cell)?; Ok(()) },
         write: |o, lang| regions::name(&o.region_code, lang),
     },
     Column {

@@ -203,3 +203,26 @@ fn cells_read_as_people_write_them() {
     assert!(skills(&Cell::text("开挖掘机:3")).is_err());
     assert!(skills(&Cell::text("缝纫:三")).is_err());
 }
+
+#[test]
+fn regions_are_read_by_name_or_code_and_unknown_names_refused_as_names() {
+    use super::columns::region;
+    assert_eq!(region(&Cell::text(" 溆浦县 ")), Ok("431224".into()));
+    assert_eq!(region(&Cell::text("Shenzhen")), Ok("440300".into()));
+    assert_eq!(region(&Cell::text("431224")), Ok("431224".into()));
+    // Digits are the domain's to judge (a code no table has may be real).
+    assert_eq!(region(&Cell::text("431271")), Ok("431271".into()));
+    assert_eq!(region(&Cell::text("12")), Ok("12".into()));
+    assert_eq!(region(&Cell::text("")), Ok(String::new()));
+    let refused = region(&Cell::text("火星县")).unwrap_err();
+    assert!(
+        refused.zh().contains("未知地区名称 \"火星县\""),
+        "{}",
+        refused.zh()
+    );
+    assert!(
+        refused.en().contains("unknown region name"),
+        "{}",
+        refused.en()
+    );
+}

@@ -247,7 +247,7 @@ pub static COLUMNS: &[Column<Worker>] = &[
         secret: false,
         example: "鹤城区",
         note: ("安置点所在县区：名称（鹤城区）或六位代码（431202）", "county of the site: a name (鹤城区, Hecheng District) or the six-digit code"),
-        read: |w, cell| { w.county_code = c::region(cell); Ok(()) },
+        read: |w, cell| { w.county_code = c::region(cell)?; Ok(()) },
         write: |w, lang| regions::name(&w.county_code, lang),
     },
     Column {
