@@ -117,10 +117,12 @@ fn read_key_file(path: &Path) -> Result<IdKey, String> {
 fn warn_if_readable_by_others(path: &Path) {
     use std::os::unix::fs::PermissionsExt as _;
     if let Ok(meta) = std::fs::metadata(path) {
-        if meta.permissions().mode() & 0o077 != 0 {
+        // Group bits are allowed: a service user reading a root-owned key
+        // through its group (chmod 640, root:jobbridge) is the usual set-up.
+        if meta.permissions().mode() & 0o007 != 0 {
             tracing::warn!(
                 path = %path.display(),
-                "the id key file can be read by other users; restrict it to its owner (chmod 600)"
+                "the id key file can be read by other users; restrict it to its owner and group (chmod 640 or 600)"
             );
         }
     }
