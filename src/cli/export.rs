@@ -51,9 +51,8 @@ pub fn export(target: &Target, args: &ExportArgs) -> anyhow::Result<usize> {
     let county = match &args.county {
         None => None,
         Some(c) => Some(
-            regions::code_of(c)
-                .map(str::to_string)
-                .with_context(|| format!("--county {c:?}: not a region code or name"))?,
+            regions::code_or_name(c)
+                .map_err(|r| anyhow::anyhow!("--county {c:?}: {}", r.text(args.lang)))?,
         ),
     };
     let lang = args.lang;

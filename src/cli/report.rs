@@ -54,7 +54,7 @@ pub struct ReportArgs {
 pub fn report_offline(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<()> {
     let store = Store::open(data_dir)
         .with_context(|| format!("cannot open data directory {}", data_dir.display()))?;
-    let county = county_code(args);
+    let county = county_code(args)?;
     let filter = CoverageFilter::parse(
         &county,
         args.site.as_deref().unwrap_or(""),
@@ -90,7 +90,7 @@ pub async fn report_remote(
     let channel = super::TokenChannel::new(super::connect(addr, tls_ca).await?, token)?;
     let mut client = ReportServiceClient::new(channel);
     let request = pb::CoverageRequest {
-        county_code: county_code(args),
+        county_code: county_code(args)?,
         site_id: args.site.clone().unwrap_or_default(),
         source: args
             .source
@@ -113,11 +113,12 @@ pub async fn report_remote(
     emit(&report, args)
 }
 
-/// `--county` as a code: a region's name is looked up, anything else is
-/// left for the report's validation to refuse.
-fn county_code(args: &ReportArgs) -> String {
+/// `--county` as a code: a region's name is looked up, digits are left
+/// for the report's validation, and an unknown name is refused.
+fn county_code(args: &ReportArgs) -> anyhow::Result<String> {
     let county = args.county.as_deref().unwrap_or("");
-    crate::domain::regions::code_of(county).map_or_else(|| county.to_string(), str::to_string)
+    crate::domain::regions::code_or_name(county)
+        .map_err(|r| anyhow::anyhow!("--county {county:?}: {}", r.text(args.lang.lang())))
 }
 
 /// Prints the report and writes the workbook if asked.

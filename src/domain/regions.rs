@@ -95,6 +95,24 @@ pub fn code_of(name: &str) -> Option<&'static str> {
     found.first().map(|r| r.code)
 }
 
+/// A region as people write it: a name in either language (鹤城区,
+/// Hecheng District) becomes its code; digits are kept for
+/// [`super::rules::check_region_code`] to judge (a code no table has may
+/// be real); other text is refused as an unknown name.
+pub fn code_or_name(text: &str) -> Result<String, super::Reason> {
+    let t = text.trim();
+    if let Some(code) = code_of(t) {
+        return Ok(code.to_string());
+    }
+    if t.is_empty() || t.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(t.to_string());
+    }
+    Err(super::Reason::new(
+        format!("未知地区名称 {t:?}（可填县区或城市名称如“溆浦县”“深圳市”，或六位行政区划代码如 431224）"),
+        format!("unknown region name {t:?} (write a county or city name such as 溆浦县 or Shenzhen, or the six-digit code such as 431224)"),
+    ))
+}
+
 /// Every named region, in code order.
 pub fn all() -> Vec<Region> {
     let mut all: Vec<Region> = TABLE.values().copied().collect();

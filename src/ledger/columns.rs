@@ -402,21 +402,9 @@ pub fn skills_text(skills: impl Iterator<Item = (String, u32)>, lang: Lang) -> S
         .join(";")
 }
 
-/// A region given by code or by name (鹤城区, Hecheng District). A name
-/// the tables do not know is refused as such; digits are kept for the
-/// domain's check of the code.
+/// A region given by code or by name (see [`crate::domain::regions::code_or_name`]).
 pub fn region(cell: &Cell) -> Result<String, Reason> {
-    let t = cell.text.trim();
-    if let Some(code) = crate::domain::regions::code_of(t) {
-        return Ok(code.to_string());
-    }
-    if t.is_empty() || t.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(t.to_string());
-    }
-    Err(Reason::new(
-        format!("未知地区名称 {t:?}（可填县区或城市名称如“溆浦县”“深圳市”，或六位行政区划代码如 431224）"),
-        format!("unknown region name {t:?} (write a county or city name such as 溆浦县 or Shenzhen, or the six-digit code such as 431224)"),
-    ))
+    crate::domain::regions::code_or_name(&cell.text)
 }
 
 /// A date in any of the forms Excel users type, as YYYY-MM-DD; other text

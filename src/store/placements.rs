@@ -4,6 +4,8 @@
 //! (and with it the household's zero-employment flag) and the placement
 //! never disagree, and concurrent accepts cannot oversell an opening.
 
+use std::collections::BTreeMap;
+
 use prost::Message;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
@@ -339,16 +341,9 @@ impl Store {
             return Ok(());
         }
         self.declines.clear()?;
-        let mut first: std::collections::BTreeMap<Vec<u8>, Placement> = Default::default();
-        for p in self.placements_in(PlacementStatus::Declined) {
-            let p = p?;
-            let key = decline_key(&p.worker_id, &p.opening_id);
-            let kept = earlier(first.remove(&key), p);
-            first.extend(kept.map(|p| (key, p)));
-        }
         let mut batch = sled::Batch::default();
-        for (key, p) in &first {
-            batch.insert(&key[..], Declined::of(p).encode_to_vec());
+        for (key, d) in self.first_declines()? {
+            batch.insert(key, d.encode_to_vec());
         }
         self.declines.apply_batch(batch)?;
         self.db.flush()?;
@@ -359,13 +354,7 @@ impl Store {
 
     /// Checks the declines tree against the declined placements.
     pub(super) fn verify_declines(&self) -> Result<(), StoreError> {
-        let mut first: std::collections::BTreeMap<Vec<u8>, Placement> = Default::default();
-        for p in self.placements_in(PlacementStatus::Declined) {
-            let p = p?;
-            let key = decline_key(&p.worker_id, &p.opening_id);
-            let kept = earlier(first.remove(&key), p);
-            first.extend(kept.map(|p| (key, p)));
-        }
+        let first = self.first_declines()?;
         let stored = self.declines.len();
         if stored != first.len() {
             return Err(StoreError::corruption(format!(
@@ -373,25 +362,40 @@ impl Store {
                 first.len()
             )));
         }
-        for (key, p) in first {
+        for (key, d) in first {
             let found = self
                 .declines
                 .get(&key)?
                 .map(|v| decode_declined(&v))
                 .transpose()?;
-            if found.as_ref() != Some(&Declined::of(&p)) {
+            if found.as_ref() != Some(&d) {
                 return Err(StoreError::corruption(format!(
                     "the declines tree disagrees with placement {} ({:?} declined {:?})",
-                    p.id, p.worker_id, p.opening_id
+                    d.placement_id, d.worker_id, d.opening_id
                 )));
             }
         }
         Ok(())
     }
 
-    /// Every decline, in placement id order: a declined placement is
-    /// final, so the placements are the record of declines (no tree of
-    /// their own).
+    /// Each declined pair's first decline, by key, read from the placements.
+    fn first_declines(&self) -> Result<BTreeMap<Vec<u8>, Declined>, StoreError> {
+        let mut first: BTreeMap<Vec<u8>, Placement> = BTreeMap::new();
+        for p in self.placements_in(PlacementStatus::Declined) {
+            let p = p?;
+            let key = decline_key(&p.worker_id, &p.opening_id);
+            let kept = earlier(first.remove(&key), p);
+            first.extend(kept.map(|p| (key, p)));
+        }
+        Ok(first
+            .into_iter()
+            .map(|(key, p)| (key, Declined::of(&p)))
+            .collect())
+    }
+
+    /// Every decline, in placement id order, read from the declined
+    /// placements (a declined placement is final); the `declines` tree
+    /// keeps only each pair's first.
     pub fn declines(&self) -> impl Iterator<Item = Result<Declined, StoreError>> + '_ {
         self.placements_in(PlacementStatus::Declined)
             .map(|p| p.map(|p| Declined::of(&p)))
