@@ -20,12 +20,11 @@ impl Service {
         mode: PutMode,
     ) -> Result<(Opening, bool)> {
         scope::opening_write(caller, &opening).map_err(ServiceError::Forbidden)?;
-        let result = async {
-            self.stored_opening_in_scope(caller, &opening.id).await?;
-            Ok(self.writer.put_opening(opening, mode).await?)
+        if let Err(e) = self.stored_opening_in_scope(caller, &opening.id).await {
+            return self.settle(Err(e)).await;
         }
-        .await;
-        self.settle(result).await
+        // The writer answers after the group commit: durable either way.
+        Ok(self.writer.put_opening(opening, mode).await?)
     }
 
     /// Changes a stored opening by `merge` (given the stored record, it
@@ -48,8 +47,8 @@ impl Service {
         scope::opening_write(caller, &stored).map_err(ServiceError::Forbidden)?;
         let merged = merge(stored).map_err(ServiceError::Invalid)?;
         scope::opening_write(caller, &merged).map_err(ServiceError::Forbidden)?;
+        // Answered after the group commit: durable.
         let (stored, _) = self.writer.put_opening(merged, PutMode::Upsert).await?;
-        self.sync().await?;
         Ok(stored)
     }
 

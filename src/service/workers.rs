@@ -23,12 +23,11 @@ impl Service {
             &worker.county_code,
             &format!("worker {:?}", worker.id),
         )?;
-        let result = async {
-            self.stored_worker_in_scope(caller, &worker.id).await?;
-            Ok(self.writer.put_worker(worker, mode).await?)
+        if let Err(e) = self.stored_worker_in_scope(caller, &worker.id).await {
+            return self.settle(Err(e)).await;
         }
-        .await;
-        self.settle(result).await
+        // The writer answers after the group commit: durable either way.
+        Ok(self.writer.put_worker(worker, mode).await?)
     }
 
     /// Changes a stored worker by `merge`, which gets the stored record
@@ -55,8 +54,8 @@ impl Service {
             &merged.county_code,
             &format!("worker {:?}", merged.id),
         )?;
+        // Answered after the group commit: durable.
         let (stored, _) = self.writer.put_worker(merged, PutMode::Upsert).await?;
-        self.sync().await?;
         Ok(stored)
     }
 

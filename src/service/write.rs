@@ -11,9 +11,13 @@
 //!
 //! Single-record upserts from concurrent clients are combined: one writer
 //! thread takes every queued request, applies them in one store transaction
-//! and answers each. sled 0.34 serialises transactions on one database-wide
-//! lock, so one transaction for many small writes is far cheaper than one
-//! each. Durability is still the caller's `sync`, shared by group commit.
+//! and answers each once the group commit after it has flushed it: every
+//! answer of [`Writer::put_worker`] and [`Writer::put_opening`], a refusal
+//! as much as an OK, is durable (see `Service::settle` for why a refusal
+//! must be). sled 0.34 serialises transactions on one database-wide lock,
+//! so one transaction for many small writes is far cheaper than one each,
+//! and one hand-over of the batch to the committer is cheaper than each
+//! call's task waking up to ask for its own flush.
 //!
 //! Every worker write passes here, so this is where a validated national id
 //! is replaced by its keyed hash ([`IdKey`]) before anything is stored: the
@@ -109,7 +113,8 @@ impl Writer {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Writes a worker and indexes it (combined with concurrent writes).
+    /// Writes a worker and indexes it (combined with concurrent writes);
+    /// answers once the outcome is durable.
     pub(crate) async fn put_worker(
         &self,
         worker: Worker,
@@ -143,7 +148,8 @@ impl Writer {
         Ok(old)
     }
 
-    /// Writes an opening and indexes it (combined with concurrent writes).
+    /// Writes an opening and indexes it (combined with concurrent writes);
+    /// answers once the outcome is durable.
     pub(crate) async fn put_opening(
         &self,
         opening: Opening,
@@ -296,7 +302,8 @@ fn refresh(
 }
 
 /// The writer thread: takes every queued single-record write, applies them
-/// in one transaction per kind, updates the index, answers each.
+/// in one transaction per kind, updates the index, and hands the answers to
+/// the committer, which sends them after its next flush.
 fn combine(store: &Store, matcher: &Matcher, queue: &mpsc::Receiver<(Write, Reply)>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -315,7 +322,7 @@ fn combine(store: &Store, matcher: &Matcher, queue: &mpsc::Receiver<(Write, Repl
                 refresh(store, matcher, &stored_ids(&results, |w| &w.id), &[])?;
                 Ok(results)
             });
-            answer(results, replies, |r| Written::Worker(r.0, r.1));
+            answer_durable(store, results, replies, |r| Written::Worker(r.0, r.1));
         }
         if !openings.is_empty() {
             let (items, replies): (Vec<_>, Vec<_>) = openings.into_iter().unzip();
@@ -323,9 +330,32 @@ fn combine(store: &Store, matcher: &Matcher, queue: &mpsc::Receiver<(Write, Repl
                 refresh(store, matcher, &[], &stored_ids(&results, |o| &o.id))?;
                 Ok(results)
             });
-            answer(results, replies, |r| Written::Opening(r.0, r.1));
+            answer_durable(store, results, replies, |r| Written::Opening(r.0, r.1));
         }
     }
+}
+
+/// Sends each caller its outcome once the next flush is done; if that flush
+/// fails, each is told so instead (nothing it was told may be undone by a
+/// crash). A failed transaction is answered at once: it wrote nothing.
+fn answer_durable<T: Send + 'static>(
+    store: &Store,
+    results: BatchResult<(T, bool)>,
+    replies: Vec<Reply>,
+    ok: impl Fn((T, bool)) -> Written + Send + 'static,
+) {
+    if results.is_err() {
+        return answer(results, replies, ok);
+    }
+    store.after_sync(replies.len(), move |flushed| match flushed {
+        Ok(()) => answer(results, replies, ok),
+        Err(e) => {
+            let message = e.to_string();
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::Flush(message.clone())));
+            }
+        }
+    });
 }
 
 /// Sends each caller its outcome; a failure of the whole transaction goes

@@ -255,6 +255,18 @@ impl Store {
         self.committer.sync().await
     }
 
+    /// Runs `then` once every write made before the call is on disk, on the
+    /// thread that flushes: for threads that answer many (`calls`) calls at
+    /// once. `then` must be quick (the next flush waits for it).
+    pub(crate) fn after_sync(
+        &self,
+        calls: usize,
+        then: impl FnOnce(Result<(), StoreError>) + Send + 'static,
+    ) {
+        self.committer
+            .after_flush(calls, move |result| then(result.map_err(StoreError::Flush)));
+    }
+
     /// Flushes now, blocking; for tools that run without a runtime.
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
         self.audit_log.write_queued()?;
