@@ -7,6 +7,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::matching::assign::{Problem, Solution};
 use crate::matching::BatchInput;
 
@@ -17,17 +19,29 @@ pub fn run_folder(dir: &Path, id: u64) -> PathBuf {
     dir.join(format!("run-{id}"))
 }
 
+/// Workers per parallel piece of `edges.csv`.
+const EDGE_CHUNK: usize = 2048;
+
 /// The files, in the order they are written.
 pub const FILES: [&str; 4] = ["edges.csv", "openings.csv", "workers.csv", "assignment.csv"];
 
+/// Micro-points shown as a decimal with six places, no exponent.
+struct Micro(u64);
+
+impl std::fmt::Display for Micro {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{:06}", self.0 / 1_000_000, self.0 % 1_000_000)
+    }
+}
+
 /// `micro` as a decimal with six places, no exponent.
 pub fn micro_decimal(micro: u32) -> String {
-    format!("{}.{:06}", micro / 1_000_000, micro % 1_000_000)
+    Micro(micro.into()).to_string()
 }
 
 /// As [`micro_decimal`] for totals.
 pub fn micro_decimal_u64(micro: u64) -> String {
-    format!("{}.{:06}", micro / 1_000_000, micro % 1_000_000)
+    Micro(micro).to_string()
 }
 
 /// Writes the four files into `dir` (created if missing).
@@ -36,15 +50,34 @@ pub fn write(dir: &Path, input: &BatchInput, solution: &Solution) -> std::io::Re
     let p: &Problem = &input.problem;
     let mut edges = BufWriter::with_capacity(1 << 20, File::create(dir.join("edges.csv"))?);
     writeln!(edges, "worker_id,opening_id,score")?;
-    for w in 0..p.workers() {
-        for e in p.row(w) {
-            writeln!(
-                edges,
-                "{},{},{}",
-                input.worker_ids[w],
-                input.opening_ids[p.edge_opening[e] as usize],
-                micro_decimal(p.edge_score[e])
-            )?;
+    // Formatted in parallel, a window of worker chunks at a time, and
+    // written in order.
+    let chunks: Vec<std::ops::Range<usize>> = (0..p.workers())
+        .step_by(EDGE_CHUNK)
+        .map(|w| w..(w + EDGE_CHUNK).min(p.workers()))
+        .collect();
+    for window in chunks.chunks(rayon::current_num_threads().max(1) * 4) {
+        let texts: Vec<Vec<u8>> = window
+            .par_iter()
+            .map(|workers| {
+                let mut text = Vec::with_capacity(64 * workers.len());
+                for w in workers.clone() {
+                    for e in p.row(w) {
+                        // Writing to a Vec cannot fail.
+                        let _ = writeln!(
+                            text,
+                            "{},{},{}",
+                            input.worker_ids[w],
+                            input.opening_ids[p.edge_opening[e] as usize],
+                            Micro(p.edge_score[e].into())
+                        );
+                    }
+                }
+                text
+            })
+            .collect();
+        for text in texts {
+            edges.write_all(&text)?;
         }
     }
     edges.into_inner()?.sync_all()?;

@@ -20,6 +20,8 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use rayon::prelude::*;
+
 use crate::domain::placement::PlacementStatus;
 use crate::domain::run::{Assignment, Policy, Run, RunPhase, RunStatus, StoredComponent};
 use crate::matching::assign::{simplex, stable, Control, SolveError};
@@ -464,47 +466,51 @@ impl Batch {
     ) -> Vec<Assignment> {
         let p = &input.problem;
         let ctx = MatchContext::now();
-        let mut rows = Vec::new();
         let assigned: Vec<usize> = (0..p.workers())
             .filter(|&w| solution.edge[w].is_some())
             .collect();
-        for chunk in assigned.chunks(4096) {
-            let index = self.matcher.read();
-            for &w in chunk {
-                let e = solution.edge[w].expect("assigned") as usize;
-                let o = p.edge_opening[e] as usize;
-                let h = p.household[w] as usize;
-                let explanation =
-                    index.explain_pair(&input.worker_ids[w], &input.opening_ids[o], &ctx);
-                let (components, distance_km) = explanation.map_or((Vec::new(), 0.0), |x| {
-                    let c = x
-                        .components
-                        .into_iter()
-                        .map(|c| StoredComponent {
-                            name: c.name.to_string(),
-                            value: c.value,
-                            weight: c.weight,
-                            reason: c.reason,
-                        })
-                        .collect();
-                    (c, x.distance_km)
-                });
-                rows.push(Assignment {
-                    worker_id: input.worker_ids[w].clone(),
-                    opening_id: input.opening_ids[o].clone(),
-                    household_id: input.household_ids[h].clone(),
-                    zero_household: p.zero_household[h],
-                    score_micro: p.edge_score[e],
-                    components,
-                    distance_km,
-                    county_code: format!("{:06}", input.worker_county[w]),
-                    source: u32::from(input.opening_source[o].code()),
-                    worker_fingerprint: 0,
-                    opening_fingerprint: 0,
-                });
-            }
-        }
-        rows
+        // Explained in parallel, each chunk on a snapshot of the index
+        // (lock-free: see `matching::shared`); the order is kept.
+        assigned
+            .par_chunks(4096)
+            .flat_map_iter(|chunk| {
+                let index = self.matcher.read();
+                let ctx = &ctx;
+                chunk.iter().map(move |&w| {
+                    let e = solution.edge[w].expect("assigned") as usize;
+                    let o = p.edge_opening[e] as usize;
+                    let h = p.household[w] as usize;
+                    let explanation =
+                        index.explain_pair(&input.worker_ids[w], &input.opening_ids[o], ctx);
+                    let (components, distance_km) = explanation.map_or((Vec::new(), 0.0), |x| {
+                        let c = x
+                            .components
+                            .into_iter()
+                            .map(|c| StoredComponent {
+                                name: c.name.to_string(),
+                                value: c.value,
+                                weight: c.weight,
+                                reason: c.reason,
+                            })
+                            .collect();
+                        (c, x.distance_km)
+                    });
+                    Assignment {
+                        worker_id: input.worker_ids[w].clone(),
+                        opening_id: input.opening_ids[o].clone(),
+                        household_id: input.household_ids[h].clone(),
+                        zero_household: p.zero_household[h],
+                        score_micro: p.edge_score[e],
+                        components,
+                        distance_km,
+                        county_code: format!("{:06}", input.worker_county[w]),
+                        source: u32::from(input.opening_source[o].code()),
+                        worker_fingerprint: 0,
+                        opening_fingerprint: 0,
+                    }
+                })
+            })
+            .collect()
     }
 
     /// Stamps each row with its worker's and opening's fingerprints, for
@@ -512,25 +518,27 @@ impl Batch {
     /// client write between scoring and saving goes unnoticed, as it does
     /// for the stored explanations.)
     fn fingerprint(&self, rows: &mut [Assignment]) -> Result<(), StoreError> {
-        let mut openings: HashMap<String, u64> = HashMap::new();
-        for a in rows.iter_mut() {
+        let mut ids: Vec<&str> = rows.iter().map(|a| a.opening_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let openings: HashMap<String, u64> = ids
+            .par_iter()
+            .map(|id| {
+                let f = self
+                    .store
+                    .opening(id)?
+                    .map_or(0, |o| crate::store::opening_fingerprint(&o));
+                Ok(((*id).to_string(), f))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        rows.par_iter_mut().try_for_each(|a| {
             a.worker_fingerprint = self
                 .store
                 .worker(&a.worker_id)?
                 .map_or(0, |w| crate::store::worker_fingerprint(&w));
-            a.opening_fingerprint = match openings.get(&a.opening_id) {
-                Some(f) => *f,
-                None => {
-                    let f = self
-                        .store
-                        .opening(&a.opening_id)?
-                        .map_or(0, |o| crate::store::opening_fingerprint(&o));
-                    openings.insert(a.opening_id.clone(), f);
-                    f
-                }
-            };
-        }
-        Ok(())
+            a.opening_fingerprint = openings[&a.opening_id];
+            Ok(())
+        })
     }
 
     /// Deletes runs beyond the retention count, with their audit folders.
