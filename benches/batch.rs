@@ -1,6 +1,8 @@
 //! Batch run phases on the Huaihua demo data (scale 1: 49,874 workers of
 //! whom about 13,500 seek work, 4,209 openings): scoring every seeking
 //! worker's best 100 eligible openings, then each solver on that problem.
+//! Scoring again with the last run's rows after no change and after a
+//! day's changes (1% of openings and workers), beside scoring in full.
 //! Also the exact solver on a synthetic crowded graph (random scores, one
 //! slot per worker, 84 candidates each), which is its hard case.
 //!
@@ -11,11 +13,15 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use jobbridge::matching::assign::{optimal, simplex, stable, Control, Problem};
-use jobbridge::matching::{MatchConfig, MatchContext, Matcher};
+use jobbridge::matching::{IndexOp, MatchConfig, MatchContext, Matcher};
+
+fn demo_data() -> jobbridge::demo::DemoData {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+    jobbridge::demo::generate(1.0, 1, 2026, today)
+}
 
 fn demo_matcher() -> Matcher {
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-    let data = jobbridge::demo::generate(1.0, 1, 2026, today);
+    let data = demo_data();
     let config = MatchConfig::default().normalised().unwrap();
     Matcher::build(
         config,
@@ -98,6 +104,64 @@ fn bench(c: &mut Criterion) {
                 &Default::default(),
                 &Control::default(),
                 1.0,
+            )
+        })
+    });
+    // Incremental scoring: the last run's rows, then a day's changes (1%
+    // of the openings pay 300 more, 1% of the workers expect 200 more),
+    // or none. The full scoring above is the anchor.
+    let quiet = demo_matcher();
+    let (_, last, _) = quiet.batch_input_incremental(
+        &context(),
+        100,
+        &Default::default(),
+        &Control::default(),
+        1.0,
+        None,
+    );
+    group.bench_function("scoring/huaihua_demo/quiet_night", |b| {
+        b.iter(|| {
+            quiet.batch_input_incremental(
+                &context(),
+                100,
+                &Default::default(),
+                &Control::default(),
+                1.0,
+                Some(&last),
+            )
+        })
+    });
+    let data = demo_data();
+    let mut day = Vec::new();
+    for o in data.openings.iter().step_by(100) {
+        let mut o = o.clone();
+        o.monthly_wage += 300;
+        day.push(IndexOp::PutOpening(o));
+    }
+    for w in data.workers.iter().step_by(100) {
+        let mut w = w.clone();
+        w.preferences.expected_monthly_wage += 200;
+        day.push(IndexOp::PutWorker(w));
+    }
+    quiet.update(|| Ok::<_, ()>(day)).expect("changes");
+    let (_, _, reuse) = quiet.batch_input_incremental(
+        &context(),
+        100,
+        &Default::default(),
+        &Control::default(),
+        1.0,
+        Some(&last),
+    );
+    eprintln!("after 1% changes: {reuse:?}");
+    group.bench_function("scoring/huaihua_demo/after_1pct_changes", |b| {
+        b.iter(|| {
+            quiet.batch_input_incremental(
+                &context(),
+                100,
+                &Default::default(),
+                &Control::default(),
+                1.0,
+                Some(&last),
             )
         })
     });

@@ -12,6 +12,10 @@
 //!   doing [`UPSERTS_PER_CLIENT`] sequential UpsertWorker calls of fresh
 //!   workers (inserts), all over one shared HTTP/2 connection: measured
 //!   faster here than one connection per client (3.2k against 2.7k/s).
+//! - `writes/unary_health/64_clients`: the anchor. The same 64 clients and
+//!   calls per iteration on the same server and connection, asking the
+//!   health service, which does no work: the ceiling the gRPC transport
+//!   (both ends on this machine's cores) sets for any unary call.
 //!
 //! Each benchmark gets its own server and directory. The rows are built
 //! outside the timed part; encoding them is part of it.
@@ -35,6 +39,8 @@ use jobbridge::cli::TokenChannel as Channel;
 use jobbridge::domain::access::Role;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
 
 /// Rows per import stream.
 const IMPORT_ROWS: u32 = 10_000;
@@ -99,7 +105,45 @@ fn writes(c: &mut Criterion) {
         })
     });
     server.stop(&rt);
+
+    // The anchor: the same 64 clients and calls on the same stack, but
+    // calls that do no work (the health check). What the machine's gRPC
+    // transport alone allows, beside which the upserts are read.
+    let server = BenchServer::start(&rt);
+    group.bench_function("unary_health/64_clients", |b| {
+        b.iter_custom(|iters| {
+            let mut elapsed = Duration::ZERO;
+            for _ in 0..iters {
+                let started = Instant::now();
+                rt.block_on(check_concurrently(&server));
+                elapsed += started.elapsed();
+            }
+            elapsed
+        })
+    });
+    server.stop(&rt);
     group.finish();
+}
+
+/// One task per client, each asking for health [`UPSERTS_PER_CLIENT`] times
+/// one call at a time.
+async fn check_concurrently(server: &BenchServer) {
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let mut client = HealthClient::new(server.channel.clone());
+            tokio::spawn(async move {
+                for _ in 0..UPSERTS_PER_CLIENT {
+                    let request = HealthCheckRequest {
+                        service: String::new(),
+                    };
+                    client.check(request).await.expect("health");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("client task");
+    }
 }
 
 /// One task per batch, each upserting its workers one call at a time.

@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use crate::domain::placement::PlacementStatus;
 use crate::domain::run::{Assignment, Policy, Run, RunPhase, RunStatus, StoredComponent};
 use crate::matching::assign::{simplex, stable, Control, SolveError};
-use crate::matching::{MatchContext, Matcher, Pending};
+use crate::matching::{CandidateCache, MatchContext, Matcher, Pending};
 use crate::store::{Store, StoreError};
 
 /// Settings of the batch.
@@ -136,6 +136,9 @@ pub struct Batch {
     matcher: Arc<Matcher>,
     settings: BatchSettings,
     active: Mutex<Option<Active>>,
+    /// The last scored run's candidate rows, which the next run reuses
+    /// where nothing they depend on changed (`matching::CandidateCache`).
+    last_rows: Mutex<Option<Arc<CandidateCache>>>,
 }
 
 /// Share of the progress bar each phase takes.
@@ -171,6 +174,7 @@ impl Batch {
             matcher,
             settings,
             active: Mutex::new(None),
+            last_rows: Mutex::new(None),
         })
     }
 
@@ -335,15 +339,32 @@ impl Batch {
         let started = Instant::now();
         let ctx = MatchContext::now();
         let pending = self.pending()?;
-        let input = self.matcher.batch_input(
+        // Taken out of the lock: scoring runs on rayon and holds nothing.
+        let last = self
+            .last_rows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let (input, rows, reuse) = self.matcher.batch_input_incremental(
             &ctx,
             self.settings.candidates_per_worker,
             &pending,
             control,
             1.0,
+            last.as_deref(),
         );
+        drop(last);
         cancelled()?;
+        *self.last_rows.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(rows));
         let scoring_ms = started.elapsed().as_millis() as u64;
+        tracing::info!(
+            run_id = id,
+            rows_kept = reuse.kept,
+            rows_scored = reuse.scored,
+            changed_openings = reuse.changed_openings,
+            scoring_ms,
+            "candidates scored"
+        );
 
         self.enter(run, phase, control, RunPhase::Solving)?;
         let started = Instant::now();

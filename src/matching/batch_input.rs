@@ -9,6 +9,7 @@ use super::eligibility::MatchContext;
 use super::features::{distance_km, WorkerFeat};
 use super::index::MatchIndex;
 use super::pruned::Groups;
+use super::row_cache::{self, CacheBuilder, CandidateCache, Plan, Reuse};
 use super::Matcher;
 use crate::domain::{EmploymentStatus, Mobility, OpeningStatus, Source};
 
@@ -63,6 +64,31 @@ impl Matcher {
         self.batch_input_with(ctx, per_worker, pending, control, progress_to, true)
     }
 
+    /// [`Matcher::batch_input`], reusing the rows of the last run where
+    /// nothing they depend on changed (see `row_cache`): the same input as
+    /// scoring from scratch, the cache of this run's rows to pass to the
+    /// next, and how much was reused.
+    pub fn batch_input_incremental(
+        &self,
+        ctx: &MatchContext,
+        per_worker: usize,
+        pending: &Pending,
+        control: &Control,
+        progress_to: f64,
+        last: Option<&CandidateCache>,
+    ) -> (BatchInput, CandidateCache, Reuse) {
+        let (input, cache, reuse) = self.build_input(
+            ctx,
+            per_worker,
+            pending,
+            control,
+            progress_to,
+            true,
+            Some(last),
+        );
+        (input, cache.unwrap_or_default(), reuse)
+    }
+
     /// [`Matcher::batch_input`], or with `pruned` false the reference that
     /// scores every pair in reach (tests compare the two).
     pub(crate) fn batch_input_with(
@@ -74,11 +100,29 @@ impl Matcher {
         progress_to: f64,
         pruned: bool,
     ) -> BatchInput {
+        self.build_input(ctx, per_worker, pending, control, progress_to, pruned, None)
+            .0
+    }
+
+    /// With `cache` set, also builds this run's cache and uses the last
+    /// run's (`Some(None)`: there is none yet).
+    #[allow(clippy::too_many_arguments, clippy::option_option)]
+    fn build_input(
+        &self,
+        ctx: &MatchContext,
+        per_worker: usize,
+        pending: &Pending,
+        control: &Control,
+        progress_to: f64,
+        pruned: bool,
+        cache: Option<Option<&CandidateCache>>,
+    ) -> (BatchInput, Option<CandidateCache>, Reuse) {
         let mut input = BatchInput::default();
         // One snapshot for the whole phase: every pair is scored against
         // the same state, and slots cannot change meaning between steps.
         // Holding it never blocks a writer (see `shared`).
         let index = self.read();
+        let mut opening_slots: Vec<u32> = Vec::new();
         let (worker_slots, opening_index) = {
             let mut openings: Vec<(&str, u32, u32)> = index
                 .openings
@@ -103,6 +147,7 @@ impl Matcher {
             ];
             for (i, (id, slot, free)) in openings.iter().enumerate() {
                 opening_index[*slot as usize] = i as u32;
+                opening_slots.push(*slot);
                 input.opening_ids.push((*id).to_string());
                 input
                     .opening_source
@@ -149,24 +194,118 @@ impl Matcher {
             }
         }
         let groups = pruned.then(|| Groups::build(&index, &opening_index));
+        // Incremental scoring: this run's opening fingerprints against the
+        // last run's, and the pruned groups of the openings new or changed.
+        let basis = row_cache::basis(&index, ctx, per_worker);
+        let opening_prints: Vec<u64> = match cache {
+            Some(_) => opening_slots
+                .par_iter()
+                .map(|&s| row_cache::opening_print(&index, index.openings.get(s).expect("live")))
+                .collect(),
+            None => Vec::new(),
+        };
+        let plan = cache.flatten().and_then(|last| {
+            Plan::new(
+                last,
+                basis,
+                &input.opening_ids,
+                &opening_prints,
+                &opening_slots,
+                opening_index.len(),
+            )
+        });
+        let added_groups = plan
+            .as_ref()
+            .filter(|p| p.added > 0)
+            .map(|p| Groups::build(&index, &p.added_index));
+        let mut reuse = Reuse {
+            changed_openings: plan.as_ref().map_or(opening_slots.len(), |p| p.added),
+            ..Reuse::default()
+        };
+        let mut builder = cache.map(|_| {
+            CacheBuilder::new(
+                basis,
+                &input.opening_ids,
+                opening_prints.clone(),
+                worker_slots.len(),
+            )
+        });
         let total = worker_slots.len().max(1);
         let mut rows: Vec<Vec<(u32, u32)>> = Vec::with_capacity(worker_slots.len());
         for (c, chunk) in worker_slots.chunks(WORKERS_PER_STEP).enumerate() {
             if control.cancelled() {
                 break;
             }
-            let part: Vec<Vec<(u32, u32)>> = chunk
+            let part: Vec<Scored> = chunk
                 .par_iter()
                 .map(|&ws| {
-                    let mut row =
-                        candidates(&index, ws, &opening_index, per_worker, ctx, groups.as_ref());
-                    if let Some(ex) = excluded.get(&ws) {
-                        row.retain(|(oi, _)| !ex.contains(oi));
+                    let print = match (&builder, index.workers.get(ws)) {
+                        (Some(_), Some(w)) => row_cache::worker_print(&index, w),
+                        _ => 0,
+                    };
+                    let kept = plan
+                        .as_ref()
+                        .and_then(|p| p.kept_row(index.workers.id(ws), print).map(|row| (p, row)));
+                    match kept {
+                        Some((p, mut row)) => {
+                            if let Some(g) = &added_groups {
+                                row.extend(candidates(
+                                    &index,
+                                    ws,
+                                    &p.added_index,
+                                    per_worker,
+                                    ctx,
+                                    Some(g),
+                                ));
+                            }
+                            keep_best(&mut row, per_worker);
+                            Scored {
+                                row,
+                                print,
+                                kept: true,
+                            }
+                        }
+                        None => {
+                            let row = candidates(
+                                &index,
+                                ws,
+                                &opening_index,
+                                per_worker,
+                                ctx,
+                                groups.as_ref(),
+                            );
+                            Scored {
+                                row,
+                                print,
+                                kept: false,
+                            }
+                        }
                     }
-                    row
                 })
                 .collect();
-            rows.extend(part);
+            for (
+                k,
+                Scored {
+                    mut row,
+                    print,
+                    kept,
+                },
+            ) in part.into_iter().enumerate()
+            {
+                let ws = chunk[k];
+                if kept {
+                    reuse.kept += 1;
+                } else {
+                    reuse.scored += 1;
+                }
+                if let Some(b) = &mut builder {
+                    b.push(index.workers.id(ws), print, &row);
+                }
+                if let Some(ex) = excluded.get(&ws) {
+                    row.retain(|(oi, _)| !ex.contains(oi));
+                }
+                rows.push(row);
+            }
             control.set_progress(
                 progress_to * ((c + 1) * WORKERS_PER_STEP).min(total) as f64 / total as f64,
             );
@@ -179,8 +318,18 @@ impl Matcher {
             ..
         } = std::mem::take(&mut input.problem);
         input.problem = Problem::from_rows(rows, slots, household, zero_household);
-        input
+        // A cancelled run's cache is incomplete: the caller drops it.
+        (input, builder.map(CacheBuilder::finish), reuse)
     }
+}
+
+/// A worker's row as scored, before declined pairs leave it.
+struct Scored {
+    row: Vec<(u32, u32)>,
+    /// The worker's fingerprint (0 when no cache is built).
+    print: u64,
+    /// Taken from the last run's rows.
+    kept: bool,
 }
 
 /// One worker's best eligible openings among the batch's, as (opening
@@ -205,8 +354,14 @@ fn candidates(
         Some(g) => g.candidates(index, w, opening_index, limit, ctx),
         None => scan(index, w, opening_index, ctx),
     };
+    keep_best(&mut found, limit);
+    found
+}
+
+/// Keeps the best `limit` of `found`, sorted by opening index: higher
+/// score first, ties to the lower index (= smaller id).
+fn keep_best(found: &mut Vec<(u32, u32)>, limit: usize) {
     if found.len() > limit {
-        // Best first: higher score, then lower index (= smaller id).
         found.select_nth_unstable_by(limit - 1, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         found.truncate(limit);
     }
@@ -214,7 +369,6 @@ fn candidates(
     // The search buffer may hold tens of thousands of entries for a
     // migrant; keep only what the row needs.
     found.shrink_to_fit();
-    found
 }
 
 /// Every eligible opening in the worker's reach, scored.

@@ -17,6 +17,7 @@ mod index;
 mod pruned;
 mod rank;
 mod reference;
+mod row_cache;
 mod score;
 mod shared;
 mod slots;
@@ -28,11 +29,14 @@ pub use features::region_number;
 pub use grid::cell_key;
 pub use index::{MatchIndex, PairExplanation};
 pub use rank::{OpeningsQuery, Ranked, WorkersQuery};
+pub use row_cache::{CandidateCache, Reuse};
 pub use score::ComponentExplanation;
 pub use shared::{IndexOp, Matcher, SPARE_WAIT};
 
 #[cfg(test)]
 mod pruned_tests;
+#[cfg(test)]
+mod row_cache_tests;
 #[cfg(test)]
 mod tests;
 

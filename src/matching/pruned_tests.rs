@@ -19,7 +19,7 @@ fn both(m: &Matcher, per_worker: usize, ctx: &MatchContext) -> (BatchInput, Batc
     (fast, slow)
 }
 
-fn assert_same(fast: &BatchInput, slow: &BatchInput, what: &str) {
+pub(super) fn assert_same(fast: &BatchInput, slow: &BatchInput, what: &str) {
     assert_eq!(fast.worker_ids, slow.worker_ids, "{what}: workers");
     assert_eq!(fast.opening_ids, slow.opening_ids, "{what}: openings");
     let (p, q) = (&fast.problem, &slow.problem);
