@@ -243,39 +243,49 @@ impl Matcher {
                         (Some(_), Some(w)) => row_cache::worker_print(&index, w),
                         _ => 0,
                     };
-                    let kept = plan
-                        .as_ref()
-                        .and_then(|p| p.kept_row(index.workers.id(ws), print).map(|row| (p, row)));
+                    let kept = plan.as_ref().and_then(|p| {
+                        p.kept_row(index.workers.id(ws), print, per_worker)
+                            .map(|kept| (p, kept))
+                    });
                     match kept {
-                        Some((p, mut row)) => {
+                        Some((p, (mut full, depth))) => {
                             if let Some(g) = &added_groups {
-                                row.extend(candidates(
+                                full.extend(candidates(
                                     &index,
                                     ws,
                                     &p.added_index,
-                                    per_worker,
+                                    depth as usize,
                                     ctx,
                                     Some(g),
                                 ));
                             }
-                            keep_best(&mut row, per_worker);
+                            keep_best(&mut full, depth as usize);
                             Scored {
-                                row,
+                                full,
+                                depth,
                                 print,
                                 kept: true,
                             }
                         }
                         None => {
-                            let row = candidates(
+                            // Cached rows go deeper than the run needs,
+                            // so that openings leaving them later do not
+                            // force a new scoring at once.
+                            let depth = match builder {
+                                Some(_) => row_cache::depth(per_worker),
+                                None => per_worker,
+                            };
+                            let full = candidates(
                                 &index,
                                 ws,
                                 &opening_index,
-                                per_worker,
+                                depth,
                                 ctx,
                                 groups.as_ref(),
                             );
                             Scored {
-                                row,
+                                full,
+                                depth: depth as u32,
                                 print,
                                 kept: false,
                             }
@@ -283,23 +293,19 @@ impl Matcher {
                     }
                 })
                 .collect();
-            for (
-                k,
-                Scored {
-                    mut row,
-                    print,
-                    kept,
-                },
-            ) in part.into_iter().enumerate()
-            {
+            for (k, scored) in part.into_iter().enumerate() {
                 let ws = chunk[k];
-                if kept {
+                if scored.kept {
                     reuse.kept += 1;
                 } else {
                     reuse.scored += 1;
                 }
+                let mut row = scored.full;
                 if let Some(b) = &mut builder {
-                    b.push(index.workers.id(ws), print, &row);
+                    b.push(index.workers.id(ws), scored.print, &row, scored.depth);
+                    if row.len() > per_worker {
+                        keep_best(&mut row, per_worker);
+                    }
                 }
                 if let Some(ex) = excluded.get(&ws) {
                     row.retain(|(oi, _)| !ex.contains(oi));
@@ -323,9 +329,11 @@ impl Matcher {
     }
 }
 
-/// A worker's row as scored, before declined pairs leave it.
+/// A worker's row as scored, before declined pairs leave it: its best
+/// `depth` openings (the run takes the best `per_worker` of them).
 struct Scored {
-    row: Vec<(u32, u32)>,
+    full: Vec<(u32, u32)>,
+    depth: u32,
     /// The worker's fingerprint (0 when no cache is built).
     print: u64,
     /// Taken from the last run's rows.
@@ -361,7 +369,9 @@ fn candidates(
 /// Keeps the best `limit` of `found`, sorted by opening index: higher
 /// score first, ties to the lower index (= smaller id).
 fn keep_best(found: &mut Vec<(u32, u32)>, limit: usize) {
-    if found.len() > limit {
+    if limit == 0 {
+        found.clear();
+    } else if found.len() > limit {
         found.select_nth_unstable_by(limit - 1, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         found.truncate(limit);
     }

@@ -6,21 +6,25 @@
 //! nobody in work), the openings' features, the year (ages), N and the
 //! scoring weights; free slots only decide which openings are in the run.
 //! Each row is kept with a fingerprint of its worker, and each opening of
-//! the run with one of its own. The next run, for a worker whose
-//! fingerprint is unchanged:
+//! the run with one of its own. A kept row goes deeper than the run needs:
+//! it holds the worker's best `depth` openings, `depth` a quarter more than
+//! N when it is scored. The next run, for a worker whose fingerprint is
+//! unchanged:
 //!
-//! - if an opening of the old row has left the run or changed, the row is
-//!   scored again from scratch;
-//! - otherwise the row is the best N of the old row and of the worker's
-//!   best N among the openings that are new or changed since (scored on
-//!   the pruned groups of those openings alone).
+//! - the openings of the old row that left the run or changed are taken
+//!   out, `d` of them: what remains is exactly the best `depth - d` of the
+//!   unchanged openings still in the run (taking members out of a ranked
+//!   list leaves the best of the rest), or all of their eligible ones if
+//!   the old row was shorter than its depth;
+//! - if that depth is still at least N, the row is the best `depth - d` of
+//!   what remains and of the worker's best `depth - d` among the openings
+//!   new or changed since (scored on the pruned groups of those openings
+//!   alone), and the run takes its best N: the best of a union is the best
+//!   of the parts' best;
+//! - otherwise the row is scored again from scratch, to the full depth.
 //!
-//! The second case is exact: the old row is the best N of the old
-//! openings, so it is also the best N of the unchanged ones that remain
-//! (it lies inside them), and the best N of a union is the best N of the
-//! parts' best N. Ties are broken by opening id in both runs. Tests
-//! compare incremental rows with rows scored from scratch after random
-//! changes.
+//! Ties are broken by opening id in every run. Tests compare incremental
+//! rows with rows scored from scratch over random nights of changes.
 //!
 //! Fingerprints are 64-bit SipHash values of the fields that scoring reads
 //! (interned skill codes by name, so they mean the same in every index).
@@ -49,6 +53,9 @@ pub struct CandidateCache {
     worker_rows: HashMap<Box<str>, u32>,
     /// Fingerprint of each row's worker.
     worker_prints: Vec<u64>,
+    /// Each row is its worker's best `depth` openings (all of them when it
+    /// is shorter).
+    depths: Vec<u32>,
     /// Row `r` is `pairs[start[r]..start[r + 1]]`: (opening index, score),
     /// before declined pairs were taken out.
     start: Vec<u64>,
@@ -78,6 +85,7 @@ impl CandidateCache {
         self.pairs.capacity() * 8
             + self.start.capacity() * 8
             + self.worker_prints.capacity() * 8
+            + self.depths.capacity() * 4
             + self.opening_prints.capacity() * 8
             + self.opening_ids.iter().map(|s| s.len() + 16).sum::<usize>()
             + self.worker_rows.keys().map(|s| s.len() + 24).sum::<usize>()
@@ -108,17 +116,19 @@ impl CacheBuilder {
                 opening_prints,
                 worker_rows: HashMap::with_capacity(workers),
                 worker_prints: Vec::with_capacity(workers),
+                depths: Vec::with_capacity(workers),
                 start: vec![0],
                 pairs: Vec::new(),
             },
         }
     }
 
-    pub(super) fn push(&mut self, worker_id: &str, print: u64, row: &[(u32, u32)]) {
+    pub(super) fn push(&mut self, worker_id: &str, print: u64, row: &[(u32, u32)], depth: u32) {
         let c = &mut self.cache;
         let r = c.worker_prints.len() as u32;
         c.worker_rows.insert(worker_id.into(), r);
         c.worker_prints.push(print);
+        c.depths.push(depth);
         c.pairs.extend_from_slice(row);
         c.start.push(c.pairs.len() as u64);
     }
@@ -190,23 +200,43 @@ impl<'a> Plan<'a> {
         })
     }
 
-    /// The worker's last row in this run's opening indices, if it can be
-    /// kept: same worker fingerprint, and every opening of it unchanged
-    /// and still in the run.
-    pub(super) fn kept_row(&self, worker_id: &str, print: u64) -> Option<Vec<(u32, u32)>> {
+    /// The worker's last row in this run's opening indices without the
+    /// openings that left or changed, and the depth to which it is still
+    /// exact; `None` if the worker changed or that depth is below
+    /// `per_worker`.
+    pub(super) fn kept_row(
+        &self,
+        worker_id: &str,
+        print: u64,
+        per_worker: usize,
+    ) -> Option<(Vec<(u32, u32)>, u32)> {
         let &r = self.prev.worker_rows.get(worker_id)?;
         if self.prev.worker_prints[r as usize] != print {
             return None;
         }
-        self.prev
-            .row(r)
+        let old = self.prev.row(r);
+        let depth = self.prev.depths[r as usize];
+        let row: Vec<(u32, u32)> = old
             .iter()
-            .map(|&(o, s)| {
+            .filter_map(|&(o, s)| {
                 let i = self.remap[o as usize];
                 (i != NONE).then_some((i, s))
             })
-            .collect()
+            .collect();
+        let depth = if old.len() < depth as usize {
+            // Every eligible opening of the last run: still every one of
+            // those that remain, to any depth.
+            depth
+        } else {
+            depth - (old.len() - row.len()) as u32
+        };
+        (depth as usize >= per_worker).then_some((row, depth))
     }
+}
+
+/// How deep a row is scored when it is scored from scratch for the cache.
+pub(super) fn depth(per_worker: usize) -> usize {
+    per_worker + (per_worker / 4).max(2)
 }
 
 /// What every row depends on beyond its worker and the openings.

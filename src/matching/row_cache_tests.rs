@@ -163,7 +163,7 @@ proptest! {
         seed in any::<u64>(),
         workers in 1usize..60,
         openings in 0usize..300,
-        per_worker in prop::sample::select(vec![1usize, 2, 3, 7, 25, 100]),
+        per_worker in prop::sample::select(vec![0usize, 1, 2, 3, 7, 25, 100]),
         nights in prop::collection::vec(0usize..30, 1..4),
     ) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
