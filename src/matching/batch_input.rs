@@ -275,14 +275,8 @@ impl Matcher {
                                 Some(_) => row_cache::depth(per_worker),
                                 None => per_worker,
                             };
-                            let full = candidates(
-                                &index,
-                                ws,
-                                &opening_index,
-                                depth,
-                                ctx,
-                                groups.as_ref(),
-                            );
+                            let full =
+                                candidates(&index, ws, &opening_index, depth, ctx, groups.as_ref());
                             Scored {
                                 full,
                                 depth: depth as u32,
