@@ -206,6 +206,9 @@ async fn stable_run_and_changes_after_a_hire() {
     let run = wait_for_run(&mut c, first).await;
     assert_eq!(run.status, pb::RunStatus::Succeeded as i32, "{}", run.error);
     assert!(run.dry_run);
+    // The first run after a start scores every row.
+    let s1 = run.summary.unwrap();
+    assert_eq!((s1.rows_kept, s1.rows_scored), (0, s1.workers_considered));
     let rows = assignments(&mut c, first).await;
     // Someone assigned takes a job elsewhere: the next run loses them.
     let gone = rows[0].worker_id.clone();
@@ -234,7 +237,15 @@ async fn stable_run_and_changes_after_a_hire() {
         .unwrap()
         .into_inner()
         .run_id;
-    wait_for_run(&mut c, second).await;
+    let run2 = wait_for_run(&mut c, second).await;
+    // The next keeps the rows nothing changed for: all but the household
+    // of the worker now employed (whose "nobody in work" may have changed).
+    let s2 = run2.summary.unwrap();
+    assert_eq!(s2.rows_kept + s2.rows_scored, s2.workers_considered);
+    assert!(
+        s2.rows_kept + 4 >= s2.workers_considered && s2.rows_kept > 0,
+        "{s2:?}"
+    );
     let mut s = c
         .stream_changes(pb::StreamChangesRequest { run_id: second })
         .await

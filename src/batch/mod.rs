@@ -438,6 +438,8 @@ impl Batch {
         self.store.put_changes(run.id, &changes)?;
         cancelled()?;
         summary.scoring_ms = scoring_ms;
+        summary.rows_kept = reuse.kept as u64;
+        summary.rows_scored = reuse.scored as u64;
         summary.solving_ms = solving_ms;
         summary.saving_ms = started.elapsed().as_millis() as u64;
         run.summary = Some(summary);

@@ -97,6 +97,10 @@ fn report(run: &Run) -> anyhow::Result<()> {
         "  time: scoring {} ms, solving {} ms, saving {} ms",
         s.scoring_ms, s.solving_ms, s.saving_ms
     );
+    println!(
+        "  candidate rows: {} kept from the last run, {} scored",
+        s.rows_kept, s.rows_scored
+    );
     Ok(())
 }
 

@@ -119,6 +119,12 @@ pub struct RunSummary {
     /// Milliseconds storing results and audit files.
     #[prost(uint64, tag = "17")]
     pub saving_ms: u64,
+    /// Candidate rows taken from the last run.
+    #[prost(uint64, tag = "18")]
+    pub rows_kept: u64,
+    /// Candidate rows scored again.
+    #[prost(uint64, tag = "19")]
+    pub rows_scored: u64,
 }
 
 /// A batch run.

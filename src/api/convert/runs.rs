@@ -42,6 +42,8 @@ fn summary_to_pb(s: RunSummary) -> pb::RunSummary {
         scoring_ms: s.scoring_ms,
         solving_ms: s.solving_ms,
         saving_ms: s.saving_ms,
+        rows_kept: s.rows_kept,
+        rows_scored: s.rows_scored,
     }
 }
 
@@ -230,6 +232,8 @@ pub(crate) fn run_from_pb(run: &pb::Run) -> Run {
             scoring_ms: s.scoring_ms,
             solving_ms: s.solving_ms,
             saving_ms: s.saving_ms,
+            rows_kept: s.rows_kept,
+            rows_scored: s.rows_scored,
             ..Default::default()
         }),
         ..Default::default()
