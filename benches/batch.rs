@@ -111,25 +111,19 @@ fn bench(c: &mut Criterion) {
     // of the openings pay 300 more, 1% of the workers expect 200 more),
     // or none. The full scoring above is the anchor.
     let quiet = demo_matcher();
-    let (_, last, _) = quiet.batch_input_incremental(
-        &context(),
-        100,
-        &Default::default(),
-        &Control::default(),
-        1.0,
-        None,
-    );
+    let rescore = |last| {
+        quiet.batch_input_incremental(
+            &context(),
+            100,
+            &Default::default(),
+            &Control::default(),
+            1.0,
+            last,
+        )
+    };
+    let (_, last, _) = rescore(None);
     group.bench_function("scoring/huaihua_demo/quiet_night", |b| {
-        b.iter(|| {
-            quiet.batch_input_incremental(
-                &context(),
-                100,
-                &Default::default(),
-                &Control::default(),
-                1.0,
-                Some(&last),
-            )
-        })
+        b.iter(|| rescore(Some(&last)))
     });
     let data = demo_data();
     let mut day = Vec::new();
@@ -144,26 +138,10 @@ fn bench(c: &mut Criterion) {
         day.push(IndexOp::PutWorker(w));
     }
     quiet.update(|| Ok::<_, ()>(day)).expect("changes");
-    let (_, _, reuse) = quiet.batch_input_incremental(
-        &context(),
-        100,
-        &Default::default(),
-        &Control::default(),
-        1.0,
-        Some(&last),
-    );
+    let (_, _, reuse) = rescore(Some(&last));
     eprintln!("after 1% changes: {reuse:?}");
     group.bench_function("scoring/huaihua_demo/after_1pct_changes", |b| {
-        b.iter(|| {
-            quiet.batch_input_incremental(
-                &context(),
-                100,
-                &Default::default(),
-                &Control::default(),
-                1.0,
-                Some(&last),
-            )
-        })
+        b.iter(|| rescore(Some(&last)))
     });
     group.bench_function("simplex/huaihua_demo", |b| {
         b.iter(|| simplex::solve(p, &Control::default()).unwrap())

@@ -84,7 +84,7 @@ impl Matcher {
             control,
             progress_to,
             true,
-            Some(last),
+            Rows::Cached(last),
         );
         (input, cache.unwrap_or_default(), reuse)
     }
@@ -100,13 +100,20 @@ impl Matcher {
         progress_to: f64,
         pruned: bool,
     ) -> BatchInput {
-        self.build_input(ctx, per_worker, pending, control, progress_to, pruned, None)
-            .0
+        self.build_input(
+            ctx,
+            per_worker,
+            pending,
+            control,
+            progress_to,
+            pruned,
+            Rows::Scored,
+        )
+        .0
     }
 
-    /// With `cache` set, also builds this run's cache and uses the last
-    /// run's (`Some(None)`: there is none yet).
-    #[allow(clippy::too_many_arguments, clippy::option_option)]
+    /// The input; with [`Rows::Cached`] also this run's cache.
+    #[allow(clippy::too_many_arguments)]
     fn build_input(
         &self,
         ctx: &MatchContext,
@@ -115,8 +122,12 @@ impl Matcher {
         control: &Control,
         progress_to: f64,
         pruned: bool,
-        cache: Option<Option<&CandidateCache>>,
+        rows_from: Rows<'_>,
     ) -> (BatchInput, Option<CandidateCache>, Reuse) {
+        let (caching, last) = match rows_from {
+            Rows::Scored => (false, None),
+            Rows::Cached(last) => (true, last),
+        };
         let mut input = BatchInput::default();
         // One snapshot for the whole phase: every pair is scored against
         // the same state, and slots cannot change meaning between steps.
@@ -197,14 +208,15 @@ impl Matcher {
         // Incremental scoring: this run's opening fingerprints against the
         // last run's, and the pruned groups of the openings new or changed.
         let basis = row_cache::basis(&index, ctx, per_worker);
-        let opening_prints: Vec<u64> = match cache {
-            Some(_) => opening_slots
+        let opening_prints: Vec<u64> = if caching {
+            opening_slots
                 .par_iter()
                 .map(|&s| row_cache::opening_print(&index, index.openings.get(s).expect("live")))
-                .collect(),
-            None => Vec::new(),
+                .collect()
+        } else {
+            Vec::new()
         };
-        let plan = cache.flatten().and_then(|last| {
+        let plan = last.and_then(|last| {
             Plan::new(
                 last,
                 basis,
@@ -222,11 +234,11 @@ impl Matcher {
             changed_openings: plan.as_ref().map_or(opening_slots.len(), |p| p.added),
             ..Reuse::default()
         };
-        let mut builder = cache.map(|_| {
+        let mut builder = caching.then(|| {
             CacheBuilder::new(
                 basis,
                 &input.opening_ids,
-                opening_prints.clone(),
+                opening_prints,
                 worker_slots.len(),
             )
         });
@@ -318,9 +330,20 @@ impl Matcher {
             ..
         } = std::mem::take(&mut input.problem);
         input.problem = Problem::from_rows(rows, slots, household, zero_household);
-        // A cancelled run's cache is incomplete: the caller drops it.
+        // A cancelled run's cache lacks the rows it did not reach, which
+        // the next run then scores: still correct, only less of a saving.
         (input, builder.map(CacheBuilder::finish), reuse)
     }
+}
+
+/// Where a run's rows come from.
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    /// Scored, and no cache built.
+    Scored,
+    /// Taken from the last run's cache where they can be (none yet:
+    /// `None`), and this run's cache built.
+    Cached(Option<&'a CandidateCache>),
 }
 
 /// A worker's row as scored, before declined pairs leave it: its best

@@ -39,7 +39,7 @@ use super::features::{skill_code, skill_level, OpeningFeat, SkillEntry, WorkerFe
 use super::index::MatchIndex;
 
 /// Marks a gone or changed opening in [`Plan::remap`].
-pub(super) const NONE: u32 = u32::MAX;
+const NONE: u32 = u32::MAX;
 
 /// The candidate rows of one run, to seed the next.
 #[derive(Debug, Default)]
