@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use jobbridge::batch::audit::micro_decimal_u64;
 use jobbridge::matching::assign::{simplex, Control, Problem};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,11 +39,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let objective = solution.check(&p)?;
         let verified = certificate.verify(&p, &solution).is_ok();
         println!(
-            "run {}: {seconds:.2} s, households covered {}, total score {}.{:06}, certificate {}",
+            "run {}: {seconds:.2} s, households covered {}, total score {}, certificate {}",
             run + 1,
             objective.households_covered,
-            objective.total_score / 1_000_000,
-            objective.total_score % 1_000_000,
+            micro_decimal_u64(objective.total_score),
             if verified { "verified" } else { "FAILED" }
         );
     }

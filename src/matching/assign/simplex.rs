@@ -645,8 +645,9 @@ impl Simplex {
         }
     }
 
-    /// Shifts the potentials of the moved subtree so that the entering arc
-    /// has reduced cost 0.
+    /// Shifts the potentials of the moved subtree (or, when it is the
+    /// larger side, of the rest of the tree the other way) so that the
+    /// entering arc has reduced cost 0.
     fn update_potential(&mut self) {
         let (u_in, v_in) = (self.u_in, self.v_in);
         let sigma = self.pi[v_in]
