@@ -6,7 +6,8 @@
 //! case) and by grid cell; inside each, fine groups by a smaller cell, a
 //! wage band and whether skills are required. Every group keeps what bounds
 //! its members' scores and rules: a centre and radius (a lower bound on the
-//! distance, by the triangle inequality), the highest wage, the age range
+//! distance, by the triangle inequality, with the worker-to-centre distance
+//! bounded below by the chord, so that no bound needs trigonometry), the highest wage, the age range
 //! it spans, whether any member is light work, has flexible hours, is a
 //! reserved post, asks no skills, and which skill codes it mentions.
 //!
@@ -53,6 +54,8 @@ struct Bounds {
     supported: bool,
     lat: f32,
     lon: f32,
+    /// The centre as a unit vector (see [`chord_km`]).
+    unit: [f64; 3],
     /// Largest distance from the centre to a member, plus slack.
     radius_km: f64,
     max_wage: u32,
@@ -90,6 +93,29 @@ fn cell(lat: f32, lon: f32, deg: f64) -> u64 {
     (la << 16) | lo
 }
 
+/// A point on the unit sphere: the same latitude and longitude (from the
+/// stored f32) as [`distance_km`] reads.
+fn unit_vector(lat: f32, lon: f32) -> [f64; 3] {
+    let (p, l) = (f64::from(lat).to_radians(), f64::from(lon).to_radians());
+    [p.cos() * l.cos(), p.cos() * l.sin(), p.sin()]
+}
+
+/// Earth's mean radius in km, as in [`distance_km`].
+const EARTH_KM: f64 = 6371.0088;
+
+/// A lower bound on the great-circle distance between two unit vectors, in
+/// km, without trigonometry: the chord. A central angle `t` has chord
+/// `2 sin(t/2) <= t`, so `R * chord` never exceeds the arc; it falls short
+/// by `t^2/24` of it (0.1% at 1,000 km), which only loosens a bound.
+/// `CHORD_SLACK_KM` covers the rounding of this and of the haversine.
+fn chord_km(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    let (x, y, z) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    EARTH_KM * (x * x + y * y + z * z).sqrt() - CHORD_SLACK_KM
+}
+
+/// Rounding slack of [`chord_km`] (the errors are near 1e-11 km).
+const CHORD_SLACK_KM: f64 = 1e-6;
+
 fn skill_mask(skills: &[u32]) -> u64 {
     skills
         .iter()
@@ -119,6 +145,7 @@ impl Bounds {
             supported: is_supported(first),
             lat,
             lon,
+            unit: unit_vector(lat, lon),
             // Slack for rounding in the distance formula.
             radius_km: radius * (1.0 + 1e-9) + 1e-3,
             max_wage: feats.iter().map(|o| o.wage).max().unwrap_or(0),
@@ -148,6 +175,7 @@ impl Bounds {
     fn bound(
         &self,
         w: &WorkerFeat,
+        worker_unit: &[f64; 3],
         worker_mask: u64,
         zero_household: bool,
         cfg: &MatchConfig,
@@ -164,7 +192,8 @@ impl Bounds {
         {
             return None;
         }
-        let near = (distance_km(w.lat, w.lon, self.lat, self.lon) - self.radius_km).max(0.0);
+        // Triangle inequality: no member is nearer than this.
+        let near = (chord_km(worker_unit, &self.unit) - self.radius_km).max(0.0);
         if w.mobility == Mobility::NearHome && near > f64::from(w.max_commute_km) {
             return None;
         }
@@ -287,6 +316,7 @@ impl Groups {
         let cfg = &index.config;
         let zero = index.zero_household(w);
         let mask = skill_mask(&w.skills);
+        let unit = unit_vector(w.lat, w.lon);
         let mut found: Vec<(u32, u32)> = Vec::new();
         // The best `limit` scores so far; its minimum is the threshold.
         let mut top: BinaryHeap<Reverse<u32>> = BinaryHeap::with_capacity(limit + 1);
@@ -301,7 +331,10 @@ impl Groups {
             .coarse
             .iter()
             .enumerate()
-            .filter_map(|(c, b)| b.bound(w, mask, zero, cfg, ctx).map(|x| (x, c as u32)))
+            .filter_map(|(c, b)| {
+                b.bound(w, &unit, mask, zero, cfg, ctx)
+                    .map(|x| (x, c as u32))
+            })
             .collect();
         coarse.sort_unstable_by(|a, b| b.cmp(a));
         let mut fine: Vec<(u32, u32)> = Vec::new();
@@ -313,7 +346,7 @@ impl Groups {
             fine.clear();
             fine.extend(range.filter_map(|f| {
                 self.fine[f as usize]
-                    .bound(w, mask, zero, cfg, ctx)
+                    .bound(w, &unit, mask, zero, cfg, ctx)
                     .map(|x| (x, f))
             }));
             fine.sort_unstable_by(|a, b| b.cmp(a));
