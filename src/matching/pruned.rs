@@ -52,8 +52,6 @@ struct Bounds {
     /// Labour cooperation with housing and transport: no distance penalty
     /// for willing migrants.
     supported: bool,
-    lat: f32,
-    lon: f32,
     /// The centre as a unit vector (see [`chord_km`]).
     unit: [f64; 3],
     /// Largest distance from the centre to a member, plus slack.
@@ -143,8 +141,6 @@ impl Bounds {
         Bounds {
             source: first.source,
             supported: is_supported(first),
-            lat,
-            lon,
             unit: unit_vector(lat, lon),
             // Slack for rounding in the distance formula.
             radius_km: radius * (1.0 + 1e-9) + 1e-3,
