@@ -8,7 +8,7 @@ use super::assign::{Control, Problem};
 use super::eligibility::MatchContext;
 use super::features::{distance_km, WorkerFeat};
 use super::index::MatchIndex;
-use super::pruned::Groups;
+use super::pruned::{Groups, Scratch};
 use super::row_cache::{self, CacheBuilder, CandidateCache, Plan, Reuse};
 use super::Matcher;
 use crate::domain::{EmploymentStatus, Mobility, OpeningStatus, Source};
@@ -250,7 +250,7 @@ impl Matcher {
             }
             let part: Vec<Scored> = chunk
                 .par_iter()
-                .map(|&ws| {
+                .map_init(Scratch::default, |scratch, &ws| {
                     let print = match (&builder, index.workers.get(ws)) {
                         (Some(_), Some(w)) => row_cache::worker_print(&index, w),
                         _ => 0,
@@ -268,7 +268,7 @@ impl Matcher {
                                     &p.added_index,
                                     depth as usize,
                                     ctx,
-                                    Some(g),
+                                    Some((g, &mut *scratch)),
                                 ));
                             }
                             keep_best(&mut full, depth as usize);
@@ -287,8 +287,14 @@ impl Matcher {
                                 Some(_) => row_cache::depth(per_worker),
                                 None => per_worker,
                             };
-                            let full =
-                                candidates(&index, ws, &opening_index, depth, ctx, groups.as_ref());
+                            let full = candidates(
+                                &index,
+                                ws,
+                                &opening_index,
+                                depth,
+                                ctx,
+                                groups.as_ref().map(|g| (g, &mut *scratch)),
+                            );
                             Scored {
                                 full,
                                 depth: depth as u32,
@@ -367,7 +373,7 @@ fn candidates(
     opening_index: &[u32],
     limit: usize,
     ctx: &MatchContext,
-    groups: Option<&Groups>,
+    groups: Option<(&Groups, &mut Scratch)>,
 ) -> Vec<(u32, u32)> {
     let Some(w) = index.workers.get(ws) else {
         return Vec::new();
@@ -375,17 +381,24 @@ fn candidates(
     if w.status != EmploymentStatus::Seeking || limit == 0 {
         return Vec::new();
     }
-    let mut found = match groups {
-        Some(g) => g.candidates(index, w, opening_index, limit, ctx),
-        None => scan(index, w, opening_index, ctx),
-    };
-    keep_best(&mut found, limit);
-    found
+    match groups {
+        Some((g, scratch)) => {
+            g.candidates(index, w, opening_index, limit, ctx, scratch);
+            let found = &mut scratch.found;
+            select_best(found, limit);
+            found.to_vec()
+        }
+        None => {
+            let mut found = scan(index, w, opening_index, ctx);
+            keep_best(&mut found, limit);
+            found
+        }
+    }
 }
 
-/// Keeps the best `limit` of `found`, sorted by opening index: higher
-/// score first, ties to the lower index (= smaller id).
-fn keep_best(found: &mut Vec<(u32, u32)>, limit: usize) {
+/// Keeps the best `limit` of `found` in place, sorted by opening index:
+/// higher score first, ties to the lower index (= smaller id).
+fn select_best(found: &mut Vec<(u32, u32)>, limit: usize) {
     if limit == 0 {
         found.clear();
     } else if found.len() > limit {
@@ -393,6 +406,12 @@ fn keep_best(found: &mut Vec<(u32, u32)>, limit: usize) {
         found.truncate(limit);
     }
     found.sort_unstable();
+}
+
+/// Keeps the best `limit` of `found`, sorted by opening index: higher
+/// score first, ties to the lower index (= smaller id).
+fn keep_best(found: &mut Vec<(u32, u32)>, limit: usize) {
+    select_best(found, limit);
     // The search buffer may hold tens of thousands of entries for a
     // migrant; keep only what the row needs.
     found.shrink_to_fit();

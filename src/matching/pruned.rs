@@ -301,6 +301,11 @@ impl Groups {
 
     /// Worker `w`'s best `limit` eligible openings, as (batch index,
     /// micro-points), unsorted; exactly the pairs a full scan keeps.
+    ///
+    /// Leaves in `scratch.found` every scored pair that may be among the
+    /// best `limit` (a pair below the running threshold when it was scored
+    /// cannot be: the threshold only rises), unsorted; the caller keeps the
+    /// best `limit` of them.
     pub fn candidates(
         &self,
         index: &MatchIndex,
@@ -308,14 +313,21 @@ impl Groups {
         opening_index: &[u32],
         limit: usize,
         ctx: &MatchContext,
-    ) -> Vec<(u32, u32)> {
+        scratch: &mut Scratch,
+    ) {
         let cfg = &index.config;
         let zero = index.zero_household(w);
         let mask = skill_mask(&w.skills);
         let unit = unit_vector(w.lat, w.lon);
-        let mut found: Vec<(u32, u32)> = Vec::new();
+        let Scratch {
+            found,
+            top,
+            coarse,
+            fine,
+        } = scratch;
+        found.clear();
         // The best `limit` scores so far; its minimum is the threshold.
-        let mut top: BinaryHeap<Reverse<u32>> = BinaryHeap::with_capacity(limit + 1);
+        top.clear();
         let threshold = |top: &BinaryHeap<Reverse<u32>>| {
             if top.len() == limit {
                 top.peek().map_or(0, |r| r.0)
@@ -323,19 +335,14 @@ impl Groups {
                 0
             }
         };
-        let mut coarse: Vec<(u32, u32)> = self
-            .coarse
-            .iter()
-            .enumerate()
-            .filter_map(|(c, b)| {
-                b.bound(w, &unit, mask, zero, cfg, ctx)
-                    .map(|x| (x, c as u32))
-            })
-            .collect();
+        coarse.clear();
+        coarse.extend(self.coarse.iter().enumerate().filter_map(|(c, b)| {
+            b.bound(w, &unit, mask, zero, cfg, ctx)
+                .map(|x| (x, c as u32))
+        }));
         coarse.sort_unstable_by(|a, b| b.cmp(a));
-        let mut fine: Vec<(u32, u32)> = Vec::new();
-        for (bound, c) in coarse {
-            if bound < threshold(&top) {
+        for &(bound, c) in coarse.iter() {
+            if bound < threshold(top) {
                 break;
             }
             let range = self.coarse_start[c as usize]..self.coarse_start[c as usize + 1];
@@ -346,8 +353,8 @@ impl Groups {
                     .map(|x| (x, f))
             }));
             fine.sort_unstable_by(|a, b| b.cmp(a));
-            for &(bound, f) in &fine {
-                if bound < threshold(&top) {
+            for &(bound, f) in fine.iter() {
+                if bound < threshold(top) {
                     break;
                 }
                 let members = self.fine_start[f as usize]..self.fine_start[f as usize + 1];
@@ -356,6 +363,9 @@ impl Groups {
                     let o = index.openings.get(os).expect("live opening");
                     let d = distance_km(w.lat, w.lon, o.lat, o.lon);
                     if let Some(score) = index.pair_score(w, o, d, ctx) {
+                        if score < threshold(top) {
+                            continue;
+                        }
                         found.push((oi, score));
                         top.push(Reverse(score));
                         if top.len() > limit {
@@ -365,6 +375,17 @@ impl Groups {
                 }
             }
         }
-        found
     }
+}
+
+/// Buffers a rayon job reuses for every worker it scores, so that scoring
+/// a worker allocates nothing but its row: fresh buffers per worker cost
+/// more in page faults (the kernel zeroing new memory) than the scoring.
+#[derive(Default)]
+pub struct Scratch {
+    /// The pairs kept while scoring (see [`Groups::candidates`]).
+    pub found: Vec<(u32, u32)>,
+    top: BinaryHeap<Reverse<u32>>,
+    coarse: Vec<(u32, u32)>,
+    fine: Vec<(u32, u32)>,
 }
