@@ -9,6 +9,12 @@
 //! write: writes of different records never wait for each other here.
 //! Readers of the index never wait at all (see `matching::shared`).
 //!
+//! The writer thread's combined upserts skip the read-back when they can:
+//! a table counts its committed transactions under its write lock, and if
+//! the count is one above what it was before the batch's transaction (no
+//! other write to the table committed since), the records the transaction
+//! stored are published as they are. Otherwise they are read back.
+//!
 //! Single-record upserts from concurrent clients are combined: one writer
 //! thread takes every queued request, applies them in one store transaction
 //! and answers each once the group commit after it has flushed it: every
@@ -282,21 +288,63 @@ fn refresh(
         return Ok(());
     }
     matcher
+        .update(|| refresh_ops(store, workers, openings))
+        .inspect_err(|e| tracing::error!(error = %e, "cannot refresh the match index"))
+}
+
+/// The index operations that publish what the store holds now of these
+/// records.
+fn refresh_ops(
+    store: &Store,
+    workers: &[&str],
+    openings: &[&str],
+) -> Result<Vec<IndexOp>, StoreError> {
+    let mut ops = Vec::with_capacity(workers.len() + openings.len());
+    for id in workers {
+        ops.push(match store.worker(id)? {
+            Some(w) => IndexOp::PutWorker(w),
+            None => IndexOp::RemoveWorker((*id).to_string()),
+        });
+    }
+    for id in openings {
+        ops.push(match store.opening(id)? {
+            Some(o) => IndexOp::PutOpening(o),
+            None => IndexOp::RemoveOpening((*id).to_string()),
+        });
+    }
+    Ok(ops)
+}
+
+/// [`refresh`] after the writer thread's own transaction, without reading
+/// the records back when it can: if `alone` says (under the index's writer
+/// mutex) that no other transaction on the table committed since, the
+/// records the transaction stored are still the store's last word, and a
+/// later writer's refresh (which waits for the mutex) reads the store
+/// after this one. Otherwise the records are read back as [`refresh`]
+/// does.
+fn refresh_written<T>(
+    matcher: &Matcher,
+    results: &[Result<(T, bool), StoreError>],
+    alone: impl FnOnce() -> bool,
+    put: impl Fn(&T) -> IndexOp,
+    id: impl Fn(&T) -> &String,
+    read_back: impl FnOnce(&[&str]) -> Result<Vec<IndexOp>, StoreError>,
+) -> Result<(), StoreError> {
+    let stored: Vec<&T> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|(record, _)| record))
+        .collect();
+    if stored.is_empty() {
+        return Ok(());
+    }
+    matcher
         .update(|| {
-            let mut ops = Vec::with_capacity(workers.len() + openings.len());
-            for id in workers {
-                ops.push(match store.worker(id)? {
-                    Some(w) => IndexOp::PutWorker(w),
-                    None => IndexOp::RemoveWorker((*id).to_string()),
-                });
+            if alone() {
+                Ok(stored.iter().map(|r| put(r)).collect())
+            } else {
+                let ids: Vec<&str> = stored.iter().map(|r| id(r).as_str()).collect();
+                read_back(&ids)
             }
-            for id in openings {
-                ops.push(match store.opening(id)? {
-                    Some(o) => IndexOp::PutOpening(o),
-                    None => IndexOp::RemoveOpening((*id).to_string()),
-                });
-            }
-            Ok(ops)
         })
         .inspect_err(|e| tracing::error!(error = %e, "cannot refresh the match index"))
 }
@@ -318,16 +366,32 @@ fn combine(store: &Store, matcher: &Matcher, queue: &mpsc::Receiver<(Write, Repl
         }
         if !workers.is_empty() {
             let (items, replies): (Vec<_>, Vec<_>) = workers.into_iter().unzip();
+            let before = store.worker_commits();
             let results = store.put_workers_each(&items).and_then(|results| {
-                refresh(store, matcher, &stored_ids(&results, |w| &w.id), &[])?;
+                refresh_written(
+                    matcher,
+                    &results,
+                    || store.worker_commits() == before + 1,
+                    |w: &Worker| IndexOp::PutWorker(w.clone()),
+                    |w| &w.id,
+                    |ids| refresh_ops(store, ids, &[]),
+                )?;
                 Ok(results)
             });
             answer_durable(store, results, replies, |r| Written::Worker(r.0, r.1));
         }
         if !openings.is_empty() {
             let (items, replies): (Vec<_>, Vec<_>) = openings.into_iter().unzip();
+            let before = store.opening_commits();
             let results = store.put_openings_each(&items).and_then(|results| {
-                refresh(store, matcher, &[], &stored_ids(&results, |o| &o.id))?;
+                refresh_written(
+                    matcher,
+                    &results,
+                    || store.opening_commits() == before + 1,
+                    |o: &Opening| IndexOp::PutOpening(o.clone()),
+                    |o| &o.id,
+                    |ids| refresh_ops(store, &[], ids),
+                )?;
                 Ok(results)
             });
             answer_durable(store, results, replies, |r| Written::Opening(r.0, r.1));

@@ -296,6 +296,18 @@ impl Store {
         self.workers.len()
     }
 
+    /// Transactions committed on the workers since the store was opened:
+    /// equal to `n + 1` after a write that read `n` before it when no
+    /// other write to a worker committed in between.
+    pub fn worker_commits(&self) -> u64 {
+        self.workers.commits()
+    }
+
+    /// The same for the openings.
+    pub fn opening_commits(&self) -> u64 {
+        self.openings.commits()
+    }
+
     /// Number of openings.
     pub fn opening_count(&self) -> usize {
         self.openings.len()

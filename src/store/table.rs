@@ -32,6 +32,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 
 use sled::transaction::{abort, ConflictableTransactionError, TransactionError, TransactionalTree};
@@ -136,6 +137,9 @@ pub(crate) struct Table {
     /// Held by a write from before its transaction until its index changes
     /// are applied.
     writing: Mutex<()>,
+    /// Transactions committed on this table since it was opened, counted
+    /// under `writing` (see [`Table::commits`]).
+    commits: AtomicU64,
 }
 
 impl Table {
@@ -169,6 +173,7 @@ impl Table {
             indexes: RwLock::new(indexes),
             disk: Vec::new(),
             writing: Mutex::new(()),
+            commits: AtomicU64::new(0),
         })
     }
 
@@ -209,11 +214,20 @@ impl Table {
             indexes: RwLock::new(Vec::new()),
             disk,
             writing: Mutex::new(()),
+            commits: AtomicU64::new(0),
         })
     }
 
     fn read_indexes(&self) -> std::sync::RwLockReadGuard<'_, Vec<Index>> {
         self.indexes.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Transactions committed on this table since it was opened. A writer
+    /// that read `n` before its own transaction and reads `n + 1` after it
+    /// knows that no other write to the table committed in between, so its
+    /// records are still what the table holds.
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::SeqCst)
     }
 
     fn lock_writes(&self) -> MutexGuard<'_, ()> {
@@ -609,6 +623,9 @@ pub(crate) fn transaction<R>(
         .map_err(tx_err)?;
     for (table, changes) in tables.iter().zip(committed.into_inner()) {
         table.apply(changes);
+    }
+    for table in &order {
+        table.commits.fetch_add(1, Ordering::SeqCst);
     }
     Ok(result)
 }
