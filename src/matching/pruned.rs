@@ -1,10 +1,14 @@
 //! Exact pruned candidate generation for the batch: each worker's best N
 //! eligible openings without scoring the pairs that cannot enter them.
 //!
-//! The batch's openings are grouped twice: coarse groups by source, by
+//! The batch's openings are grouped three times: regions by source, by
 //! "labour cooperation with housing and transport" (the no-distance-penalty
-//! case) and by grid cell; inside each, fine groups by a smaller cell, a
-//! wage band and whether skills are required. Every group keeps what bounds
+//! case) and by a large grid cell (4 degrees); inside each, coarse groups by
+//! a 0.5-degree cell; inside those, fine groups by a smaller cell, a wage
+//! band and whether skills are required. The regions are there so that a
+//! worker does not compute a bound for every coarse group of the country:
+//! at national scale there are tens of thousands, and a near-home worker
+//! rules out all but a few regions at once. Every group keeps what bounds
 //! its members' scores and rules: a centre and radius (a lower bound on the
 //! distance, by the triangle inequality, with the worker-to-centre distance
 //! bounded below by the chord, so that no bound needs trigonometry), the highest wage, the age range
@@ -37,11 +41,14 @@ const NONE: u32 = u32::MAX;
 const FINE_DEG: f64 = 0.1;
 /// Coarse cell edge in degrees.
 const COARSE_DEG: f64 = 0.5;
+/// Region cell edge in degrees: 8 coarse cells a side, so that a region's
+/// cell is the coarse cell's divided by 8.
+const REGION_DEG: f64 = 4.0;
 /// Wage band width (CNY a month) of the fine groups.
 const WAGE_BAND: u32 = 500;
 
-/// Source code, supported migration, coarse cell.
-type CoarseKey = (u8, bool, u64);
+/// Source code, supported migration, region cell, coarse cell.
+type CoarseKey = (u8, bool, u64, u64);
 /// Fine cell, wage band, skills required.
 type FineKey = (u64, u32, bool);
 
@@ -75,6 +82,9 @@ struct Bounds {
 /// The batch's openings in groups, as flat arrays.
 #[derive(Debug, Default)]
 pub(crate) struct Groups {
+    region: Vec<Bounds>,
+    /// Coarse groups of region `r`: `region_start[r]..region_start[r+1]`.
+    region_start: Vec<u32>,
     coarse: Vec<Bounds>,
     /// Fine groups of coarse group `c`: `coarse_start[c]..coarse_start[c+1]`.
     coarse_start: Vec<u32>,
@@ -260,6 +270,7 @@ impl Groups {
                 let coarse = (
                     o.source.code(),
                     is_supported(o),
+                    cell(o.lat, o.lon, REGION_DEG),
                     cell(o.lat, o.lon, COARSE_DEG),
                 );
                 let fine = (
@@ -271,29 +282,45 @@ impl Groups {
             }
         }
         keyed.sort_unstable();
+        let region_of = |k: &CoarseKey| (k.0, k.1, k.2);
         let mut g = Groups::default();
-        let mut i = 0;
-        while i < keyed.len() {
-            let c_end = i + keyed[i..].iter().take_while(|k| k.0 == keyed[i].0).count();
-            g.coarse_start.push(g.fine.len() as u32);
-            let mut j = i;
-            while j < c_end {
-                let f_end = j + keyed[j..c_end]
+        let mut r = 0;
+        while r < keyed.len() {
+            let r_end = r + keyed[r..]
+                .iter()
+                .take_while(|k| region_of(&k.0) == region_of(&keyed[r].0))
+                .count();
+            g.region_start.push(g.coarse.len() as u32);
+            let region_members = g.members.len();
+            let mut i = r;
+            while i < r_end {
+                let c_end = i + keyed[i..r_end]
                     .iter()
-                    .take_while(|k| k.1 == keyed[j].1)
+                    .take_while(|k| k.0 == keyed[i].0)
                     .count();
-                g.fine_start.push(g.members.len() as u32);
-                g.members.extend(keyed[j..f_end].iter().map(|k| k.2));
-                g.fine.push(Bounds::of(
-                    index,
-                    &g.members[g.fine_start[g.fine.len()] as usize..],
-                ));
-                j = f_end;
+                g.coarse_start.push(g.fine.len() as u32);
+                let coarse_members = g.members.len();
+                let mut j = i;
+                while j < c_end {
+                    let f_end = j + keyed[j..c_end]
+                        .iter()
+                        .take_while(|k| k.1 == keyed[j].1)
+                        .count();
+                    let fine_members = g.members.len();
+                    g.fine_start.push(fine_members as u32);
+                    g.members.extend(keyed[j..f_end].iter().map(|k| k.2));
+                    g.fine.push(Bounds::of(index, &g.members[fine_members..]));
+                    j = f_end;
+                }
+                g.coarse
+                    .push(Bounds::of(index, &g.members[coarse_members..]));
+                i = c_end;
             }
-            let all = &g.members[g.fine_start[g.coarse_start[g.coarse.len()] as usize] as usize..];
-            g.coarse.push(Bounds::of(index, all));
-            i = c_end;
+            g.region
+                .push(Bounds::of(index, &g.members[region_members..]));
+            r = r_end;
         }
+        g.region_start.push(g.coarse.len() as u32);
         g.coarse_start.push(g.fine.len() as u32);
         g.fine_start.push(g.members.len() as u32);
         g
@@ -322,6 +349,7 @@ impl Groups {
         let Scratch {
             found,
             top,
+            region,
             coarse,
             fine,
         } = scratch;
@@ -335,41 +363,54 @@ impl Groups {
                 0
             }
         };
-        coarse.clear();
-        coarse.extend(self.coarse.iter().enumerate().filter_map(|(c, b)| {
+        region.clear();
+        region.extend(self.region.iter().enumerate().filter_map(|(r, b)| {
             b.bound(w, &unit, mask, zero, cfg, ctx)
-                .map(|x| (x, c as u32))
+                .map(|x| (x, r as u32))
         }));
-        coarse.sort_unstable_by(|a, b| b.cmp(a));
-        for &(bound, c) in coarse.iter() {
+        region.sort_unstable_by(|a, b| b.cmp(a));
+        for &(bound, r) in region.iter() {
             if bound < threshold(top) {
                 break;
             }
-            let range = self.coarse_start[c as usize]..self.coarse_start[c as usize + 1];
-            fine.clear();
-            fine.extend(range.filter_map(|f| {
-                self.fine[f as usize]
+            let range = self.region_start[r as usize]..self.region_start[r as usize + 1];
+            coarse.clear();
+            coarse.extend(range.filter_map(|c| {
+                self.coarse[c as usize]
                     .bound(w, &unit, mask, zero, cfg, ctx)
-                    .map(|x| (x, f))
+                    .map(|x| (x, c))
             }));
-            fine.sort_unstable_by(|a, b| b.cmp(a));
-            for &(bound, f) in fine.iter() {
+            coarse.sort_unstable_by(|a, b| b.cmp(a));
+            for &(bound, c) in coarse.iter() {
                 if bound < threshold(top) {
                     break;
                 }
-                let members = self.fine_start[f as usize]..self.fine_start[f as usize + 1];
-                for &os in &self.members[members.start as usize..members.end as usize] {
-                    let oi = opening_index[os as usize];
-                    let o = index.openings.get(os).expect("live opening");
-                    let d = distance_km(w.lat, w.lon, o.lat, o.lon);
-                    if let Some(score) = index.pair_score(w, o, d, ctx) {
-                        if score < threshold(top) {
-                            continue;
-                        }
-                        found.push((oi, score));
-                        top.push(Reverse(score));
-                        if top.len() > limit {
-                            top.pop();
+                let range = self.coarse_start[c as usize]..self.coarse_start[c as usize + 1];
+                fine.clear();
+                fine.extend(range.filter_map(|f| {
+                    self.fine[f as usize]
+                        .bound(w, &unit, mask, zero, cfg, ctx)
+                        .map(|x| (x, f))
+                }));
+                fine.sort_unstable_by(|a, b| b.cmp(a));
+                for &(bound, f) in fine.iter() {
+                    if bound < threshold(top) {
+                        break;
+                    }
+                    let members = self.fine_start[f as usize]..self.fine_start[f as usize + 1];
+                    for &os in &self.members[members.start as usize..members.end as usize] {
+                        let oi = opening_index[os as usize];
+                        let o = index.openings.get(os).expect("live opening");
+                        let d = distance_km(w.lat, w.lon, o.lat, o.lon);
+                        if let Some(score) = index.pair_score(w, o, d, ctx) {
+                            if score < threshold(top) {
+                                continue;
+                            }
+                            found.push((oi, score));
+                            top.push(Reverse(score));
+                            if top.len() > limit {
+                                top.pop();
+                            }
                         }
                     }
                 }
@@ -386,6 +427,7 @@ pub struct Scratch {
     /// The pairs kept while scoring (see [`Groups::candidates`]).
     pub found: Vec<(u32, u32)>,
     top: BinaryHeap<Reverse<u32>>,
+    region: Vec<(u32, u32)>,
     coarse: Vec<(u32, u32)>,
     fine: Vec<(u32, u32)>,
 }
