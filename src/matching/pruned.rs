@@ -363,38 +363,22 @@ impl Groups {
                 0
             }
         };
-        region.clear();
-        region.extend(self.region.iter().enumerate().filter_map(|(r, b)| {
-            b.bound(w, &unit, mask, zero, cfg, ctx)
-                .map(|x| (x, r as u32))
-        }));
-        region.sort_unstable_by(|a, b| b.cmp(a));
-        for &(bound, r) in region.iter() {
-            if bound < threshold(top) {
+        let bound = |b: &Bounds| b.bound(w, &unit, mask, zero, cfg, ctx);
+        rank(region, &self.region, 0..self.region.len() as u32, bound);
+        for &(bound_r, r) in region.iter() {
+            if bound_r < threshold(top) {
                 break;
             }
             let range = self.region_start[r as usize]..self.region_start[r as usize + 1];
-            coarse.clear();
-            coarse.extend(range.filter_map(|c| {
-                self.coarse[c as usize]
-                    .bound(w, &unit, mask, zero, cfg, ctx)
-                    .map(|x| (x, c))
-            }));
-            coarse.sort_unstable_by(|a, b| b.cmp(a));
-            for &(bound, c) in coarse.iter() {
-                if bound < threshold(top) {
+            rank(coarse, &self.coarse, range, bound);
+            for &(bound_c, c) in coarse.iter() {
+                if bound_c < threshold(top) {
                     break;
                 }
                 let range = self.coarse_start[c as usize]..self.coarse_start[c as usize + 1];
-                fine.clear();
-                fine.extend(range.filter_map(|f| {
-                    self.fine[f as usize]
-                        .bound(w, &unit, mask, zero, cfg, ctx)
-                        .map(|x| (x, f))
-                }));
-                fine.sort_unstable_by(|a, b| b.cmp(a));
-                for &(bound, f) in fine.iter() {
-                    if bound < threshold(top) {
+                rank(fine, &self.fine, range, bound);
+                for &(bound_f, f) in fine.iter() {
+                    if bound_f < threshold(top) {
                         break;
                     }
                     let members = self.fine_start[f as usize]..self.fine_start[f as usize + 1];
@@ -417,6 +401,19 @@ impl Groups {
             }
         }
     }
+}
+
+/// Fills `out` with (bound, group) of the groups in `range` that the hard
+/// rules leave, best bound first.
+fn rank(
+    out: &mut Vec<(u32, u32)>,
+    groups: &[Bounds],
+    range: std::ops::Range<u32>,
+    bound: impl Fn(&Bounds) -> Option<u32>,
+) {
+    out.clear();
+    out.extend(range.filter_map(|g| bound(&groups[g as usize]).map(|x| (x, g))));
+    out.sort_unstable_by(|a, b| b.cmp(a));
 }
 
 /// Buffers a rayon job reuses for every worker it scores, so that scoring

@@ -9,11 +9,12 @@
 //! write: writes of different records never wait for each other here.
 //! Readers of the index never wait at all (see `matching::shared`).
 //!
-//! The writer thread's combined upserts skip the read-back when they can:
-//! a table counts its committed transactions under its write lock, and if
-//! the count is one above what it was before the batch's transaction (no
-//! other write to the table committed since), the records the transaction
-//! stored are published as they are. Otherwise they are read back.
+//! Puts of workers and openings skip the read-back when they can
+//! ([`publish`]): a table counts its committed transactions under its
+//! write lock, and if the count is one above what it was before the put's
+//! transaction (no other write to the table committed since), the records
+//! the transaction stored are published as they are. Otherwise they are
+//! read back.
 //!
 //! Single-record upserts from concurrent clients are combined: one writer
 //! thread takes every queued request, applies them in one store transaction
@@ -137,13 +138,9 @@ impl Writer {
     /// ones.
     pub(crate) fn put_workers(&self, workers: Vec<Worker>) -> BatchResult<()> {
         let workers: Vec<Worker> = workers.into_iter().map(|w| self.protect(w)).collect();
+        let before = Worker::commits(&self.store);
         let results = self.store.put_workers(&workers)?;
-        refresh(
-            &self.store,
-            &self.matcher,
-            &stored_ids(&results, |w| &w.id),
-            &[],
-        )?;
+        publish(&self.store, &self.matcher, &results, before)?;
         Ok(results.into_iter().map(|r| r.map(|_| ())).collect())
     }
 
@@ -169,13 +166,9 @@ impl Writer {
 
     /// Writes a batch of openings in one transaction and indexes them.
     pub(crate) fn put_openings(&self, openings: &[Opening]) -> BatchResult<()> {
+        let before = Opening::commits(&self.store);
         let results = self.store.put_openings(openings)?;
-        refresh(
-            &self.store,
-            &self.matcher,
-            &[],
-            &stored_ids(&results, |o| &o.id),
-        )?;
+        publish(&self.store, &self.matcher, &results, before)?;
         Ok(results.into_iter().map(|r| r.map(|_| ())).collect())
     }
 
@@ -264,17 +257,6 @@ impl Writer {
     }
 }
 
-/// The ids of the records a batch put stored (the refused ones left out).
-fn stored_ids<'a, T>(
-    results: &'a [Result<(T, bool), StoreError>],
-    id: impl Fn(&'a T) -> &'a String,
-) -> Vec<&'a str> {
-    results
-        .iter()
-        .filter_map(|r| r.as_ref().ok().map(|(record, _)| id(record).as_str()))
-        .collect()
-}
-
 /// Publishes the stored state of these records to the index: each is read
 /// back from the store under the index's writer mutex, so a refresh that
 /// arrives late still reads the latest write (see the module doc).
@@ -288,47 +270,78 @@ fn refresh(
         return Ok(());
     }
     matcher
-        .update(|| refresh_ops(store, workers, openings))
+        .update(|| {
+            let mut ops = Vec::with_capacity(workers.len() + openings.len());
+            for id in workers {
+                ops.push(Worker::stored_op(store, id)?);
+            }
+            for id in openings {
+                ops.push(Opening::stored_op(store, id)?);
+            }
+            Ok(ops)
+        })
         .inspect_err(|e| tracing::error!(error = %e, "cannot refresh the match index"))
 }
 
-/// The index operations that publish what the store holds now of these
-/// records.
-fn refresh_ops(
-    store: &Store,
-    workers: &[&str],
-    openings: &[&str],
-) -> Result<Vec<IndexOp>, StoreError> {
-    let mut ops = Vec::with_capacity(workers.len() + openings.len());
-    for id in workers {
-        ops.push(match store.worker(id)? {
-            Some(w) => IndexOp::PutWorker(w),
-            None => IndexOp::RemoveWorker((*id).to_string()),
-        });
-    }
-    for id in openings {
-        ops.push(match store.opening(id)? {
-            Some(o) => IndexOp::PutOpening(o),
-            None => IndexOp::RemoveOpening((*id).to_string()),
-        });
-    }
-    Ok(ops)
+/// A kind of record the match index holds.
+trait Indexed: Sized {
+    /// The store's count of committed transactions on this kind's table.
+    fn commits(store: &Store) -> u64;
+    /// Publishes this record as written.
+    fn put(&self) -> IndexOp;
+    /// Publishes what the store holds now under `id`.
+    fn stored_op(store: &Store, id: &str) -> Result<IndexOp, StoreError>;
+    fn id(&self) -> &str;
 }
 
-/// [`refresh`] after the writer thread's own transaction, without reading
-/// the records back when it can: if `alone` says (under the index's writer
-/// mutex) that no other transaction on the table committed since, the
-/// records the transaction stored are still the store's last word, and a
-/// later writer's refresh (which waits for the mutex) reads the store
-/// after this one. Otherwise the records are read back as [`refresh`]
-/// does.
-fn refresh_written<T>(
+impl Indexed for Worker {
+    fn commits(store: &Store) -> u64 {
+        store.worker_commits()
+    }
+    fn put(&self) -> IndexOp {
+        IndexOp::PutWorker(self.clone())
+    }
+    fn stored_op(store: &Store, id: &str) -> Result<IndexOp, StoreError> {
+        Ok(match store.worker(id)? {
+            Some(w) => IndexOp::PutWorker(w),
+            None => IndexOp::RemoveWorker(id.to_string()),
+        })
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Indexed for Opening {
+    fn commits(store: &Store) -> u64 {
+        store.opening_commits()
+    }
+    fn put(&self) -> IndexOp {
+        IndexOp::PutOpening(self.clone())
+    }
+    fn stored_op(store: &Store, id: &str) -> Result<IndexOp, StoreError> {
+        Ok(match store.opening(id)? {
+            Some(o) => IndexOp::PutOpening(o),
+            None => IndexOp::RemoveOpening(id.to_string()),
+        })
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Publishes the records a put stored (the refused ones left out), given
+/// the table's commit count read before the put's transaction. If, under
+/// the index's writer mutex, the count is exactly one more (no other
+/// transaction on the table committed since), the records as written are
+/// still the store's last word, and any later writer's refresh waits for
+/// the mutex and reads the store after this one: they are published as
+/// they are. Otherwise each is read back, as [`refresh`] does.
+fn publish<T: Indexed>(
+    store: &Store,
     matcher: &Matcher,
     results: &[Result<(T, bool), StoreError>],
-    alone: impl FnOnce() -> bool,
-    put: impl Fn(&T) -> IndexOp,
-    id: impl Fn(&T) -> &String,
-    read_back: impl FnOnce(&[&str]) -> Result<Vec<IndexOp>, StoreError>,
+    before: u64,
 ) -> Result<(), StoreError> {
     let stored: Vec<&T> = results
         .iter()
@@ -339,11 +352,10 @@ fn refresh_written<T>(
     }
     matcher
         .update(|| {
-            if alone() {
-                Ok(stored.iter().map(|r| put(r)).collect())
+            if T::commits(store) == before + 1 {
+                Ok(stored.iter().map(|r| r.put()).collect())
             } else {
-                let ids: Vec<&str> = stored.iter().map(|r| id(r).as_str()).collect();
-                read_back(&ids)
+                stored.iter().map(|r| T::stored_op(store, r.id())).collect()
             }
         })
         .inspect_err(|e| tracing::error!(error = %e, "cannot refresh the match index"))
@@ -366,32 +378,18 @@ fn combine(store: &Store, matcher: &Matcher, queue: &mpsc::Receiver<(Write, Repl
         }
         if !workers.is_empty() {
             let (items, replies): (Vec<_>, Vec<_>) = workers.into_iter().unzip();
-            let before = store.worker_commits();
+            let before = Worker::commits(store);
             let results = store.put_workers_each(&items).and_then(|results| {
-                refresh_written(
-                    matcher,
-                    &results,
-                    || store.worker_commits() == before + 1,
-                    |w: &Worker| IndexOp::PutWorker(w.clone()),
-                    |w| &w.id,
-                    |ids| refresh_ops(store, ids, &[]),
-                )?;
+                publish(store, matcher, &results, before)?;
                 Ok(results)
             });
             answer_durable(store, results, replies, |r| Written::Worker(r.0, r.1));
         }
         if !openings.is_empty() {
             let (items, replies): (Vec<_>, Vec<_>) = openings.into_iter().unzip();
-            let before = store.opening_commits();
+            let before = Opening::commits(store);
             let results = store.put_openings_each(&items).and_then(|results| {
-                refresh_written(
-                    matcher,
-                    &results,
-                    || store.opening_commits() == before + 1,
-                    |o: &Opening| IndexOp::PutOpening(o.clone()),
-                    |o| &o.id,
-                    |ids| refresh_ops(store, &[], ids),
-                )?;
+                publish(store, matcher, &results, before)?;
                 Ok(results)
             });
             answer_durable(store, results, replies, |r| Written::Opening(r.0, r.1));

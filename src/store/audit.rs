@@ -440,7 +440,7 @@ impl Store {
                 groups.push((key, group));
             }
             (&log.chunks, &log.chunk_outcomes)
-                .transaction(|(chunks, outcomes)| -> sled::transaction::ConflictableTransactionResult<(), ()> {
+                .transaction(|(chunks, outcomes)| -> sled::transaction::ConflictableTransactionResult<(), StoreError> {
                     if whole {
                         chunks.remove(&k)?;
                     } else {
@@ -455,12 +455,7 @@ impl Store {
                     }
                     Ok(())
                 })
-                .map_err(|e: sled::transaction::TransactionError<()>| match e {
-                    sled::transaction::TransactionError::Storage(e) => StoreError::from(e),
-                    sled::transaction::TransactionError::Abort(()) => {
-                        StoreError::corruption("audit prune aborted")
-                    }
-                })?;
+                .map_err(super::table::tx_err)?;
             removed += old;
             if !whole {
                 break;
