@@ -10,7 +10,15 @@
 //! Options: `--server ADDR` (127.0.0.1:50051), `--token T` (or
 //! `JOBBRIDGE_TOKEN`; an admin token), `--clients N` (32), `--secs S`
 //! (600), `--interval S` (10), `--pid PID` (the server, for memory; else
-//! the one process named `jobbridge` running `serve`).
+//! the one process named `jobbridge` running `serve`), `--shared-token`.
+//!
+//! Each client calls with a token of its own, as separate operators would:
+//! the tool creates one admin token per client with the given token
+//! (`CreateToken`, labelled "soak client N") and revokes them at the end.
+//! So the server's per-token rate limit (2,000 calls/s by default) applies
+//! to each client, and the default `serve --demo` can be soaked as it is.
+//! With `--shared-token` every client uses the given token, and the server
+//! needs `--rate-limit 0` or it refuses the calls above the limit.
 //!
 //! Every interval prints calls/s, errors by code, p50/p99 latency and the
 //! server's VmRSS and VmHWM; the end prints totals and whether RSS levelled
@@ -36,12 +44,13 @@ use std::time::{Duration, Instant};
 use jobbridge::api::pb;
 use jobbridge::cli::TokenChannel as Channel;
 use load::{Mix, Pool, Recorder, CALL_DEADLINE};
+use pb::admin_service_client::AdminServiceClient as AdminClient;
 use pb::openings_client::OpeningsClient;
 use pb::workers_client::WorkersClient;
 
 const USAGE: &str =
     "cargo bench --bench soak -- [--server ADDR] [--token T | env JOBBRIDGE_TOKEN] \
-                     [--clients N] [--secs S] [--interval S] [--pid PID]";
+                     [--clients N] [--secs S] [--interval S] [--pid PID] [--shared-token]";
 /// Workers compared with the server before the run.
 const SAMPLE: usize = 20;
 
@@ -52,6 +61,7 @@ struct Args {
     secs: u64,
     interval: u64,
     pid: Option<u32>,
+    shared_token: bool,
 }
 
 fn main() -> ExitCode {
@@ -86,6 +96,7 @@ fn parse(raw: &[String]) -> Result<Args, String> {
         secs: 600,
         interval: 10,
         pid: None,
+        shared_token: false,
     };
     let mut it = raw.iter();
     while let Some(flag) = it.next() {
@@ -102,6 +113,7 @@ fn parse(raw: &[String]) -> Result<Args, String> {
             "--secs" => args.secs = number(value()?)?,
             "--interval" => args.interval = number(value()?)?.max(1),
             "--pid" => args.pid = Some(number(value()?)? as u32),
+            "--shared-token" => args.shared_token = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -136,9 +148,16 @@ async fn soak(args: Args) -> ExitCode {
     let recorder = Arc::new(Recorder::default());
     let started = Instant::now();
     let until = started + Duration::from_secs(args.secs);
+    let tokens = match client_tokens(&args).await {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            eprintln!("soak: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut clients = Vec::new();
-    for i in 0..args.clients {
-        let channel = match Channel::connect(&args.server, Some(&args.token)).await {
+    for (i, (_, token)) in tokens.iter().enumerate() {
+        let channel = match Channel::connect(&args.server, Some(token)).await {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("soak: {e:#}");
@@ -187,6 +206,7 @@ async fn soak(args: Args) -> ExitCode {
         }
     })
     .await;
+    revoke(&args, &tokens).await;
     let totals = recorder.counts();
     eprintln!(
         "soak: totals over {:.0} s: {}",
@@ -205,6 +225,50 @@ async fn soak(args: Args) -> ExitCode {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Each client's token: `(token id, token)`, the token id empty for the
+/// shared one (not revoked).
+async fn client_tokens(args: &Args) -> Result<Vec<(String, String)>, String> {
+    if args.shared_token {
+        return Ok(vec![(String::new(), args.token.clone()); args.clients]);
+    }
+    let channel = Channel::connect(&args.server, Some(&args.token))
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let mut admin = AdminClient::new(channel);
+    let mut tokens = Vec::with_capacity(args.clients);
+    for i in 0..args.clients {
+        let created = admin
+            .create_token(pb::CreateTokenRequest {
+                role: pb::Role::Admin as i32,
+                label: format!("soak client {i}"),
+                ..Default::default()
+            })
+            .await
+            .map_err(|s| format!("CreateToken: {}", s.message()))?
+            .into_inner();
+        let id = created.info.map(|i| i.token_id).unwrap_or_default();
+        tokens.push((id, created.token));
+    }
+    Ok(tokens)
+}
+
+/// Revokes the tokens [`client_tokens`] created.
+async fn revoke(args: &Args, tokens: &[(String, String)]) {
+    let Ok(channel) = Channel::connect(&args.server, Some(&args.token)).await else {
+        eprintln!("soak: cannot connect to revoke the client tokens");
+        return;
+    };
+    let mut admin = AdminClient::new(channel);
+    for (id, _) in tokens.iter().filter(|(id, _)| !id.is_empty()) {
+        let request = pb::RevokeTokenRequest {
+            token_id: id.clone(),
+        };
+        if let Err(s) = admin.revoke_token(request).await {
+            eprintln!("soak: RevokeToken {id}: {}", s.message());
+        }
     }
 }
 

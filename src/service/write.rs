@@ -113,6 +113,9 @@ impl Writer {
     }
 
     async fn combined(&self, write: Write) -> Result<Written, StoreError> {
+        // Announced until answered: a flush of the writes combined before
+        // this one waits a little for it (see `store::committer`).
+        let _coming = self.store.coming();
         let (tx, rx) = oneshot::channel();
         self.writes
             .send((write, tx))

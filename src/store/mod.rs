@@ -255,6 +255,13 @@ impl Store {
         self.committer.sync().await
     }
 
+    /// Announces a call that will soon ask for a flush ([`Store::sync`] or
+    /// [`Store::after_sync`]), until the guard is dropped, so that a flush
+    /// under way waits a little for it rather than leave it to the next.
+    pub(crate) fn coming(&self) -> committer::Coming {
+        self.committer.coming()
+    }
+
     /// Runs `then` once every write made before the call is on disk, on the
     /// thread that flushes: for threads that answer many (`calls`) calls at
     /// once. `then` must be quick (the next flush waits for it).
