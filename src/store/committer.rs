@@ -310,14 +310,11 @@ mod tests {
     #[test]
     fn announcements_are_withdrawn_when_dropped() {
         let coming = Arc::new(AtomicUsize::new(0));
-        let a = Coming({
+        let announce = || {
             coming.fetch_add(1, Ordering::Relaxed);
-            coming.clone()
-        });
-        let b = Coming({
-            coming.fetch_add(1, Ordering::Relaxed);
-            coming.clone()
-        });
+            Coming(coming.clone())
+        };
+        let (a, b) = (announce(), announce());
         assert_eq!(coming.load(Ordering::Relaxed), 2);
         drop(a);
         drop(b);
