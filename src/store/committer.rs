@@ -16,9 +16,9 @@
 //! when fewer calls are waiting than are announced, the thread waits for
 //! the others, at most [`MAX_LINGER`], and flushes as soon as they are all
 //! there. A lone writer is never delayed: it is the only one announced.
-//! With 64 clients upserting, flushes went from about 10 calls each to
-//! several times that, and the throughput up by about a fifth (README,
-//! "Write throughput").
+//! With 64 clients upserting, flushes answered about 10 calls each before;
+//! with the wait the throughput rose by about a fifth (README,
+//! "Benchmarks", durable writes over gRPC).
 //!
 //! A caller that is a thread, not a task, hands over a callback instead of
 //! waiting ([`Committer::after_flush`]): the write combiner passes its
@@ -236,16 +236,12 @@ fn linger(
         let Some(left) = deadline.checked_duration_since(Instant::now()) else {
             return;
         };
-        match requests.recv_timeout(left) {
-            Ok(waiter) => {
-                calls += waiter.calls();
-                waiting.push(waiter);
-                for waiter in requests.try_iter() {
-                    calls += waiter.calls();
-                    waiting.push(waiter);
-                }
-            }
-            Err(_) => return,
+        let Ok(waiter) = requests.recv_timeout(left) else {
+            return;
+        };
+        for waiter in std::iter::once(waiter).chain(requests.try_iter()) {
+            calls += waiter.calls();
+            waiting.push(waiter);
         }
     }
 }
