@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::simplex::Start;
 use super::*;
 
 /// A random instance: `n` workers, `m` openings, edges with probability
@@ -117,10 +118,16 @@ proptest! {
         let (s, cert) = simplex::solve(&p, &Control::default()).unwrap();
         prop_assert_eq!(s.check(&p).unwrap(), want);
         cert.verify(&p, &s).map_err(TestCaseError::fail)?;
-        // Pricing one candidate per worker first: the rest must join.
-        let (s, cert) = simplex::solve_with_core(&p, &Control::default(), 1).unwrap();
-        prop_assert_eq!(s.check(&p).unwrap(), want);
-        cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+        // Pricing one candidate per worker first: the rest must join. And
+        // both starting bases, checked before and after the pivots.
+        for start in [Start::Greedy, Start::Artificial] {
+            for core in [1, usize::MAX] {
+                let (s, cert) = simplex::solve_with(&p, &Control::default(), core, start).unwrap();
+                prop_assert_eq!(s.check(&p).unwrap(), want);
+                cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+                simplex::check_bases(&p, core, start).map_err(TestCaseError::fail)?;
+            }
+        }
     }
 
     #[test]
@@ -129,10 +136,13 @@ proptest! {
         // household layer decides.
         let p = random_problem(seed, n, m, 0.9, 1);
         let want = brute_force(&p);
-        for core in [1, 2, usize::MAX] {
-            let (s, cert) = simplex::solve_with_core(&p, &Control::default(), core).unwrap();
-            prop_assert_eq!(s.check(&p).unwrap(), want);
-            cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+        for start in [Start::Greedy, Start::Artificial] {
+            for core in [1, 2, usize::MAX] {
+                let (s, cert) = simplex::solve_with(&p, &Control::default(), core, start).unwrap();
+                prop_assert_eq!(s.check(&p).unwrap(), want);
+                cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+                simplex::check_bases(&p, core, start).map_err(TestCaseError::fail)?;
+            }
         }
     }
 
@@ -217,11 +227,17 @@ fn simplex_equals_successive_shortest_paths_on_crowded_graphs() {
     for seed in 200..206 {
         let p = random_problem(seed, 1500, 120, 0.3, 3);
         let (a, _) = optimal::solve(&p, &Control::default()).unwrap();
-        for core in [2, 12, usize::MAX] {
-            let (b, cert) = simplex::solve_with_core(&p, &Control::default(), core).unwrap();
+        for (core, start) in [
+            (2, Start::Greedy),
+            (12, Start::Greedy),
+            (usize::MAX, Start::Greedy),
+            (usize::MAX, Start::Artificial),
+        ] {
+            let (b, cert) = simplex::solve_with(&p, &Control::default(), core, start).unwrap();
             assert_eq!(a.check(&p).unwrap(), b.check(&p).unwrap(), "seed {seed}");
             cert.verify(&p, &b).unwrap();
         }
+        simplex::check_bases(&p, 12, Start::Greedy).unwrap();
     }
 }
 
