@@ -27,12 +27,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def build_helper(workdir):
-    """Compile compare_solvers.cpp, with LEMON when its headers exist."""
+def build_helper(workdir, use_lemon=True):
+    """Compile compare_solvers.cpp, with LEMON when its headers exist (and it is wanted)."""
     if shutil.which("g++") is None:
         sys.exit("g++ is needed to read the export (apt-get install g++)")
     exe = os.path.join(workdir, "compare_solvers")
-    lemon = os.path.exists("/usr/include/lemon/network_simplex.h")
+    lemon = use_lemon and os.path.exists("/usr/include/lemon/network_simplex.h")
     cmd = ["g++", "-O2", "-std=c++17", "-o", exe, os.path.join(HERE, "compare_solvers.cpp")]
     if lemon:
         cmd[1:1] = ["-DHAVE_LEMON"]
@@ -101,6 +101,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3,
                     help="batch runs and solves per anchor; medians shown")
     ap.add_argument("--no-ortools", action="store_true")
+    ap.add_argument("--no-lemon", action="store_true",
+                    help="skip LEMON even where it is installed (it takes ~18 min at scale 80)")
     args = ap.parse_args()
     if not args.data_dir and not args.export:
         ap.error("give --data-dir, --export or both")
@@ -117,7 +119,7 @@ def main():
                      f"{med['scoring']:.2f} / {med['solving']:.2f} / {med['saving']:.2f} s;"
                      f" {med['wall']:.2f} s (solving runs "
                      f"{', '.join('%.2f' % r['solving'] for r in runs)})"))
-    exe, lemon = build_helper(workdir)
+    exe, lemon = build_helper(workdir, not args.no_lemon)
     graph = os.path.join(workdir, "graph.bin")
     out = subprocess.run([exe, export, graph, str(args.repeat)], check=True,
                          capture_output=True, text=True).stdout
@@ -148,7 +150,7 @@ def main():
         print(f"  {name}: solve median {statistics.median(times):.2f} s{cpu} "
               f"(runs {', '.join(f'{t:.2f}' for t in times)}); {value}; "
               f"{'agrees' if same else 'DISAGREES'}")
-    if not lemon:
+    if not lemon and not args.no_lemon:
         print("  (LEMON not installed: apt-get install liblemon-dev)")
     if not args.export:
         shutil.rmtree(workdir, ignore_errors=True)
