@@ -35,7 +35,9 @@ fn admin() -> Caller {
 fn wait(service: &Service, id: u64) -> crate::domain::run::Run {
     for _ in 0..600 {
         let run = service.store().run(id).unwrap().unwrap();
-        if run.status() != RunStatus::Running {
+        // The end is stored before the run frees its slot (it prunes old
+        // runs in between): wait for both, or the next start is refused.
+        if run.status() != RunStatus::Running && service.active_run().is_none() {
             return run;
         }
         std::thread::sleep(Duration::from_millis(50));
