@@ -295,12 +295,20 @@ impl Batch {
         run.set_phase(RunPhase::Done);
         phase.store(RunPhase::Done as i32, Ordering::Relaxed);
         run.finished_at_ms = now_ms();
-        if let Err(e) = self
-            .store
-            .put_run(&run)
-            .and_then(|()| self.store.flush_blocking())
         {
-            tracing::error!(run_id = run.id, error = %e, "cannot store the run's end");
+            // The slot is freed and the end stored under one lock, so that
+            // whoever reads the end can start the next run at once (the
+            // pruning below can take seconds), and a cancel sees either a
+            // running active run or an ended one.
+            let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+            *active = None;
+            if let Err(e) = self
+                .store
+                .put_run(&run)
+                .and_then(|()| self.store.flush_blocking())
+            {
+                tracing::error!(run_id = run.id, error = %e, "cannot store the run's end");
+            }
         }
         if run.status() == RunStatus::Succeeded {
             if let Err(e) = self.prune() {
@@ -314,7 +322,6 @@ impl Batch {
         );
         metrics::counter!(crate::telemetry::RUNS, "outcome" => status_label(run.status()))
             .increment(1);
-        *self.active.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// Scores, solves, checks and stores the run's assignments. A run that
@@ -609,8 +616,8 @@ impl Batch {
     /// Asks the active run `id` to stop.
     pub fn cancel(&self, id: u64) -> Result<Run, BatchError> {
         let active = self.active.lock().unwrap_or_else(|e| e.into_inner());
-        // Read under the lock: a run records its end a moment before it
-        // stops being the active one, and an ended run is not cancelled.
+        // Read under the lock: a run stores its end and leaves the slot
+        // under it (see `finish`), and an ended run is not cancelled.
         let run = self.store.run(id)?.ok_or(BatchError::NotFound(id))?;
         match active.as_ref() {
             Some(a) if a.id == id && run.status() == RunStatus::Running => {
