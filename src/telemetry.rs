@@ -27,3 +27,18 @@ pub const RUN_PHASE_SECONDS: &str = "jobbridge_batch_phase_duration_seconds";
 /// Counter: batch runs ended, by `outcome` (`succeeded`, `failed`,
 /// `cancelled`).
 pub const RUNS: &str = "jobbridge_batch_runs_total";
+/// Counter: `fdatasync` calls on the store's data file (each makes one
+/// group-commit flush durable against a power cut).
+pub const STORE_FSYNCS: &str = "jobbridge_store_fsyncs_total";
+/// Gauge: free bytes on the disk of the data directory, as last checked.
+pub const DISK_FREE_BYTES: &str = "jobbridge_disk_free_bytes";
+/// Gauge: 1 while writes are accepted, 0 while they are refused because
+/// the disk of the data directory is (nearly) full.
+pub const STORE_WRITABLE: &str = "jobbridge_store_writable";
+/// Counter: writes refused because the disk was (nearly) full.
+pub const DISK_FULL_REFUSALS: &str = "jobbridge_disk_full_refusals_total";
+/// Gauge: Unix time of the last backup that was written whole.
+pub const BACKUP_LAST_SUCCESS: &str = "jobbridge_backup_last_success_timestamp_seconds";
+/// Gauge: seconds since the last backup that was written whole (absent
+/// until one has been).
+pub const BACKUP_AGE_SECONDS: &str = "jobbridge_backup_age_seconds";

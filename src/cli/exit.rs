@@ -78,7 +78,7 @@ fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
 
 fn store(e: &StoreError) -> Option<u8> {
     Some(match e {
-        StoreError::InUse { .. } | StoreError::Closed => UNAVAILABLE,
+        StoreError::InUse { .. } | StoreError::Closed | StoreError::DiskFull { .. } => UNAVAILABLE,
         StoreError::NotFound { .. }
         | StoreError::AlreadyExists { .. }
         | StoreError::Duplicate { .. }

@@ -88,6 +88,33 @@ fn describe() {
         "time a batch run spent in each phase"
     );
     describe_counter!(names::RUNS, "batch runs ended, by outcome");
+    describe_counter!(
+        names::STORE_FSYNCS,
+        "fdatasync calls on the store's data file, one per durable flush"
+    );
+    describe_gauge!(
+        names::DISK_FREE_BYTES,
+        Unit::Bytes,
+        "free bytes on the disk of the data directory, as last checked"
+    );
+    describe_gauge!(
+        names::STORE_WRITABLE,
+        "1 while writes are accepted, 0 while the disk is too full for them"
+    );
+    describe_counter!(
+        names::DISK_FULL_REFUSALS,
+        "writes refused because the disk of the data directory was full"
+    );
+    describe_gauge!(
+        names::BACKUP_LAST_SUCCESS,
+        Unit::Seconds,
+        "Unix time of the last backup written whole"
+    );
+    describe_gauge!(
+        names::BACKUP_AGE_SECONDS,
+        Unit::Seconds,
+        "seconds since the last backup written whole"
+    );
 }
 
 /// Serves `GET /metrics` on `listener` until the task is aborted.

@@ -92,7 +92,9 @@ impl From<StoreError> for ServiceError {
             StoreError::Duplicate { kind, field } => ServiceError::Duplicate { kind, field },
             StoreError::Precondition(m) => ServiceError::Precondition(m),
             StoreError::Closed => ServiceError::Unavailable("server is shutting down".into()),
-            StoreError::InUse { .. } => ServiceError::Unavailable(e.to_string()),
+            StoreError::InUse { .. } | StoreError::DiskFull { .. } => {
+                ServiceError::Unavailable(e.to_string())
+            }
             StoreError::Corruption(_)
             | StoreError::FormatVersion { .. }
             | StoreError::IdKeyMismatch { .. }

@@ -182,6 +182,8 @@ pub(crate) struct AuditLog {
     /// Held while the queue is written, so that a chunk is on its tree
     /// before outcomes filed under it look for it.
     writing: Mutex<()>,
+    /// The store's disk: its gate admits the writes of the queue.
+    disk: std::sync::Arc<super::Disk>,
 }
 
 fn be(key: &[u8]) -> Result<u64, StoreError> {
@@ -208,7 +210,8 @@ fn decode_outcomes(value: &[u8]) -> Result<OutcomeChunk, StoreError> {
 
 impl AuditLog {
     /// Opens the trees; sequence numbers continue after the last entry.
-    pub(crate) fn open(db: &sled::Db) -> Result<Self, StoreError> {
+    pub(crate) fn open(disk: &std::sync::Arc<super::Disk>) -> Result<Self, StoreError> {
+        let db = disk.db();
         let chunks = db.open_tree("audit_chunks")?;
         let chunk_outcomes = db.open_tree("audit_chunk_outcomes")?;
         let legacy = db.open_tree("audit")?;
@@ -234,6 +237,7 @@ impl AuditLog {
                 ..Queue::default()
             }),
             writing: Mutex::new(()),
+            disk: disk.clone(),
         })
     }
 
@@ -250,7 +254,13 @@ impl AuditLog {
     /// Writes everything queued: at most one chunk of entries, and one
     /// value of outcomes per chunk they complete (usually one). Called by
     /// the committer before each flush, and before reads of the log.
+    /// On a full disk nothing is taken from the queue: it is written when
+    /// space is freed.
     pub(crate) fn write_queued(&self) -> Result<(), StoreError> {
+        if !self.has_queued() {
+            return Ok(());
+        }
+        let _entered = self.disk.gate().enter_audit()?;
         let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
         let (first, entries, mut outcomes) = {
             let mut q = self.queue();
@@ -360,7 +370,12 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let log = &self.audit_log;
-        log.write_queued()?;
+        match log.write_queued() {
+            // The newest entries wait in memory until space is freed; the
+            // log on disk is read as it is.
+            Ok(()) | Err(StoreError::DiskFull { .. }) => {}
+            Err(e) => return Err(e),
+        }
         let end = if before == 0 { u64::MAX } else { before };
         let mut out = Vec::new();
         if limit == 0 {
@@ -409,6 +424,7 @@ impl Store {
     pub fn prune_audit(&self, before_ms: i64) -> Result<usize, StoreError> {
         let log = &self.audit_log;
         log.write_queued()?;
+        let _entered = self.disk.gate().enter()?;
         let (removed, done) = self.prune_legacy(before_ms)?;
         if !done {
             return Ok(removed);

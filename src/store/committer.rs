@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use super::audit::{AuditLog, IDLE_WRITE};
+use super::durable::Disk;
 use super::StoreError;
 
 /// The longest a flush waits for announced writers that have not asked
@@ -87,13 +88,13 @@ impl Drop for Coming {
 impl Committer {
     /// Starts the thread that flushes `db`, writing the audit log's queue
     /// before each flush.
-    pub(crate) fn start(db: sled::Db, audit: Arc<AuditLog>) -> std::io::Result<Self> {
+    pub(crate) fn start(disk: Arc<Disk>, audit: Arc<AuditLog>) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel::<Waiter>();
         let coming = Arc::new(AtomicUsize::new(0));
         let announced = coming.clone();
         let thread = std::thread::Builder::new()
             .name("jobbridge-commit".into())
-            .spawn(move || run(db, audit, &announced, rx))?;
+            .spawn(move || run(&disk, audit, &announced, rx))?;
         Ok(Self {
             requests: Some(tx),
             coming,
@@ -143,7 +144,7 @@ impl Committer {
     }
 }
 
-fn run(db: sled::Db, audit: Arc<AuditLog>, coming: &AtomicUsize, requests: mpsc::Receiver<Waiter>) {
+fn run(disk: &Disk, audit: Arc<AuditLog>, coming: &AtomicUsize, requests: mpsc::Receiver<Waiter>) {
     let mut peak = Peak::default();
     loop {
         let first = match requests.recv_timeout(IDLE_WRITE) {
@@ -152,7 +153,7 @@ fn run(db: sled::Db, audit: Arc<AuditLog>, coming: &AtomicUsize, requests: mpsc:
                 // No write asked for a flush: audit entries of reads still
                 // reach disk within IDLE_WRITE.
                 if audit.has_queued() {
-                    if let Err(e) = audit.write_queued().and_then(|()| Ok(db.flush()?)) {
+                    if let Err(e) = commit(disk, &audit) {
                         tracing::error!(error = %e, "cannot write the audit log");
                     }
                 }
@@ -166,14 +167,10 @@ fn run(db: sled::Db, audit: Arc<AuditLog>, coming: &AtomicUsize, requests: mpsc:
         // Entries queued before these writers asked (their calls' entries
         // among them) go into this flush.
         let started = Instant::now();
-        let result = audit
-            .write_queued()
-            .and_then(|()| Ok(db.flush()?))
-            .map(|_| ())
-            .map_err(|e| {
-                tracing::error!(error = %e, "group flush failed");
-                e.to_string()
-            });
+        let result = commit(disk, &audit).map_err(|e| {
+            tracing::error!(error = %e, "group flush failed");
+            e.to_string()
+        });
         metrics::histogram!(crate::telemetry::COMMIT_BATCH)
             .record(waiting.iter().map(Waiter::calls).sum::<usize>() as f64);
         metrics::histogram!(crate::telemetry::COMMIT_SECONDS)
@@ -182,9 +179,20 @@ fn run(db: sled::Db, audit: Arc<AuditLog>, coming: &AtomicUsize, requests: mpsc:
             waiter.answer(result.clone());
         }
     }
-    if let Err(e) = audit.write_queued().and_then(|()| Ok(db.flush()?)) {
+    if let Err(e) = commit(disk, &audit) {
         tracing::error!(error = %e, "final flush failed");
     }
+}
+
+/// Writes the audit log's queue and flushes. On a full disk the queue
+/// stays in memory (see `gate`), but the flush still runs: the writes
+/// admitted before the disk filled are waiting for it.
+fn commit(disk: &Disk, audit: &AuditLog) -> Result<(), StoreError> {
+    match audit.write_queued() {
+        Ok(()) | Err(StoreError::DiskFull { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    disk.flush()
 }
 
 /// The most writers announced at once lately: the number of calls a flush

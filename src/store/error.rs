@@ -79,6 +79,23 @@ pub enum StoreError {
     /// A flush failed; the write may not be durable.
     #[error("flush to disk failed: {0}")]
     Flush(String),
+    /// The data directory's disk is (nearly) full: the write was refused
+    /// before anything of it was applied (see `store::gate`).
+    #[error(
+        "the server's disk is full (data directory {}: {} MiB free, {} MiB kept in reserve): \
+         writes are refused until space is freed; reads go on",
+        dir.display(),
+        free_bytes / (1024 * 1024),
+        reserve_bytes / (1024 * 1024)
+    )]
+    DiskFull {
+        /// The data directory.
+        dir: std::path::PathBuf,
+        /// Bytes free when the write came.
+        free_bytes: u64,
+        /// Bytes kept in reserve.
+        reserve_bytes: u64,
+    },
     /// The store is shutting down.
     #[error("store is closed")]
     Closed,

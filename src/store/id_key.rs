@@ -66,7 +66,7 @@ impl Store {
             batch.insert(FINGERPRINT_KEY, key.fingerprint().as_bytes());
             batch.insert(UPGRADE_KEY, &[][..]);
             self.meta.apply_batch(batch)?;
-            self.db.flush()?;
+            self.disk.flush()?;
             true
         };
         let hashed = self.hash_clear_national_ids(key)?;
@@ -76,7 +76,7 @@ impl Store {
         batch.remove(UPGRADE_KEY);
         batch.insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes());
         self.meta.apply_batch(batch)?;
-        self.db.flush()?;
+        self.disk.flush()?;
         Ok(Bound { recorded, hashed })
     }
 

@@ -7,8 +7,10 @@
 
 mod audit;
 mod committer;
+mod durable;
 mod entities;
 mod error;
+mod gate;
 mod id_key;
 pub mod key_file;
 mod options;
@@ -27,16 +29,19 @@ use crate::domain::{EmploymentStatus, Household, Opening, OpeningStatus, Source,
 pub use audit::AuditEntry;
 pub use entities::{opening_fingerprint, worker_fingerprint};
 pub use error::StoreError;
+pub use gate::DiskSpace;
 pub use id_key::Bound;
 pub use key_file::{find_id_key, id_key, IdKeySource};
-pub use options::{StoreOptions, DEFAULT_CACHE_MB};
+pub use options::{StoreOptions, DEFAULT_CACHE_MB, DEFAULT_MIN_FREE_MB};
 pub use placement_reads::{DueCheckIn, PlacementFilter};
 pub use placements::{Action, Changed, Proposal};
 pub use table::PutMode;
 pub use tokens::TokenRecord;
 
 use committer::Committer;
+use durable::Disk;
 use entities::{opening_index, worker_index};
+use std::sync::Arc;
 use table::Table;
 
 /// On-disk format this build writes. Bump it, with a migration, when a
@@ -105,6 +110,8 @@ pub struct Page<T> {
 pub struct Store {
     dir: PathBuf,
     db: sled::Db,
+    /// Every flush goes through it (fsyncs after sled's flush).
+    disk: Arc<Disk>,
     meta: sled::Tree,
     workers: Table,
     openings: Table,
@@ -195,13 +202,18 @@ impl Store {
     /// ```
     /// use jobbridge::store::{Store, StoreOptions};
     /// let dir = tempfile::tempdir().unwrap();
-    /// let options = StoreOptions { cache_bytes: 16 * 1024 * 1024 };
+    /// let options = StoreOptions::with_cache_mb(16);
     /// let store = Store::open_with(dir.path(), options).unwrap();
     /// assert_eq!(store.worker_count(), 0);
     /// ```
     pub fn open_with(dir: &Path, options: StoreOptions) -> Result<Self, StoreError> {
-        let db = open_db(dir, options)?;
-        let found = check_format(&db)?;
+        let disk = Arc::new(Disk::open(
+            open_db(dir, options)?,
+            dir,
+            options.min_free_bytes,
+        )?);
+        let db = disk.db().clone();
+        let found = check_format(&disk)?;
         if found == INDEX_TREES_FORMAT || found == MEMORY_INDEX_FORMAT {
             // Recorded before any index tree is dropped or built, so that an
             // earlier build refuses the directory instead of trusting trees
@@ -209,24 +221,25 @@ impl Store {
             // build marked complete).
             db.open_tree(META_TREE)?
                 .insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())?;
-            db.flush()?;
+            disk.flush()?;
         }
-        let workers = Table::open::<Worker>(&db)?;
-        let openings = Table::open::<Opening>(&db)?;
+        let workers = Table::open::<Worker>(&disk)?;
+        let openings = Table::open::<Opening>(&disk)?;
         let runs = db.open_tree("runs")?;
         let run_assignments = db.open_tree("run_assignments")?;
         let run_changes = db.open_tree("run_changes")?;
-        let placements = Table::open::<Placement>(&db)?;
+        let placements = Table::open::<Placement>(&disk)?;
         let placement_events = db.open_tree("placement_events")?;
         let declines = db.open_tree(placements::DECLINES_TREE)?;
         let tokens = db.open_tree("tokens")?;
-        let audit_log = std::sync::Arc::new(audit::AuditLog::open(&db)?);
+        let audit_log = std::sync::Arc::new(audit::AuditLog::open(&disk)?);
         let meta = db.open_tree(META_TREE)?;
-        let committer = Committer::start(db.clone(), audit_log.clone())
+        let committer = Committer::start(disk.clone(), audit_log.clone())
             .map_err(|e| StoreError::Flush(format!("cannot start committer: {e}")))?;
         let store = Store {
             dir: dir.to_path_buf(),
             db,
+            disk,
             meta,
             workers,
             openings,
@@ -277,7 +290,7 @@ impl Store {
     /// Flushes now, blocking; for tools that run without a runtime.
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
         self.audit_log.write_queued()?;
-        self.db.flush()?;
+        self.disk.flush()?;
         Ok(())
     }
 
@@ -291,6 +304,17 @@ impl Store {
     /// Removes the pid file of [`Store::record_pid`].
     pub fn forget_pid(&self) {
         let _ = std::fs::remove_file(self.dir.join(PID_FILE));
+    }
+
+    /// The free space of the data directory's disk, read now, and whether
+    /// writes are accepted.
+    pub fn disk_space(&self) -> DiskSpace {
+        self.disk.gate().space()
+    }
+
+    /// `fdatasync` calls that made a flush durable since the store opened.
+    pub fn fsyncs(&self) -> u64 {
+        self.disk.syncs()
     }
 
     /// Bytes the store takes on disk (sled's own count).
@@ -569,7 +593,8 @@ fn page<E: table::Entity>(
 
 /// Checks the directory's format version and returns it; a new directory
 /// gets [`FORMAT_VERSION`].
-fn check_format(db: &sled::Db) -> Result<u32, StoreError> {
+fn check_format(disk: &Disk) -> Result<u32, StoreError> {
+    let db = disk.db();
     let meta = db.open_tree(META_TREE)?;
     match meta.get(FORMAT_KEY)? {
         Some(v) => {
@@ -609,7 +634,7 @@ fn check_format(db: &sled::Db) -> Result<u32, StoreError> {
                 }
             }
             meta.insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())?;
-            db.flush()?;
+            disk.flush()?;
             Ok(FORMAT_VERSION)
         }
     }

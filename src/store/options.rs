@@ -8,6 +8,12 @@
 /// index is not in it.
 pub const DEFAULT_CACHE_MB: u64 = 32;
 
+/// Free space kept on the data directory's disk, MiB. A batch run at
+/// scale 80 writes about 1 GiB in chunks that each check the space, and a
+/// chunk is a few MiB; 256 MiB leaves room for the writes already admitted
+/// and for the audit log, which goes on down to half of it.
+pub const DEFAULT_MIN_FREE_MB: u64 = 256;
+
 /// How a store is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreOptions {
@@ -15,6 +21,9 @@ pub struct StoreOptions {
     /// resident set grow with no plateau in sight, so jobbridge picks a
     /// smaller one; see [`DEFAULT_CACHE_MB`].
     pub cache_bytes: u64,
+    /// Bytes kept free on the data directory's disk: writes are refused
+    /// below it (see `store::gate`), so that sled never meets a full disk.
+    pub min_free_bytes: u64,
 }
 
 impl StoreOptions {
@@ -22,6 +31,7 @@ impl StoreOptions {
     pub fn with_cache_mb(mb: u64) -> Self {
         Self {
             cache_bytes: mb.saturating_mul(1024 * 1024),
+            min_free_bytes: DEFAULT_MIN_FREE_MB * 1024 * 1024,
         }
     }
 }

@@ -346,9 +346,9 @@ impl Store {
             batch.insert(key, d.encode_to_vec());
         }
         self.declines.apply_batch(batch)?;
-        self.db.flush()?;
+        self.disk.flush()?;
         self.meta.insert(DECLINES_BUILT, &[1u8][..])?;
-        self.db.flush()?;
+        self.disk.flush()?;
         Ok(())
     }
 

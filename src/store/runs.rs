@@ -28,6 +28,7 @@ impl Store {
     /// A new run id: 1, 2, 3, ... (the counter is stored, so ids are
     /// never reused, even after runs are pruned).
     pub fn next_run_id(&self) -> Result<u64, StoreError> {
+        let _entered = self.disk.gate().enter()?;
         let meta = self.db.open_tree(super::META_TREE)?;
         let next = meta.update_and_fetch(b"next_run_id", |old| {
             let n = old
@@ -45,6 +46,7 @@ impl Store {
 
     /// Writes a run record.
     pub fn put_run(&self, run: &Run) -> Result<(), StoreError> {
+        let _entered = self.disk.gate().enter()?;
         self.runs.insert(run_key(run.id), run.encode_to_vec())?;
         Ok(())
     }
@@ -99,6 +101,7 @@ impl Store {
             for a in chunk {
                 batch.insert(row_key(id, &a.worker_id), a.encode_to_vec());
             }
+            let _entered = self.disk.gate().enter()?;
             self.run_assignments.apply_batch(batch)?;
         }
         Ok(())
@@ -111,6 +114,7 @@ impl Store {
             for c in chunk {
                 batch.insert(row_key(id, &c.worker_id), c.encode_to_vec());
             }
+            let _entered = self.disk.gate().enter()?;
             self.run_changes.apply_batch(batch)?;
         }
         Ok(())
@@ -165,6 +169,8 @@ impl Store {
                 for k in chunk {
                     batch.remove(k);
                 }
+                // Removing frees space: allowed on a full disk.
+                let _entered = self.disk.gate().enter_anyway();
                 tree.apply_batch(batch)?;
             }
         }
@@ -174,6 +180,7 @@ impl Store {
     /// Removes a run entirely.
     pub fn delete_run(&self, id: u64) -> Result<(), StoreError> {
         self.delete_run_rows(id)?;
+        let _entered = self.disk.gate().enter_anyway();
         self.runs.remove(run_key(id))?;
         Ok(())
     }

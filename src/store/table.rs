@@ -33,7 +33,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use sled::transaction::{abort, ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::{Transactional, Tree};
@@ -140,16 +140,19 @@ pub(crate) struct Table {
     /// Transactions committed on this table since it was opened, counted
     /// under `writing` (see [`Table::commits`]).
     commits: AtomicU64,
+    /// The store's disk: its gate admits every transaction.
+    backing: Arc<super::Disk>,
 }
 
 impl Table {
-    /// Opens (or creates) the record tree of entity `E` in `db`, drops the
+    /// Opens (or creates) the record tree of entity `E` in `disk`, drops the
     /// index trees of earlier formats, and builds the indexes from the
     /// records. Blocking: reads every record.
-    pub(crate) fn open<E: Entity>(db: &sled::Db) -> Result<Self, StoreError> {
+    pub(crate) fn open<E: Entity>(disk: &Arc<super::Disk>) -> Result<Self, StoreError> {
+        let db = disk.db();
         let records = db.open_tree(format!("{}s", E::KIND))?;
         if E::INDEXES_ON_DISK {
-            return Self::open_on_disk::<E>(db, records);
+            return Self::open_on_disk::<E>(disk, records);
         }
         let names = db.tree_names();
         for name in E::INDEXES {
@@ -167,6 +170,7 @@ impl Table {
             }
         }
         Ok(Table {
+            backing: disk.clone(),
             records,
             kind: E::KIND,
             names: E::INDEXES,
@@ -181,7 +185,11 @@ impl Table {
     /// they are complete (they were built, then kept in step by every
     /// transaction), they are cleared and built from the records, flushed,
     /// and only then marked.
-    fn open_on_disk<E: Entity>(db: &sled::Db, records: Tree) -> Result<Self, StoreError> {
+    fn open_on_disk<E: Entity>(
+        backing: &Arc<super::Disk>,
+        records: Tree,
+    ) -> Result<Self, StoreError> {
+        let db = backing.db();
         let disk = E::INDEXES
             .iter()
             .map(|name| db.open_tree(format!("{}s_by_{name}", E::KIND)))
@@ -203,11 +211,12 @@ impl Table {
             for (tree, batch) in disk.iter().zip(batches) {
                 tree.apply_batch(batch)?;
             }
-            db.flush()?;
+            backing.flush()?;
             meta.insert(marker.as_bytes(), &[1u8][..])?;
-            db.flush()?;
+            backing.flush()?;
         }
         Ok(Table {
+            backing: backing.clone(),
             records,
             kind: E::KIND,
             names: E::INDEXES,
@@ -591,6 +600,14 @@ pub(crate) fn transaction<R>(
     others: &[&Tree],
     f: impl Fn(&[TxTable<'_>], &[TransactionalTree]) -> Result<R, TxError>,
 ) -> Result<R, StoreError> {
+    // The gate first, then the tables' locks: a write that is refused
+    // (full disk) or waits (a backup) holds no table.
+    let _entered = tables
+        .first()
+        .expect("a transaction over at least one table")
+        .backing
+        .gate()
+        .enter()?;
     let mut order: Vec<&Table> = tables.to_vec();
     order.sort_by_key(|t| *t as *const Table as usize);
     order.dedup_by_key(|t| *t as *const Table as usize);

@@ -624,5 +624,6 @@ async fn sync_waits_for_a_flush_and_many_waiters_share_it() {
     assert_eq!(store.opening_count(), 32);
 }
 
+mod durability;
 mod id_key;
 mod placements;

@@ -115,6 +115,7 @@ impl Store {
             revoked_at_ms: 0,
             created_by: created_by.to_string(),
         };
+        let _entered = self.disk.gate().enter()?;
         let inserted = self.tokens.compare_and_swap(
             id.as_bytes(),
             None::<&[u8]>,
@@ -178,6 +179,8 @@ impl Store {
             .ok_or_else(|| StoreError::not_found("token", id))?;
         if record.revoked_at_ms == 0 {
             record.revoked_at_ms = super::now_ms();
+            // A revocation must go through, even on a full disk.
+            let _entered = self.disk.gate().enter_anyway();
             self.tokens.insert(id.as_bytes(), record.encode_to_vec())?;
         }
         Ok(record)
