@@ -31,6 +31,9 @@ pub const DEFAULT_DATA_DIR: &str = "./jobbridge-data";
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// sled's page cache, MiB (see [`crate::store::DEFAULT_CACHE_MB`]).
 pub use crate::store::DEFAULT_CACHE_MB;
+/// Free space kept on the data directory's disk, MiB: writes are refused
+/// below it (see [`crate::store::DEFAULT_MIN_FREE_MB`]).
+pub use crate::store::DEFAULT_MIN_FREE_MB;
 /// Ranking threads; 0 is one per core.
 pub const DEFAULT_RANK_THREADS: usize = 0;
 /// Local time of the nightly batch run.
@@ -60,6 +63,7 @@ pub use crate::store::key_file::{ID_KEY_ENV, ID_KEY_FILE};
 /// | `data_dir` | [`DEFAULT_DATA_DIR`] |
 /// | `max_message_bytes` | [`DEFAULT_MAX_MESSAGE_BYTES`] (4 MiB) |
 /// | `cache_mb` | [`DEFAULT_CACHE_MB`] (32) |
+/// | `min_free_disk_mb` | [`DEFAULT_MIN_FREE_MB`] (256) |
 /// | `demo` | off |
 /// | `matching` | [`MatchConfig::default`] |
 /// | `policy` | [`PolicyConfig::default`] |
@@ -85,6 +89,8 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// sled's page cache, MiB.
     pub cache_mb: u64,
+    /// Free space kept on the data directory's disk, MiB.
+    pub min_free_disk_mb: u64,
     /// Fill an empty data directory with demo data before serving.
     pub demo: bool,
     /// Score weights and constants.
@@ -134,6 +140,7 @@ impl Default for Config {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             cache_mb: DEFAULT_CACHE_MB,
+            min_free_disk_mb: DEFAULT_MIN_FREE_MB,
             demo: false,
             matching: MatchConfig::default(),
             policy: PolicyConfig::default(),
@@ -328,6 +335,7 @@ mod tests {
             "data_dir",
             "max_message_bytes",
             "cache_mb",
+            "min_free_disk_mb",
             "rank_threads",
             "demo",
             "audit_retention_days",

@@ -176,6 +176,7 @@ pub async fn run(
             .set_service_status(name, ServingStatus::Serving)
             .await;
     }
+    let disk_watch = tokio::spawn(watch_disk(service.store().clone(), health_reporter.clone()));
     let metrics = match options.metrics_listen {
         Some(addr) => {
             let listener = TcpListener::bind(addr)
@@ -215,7 +216,7 @@ pub async fn run(
         shutdown.await;
         // Health first, so that a balancer stops sending before anything
         // is refused; then tonic stops accepting and waits for open calls.
-        for name in SERVICES {
+        for name in SERVICES.into_iter().chain([WRITES_HEALTH]) {
             reporter
                 .set_service_status(name, ServingStatus::NotServing)
                 .await;
@@ -271,6 +272,7 @@ pub async fn run(
         task.abort();
     }
     pruning.abort();
+    disk_watch.abort();
     // A run in progress is left to be marked failed at the next start; its
     // rows are never applied half-way.
     if let Some(id) = service.active_run() {
@@ -300,6 +302,34 @@ const SERVICES: [&str; 8] = [
 const CLOSE_AFTER_CUT: Duration = Duration::from_secs(1);
 
 /// Removes old audit log entries now and then once a day.
+/// The health entry that says whether writes are accepted: `NOT_SERVING`
+/// while the data directory's disk is below its reserve (reads, and the
+/// server's own entry `""`, stay `SERVING`).
+pub const WRITES_HEALTH: &str = "jobbridge.store.writes";
+
+/// How often the free space is read when no write reads it.
+const DISK_WATCH: Duration = Duration::from_secs(1);
+
+/// Keeps [`WRITES_HEALTH`] and the disk gauges in step with the free space.
+async fn watch_disk(store: Arc<Store>, health: tonic_health::server::HealthReporter) {
+    let mut last = None;
+    loop {
+        let s = store.clone();
+        if let Ok(space) = tokio::task::spawn_blocking(move || s.disk_space()).await {
+            if last != Some(space.writable) {
+                let status = if space.writable {
+                    ServingStatus::Serving
+                } else {
+                    ServingStatus::NotServing
+                };
+                health.set_service_status(WRITES_HEALTH, status).await;
+                last = Some(space.writable);
+            }
+        }
+        tokio::time::sleep(DISK_WATCH).await;
+    }
+}
+
 async fn prune_audit(store: Arc<Store>, keep: Duration) {
     loop {
         let cutoff = chrono::Utc::now().timestamp_millis()

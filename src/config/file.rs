@@ -39,6 +39,8 @@ pub struct FileConfig {
     pub max_message_bytes: Option<usize>,
     /// `--cache-mb` (at least 1).
     pub cache_mb: Option<u64>,
+    /// `--min-free-disk-mb`.
+    pub min_free_disk_mb: Option<u64>,
     /// `--rank-threads`.
     pub rank_threads: Option<usize>,
     /// `--demo`.

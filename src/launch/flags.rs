@@ -12,7 +12,7 @@ use crate::batch::{ApplyMode, BatchSettings};
 use crate::config::{
     days, Config, FileConfig, RateLimit, TlsFiles, DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_BATCH_AT,
     DEFAULT_BATCH_TIMEZONE, DEFAULT_CACHE_MB, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
-    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_RANK_THREADS, DEFAULT_RATE_LIMIT,
+    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MIN_FREE_MB, DEFAULT_RANK_THREADS, DEFAULT_RATE_LIMIT,
 };
 use crate::domain::IdKey;
 use crate::store::Store;
@@ -36,6 +36,11 @@ pub struct ServeArgs {
     #[arg(long, env = "JOBBRIDGE_CACHE_MB", default_value_t = DEFAULT_CACHE_MB,
           value_parser = clap::value_parser!(u64).range(1..))]
     cache_mb: u64,
+    /// Free space in MiB kept on the data directory's disk: below it,
+    /// writes are refused with UNAVAILABLE until space is freed (reads go
+    /// on), so the store never meets a full disk.
+    #[arg(long, env = "JOBBRIDGE_MIN_FREE_DISK_MB", default_value_t = DEFAULT_MIN_FREE_MB)]
+    min_free_disk_mb: u64,
     /// Fill an empty data directory with the Huaihua demo data first.
     #[arg(long)]
     demo: bool,
@@ -240,6 +245,11 @@ impl ServeArgs {
                 file.max_message_bytes,
             ),
             cache_mb: pick(given("cache_mb"), self.cache_mb, file.cache_mb),
+            min_free_disk_mb: pick(
+                given("min_free_disk_mb"),
+                self.min_free_disk_mb,
+                file.min_free_disk_mb,
+            ),
             demo: pick(given("demo"), self.demo, file.demo),
             matching: file.matching,
             policy: file.policy,

@@ -133,7 +133,10 @@ impl Launch {
         }
         let store = open_store(
             &config.data_dir,
-            StoreOptions::with_cache_mb(config.cache_mb),
+            StoreOptions {
+                min_free_bytes: config.min_free_disk_mb.saturating_mul(1024 * 1024),
+                ..StoreOptions::with_cache_mb(config.cache_mb)
+            },
         )?;
         let key = match config.id_key.take() {
             Some(key) => key,

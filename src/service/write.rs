@@ -437,11 +437,31 @@ fn answer<T>(
             }
         }
         Err(e) => {
-            tracing::error!(error = %e, "combined write failed");
-            let message = e.to_string();
+            if !matches!(e, StoreError::DiskFull { .. }) {
+                tracing::error!(error = %e, "combined write failed");
+            }
             for reply in replies {
-                let _ = reply.send(Err(StoreError::Flush(message.clone())));
+                let _ = reply.send(Err(each_caller(&e)));
             }
         }
+    }
+}
+
+/// What each caller of a combined write is told of the whole write's
+/// failure: a full disk as such (nothing was applied; retry later), any
+/// other failure as a failed write.
+fn each_caller(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::DiskFull {
+            dir,
+            free_bytes,
+            reserve_bytes,
+        } => StoreError::DiskFull {
+            dir: dir.clone(),
+            free_bytes: *free_bytes,
+            reserve_bytes: *reserve_bytes,
+        },
+        StoreError::Closed => StoreError::Closed,
+        other => StoreError::Flush(other.to_string()),
     }
 }

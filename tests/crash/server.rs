@@ -59,6 +59,11 @@ impl ServerProcess {
     /// reports serving. Tries another port if the chosen one was taken
     /// between choosing and binding.
     pub async fn start(dir: &Path, log: PathBuf) -> ServerProcess {
+        Self::start_with(dir, log, &[]).await
+    }
+
+    /// As [`ServerProcess::start`], with more `serve` flags.
+    pub async fn start_with(dir: &Path, log: PathBuf, flags: &[&str]) -> ServerProcess {
         let token = admin_token(dir);
         for _ in 0..3 {
             let addr = free_addr();
@@ -68,6 +73,7 @@ impl ServerProcess {
                 .arg(addr.to_string())
                 .arg("--data-dir")
                 .arg(dir)
+                .args(flags)
                 .env("RUST_LOG", "info")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -105,6 +111,11 @@ impl ServerProcess {
             }
             tokio::time::sleep(POLL).await;
         }
+    }
+
+    /// The address it serves on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// A fresh connection, as a separate client process would have.
