@@ -47,6 +47,12 @@ pub const DEFAULT_RATE_LIMIT: f64 = 2000.0;
 /// review of who read what.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 730;
 
+/// Local time of the daily backup with `--backup-dir`, in the batch's time
+/// zone: an hour after the nightly batch run has started.
+pub const DEFAULT_BACKUP_AT: &str = "03:00";
+/// Daily backups kept in `--backup-dir`: a week.
+pub const DEFAULT_BACKUP_KEEP: u32 = 7;
+
 /// Seconds a shutdown waits for open calls before cutting them with
 /// UNAVAILABLE: long enough for a unary call and a balancer's next probe,
 /// short enough for systemd's default 90 s stop timeout.
@@ -79,6 +85,7 @@ pub use crate::store::key_file::{ID_KEY_ENV, ID_KEY_FILE};
 /// | `metrics_listen` | none: no metrics endpoint |
 /// | `admin_token_file` | none: no first admin token written |
 /// | `log_format` | [`LogFormat::Text`] |
+/// | `backup` | none: no scheduled backups ([`DEFAULT_BACKUP_AT`], [`DEFAULT_BACKUP_KEEP`] kept, once a directory is given) |
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Address to listen on.
@@ -129,6 +136,8 @@ pub struct Config {
     /// How `jobbridge serve` writes its log (read by the binary before
     /// the server starts).
     pub log_format: LogFormat,
+    /// Daily backups into a directory; `None` for none.
+    pub backup: Option<BackupSchedule>,
 }
 
 impl Default for Config {
@@ -160,6 +169,7 @@ impl Default for Config {
             metrics_listen: None,
             admin_token_file: None,
             log_format: LogFormat::Text,
+            backup: None,
         }
     }
 }
@@ -180,6 +190,19 @@ impl Config {
 /// `n` days.
 pub fn days(n: u32) -> Duration {
     Duration::from_secs(u64::from(n) * 24 * 3600)
+}
+
+/// Daily backups of `serve` (`--backup-dir`, `--backup-at`,
+/// `--backup-keep`): files named by their UTC time in `dir`, the newest
+/// `keep` kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupSchedule {
+    /// Where the backup files go.
+    pub dir: PathBuf,
+    /// When, in the nightly batch's time zone.
+    pub at: Schedule,
+    /// Files kept; older ones are removed after each new one.
+    pub keep: usize,
 }
 
 /// Per-token request rate: a token bucket of `burst` calls refilled at
@@ -261,7 +284,7 @@ pub fn check_listen(listen: SocketAddr, tls: bool, insecure: bool) -> Result<Exp
 
 mod file;
 
-pub use file::{BatchFile, FileConfig, RateLimitFile, TlsFile};
+pub use file::{BackupFile, BatchFile, FileConfig, RateLimitFile, TlsFile};
 
 /// How log lines are written to standard error.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
@@ -358,6 +381,8 @@ mod tests {
             "candidates_per_worker",
             "keep_runs",
             "audit_dir",
+            "[backup]",
+            "keep",
             "[matching]",
             "weight_skill",
         ] {
@@ -377,6 +402,7 @@ mod tests {
             ("listn = \"127.0.0.1:1\"\n", "listn"),
             ("[tls]\ncertificate = \"c.pem\"\n", "certificate"),
             ("[batch]\nevery = \"day\"\n", "every"),
+            ("[backup]\nkeep = 0\n", "backup.keep"),
             ("[rate_limit]\nper_minute = 3\n", "per_minute"),
             ("cache_mb = 0\n", "cache_mb"),
             ("log_format = \"xml\"\n", "log_format"),

@@ -9,11 +9,11 @@
 //! | [`service`] | the application layer: owns the store, the match index, the write path that keeps them in step, the batch and every scope check; the handlers, the CLI, the nightly schedule and the tests call it |
 //! | [`matching`] | eligibility, scores, ranking on rayon over an index shared as immutable snapshots, batch input and the assignment solvers |
 //! | [`batch`] | runs: phases, progress, cancel, persistence, summary, audit export, the schedule's clock |
-//! | [`store`] | sled: tables (records on disk; the workers' and openings' indexes in memory, the placements' on disk), group commit, runs, placements (applies the domain's rules in one transaction), tokens and the audit log |
+//! | [`store`] | sled: tables (records on disk; the workers' and openings' indexes in memory, the placements' on disk), group commit, runs, placements (applies the domain's rules in one transaction), tokens, the audit log, and backups and restores (`store::backup`) |
 //! | [`report`] | the coverage report and the policy lists (`report::policy`), computed from the store |
 //! | [`domain`] | workers, openings, households, placements and their rules (transitions, declines, validation, the national id hash, the `[policy]` rules); no I/O |
 //! | [`server`] | assembles services, health, reflection, limits and TLS; the drain at shutdown, the request log and the metrics endpoint; `run(listener, ..)` |
-//! | [`cli`] | the batch, report, token, import, export and template subcommands |
+//! | [`cli`] | the batch, report, token, import, export, template, backup and restore subcommands |
 //! | [`ledger`] | ledgers (台账) as files: CSV (UTF-8 or GB18030) and xlsx read and written, and the column tables that map Chinese or English headers to the API's records |
 //! | [`demo`] | the deterministic Huaihua-shaped demo data set |
 //! | [`config`] | run-time settings: one `Config` whose `Default` holds every documented default |

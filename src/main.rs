@@ -119,6 +119,13 @@ enum Command {
     Import(jobbridge::cli::ledger::ImportCommand),
     /// Export workers, openings, placements or due check-ins as CSV or xlsx.
     Export(jobbridge::cli::ExportCommand),
+    /// Write a consistent, compressed and checksummed backup of the whole
+    /// store to one file, from a running server (--server ADDR --token
+    /// ADMIN; it goes on serving) or a stopped data directory.
+    Backup(jobbridge::cli::BackupCommand),
+    /// Restore a backup file into a new (or empty) data directory, and
+    /// check the result as `check` does; a cut or damaged file is refused.
+    Restore(jobbridge::cli::RestoreCommand),
     /// Write an empty ledger with its headers and an example row.
     Template(jobbridge::cli::ledger::TemplateCommand),
     /// Check that every index agrees with the records (reads everything),
@@ -437,6 +444,8 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
         },
         Command::Import(command) => command.run(),
         Command::Export(command) => command.run(),
+        Command::Backup(command) => command.run(),
+        Command::Restore(command) => command.run(),
         Command::Template(command) => command.run(),
         Command::Check { dir, id_key } => check(&dir.data_dir, &id_key),
         Command::Completions { shell } => {

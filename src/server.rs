@@ -149,6 +149,10 @@ pub async fn run(
     let nightly = options
         .schedule
         .map(|s| tokio::spawn(service.clone().nightly(s)));
+    let backups = options
+        .backup
+        .clone()
+        .map(|plan| tokio::spawn(service.clone().scheduled_backups(plan)));
     let limit = options.max_message_bytes;
     let workers =
         WorkersServer::new(WorkerService::new(service.clone())).max_decoding_message_size(limit);
@@ -269,6 +273,11 @@ pub async fn run(
         task.abort();
     }
     if let Some(task) = nightly {
+        task.abort();
+    }
+    // A backup being written goes on to its end on its blocking thread;
+    // one cut by the process's exit leaves only a `.partial` file.
+    if let Some(task) = backups {
         task.abort();
     }
     pruning.abort();

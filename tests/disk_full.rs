@@ -9,6 +9,8 @@
 //! it was skipped and passes.
 
 mod common;
+// Not every helper of the crash tests' server is used here.
+#[allow(dead_code)]
 #[path = "crash/server.rs"]
 mod server;
 

@@ -1,8 +1,12 @@
-//! Handlers of `AdminService`: tokens and the audit log (admin only; the
-//! access layer refuses other roles before these run).
+//! Handlers of `AdminService`: tokens, the audit log and backups (admin
+//! only; the access layer refuses other roles before these run).
 
+use std::pin::Pin;
 use std::sync::Arc;
 
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
@@ -126,5 +130,74 @@ impl pb::admin_service_server::AdminService for AdminService {
                 .collect(),
             next_before_seq,
         }))
+    }
+
+    type BackupStream = Pin<Box<dyn Stream<Item = Result<pb::BackupChunk, Status>> + Send>>;
+
+    #[instrument(skip_all)]
+    async fn backup(
+        &self,
+        _request: Request<pb::BackupRequest>,
+    ) -> Result<Response<Self::BackupStream>, Status> {
+        // A few chunks in flight: a slow client slows the compression down
+        // (after the copy, so writes do not wait for it), not the memory up.
+        let (tx, rx) = mpsc::channel(4);
+        let service = self.service.clone();
+        tokio::spawn(async move {
+            let out = Chunks::new(tx.clone());
+            if let Err(e) = service.backup(out).await {
+                if tx.is_closed() {
+                    tracing::warn!(error = %e, "backup: the client went away");
+                } else {
+                    let _ = tx.send(Err(status::from_service(e))).await;
+                }
+            }
+        });
+        let stream: Self::BackupStream = Box::pin(ReceiverStream::new(rx));
+        Ok(audited(Response::new(stream), "backup"))
+    }
+}
+
+/// Bytes of a backup chunk.
+const CHUNK: usize = 1 << 20;
+
+/// The backup file as a stream of [`pb::BackupChunk`]s: written on a
+/// blocking thread, sent on as each chunk fills (and the rest at `flush`).
+struct Chunks {
+    tx: mpsc::Sender<Result<pb::BackupChunk, Status>>,
+    buf: Vec<u8>,
+}
+
+impl Chunks {
+    fn new(tx: mpsc::Sender<Result<pb::BackupChunk, Status>>) -> Self {
+        Self {
+            tx,
+            buf: Vec::with_capacity(CHUNK),
+        }
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.tx
+            .blocking_send(Ok(pb::BackupChunk { data }))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+    }
+}
+
+impl std::io::Write for Chunks {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = bytes.len().min(CHUNK - self.buf.len());
+        self.buf.extend_from_slice(&bytes[..n]);
+        if self.buf.len() == CHUNK {
+            self.send()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
     }
 }

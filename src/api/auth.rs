@@ -86,6 +86,7 @@ pub const PERMISSIONS: &[(&str, &[Role])] = &[
     ("/jobbridge.v1.AdminService/ListTokens", ADMIN),
     ("/jobbridge.v1.AdminService/RevokeToken", ADMIN),
     ("/jobbridge.v1.AdminService/ListAuditLog", ADMIN),
+    ("/jobbridge.v1.AdminService/Backup", ADMIN),
 ];
 
 /// Paths open to everyone and not audited: the health service (load

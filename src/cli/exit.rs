@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | 0 | done | |
 //! | 2 | usage: a flag, a setting or the config file is wrong | unknown flag, unknown key in `--config`, plaintext on a public address |
-//! | 65 | data: the server or the store refused the input | INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, a wrong national id key |
+//! | 65 | data: the server or the store refused the input | INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, a wrong national id key, a truncated or damaged backup file, a non-empty restore directory |
 //! | 69 | unavailable: try again later or elsewhere | no server at `--server`, the data directory held by a running server, the port taken |
 //! | 70 | internal: a bug or a broken store; see the log | anything else |
 
@@ -84,8 +84,12 @@ fn store(e: &StoreError) -> Option<u8> {
         | StoreError::Duplicate { .. }
         | StoreError::Precondition(_)
         | StoreError::IdKeyMismatch { .. }
-        | StoreError::FormatVersion { .. } => DATA,
-        StoreError::Corruption(_) | StoreError::Backend(_) | StoreError::Flush(_) => INTERNAL,
+        | StoreError::FormatVersion { .. }
+        | StoreError::BadBackup { .. } => DATA,
+        StoreError::Corruption(_)
+        | StoreError::Backend(_)
+        | StoreError::Flush(_)
+        | StoreError::Backup(_) => INTERNAL,
     })
 }
 

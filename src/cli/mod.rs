@@ -3,6 +3,7 @@
 //! a server.
 
 pub mod args;
+mod backup;
 mod batch;
 mod channel;
 pub mod exit;
@@ -21,6 +22,7 @@ use anyhow::Context as _;
 use rustls::pki_types::{pem::PemObject as _, CertificateDer};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
+pub use backup::{BackupCommand, RestoreCommand};
 pub use batch::{batch_offline, batch_remote, BatchArgs};
 pub use channel::TokenChannel;
 pub use export::{export, ExportArgs, ExportCommand, ExportKind};

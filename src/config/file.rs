@@ -63,6 +63,8 @@ pub struct FileConfig {
     pub tls: TlsFile,
     /// `[batch]`.
     pub batch: BatchFile,
+    /// `[backup]`.
+    pub backup: BackupFile,
     /// `[matching]`: score weights and constants.
     pub matching: MatchConfig,
     /// `[policy]`: the policy rules.
@@ -114,6 +116,19 @@ pub struct BatchFile {
     pub max_age_hours: Option<u32>,
 }
 
+/// `[backup]`: daily backups (`--backup-dir`, `--backup-at`,
+/// `--backup-keep`); none unless `dir` is set.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupFile {
+    /// `--backup-dir`.
+    pub dir: Option<PathBuf>,
+    /// `--backup-at`, HH:MM in `[batch] timezone`.
+    pub at: Option<String>,
+    /// `--backup-keep` (at least 1).
+    pub keep: Option<u32>,
+}
+
 impl FileConfig {
     /// Parses the file's text; the error names the bad key.
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -144,6 +159,7 @@ impl FileConfig {
         at_least("cache_mb", self.cache_mb, 1)?;
         at_least("audit_retention_days", self.audit_retention_days, 1)?;
         at_least("batch.keep_runs", self.batch.keep_runs, 1)?;
+        at_least("backup.keep", self.backup.keep, 1)?;
         at_least(
             "batch.candidates_per_worker",
             self.batch.candidates_per_worker,

@@ -71,6 +71,8 @@ pub struct ServeArgs {
     id_key: IdKeyArgs,
     #[command(flatten)]
     ops: super::ops_flags::OpsFlags,
+    #[command(flatten)]
+    backup: super::backup_flags::BackupFlags,
 }
 
 /// Batch settings of `serve`.
@@ -216,13 +218,14 @@ impl ServeArgs {
         } else {
             file.batch.schedule.unwrap_or(!b.no_schedule)
         };
+        // The daily backup's time is in the batch's zone, run or not.
+        let zone = pick(
+            given("batch_timezone"),
+            b.batch_timezone,
+            file.batch.timezone,
+        );
         let schedule = if schedule_on {
             let at = pick(given("batch_at"), b.batch_at, file.batch.at);
-            let zone = pick(
-                given("batch_timezone"),
-                b.batch_timezone,
-                file.batch.timezone,
-            );
             Some(Schedule::parse(&at, &zone).map_err(invalid)?)
         } else {
             None
@@ -290,6 +293,7 @@ impl ServeArgs {
             metrics_listen: pick_opt(self.ops.metrics_listen, file.metrics_listen),
             admin_token_file: pick_opt(self.ops.admin_token_file, file.admin_token_file),
             log_format: pick(given("log_format"), self.ops.log_format, file.log_format),
+            backup: self.backup.into_schedule(given, file.backup, &zone)?,
         })
     }
 }

@@ -11,6 +11,7 @@
 //! listener and knows nothing of processes, signals or stdout.
 
 mod admin_token;
+mod backup_flags;
 pub mod flags;
 pub mod id_key;
 mod ops_flags;

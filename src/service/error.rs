@@ -99,7 +99,9 @@ impl From<StoreError> for ServiceError {
             | StoreError::FormatVersion { .. }
             | StoreError::IdKeyMismatch { .. }
             | StoreError::Backend(_)
-            | StoreError::Flush(_) => ServiceError::Internal(e.to_string()),
+            | StoreError::Flush(_)
+            | StoreError::BadBackup { .. }
+            | StoreError::Backup(_) => ServiceError::Internal(e.to_string()),
         }
     }
 }

@@ -19,6 +19,7 @@
 //! durable, so the callers' async tasks never block.
 
 mod apply;
+mod backup;
 mod error;
 mod matching;
 mod openings;

@@ -99,6 +99,20 @@ pub enum StoreError {
     /// The store is shutting down.
     #[error("store is closed")]
     Closed,
+    /// A backup file cannot be restored: it is not a jobbridge backup, it
+    /// is truncated or damaged, or a newer version made it. The reason
+    /// starts with which (`truncated: ...`, `checksum mismatch: ...`).
+    #[error("backup file {}: {reason}", file.display())]
+    BadBackup {
+        /// The file.
+        file: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Writing a backup, or a restore's directory, failed (the disk, the
+    /// permissions, a client that went away).
+    #[error("{0}")]
+    Backup(String),
 }
 
 impl StoreError {

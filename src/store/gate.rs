@@ -54,6 +54,8 @@ pub(crate) struct Gate {
     /// When `free` was read, in ms since `epoch` (-1: never).
     read_at_ms: AtomicI64,
     epoch: Instant,
+    /// Whether the warning about a file system without a size was logged.
+    unsized_told: AtomicBool,
     /// Stands in for `statvfs` in tests.
     #[cfg(test)]
     fake_free: std::sync::Mutex<Option<u64>>,
@@ -73,6 +75,7 @@ impl Gate {
             writable: AtomicBool::new(true),
             read_at_ms: AtomicI64::new(-1),
             epoch: Instant::now(),
+            unsized_told: AtomicBool::new(false),
             #[cfg(test)]
             fake_free: std::sync::Mutex::new(None),
         };
@@ -100,7 +103,6 @@ impl Gate {
     }
 
     /// Shuts the gate: no write is inside until the guard is dropped.
-    #[allow(dead_code)] // The backup's, in the next change.
     pub(crate) fn pause(&self) -> RwLockWriteGuard<'_, ()> {
         self.pause.write().unwrap_or_else(PoisonError::into_inner)
     }
@@ -171,6 +173,18 @@ impl Gate {
             return Some(free);
         }
         match rustix::fs::statvfs(&self.dir) {
+            // A file system that reports no size at all (some FUSE file
+            // systems, LazyFS among them) says nothing about its space:
+            // the gate cannot watch it, and does not refuse for it.
+            Ok(s) if s.f_blocks == 0 => {
+                if !self.unsized_told.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        dir = %self.dir.display(),
+                        "the data directory's file system reports no size: free space is not watched"
+                    );
+                }
+                None
+            }
             Ok(s) => Some(s.f_bavail.saturating_mul(s.f_frsize)),
             Err(e) => {
                 tracing::warn!(dir = %self.dir.display(), error = %e, "cannot read the disk's free space");

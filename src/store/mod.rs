@@ -6,6 +6,7 @@
 //! Nothing outside this module touches sled.
 
 mod audit;
+mod backup;
 mod committer;
 mod durable;
 mod entities;
@@ -27,6 +28,9 @@ use crate::domain::placement::Placement;
 use crate::domain::{EmploymentStatus, Household, Opening, OpeningStatus, Source, Worker};
 
 pub use audit::AuditEntry;
+pub use backup::{
+    restore, verify_backup, BackupInfo, BackupSummary, PartialFile, RestoreSummary, PARTIAL_SUFFIX,
+};
 pub use entities::{opening_fingerprint, worker_fingerprint};
 pub use error::StoreError;
 pub use gate::DiskSpace;

@@ -624,6 +624,7 @@ async fn sync_waits_for_a_flush_and_many_waiters_share_it() {
     assert_eq!(store.opening_count(), 32);
 }
 
+mod backup;
 mod durability;
 mod id_key;
 mod placements;

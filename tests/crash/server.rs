@@ -63,6 +63,7 @@ impl ServerProcess {
     }
 
     /// As [`ServerProcess::start`], with more `serve` flags.
+    #[allow(dead_code)] // Not every test crate that includes this file uses it.
     pub async fn start_with(dir: &Path, log: PathBuf, flags: &[&str]) -> ServerProcess {
         let token = admin_token(dir);
         for _ in 0..3 {
@@ -114,6 +115,7 @@ impl ServerProcess {
     }
 
     /// The address it serves on.
+    #[allow(dead_code)] // Not every test crate that includes this file uses it.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

@@ -1,0 +1,148 @@
+//! `jobbridge backup` and `jobbridge restore`: a backup file of a running
+//! server (through `AdminService.Backup`, as an admin) or of a stopped
+//! data directory, and a new data directory from one. What a backup holds
+//! and how restore checks it is `store::backup`'s.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+use super::args::Target;
+use super::exit::Remote;
+use crate::api::pb;
+use crate::api::pb::admin_service_client::AdminServiceClient;
+use crate::domain::identity::short_fingerprint;
+use crate::store::{restore, PartialFile, Store};
+
+/// `jobbridge backup --out FILE`, through `--server` or on `--data-dir`.
+#[derive(clap::Args, Debug)]
+pub struct BackupCommand {
+    /// Where the data is: a running server (--server ADDR --token ADMIN),
+    /// or a data directory no server runs on.
+    #[command(flatten)]
+    pub target: Target,
+    /// The backup file. It is written as FILE.partial, synced and read
+    /// back whole, and only then renamed to FILE (replacing any).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+impl BackupCommand {
+    /// Writes the backup and prints what it holds.
+    pub fn run(self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let t = &self.target;
+        let (entries, trees, file_bytes, pause) = match &t.server {
+            Some(addr) => {
+                let info = super::runtime()?.block_on(remote(
+                    addr,
+                    t.tls_ca.as_deref(),
+                    t.token.as_deref(),
+                    &self.out,
+                ))?;
+                (info.entries, info.trees, info.file_bytes, None)
+            }
+            None => {
+                let store = Store::open(&t.data_dir).with_context(|| {
+                    format!("cannot open data directory {}", t.data_dir.display())
+                })?;
+                let s = store.backup_to_file(&self.out)?;
+                (s.entries, s.trees, s.file_bytes, Some(s.pause))
+            }
+        };
+        let paused = match pause {
+            Some(p) => format!("writes waited {:.2} s", p.as_secs_f64()),
+            None => "the server logs how long writes waited (pause_ms)".into(),
+        };
+        println!(
+            "backup written to {}: {entries} keys in {trees} trees, {}, checked, in {:.1} s \
+             ({paused})",
+            self.out.display(),
+            mib(file_bytes),
+            started.elapsed().as_secs_f64()
+        );
+        println!(
+            "The national id key is not in the backup: keep it apart, a restored directory \
+             needs the same key."
+        );
+        Ok(())
+    }
+}
+
+/// Streams a running server's backup into `out` (through `OUT.partial`).
+async fn remote(
+    server: &str,
+    tls_ca: Option<&Path>,
+    token: Option<&str>,
+    out: &Path,
+) -> anyhow::Result<crate::store::BackupInfo> {
+    let token = token.context("--server needs --token (an admin token) or JOBBRIDGE_TOKEN")?;
+    let channel = super::TokenChannel::new(super::connect(server, tls_ca).await?, Some(token))?;
+    let mut stream = AdminServiceClient::new(channel)
+        .backup(pb::BackupRequest {})
+        .await
+        .map_err(Remote)?
+        .into_inner();
+    let mut file = PartialFile::create(out)?;
+    while let Some(chunk) = stream.message().await.map_err(Remote)? {
+        file.write_all(&chunk.data)
+            .with_context(|| format!("cannot write {}", file.partial_path().display()))?;
+    }
+    // Synced, read back whole and checked before it takes its name: a
+    // stream cut short is refused here, not at the restore.
+    Ok(tokio::task::spawn_blocking(move || file.commit()).await??)
+}
+
+/// `jobbridge restore FILE --data-dir NEW`.
+#[derive(clap::Args, Debug)]
+pub struct RestoreCommand {
+    /// The backup file.
+    pub file: PathBuf,
+    /// The new data directory: one that does not exist yet, or is empty
+    /// (restore never writes into a directory that holds anything).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: PathBuf,
+}
+
+impl RestoreCommand {
+    /// Restores, checks, and prints what was restored and which national
+    /// id key the directory needs.
+    pub fn run(self) -> anyhow::Result<()> {
+        let s = restore(&self.file, &self.data_dir)
+            .with_context(|| format!("nothing restored into {}", self.data_dir.display()))?;
+        let taken = chrono::DateTime::from_timestamp_millis(s.created_at_ms)
+            .map_or_else(String::new, |t| {
+                t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+            });
+        println!(
+            "restored {} ({}, taken {taken}) into {} in {:.1} s: {} keys in {} trees",
+            self.file.display(),
+            mib(s.file_bytes),
+            self.data_dir.display(),
+            s.elapsed.as_secs_f64(),
+            s.entries,
+            s.trees
+        );
+        println!(
+            "check passed: {} workers, {} openings, {} placements; indexes, slots and statuses agree",
+            s.workers, s.openings, s.placements
+        );
+        match &s.id_key_fingerprint {
+            Some(fingerprint) => println!(
+                "The national id key is not in a backup: serve {} with the key of fingerprint \
+                 {}... (--id-key-file, JOBBRIDGE_ID_KEY, or the key file copied to {}/id.key).",
+                self.data_dir.display(),
+                short_fingerprint(fingerprint),
+                self.data_dir.display()
+            ),
+            None => println!("No national id key is bound yet: the first `serve` binds one."),
+        }
+        Ok(())
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
