@@ -40,6 +40,10 @@ mod placements;
 mod server;
 #[path = "powercut/verify.rs"]
 mod verify;
+// The listings of the kill -9 test's check; its `verify` is not used here.
+#[allow(dead_code)]
+#[path = "crash/verify.rs"]
+mod crash_verify;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

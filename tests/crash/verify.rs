@@ -86,7 +86,7 @@ fn settle<T: Record>(
 }
 
 /// Every stored worker by id, timestamps cleared (asserted set).
-async fn list_workers(channel: Channel) -> HashMap<String, pb::Worker> {
+pub async fn list_workers(channel: Channel) -> HashMap<String, pb::Worker> {
     let mut client = Clients::new(channel).workers();
     let (mut all, mut page_token) = (HashMap::new(), String::new());
     loop {
@@ -112,7 +112,7 @@ async fn list_workers(channel: Channel) -> HashMap<String, pb::Worker> {
 }
 
 /// Every stored opening by id, timestamps cleared (asserted set).
-async fn list_openings(channel: Channel) -> HashMap<String, pb::Opening> {
+pub async fn list_openings(channel: Channel) -> HashMap<String, pb::Opening> {
     let mut client = Clients::new(channel).openings();
     let (mut all, mut page_token) = (HashMap::new(), String::new());
     loop {

@@ -12,6 +12,7 @@ use jobbridge::api::pb;
 
 use crate::clients::{Client, Ledger, Record};
 use crate::common::{Channel, Clients};
+use crate::crash_verify::{list_openings, list_workers};
 
 /// Problems kept per cut for the report (the counts are complete), and
 /// lost writes of one kind among them.
@@ -163,57 +164,5 @@ pub async fn point_reads(channel: Channel, found: &Found, tally: &mut Tally) {
         {
             tally.broke(format!("GetOpening({id}) differs from the listing"));
         }
-    }
-}
-
-/// Every stored worker by id, timestamps cleared (asserted set).
-async fn list_workers(channel: Channel) -> HashMap<String, pb::Worker> {
-    let mut client = Clients::new(channel).workers();
-    let (mut all, mut page_token) = (HashMap::new(), String::new());
-    loop {
-        let request = pb::ListWorkersRequest {
-            page_size: 1000,
-            page_token,
-            ..Default::default()
-        };
-        let page = client
-            .list_workers(request)
-            .await
-            .expect("list workers")
-            .into_inner();
-        for mut w in page.workers {
-            assert!(w.clear_times(), "worker {} lacks timestamps", w.id);
-            all.insert(w.id.clone(), w);
-        }
-        if page.next_page_token.is_empty() {
-            return all;
-        }
-        page_token = page.next_page_token;
-    }
-}
-
-/// Every stored opening by id, timestamps cleared (asserted set).
-async fn list_openings(channel: Channel) -> HashMap<String, pb::Opening> {
-    let mut client = Clients::new(channel).openings();
-    let (mut all, mut page_token) = (HashMap::new(), String::new());
-    loop {
-        let request = pb::ListOpeningsRequest {
-            page_size: 1000,
-            page_token,
-            ..Default::default()
-        };
-        let page = client
-            .list_openings(request)
-            .await
-            .expect("list openings")
-            .into_inner();
-        for mut o in page.openings {
-            assert!(o.clear_times(), "opening {} lacks timestamps", o.id);
-            all.insert(o.id.clone(), o);
-        }
-        if page.next_page_token.is_empty() {
-            return all;
-        }
-        page_token = page.next_page_token;
     }
 }
