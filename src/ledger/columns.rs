@@ -97,7 +97,8 @@ pub struct Mapping<R: 'static> {
 
 impl<R: 'static> Mapping<R> {
     /// Maps `headers` (Chinese, English or field names); refused when a
-    /// required column is missing or a column is named twice.
+    /// required column is missing or a column is named twice, and with a
+    /// hint at the file's encoding when no header at all is known.
     pub fn new(
         columns: &'static [Column<R>],
         record: &'static str,
@@ -122,6 +123,24 @@ impl<R: 'static> Mapping<R> {
                 unknown.push(h.clone());
             }
             by_file.push(found);
+        }
+        if by_file.iter().all(Option::is_none) {
+            if let Some(first) = unknown.first() {
+                // Not one header known: the usual cause is a CSV read in
+                // the wrong encoding (every Chinese header garbled), not a
+                // ledger that lacks its columns.
+                return Err(match lang {
+                    Lang::Zh => format!(
+                        "没有一个列名能识别（第一个读作“{first}”）：文件的编码可能不对。\
+                         CSV 台账请另存为 UTF-8 或 GB18030（GBK）编码，或改用 xlsx 文件"
+                    ),
+                    Lang::En => format!(
+                        "none of the column names is known (the first reads {first:?}): the \
+                         file's encoding may be wrong; save a CSV ledger as UTF-8 or GB18030 \
+                         (GBK), or use an xlsx file"
+                    ),
+                });
+            }
         }
         let missing: Vec<&str> = columns
             .iter()

@@ -122,6 +122,24 @@ fn headers_missing_unknown_and_repeated() {
         err.contains("缺少必填列") && err.contains("身份证号"),
         "{err}"
     );
+    // Every header garbled, as a GB18030 ledger read as Big5 or Latin-1
+    // would be: the refusal points at the encoding, not at missing columns.
+    let garbled: Vec<String> = full
+        .iter()
+        .map(|h| {
+            encoding_rs::WINDOWS_1252
+                .decode(&encoding_rs::GB18030.encode(h).0)
+                .0
+                .into_owned()
+        })
+        .collect();
+    for lang in [Lang::Zh, Lang::En] {
+        let err = Mapping::new(workers::COLUMNS, "worker", &garbled, lang)
+            .err()
+            .unwrap();
+        assert!(err.contains("编码") || err.contains("encoding"), "{err}");
+        assert!(err.contains(&garbled[0]), "names what it read: {err}");
+    }
     let mut twice = full.clone();
     twice.push("name".into());
     let err = Mapping::new(workers::COLUMNS, "worker", &twice, Lang::En)
