@@ -63,24 +63,8 @@ impl BackupFlags {
 
 #[cfg(test)]
 mod tests {
-    use clap::{CommandFactory as _, FromArgMatches as _};
-
-    use crate::config::{Config, DEFAULT_BATCH_TIMEZONE};
-
-    #[derive(clap::Parser)]
-    struct Serve {
-        #[command(flatten)]
-        args: super::super::flags::ServeArgs,
-    }
-
-    fn config(flags: &[&str]) -> Result<Config, super::LaunchError> {
-        let argv = std::iter::once("serve").chain(flags.iter().copied());
-        let matches = Serve::command().try_get_matches_from(argv).unwrap();
-        Serve::from_arg_matches(&matches)
-            .unwrap()
-            .args
-            .into_config(&matches)
-    }
+    use crate::config::DEFAULT_BATCH_TIMEZONE;
+    use crate::launch::flags::tests::try_config as config;
 
     #[test]
     fn backups_are_off_without_a_directory_and_take_the_batch_zone() {

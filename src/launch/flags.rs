@@ -299,7 +299,7 @@ impl ServeArgs {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use clap::Parser as _;
 
@@ -317,7 +317,9 @@ mod tests {
     /// test of this module parses flags meanwhile.
     static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-    fn try_config(flags: &[&str]) -> Result<Config, LaunchError> {
+    /// `serve FLAGS` as a `Config`; one at a time, as tests here set the
+    /// environment (the backup flags' tests use it too).
+    pub(in crate::launch) fn try_config(flags: &[&str]) -> Result<Config, LaunchError> {
         use clap::{CommandFactory as _, FromArgMatches as _};
         let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
         let argv = std::iter::once("serve").chain(flags.iter().copied());

@@ -212,17 +212,27 @@ async fn serving(addr: SocketAddr) -> bool {
 
 /// Runs `jobbridge check` (indexes agree with records) and asserts success.
 pub async fn check_indexes(dir: &Path) {
+    if let Err(output) = run_check(dir).await {
+        panic!("jobbridge check failed ({output})");
+    }
+}
+
+/// Runs `jobbridge check`; its exit status and output if it failed.
+#[allow(dead_code)] // Not every test crate that includes this file uses it.
+pub async fn run_check(dir: &Path) -> Result<(), String> {
     let mut command = Command::new(common::binary());
     command.arg("check").arg("--data-dir").arg(dir);
     let out = tokio::task::spawn_blocking(move || command.output())
         .await
         .expect("join")
         .expect("run jobbridge check");
-    assert!(
-        out.status.success(),
-        "jobbridge check failed ({}):\n{}{}",
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{}):\n{}{}",
         out.status,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    );
+    ))
 }
