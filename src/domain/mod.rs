@@ -13,6 +13,7 @@ pub mod placement;
 pub mod policy;
 pub mod regions;
 pub mod rules;
+pub mod scoped;
 pub mod run;
 pub mod words;
 mod worker;
