@@ -67,6 +67,7 @@ fn writes(c: &mut Criterion) {
                 let rows: Vec<_> = (next..next + IMPORT_ROWS)
                     .map(|n| pb::ImportWorkersRequest {
                         worker: Some(worker(n)),
+                        ..Default::default()
                     })
                     .collect();
                 next += IMPORT_ROWS;
@@ -156,6 +157,7 @@ async fn upsert_concurrently(server: &BenchServer, batches: Vec<Vec<pb::Worker>>
                 for worker in batch {
                     let request = pb::UpsertWorkerRequest {
                         worker: Some(worker),
+                        ..Default::default()
                     };
                     client.upsert_worker(request).await.expect("upsert");
                 }

@@ -189,7 +189,7 @@ fn workers(
             } else {
                 EmploymentStatus::Unavailable
             };
-            out.push(worker(
+            let mut w = worker(
                 rng,
                 &mut national_ids,
                 id,
@@ -198,7 +198,11 @@ fn workers(
                 site,
                 status,
                 year,
-            ));
+            );
+            // Numbered across the demo, stored as its county's (see
+            // `domain::scoped`).
+            w.scope_ids();
+            out.push(w);
         }
     }
     out

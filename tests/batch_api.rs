@@ -225,7 +225,10 @@ async fn stable_run_and_changes_after_a_hire() {
     let sent = data.workers.iter().find(|d| d.id == gone).unwrap();
     w.national_id = sent.national_id.clone();
     workers
-        .upsert_worker(pb::UpsertWorkerRequest { worker: Some(w) })
+        .upsert_worker(pb::UpsertWorkerRequest {
+            worker: Some(w),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let second = c

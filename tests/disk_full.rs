@@ -142,6 +142,7 @@ async fn write_until_refused(
                     let r = c
                         .upsert_worker(pb::UpsertWorkerRequest {
                             worker: Some(w.clone()),
+                            ..Default::default()
                         })
                         .await;
                     (w, r)
@@ -249,6 +250,7 @@ async fn a_full_disk_refuses_writes_keeps_reads_and_takes_writes_again_when_free
             .workers()
             .upsert_worker(pb::UpsertWorkerRequest {
                 worker: Some(again.clone()),
+                ..Default::default()
             })
             .await
         {

@@ -13,7 +13,7 @@ use tonic::{Status, Streaming};
 use super::{pb, status};
 use crate::domain::access::Caller;
 use crate::domain::Validated;
-use crate::service::{Service, ServiceError};
+use crate::service::{ImportOptions, RowChange, Service, ServiceError};
 
 /// Rows per store transaction. sled 0.34 holds a database-wide write lock
 /// for a whole transaction, so smaller batches keep other writers waiting
@@ -32,9 +32,49 @@ pub(crate) struct Outcome {
     pub errors_omitted: u64,
     /// Rows refused on stored state ([`ServiceError::rests_on_state`]).
     pub rejected_on_state: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// What the first [`MAX_LISTED_ERRORS`] accepted rows did, in row
+    /// order (batches are settled in order).
+    pub changes: Vec<pb::RowChange>,
+    pub changes_omitted: u64,
+    /// The import only checked: nothing was stored.
+    pub checked_only: bool,
 }
 
 impl Outcome {
+    fn accept(&mut self, row: u64, change: RowChange, id: String) {
+        self.accepted += 1;
+        let (kind, fields) = match change {
+            RowChange::Created => {
+                self.created += 1;
+                (pb::row_change::Kind::Created, Vec::new())
+            }
+            RowChange::Updated(fields) => {
+                self.updated += 1;
+                (
+                    pb::row_change::Kind::Updated,
+                    fields.into_iter().map(str::to_string).collect(),
+                )
+            }
+            RowChange::Unchanged => {
+                self.unchanged += 1;
+                (pb::row_change::Kind::Unchanged, Vec::new())
+            }
+        };
+        if self.changes.len() < MAX_LISTED_ERRORS {
+            self.changes.push(pb::RowChange {
+                row,
+                id,
+                kind: kind.into(),
+                fields,
+            });
+        } else {
+            self.changes_omitted += 1;
+        }
+    }
+
     fn reject(&mut self, row: u64, id: String, field: String, reason: String) {
         self.rejected += 1;
         self.errors.push(pb::RowError {
@@ -65,22 +105,31 @@ pub(crate) trait Importer: Send + Sync + 'static {
     type Row: Send + 'static;
     /// The domain record.
     type Record: Send + Sync + 'static;
+    /// The import's options, as the first row gives them.
+    fn options(row: &Self::Row) -> ImportOptions;
     /// The row's id as sent, and the validated record (also refused when
     /// `caller`'s scope does not cover it).
     fn parse(row: Self::Row, caller: &Caller) -> (String, Validated<Self::Record>);
-    /// Upserts a batch; each record succeeds or fails on its own (also when
-    /// the record it would replace is outside `caller`'s scope).
+    /// The record's whole id as stored.
+    fn stored_id(record: &Self::Record) -> String;
+    /// Upserts a batch (or, checking only, looks at it); each record
+    /// succeeds or fails on its own (also when the record it would replace
+    /// is outside `caller`'s scope) and says what it changes.
     #[allow(clippy::type_complexity)]
     fn put(
         service: &Service,
         batch: Vec<Self::Record>,
         caller: &Caller,
-    ) -> Result<Vec<Result<(), ServiceError>>, ServiceError>;
+        options: ImportOptions,
+    ) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError>;
 }
 
+/// Rows of a batch: their number, their id as sent and as stored.
+type BatchRows = Vec<(u64, String, String)>;
+
 type Pending = JoinHandle<(
-    Vec<(u64, String)>,
-    Result<Vec<Result<(), ServiceError>>, ServiceError>,
+    BatchRows,
+    Result<Vec<Result<RowChange, ServiceError>>, ServiceError>,
 )>;
 
 /// Reads the whole stream, storing good rows and reporting bad ones.
@@ -94,18 +143,21 @@ pub(crate) async fn run<I: Importer>(
     let mut outcome = Outcome::default();
     let mut row_no = 0u64;
     let mut batch: Vec<I::Record> = Vec::with_capacity(BATCH_ROWS);
-    let mut batch_rows: Vec<(u64, String)> = Vec::with_capacity(BATCH_ROWS);
+    let mut batch_rows: BatchRows = Vec::with_capacity(BATCH_ROWS);
     let mut pending: Option<Pending> = None;
+    let mut options = None;
     loop {
         let message = rows.message().await.map_err(status::oversize)?;
         let done = message.is_none();
         if let Some(row) = message {
             row_no += 1;
+            let options = *options.get_or_insert_with(|| I::options(&row));
+            outcome.checked_only = options.check_only;
             let (id, parsed) = I::parse(row, &caller);
             match parsed {
                 Ok(record) => {
+                    batch_rows.push((row_no, id, I::stored_id(&record)));
                     batch.push(record);
-                    batch_rows.push((row_no, id));
                 }
                 Err(e) => outcome.reject(row_no, id, e.field, e.reason.text(lang).to_string()),
             }
@@ -118,8 +170,9 @@ pub(crate) async fn run<I: Importer>(
             let ids = std::mem::replace(&mut batch_rows, Vec::with_capacity(BATCH_ROWS));
             let service = service.clone();
             let caller = caller.clone();
+            let options = options.unwrap_or_default();
             pending = Some(tokio::task::spawn_blocking(move || {
-                let result = I::put(&service, records, &caller);
+                let result = I::put(&service, records, &caller, options);
                 (ids, result)
             }));
         }
@@ -130,9 +183,10 @@ pub(crate) async fn run<I: Importer>(
     if let Some(previous) = pending.take() {
         settle(previous, &mut outcome).await?;
     }
-    // Accepted rows wait for their flush, and so do rows refused on
-    // stored state (a national id already registered): that state may be
-    // another call's write not yet flushed, which a crash would undo.
+    // Accepted rows wait for their flush, and so do rows refused on (or
+    // found unchanged against) stored state (a national id already
+    // registered): that state may be another call's write not yet flushed,
+    // which a crash would undo.
     if outcome.accepted > 0 || outcome.rejected_on_state > 0 {
         service.commit().await.map_err(status::from_service)?;
     }
@@ -146,9 +200,9 @@ async fn settle(pending: Pending, outcome: &mut Outcome) -> Result<(), Status> {
         Status::internal("internal error")
     })?;
     let results = result.map_err(status::from_service)?;
-    for ((row, id), result) in ids.into_iter().zip(results) {
+    for ((row, id, stored_id), result) in ids.into_iter().zip(results) {
         match result {
-            Ok(()) => outcome.accepted += 1,
+            Ok(change) => outcome.accept(row, change, stored_id),
             Err(e) => {
                 if e.rests_on_state() {
                     outcome.rejected_on_state += 1;

@@ -8,7 +8,7 @@ use tracing::instrument;
 
 use super::auth::{audited, caller};
 use super::pb::matching_server::Matching;
-use super::workers::request_id;
+use super::workers::{request_id, request_scoped_id};
 use super::{pb, status};
 use crate::domain::{rules, Validated, ValidationError};
 use crate::matching::{region_number, ComponentExplanation, OpeningsQuery, Reason, WorkersQuery};
@@ -41,7 +41,7 @@ impl Matching for MatchingService {
     ) -> Result<Response<pb::MatchOpeningsForWorkerResponse>, Status> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        request_id(&r.worker_id, "worker_id")?;
+        request_scoped_id(&r.worker_id, "worker_id")?;
         let query = openings_query(&r).map_err(status::from_validation)?;
         let matches = self
             .service
@@ -85,7 +85,7 @@ impl Matching for MatchingService {
     ) -> Result<Response<pb::ExplainMatchResponse>, Status> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        request_id(&r.worker_id, "worker_id")?;
+        request_scoped_id(&r.worker_id, "worker_id")?;
         request_id(&r.opening_id, "opening_id")?;
         let e = self
             .service

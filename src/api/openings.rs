@@ -15,7 +15,7 @@ use super::workers::request_id;
 use super::{page_token, pb, status};
 use crate::domain::access::Caller;
 use crate::domain::{rules, Opening, Validated, ValidationError};
-use crate::service::{scope, Service, ServiceError};
+use crate::service::{scope, ImportOptions, RowChange, Service, ServiceError};
 use crate::store::{OpeningFilter, PutMode};
 
 /// The `jobbridge.v1.Openings` service.
@@ -193,6 +193,12 @@ impl Openings for OpeningService {
             rejected: outcome.rejected,
             errors: outcome.errors,
             errors_omitted: outcome.errors_omitted,
+            created: outcome.created,
+            updated: outcome.updated,
+            unchanged: outcome.unchanged,
+            changes: outcome.changes,
+            changes_omitted: outcome.changes_omitted,
+            checked_only: outcome.checked_only,
         }))
     }
 }
@@ -219,6 +225,17 @@ impl Importer for OpeningImport {
     type Row = pb::ImportOpeningsRequest;
     type Record = Opening;
 
+    fn options(row: &Self::Row) -> ImportOptions {
+        ImportOptions {
+            check_only: row.check_only,
+            allow_move: false,
+        }
+    }
+
+    fn stored_id(record: &Opening) -> String {
+        record.id.clone()
+    }
+
     fn parse(row: Self::Row, caller: &Caller) -> (String, Validated<Opening>) {
         match row.opening {
             None => (String::new(), Err(ValidationError::required("opening"))),
@@ -235,7 +252,8 @@ impl Importer for OpeningImport {
         service: &Service,
         batch: Vec<Opening>,
         caller: &Caller,
-    ) -> Result<Vec<Result<(), ServiceError>>, ServiceError> {
-        service.import_openings(caller, batch)
+        options: ImportOptions,
+    ) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError> {
+        service.import_openings(caller, batch, options)
     }
 }

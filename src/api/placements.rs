@@ -9,7 +9,7 @@ use tracing::instrument;
 
 use super::auth::{audited, caller};
 use super::convert::{decline_reason_from_pb, separation_reason_from_pb, status_from_pb};
-use super::workers::request_id;
+use super::workers::{request_id, request_scoped_id};
 use super::{page_token, pb, status};
 use crate::domain::access::Caller;
 use crate::domain::placement::{china_today, day_number};
@@ -96,7 +96,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
     ) -> Result<Response<pb::Placement>, Status> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        request_id(&r.worker_id, "worker_id")?;
+        request_scoped_id(&r.worker_id, "worker_id")?;
         request_id(&r.opening_id, "opening_id")?;
         let actor = actor(&r.actor)?;
         let p = self
@@ -220,7 +220,11 @@ impl pb::placement_service_server::PlacementService for PlacementService {
             if value.is_empty() {
                 return Ok(None);
             }
-            request_id(value, field)?;
+            if field == "worker_id" {
+                request_scoped_id(value, field)?;
+            } else {
+                request_id(value, field)?;
+            }
             Ok(Some(value.to_string()))
         };
         let county_code = if r.county_code.is_empty() {

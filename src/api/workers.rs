@@ -13,8 +13,8 @@ use super::import::{self, Importer};
 use super::pb::workers_server::Workers;
 use super::{page_token, pb, status};
 use crate::domain::access::Caller;
-use crate::domain::{rules, Validated, ValidationError, Worker};
-use crate::service::{scope, Service, ServiceError};
+use crate::domain::{rules, scoped, Validated, ValidationError, Worker};
+use crate::service::{scope, ImportOptions, RowChange, Service, ServiceError};
 use crate::store::{PutMode, WorkerFilter};
 
 /// The `jobbridge.v1.Workers` service.
@@ -34,19 +34,28 @@ impl WorkerService {
         caller: &Caller,
         worker: Option<pb::Worker>,
         mode: PutMode,
+        allow_move: bool,
     ) -> Result<(Worker, bool), Status> {
         let worker = status::required(worker, "worker")?;
         let worker = worker_from_pb(worker).map_err(status::from_validation)?;
-        self.service
-            .put_worker(caller, worker, mode)
+        let (worker, change) = self
+            .service
+            .put_worker(caller, worker, mode, allow_move)
             .await
-            .map_err(status::from_service)
+            .map_err(status::from_service)?;
+        Ok((worker, change == RowChange::Created))
     }
 }
 
 /// Checks an id given in a request.
 pub(crate) fn request_id(id: &str, field: &str) -> Result<(), Status> {
     rules::check_id(id).map_err(|r| status::from_validation(ValidationError::new(field, r)))
+}
+
+/// Checks a worker or household id given in a request: a county's own
+/// number or a whole id (`431224/w-0000001`).
+pub(crate) fn request_scoped_id(id: &str, field: &str) -> Result<(), Status> {
+    scoped::check_scoped_id(id).map_err(|r| status::from_validation(ValidationError::new(field, r)))
 }
 
 #[tonic::async_trait]
@@ -58,7 +67,7 @@ impl Workers for WorkerService {
     ) -> Result<Response<pb::CreateWorkerResponse>, Status> {
         let caller = caller(&request)?;
         let (worker, _) = self
-            .put(&caller, request.into_inner().worker, PutMode::Create)
+            .put(&caller, request.into_inner().worker, PutMode::Create, false)
             .await?;
         tracing::Span::current().record("worker_id", worker.id.as_str());
         let target = format!("worker {}", worker.id);
@@ -76,8 +85,9 @@ impl Workers for WorkerService {
         request: Request<pb::UpsertWorkerRequest>,
     ) -> Result<Response<pb::UpsertWorkerResponse>, Status> {
         let caller = caller(&request)?;
+        let r = request.into_inner();
         let (worker, created) = self
-            .put(&caller, request.into_inner().worker, PutMode::Upsert)
+            .put(&caller, r.worker, PutMode::Upsert, r.allow_move)
             .await?;
         tracing::Span::current().record("worker_id", worker.id.as_str());
         let target = format!("worker {}", worker.id);
@@ -98,7 +108,7 @@ impl Workers for WorkerService {
         let caller = caller(&request)?;
         let r = request.into_inner();
         let patch = status::required(r.worker, "worker")?;
-        request_id(&patch.id, "worker.id")?;
+        request_scoped_id(&patch.id, "worker.id")?;
         tracing::Span::current().record("worker_id", patch.id.as_str());
         let id = patch.id.clone();
         let mask = r.update_mask;
@@ -124,7 +134,7 @@ impl Workers for WorkerService {
     ) -> Result<Response<pb::GetWorkerResponse>, Status> {
         let caller = caller(&request)?;
         let id = request.into_inner().id;
-        request_id(&id, "id")?;
+        request_scoped_id(&id, "id")?;
         let worker = self
             .service
             .worker(&caller, &id)
@@ -145,7 +155,7 @@ impl Workers for WorkerService {
     ) -> Result<Response<pb::DeleteWorkerResponse>, Status> {
         let caller = caller(&request)?;
         let id = request.into_inner().id;
-        request_id(&id, "id")?;
+        request_scoped_id(&id, "id")?;
         self.service
             .delete_worker(&caller, &id)
             .await
@@ -211,6 +221,12 @@ impl Workers for WorkerService {
             rejected: outcome.rejected,
             errors: outcome.errors,
             errors_omitted: outcome.errors_omitted,
+            created: outcome.created,
+            updated: outcome.updated,
+            unchanged: outcome.unchanged,
+            changes: outcome.changes,
+            changes_omitted: outcome.changes_omitted,
+            checked_only: outcome.checked_only,
         }))
     }
 
@@ -221,7 +237,7 @@ impl Workers for WorkerService {
     ) -> Result<Response<pb::GetHouseholdResponse>, Status> {
         let caller = caller(&request)?;
         let id = request.into_inner().household_id;
-        request_id(&id, "household_id")?;
+        request_scoped_id(&id, "household_id")?;
         let household = self
             .service
             .household(&caller, &id)
@@ -252,7 +268,14 @@ fn worker_filter(r: &pb::ListWorkersRequest) -> Validated<WorkerFilter> {
     Ok(WorkerFilter {
         county_code: optional_region_filter(r.county_code.clone(), "county_code")?,
         site_id: id_filter(&r.site_id, "site_id")?,
-        household_id: id_filter(&r.household_id, "household_id")?,
+        household_id: match r.household_id.as_str() {
+            "" => None,
+            h => {
+                scoped::check_scoped_id(h)
+                    .map_err(|reason| ValidationError::new("household_id", reason))?;
+                Some(h.to_string())
+            }
+        },
         employment_status: employment_status_filter(r.employment_status, "employment_status")?,
     })
 }
@@ -262,6 +285,17 @@ struct WorkerImport;
 impl Importer for WorkerImport {
     type Row = pb::ImportWorkersRequest;
     type Record = Worker;
+
+    fn options(row: &Self::Row) -> ImportOptions {
+        ImportOptions {
+            check_only: row.check_only,
+            allow_move: row.allow_move,
+        }
+    }
+
+    fn stored_id(record: &Worker) -> String {
+        scoped::qualified(&record.id, &record.county_code)
+    }
 
     fn parse(row: Self::Row, caller: &Caller) -> (String, Validated<Worker>) {
         match row.worker {
@@ -279,7 +313,8 @@ impl Importer for WorkerImport {
         service: &Service,
         batch: Vec<Worker>,
         caller: &Caller,
-    ) -> Result<Vec<Result<(), ServiceError>>, ServiceError> {
-        service.import_workers(caller, batch)
+        options: ImportOptions,
+    ) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError> {
+        service.import_workers(caller, batch, options)
     }
 }

@@ -18,10 +18,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::args::Target;
 use crate::api::pb;
 use crate::domain::access::{Caller, Role, Scope};
-use crate::domain::{Lang, Opening, Validated, Worker};
+use crate::domain::{scoped, Lang, Opening, Validated, Worker};
 use crate::ledger::columns::{self, Column, Mapping, RowError};
 use crate::ledger::{files, openings, workers, Cell, Format, Kind, Row, Table};
-use crate::service::{Service, ServiceError};
+use crate::service::{ImportOptions, RowChange, Service, ServiceError};
 
 /// Rows per offline store transaction (as the server's import).
 const BATCH_ROWS: usize = 100;
@@ -33,8 +33,10 @@ pub struct ImportArgs {
     pub kind: Kind,
     /// The ledger, .csv or .xlsx.
     pub file: PathBuf,
-    /// Validate only.
+    /// Store nothing: report what each row would do.
     pub check: bool,
+    /// Rows may move stored workers to another county or household.
+    pub allow_move: bool,
     /// Where the rejected rows go (default: `<file>.rejected.<ext>`).
     pub rejected: Option<PathBuf>,
     /// Language of reasons and messages.
@@ -46,8 +48,17 @@ pub struct ImportArgs {
 pub struct ImportOutcome {
     /// Data rows read.
     pub rows: usize,
-    /// Rows stored (or, with `--check`, that would be sent).
+    /// Rows stored (or, with `--check`, that would be).
     pub accepted: usize,
+    /// Accepted rows that create a record.
+    pub created: usize,
+    /// Accepted rows that change a stored record: (row, whole id, fields).
+    pub updated: Vec<(u64, String, Vec<String>)>,
+    /// Accepted rows equal to the stored record (nothing written).
+    pub unchanged: usize,
+    /// Whether the rows were compared with stored records (`--check`
+    /// without a server or a data directory only validates them).
+    pub compared: bool,
     /// Refused rows, in row order.
     pub rejected: Vec<RowError>,
     /// The file of rejected rows, if any was written.
@@ -62,6 +73,8 @@ trait Record: Sized + Clone + Send + Sync + 'static {
     fn blank() -> Self;
     fn finish(&mut self);
     fn id(&self) -> &str;
+    /// The record's whole id as the service stores it.
+    fn stored_id(&self) -> String;
     fn to_pb(self) -> Self::Pb;
     /// The API's conversion and validation.
     fn from_pb(pb: Self::Pb) -> Validated<Self>;
@@ -69,14 +82,42 @@ trait Record: Sized + Clone + Send + Sync + 'static {
         service: &Service,
         caller: &Caller,
         batch: Vec<Self>,
-    ) -> Result<Vec<Result<(), ServiceError>>, ServiceError>;
-    /// Streams rows to the server's import: (accepted, errors, omitted).
+        options: ImportOptions,
+    ) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError>;
+    /// Streams rows to the server's import.
     async fn send(
         channel: super::TokenChannel,
         rows: Vec<Self::Pb>,
         bar: ProgressBar,
         lang: Lang,
-    ) -> Result<(u64, Vec<pb::RowError>, u64), tonic::Status>;
+        options: ImportOptions,
+    ) -> Result<Reply, tonic::Status>;
+}
+
+/// A server's reply to an import, either kind.
+struct Reply {
+    errors: Vec<pb::RowError>,
+    errors_omitted: u64,
+    changes: Vec<pb::RowChange>,
+    changes_omitted: u64,
+    created: u64,
+    updated: u64,
+    unchanged: u64,
+}
+
+macro_rules! reply {
+    ($r:expr) => {{
+        let r = $r;
+        Reply {
+            errors: r.errors,
+            errors_omitted: r.errors_omitted,
+            changes: r.changes,
+            changes_omitted: r.changes_omitted,
+            created: r.created,
+            updated: r.updated,
+            unchanged: r.unchanged,
+        }
+    }};
 }
 
 /// The request of an import stream, asking for reasons in `lang`.
@@ -104,6 +145,9 @@ impl Record for Worker {
     fn id(&self) -> &str {
         &self.id
     }
+    fn stored_id(&self) -> String {
+        scoped::qualified(&self.id, &self.county_code)
+    }
     fn to_pb(self) -> pb::Worker {
         let national_id = self.national_id.clone();
         // The wire form leaves the id number out (it is never sent back);
@@ -120,25 +164,31 @@ impl Record for Worker {
         service: &Service,
         caller: &Caller,
         batch: Vec<Self>,
-    ) -> Result<Vec<Result<(), ServiceError>>, ServiceError> {
-        service.import_workers(caller, batch)
+        options: ImportOptions,
+    ) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError> {
+        service.import_workers(caller, batch, options)
     }
     async fn send(
         channel: super::TokenChannel,
         rows: Vec<pb::Worker>,
         bar: ProgressBar,
         lang: Lang,
-    ) -> Result<(u64, Vec<pb::RowError>, u64), tonic::Status> {
+        options: ImportOptions,
+    ) -> Result<Reply, tonic::Status> {
         use tokio_stream::StreamExt as _;
         let stream = tokio_stream::iter(rows).map(move |w| {
             bar.inc(1);
-            pb::ImportWorkersRequest { worker: Some(w) }
+            pb::ImportWorkersRequest {
+                worker: Some(w),
+                check_only: options.check_only,
+                allow_move: options.allow_move,
+            }
         });
         let r = pb::workers_client::WorkersClient::new(channel)
             .import_workers(streaming(stream, lang))
             .await?
             .into_inner();
-        Ok((r.accepted, r.errors, r.errors_omitted))
+        Ok(reply!(r))
     }
 }
 
@@ -157,6 +207,9 @@ impl Record for Opening {
     fn id(&self) -> &str {
         &self.id
     }
+    fn stored_id(&self) -> String {
+        self.id.clone()
+    }
     fn to_pb(self) -> pb::Opening {
         self.into()
     }
@@ -167,25 +220,30 @@ impl Record for Opening {
         service: &Service,
         caller: &Caller,
         batch: Vec<Self>,
-    ) -> Result<Vec<Result<(), ServiceError>>, ServiceError> {
-        service.import_openings(caller, batch)
+        options: ImportOptions,
+    ) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError> {
+        service.import_openings(caller, batch, options)
     }
     async fn send(
         channel: super::TokenChannel,
         rows: Vec<pb::Opening>,
         bar: ProgressBar,
         lang: Lang,
-    ) -> Result<(u64, Vec<pb::RowError>, u64), tonic::Status> {
+        options: ImportOptions,
+    ) -> Result<Reply, tonic::Status> {
         use tokio_stream::StreamExt as _;
         let stream = tokio_stream::iter(rows).map(move |o| {
             bar.inc(1);
-            pb::ImportOpeningsRequest { opening: Some(o) }
+            pb::ImportOpeningsRequest {
+                opening: Some(o),
+                check_only: options.check_only,
+            }
         });
         let r = pb::openings_client::OpeningsClient::new(channel)
             .import_openings(streaming(stream, lang))
             .await?
             .into_inner();
-        Ok((r.accepted, r.errors, r.errors_omitted))
+        Ok(reply!(r))
     }
 }
 
@@ -216,14 +274,24 @@ fn import_kind<R: Record>(target: &Target, args: &ImportArgs) -> anyhow::Result<
         );
     }
     let (good, mut rejected) = parse_rows::<R>(&table, &mapping, lang);
-    let mut accepted = good.len();
-    if !args.check {
-        let stored = match &target.server {
-            Some(addr) => super::runtime()?.block_on(send::<R>(target, addr, &good, lang))?,
-            None => store_offline::<R>(&target.data_dir, &good, lang)?,
+    let options = ImportOptions {
+        check_only: args.check,
+        allow_move: args.allow_move,
+    };
+    // A check with nothing to compare against only validates.
+    let compared = !args.check || target.server.is_some() || target.data_dir.exists();
+    let mut stored = Stored {
+        accepted: good.len(),
+        ..Stored::default()
+    };
+    if compared {
+        stored = match &target.server {
+            Some(addr) => {
+                super::runtime()?.block_on(send::<R>(target, addr, &good, lang, options))?
+            }
+            None => store_offline::<R>(&target.data_dir, &good, lang, options)?,
         };
-        accepted = stored.0;
-        for (index, field, reason) in stored.1 {
+        for (index, field, reason) in std::mem::take(&mut stored.refused) {
             rejected.push(mapping.error(good[index].0, &field, reason));
         }
     }
@@ -240,7 +308,15 @@ fn import_kind<R: Record>(target: &Target, args: &ImportArgs) -> anyhow::Result<
     };
     Ok(ImportOutcome {
         rows: table.rows.len(),
-        accepted,
+        accepted: stored.accepted,
+        created: stored.created,
+        updated: stored
+            .updated
+            .into_iter()
+            .map(|(index, id, fields)| (good[index].0, id, fields))
+            .collect(),
+        unchanged: stored.unchanged,
+        compared,
         rejected,
         rejected_file,
     })
@@ -302,12 +378,39 @@ fn bar(len: usize, lang: Lang) -> ProgressBar {
 /// Refusals of stored rows: (index into the rows, field, reason).
 type StoreRefusals = Vec<(usize, String, String)>;
 
+/// What the service or the server did with the rows (indexes are into
+/// the rows sent).
+#[derive(Default)]
+struct Stored {
+    accepted: usize,
+    refused: StoreRefusals,
+    created: usize,
+    /// (index, whole id, fields that change).
+    updated: Vec<(usize, String, Vec<String>)>,
+    unchanged: usize,
+}
+
+impl Stored {
+    fn change(&mut self, index: usize, id: String, change: RowChange) {
+        self.accepted += 1;
+        match change {
+            RowChange::Created => self.created += 1,
+            RowChange::Unchanged => self.unchanged += 1,
+            RowChange::Updated(fields) => {
+                self.updated
+                    .push((index, id, fields.into_iter().map(str::to_string).collect()))
+            }
+        }
+    }
+}
+
 /// Stores the rows offline: the service the server uses, as an admin.
 fn store_offline<R: Record>(
     data_dir: &Path,
     rows: &[(u64, R)],
     lang: Lang,
-) -> anyhow::Result<(usize, StoreRefusals)> {
+    options: ImportOptions,
+) -> anyhow::Result<Stored> {
     let service = super::open_service(data_dir)?;
     let caller = Caller {
         token_id: "cli".into(),
@@ -315,20 +418,22 @@ fn store_offline<R: Record>(
         scope: Scope::default(),
     };
     let bar = bar(rows.len(), lang);
-    let (mut accepted, mut refused) = (0, Vec::new());
+    let mut stored = Stored::default();
     for (chunk_no, chunk) in rows.chunks(BATCH_ROWS).enumerate() {
         let batch = chunk
             .iter()
             .map(|(_, r)| R::from_pb(r.clone().to_pb()))
             .collect::<Validated<Vec<R>>>()
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let results = R::store(&service, &caller, batch)?;
-        for (i, result) in results.into_iter().enumerate() {
+        let ids: Vec<String> = batch.iter().map(R::stored_id).collect();
+        let results = R::store(&service, &caller, batch, options)?;
+        for ((i, result), id) in results.into_iter().enumerate().zip(ids) {
+            let index = chunk_no * BATCH_ROWS + i;
             match result {
-                Ok(()) => accepted += 1,
+                Ok(change) => stored.change(index, id, change),
                 Err(e) => {
                     let (field, reason) = service_refusal(&e, lang);
-                    refused.push((chunk_no * BATCH_ROWS + i, field, reason));
+                    stored.refused.push((index, field, reason));
                 }
             }
         }
@@ -337,7 +442,7 @@ fn store_offline<R: Record>(
     super::runtime()?.block_on(service.commit())?;
     super::close_service(service);
     bar.finish_and_clear();
-    Ok((accepted, refused))
+    Ok(stored)
 }
 
 /// The field and reason of a refusal by the service, for people.
@@ -372,18 +477,19 @@ async fn send<R: Record>(
     addr: &str,
     rows: &[(u64, R)],
     lang: Lang,
-) -> anyhow::Result<(usize, StoreRefusals)> {
+    options: ImportOptions,
+) -> anyhow::Result<Stored> {
     let channel = super::TokenChannel::new(
         super::connect(addr, target.tls_ca.as_deref()).await?,
         target.token.as_deref(),
     )?;
     let bar = bar(rows.len(), lang);
     let pbs: Vec<R::Pb> = rows.iter().map(|(_, r)| r.clone().to_pb()).collect();
-    let reply = R::send(channel, pbs, bar.clone(), lang)
+    let reply = R::send(channel, pbs, bar.clone(), lang, options)
         .await
         .map_err(|s| status_error(s, lang))?;
     bar.finish_and_clear();
-    let (accepted, errors, omitted) = reply;
+    let omitted = reply.errors_omitted;
     if omitted > 0 {
         eprintln!(
             "{}",
@@ -394,14 +500,42 @@ async fn send<R: Record>(
             }
         );
     }
-    let refused = errors
+    if reply.changes_omitted > 0 {
+        eprintln!(
+            "{}",
+            match lang {
+                Lang::Zh => format!("另有 {} 行的改动服务器未列出", reply.changes_omitted),
+                Lang::En => format!(
+                    "the server did not list what {} more rows change",
+                    reply.changes_omitted
+                ),
+            }
+        );
+    }
+    let index = |row: u64| {
+        usize::try_from(row)
+            .ok()?
+            .checked_sub(1)
+            .filter(|&i| i < rows.len())
+    };
+    let refused = reply
+        .errors
         .into_iter()
-        .filter_map(|e| {
-            let index = usize::try_from(e.row).ok()?.checked_sub(1)?;
-            (index < rows.len()).then_some((index, e.field, e.reason))
-        })
+        .filter_map(|e| Some((index(e.row)?, e.field, e.reason)))
         .collect();
-    Ok((accepted as usize, refused))
+    let updated = reply
+        .changes
+        .into_iter()
+        .filter(|c| c.kind() == pb::row_change::Kind::Updated)
+        .filter_map(|c| Some((index(c.row)?, c.id, c.fields)))
+        .collect();
+    Ok(Stored {
+        accepted: (reply.created + reply.updated + reply.unchanged) as usize,
+        refused,
+        created: reply.created as usize,
+        updated,
+        unchanged: reply.unchanged as usize,
+    })
 }
 
 fn status_error(s: tonic::Status, lang: Lang) -> anyhow::Error {
@@ -455,32 +589,58 @@ fn write_rejected(
 
 fn print_summary(o: &ImportOutcome, args: &ImportArgs) {
     let lang = args.lang;
-    let verb = match (args.check, lang) {
-        (true, Lang::Zh) => "检查通过（未保存）",
-        (true, Lang::En) => "would be imported (checked only, nothing stored)",
-        (false, Lang::Zh) => "已导入",
-        (false, Lang::En) => "imported",
-    };
-    match lang {
-        Lang::Zh => println!(
-            "{}：共 {} 行，{verb} {} 行，拒绝 {} 行",
-            args.file.display(),
-            o.rows,
-            o.accepted,
-            o.rejected.len()
-        ),
-        Lang::En => println!(
-            "{}: {} rows, {} {verb}, {} rejected",
-            args.file.display(),
-            o.rows,
-            o.accepted,
-            o.rejected.len()
-        ),
+    let file = args.file.display();
+    let rejected = o.rejected.len();
+    if !o.compared {
+        match lang {
+            Lang::Zh => println!(
+                "{file}：共 {} 行，检查通过 {} 行，拒绝 {rejected} 行（没有可比对的数据，未判断新增或更新）",
+                o.rows, o.accepted
+            ),
+            Lang::En => println!(
+                "{file}: {} rows, {} pass the checks, {rejected} rejected (no data to compare with: \
+                 new or changed not told)",
+                o.rows, o.accepted
+            ),
+        }
+    } else {
+        let (created, updated, unchanged) = (o.created, o.updated.len(), o.unchanged);
+        match (args.check, lang) {
+            (true, Lang::Zh) => println!(
+                "{file}：共 {} 行，检查通过（未保存）：将新增 {created} 行，将更新 {updated} 行，\
+                 不变 {unchanged} 行；拒绝 {rejected} 行",
+                o.rows
+            ),
+            (true, Lang::En) => println!(
+                "{file}: {} rows, checked only (nothing stored): {created} would be new, \
+                 {updated} would change a stored record, {unchanged} unchanged; {rejected} rejected",
+                o.rows
+            ),
+            (false, Lang::Zh) => println!(
+                "{file}：共 {} 行，已导入：新增 {created} 行，更新 {updated} 行，不变 {unchanged} 行\
+                 （未写入）；拒绝 {rejected} 行",
+                o.rows
+            ),
+            (false, Lang::En) => println!(
+                "{file}: {} rows imported: {created} new, {updated} changed, {unchanged} unchanged \
+                 (not written); {rejected} rejected",
+                o.rows
+            ),
+        }
+    }
+    for (row, id, fields) in o.updated.iter().take(5) {
+        match lang {
+            Lang::Zh => println!("  第 {row} 行 {id} 更新：{}", fields.join("、")),
+            Lang::En => println!("  row {row} {id} changes: {}", fields.join(", ")),
+        }
+    }
+    if o.updated.len() > 5 {
+        println!("  ...");
     }
     for e in o.rejected.iter().take(5) {
         println!("  {}", e.text(lang));
     }
-    if o.rejected.len() > 5 {
+    if rejected > 5 {
         println!("  ...");
     }
     if let Some(path) = &o.rejected_file {
@@ -527,9 +687,15 @@ pub struct ImportCommand {
     /// Where the data is.
     #[command(flatten)]
     pub target: Target,
-    /// Validate every row and write the rejected ones; store nothing.
+    /// Store nothing: validate every row, write the rejected ones, and
+    /// say which rows would be new, which would change a stored record
+    /// (and which fields) and which are unchanged.
     #[arg(long)]
     pub check: bool,
+    /// Rows may move stored workers to another county or household
+    /// (without it such rows are rejected).
+    #[arg(long)]
+    pub allow_move: bool,
     /// The file of rejected rows (default: FILE.rejected.csv / .xlsx beside it).
     #[arg(long)]
     pub rejected: Option<PathBuf>,
@@ -545,6 +711,7 @@ impl ImportCommand {
             kind: self.kind,
             file: self.file,
             check: self.check,
+            allow_move: self.allow_move,
             rejected: self.rejected,
             lang: self.lang.lang(),
         };

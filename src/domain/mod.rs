@@ -13,8 +13,8 @@ pub mod placement;
 pub mod policy;
 pub mod regions;
 pub mod rules;
-pub mod scoped;
 pub mod run;
+pub mod scoped;
 pub mod words;
 mod worker;
 

@@ -140,7 +140,10 @@ mod tests {
     fn checks_each_part() {
         assert!(check_scoped_id("w-1").is_ok());
         assert!(check_scoped_id("431224/w-1").is_ok());
-        assert!(check_scoped_id("431200/w-1").is_err(), "a city is no county");
+        assert!(
+            check_scoped_id("431200/w-1").is_err(),
+            "a city is no county"
+        );
         assert!(check_scoped_id("43122/w-1").is_err());
         assert!(check_scoped_id("431224/").is_err());
         assert!(check_scoped_id("431224/a/b").is_err());

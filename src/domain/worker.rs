@@ -3,6 +3,7 @@
 use super::error::{Reason, Validated, ValidationError};
 use super::kinds::{Education, EmploymentStatus, Gender, LabourCapacity, Mobility, Source};
 use super::rules::{self, MAX_MONTHLY_WAGE, MAX_WORKER_SKILLS};
+use super::scoped;
 use super::{GeoPoint, Skill};
 
 /// Youngest working age.
@@ -116,8 +117,8 @@ impl Worker {
         name: &str,
         national_id: &str,
     ) -> Validated<()> {
-        field("id", rules::check_id(id))?;
-        field("household_id", rules::check_id(household_id))?;
+        field("id", scoped::check_scoped_id(id))?;
+        field("household_id", scoped::check_scoped_id(household_id))?;
         field("name", rules::check_text(name, 64))?;
         field("national_id", rules::check_national_id(national_id))
     }
@@ -126,8 +127,8 @@ impl Worker {
         if national_id {
             Self::validate_identity(&self.id, &self.household_id, &self.name, &self.national_id)?;
         } else {
-            field("id", rules::check_id(&self.id))?;
-            field("household_id", rules::check_id(&self.household_id))?;
+            field("id", scoped::check_scoped_id(&self.id))?;
+            field("household_id", scoped::check_scoped_id(&self.household_id))?;
             field("name", rules::check_text(&self.name, 64))?;
         }
         let age = current_year - self.birth_year as i32;
@@ -150,6 +151,7 @@ impl Worker {
             field("phone", rules::check_phone(phone))?;
         }
         field("county_code", rules::check_county_code(&self.county_code))?;
+        scoped::check_household_county(&self.household_id, &self.county_code)?;
         field("site_id", rules::check_id(&self.site_id))?;
         self.site_location
             .validate()
@@ -163,6 +165,74 @@ impl Worker {
             field("service_company_id", rules::check_id(company))?;
         }
         Ok(())
+    }
+
+    /// Gives the id and the household id their county (see [`scoped`]):
+    /// a bare number is qualified with `county_code`. The household must
+    /// be in the worker's county ([`Worker::validate`] checks that).
+    pub fn scope_ids(&mut self) {
+        self.id = scoped::qualified(&self.id, &self.county_code);
+        self.household_id = scoped::qualified(&self.household_id, &self.county_code);
+    }
+
+    /// The fields a client writes that differ between this record and
+    /// `stored`, by their API names; empty when a write of this record
+    /// would change nothing. Both national ids must be in the same form
+    /// (the store's keyed hash).
+    pub fn changed_fields(&self, stored: &Worker) -> Vec<&'static str> {
+        let (a, b) = (self, stored);
+        let (p, q) = (&a.preferences, &b.preferences);
+        let fields: [(&'static str, bool); 23] = [
+            ("id", a.id != b.id),
+            ("household_id", a.household_id != b.household_id),
+            ("name", a.name != b.name),
+            ("national_id", a.national_id != b.national_id),
+            ("gender", a.gender != b.gender),
+            ("birth_year", a.birth_year != b.birth_year),
+            ("phone", a.phone != b.phone),
+            ("county_code", a.county_code != b.county_code),
+            ("site_id", a.site_id != b.site_id),
+            ("site_location", a.site_location != b.site_location),
+            ("labour_capacity", a.labour_capacity != b.labour_capacity),
+            ("skills", a.skills != b.skills),
+            ("certificates", a.certificates != b.certificates),
+            ("education", a.education != b.education),
+            ("preferences.mobility", p.mobility != q.mobility),
+            (
+                "preferences.max_commute_km",
+                p.max_commute_km != q.max_commute_km,
+            ),
+            (
+                "preferences.expected_monthly_wage",
+                p.expected_monthly_wage != q.expected_monthly_wage,
+            ),
+            (
+                "preferences.preferred_sources",
+                p.preferred_sources != q.preferred_sources,
+            ),
+            (
+                "preferences.strict_sources",
+                p.strict_sources != q.strict_sources,
+            ),
+            (
+                "preferences.needs_flexible_hours",
+                p.needs_flexible_hours != q.needs_flexible_hours,
+            ),
+            (
+                "employment_status",
+                a.employment_status != b.employment_status,
+            ),
+            (
+                "service_company_id",
+                a.service_company_id != b.service_company_id,
+            ),
+            ("consent_to_share", a.consent_to_share != b.consent_to_share),
+        ];
+        fields
+            .into_iter()
+            .filter(|(_, changed)| *changed)
+            .map(|(name, _)| name)
+            .collect()
     }
 
     /// The worker's age in `year`.

@@ -54,9 +54,8 @@ impl Service {
         query: OpeningsQuery,
         lang: Lang,
     ) -> Result<Vec<OpeningMatch>> {
-        self.stored_worker_in_scope(caller, worker_id).await?;
+        let id = self.stored_worker_in_scope(caller, worker_id).await?;
         let me = self.clone();
-        let id = worker_id.to_string();
         ranked(crate::matching::spawn(move || {
             let ranked = me
                 .matcher()
@@ -136,10 +135,10 @@ impl Service {
         opening_id: &str,
         lang: Lang,
     ) -> Result<PairExplanation> {
-        match caller.role {
-            Role::Recruiter => self.opening_in_scope(caller, opening_id).await?,
-            _ => self.stored_worker_in_scope(caller, worker_id).await?,
+        if caller.role == Role::Recruiter {
+            self.opening_in_scope(caller, opening_id).await?;
         }
+        let worker_id = &self.stored_worker_in_scope(caller, worker_id).await?;
         let explained = self.matcher().read().explain_pair(
             worker_id,
             opening_id,

@@ -25,6 +25,7 @@ mod matching;
 mod openings;
 mod placements;
 mod reports;
+mod rows;
 mod runs;
 pub mod scope;
 mod tokens;
@@ -36,6 +37,7 @@ use std::sync::Arc;
 pub use apply::{Applied, RefusedAssignment};
 pub use error::ServiceError;
 pub use matching::{OpeningMatch, WorkerMatch};
+pub use rows::{ImportOptions, RowChange};
 pub use write::load_matcher;
 
 use crate::batch::{Batch, BatchSettings};
@@ -169,5 +171,7 @@ impl Service {
 
 #[cfg(test)]
 mod apply_tests;
+#[cfg(test)]
+mod scoped_tests;
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,11 @@
 //! Openings: posting, reads, closing, listings and bulk imports, each
 //! checked against the caller's counties or employer.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::workers::{into_service, put_checked};
-use super::{scope, Result, Service, ServiceError};
+use super::workers::into_service;
+use super::{scope, ImportOptions, Result, RowChange, Service, ServiceError};
 use crate::domain::access::{Caller, Role};
 use crate::domain::Opening;
 use crate::store::{OpeningFilter, Page, PutMode};
@@ -111,24 +112,55 @@ impl Service {
 
     /// Upserts one batch of an import in one transaction; each row
     /// succeeds or fails on its own (also when the opening it would
-    /// replace is outside the caller's scope). Blocking. Durable after
-    /// [`Service::commit`].
+    /// replace is outside the caller's scope) and says what it changes; a
+    /// row equal to its stored opening writes nothing. With
+    /// [`ImportOptions::check_only`] nothing is written. Blocking. Durable
+    /// after [`Service::commit`].
     pub fn import_openings(
         &self,
         caller: &Caller,
         batch: Vec<Opening>,
-    ) -> Result<Vec<Result<(), ServiceError>>> {
-        if caller.role == Role::Admin {
-            return Ok(into_service(self.writer.put_openings(&batch)?));
+        options: ImportOptions,
+    ) -> Result<Vec<Result<RowChange>>> {
+        let store = self.store();
+        let mut rows: Vec<Result<RowChange>> = Vec::with_capacity(batch.len());
+        let mut writes: Vec<Opening> = Vec::with_capacity(batch.len());
+        // A row repeating an id of this batch compares with that row.
+        let mut earlier: HashMap<String, Opening> = HashMap::new();
+        for opening in batch {
+            let stored = match earlier.get(&opening.id) {
+                Some(o) => Ok(Some(o.clone())),
+                None => store.opening(&opening.id),
+            };
+            let row = match stored {
+                Err(e) => Err(e.into()),
+                Ok(None) => Ok(RowChange::Created),
+                Ok(Some(old)) => scope::opening_write(caller, &old)
+                    .map_err(ServiceError::Forbidden)
+                    .map(|()| RowChange::of(true, opening.changed_fields(&old))),
+            };
+            if matches!(&row, Ok(change) if change.writes()) {
+                earlier.insert(opening.id.clone(), opening.clone());
+                if !options.check_only {
+                    writes.push(opening);
+                }
+            }
+            rows.push(row);
         }
-        put_checked(
-            batch,
-            |o| match self.store().opening(&o.id)? {
-                Some(old) => scope::opening_write(caller, &old).map_err(ServiceError::Forbidden),
-                None => Ok(()),
-            },
-            |allowed| Ok(into_service(self.writer.put_openings(&allowed)?)),
-        )
+        if writes.is_empty() {
+            return Ok(rows);
+        }
+        let mut stored = into_service(self.writer.put_openings(&writes)?).into_iter();
+        Ok(rows
+            .into_iter()
+            .map(|row| match row {
+                Ok(change) if change.writes() && !options.check_only => stored
+                    .next()
+                    .expect("one result per written row")
+                    .map(|()| change),
+                other => other,
+            })
+            .collect())
     }
 
     /// Forbidden if opening `id` is stored outside the caller's scope; a

@@ -5,10 +5,12 @@
 
 use std::sync::Arc;
 
+use super::workers::{not_found_for, sees};
 use super::{scope, Result, Service, ServiceError};
 use crate::domain::access::{Caller, Role};
 use crate::domain::placement::{Placement, PlacementEvent};
 use crate::domain::run::RunStatus;
+use crate::domain::scoped;
 use crate::matching::MatchContext;
 use crate::store::{Action, DueCheckIn, Page, PlacementFilter, Proposal};
 
@@ -66,19 +68,34 @@ impl Service {
                     .ok_or_else(|| ServiceError::not_found("placement", owned))
             })
             .await?;
-        scope::county(caller, &p.county_code, &format!("placement {}", p.id))?;
+        if !sees(caller, &p.county_code) {
+            return Err(not_found_for(caller, "placement", id));
+        }
         Ok(p)
     }
 
-    /// One page of placements; a service company must name its county.
+    /// One page of placements; a service company must name its county. A
+    /// worker filter is a whole id or a county's number in the county
+    /// filtered on (or, without one, resolved as [`Service::worker`] does).
     pub async fn list_placements(
         self: &Arc<Self>,
         caller: &Caller,
-        filter: PlacementFilter,
+        mut filter: PlacementFilter,
         after: Option<String>,
         limit: usize,
     ) -> Result<Page<Placement>> {
         scope::county_filter(caller, filter.county_code.as_deref(), "county_code")?;
+        if let Some(w) = filter.worker_id.take() {
+            filter.worker_id = Some(
+                match (&filter.county_code, self.find_worker(caller, &w).await) {
+                    (_, Ok(worker)) => worker.id,
+                    // A worker deleted since keeps its placements.
+                    (Some(c), Err(ServiceError::NotFound(_))) => scoped::qualified(&w, c),
+                    (None, Err(ServiceError::NotFound(_))) => w,
+                    (_, Err(e)) => return Err(e),
+                },
+            );
+        }
         self.blocking(move |s| {
             Ok(s.store()
                 .list_placements(&filter, after.as_deref(), limit)?)
@@ -127,8 +144,8 @@ impl Service {
             .blocking(move |s| Ok(s.store().placement(&owned)?))
             .await?
         {
-            Some(p) => scope::county(caller, &p.county_code, &format!("placement {id}")),
-            None => Ok(()),
+            Some(p) if !sees(caller, &p.county_code) => Err(not_found_for(caller, "placement", id)),
+            _ => Ok(()),
         }
     }
 
@@ -143,14 +160,8 @@ impl Service {
         run_id: u64,
     ) -> Result<Proposal> {
         let store = self.store();
-        let worker = store
-            .worker(worker_id)?
-            .ok_or_else(|| ServiceError::not_found("worker", worker_id))?;
-        scope::county(
-            caller,
-            &worker.county_code,
-            &format!("worker {worker_id:?}"),
-        )?;
+        let worker = self.find_worker_now(caller, worker_id)?;
+        let worker_id = worker.id.as_str();
         if store.opening(opening_id)?.is_none() {
             return Err(ServiceError::not_found("opening", opening_id));
         }

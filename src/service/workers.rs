@@ -1,54 +1,76 @@
 //! Workers: registration, reads, listings, households and bulk imports,
 //! each checked against the caller's counties.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::rows::{check_move, ImportOptions, RowChange};
 use super::{scope, Result, Service, ServiceError};
 use crate::domain::access::{Caller, Role};
-use crate::domain::{Household, Worker};
+use crate::domain::{identity, scoped, Household, Reason, Worker};
 use crate::store::{Page, PutMode, WorkerFilter};
 
 impl Service {
     /// Creates or replaces a worker (as `mode` says) and answers once it
-    /// is durable and indexed. The caller's counties must cover the county
-    /// it is registered in and, for a replacement, the one it was in.
+    /// is durable and indexed. A bare id or household number is qualified
+    /// with the worker's county ([`scoped`]). The caller's counties must
+    /// cover that county and, for a replacement, the one it was in; moving
+    /// a stored worker to another county or household needs `allow_move`.
+    /// A replacement equal to the stored record writes nothing (its
+    /// `updated_at` stays). Answers the stored worker and what the write
+    /// did.
     pub async fn put_worker(
         self: &Arc<Self>,
         caller: &Caller,
-        worker: Worker,
+        mut worker: Worker,
         mode: PutMode,
-    ) -> Result<(Worker, bool)> {
+        allow_move: bool,
+    ) -> Result<(Worker, RowChange)> {
+        worker.scope_ids();
+        scoped::check_household_county(&worker.household_id, &worker.county_code)
+            .map_err(|e| ServiceError::Invalid(e.within("worker")))?;
         scope::county(
             caller,
             &worker.county_code,
             &format!("worker {:?}", worker.id),
         )?;
-        if let Err(e) = self.stored_worker_in_scope(caller, &worker.id).await {
-            return self.settle(Err(e)).await;
+        let owned = worker.id.clone();
+        let stored = self
+            .blocking(move |s| Ok(s.store().worker(&owned)?))
+            .await?;
+        // A create finds a stored worker taken (the store says so).
+        let allow_move = allow_move || mode == PutMode::Create;
+        let change = match self.classify(caller, &worker, stored.as_ref(), allow_move) {
+            Ok(change) => change,
+            Err(e) => return self.settle(Err(e)).await,
+        };
+        if mode == PutMode::Upsert && change == RowChange::Unchanged {
+            // Nothing to write; answered once what was read is durable (it
+            // may be another call's write).
+            let old = stored.expect("unchanged means stored");
+            return self.settle(Ok((old, change))).await;
         }
         // The writer answers after the group commit: durable either way.
-        Ok(self.writer.put_worker(worker, mode).await?)
+        let (w, _) = self.writer.put_worker(worker, mode).await?;
+        Ok((w, change))
     }
 
     /// Changes a stored worker by `merge`, which gets the stored record
     /// (national id as its hash) and returns the record to store, checked.
     /// The caller's counties must cover the stored county and the new one.
+    /// The field mask says what changes, so a county or household named
+    /// in it is a move the caller asked for.
     pub async fn update_worker(
         self: &Arc<Self>,
         caller: &Caller,
         id: &str,
         merge: impl FnOnce(Worker) -> crate::domain::Validated<Worker> + Send + 'static,
     ) -> Result<Worker> {
-        let owned = id.to_string();
-        let stored = self
-            .blocking(move |s| {
-                s.store()
-                    .worker(&owned)?
-                    .ok_or_else(|| ServiceError::not_found("worker", owned))
-            })
-            .await?;
-        scope::county(caller, &stored.county_code, &format!("worker {id:?}"))?;
-        let merged = merge(stored).map_err(ServiceError::Invalid)?;
+        let stored = self.find_worker(caller, id).await?;
+        let mut merged = merge(stored).map_err(ServiceError::Invalid)?;
+        merged.household_id = scoped::qualified(&merged.household_id, &merged.county_code);
+        scoped::check_household_county(&merged.household_id, &merged.county_code)
+            .map_err(|e| ServiceError::Invalid(e.within("worker")))?;
         scope::county(
             caller,
             &merged.county_code,
@@ -59,26 +81,17 @@ impl Service {
         Ok(stored)
     }
 
-    /// A worker as stored (the national id is never returned).
+    /// A worker as stored (the national id is never returned), by its
+    /// whole id or by its county's number (see [`Service::find_worker`]).
     pub async fn worker(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Worker> {
-        let owned = id.to_string();
-        let worker = self
-            .blocking(move |s| {
-                s.store()
-                    .worker(&owned)?
-                    .ok_or_else(|| ServiceError::not_found("worker", owned))
-            })
-            .await?;
-        scope::county(caller, &worker.county_code, &format!("worker {id}"))?;
-        Ok(worker)
+        self.find_worker(caller, id).await
     }
 
     /// Deletes a worker (refused while it holds an active placement).
     pub async fn delete_worker(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Worker> {
         let result = async {
-            self.stored_worker_in_scope(caller, id).await?;
-            let owned = id.to_string();
-            self.blocking(move |s| Ok(s.writer.delete_worker(&owned)?))
+            let worker = self.find_worker(caller, id).await?;
+            self.blocking(move |s| Ok(s.writer.delete_worker(&worker.id)?))
                 .await
         }
         .await;
@@ -86,66 +99,89 @@ impl Service {
     }
 
     /// One page of workers in id order after `after`. A service company
-    /// must name one of its counties.
+    /// must name one of its counties. A household filter is resolved like
+    /// [`Service::household`]'s id.
     pub async fn list_workers(
         self: &Arc<Self>,
         caller: &Caller,
-        filter: WorkerFilter,
+        mut filter: WorkerFilter,
         after: Option<String>,
         limit: usize,
     ) -> Result<Page<Worker>> {
         scope::county_filter(caller, filter.county_code.as_deref(), "county_code")?;
+        if let Some(h) = filter.household_id.take() {
+            filter.household_id = Some(match &filter.county_code {
+                Some(c) => scoped::qualified(&h, c),
+                None => match self.find_household(caller, &h).await {
+                    Ok(household) => household.id,
+                    // No household of that number: an empty listing.
+                    Err(ServiceError::NotFound(_)) => scoped::qualified(&h, "-"),
+                    Err(e) => return Err(e),
+                },
+            });
+        }
         self.blocking(move |s| Ok(s.store().list_workers(&filter, after.as_deref(), limit)?))
             .await
     }
 
-    /// A household and its members' employment, if the caller covers the
-    /// county of every member.
+    /// A household and its members' employment, by its whole id or its
+    /// county's number, if the caller covers its county.
     pub async fn household(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Household> {
-        let owned = id.to_string();
-        let (household, counties) = self
-            .blocking(move |s| {
-                let store = s.store();
-                let household = store
-                    .household(&owned)?
-                    .ok_or_else(|| ServiceError::not_found("household", owned))?;
-                let mut counties = Vec::new();
-                for w in &household.worker_ids {
-                    if let Some(w) = store.worker(w)? {
-                        counties.push(w.county_code);
-                    }
-                }
-                Ok((household, counties))
-            })
-            .await?;
-        let what = format!("household {id}");
-        for county in &counties {
-            scope::county(caller, county, &what)?;
-        }
-        Ok(household)
+        self.find_household(caller, id).await
     }
 
     /// Upserts one batch of an import in one transaction; each row
-    /// succeeds or fails on its own (also when the worker it would replace
-    /// is registered outside the caller's counties). Blocking. Durable
-    /// after [`Service::commit`].
+    /// succeeds or fails on its own, and says what it changed. Bare ids
+    /// are qualified with each row's county; a row whose id is taken by a
+    /// worker outside the caller's counties is refused without naming
+    /// where; moves need [`ImportOptions::allow_move`]; a row equal to its
+    /// stored record writes nothing. With [`ImportOptions::check_only`]
+    /// nothing is written at all. Blocking. Durable after
+    /// [`Service::commit`].
     pub fn import_workers(
         &self,
         caller: &Caller,
         batch: Vec<Worker>,
-    ) -> Result<Vec<Result<(), ServiceError>>> {
-        // An admin may write any record: nothing stored to check against.
-        if caller.role == Role::Admin {
-            return Ok(into_service(self.writer.put_workers(batch)?));
+        options: ImportOptions,
+    ) -> Result<Vec<Result<RowChange>>> {
+        let store = self.store();
+        let mut rows: Vec<Result<RowChange>> = Vec::with_capacity(batch.len());
+        let mut writes: Vec<Worker> = Vec::with_capacity(batch.len());
+        let mut earlier: HashMap<String, Worker> = HashMap::new();
+        for mut worker in batch {
+            worker.scope_ids();
+            // A row repeating an id of this batch compares with that row.
+            let row = scope::worker_row(caller, &worker)
+                .map_err(ServiceError::Invalid)
+                .and_then(|()| match earlier.get(&worker.id) {
+                    Some(w) => Ok(Some(w.clone())),
+                    None => Ok(store.worker(&worker.id)?),
+                })
+                .and_then(|stored| {
+                    self.classify(caller, &worker, stored.as_ref(), options.allow_move)
+                });
+            if matches!(&row, Ok(change) if change.writes()) {
+                earlier.insert(worker.id.clone(), self.stored_form(&worker));
+                if !options.check_only {
+                    writes.push(worker);
+                }
+            }
+            rows.push(row);
         }
-        put_checked(
-            batch,
-            |w| match self.store().worker(&w.id)? {
-                Some(old) => scope::stored_worker(caller, &old),
-                None => Ok(()),
-            },
-            |allowed| Ok(into_service(self.writer.put_workers(allowed)?)),
-        )
+        if writes.is_empty() {
+            return Ok(rows);
+        }
+        let mut stored = into_service(self.writer.put_workers(writes)?).into_iter();
+        Ok(rows
+            .into_iter()
+            .map(|row| match row {
+                Ok(change) if change.writes() && !options.check_only => stored
+                    .next()
+                    .expect("one result per written row")
+                    .map(|()| change),
+                other => other,
+            })
+            .collect())
     }
 
     /// Waits until every write made so far is durable (the end of an
@@ -154,27 +190,209 @@ impl Service {
         self.sync().await
     }
 
-    /// Forbidden if worker `id` is stored in a county outside the caller's;
-    /// a missing worker is left to the operation. (Recruiters and readers
+    /// The stored worker that `id` names for `caller` (see
+    /// [`Service::find_worker_now`]).
+    pub(super) async fn find_worker(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Worker> {
+        let (caller, owned) = (caller.clone(), id.to_string());
+        self.blocking(move |s| s.find_worker_now(&caller, &owned))
+            .await
+    }
+
+    /// The stored worker that `id` names for `caller`: a whole id
+    /// (`431224/w-1`) as it is, a county's own number (`w-1`) looked up in
+    /// the caller's counties (every county for roles without counties).
+    /// A worker outside the caller's counties is not found, exactly as if
+    /// it did not exist; a number that names workers in several of the
+    /// caller's counties is refused with their whole ids. Blocking.
+    pub(super) fn find_worker_now(&self, caller: &Caller, id: &str) -> Result<Worker> {
+        let store = self.store();
+        let mut found = Vec::new();
+        for candidate in self.candidates(caller, id) {
+            if let Some(w) = store.worker(&candidate)? {
+                if sees(caller, &w.county_code) {
+                    found.push(w);
+                }
+            }
+        }
+        let ids: Vec<&str> = found.iter().map(|w| w.id.as_str()).collect();
+        match found.len() {
+            0 => Err(not_found_for(caller, "worker", id)),
+            1 => Ok(found.pop().expect("one")),
+            _ => Err(ambiguous("worker", id, &ids)),
+        }
+    }
+
+    /// The household that `id` names for `caller` (see
+    /// [`Service::find_household_now`]).
+    pub(super) async fn find_household(
+        self: &Arc<Self>,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Household> {
+        let (caller, owned) = (caller.clone(), id.to_string());
+        self.blocking(move |s| s.find_household_now(&caller, &owned))
+            .await
+    }
+
+    /// The household that `id` names for `caller`, resolved like
+    /// [`Service::find_worker_now`]: seen if the caller covers the county
+    /// of every member. Blocking.
+    pub(super) fn find_household_now(&self, caller: &Caller, id: &str) -> Result<Household> {
+        let store = self.store();
+        let mut found = Vec::new();
+        for candidate in self.candidates(caller, id) {
+            let Some(household) = store.household(&candidate)? else {
+                continue;
+            };
+            let mut seen = true;
+            for w in &household.worker_ids {
+                if let Some(w) = store.worker(w)? {
+                    seen &= sees(caller, &w.county_code);
+                }
+            }
+            if seen {
+                found.push(household);
+            }
+        }
+        let ids: Vec<&str> = found.iter().map(|h| h.id.as_str()).collect();
+        match found.len() {
+            0 => Err(not_found_for(caller, "household", id)),
+            1 => Ok(found.pop().expect("one")),
+            _ => Err(ambiguous("household", id, &ids)),
+        }
+    }
+
+    /// What writing `worker` (ids scoped) over `stored`, the record of its
+    /// id if any, would do, or why `caller` may not: the household must be
+    /// in the worker's county; a stored worker outside the caller's
+    /// counties is neither replaced nor named; a new worker's id carries
+    /// its own county (the same refusal whether or not another county has
+    /// that id); moving a stored worker needs `allow_move`.
+    fn classify(
+        &self,
+        caller: &Caller,
+        worker: &Worker,
+        stored: Option<&Worker>,
+        allow_move: bool,
+    ) -> Result<RowChange> {
+        scoped::check_household_county(&worker.household_id, &worker.county_code)
+            .map_err(|e| ServiceError::Invalid(e.within("worker")))?;
+        let own_county = scoped::county(&worker.id) == Some(worker.county_code.as_str());
+        match stored {
+            Some(old) if sees(caller, &old.county_code) => {
+                check_move(old, worker, allow_move)?;
+                Ok(RowChange::of(
+                    true,
+                    self.stored_form(worker).changed_fields(old),
+                ))
+            }
+            _ if !own_county => Err(foreign_id(worker)),
+            Some(old) => Err(taken_elsewhere(&old.id)),
+            None => Ok(RowChange::Created),
+        }
+    }
+
+    /// The whole ids a worker or household `id` may stand for.
+    fn candidates(&self, caller: &Caller, id: &str) -> Vec<String> {
+        if scoped::is_qualified(id) {
+            return vec![id.to_string()];
+        }
+        let counties = if caller.role == Role::ServiceCompany {
+            caller.scope.counties.clone()
+        } else {
+            self.store().worker_counties()
+        };
+        counties.iter().map(|c| scoped::qualify(c, id)).collect()
+    }
+
+    /// `worker` as the store would keep it (national id hashed), to
+    /// compare with the stored record.
+    fn stored_form(&self, worker: &Worker) -> Worker {
+        let mut w = worker.clone();
+        if !identity::is_hashed(&w.national_id) {
+            w.national_id = self.writer.id_key().hash(&w.national_id);
+        }
+        w
+    }
+
+    /// Not found unless worker `id` is stored where the caller sees it; a
+    /// missing worker is left to the operation. (Recruiters and readers
     /// cover no county, but the permission table keeps them from every
-    /// call that asks this.)
+    /// call that asks this.) Answers the worker's whole id.
     pub(super) async fn stored_worker_in_scope(
         self: &Arc<Self>,
         caller: &Caller,
         id: &str,
-    ) -> Result<()> {
-        if caller.role == Role::Admin {
-            return Ok(());
-        }
-        let owned = id.to_string();
-        match self
-            .blocking(move |s| Ok(s.store().worker(&owned)?))
-            .await?
-        {
-            Some(w) => scope::county(caller, &w.county_code, &format!("worker {id:?}")),
-            None => Ok(()),
-        }
+    ) -> Result<String> {
+        Ok(self.find_worker(caller, id).await?.id)
     }
+}
+
+/// Whether `caller` sees records of county `county`: a service company in
+/// its counties; the other roles are kept to their calls by the
+/// permission table (and a recruiter's by its employer).
+pub(super) fn sees(caller: &Caller, county: &str) -> bool {
+    caller.role != Role::ServiceCompany || caller.covers_county(county)
+}
+
+/// Not found, in the caller's words: for a service company, "in the
+/// counties of this token", which tells nothing about other counties.
+pub(super) fn not_found_for(caller: &Caller, kind: &'static str, id: &str) -> ServiceError {
+    if caller.role == Role::ServiceCompany {
+        ServiceError::NotFound(format!(
+            "{kind} {id:?} not found in the counties of this token ({})",
+            caller.scope.counties.join(", ")
+        ))
+    } else {
+        ServiceError::not_found(kind, id)
+    }
+}
+
+/// A county's number that names records in several counties the caller
+/// sees.
+fn ambiguous(kind: &'static str, id: &str, ids: &[&str]) -> ServiceError {
+    ServiceError::invalid(
+        "id",
+        Reason::new(
+            format!(
+                "编号 {id} 在多个县区都有{}：{}；请写出完整编号（县区代码/编号）",
+                if kind == "worker" { "劳动力" } else { "户" },
+                ids.join("、")
+            ),
+            format!(
+                "{id} names a {kind} in several counties: {}; send the whole id (county code/number)",
+                ids.join(", ")
+            ),
+        ),
+    )
+}
+
+/// A new worker whose whole id names another county than its own.
+fn foreign_id(worker: &Worker) -> ServiceError {
+    let county = scoped::county(&worker.id).unwrap_or_default();
+    ServiceError::invalid(
+        "worker.id",
+        Reason::new(
+            format!(
+                "编号 {} 属于县区 {county}，而劳动力登记在 {}：新登记的劳动力用本县区的编号\
+                 （只写编号，或写 {}/编号）",
+                worker.id, worker.county_code, worker.county_code
+            ),
+            format!(
+                "{} is an id of county {county} but the worker is in {}: a new worker gets a \
+                 number of its own county (the number alone, or {}/number)",
+                worker.id, worker.county_code, worker.county_code
+            ),
+        ),
+    )
+}
+
+/// A write whose id is taken by a worker the caller may not see: refused
+/// without saying where that worker is.
+fn taken_elsewhere(id: &str) -> ServiceError {
+    ServiceError::Forbidden(format!(
+        "worker id {id:?} is taken by a record outside the counties of this token"
+    ))
 }
 
 /// Row outcomes of the store as service outcomes.
@@ -182,31 +400,4 @@ pub(super) fn into_service<T>(
     rows: Vec<std::result::Result<T, crate::store::StoreError>>,
 ) -> Vec<Result<T, ServiceError>> {
     rows.into_iter().map(|r| r.map_err(Into::into)).collect()
-}
-
-/// Puts the records that pass `check` with `put`, and answers the others
-/// with `check`'s error, each in its place.
-pub(super) fn put_checked<R>(
-    batch: Vec<R>,
-    check: impl Fn(&R) -> Result<()>,
-    put: impl FnOnce(Vec<R>) -> Result<Vec<Result<()>>>,
-) -> Result<Vec<Result<()>>> {
-    let checks: Vec<Result<()>> = batch.iter().map(check).collect();
-    if checks.iter().all(std::result::Result::is_ok) {
-        return put(batch);
-    }
-    let allowed: Vec<R> = batch
-        .into_iter()
-        .zip(&checks)
-        .filter(|(_, c)| c.is_ok())
-        .map(|(r, _)| r)
-        .collect();
-    let mut stored = put(allowed)?.into_iter();
-    Ok(checks
-        .into_iter()
-        .map(|c| match c {
-            Ok(()) => stored.next().expect("one result per allowed record"),
-            Err(e) => Err(e),
-        })
-        .collect())
 }

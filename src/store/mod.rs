@@ -381,6 +381,15 @@ impl Store {
             .put_each(workers.len(), |i| (&workers[i].0, workers[i].1), now_ms())
     }
 
+    /// The counties that have registered workers, in code order.
+    pub fn worker_counties(&self) -> Vec<String> {
+        self.workers
+            .values(worker_index::COUNTY)
+            .into_iter()
+            .filter_map(|v| String::from_utf8(v).ok())
+            .collect()
+    }
+
     /// Reads one worker.
     pub fn worker(&self, id: &str) -> Result<Option<Worker>, StoreError> {
         self.workers.get(id)

@@ -417,6 +417,27 @@ impl Table {
         })
     }
 
+    /// The distinct values of in-memory multi index `tree`, in order (one
+    /// skip per value, not one step per record).
+    pub(crate) fn values(&self, tree: usize) -> Vec<Vec<u8>> {
+        let indexes = self.indexes.read().unwrap_or_else(PoisonError::into_inner);
+        let Some(index) = indexes.get(tree - 1) else {
+            return Vec::new();
+        };
+        let mut values = Vec::new();
+        let mut from: Bound<Key> = Bound::Unbounded;
+        while let Some((key, _)) = index.range((from, Bound::Unbounded)).next() {
+            let value = key.split(|&b| b == 0).next().unwrap_or(key).to_vec();
+            // Every key of `value` is `value 0x00 id`: the next value's
+            // keys come at or after `value 0x01`.
+            let mut next = value.clone();
+            next.push(1);
+            from = Bound::Included(next.into_boxed_slice());
+            values.push(value);
+        }
+        values
+    }
+
     /// Every record, in id order.
     pub(crate) fn scan<E: Entity>(&self) -> impl Iterator<Item = Result<E, StoreError>> + '_ {
         self.records.iter().map(|r| E::decode(&r?.1))

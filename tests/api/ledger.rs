@@ -89,6 +89,7 @@ fn args(file: &Path, check: bool) -> ImportArgs {
         kind: Kind::Workers,
         file: file.to_path_buf(),
         check,
+        allow_move: false,
         rejected: None,
         lang: Lang::Zh,
     }
@@ -418,7 +419,10 @@ async fn chinese_reasons_and_labels_round_trip_through_the_api() {
     assert!(!text.contains("公里"), "{text}");
 
     // A refused import row in Chinese, through the stream.
-    let rows = tokio_stream::iter(vec![pb::ImportWorkersRequest { worker: Some(bad) }]);
+    let rows = tokio_stream::iter(vec![pb::ImportWorkersRequest {
+        worker: Some(bad),
+        ..Default::default()
+    }]);
     let reply = clients
         .workers()
         .import_workers(zh(rows))

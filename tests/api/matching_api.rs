@@ -18,6 +18,7 @@ async fn a_write_is_seen_by_the_next_match_query() {
     let (mut w, mut o, mut m) = (server.workers(), server.openings(), server.matching());
     w.upsert_worker(pb::UpsertWorkerRequest {
         worker: Some(seamstress(1)),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -60,6 +61,7 @@ async fn a_write_is_seen_by_the_next_match_query() {
     employed.employment_status = pb::EmploymentStatus::Employed as i32;
     w.upsert_worker(pb::UpsertWorkerRequest {
         worker: Some(employed),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -94,12 +96,14 @@ async fn workers_for_an_opening_are_ranked_and_explained() {
     // Worker 10: sews at 3, household with nobody in work (priority).
     w.upsert_worker(pb::UpsertWorkerRequest {
         worker: Some(seamstress(10)),
+        ..Default::default()
     })
     .await
     .unwrap();
     // Worker 12: same, but a household member (13) is employed.
     w.upsert_worker(pb::UpsertWorkerRequest {
         worker: Some(seamstress(12)),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -107,6 +111,7 @@ async fn workers_for_an_opening_are_ranked_and_explained() {
     sibling.employment_status = pb::EmploymentStatus::Employed as i32;
     w.upsert_worker(pb::UpsertWorkerRequest {
         worker: Some(sibling),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -115,6 +120,7 @@ async fn workers_for_an_opening_are_ranked_and_explained() {
     cannot.skills.clear();
     w.upsert_worker(pb::UpsertWorkerRequest {
         worker: Some(cannot),
+        ..Default::default()
     })
     .await
     .unwrap();
@@ -196,6 +202,7 @@ async fn bad_match_requests_name_the_field() {
         .workers()
         .upsert_worker(pb::UpsertWorkerRequest {
             worker: Some(seamstress(1)),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -302,6 +309,7 @@ async fn restart_rebuilds_the_index_from_the_store() {
         .workers()
         .upsert_worker(pb::UpsertWorkerRequest {
             worker: Some(seamstress(1)),
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -123,6 +123,7 @@ async fn the_same_person_in_another_county_is_already_exists_in_either_case_of_x
         let e = c
             .upsert_worker(pb::UpsertWorkerRequest {
                 worker: Some(again.clone()),
+                ..Default::default()
             })
             .await
             .unwrap_err();
@@ -130,6 +131,7 @@ async fn the_same_person_in_another_county_is_already_exists_in_either_case_of_x
         let reply = c
             .import_workers(tokio_stream::iter(vec![pb::ImportWorkersRequest {
                 worker: Some(again),
+                ..Default::default()
             }]))
             .await
             .expect("import")
@@ -164,6 +166,7 @@ async fn no_reply_carries_any_part_of_a_national_id() {
     let upserted = c
         .upsert_worker(pb::UpsertWorkerRequest {
             worker: Some(with_x),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -173,9 +176,10 @@ async fn no_reply_carries_any_part_of_a_national_id() {
     twin.national_id = national_id(1);
     let rows = [worker(2), worker(3), worker(4), twin];
     let imported = c
-        .import_workers(tokio_stream::iter(
-            rows.map(|w| pb::ImportWorkersRequest { worker: Some(w) }),
-        ))
+        .import_workers(tokio_stream::iter(rows.map(|w| pb::ImportWorkersRequest {
+            worker: Some(w),
+            ..Default::default()
+        })))
         .await
         .unwrap()
         .into_inner();
@@ -274,12 +278,14 @@ async fn the_data_directory_never_holds_a_clear_national_id() {
     .unwrap();
     c.upsert_worker(pb::UpsertWorkerRequest {
         worker: Some(with_x),
+        ..Default::default()
     })
     .await
     .unwrap();
     let rows: Vec<_> = (2..300)
         .map(|n| pb::ImportWorkersRequest {
             worker: Some(worker(n)),
+            ..Default::default()
         })
         .collect();
     let reply = c
@@ -500,6 +506,7 @@ async fn a_directory_with_clear_ids_is_upgraded_at_the_first_start() {
     // A worker may take its own national id again.
     c.upsert_worker(pb::UpsertWorkerRequest {
         worker: Some(worker(7)),
+        ..Default::default()
     })
     .await
     .expect("upsert with its own national id");

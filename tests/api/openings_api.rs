@@ -58,7 +58,10 @@ async fn import(
 ) -> Result<pb::ImportOpeningsResponse, Status> {
     let rows: Vec<pb::ImportOpeningsRequest> = rows
         .into_iter()
-        .map(|opening| pb::ImportOpeningsRequest { opening })
+        .map(|opening| pb::ImportOpeningsRequest {
+            opening,
+            ..Default::default()
+        })
         .collect();
     c.import_openings(tokio_stream::iter(rows))
         .await

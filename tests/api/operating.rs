@@ -256,6 +256,7 @@ async fn sigterm_drains_and_logs_are_json_and_tokens_are_made_live() {
     let (rows, rx) = tokio::sync::mpsc::channel(4);
     rows.send(pb::ImportWorkersRequest {
         worker: Some(crate::common::worker(2)),
+        ..Default::default()
     })
     .await
     .unwrap();

@@ -649,7 +649,10 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             w.phone = "13912345678".into();
             got(c
                 .workers()
-                .upsert_worker(pb::UpsertWorkerRequest { worker: Some(w) })
+                .upsert_worker(pb::UpsertWorkerRequest {
+                    worker: Some(w),
+                    ..Default::default()
+                })
                 .await)
         }
         "Workers/GetWorker" => got(c
@@ -675,7 +678,10 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             .await),
         "Workers/ImportWorkers" => {
             let w = worker_in(fx.fresh(), COUNTY_A);
-            let rows = vec![pb::ImportWorkersRequest { worker: Some(w) }];
+            let rows = vec![pb::ImportWorkersRequest {
+                worker: Some(w),
+                ..Default::default()
+            }];
             got_import(
                 c.workers()
                     .import_workers(tokio_stream::iter(rows))
@@ -745,7 +751,10 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
             .await),
         "Openings/ImportOpenings" => {
             let o = opening_of(&format!("o-{:06}", fx.fresh()), EMPLOYER_1, COUNTY_A);
-            let rows = vec![pb::ImportOpeningsRequest { opening: Some(o) }];
+            let rows = vec![pb::ImportOpeningsRequest {
+                opening: Some(o),
+                ..Default::default()
+            }];
             got_import(
                 c.openings()
                     .import_openings(tokio_stream::iter(rows))
@@ -1611,6 +1620,7 @@ async fn no_company_or_recruiter_takes_over_anothers_record() {
         .workers()
         .upsert_worker(pb::UpsertWorkerRequest {
             worker: Some(moved.clone()),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -1619,6 +1629,7 @@ async fn no_company_or_recruiter_takes_over_anothers_record() {
         .workers()
         .import_workers(tokio_stream::iter(vec![pb::ImportWorkersRequest {
             worker: Some(moved),
+            ..Default::default()
         }]))
         .await
         .expect("an import answers row by row")
@@ -1649,6 +1660,7 @@ async fn no_company_or_recruiter_takes_over_anothers_record() {
         .openings()
         .import_openings(tokio_stream::iter(vec![pb::ImportOpeningsRequest {
             opening: Some(taken),
+            ..Default::default()
         }]))
         .await
         .expect("an import answers row by row")

@@ -181,7 +181,10 @@ async fn no_reply_carries_a_national_id_number() {
     let mut w = worker(1);
     w.phone = "13900001111".into();
     let r = workers
-        .upsert_worker(pb::UpsertWorkerRequest { worker: Some(w) })
+        .upsert_worker(pb::UpsertWorkerRequest {
+            worker: Some(w),
+            ..Default::default()
+        })
         .await
         .unwrap();
     replies.add("UpsertWorker", r.get_ref());
@@ -189,7 +192,10 @@ async fn no_reply_carries_a_national_id_number() {
         .map(|n| {
             let w = worker(n);
             ids.push(w.national_id.clone());
-            pb::ImportWorkersRequest { worker: Some(w) }
+            pb::ImportWorkersRequest {
+                worker: Some(w),
+                ..Default::default()
+            }
         })
         .collect();
     let r = workers

@@ -25,7 +25,10 @@ fn china_date(days: i32) -> String {
 async fn put_worker(server: &TestServer, w: pb::Worker) -> pb::Worker {
     server
         .workers()
-        .upsert_worker(pb::UpsertWorkerRequest { worker: Some(w) })
+        .upsert_worker(pb::UpsertWorkerRequest {
+            worker: Some(w),
+            ..Default::default()
+        })
         .await
         .expect("upsert worker")
         .into_inner()
@@ -1178,6 +1181,7 @@ async fn bad_input_is_named_and_placements_guard_worker_and_opening_writes() {
                 employment_status: pb::EmploymentStatus::Placed as i32,
                 ..worker(2)
             }),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -1201,6 +1205,7 @@ async fn bad_input_is_named_and_placements_guard_worker_and_opening_writes() {
                 employment_status: pb::EmploymentStatus::Placed as i32,
                 ..worker(2)
             }),
+            ..Default::default()
         })
         .await
         .unwrap_err();

@@ -152,6 +152,7 @@ async fn a_client_that_trusts_the_ca_gets_replies_over_tls() {
     workers
         .upsert_worker(pb::UpsertWorkerRequest {
             worker: Some(crate::common::worker(1)),
+            ..Default::default()
         })
         .await
         .expect("upsert over TLS");

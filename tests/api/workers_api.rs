@@ -42,12 +42,15 @@ async fn upsert(
     c: &mut WorkersClient<Channel>,
     w: pb::Worker,
 ) -> Result<(pb::Worker, bool), Status> {
-    c.upsert_worker(pb::UpsertWorkerRequest { worker: Some(w) })
-        .await
-        .map(|r| {
-            let r = r.into_inner();
-            (r.worker.expect("worker in reply"), r.created)
-        })
+    c.upsert_worker(pb::UpsertWorkerRequest {
+        worker: Some(w),
+        ..Default::default()
+    })
+    .await
+    .map(|r| {
+        let r = r.into_inner();
+        (r.worker.expect("worker in reply"), r.created)
+    })
 }
 
 async fn get(c: &mut WorkersClient<Channel>, id: &str) -> Result<pb::Worker, Status> {
@@ -68,7 +71,10 @@ async fn import(
 ) -> Result<pb::ImportWorkersResponse, Status> {
     let rows: Vec<pb::ImportWorkersRequest> = rows
         .into_iter()
-        .map(|worker| pb::ImportWorkersRequest { worker })
+        .map(|worker| pb::ImportWorkersRequest {
+            worker,
+            ..Default::default()
+        })
         .collect();
     c.import_workers(tokio_stream::iter(rows))
         .await
@@ -671,7 +677,10 @@ async fn every_validation_error_names_its_field_and_stores_nothing() {
         .unwrap_err();
     assert_invalid(&e, "worker", "create without worker");
     let e = c
-        .upsert_worker(pb::UpsertWorkerRequest { worker: None })
+        .upsert_worker(pb::UpsertWorkerRequest {
+            worker: None,
+            ..Default::default()
+        })
         .await
         .unwrap_err();
     assert_invalid(&e, "worker", "upsert without worker");
@@ -1558,6 +1567,7 @@ async fn oversize_requests_are_resource_exhausted() {
     let huge = huge_worker(1);
     let request = pb::UpsertWorkerRequest {
         worker: Some(huge.clone()),
+        ..Default::default()
     };
     assert!(request.encoded_len() > limit, "{}", request.encoded_len());
     let e = c.upsert_worker(request).await.unwrap_err();
@@ -1576,7 +1586,8 @@ async fn oversize_requests_are_resource_exhausted() {
         .collect();
     assert!(
         pb::UpsertWorkerRequest {
-            worker: Some(big.clone())
+            worker: Some(big.clone()),
+            ..Default::default()
         }
         .encoded_len()
             < limit

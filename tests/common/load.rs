@@ -353,6 +353,7 @@ impl Mix {
         worker.updated_at = None;
         let request = pb::UpsertWorkerRequest {
             worker: Some(worker),
+            ..Default::default()
         };
         let mut c = self.workers.clone();
         let reply = self.call("UpsertWorker", c.upsert_worker(deadline(request)));
@@ -371,6 +372,7 @@ impl Mix {
                 }
                 pb::ImportWorkersRequest {
                     worker: Some(worker),
+                    ..Default::default()
                 }
             })
             .collect();

@@ -168,6 +168,7 @@ impl Client {
                 sent(&mut self.workers, &shown);
                 let request = pb::UpsertWorkerRequest {
                     worker: Some(worker),
+                    ..Default::default()
                 };
                 let reply = workers.upsert_worker(request).await?.into_inner().worker;
                 self.check_reply(reply, &shown);
@@ -207,6 +208,7 @@ impl Client {
             }
             let requests = batch.iter().map(|w| pb::ImportWorkersRequest {
                 worker: Some(w.clone()),
+                ..Default::default()
             });
             let reply = workers
                 .import_workers(tokio_stream::iter(requests.collect::<Vec<_>>()))

@@ -161,6 +161,7 @@ impl PlacementClient {
                 Stage::Upserted => {
                     let request = pb::UpsertWorkerRequest {
                         worker: Some(common::worker(n)),
+                        ..Default::default()
                     };
                     workers.upsert_worker(request).await?;
                     None
