@@ -109,7 +109,7 @@ pub(crate) fn decode(
     if token.filter != filter {
         return Err(bad("was issued for different filters"));
     }
-    crate::domain::rules::check_id(&token.after)
+    crate::domain::scoped::check_scoped_id(&token.after)
         .map_err(|_| bad("is not a token this server issued"))?;
     Ok(Some(token.after))
 }

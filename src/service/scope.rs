@@ -94,15 +94,3 @@ pub fn worker_row(caller: &Caller, w: &Worker) -> Result<(), ValidationError> {
         ),
     ))
 }
-
-/// A stored worker the caller may not replace (bulk imports check each
-/// row against what it would overwrite).
-pub fn stored_worker(caller: &Caller, old: &Worker) -> Result<(), ServiceError> {
-    if caller.covers_county(&old.county_code) {
-        return Ok(());
-    }
-    Err(ServiceError::Forbidden(format!(
-        "worker {:?} is registered in county {}, outside the counties of this token",
-        old.id, old.county_code
-    )))
-}
