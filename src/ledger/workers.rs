@@ -3,7 +3,7 @@
 //! the defaults below are the ones a county ledger most often leaves out.
 
 use crate::domain::{
-    regions, Education, EmploymentStatus, Gender, GeoPoint, LabourCapacity, Lang, Mobility,
+    regions, scoped, Education, EmploymentStatus, Gender, GeoPoint, LabourCapacity, Lang, Mobility,
     Preferences, Reason, Skill, Source, Worker,
 };
 
@@ -169,9 +169,11 @@ pub static COLUMNS: &[Column<Worker>] = &[
         required: true,
         secret: false,
         example: "w-0000001",
-        note: ("本公司给每人的编号：字母、数字和 . _ : -，重复导入按编号更新", "your id for the person: letters, digits and . _ : -; a re-import updates by id"),
+        note: ("本县区给每人的编号：字母、数字和 . _ : -；编号只在本县区内唯一，别的县区可以有同样的编号；重复导入按编号更新", "your county's number for the person: letters, digits and . _ : -; it is unique within the county (another county may use the same numbers); a re-import updates by it"),
         read: |w, cell| { w.id = cell.text.clone(); Ok(()) },
-        write: |w, _| w.id.clone(),
+        // The county's own number; the whole id for a worker who moved
+        // here from another county.
+        write: |w, _| scoped::ledger_number(&w.id, &w.county_code).to_string(),
     },
     Column {
         zh: "户编号",
@@ -180,9 +182,9 @@ pub static COLUMNS: &[Column<Worker>] = &[
         required: true,
         secret: false,
         example: "hh-000001",
-        note: ("搬迁户编号，同户成员相同", "household id, the same for every member"),
+        note: ("搬迁户编号，同户成员相同；一户的成员都在同一县区", "household number, the same for every member; a household's members all live in one county"),
         read: |w, cell| { w.household_id = cell.text.clone(); Ok(()) },
-        write: |w, _| w.household_id.clone(),
+        write: |w, _| scoped::ledger_number(&w.household_id, &w.county_code).to_string(),
     },
     Column {
         zh: "姓名",

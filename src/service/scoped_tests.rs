@@ -79,15 +79,22 @@ struct Line {
 }
 
 fn line() -> impl Strategy<Value = Line> {
-    (1..25u32, 1..8u32, 0..3usize, prop::bool::weighted(0.08), prop::bool::weighted(0.08)).prop_map(
-        |(number, household, status, foreign_household, foreign_id)| Line {
-            number,
-            household,
-            status,
-            foreign_household,
-            foreign_id,
-        },
+    (
+        1..25u32,
+        1..8u32,
+        0..3usize,
+        prop::bool::weighted(0.08),
+        prop::bool::weighted(0.08),
     )
+        .prop_map(
+            |(number, household, status, foreign_household, foreign_id)| Line {
+                number,
+                household,
+                status,
+                foreign_household,
+                foreign_id,
+            },
+        )
 }
 
 fn row(base: &Worker, county: &str, other: &str, l: &Line) -> Worker {
@@ -283,7 +290,10 @@ fn the_same_ledger_twice_writes_nothing_the_second_time() {
     let before = all_workers(service.store());
     let commits = service.store().worker_commits();
     let second = import(&service, &base, A, B, &lines);
-    assert!(second.iter().all(|r| r == &Ok(RowChange::Unchanged)), "{second:?}");
+    assert!(
+        second.iter().all(|r| r == &Ok(RowChange::Unchanged)),
+        "{second:?}"
+    );
     assert_eq!(service.store().worker_commits(), commits, "nothing written");
     assert_eq!(all_workers(service.store()), before, "updated_at kept");
     // Checking only reports a change and writes nothing.
@@ -299,7 +309,10 @@ fn the_same_ledger_twice_writes_nothing_the_second_time() {
             },
         )
         .unwrap();
-    assert_eq!(checked[0].as_ref().unwrap(), &RowChange::Updated(vec!["phone"]));
+    assert_eq!(
+        checked[0].as_ref().unwrap(),
+        &RowChange::Updated(vec!["phone"])
+    );
     assert_eq!(service.store().worker_commits(), commits);
 }
 
@@ -356,7 +369,10 @@ fn a_move_needs_the_officers_word() {
         .as_ref()
         .unwrap();
     let w = service.store().worker("431224/w-1").unwrap().unwrap();
-    assert_eq!((w.county_code.as_str(), w.household_id.as_str()), (B, "431225/hh-9"));
+    assert_eq!(
+        (w.county_code.as_str(), w.household_id.as_str()),
+        (B, "431225/hh-9")
+    );
     // Now county B's, not A's: A no longer finds it, B does by whole id.
     assert!(matches!(
         service.find_worker_now(&company(A), "w-1"),
