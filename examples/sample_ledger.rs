@@ -8,6 +8,15 @@
 //! cargo run --example sample_ledger -- 5000 ledger.xlsx
 //! ```
 //!
+//! The rows are spread over six of Huaihua's counties and numbered from 1
+//! across the file. With a county code as a third argument, every row is
+//! of that county, numbered from 1: the ledger of one county company
+//! (another county's ledger numbered the same way holds other people).
+//!
+//! ```text
+//! cargo run --example sample_ledger -- 300 huitong.xlsx 431225
+//! ```
+//!
 //! It prints the rows it made wrong, so the rejected file can be checked
 //! against it.
 
@@ -80,10 +89,32 @@ fn national_id(code: &str, n: u32) -> String {
     format!("{first17}{}", check_char(&first17))
 }
 
+/// Counties a one-county ledger may be of, beyond [`COUNTIES`].
+const MORE_COUNTIES: [(&str, &str, f64, f64); 2] = [
+    ("431225", "会同县", 26.87, 109.72),
+    ("431226", "麻阳苗族自治县", 27.86, 109.80),
+];
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let rows: u32 = args.next().as_deref().unwrap_or("5000").parse()?;
     let out = args.next().unwrap_or_else(|| "ledger.xlsx".into());
+    let counties: Vec<(&str, &str, f64, f64)> = match args.next() {
+        None => COUNTIES.to_vec(),
+        Some(code) => vec![COUNTIES
+            .iter()
+            .chain(MORE_COUNTIES.iter())
+            .find(|c| c.0 == code)
+            .copied()
+            .ok_or_else(|| {
+                let known: Vec<&str> = COUNTIES
+                    .iter()
+                    .chain(MORE_COUNTIES.iter())
+                    .map(|c| c.0)
+                    .collect();
+                format!("county {code} is not one of {}", known.join(", "))
+            })?],
+    };
 
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
@@ -96,7 +127,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let r = n; // sheet row index; the spreadsheet shows row n + 1
                    // Two workers a household, a household in one county.
         let household = n.div_ceil(2);
-        let (code, county, lat, lon) = COUNTIES[household as usize % COUNTIES.len()];
+        let (code, county, lat, lon) = counties[household as usize % counties.len()];
         let mut id = format!("w-{n:06}");
         let mut name = format!(
             "{}{}",

@@ -171,7 +171,7 @@ fn workers(
     }
     for (h, &count) in members.iter().enumerate() {
         let site = &sites[rng.random_range(0..sites.len())];
-        let household_id = format!("hh-{:06}", h + 1);
+        let household_id = format!("hh-{:07}", h + 1);
         let zero = rng.random_bool(ZERO_EMPLOYMENT_SHARE);
         let surname = *SURNAMES.choose(rng).expect("non-empty");
         for m in 0..count {

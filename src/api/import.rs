@@ -212,6 +212,10 @@ async fn settle(pending: Pending, outcome: &mut Outcome) -> Result<(), Status> {
                         (*field).to_string(),
                         status::duplicate_reason(kind, super::lang::current()),
                     ),
+                    ServiceError::Invalid(v) => (
+                        v.field.clone(),
+                        v.reason.text(super::lang::current()).to_string(),
+                    ),
                     _ => (String::new(), status::from_service(e).message().to_string()),
                 };
                 outcome.reject(row, id, field, reason);

@@ -5,7 +5,7 @@
 
 use super::ServiceError;
 use crate::domain::access::{Caller, Role};
-use crate::domain::{Opening, ValidationError, Worker};
+use crate::domain::{Opening, Reason, ValidationError, Worker};
 
 /// Forbidden unless the caller may act on county `code`. `what` names the
 /// record (`worker "w-1"`).
@@ -88,9 +88,17 @@ pub fn worker_row(caller: &Caller, w: &Worker) -> Result<(), ValidationError> {
     }
     Err(ValidationError::new(
         "worker.county_code",
-        format!(
-            "county {} is outside the counties of this token",
-            w.county_code
+        Reason::new(
+            format!(
+                "县区 {} 不在本令牌可管理的县区（{}）之内",
+                w.county_code,
+                caller.scope.counties.join("、")
+            ),
+            format!(
+                "county {} is outside the counties of this token ({})",
+                w.county_code,
+                caller.scope.counties.join(", ")
+            ),
         ),
     ))
 }

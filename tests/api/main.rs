@@ -17,6 +17,7 @@ mod pii_scan;
 mod placements_api;
 mod report_api;
 mod review_api;
+mod scoped_ids;
 mod tls;
 mod token_cli;
 mod update_api;
