@@ -16,7 +16,7 @@ use crate::api::pb;
 use crate::domain::placement::{PlacementStatus, SeparationReason};
 use crate::domain::{regions, Lang, Opening, Source, Worker};
 use crate::ledger::columns::table_of;
-use crate::ledger::{files, openings, workers, Encoding, Format, Table};
+use crate::ledger::{files, openings, workers, CellKind, Encoding, Format, Table};
 
 /// What `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -358,7 +358,9 @@ fn placements_table(all: &[pb::Placement], lang: Lang) -> Table {
             ]
         })
         .collect();
-    Table::of_text(headers, rows)
+    let mut kinds = vec![CellKind::Text; 15];
+    kinds[10..13].fill(CellKind::Date);
+    Table::of_text(headers, rows).typed(&kinds)
 }
 
 fn source_from_pb(s: pb::Source) -> Option<Source> {
@@ -398,7 +400,10 @@ fn checkins_table(all: &[pb::DueCheckIn], lang: Lang) -> Table {
             ]
         })
         .collect();
-    Table::of_text(headers, rows)
+    let mut kinds = vec![CellKind::Text; 9];
+    kinds[6] = CellKind::Integer;
+    kinds[7] = CellKind::Date;
+    Table::of_text(headers, rows).typed(&kinds)
 }
 
 /// `jobbridge export workers|openings|placements|checkins`.
