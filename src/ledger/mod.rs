@@ -15,6 +15,7 @@ pub mod cells;
 pub mod columns;
 pub mod files;
 pub mod openings;
+pub mod template;
 pub mod workers;
 
 pub use cells::CellKind;
@@ -123,6 +124,8 @@ pub enum Kind {
     Openings,
 }
 
+#[cfg(test)]
+mod template_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
