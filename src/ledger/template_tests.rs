@@ -28,7 +28,7 @@ fn values(path: &std::path::Path, lang: Lang, header: &str) -> Vec<String> {
         .next()
         .unwrap()
         .iter()
-        .position(|d| d.to_string() == header)
+        .position(|d| matches!(d, Data::String(s) if s == header))
         .unwrap_or_else(|| panic!("no column {header}"));
     rows.map(|r| &r[c])
         .filter(|d| !matches!(d, Data::Empty))
