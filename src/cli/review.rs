@@ -293,7 +293,7 @@ pub async fn review_remote(
 
 /// `text` padded with spaces to `width` columns of a terminal, where a
 /// Chinese character takes two (`format!("{:<28}")` counts it as one).
-fn pad(text: &str, width: usize) -> String {
+pub(super) fn pad(text: &str, width: usize) -> String {
     let used = unicode_width::UnicodeWidthStr::width(text);
     format!("{text}{}", " ".repeat(width.saturating_sub(used)))
 }

@@ -28,12 +28,12 @@ pub(super) fn print_run(run: &Run, counties: &[String], lang: Lang) {
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default();
     print!(
-        "{} {:<5} {:<10} {:<8} {:<9} {started}",
+        "{} {:<5} {:<10} {:<8} {} {started}",
         lang.pick("运行", "run"),
         run.id,
         status_label(run.status()),
         run.trigger,
-        state,
+        super::review::pad(state, 9),
     );
     if counties.is_empty() {
         println!(
