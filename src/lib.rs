@@ -14,7 +14,7 @@
 //! | [`domain`] | workers, openings, households, placements and their rules (transitions, declines, validation, the national id hash, the `[policy]` rules); no I/O |
 //! | [`server`] | assembles services, health, reflection, limits and TLS; the drain at shutdown, the request log and the metrics endpoint; `run(listener, ..)` |
 //! | [`cli`] | the batch, report, token, import, export, template, backup and restore subcommands |
-//! | [`ledger`] | ledgers (台账) as files: CSV (UTF-8 or GB18030) and xlsx read and written, and the column tables that map Chinese or English headers to the API's records |
+//! | [`ledger`] | ledgers (台账) as files: CSV (UTF-8 or GB18030) and xlsx read and written, and the column tables that map Chinese or English headers to the API's records; typed xlsx cells (numbers, money, dates) and the template's valid values and drop-down lists |
 //! | [`demo`] | the deterministic Huaihua-shaped demo data set |
 //! | [`config`] | run-time settings: one `Config` whose `Default` holds every documented default |
 //! | [`telemetry`] | the names of the Prometheus metrics every layer records (the endpoint is `server::metrics`) |

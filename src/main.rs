@@ -11,8 +11,9 @@ use tracing_subscriber::EnvFilter;
 
 use jobbridge::cli::args::{DataDir, PolicyArg, RoleArg, Target};
 use jobbridge::cli::{
-    batch_offline, batch_remote, policy_offline, policy_remote, report_offline, report_remote,
-    review_offline, review_remote, BatchArgs, PolicyArgs, ReportArgs, ReviewArgs,
+    batch_offline, batch_remote, list_runs_offline, list_runs_remote, policy_offline,
+    policy_remote, report_offline, report_remote, review_offline, review_remote, BatchArgs,
+    PolicyArgs, ReportArgs, ReviewArgs,
 };
 use jobbridge::cli::{exit, token};
 use jobbridge::config::FileConfig;
@@ -147,6 +148,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ReviewAction {
+    /// The runs, newest first: an admin sees each whole, a service
+    /// company's token its counties' part of each.
+    List {
+        #[command(flatten)]
+        target: Target,
+        /// Runs listed (1 to 100).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// zh or en (default: from the locale).
+        #[arg(long, value_parser = ["zh", "en"])]
+        lang: Option<String>,
+    },
     /// A run's summary and its diff against the last applied run.
     Diff {
         #[command(flatten)]
@@ -309,6 +322,23 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
             review: Some(action),
             ..
         } => match action {
+            ReviewAction::List {
+                target,
+                limit,
+                lang: language,
+            } => {
+                let language = lang(language.as_deref());
+                match &target.server {
+                    Some(addr) => runtime()?.block_on(list_runs_remote(
+                        addr,
+                        target.tls_ca.as_deref(),
+                        target.token.as_deref(),
+                        limit,
+                        language,
+                    )),
+                    None => list_runs_offline(&target.data_dir, limit, language),
+                }
+            }
             ReviewAction::Diff { review: flags } => review(flags, false, String::new(), false),
             ReviewAction::Apply {
                 review: flags,

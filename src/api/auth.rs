@@ -62,11 +62,13 @@ pub const PERMISSIONS: &[(&str, &[Role])] = &[
     ),
     ("/jobbridge.v1.Matching/ExplainMatch", COMPANY_OR_RECRUITER),
     ("/jobbridge.v1.Batch/StartRun", ADMIN),
-    ("/jobbridge.v1.Batch/GetRun", ADMIN),
-    ("/jobbridge.v1.Batch/ListRuns", ADMIN),
+    // A service company reads its counties' part (`service::scope::run_view`).
+    ("/jobbridge.v1.Batch/GetRun", COMPANY),
+    ("/jobbridge.v1.Batch/ListRuns", COMPANY),
     ("/jobbridge.v1.Batch/CancelRun", ADMIN),
     ("/jobbridge.v1.Batch/ApplyRun", COMPANY),
     ("/jobbridge.v1.Batch/DiffRun", COMPANY),
+    // Every county's rows: a service company reads its own through DiffRun.
     ("/jobbridge.v1.Batch/StreamAssignments", ADMIN),
     ("/jobbridge.v1.Batch/StreamChanges", ADMIN),
     ("/jobbridge.v1.Batch/DownloadAudit", ADMIN),

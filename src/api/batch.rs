@@ -14,7 +14,8 @@ use super::convert::{applied_to_pb, assignment_to_pb, diff_to_pb, run_to_pb};
 use super::pb::batch_server::Batch as BatchRpc;
 use super::{pb, status};
 use crate::batch::audit;
-use crate::domain::run::Policy;
+use crate::domain::access::{Caller, Role};
+use crate::domain::run::{Policy, Run};
 use crate::domain::{rules, Lang, ValidationError};
 use crate::service::Service;
 
@@ -64,6 +65,16 @@ fn county_of(value: &str) -> Result<Option<String>, Status> {
     Ok(Some(value.to_string()))
 }
 
+/// A run as `caller` read it (`service::scope::run_view`), saying whose
+/// part it is: a service company's counties, nothing for an admin.
+fn scoped_run_to_pb(caller: &Caller, run: Run, progress: f64) -> pb::Run {
+    let mut out = run_to_pb(run, progress);
+    if caller.role != Role::Admin {
+        out.counties = caller.scope.counties.clone();
+    }
+    out
+}
+
 /// A stream fed from a blocking thread (the store's iterators block).
 fn stream_from<T, F>(produce: F) -> Streamed<T>
 where
@@ -107,10 +118,15 @@ impl BatchRpc for BatchService {
         &self,
         request: Request<pb::GetRunRequest>,
     ) -> Result<Response<pb::GetRunResponse>, Status> {
+        let caller = caller(&request)?;
         let id = run_id(request.into_inner().run_id)?;
-        let (run, progress) = self.service.run(id).await.map_err(status::from_service)?;
+        let (run, progress) = self
+            .service
+            .run(&caller, id)
+            .await
+            .map_err(status::from_service)?;
         Ok(Response::new(pb::GetRunResponse {
-            run: Some(run_to_pb(run, progress)),
+            run: Some(scoped_run_to_pb(&caller, run, progress)),
         }))
     }
 
@@ -119,6 +135,7 @@ impl BatchRpc for BatchService {
         &self,
         request: Request<pb::ListRunsRequest>,
     ) -> Result<Response<pb::ListRunsResponse>, Status> {
+        let caller = caller(&request)?;
         let r = request.into_inner();
         let limit = match r.page_size {
             0 => 20,
@@ -126,13 +143,13 @@ impl BatchRpc for BatchService {
         };
         let runs = self
             .service
-            .list_runs(r.before_run_id, limit)
+            .list_runs(&caller, r.before_run_id, limit)
             .await
             .map_err(status::from_service)?;
         Ok(Response::new(pb::ListRunsResponse {
             runs: runs
                 .into_iter()
-                .map(|(run, progress)| run_to_pb(run, progress))
+                .map(|(run, progress)| scoped_run_to_pb(&caller, run, progress))
                 .collect(),
         }))
     }

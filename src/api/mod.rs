@@ -23,6 +23,7 @@ pub(crate) use convert::{
 };
 pub use matching::MatchingService;
 pub use openings::OpeningService;
+pub(crate) use placements::due_to_pb;
 pub use placements::PlacementService;
 pub use reports::ReportService;
 pub use status::remap_oversize;

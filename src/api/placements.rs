@@ -318,21 +318,30 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         let check_ins = due
             .into_iter()
             .take(MAX_DUE)
-            .map(|d| pb::DueCheckIn {
-                due_date: crate::domain::placement::day_date(d.due_day)
-                    .format("%Y-%m-%d")
-                    .to_string(),
-                overdue: d.due_day < today,
-                month: d.month,
-                placement_id: d.placement.id,
-                worker_id: d.placement.worker_id,
-                county_code: d.placement.county_code,
-                opening_id: d.placement.opening_id,
-            })
+            .map(|call| due_to_pb(call, today))
             .collect();
         Ok(Response::new(pb::ListDueCheckInsResponse {
             check_ins,
             omitted,
         }))
+    }
+}
+
+/// A check-in due, with whom to call, on the wire.
+pub(crate) fn due_to_pb(call: crate::service::DueCall, today: i32) -> pb::DueCheckIn {
+    let d = call.due;
+    pb::DueCheckIn {
+        due_date: crate::domain::placement::day_date(d.due_day)
+            .format("%Y-%m-%d")
+            .to_string(),
+        overdue: d.due_day < today,
+        month: d.month,
+        placement_id: d.placement.id,
+        worker_id: d.placement.worker_id,
+        county_code: d.placement.county_code,
+        opening_id: d.placement.opening_id,
+        worker_name: call.name,
+        worker_phone: call.phone,
+        masked: call.masked,
     }
 }

@@ -3,7 +3,9 @@
 //! counties and labels in the language asked for. National id numbers are
 //! never exported (the store keeps only their keyed hash anyway); workers'
 //! names are written only by roles that read them in full (the server's
-//! permission table keeps others from listing workers at all).
+//! permission table keeps others from listing workers at all). Check-ins
+//! due carry the worker's name and phone, masked as the server masks them
+//! for the caller, so that the officer can call.
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +16,7 @@ use crate::api::pb;
 use crate::domain::placement::{PlacementStatus, SeparationReason};
 use crate::domain::{regions, Lang, Opening, Source, Worker};
 use crate::ledger::columns::table_of;
-use crate::ledger::{files, openings, workers, Encoding, Format, Table};
+use crate::ledger::{files, openings, workers, CellKind, Encoding, Format, Table};
 
 /// What `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -148,21 +150,23 @@ fn offline(data_dir: &Path, args: &ExportArgs, county: Option<String>) -> anyhow
             placements_table(&all, lang)
         }
         ExportKind::Checkins => {
-            use crate::domain::placement::{china_today, day_date};
+            use crate::domain::placement::china_today;
             let today = china_today();
+            // The data directory's operator reads everything, as an admin.
+            let operator = crate::domain::access::Caller {
+                token_id: "cli".into(),
+                role: crate::domain::access::Role::Admin,
+                scope: Default::default(),
+            };
             let due = store.check_ins_due(county.as_deref(), today + args.within_days as i32)?;
-            let rows: Vec<pb::DueCheckIn> = due
+            let rows = due
                 .into_iter()
-                .map(|d| pb::DueCheckIn {
-                    due_date: day_date(d.due_day).format("%Y-%m-%d").to_string(),
-                    overdue: d.due_day < today,
-                    month: d.month,
-                    placement_id: d.placement.id,
-                    worker_id: d.placement.worker_id,
-                    county_code: d.placement.county_code,
-                    opening_id: d.placement.opening_id,
+                .map(|d| {
+                    let worker = store.worker(&d.placement.worker_id)?;
+                    let call = crate::service::DueCall::new(&operator, d, worker);
+                    Ok(crate::api::due_to_pb(call, today))
                 })
-                .collect();
+                .collect::<anyhow::Result<Vec<_>>>()?;
             checkins_table(&rows, lang)
         }
     };
@@ -354,7 +358,9 @@ fn placements_table(all: &[pb::Placement], lang: Lang) -> Table {
             ]
         })
         .collect();
-    Table::of_text(headers, rows)
+    let mut kinds = vec![CellKind::Text; 15];
+    kinds[10..13].fill(CellKind::Date);
+    Table::of_text(headers, rows).typed(&kinds)
 }
 
 fn source_from_pb(s: pb::Source) -> Option<Source> {
@@ -368,6 +374,8 @@ fn checkins_table(all: &[pb::DueCheckIn], lang: Lang) -> Table {
     let headers = [
         ("安置编号", "placement_id"),
         ("劳动力编号", "worker_id"),
+        ("姓名", "name"),
+        ("手机号", "phone"),
         ("县区", "county"),
         ("岗位编号", "opening_id"),
         ("回访月数", "month"),
@@ -382,6 +390,8 @@ fn checkins_table(all: &[pb::DueCheckIn], lang: Lang) -> Table {
             vec![
                 c.placement_id.clone(),
                 c.worker_id.clone(),
+                c.worker_name.clone(),
+                c.worker_phone.clone(),
                 regions::name(&c.county_code, lang),
                 c.opening_id.clone(),
                 c.month.to_string(),
@@ -390,7 +400,10 @@ fn checkins_table(all: &[pb::DueCheckIn], lang: Lang) -> Table {
             ]
         })
         .collect();
-    Table::of_text(headers, rows)
+    let mut kinds = vec![CellKind::Text; 9];
+    kinds[6] = CellKind::Integer;
+    kinds[7] = CellKind::Date;
+    Table::of_text(headers, rows).typed(&kinds)
 }
 
 /// `jobbridge export workers|openings|placements|checkins`.

@@ -652,27 +652,20 @@ fn print_summary(o: &ImportOutcome, args: &ImportArgs) {
 }
 
 /// `template`: an empty ledger with the headers, an example row and (in
-/// xlsx) a second sheet explaining every column.
+/// xlsx) drop-down lists, a sheet explaining every column and a sheet of
+/// valid values (`ledger::template`).
 pub fn template(kind: Kind, out: &Path, lang: Lang) -> anyhow::Result<()> {
-    let (table, guide) = match kind {
-        Kind::Workers => (
-            columns::template(workers::COLUMNS, lang),
-            columns::guide(workers::COLUMNS, lang),
-        ),
-        Kind::Openings => (
-            columns::template(openings::COLUMNS, lang),
-            columns::guide(openings::COLUMNS, lang),
-        ),
-    };
     match Format::for_path(out)? {
-        Format::Csv(encoding) => files::write(out, &table, Format::Csv(encoding)),
-        Format::Xlsx => {
-            let mut book = rust_xlsxwriter::Workbook::new();
-            files::add_sheet(&mut book, lang.pick("台账", "ledger"), &table)?;
-            files::add_sheet(&mut book, lang.pick("填写说明", "columns"), &guide)?;
-            book.save(out)
-                .with_context(|| format!("cannot write {}", out.display()))
+        Format::Csv(encoding) => {
+            let table = match kind {
+                Kind::Workers => columns::template(workers::COLUMNS, lang),
+                Kind::Openings => columns::template(openings::COLUMNS, lang),
+            };
+            files::write(out, &table, Format::Csv(encoding))
         }
+        Format::Xlsx => crate::ledger::template::workbook(kind, lang)?
+            .save(out)
+            .with_context(|| format!("cannot write {}", out.display())),
     }
 }
 

@@ -14,6 +14,7 @@ mod policy;
 mod report;
 pub mod report_book;
 mod review;
+mod runs;
 pub mod token;
 
 use std::path::Path;
@@ -29,6 +30,7 @@ pub use export::{export, ExportArgs, ExportCommand, ExportKind};
 pub use policy::{policy_offline, policy_remote, PolicyArgs};
 pub use report::{render, report_offline, report_remote, ReportArgs};
 pub use review::{review_offline, review_remote, ReviewArgs};
+pub use runs::{list_offline as list_runs_offline, list_remote as list_runs_remote};
 
 /// Connects the remote subcommands to a server. Without a scheme `addr`
 /// gets `https://` when `tls_ca` is given, else `http://`. `tls_ca` is the

@@ -168,7 +168,7 @@ pub fn review_offline(data_dir: &Path, args: &ReviewArgs, apply: bool) -> anyhow
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let (run, _) = service.run(args.run_id).await?;
+        let (run, _) = service.run(&admin(), args.run_id).await?;
         print_run(&run, args.lang);
         let diff = service
             .diff_run(&admin(), args.run_id, args.county.clone())
@@ -229,7 +229,8 @@ pub async fn review_remote(
     let channel = super::TokenChannel::new(super::connect(addr, tls_ca).await?, token)?;
     let mut client = BatchClient::new(channel);
     let lang = args.lang;
-    // A service company may not read runs, only their diffs.
+    // A service company reads its counties' part of the run (servers
+    // before issue 28 refused it the run, and only the diff was shown).
     match client
         .get_run(with_lang(
             pb::GetRunRequest {
@@ -241,7 +242,12 @@ pub async fn review_remote(
     {
         Ok(r) => {
             let run = r.into_inner().run.context("empty reply")?;
-            print_run(&crate::api::run_from_pb(&run), lang);
+            match run.counties.is_empty() {
+                true => print_run(&crate::api::run_from_pb(&run), lang),
+                false => {
+                    super::runs::print_run(&crate::api::run_from_pb(&run), &run.counties, lang)
+                }
+            }
         }
         Err(s) if s.code() == tonic::Code::PermissionDenied => {
             println!("{} {}", lang.pick("运行", "run"), args.run_id)
@@ -287,7 +293,7 @@ pub async fn review_remote(
 
 /// `text` padded with spaces to `width` columns of a terminal, where a
 /// Chinese character takes two (`format!("{:<28}")` counts it as one).
-fn pad(text: &str, width: usize) -> String {
+pub(super) fn pad(text: &str, width: usize) -> String {
     let used = unicode_width::UnicodeWidthStr::width(text);
     format!("{text}{}", " ".repeat(width.saturating_sub(used)))
 }

@@ -3,6 +3,7 @@
 
 use crate::domain::{Lang, Reason};
 
+use super::cells::kind_for_path;
 use super::{Cell, Row, Table};
 
 /// One ledger column of records of type `R`.
@@ -221,7 +222,8 @@ pub fn table_of<R>(columns: &[Column<R>], records: &[R], lang: Lang, with_secret
         .iter()
         .map(|r| shown.iter().map(|c| (c.write)(r, lang)).collect())
         .collect();
-    Table::of_text(headers, rows)
+    let kinds: Vec<_> = shown.iter().map(|c| kind_for_path(c.path)).collect();
+    Table::of_text(headers, rows).typed(&kinds)
 }
 
 /// The template: headers in `lang` (required ones marked `*`) and one
@@ -239,7 +241,8 @@ pub fn template<R>(columns: &[Column<R>], lang: Lang) -> Table {
         })
         .collect();
     let example = columns.iter().map(|c| c.example.to_string()).collect();
-    Table::of_text(headers, vec![example])
+    let kinds: Vec<_> = columns.iter().map(|c| kind_for_path(c.path)).collect();
+    Table::of_text(headers, vec![example]).typed(&kinds)
 }
 
 /// The column guide: header in both languages, field, required, what a

@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::{bail, Context as _};
 use calamine::{Data, Reader as _, Xlsx};
 
+use super::cells::{self, CellKind};
 use super::{Cell, Table};
 
 /// How a ledger file is stored; a file of rejected rows is written the way
@@ -164,30 +165,44 @@ fn csv_text(table: &Table) -> anyhow::Result<String> {
     Ok(String::from_utf8(writer.into_inner()?)?)
 }
 
-/// One sheet named `sheet` holding `table`, every cell text (so that an
-/// 18-digit id number stays exact), the header bold and frozen.
+/// One sheet named `sheet` holding `table`: text cells as text (so that
+/// an 18-digit id number stays exact), typed cells as numbers and dates
+/// (see [`CellKind`]), the header bold and frozen.
 pub fn xlsx_bytes(table: &Table, sheet: &str) -> anyhow::Result<Vec<u8>> {
     let mut book = rust_xlsxwriter::Workbook::new();
     add_sheet(&mut book, sheet, table)?;
     Ok(book.save_to_buffer()?)
 }
 
-/// Adds `table` to `book` as a sheet of text cells in text-formatted
-/// columns (cells read as numbers from an xlsx sheet are written as
-/// numbers again).
+/// Adds `table` to `book` as a sheet. Each column is formatted by the
+/// kind of its cells (text "@" unless typed), so that what someone types
+/// into it later is kept as that kind too; a cell is written as its kind
+/// when its text reads as one, else as text (an empty cell is left empty).
+/// Cells read as numbers from an xlsx sheet are written as numbers again.
 pub fn add_sheet(
     book: &mut rust_xlsxwriter::Workbook,
     name: &str,
     table: &Table,
 ) -> anyhow::Result<()> {
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    // Every column formatted as text, so that what someone types into it
-    // later (an 18-digit id number, a phone number) is kept exactly.
-    let text = rust_xlsxwriter::Format::new().set_num_format("@");
+    use rust_xlsxwriter::Format as Fmt;
+    let bold = Fmt::new().set_bold();
+    let kinds: Vec<CellKind> = (0..table.headers.len())
+        .map(|c| {
+            table
+                .rows
+                .first()
+                .and_then(|r| r.cells.get(c))
+                .map_or(CellKind::Text, |cell| cell.kind)
+        })
+        .collect();
+    let formats: Vec<Fmt> = kinds
+        .iter()
+        .map(|k| Fmt::new().set_num_format(k.num_format()))
+        .collect();
     let sheet = book.add_worksheet();
     sheet.set_name(name)?;
     for (c, h) in table.headers.iter().enumerate() {
-        sheet.set_column_format(c as u16, &text)?;
+        sheet.set_column_format(c as u16, &formats[c])?;
         sheet.write_string_with_format(0, c as u16, h, &bold)?;
         let wide = table
             .rows
@@ -202,14 +217,24 @@ pub fn add_sheet(
     for (r, row) in table.rows.iter().enumerate() {
         for (c, cell) in row.cells.iter().enumerate() {
             let (r, c) = (r as u32 + 1, c as u16);
-            match cell.text.parse::<f64>() {
-                // A cell the sheet read held as a number stays one (a
-                // rejected id number Excel stored as a number must still
-                // read as one, not as the wrong digits in a text cell).
-                Ok(v) if cell.number => sheet.write_number(r, c, v)?,
-                _ if cell.text.is_empty() => continue,
-                _ => sheet.write_string(r, c, &cell.text)?,
-            };
+            let format = formats.get(c as usize);
+            if cell.text.is_empty() {
+                continue;
+            }
+            // A cell the sheet read held as a number stays one (a
+            // rejected id number Excel stored as a number must still
+            // read as one, not as the wrong digits in a text cell).
+            if let (true, Ok(v)) = (cell.number, cell.text.parse::<f64>()) {
+                sheet.write_number(r, c, v)?;
+            } else if let (Some(v), Some(f)) = (cells::number_of(cell.kind, &cell.text), format) {
+                sheet.write_number_with_format(r, c, v, f)?;
+            } else if let (CellKind::Date, Some(d), Some(f)) =
+                (cell.kind, cells::date_of(&cell.text), format)
+            {
+                sheet.write_datetime_with_format(r, c, &d, f)?;
+            } else {
+                sheet.write_string(r, c, &cell.text)?;
+            }
         }
     }
     sheet.set_freeze_panes(1, 0)?;

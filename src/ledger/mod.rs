@@ -11,11 +11,14 @@
 //! cli -> ledger (files, columns) -> api::pb, domain
 //! ```
 
+pub mod cells;
 pub mod columns;
 pub mod files;
 pub mod openings;
+pub mod template;
 pub mod workers;
 
+pub use cells::CellKind;
 pub use columns::{Column, Mapping, RowError};
 pub use files::{Encoding, Format};
 
@@ -27,6 +30,9 @@ pub struct Cell {
     pub text: String,
     /// Stored as a number in an xlsx sheet.
     pub number: bool,
+    /// How an xlsx export writes it (text unless the table was typed
+    /// with [`Table::typed`]).
+    pub kind: CellKind,
 }
 
 impl Cell {
@@ -35,6 +41,7 @@ impl Cell {
         Self {
             text: s.into(),
             number: false,
+            kind: CellKind::Text,
         }
     }
 
@@ -43,6 +50,7 @@ impl Cell {
         Self {
             text: s.into(),
             number: true,
+            kind: CellKind::Text,
         }
     }
 }
@@ -94,6 +102,17 @@ impl Table {
             .collect();
         Table { headers, rows }
     }
+
+    /// The table with column `i`'s cells of `kinds[i]` (columns past the
+    /// end of `kinds` stay text): how an xlsx export writes them.
+    pub fn typed(mut self, kinds: &[CellKind]) -> Table {
+        for row in &mut self.rows {
+            for (cell, kind) in row.cells.iter_mut().zip(kinds) {
+                cell.kind = *kind;
+            }
+        }
+        self
+    }
 }
 
 /// What a ledger holds.
@@ -106,4 +125,8 @@ pub enum Kind {
 }
 
 #[cfg(test)]
+mod template_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod xlsx_tests;

@@ -37,6 +37,7 @@ use std::sync::Arc;
 pub use apply::{Applied, RefusedAssignment};
 pub use error::ServiceError;
 pub use matching::{OpeningMatch, WorkerMatch};
+pub use placements::DueCall;
 pub use rows::{ImportOptions, RowChange};
 pub use write::load_matcher;
 

@@ -7,12 +7,67 @@ use std::sync::Arc;
 
 use super::workers::{not_found_for, sees};
 use super::{scope, Result, Service, ServiceError};
-use crate::domain::access::{Caller, Role};
+use crate::domain::access::{mask_name, mask_phone, Caller, Role};
 use crate::domain::placement::{Placement, PlacementEvent};
 use crate::domain::run::RunStatus;
-use crate::domain::scoped;
+use crate::domain::{scoped, Worker};
 use crate::matching::MatchContext;
 use crate::store::{Action, DueCheckIn, Page, PlacementFilter, Proposal};
+
+/// A check-in due, with whom to call: the worker's name and phone as the
+/// caller may see them (the masking rules of every other read:
+/// [`Caller::sees_personal_data`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueCall {
+    /// The check-in.
+    pub due: DueCheckIn,
+    /// The worker's name, masked unless the caller may see it; empty if
+    /// the worker is gone.
+    pub name: String,
+    /// The worker's phone, masked likewise; empty if none.
+    pub phone: String,
+    /// Whether name and phone are masked.
+    pub masked: bool,
+}
+
+impl DueCall {
+    /// `due` with its worker's contact as `caller` may see it.
+    pub fn new(caller: &Caller, due: DueCheckIn, worker: Option<Worker>) -> Self {
+        let Some(w) = worker else {
+            return Self {
+                due,
+                name: String::new(),
+                phone: String::new(),
+                masked: false,
+            };
+        };
+        let phone = w.phone.unwrap_or_default();
+        let (name, phone, masked) =
+            contact(caller, w.name, phone, &w.county_code, w.consent_to_share);
+        Self {
+            due,
+            name,
+            phone,
+            masked,
+        }
+    }
+}
+
+/// A worker's name and phone as `caller` may see them, and whether they
+/// are masked.
+fn contact(
+    caller: &Caller,
+    name: String,
+    phone: String,
+    county: &str,
+    consented: bool,
+) -> (String, String, bool) {
+    if caller.sees_personal_data(county, consented) {
+        (name, phone, false)
+    } else {
+        (mask_name(&name), mask_phone(&phone), true)
+    }
+}
 
 impl Service {
     /// Proposes an opening to a worker the caller covers. The pair must be
@@ -127,10 +182,21 @@ impl Service {
         caller: &Caller,
         county_code: Option<String>,
         until: i32,
-    ) -> Result<Vec<DueCheckIn>> {
+    ) -> Result<Vec<DueCall>> {
         scope::county_filter(caller, county_code.as_deref(), "county_code")?;
-        self.blocking(move |s| Ok(s.store().check_ins_due(county_code.as_deref(), until)?))
-            .await
+        let caller = caller.clone();
+        self.blocking(move |s| {
+            let store = s.store();
+            store
+                .check_ins_due(county_code.as_deref(), until)?
+                .into_iter()
+                .map(|due| {
+                    let worker = store.worker(&due.placement.worker_id)?;
+                    Ok(DueCall::new(&caller, due, worker))
+                })
+                .collect()
+        })
+        .await
     }
 
     /// Forbidden if placement `id` is of a county outside the caller's; a
@@ -215,5 +281,49 @@ impl Service {
             score_micro: i64::from(x.score_micro),
             zero_household: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::access::Scope;
+
+    fn caller(role: Role, counties: &[&str]) -> Caller {
+        Caller {
+            token_id: "tok_test".into(),
+            role,
+            scope: Scope {
+                counties: counties.iter().map(|c| c.to_string()).collect(),
+                employer_id: None,
+            },
+        }
+    }
+
+    fn due() -> DueCheckIn {
+        DueCheckIn {
+            placement: Placement::default(),
+            month: 1,
+            due_day: 0,
+        }
+    }
+
+    #[test]
+    fn whom_to_call_is_masked_as_every_other_read() {
+        let company = caller(Role::ServiceCompany, &["431224"]);
+        let admin = caller(Role::Admin, &[]);
+        let clear = |c: &Caller, county: &str, consent: bool| {
+            contact(c, "向春梅".into(), "13907451234".into(), county, consent)
+        };
+        let shown = ("向春梅".to_string(), "13907451234".to_string(), false);
+        let hidden = ("向**".to_string(), "*******1234".to_string(), true);
+        assert_eq!(clear(&admin, "431227", false), shown);
+        assert_eq!(clear(&company, "431224", false), shown);
+        // A worker who moved to another county since the hire.
+        assert_eq!(clear(&company, "431227", false), hidden);
+        assert_eq!(clear(&company, "431227", true), shown);
+        let gone = DueCall::new(&company, due(), None);
+        assert_eq!((gone.name.as_str(), gone.phone.as_str()), ("", ""));
+        assert!(!gone.masked);
     }
 }

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use super::{Result, Service, ServiceError};
+use super::{scope, Result, Service, ServiceError};
 use crate::batch::schedule::Schedule;
 use crate::batch::{status_label, ApplyMode, BatchError, Started};
+use crate::domain::access::Caller;
 use crate::domain::run::{Assignment, Change, Policy, Run, RunStatus};
 use crate::matching::assign::Control;
 use crate::store::{Proposal, StoreError};
@@ -145,23 +146,34 @@ impl Service {
         Ok(())
     }
 
-    /// A run with its live progress (0 to 1).
-    pub async fn run(self: &Arc<Self>, id: u64) -> Result<(Run, f64)> {
-        self.blocking(move |s| Ok(s.batch.get(id)?)).await
+    /// A run with its live progress (0 to 1), as `caller` may read it
+    /// (a service company: its counties' part, see [`scope::run_view`]).
+    pub async fn run(self: &Arc<Self>, caller: &Caller, id: u64) -> Result<(Run, f64)> {
+        let (run, progress) = self.blocking(move |s| Ok(s.batch.get(id)?)).await?;
+        Ok((scope::run_view(caller, run), progress))
     }
 
     /// Runs newest first, before `before_id` (0 for the newest), with live
-    /// progress.
+    /// progress, as `caller` may read them (see [`scope::run_view`]).
     pub async fn list_runs(
         self: &Arc<Self>,
+        caller: &Caller,
         before_id: u64,
         limit: usize,
     ) -> Result<Vec<(Run, f64)>> {
-        self.blocking(move |s| {
-            let runs = s.store().list_runs(before_id, limit)?;
-            Ok(runs.into_iter().map(|r| s.batch.with_live(r)).collect())
-        })
-        .await
+        let runs = self
+            .blocking(move |s| {
+                let runs = s.store().list_runs(before_id, limit)?;
+                Ok(runs
+                    .into_iter()
+                    .map(|r| s.batch.with_live(r))
+                    .collect::<Vec<_>>())
+            })
+            .await?;
+        Ok(runs
+            .into_iter()
+            .map(|(run, progress)| (scope::run_view(caller, run), progress))
+            .collect())
     }
 
     /// Asks the run in progress to stop; refused for any other run.

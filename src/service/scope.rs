@@ -5,6 +5,7 @@
 
 use super::ServiceError;
 use crate::domain::access::{Caller, Role};
+use crate::domain::run::{Run, RunSummary, APPLIED_WHOLE};
 use crate::domain::{Opening, Reason, ValidationError, Worker};
 
 /// Forbidden unless the caller may act on county `code`. `what` names the
@@ -101,4 +102,37 @@ pub fn worker_row(caller: &Caller, w: &Worker) -> Result<(), ValidationError> {
             ),
         ),
     ))
+}
+
+/// What `caller` may read of a batch run. An admin reads it whole. A
+/// service company reads the run's identity and state (id, policy,
+/// status, phase, times, whether it is staged) and, of its results, only
+/// the `by_county` rows of its own counties and the run's timings.
+/// Everything else counts records of every county (the whole-run totals,
+/// the per-source rows, gained / lost / changed, the proposals made) and
+/// is left at 0; `applied_counties` keeps only its counties and `"*"`; a
+/// failure's message, which may name any record, becomes a fixed one.
+/// Readers and recruiters never reach this (the permission table refuses
+/// them); they get the company's view with no counties, i.e. no rows.
+pub fn run_view(caller: &Caller, mut run: Run) -> Run {
+    if caller.role == Role::Admin {
+        return run;
+    }
+    let mine = |code: &str| caller.covers_county(code);
+    run.summary = run.summary.map(|s| RunSummary {
+        by_county: s.by_county.into_iter().filter(|r| mine(&r.key)).collect(),
+        previous_run_id: s.previous_run_id,
+        scoring_ms: s.scoring_ms,
+        solving_ms: s.solving_ms,
+        saving_ms: s.saving_ms,
+        ..RunSummary::default()
+    });
+    run.applied_counties
+        .retain(|c| c == APPLIED_WHOLE || mine(c));
+    run.proposals_created = 0;
+    run.proposals_skipped = 0;
+    if !run.error.is_empty() {
+        run.error = "the run failed; an administrator can read why".to_string();
+    }
+    run
 }

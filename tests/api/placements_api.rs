@@ -1337,3 +1337,106 @@ async fn bad_input_is_named_and_placements_guard_worker_and_opening_writes() {
     );
     server.stop().await;
 }
+
+/// Whom to call: ListDueCheckIns and `jobbridge export checkins` carry
+/// the worker's name and phone, in clear for an admin and for a service
+/// company of the worker's county (the county filter keeps it to those).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn due_check_ins_carry_whom_to_call() {
+    use jobbridge::domain::access::{Role, Scope};
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let w = put_worker(
+        &server,
+        pb::Worker {
+            name: "向春梅".into(),
+            phone: "13907451234".into(),
+            consent_to_share: false,
+            ..worker(30)
+        },
+    )
+    .await;
+    let o = put_opening(&server, opening_for(3, 5)).await;
+    let mut c = server.placements();
+    let p = propose(&mut c, &w.id, &o.id, "esc-431202:clerk").await;
+    accept(&mut c, &p.id).await.unwrap();
+    hire(&mut c, &p.id).await.unwrap();
+
+    let company = server.token(
+        Role::ServiceCompany,
+        Scope {
+            counties: vec![w.county_code.clone()],
+            ..Default::default()
+        },
+    );
+    let request = pb::ListDueCheckInsRequest {
+        county_code: w.county_code.clone(),
+        within_days: 366,
+    };
+    for token in [server.admin_token.clone(), company.clone()] {
+        let due = server
+            .clients_with(Some(&token))
+            .placements()
+            .list_due_check_ins(request.clone())
+            .await
+            .unwrap()
+            .into_inner()
+            .check_ins;
+        assert_eq!(due.len(), 3, "months 1, 3 and 6");
+        for d in &due {
+            assert_eq!(d.worker_id, w.id);
+            assert_eq!(
+                (d.worker_name.as_str(), d.worker_phone.as_str()),
+                ("向春梅", "13907451234")
+            );
+            assert!(!d.masked);
+        }
+    }
+
+    // The officer's file, through the server with the company's token.
+    let out = dir.path().join("checkins.csv");
+    let args = [
+        "export",
+        "checkins",
+        "--server",
+        &server.addr.to_string(),
+        "--token",
+        &company,
+        "--county",
+        &w.county_code,
+        "--within-days",
+        "366",
+        "--out",
+        out.to_str().unwrap(),
+        "--lang",
+        "en",
+    ]
+    .map(String::from);
+    let done = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(crate::common::binary())
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("placement_id,worker_id,name,phone,"),
+        "{header}"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    for row in rows {
+        assert!(row.contains(",向春梅,13907451234,"), "{row}");
+    }
+    server.stop().await;
+}

@@ -397,3 +397,141 @@ async fn a_declined_pair_is_never_proposed_again() {
     crate::common::assert_invalid(&err, "reason_code", "decline without a code");
     server.stop().await;
 }
+
+/// `jobbridge batch list` through the server with `token`.
+async fn cli_list(server: &TestServer, token: &str) -> (bool, String, String) {
+    let (addr, token) = (server.addr.to_string(), token.to_string());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(crate::common::binary())
+            .args(["batch", "list", "--server", &addr, "--token", &token])
+            .args(["--lang", "en"])
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_lists_and_reads_runs_with_only_its_counties_part() {
+    use jobbridge::domain::access::{Role, Scope};
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path(), 0.02);
+    let server = TestServer::start(dir.path()).await;
+    let whole = run(&server, true).await;
+    let rows = whole.summary.clone().unwrap().by_county;
+    assert!(rows.len() >= 3, "{rows:?}");
+    let mine = rows[0].key.clone();
+    let company = server.token(
+        Role::ServiceCompany,
+        Scope {
+            counties: vec![mine.clone()],
+            ..Default::default()
+        },
+    );
+    let mut c = server.clients_with(Some(&company)).batch();
+
+    let listed = c
+        .list_runs(pb::ListRunsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .runs;
+    let read = c
+        .get_run(pb::GetRunRequest {
+            run_id: whole.run_id,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .run
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    for seen in [&listed[0], &read] {
+        assert_eq!(seen.run_id, whole.run_id);
+        assert_eq!(seen.counties, vec![mine.clone()]);
+        assert!(seen.staged && seen.dry_run);
+        let s = seen.summary.clone().unwrap();
+        // Its county's row, exactly as the admin reads it; no other row.
+        assert_eq!(s.by_county, vec![rows[0].clone()]);
+        // Nothing that counts other counties' records.
+        assert!(s.by_source.is_empty());
+        assert_eq!(
+            (s.workers_considered, s.workers_assigned, s.eligible_pairs),
+            (0, 0, 0)
+        );
+        assert_eq!((s.zero_households, s.gained, s.rows_scored), (0, 0, 0));
+    }
+    // The admin still reads the run whole.
+    let admin_view = server
+        .batch()
+        .get_run(pb::GetRunRequest {
+            run_id: whole.run_id,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .run
+        .unwrap();
+    assert!(admin_view.counties.is_empty());
+    assert_eq!(admin_view.summary, whole.summary);
+
+    // Every county's rows stay the admin's.
+    let code = c
+        .stream_assignments(pb::StreamAssignmentsRequest {
+            run_id: whole.run_id,
+        })
+        .await
+        .map(|_| ())
+        .unwrap_err()
+        .code();
+    assert_eq!(code, Code::PermissionDenied);
+    let code = c
+        .download_audit(pb::DownloadAuditRequest {
+            run_id: whole.run_id,
+        })
+        .await
+        .map(|_| ())
+        .unwrap_err()
+        .code();
+    assert_eq!(code, Code::PermissionDenied);
+
+    // A recruiter and a reader may not read runs at all.
+    let recruiter = server.token(
+        Role::Recruiter,
+        Scope {
+            employer_id: Some("emp-any".into()),
+            ..Default::default()
+        },
+    );
+    let reader = server.token(Role::Reader, Scope::default());
+    for token in [&recruiter, &reader] {
+        let mut c = server.clients_with(Some(token)).batch();
+        let listed = c.list_runs(pb::ListRunsRequest::default()).await;
+        assert_eq!(listed.unwrap_err().code(), Code::PermissionDenied);
+        let read = c
+            .get_run(pb::GetRunRequest {
+                run_id: whole.run_id,
+            })
+            .await;
+        assert_eq!(read.unwrap_err().code(), Code::PermissionDenied);
+    }
+
+    // The CLI with the company's token: its county's line, no other county.
+    let (ok, out, err) = cli_list(&server, &company).await;
+    assert!(ok, "{err}");
+    assert!(out.contains(&format!("run {}", whole.run_id)), "{out}");
+    assert!(out.contains(&format!("county {mine}:")), "{out}");
+    for other in &rows[1..] {
+        assert!(!out.contains(&other.key), "{out}");
+    }
+    let (ok, _, err) = cli_list(&server, &reader).await;
+    assert!(!ok && err.contains("PermissionDenied"), "{err}");
+    server.stop().await;
+}

@@ -69,6 +69,7 @@ pub(crate) fn run_to_pb(run: Run, progress: f64) -> pb::Run {
         staged,
         applied_at: timestamp(run.applied_at_ms),
         applied_counties: run.applied_counties,
+        counties: Vec::new(),
     }
 }
 
@@ -200,7 +201,7 @@ pub(crate) fn assignment_to_pb(a: crate::domain::run::Assignment) -> pb::Assignm
 }
 
 /// A run read from a remote server, as the domain keeps it (what the CLI
-/// prints; the per-county and per-source rows are left out).
+/// prints; the per-source rows are left out).
 pub(crate) fn run_from_pb(run: &pb::Run) -> Run {
     Run {
         id: run.run_id,
@@ -212,6 +213,10 @@ pub(crate) fn run_from_pb(run: &pb::Run) -> Run {
         proposals_skipped: run.proposals_skipped,
         applied_counties: run.applied_counties.clone(),
         trigger: run.trigger.clone(),
+        started_at_ms: run
+            .started_at
+            .as_ref()
+            .map_or(0, |t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000),
         finished_at_ms: run
             .finished_at
             .as_ref()
@@ -234,6 +239,17 @@ pub(crate) fn run_from_pb(run: &pb::Run) -> Run {
             saving_ms: s.saving_ms,
             rows_kept: s.rows_kept,
             rows_scored: s.rows_scored,
+            by_county: s
+                .by_county
+                .iter()
+                .map(|r| SummaryRow {
+                    key: r.key.clone(),
+                    workers_eligible: r.workers_eligible,
+                    workers_assigned: r.workers_assigned,
+                    zero_households_covered: r.zero_households_covered,
+                    slots_filled: r.slots_filled,
+                })
+                .collect(),
             ..Default::default()
         }),
         ..Default::default()
