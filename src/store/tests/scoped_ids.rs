@@ -328,7 +328,10 @@ fn an_upgrade_cut_short_anywhere_is_finished_by_the_next_open() {
         TEST_LIMITS.with(|l| l.set(None));
         match cut {
             // Enough batches to finish: the last round.
-            Ok(_) => finished = true,
+            Ok(store) => {
+                drop(store);
+                finished = true;
+            }
             Err(StoreError::Corruption(m)) if m.contains("test: upgrade stopped") => {}
             Err(e) => panic!("cut after {n} batches: {e}"),
         }
