@@ -536,8 +536,9 @@ fn placement_index_trees_are_built_when_not_marked_complete() {
         &FORMAT_VERSION.to_be_bytes()
     );
     assert!(meta.get(b"indexes_built/placement").unwrap().is_some());
+    // The upgrade to format 5 qualified the worker's id too.
     let of_w1 = PlacementFilter {
-        worker_id: Some("w1".into()),
+        worker_id: Some(scoped::qualify(COUNTIES[0], "w1")),
         ..Default::default()
     };
     let page = store.list_placements(&of_w1, None, 10).unwrap();

@@ -261,7 +261,10 @@ fn a_format_4_directory_gets_scoped_ids_and_reports_its_split_household() {
     assert_eq!(p3[0].household_id, format!("{B}/hh-1"));
     // The deleted worker's history takes the county it records.
     assert_eq!(by_worker(&store, &format!("{A}/w-5")).len(), 1);
-    let d = store.declined(&format!("{B}/w-3"), "pw-2").unwrap().unwrap();
+    let d = store
+        .declined(&format!("{B}/w-3"), "pw-2")
+        .unwrap()
+        .unwrap();
     assert_eq!(d.worker_id, format!("{B}/w-3"));
     assert!(store.declined("w-3", "pw-2").unwrap().is_none());
     assert!(store
@@ -343,7 +346,10 @@ fn an_upgrade_cut_short_anywhere_is_finished_by_the_next_open() {
             break;
         }
     }
-    assert!(finished, "the upgrade takes more batches than the test cuts");
+    assert!(
+        finished,
+        "the upgrade takes more batches than the test cuts"
+    );
 }
 
 #[test]
