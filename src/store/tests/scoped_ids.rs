@@ -166,7 +166,7 @@ fn dump(store: &Store) -> Dump {
                 .iter()
                 .map(|r| r.unwrap())
                 .filter(|(k, _)| {
-                    !(name.as_ref() == META_TREE.as_bytes() && &k[..] == &b"id_upgrade_report"[..])
+                    !(name.as_ref() == META_TREE.as_bytes() && k[..] == b"id_upgrade_report"[..])
                 })
                 .map(|(k, v)| (k.to_vec(), v.to_vec()))
                 .collect();
