@@ -501,22 +501,61 @@ fn print_all(bytes: &[u8]) -> anyhow::Result<()> {
     }
 }
 
-/// `check`: the store's own consistency, then the key against the store's.
+/// `check`: the store's own consistency (a household across counties
+/// fails it), then the key against the store's. What an upgrade to scoped
+/// ids split is printed first, as information.
 fn check(data_dir: &Path, id_key: &IdKeyArgs) -> anyhow::Result<()> {
     let store = open_store(data_dir, StoreOptions::default())?;
-    store.verify().context("index check failed")?;
+    if let Some(report) = store.id_upgrade_report()? {
+        print_id_upgrade(&report);
+    }
+    store
+        .verify()
+        .context("check failed (indexes, placements, declines or households)")?;
     let key = match id_key.find(data_dir)? {
         Some(key) if store.check_id_key(&key)? => "the national id key is the store's",
         Some(_) => "no national id key bound yet (the next `serve` binds it)",
         None => "national id key not checked (none given)",
     };
     println!(
-        "ok: {} workers, {} openings, {} placements; indexes, slots and statuses agree; {key}",
+        "ok: {} workers, {} openings, {} placements; indexes, slots and statuses agree; \
+         every household is in one county; {key}",
         store.worker_count(),
         store.opening_count(),
         store.placement_count()
     );
     Ok(())
+}
+
+/// The report of the upgrade to scoped ids, as `info:` lines.
+fn print_id_upgrade(report: &jobbridge::store::IdUpgradeReport) {
+    let when = chrono::DateTime::from_timestamp_millis(report.finished_at_ms)
+        .map_or_else(|| "?".to_string(), |t| t.to_rfc3339());
+    println!(
+        "info: upgraded from format {} to scoped ids at {when}: {} workers, {} placements, \
+         {} run assignments, {} run changes, {} declines rewritten{}",
+        report.from_format,
+        report.workers,
+        report.placements,
+        report.run_assignments,
+        report.run_changes,
+        report.declines,
+        match report.unresolved_changes {
+            0 => String::new(),
+            n => format!(" ({n} run changes of deleted workers left as they were)"),
+        }
+    );
+    let split = &report.split_households;
+    if !split.is_empty() {
+        println!(
+            "info: the upgrade split {} households that spanned counties into one per \
+             county (old id: members per county):",
+            split.len()
+        );
+        for h in split {
+            println!("info:   {h}");
+        }
+    }
 }
 
 /// The match weights of `--config`, or the built-in ones.

@@ -12,6 +12,7 @@ mod durable;
 mod entities;
 mod error;
 mod gate;
+mod households;
 mod id_key;
 pub mod key_file;
 mod options;
@@ -19,6 +20,7 @@ mod placement_reads;
 mod placements;
 mod records;
 mod runs;
+mod scoped_ids;
 mod table;
 mod tokens;
 
@@ -34,11 +36,13 @@ pub use backup::{
 pub use entities::{opening_fingerprint, worker_fingerprint};
 pub use error::StoreError;
 pub use gate::DiskSpace;
+pub use households::{CountyMembers, SpanningHousehold};
 pub use id_key::Bound;
 pub use key_file::{find_id_key, id_key, IdKeySource};
 pub use options::{StoreOptions, DEFAULT_CACHE_MB, DEFAULT_MIN_FREE_MB};
 pub use placement_reads::{DueCheckIn, PlacementFilter};
 pub use placements::{Action, Changed, Proposal};
+pub use scoped_ids::IdUpgradeReport;
 pub use table::PutMode;
 pub use tokens::TokenRecord;
 
@@ -56,10 +60,17 @@ use table::Table;
 ///    (see `table`).
 /// 4: the placements' indexes are on disk again (they grow with the
 ///    history), built once and marked complete in `meta`.
-pub const FORMAT_VERSION: u32 = 4;
+/// 5: worker and household ids qualified with their county
+///    (`431224/w-0000001`, see [`crate::domain::scoped`]); older
+///    directories are upgraded at open (see `scoped_ids`).
+pub const FORMAT_VERSION: u32 = 5;
+
+/// Bare worker and household ids: read, and upgraded to [`FORMAT_VERSION`]
+/// at open by qualifying them with their county.
+const PLACEMENT_INDEX_FORMAT: u32 = 4;
 
 /// Every index in memory: read, and upgraded to [`FORMAT_VERSION`] at open
-/// by building the placements' index trees.
+/// by building the placements' index trees (and qualifying the ids).
 const MEMORY_INDEX_FORMAT: u32 = 3;
 
 /// Hashed national ids and index trees on disk: read, and upgraded to
@@ -67,8 +78,9 @@ const MEMORY_INDEX_FORMAT: u32 = 3;
 /// are built again).
 const INDEX_TREES_FORMAT: u32 = 2;
 
-/// The format before national ids were hashed: still read, and upgraded by
-/// [`Store::bind_id_key`].
+/// The format before national ids were hashed: still read; its ids are
+/// qualified at open, and its national ids hashed by [`Store::bind_id_key`]
+/// (which does not depend on the format recorded).
 const CLEAR_ID_FORMAT: u32 = 1;
 
 const META_TREE: &str = "meta";
@@ -189,8 +201,10 @@ fn server_alive(pid: u32) -> bool {
 
 impl Store {
     /// Opens or creates the store in `dir`, checking the format version. A
-    /// directory of the version before national ids were hashed opens too;
-    /// [`Store::bind_id_key`] upgrades it.
+    /// directory of an older format is upgraded in place first (ids
+    /// qualified with their county: [`Store::id_upgrade_report`] tells what
+    /// changed); one from before national ids were hashed opens too, and
+    /// [`Store::bind_id_key`] hashes them.
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
@@ -218,15 +232,13 @@ impl Store {
         )?);
         let db = disk.db().clone();
         let found = check_format(&disk)?;
-        if found == INDEX_TREES_FORMAT || found == MEMORY_INDEX_FORMAT {
-            // Recorded before any index tree is dropped or built, so that an
-            // earlier build refuses the directory instead of trusting trees
-            // that it would not keep in step (or dropping the ones this
-            // build marked complete).
-            db.open_tree(META_TREE)?
-                .insert(FORMAT_KEY, &FORMAT_VERSION.to_be_bytes())?;
-            disk.flush()?;
-        }
+        // Every older format is upgraded here, before the tables build
+        // their indexes. The upgrade records the new format before it
+        // changes anything, and so before any index tree is dropped or
+        // built: an earlier build refuses the directory instead of trusting
+        // trees it would not keep in step (or dropping the ones this build
+        // marked complete), or ids it does not know.
+        scoped_ids::upgrade_if_needed(&disk, found)?;
         let workers = Table::open::<Worker>(&disk)?;
         let openings = Table::open::<Opening>(&disk)?;
         let runs = db.open_tree("runs")?;
@@ -563,15 +575,17 @@ impl Store {
     }
 
     /// Checks that every index agrees with the records, placements with the
-    /// workers and openings they change, and that no clear national id is
-    /// left once a key is bound. Reads everything.
+    /// workers and openings they change, that no clear national id is left
+    /// once a key is bound, and that every household is wholly in its
+    /// county ([`Store::spanning_households`]). Reads everything.
     pub fn verify(&self) -> Result<(), StoreError> {
         self.workers.verify::<Worker>()?;
         self.verify_national_ids()?;
         self.openings.verify::<Opening>()?;
         self.placements.verify::<Placement>()?;
         self.verify_placements()?;
-        self.verify_declines()
+        self.verify_declines()?;
+        self.verify_households()
     }
 }
 
@@ -618,6 +632,7 @@ fn check_format(disk: &Disk) -> Result<u32, StoreError> {
             let found = u32::from_be_bytes(bytes);
             let known = [
                 FORMAT_VERSION,
+                PLACEMENT_INDEX_FORMAT,
                 MEMORY_INDEX_FORMAT,
                 INDEX_TREES_FORMAT,
                 CLEAR_ID_FORMAT,

@@ -78,7 +78,7 @@ pub(super) const DECLINES_TREE: &str = "declines";
 /// Set in `meta` once the declines tree holds every decline.
 const DECLINES_BUILT: &[u8] = b"declines_built";
 
-fn decline_key(worker_id: &str, opening_id: &str) -> Vec<u8> {
+pub(super) fn decline_key(worker_id: &str, opening_id: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(worker_id.len() + 1 + opening_id.len());
     k.extend_from_slice(worker_id.as_bytes());
     k.push(0);

@@ -195,7 +195,7 @@ impl Table {
             .map(|name| db.open_tree(format!("{}s_by_{name}", E::KIND)))
             .collect::<Result<Vec<_>, _>>()?;
         let meta = db.open_tree(super::META_TREE)?;
-        let marker = format!("indexes_built/{}", E::KIND);
+        let marker = built_marker(E::KIND);
         if meta.get(marker.as_bytes())?.is_none() {
             for tree in &disk {
                 tree.clear()?;
@@ -488,6 +488,11 @@ impl Table {
         }
         Ok(())
     }
+}
+
+/// The `meta` key that marks the on-disk index trees of `kind` complete.
+pub(crate) fn built_marker(kind: &str) -> String {
+    format!("indexes_built/{kind}")
 }
 
 fn id_string(key: &[u8]) -> Result<String, StoreError> {

@@ -8,6 +8,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::domain::rules::national_id_check_char;
+use crate::domain::scoped;
 use crate::domain::{GeoPoint, LabourCapacity, Mobility, PhysicalDemand, Preferences};
 
 const COUNTIES: [&str; 2] = ["431202", "431271"];
@@ -35,7 +36,8 @@ struct Spec {
 fn worker(s: &Spec) -> Worker {
     Worker {
         id: format!("w{}", s.id),
-        household_id: format!("h{}", s.household),
+        // A household lives in one county (`verify` checks it).
+        household_id: scoped::qualify(COUNTIES[s.county], &format!("h{}", s.household)),
         name: "李桂兰".into(),
         national_id: nid(s.nid),
         gender: None,
@@ -186,6 +188,12 @@ proptest! {
     }
 }
 
+/// Household `i` of [`worker`]'s: `h0`..`h3` in the first county, then in
+/// the second.
+fn household(i: usize) -> String {
+    scoped::qualify(COUNTIES[i / 4 % 2], &format!("h{}", i % 4))
+}
+
 /// The store's listings, households and indexes agree with the model.
 fn check_against_model(
     store: &Store,
@@ -213,7 +221,7 @@ fn check_against_model(
     }
     for i in 0..4 {
         filters.push(WorkerFilter {
-            household_id: Some(format!("h{i}")),
+            household_id: Some(household(i)),
             ..Default::default()
         });
         filters.push(WorkerFilter {
@@ -233,8 +241,8 @@ fn check_against_model(
             .collect();
         prop_assert_eq!(walk(store, f, limit), want, "filter {:?}", f);
     }
-    for i in 0..4 {
-        let id = format!("h{i}");
+    for i in 0..8 {
+        let id = household(i);
         let members: Vec<&Worker> = model.values().filter(|w| w.household_id == id).collect();
         let got = store.household(&id).unwrap();
         if members.is_empty() {
@@ -377,7 +385,7 @@ fn listings_longer_than_an_index_chunk_are_whole_and_survive_a_reopen() {
                 nid: 0,
             });
             w.id = format!("w{i:04}");
-            w.household_id = format!("h{}", i % 2);
+            w.household_id = scoped::qualify(&w.county_code, &format!("h{}", i % 2));
             let first17 = format!("{:017}", 43_120_219_900_000_000u64 + u64::from(i));
             w.national_id = format!("{first17}{}", national_id_check_char(first17.as_bytes()));
             w
@@ -403,9 +411,12 @@ fn listings_longer_than_an_index_chunk_are_whole_and_survive_a_reopen() {
             .collect();
         assert_eq!(got, want, "limit {limit}");
     }
+    let h1 = scoped::qualify(COUNTIES[0], "h1");
+    let members = workers.iter().filter(|w| w.household_id == h1).count();
+    assert!(members > 256, "more than one index chunk");
     assert_eq!(
-        store.household("h1").unwrap().unwrap().worker_ids.len(),
-        350
+        store.household(&h1).unwrap().unwrap().worker_ids.len(),
+        members
     );
     drop(store);
     let store = reopen(dir.path()).unwrap();
@@ -525,8 +536,9 @@ fn placement_index_trees_are_built_when_not_marked_complete() {
         &FORMAT_VERSION.to_be_bytes()
     );
     assert!(meta.get(b"indexes_built/placement").unwrap().is_some());
+    // The upgrade to format 5 qualified the worker's id too.
     let of_w1 = PlacementFilter {
-        worker_id: Some("w1".into()),
+        worker_id: Some(scoped::qualify(COUNTIES[0], "w1")),
         ..Default::default()
     };
     let page = store.list_placements(&of_w1, None, 10).unwrap();
@@ -628,3 +640,4 @@ mod backup;
 mod durability;
 mod id_key;
 mod placements;
+mod scoped_ids;

@@ -44,6 +44,11 @@ fn old_directory(dir: &std::path::Path, count: u8) -> Vec<Worker> {
     workers
 }
 
+/// The id `w` has once its directory is upgraded to scoped ids.
+fn scoped_id(w: &Worker) -> String {
+    crate::domain::scoped::qualify(&w.county_code, &w.id)
+}
+
 fn format_version(store: &Store) -> u32 {
     let v = store.meta.get(FORMAT_KEY).unwrap().unwrap();
     u32::from_be_bytes(v.as_ref().try_into().unwrap())
@@ -54,7 +59,9 @@ fn binding_hashes_the_clear_ids_of_an_older_directory() {
     let dir = tempfile::tempdir().unwrap();
     let old = old_directory(dir.path(), 30);
     let store = reopen(dir.path()).expect("the older format opens");
-    assert_eq!(format_version(&store), CLEAR_ID_FORMAT);
+    // Its ids were qualified at open; its national ids wait for a key.
+    assert_eq!(format_version(&store), FORMAT_VERSION);
+    assert!(store.id_key_fingerprint().unwrap().is_none());
     let before: Vec<Worker> = store.workers().collect::<Result<_, _>>().unwrap();
 
     let bound = store.bind_id_key(&key(1)).unwrap();
@@ -138,7 +145,7 @@ fn an_upgrade_cut_short_is_finished_by_the_same_key_only() {
     batch.insert(&b"id_key_fingerprint"[..], key(1).fingerprint().as_bytes());
     batch.insert(&b"id_key_upgrade_pending"[..], &[][..]);
     store.meta.apply_batch(batch).unwrap();
-    let mut first = store.worker(&old[3].id).unwrap().unwrap();
+    let mut first = store.worker(&scoped_id(&old[3])).unwrap().unwrap();
     first.national_id = key(1).hash(&first.national_id);
     store.put_worker(first, PutMode::Upsert).unwrap();
     assert!(
@@ -157,7 +164,7 @@ fn an_upgrade_cut_short_is_finished_by_the_same_key_only() {
         }
     );
     for was in &old {
-        let w = store.worker(&was.id).unwrap().unwrap();
+        let w = store.worker(&scoped_id(was)).unwrap().unwrap();
         assert_eq!(w.national_id, key(1).hash(&was.national_id));
     }
     assert_eq!(format_version(&store), FORMAT_VERSION);
