@@ -1332,7 +1332,7 @@ async fn bad_input_is_named_and_placements_guard_worker_and_opening_writes() {
         .unwrap();
     assert_eq!(
         get(&mut c, &p3.id).await.worker_id,
-        "w-000005",
+        "431202/w-000005",
         "history stays"
     );
     server.stop().await;
