@@ -1670,7 +1670,10 @@ async fn no_company_or_recruiter_takes_over_anothers_record() {
         crate::common::assert_invalid(&e, "worker.id", &w.id);
         refusals.push(e.message().replace(&w.id, "ID"));
     }
-    assert_eq!(refusals[0], refusals[1], "the refusal differs when A has the id");
+    assert_eq!(
+        refusals[0], refusals[1],
+        "the refusal differs when A has the id"
+    );
     let r = company_b
         .workers()
         .import_workers(tokio_stream::iter(vec![pb::ImportWorkersRequest {

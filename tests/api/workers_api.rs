@@ -1579,8 +1579,14 @@ async fn import_rows_see_earlier_rows_of_the_same_batch() {
     );
     // National ids are never returned: read the stored hashes.
     let stored = |id: &str| server.store.worker(id).unwrap().unwrap().national_id;
-    assert_eq!(stored("431202/w-000001"), server.id_key.hash(&national_id(901)));
-    assert_eq!(stored("431202/w-000002"), server.id_key.hash(&national_id(1)));
+    assert_eq!(
+        stored("431202/w-000001"),
+        server.id_key.hash(&national_id(901))
+    );
+    assert_eq!(
+        stored("431202/w-000002"),
+        server.id_key.hash(&national_id(1))
+    );
     assert_eq!(
         get(&mut c, "w-000003").await.unwrap_err().code(),
         Code::NotFound
