@@ -218,7 +218,8 @@ async fn a_backup_while_clients_write_restores_every_acknowledged_write_and_pass
     {
         let store = reopen(&restored);
         for n in &before {
-            let id = worker(*n).id;
+            let w = worker(*n);
+            let id = common::whole_id(&w.id, &w.county_code);
             assert!(
                 store.worker(&id).unwrap().is_some(),
                 "{id} acknowledged, not restored"

@@ -204,8 +204,13 @@ fn seed_store(dir: &Path) -> Vec<String> {
     for r in store.put_openings(&[opening]).expect("put opening") {
         r.expect("opening stored");
     }
+    // Stored as the service stores them: ids whole (`431202/w-000100`).
     let workers: Vec<Worker> = (0..WORKERS)
-        .map(|n| Worker::try_from(common::worker(100 + n)).expect("valid worker"))
+        .map(|n| {
+            let mut w = Worker::try_from(common::worker(100 + n)).expect("valid worker");
+            w.scope_ids();
+            w
+        })
         .collect();
     for r in store.put_workers(&workers).expect("put workers") {
         r.expect("worker stored");

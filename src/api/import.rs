@@ -212,6 +212,9 @@ async fn settle(pending: Pending, outcome: &mut Outcome) -> Result<(), Status> {
                         (*field).to_string(),
                         status::duplicate_reason(kind, super::lang::current()),
                     ),
+                    // Refused on what is stored (a whole id of another
+                    // county, a move without allow_move): named like a
+                    // row refused when parsed.
                     ServiceError::Invalid(v) => (
                         v.field.clone(),
                         v.reason.text(super::lang::current()).to_string(),

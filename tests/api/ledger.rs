@@ -184,7 +184,7 @@ fn gb18030_csv_offline_check_import_and_reimport() {
     let stored = snapshot(&store);
     assert_eq!(stored.len(), 3);
     let w = &stored[0];
-    assert_eq!(w.id, "w-0001");
+    assert_eq!(w.id, "431202/w-0001");
     assert_eq!(w.county_code, "431202");
     assert_eq!(w.birth_year, 1985);
     assert_eq!(w.skills.len(), 2);

@@ -136,7 +136,7 @@ async fn workers_for_an_opening_are_ranked_and_explained() {
         .into_inner()
         .matches;
     let ids: Vec<&str> = found.iter().map(|f| f.worker_id.as_str()).collect();
-    assert_eq!(ids, vec!["w-000010", "w-000012"]);
+    assert_eq!(ids, vec!["431202/w-000010", "431202/w-000012"]);
     assert!(found[0].zero_employment_household);
     assert!(!found[1].zero_employment_household);
     assert!(found[0].score > found[1].score);

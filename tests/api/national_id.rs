@@ -477,7 +477,12 @@ async fn a_directory_with_clear_ids_is_upgraded_at_the_first_start() {
         .into_inner();
     assert!(got.worker.unwrap().national_id.is_empty());
     for w in &old {
-        let stored = server.store.worker(&w.id).unwrap().unwrap();
+        // Upgraded ids are whole (format 5 qualifies them with the county).
+        let stored = server
+            .store
+            .worker(&crate::common::whole_id(&w.id, &w.county_code))
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.national_id, key.hash(&w.national_id), "{}", w.id);
     }
     assert_eq!(

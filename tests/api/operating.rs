@@ -296,7 +296,10 @@ async fn sigterm_drains_and_logs_are_json_and_tokens_are_made_live() {
 
     // Acknowledged before the signal: still there.
     let store = crate::common::reopen(&data);
-    assert!(store.worker(&acked.id).unwrap().is_some());
+    assert!(store
+        .worker(&crate::common::whole_id(&acked.id, &acked.county_code))
+        .unwrap()
+        .is_some());
     drop(store);
 
     // JSON lines, one request line per call with method, code, latency

@@ -247,7 +247,17 @@ enum Want {
     Allowed,
     /// PERMISSION_DENIED (for a bulk import: the row refused).
     Denied,
+    /// NOT_FOUND, as for a record nobody has, with a message that does not
+    /// name the record's county: a read by id of another county's record.
+    NotFound,
     Unauthenticated,
+}
+
+/// Whether a `county` cell says that a record of another county is not
+/// found ("county, NF outside its counties") rather than refused.
+fn not_found_outside(cell: &str) -> bool {
+    cell.split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .any(|w| w == "NF")
 }
 
 /// What README's table says `who` gets for `row`.
@@ -263,6 +273,7 @@ fn want(row: &TableRow, who: Who) -> Want {
         "yes" => Want::Allowed,
         "no" => Want::Denied,
         "county" if matches!(who, Who::Admin | Who::CompanyA) => Want::Allowed,
+        "county" if not_found_outside(cell) => Want::NotFound,
         "county" => Want::Denied,
         "employer" if matches!(who, Who::Admin | Who::RecruiterE1) => Want::Allowed,
         "employer" => Want::Denied,
@@ -283,6 +294,9 @@ impl Got {
         match (want, self) {
             (Want::Unauthenticated, Got::Refused(Code::Unauthenticated, _)) => true,
             (Want::Denied, Got::Refused(Code::PermissionDenied, _) | Got::RowRefused(_)) => true,
+            // Every case names county-A records, and a county-B company is
+            // not told that they exist, nor where.
+            (Want::NotFound, Got::Refused(Code::NotFound, message)) => !message.contains(COUNTY_A),
             (Want::Allowed, Got::Ok) => true,
             (Want::Allowed, Got::Refused(c, _)) => {
                 !matches!(c, Code::Unauthenticated | Code::PermissionDenied)
@@ -1212,7 +1226,7 @@ async fn candidates_are_masked_for_recruiters_and_other_counties() {
         w.phone = format!("1391234{:04}", 5670 + n);
         w.consent_to_share = n.is_multiple_of(2);
         expected.insert(
-            w.id.clone(),
+            crate::common::whole_id(&w.id, county),
             (
                 w.name.clone(),
                 w.phone.clone(),
@@ -1377,8 +1391,11 @@ async fn the_audit_log_says_who_called_what_and_how_it_ended() {
         }
     };
     get(&company_a).await.expect("company A reads its worker");
+    // Another county's worker is not found, and the refusal does not say
+    // where it is.
     let e = get(&company_b).await.unwrap_err();
-    assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+    assert_eq!(e.code(), Code::NotFound, "{e:?}");
+    assert!(!e.message().contains(COUNTY_A), "{e:?}");
     let e = get(&reader).await.unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
     let e = server
@@ -1428,7 +1445,7 @@ async fn the_audit_log_says_who_called_what_and_how_it_ended() {
         .find(|e| e.method == GET_WORKER)
         .unwrap_or_else(|| panic!("company B's GetWorker not logged: {b:?}"));
     assert_eq!(denied.token_id, token_id(&company_b));
-    assert_eq!(denied.code, Code::PermissionDenied as i32, "{denied:?}");
+    assert_eq!(denied.code, Code::NotFound as i32, "{denied:?}");
 
     let r = entries_of(&reader).await;
     for method in [GET_WORKER, "/jobbridge.v1.AdminService/ListAuditLog"] {
@@ -1613,28 +1630,78 @@ async fn no_company_or_recruiter_takes_over_anothers_record() {
     let recruiter_e2 =
         server.clients_with(Some(&server.token(Role::Recruiter, recruiter(EMPLOYER_2))));
 
-    // Company B moves county A's worker into its own county.
-    let mut moved = stored.clone();
-    moved.county_code = COUNTY_B.into();
+    let whole_a = format!("{COUNTY_A}/{WORKER_A}");
+
+    // Company B changes county A's worker where it is: refused, naming
+    // only the county B sent.
+    let mut changed = stored.clone();
+    changed.id = whole_a.clone();
+    changed.phone = "13900000000".into();
     let e = company_b
         .workers()
         .upsert_worker(pb::UpsertWorkerRequest {
-            worker: Some(moved.clone()),
-            ..Default::default()
+            worker: Some(changed),
+            allow_move: true,
         })
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+
+    // Company B moves county A's worker into its own county, by the whole
+    // id and saying allow_move: refused on worker.id (an id of county A
+    // is not one B may give), exactly as for an id of county A that
+    // nobody has, so the refusal tells nothing of A's records.
+    let mut moved = stored.clone();
+    moved.id = whole_a.clone();
+    moved.county_code = COUNTY_B.into();
+    let mut nobody = moved.clone();
+    nobody.id = format!("{COUNTY_A}/w-nobody");
+    nobody.national_id = crate::common::national_id(999);
+    let mut refusals = Vec::new();
+    for w in [&moved, &nobody] {
+        let e = company_b
+            .workers()
+            .upsert_worker(pb::UpsertWorkerRequest {
+                worker: Some(w.clone()),
+                allow_move: true,
+            })
+            .await
+            .unwrap_err();
+        crate::common::assert_invalid(&e, "worker.id", &w.id);
+        refusals.push(e.message().replace(&w.id, "ID"));
+    }
+    assert_eq!(
+        refusals[0], refusals[1],
+        "the refusal differs when A has the id"
+    );
     let r = company_b
         .workers()
         .import_workers(tokio_stream::iter(vec![pb::ImportWorkersRequest {
-            worker: Some(moved),
+            worker: Some(moved.clone()),
+            allow_move: true,
             ..Default::default()
         }]))
         .await
         .expect("an import answers row by row")
         .into_inner();
     assert_eq!((r.accepted, r.rejected), (0, 1), "{r:?}");
+    assert_eq!(r.errors[0].field, "worker.id", "{r:?}");
+
+    // By its own number B names a worker of its own county (431221/w-...):
+    // the same person cannot be registered twice, and the refusal does not
+    // say where they are.
+    let mut again = stored.clone();
+    again.county_code = COUNTY_B.into();
+    let e = company_b
+        .workers()
+        .upsert_worker(pb::UpsertWorkerRequest {
+            worker: Some(again),
+            allow_move: true,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::AlreadyExists, "{e:?}");
+    assert!(!e.message().contains(COUNTY_A), "{e:?}");
 
     // Company B moves E1's opening into its county; recruiter E2 takes it.
     let mut moved = opening_of(OPENING_E1, EMPLOYER_1, COUNTY_B);
@@ -1679,6 +1746,9 @@ async fn no_company_or_recruiter_takes_over_anothers_record() {
         .worker
         .unwrap();
     assert_eq!(w.county_code, COUNTY_A);
+    assert_eq!(w.id, whole_a);
+    assert_eq!(w.phone, stored.phone);
+    assert_eq!(server.store.worker_count(), 1, "nothing was created");
     let o = server
         .openings()
         .get_opening(pb::GetOpeningRequest {

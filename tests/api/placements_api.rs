@@ -271,7 +271,7 @@ async fn a_placement_goes_from_proposal_to_separation() {
     put_opening(&server, opening_for(1, 5)).await;
     put_opening(&server, opening_for(2, 5)).await;
     let hh = w10.household_id.clone();
-    assert_eq!(hh, "hh-000005");
+    assert_eq!(hh, "431202/hh-000005");
     assert!(household(&server, &hh).await.zero_employment);
 
     // Propose.
@@ -291,7 +291,7 @@ async fn a_placement_goes_from_proposal_to_separation() {
         "id {id:?}"
     );
     assert_eq!(state_of(&p), pb::PlacementStatus::Proposed);
-    assert_eq!(p.worker_id, "w-000010");
+    assert_eq!(p.worker_id, "431202/w-000010");
     assert_eq!(p.opening_id, "o-000001");
     assert_eq!(p.county_code, "431202");
     assert_eq!(p.site_id, w10.site_id);
@@ -956,7 +956,7 @@ async fn a_hire_takes_the_household_out_of_zero_employment_for_the_batch() {
     put_worker(&server, member(3, "hh-ctl")).await;
     put_opening(&server, opening_for(1, 5)).await;
     let h = household(&server, "hh-zero").await;
-    assert_eq!(h.worker_ids, vec!["w-000001", "w-000002"]);
+    assert_eq!(h.worker_ids, vec!["431202/w-000001", "431202/w-000002"]);
     assert_eq!((h.seeking, h.placed, h.employed), (2, 0, 0));
     assert!(h.zero_employment);
 
@@ -1003,16 +1003,16 @@ async fn a_hire_takes_the_household_out_of_zero_employment_for_the_batch() {
     while let Some(a) = stream.message().await.unwrap() {
         rows.push(a);
     }
-    assert!(rows.iter().all(|a| a.worker_id != "w-000001"));
+    assert!(rows.iter().all(|a| a.worker_id != "431202/w-000001"));
     for a in &rows {
         match a.household_id.as_str() {
-            "hh-zero" => assert!(!a.zero_employment_household, "{a:?}"),
-            "hh-ctl" => assert!(a.zero_employment_household, "{a:?}"),
+            "431202/hh-zero" => assert!(!a.zero_employment_household, "{a:?}"),
+            "431202/hh-ctl" => assert!(a.zero_employment_household, "{a:?}"),
             other => panic!("unexpected household {other}"),
         }
     }
     assert!(
-        rows.iter().any(|a| a.worker_id == "w-000003"),
+        rows.iter().any(|a| a.worker_id == "431202/w-000003"),
         "the control worker has four free slots to take"
     );
     assert!(get_worker(&server, "w-000002")
@@ -1332,7 +1332,7 @@ async fn bad_input_is_named_and_placements_guard_worker_and_opening_writes() {
         .unwrap();
     assert_eq!(
         get(&mut c, &p3.id).await.worker_id,
-        "w-000005",
+        "431202/w-000005",
         "history stays"
     );
     server.stop().await;

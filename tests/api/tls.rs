@@ -163,7 +163,7 @@ async fn a_client_that_trusts_the_ca_gets_replies_over_tls() {
         .await
         .expect("get over TLS")
         .into_inner();
-    assert_eq!(got.worker.unwrap().id, "w-000001");
+    assert_eq!(got.worker.unwrap().id, "431202/w-000001");
 
     // The certificate's IP address entry works as well as its DNS name.
     let by_ip = health(tls_endpoint(server.addr, &pki.ca, None)).await;

@@ -3,7 +3,7 @@
 //! output-only paths by name, and keep the stored national id hash unless
 //! the mask names `national_id`.
 
-use crate::common::{assert_invalid, national_id, opening, worker, TestServer};
+use crate::common::{assert_invalid, national_id, opening, whole_id, worker, TestServer};
 use jobbridge::api::pb;
 use prost_types::FieldMask;
 use tonic::Code;
@@ -34,7 +34,12 @@ async fn update_worker_changes_only_the_masked_fields() {
         .into_inner()
         .worker
         .unwrap();
-    let hash = server.store.worker(&sent.id).unwrap().unwrap().national_id;
+    let hash = server
+        .store
+        .worker(&whole_id(&sent.id, &sent.county_code))
+        .unwrap()
+        .unwrap()
+        .national_id;
 
     // A new phone; the other fields of the request are ignored.
     let patch = pb::Worker {
@@ -61,7 +66,12 @@ async fn update_worker_changes_only_the_masked_fields() {
     assert_eq!(without_times(after.clone()), without_times(want));
     assert_eq!(after.national_id, "");
     assert_eq!(
-        server.store.worker(&sent.id).unwrap().unwrap().national_id,
+        server
+            .store
+            .worker(&whole_id(&sent.id, &sent.county_code))
+            .unwrap()
+            .unwrap()
+            .national_id,
         hash
     );
     // The kept hash still makes the number unique.
@@ -115,7 +125,12 @@ async fn update_worker_changes_only_the_masked_fields() {
     assert_eq!(after3.site_id, "site-new");
     assert_eq!(after3.phone, "13700002222");
     assert_eq!(
-        server.store.worker(&sent.id).unwrap().unwrap().national_id,
+        server
+            .store
+            .worker(&whole_id(&sent.id, &sent.county_code))
+            .unwrap()
+            .unwrap()
+            .national_id,
         hash
     );
 
@@ -160,7 +175,12 @@ async fn update_worker_changes_only_the_masked_fields() {
         .unwrap_err();
     assert_invalid(&err, "worker.national_id", "empty national id");
     assert_eq!(
-        server.store.worker(&sent.id).unwrap().unwrap().national_id,
+        server
+            .store
+            .worker(&whole_id(&sent.id, &sent.county_code))
+            .unwrap()
+            .unwrap()
+            .national_id,
         hash
     );
     c.update_worker(pb::UpdateWorkerRequest {
@@ -174,7 +194,12 @@ async fn update_worker_changes_only_the_masked_fields() {
     .await
     .unwrap();
     assert_ne!(
-        server.store.worker(&sent.id).unwrap().unwrap().national_id,
+        server
+            .store
+            .worker(&whole_id(&sent.id, &sent.county_code))
+            .unwrap()
+            .unwrap()
+            .national_id,
         hash
     );
     // A missing worker.

@@ -53,6 +53,23 @@ async fn upsert(
     })
 }
 
+/// An upsert that may move a stored worker to another county or household
+/// (`allow_move`).
+async fn upsert_moving(
+    c: &mut WorkersClient<Channel>,
+    w: pb::Worker,
+) -> Result<(pb::Worker, bool), Status> {
+    c.upsert_worker(pb::UpsertWorkerRequest {
+        worker: Some(w),
+        allow_move: true,
+    })
+    .await
+    .map(|r| {
+        let r = r.into_inner();
+        (r.worker.expect("worker in reply"), r.created)
+    })
+}
+
 async fn get(c: &mut WorkersClient<Channel>, id: &str) -> Result<pb::Worker, Status> {
     c.get_worker(pb::GetWorkerRequest { id: id.into() })
         .await
@@ -213,19 +230,27 @@ async fn every_field_round_trips() {
     }
 
     // Upsert of an existing id: created=false, created_at kept, updated_at
-    // moves on, and the new values are stored.
+    // moves on, and the new values are stored. Every field changes, the
+    // county too (431202 -> 431271): that is a move, so it names the
+    // worker by its whole id and sets allow_move; the id stays the one
+    // its first county gave, the household is one of the new county.
     let first = get(&mut c, "w-000001").await.unwrap();
+    assert_eq!(first.id, "431202/w-000001");
     let mut changed = rich_worker(1);
-    changed.id = "w-000001".into();
+    changed.id = "431202/w-000001".into();
     changed.national_id = national_id(1);
     changed.name = "王秀英 (updated)".into();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let (upserted, was_created) = upsert(&mut c, changed.clone()).await.expect("upsert");
+    let (upserted, was_created) = upsert_moving(&mut c, changed.clone())
+        .await
+        .expect("upsert");
     assert!(!was_created, "upsert of an existing id reports created");
     assert_eq!(strip(upserted.clone()), returned(&changed));
+    assert_eq!(upserted.id, "431202/w-000001");
+    assert_eq!(upserted.household_id, "431271/hh-000000");
     assert_eq!(upserted.created_at, first.created_at, "created_at changed");
     assert!(ts_ms(&upserted.updated_at) > ts_ms(&first.updated_at));
-    assert_eq!(get(&mut c, "w-000001").await.unwrap(), upserted);
+    assert_eq!(get(&mut c, "431202/w-000001").await.unwrap(), upserted);
 
     // Upsert of a new id: created=true.
     let (fresh, was_created) = upsert(&mut c, worker(3)).await.expect("upsert new");
@@ -709,13 +734,19 @@ async fn a_refused_upsert_leaves_the_stored_worker_alone() {
     let server = TestServer::start(dir.path()).await;
     let mut c = server.workers();
     let stored = create(&mut c, worker(7)).await.unwrap();
+    assert_eq!(stored.id, "431202/w-000007");
 
-    for (i, (field, mutate)) in validation_cases().into_iter().enumerate() {
+    let cases = validation_cases();
+    let mut tried = 0;
+    for (i, (field, mutate)) in cases.iter().enumerate() {
         let mut w = worker(7);
         mutate(&mut w);
-        if w.id != stored.id {
+        // The cases that keep the id as sent (the stored id is that id
+        // qualified with the county).
+        if w.id != worker(7).id {
             continue;
         }
+        tried += 1;
         let e = upsert(&mut c, w).await.expect_err(field);
         assert_invalid(&e, field, &format!("case {i}"));
         assert_eq!(
@@ -724,6 +755,12 @@ async fn a_refused_upsert_leaves_the_stored_worker_alone() {
             "case {i} ({field})"
         );
     }
+    // All but the six cases of a bad worker.id.
+    assert!(
+        tried + 6 >= cases.len(),
+        "only {tried} of {} cases upserted over the stored worker",
+        cases.len()
+    );
     server.store.verify().expect("indexes agree with records");
     server.stop().await;
 }
@@ -785,7 +822,7 @@ async fn a_national_id_belongs_to_one_worker() {
         get(&mut c, &twin.id).await.unwrap_err().code(),
         Code::NotFound
     );
-    assert_eq!(all_ids(&mut c).await, vec!["w-000001".to_string()]);
+    assert_eq!(all_ids(&mut c).await, vec!["431202/w-000001".to_string()]);
     let e = c
         .get_household(pb::GetHouseholdRequest {
             household_id: "hh-twin".into(),
@@ -882,7 +919,7 @@ async fn delete_removes_the_worker_and_its_index_entries() {
         delete(&mut c, &w.id).await.unwrap_err().code(),
         Code::NotFound
     );
-    assert_eq!(all_ids(&mut c).await, vec!["w-000005".to_string()]);
+    assert_eq!(all_ids(&mut c).await, vec!["431202/w-000005".to_string()]);
     let (by_site, _) = list_all(
         &mut c,
         pb::ListWorkersRequest {
@@ -930,7 +967,8 @@ async fn populate(c: &mut WorkersClient<Channel>) -> BTreeMap<String, pb::Worker
         w.county_code = COUNTIES[(n % 2) as usize].into();
         w.employment_status = STATUSES[(n % 3) as usize];
         let stored = create(c, w.clone()).await.expect("create");
-        model.insert(w.id.clone(), stored);
+        // Keyed by the whole id the server lists in order.
+        model.insert(stored.id.clone(), stored);
     }
     model
 }
@@ -1015,7 +1053,16 @@ async fn filters_equal_a_plain_filter_over_what_was_written() {
 
     let counties = ["", COUNTIES[0], COUNTIES[1], "431271"];
     let sites = ["", "site-003", "site-none"];
-    let households = ["", "hh-000010", "hh-000011", "hh-none"];
+    // Households by whole id: workers 2k and 2k+1 share number hh-k but
+    // live in two counties, so each number names two households (a bare
+    // one without a county would be ambiguous).
+    let households = [
+        "",
+        "431202/hh-000010",
+        "431221/hh-000010",
+        "431221/hh-000011",
+        "431202/hh-none",
+    ];
     let statuses = [0, 1, 2, 3];
     let mut checked = 0;
     let mut non_empty = 0;
@@ -1047,7 +1094,7 @@ async fn filters_equal_a_plain_filter_over_what_was_written() {
             }
         }
     }
-    assert_eq!(checked, 4 * 3 * 4 * 4);
+    assert_eq!(checked, 4 * 3 * 5 * 4);
     assert!(
         non_empty > 20,
         "too few filters match anything: {non_empty}"
@@ -1234,8 +1281,13 @@ async fn zero_employment_households() {
     create(&mut c, member(4, "hh-b", Seeking)).await.unwrap();
 
     let h = household(&mut c, "hh-a").await.unwrap();
-    assert_eq!(h.household_id, "hh-a");
-    assert_eq!(h.worker_ids, vec!["w-000001", "w-000002", "w-000003"]);
+    assert_eq!(h.household_id, "431202/hh-a");
+    assert_eq!(
+        h.worker_ids,
+        vec!["431202/w-000001", "431202/w-000002", "431202/w-000003"]
+    );
+    // The whole id names the same household.
+    assert_eq!(household(&mut c, "431202/hh-a").await.unwrap(), h);
     assert_eq!((h.employed, h.seeking), (0, 2));
     assert!(h.zero_employment, "members seek and none works");
 
@@ -1257,8 +1309,19 @@ async fn zero_employment_households() {
     assert_eq!((h.employed, h.seeking), (0, 0));
     assert!(!h.zero_employment);
 
-    // Moving a member to another household moves it in both.
-    upsert(&mut c, member(4, "hh-a", Employed)).await.unwrap();
+    // Moving a member to another household needs allow_move ...
+    let e = upsert(&mut c, member(4, "hh-a", Employed))
+        .await
+        .unwrap_err();
+    assert_invalid(&e, "worker.household_id", "move without allow_move");
+    assert_eq!(
+        household(&mut c, "hh-b").await.unwrap().worker_ids,
+        vec!["431202/w-000004"]
+    );
+    // ... and moves it in both.
+    upsert_moving(&mut c, member(4, "hh-a", Employed))
+        .await
+        .unwrap();
     assert_eq!(
         household(&mut c, "hh-b").await.unwrap_err().code(),
         Code::NotFound
@@ -1266,7 +1329,12 @@ async fn zero_employment_households() {
     let h = household(&mut c, "hh-a").await.unwrap();
     assert_eq!(
         h.worker_ids,
-        vec!["w-000001", "w-000002", "w-000003", "w-000004"]
+        vec![
+            "431202/w-000001",
+            "431202/w-000002",
+            "431202/w-000003",
+            "431202/w-000004"
+        ]
     );
     assert!(!h.zero_employment);
 
@@ -1385,7 +1453,12 @@ async fn import_reports_each_bad_row_and_stores_the_good_ones() {
     }
     assert_eq!(
         all_ids(&mut c).await,
-        vec!["w-000001", "w-000004", "w-000007", "w-000011"]
+        vec![
+            "431202/w-000001",
+            "431202/w-000004",
+            "431202/w-000007",
+            "431202/w-000011"
+        ]
     );
     server.store.verify().expect("indexes agree with records");
 
@@ -1506,8 +1579,14 @@ async fn import_rows_see_earlier_rows_of_the_same_batch() {
     );
     // National ids are never returned: read the stored hashes.
     let stored = |id: &str| server.store.worker(id).unwrap().unwrap().national_id;
-    assert_eq!(stored("w-000001"), server.id_key.hash(&national_id(901)));
-    assert_eq!(stored("w-000002"), server.id_key.hash(&national_id(1)));
+    assert_eq!(
+        stored("431202/w-000001"),
+        server.id_key.hash(&national_id(901))
+    );
+    assert_eq!(
+        stored("431202/w-000002"),
+        server.id_key.hash(&national_id(1))
+    );
     assert_eq!(
         get(&mut c, "w-000003").await.unwrap_err().code(),
         Code::NotFound
@@ -1664,10 +1743,12 @@ async fn everything_survives_a_restart() {
         .unwrap();
     assert_eq!(reply.accepted, 30);
     delete(&mut w, "w-000005").await.unwrap();
-    workers.remove("w-000005");
+    assert!(workers.remove("431202/w-000005").is_some());
+    // Worker 7 (county 431202) shares household number hh-000003 with
+    // worker 6 (rich, county 431271): two households, named whole below.
     let (employed, _) = upsert(
         &mut w,
-        member(6, "hh-000003", pb::EmploymentStatus::Employed),
+        member(7, "hh-000003", pb::EmploymentStatus::Employed),
     )
     .await
     .unwrap();
@@ -1697,7 +1778,9 @@ async fn everything_survives_a_restart() {
     openings.insert(closed.id.clone(), closed);
 
     let (listed_before, _) = list_all(&mut w, pb::ListWorkersRequest::default()).await;
-    let household_before = household(&mut w, "hh-000003").await.unwrap();
+    let household_before = household(&mut w, "431202/hh-000003").await.unwrap();
+    assert_eq!(household_before.worker_ids, vec!["431202/w-000007"]);
+    assert_eq!(household_before.employed, 1);
     server.stop().await;
 
     let server = TestServer::start(dir.path()).await;
@@ -1714,7 +1797,7 @@ async fn everything_survives_a_restart() {
         Code::NotFound
     );
     assert_eq!(
-        household(&mut w, "hh-000003").await.unwrap(),
+        household(&mut w, "431202/hh-000003").await.unwrap(),
         household_before
     );
     for (id, want) in &openings {

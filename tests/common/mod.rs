@@ -220,12 +220,30 @@ pub fn worker(n: u32) -> pb::Worker {
     }
 }
 
-/// The worker as the server returns it: everything sent except the
-/// write-only national id (and without the server's timestamps).
+/// The worker as the server stores it: its id and household id whole,
+/// qualified with its county (`431202/w-000001`, `431202/hh-000000`) unless
+/// they carry a county already (README, "How ids work").
+pub fn stored_form(sent: &pb::Worker) -> pb::Worker {
+    pb::Worker {
+        id: whole_id(&sent.id, &sent.county_code),
+        household_id: whole_id(&sent.household_id, &sent.county_code),
+        ..sent.clone()
+    }
+}
+
+/// `id` qualified with `county` (`431202/w-000001`) unless it carries a
+/// county already.
+pub fn whole_id(id: &str, county: &str) -> String {
+    jobbridge::domain::scoped::qualified(id, county)
+}
+
+/// The worker as the server returns it: everything sent, with its ids
+/// whole ([`stored_form`]), except the write-only national id (and without
+/// the server's timestamps).
 pub fn returned(sent: &pb::Worker) -> pb::Worker {
     pb::Worker {
         national_id: String::new(),
-        ..sent.clone()
+        ..stored_form(sent)
     }
 }
 
