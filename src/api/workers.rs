@@ -119,11 +119,13 @@ impl Workers for WorkerService {
             })
             .await
             .map_err(status::from_service)?;
+        // The whole id: a county's number alone may name others elsewhere.
+        let target = format!("worker {}", worker.id);
         Ok(audited(
             Response::new(pb::UpdateWorkerResponse {
                 worker: Some(worker.into()),
             }),
-            format!("worker {id}"),
+            target,
         ))
     }
 
@@ -140,11 +142,12 @@ impl Workers for WorkerService {
             .worker(&caller, &id)
             .await
             .map_err(status::from_service)?;
+        let target = format!("worker {}", worker.id);
         Ok(audited(
             Response::new(pb::GetWorkerResponse {
                 worker: Some(worker.into()),
             }),
-            format!("worker {id}"),
+            target,
         ))
     }
 
@@ -156,13 +159,14 @@ impl Workers for WorkerService {
         let caller = caller(&request)?;
         let id = request.into_inner().id;
         request_scoped_id(&id, "id")?;
-        self.service
+        let deleted = self
+            .service
             .delete_worker(&caller, &id)
             .await
             .map_err(status::from_service)?;
         Ok(audited(
             Response::new(pb::DeleteWorkerResponse {}),
-            format!("worker {id}"),
+            format!("worker {}", deleted.id),
         ))
     }
 
@@ -243,6 +247,7 @@ impl Workers for WorkerService {
             .household(&caller, &id)
             .await
             .map_err(status::from_service)?;
+        let target = format!("household {}", household.id);
         Ok(audited(
             Response::new(pb::GetHouseholdResponse {
                 zero_employment: household.zero_employment(),
@@ -252,7 +257,7 @@ impl Workers for WorkerService {
                 seeking: household.seeking,
                 placed: household.placed,
             }),
-            format!("household {id}"),
+            target,
         ))
     }
 }

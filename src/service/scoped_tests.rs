@@ -379,4 +379,9 @@ fn a_move_needs_the_officers_word() {
         Err(ServiceError::NotFound(_))
     ));
     assert!(service.find_worker_now(&company(B), "431224/w-1").is_ok());
+    // County A has no worker left, and an admin still finds the number.
+    assert_eq!(
+        service.find_worker_now(&admin(), "w-1").unwrap().id,
+        "431224/w-1"
+    );
 }

@@ -207,7 +207,7 @@ impl Service {
     pub(super) fn find_worker_now(&self, caller: &Caller, id: &str) -> Result<Worker> {
         let store = self.store();
         let mut found = Vec::new();
-        for candidate in self.candidates(caller, id) {
+        for candidate in self.candidates(caller, id)? {
             if let Some(w) = store.worker(&candidate)? {
                 if sees(caller, &w.county_code) {
                     found.push(w);
@@ -240,7 +240,7 @@ impl Service {
     pub(super) fn find_household_now(&self, caller: &Caller, id: &str) -> Result<Household> {
         let store = self.store();
         let mut found = Vec::new();
-        for candidate in self.candidates(caller, id) {
+        for candidate in self.candidates(caller, id)? {
             let Some(household) = store.household(&candidate)? else {
                 continue;
             };
@@ -292,17 +292,25 @@ impl Service {
         }
     }
 
-    /// The whole ids a worker or household `id` may stand for.
-    fn candidates(&self, caller: &Caller, id: &str) -> Vec<String> {
+    /// The whole ids a worker or household `id` may stand for: for a
+    /// service company, the number in each of its counties; for the
+    /// others, in every county that numbered a worker (also one whose
+    /// workers all moved away since) or has a household.
+    fn candidates(&self, caller: &Caller, id: &str) -> Result<Vec<String>> {
         if scoped::is_qualified(id) {
-            return vec![id.to_string()];
+            return Ok(vec![id.to_string()]);
         }
         let counties = if caller.role == Role::ServiceCompany {
             caller.scope.counties.clone()
         } else {
-            self.store().worker_counties()
+            let store = self.store();
+            let mut counties = store.worker_id_counties()?;
+            counties.extend(store.worker_counties());
+            counties.sort_unstable();
+            counties.dedup();
+            counties
         };
-        counties.iter().map(|c| scoped::qualify(c, id)).collect()
+        Ok(counties.iter().map(|c| scoped::qualify(c, id)).collect())
     }
 
     /// `worker` as the store would keep it (national id hashed), to

@@ -402,6 +402,13 @@ impl Store {
             .collect()
     }
 
+    /// The counties that worker ids name (`431224` of `431224/w-1`), in
+    /// code order: the counties that registered workers, also those whose
+    /// workers all moved away since.
+    pub fn worker_id_counties(&self) -> Result<Vec<String>, StoreError> {
+        self.workers.id_prefixes(b'/')
+    }
+
     /// Reads one worker.
     pub fn worker(&self, id: &str) -> Result<Option<Worker>, StoreError> {
         self.workers.get(id)

@@ -438,6 +438,32 @@ impl Table {
         values
     }
 
+    /// The distinct parts of the ids before `separator` (ids without it
+    /// are left out), in order: one seek per part, not one step per
+    /// record.
+    pub(crate) fn id_prefixes(&self, separator: u8) -> Result<Vec<String>, StoreError> {
+        let mut prefixes = Vec::new();
+        let mut from: Vec<u8> = Vec::new();
+        while let Some(entry) = self.records.range(from.as_slice()..).keys().next() {
+            let key = entry?;
+            match key.iter().position(|&b| b == separator) {
+                Some(at) => {
+                    prefixes.push(id_string(&key[..at])?);
+                    // Past every key of this prefix: `prefix` and the byte
+                    // after the separator.
+                    from = key[..at].to_vec();
+                    from.push(separator + 1);
+                }
+                None => {
+                    // A bare id: step just past it.
+                    from = key.to_vec();
+                    from.push(0);
+                }
+            }
+        }
+        Ok(prefixes)
+    }
+
     /// Every record, in id order.
     pub(crate) fn scan<E: Entity>(&self) -> impl Iterator<Item = Result<E, StoreError>> + '_ {
         self.records.iter().map(|r| E::decode(&r?.1))

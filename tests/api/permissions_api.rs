@@ -1436,7 +1436,8 @@ async fn the_audit_log_says_who_called_what_and_how_it_ended() {
     assert_eq!(ok.token_id, token_id(&company_a));
     assert_eq!(ok.role, "service_company");
     assert_eq!(ok.code, 0, "{ok:?}");
-    assert_eq!(ok.target, format!("worker {WORKER_A}"), "{ok:?}");
+    // The whole id the number resolved to, not the number as sent.
+    assert_eq!(ok.target, format!("worker {COUNTY_A}/{WORKER_A}"), "{ok:?}");
     assert!(ok.at.is_some());
 
     let b = entries_of(&company_b).await;
