@@ -64,7 +64,8 @@ enum Command {
         #[arg(long, default_value_t = default_candidates_per_worker(),
               value_parser = clap::value_parser!(u32).range(1..=10_000))]
         candidates_per_worker: u32,
-        /// TOML config file with match weights.
+        /// TOML config file with match weights and the [policy] rules
+        /// (offline only; a server applies its own).
         #[arg(long, env = "JOBBRIDGE_CONFIG")]
         config: Option<PathBuf>,
     },
@@ -196,7 +197,13 @@ fn lang(flag: Option<&str>) -> Lang {
     }
 }
 
-fn review(flags: ReviewFlags, yes: bool, actor: String, apply: bool) -> anyhow::Result<()> {
+fn review(
+    flags: ReviewFlags,
+    yes: bool,
+    actor: String,
+    apply: bool,
+    config: FileConfig,
+) -> anyhow::Result<()> {
     let args = ReviewArgs {
         run_id: flags.run_id,
         county: flags.county,
@@ -214,7 +221,13 @@ fn review(flags: ReviewFlags, yes: bool, actor: String, apply: bool) -> anyhow::
             &args,
             apply,
         )),
-        None => review_offline(&target.data_dir, &args, apply),
+        None => review_offline(
+            &target.data_dir,
+            &args,
+            apply,
+            config.matching,
+            config.policy,
+        ),
     }
 }
 
@@ -307,15 +320,21 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
         Command::Serve(_) => unreachable!("served above"),
         Command::Batch {
             review: Some(action),
+            config,
             ..
-        } => match action {
-            ReviewAction::Diff { review: flags } => review(flags, false, String::new(), false),
-            ReviewAction::Apply {
-                review: flags,
-                yes,
-                actor,
-            } => review(flags, yes, actor, true),
-        },
+        } => {
+            let config = load_config(config.as_deref())?;
+            match action {
+                ReviewAction::Diff { review: flags } => {
+                    review(flags, false, String::new(), false, config)
+                }
+                ReviewAction::Apply {
+                    review: flags,
+                    yes,
+                    actor,
+                } => review(flags, yes, actor, true, config),
+            }
+        }
         Command::Batch {
             review: None,
             target,
@@ -338,7 +357,10 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
                     target.token.as_deref(),
                     &args,
                 )),
-                None => batch_offline(&target.data_dir, &args, load_config(config.as_deref())?),
+                None => {
+                    let config = load_config(config.as_deref())?;
+                    batch_offline(&target.data_dir, &args, config.matching, config.policy)
+                }
             }
         }
         Command::DemoData {
@@ -489,11 +511,12 @@ fn check(data_dir: &Path, id_key: &IdKeyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The match weights of `--config`, or the built-in ones.
-fn load_config(path: Option<&Path>) -> anyhow::Result<jobbridge::matching::MatchConfig> {
+/// The config file of `--config` (match weights, `[policy]` rules), or the
+/// built-in defaults.
+fn load_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
     match path {
-        Some(path) => Ok(FileConfig::load(path).map_err(anyhow::Error::msg)?.matching),
-        None => Ok(FileConfig::default().matching),
+        Some(path) => FileConfig::load(path).map_err(anyhow::Error::msg),
+        None => Ok(FileConfig::default()),
     }
 }
 
