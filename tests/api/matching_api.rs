@@ -340,7 +340,7 @@ async fn restart_rebuilds_the_index_from_the_store() {
 /// Upserts a worker and returns the id the server stored it under (the
 /// test assumes no format of worker ids).
 async fn put(
-    w: &mut jobbridge::api::pb::workers_client::WorkersClient<tonic::transport::Channel>,
+    w: &mut jobbridge::api::pb::workers_client::WorkersClient<crate::common::Channel>,
     worker: pb::Worker,
 ) -> String {
     w.upsert_worker(pb::UpsertWorkerRequest {
@@ -356,7 +356,7 @@ async fn put(
 
 /// The reasons `ExplainMatch` gives for a pair, as codes.
 async fn reasons(
-    m: &mut MatchingClient<tonic::transport::Channel>,
+    m: &mut MatchingClient<crate::common::Channel>,
     worker_id: &str,
     opening_id: &str,
 ) -> (bool, Vec<(pb::IneligibilityReason, String)>) {
