@@ -182,6 +182,11 @@ struct ReviewFlags {
     /// zh or en (default: from the locale).
     #[arg(long, value_parser = ["zh", "en"])]
     lang: Option<String>,
+    /// TOML config file with match weights and the [policy] rules that
+    /// applying checks eligibility under (offline only; a server applies
+    /// its own).
+    #[arg(long, env = "JOBBRIDGE_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 /// `--lang`, else the locale, else English.
@@ -197,13 +202,8 @@ fn lang(flag: Option<&str>) -> Lang {
     }
 }
 
-fn review(
-    flags: ReviewFlags,
-    yes: bool,
-    actor: String,
-    apply: bool,
-    config: FileConfig,
-) -> anyhow::Result<()> {
+fn review(flags: ReviewFlags, yes: bool, actor: String, apply: bool) -> anyhow::Result<()> {
+    let config = load_config(flags.config.as_deref())?;
     let args = ReviewArgs {
         run_id: flags.run_id,
         county: flags.county,
@@ -320,21 +320,15 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
         Command::Serve(_) => unreachable!("served above"),
         Command::Batch {
             review: Some(action),
-            config,
             ..
-        } => {
-            let config = load_config(config.as_deref())?;
-            match action {
-                ReviewAction::Diff { review: flags } => {
-                    review(flags, false, String::new(), false, config)
-                }
-                ReviewAction::Apply {
-                    review: flags,
-                    yes,
-                    actor,
-                } => review(flags, yes, actor, true, config),
-            }
-        }
+        } => match action {
+            ReviewAction::Diff { review: flags } => review(flags, false, String::new(), false),
+            ReviewAction::Apply {
+                review: flags,
+                yes,
+                actor,
+            } => review(flags, yes, actor, true),
+        },
         Command::Batch {
             review: None,
             target,
