@@ -339,7 +339,11 @@ fn refresh(
     openings: &[&str],
     facts: &Facts<'_>,
 ) -> Result<(), StoreError> {
-    if workers.is_empty() && openings.is_empty() && facts.declined.is_empty() {
+    if workers.is_empty()
+        && openings.is_empty()
+        && facts.declined.is_empty()
+        && facts.welfare.is_empty()
+    {
         return Ok(());
     }
     matcher
