@@ -65,7 +65,8 @@ enum Command {
         #[arg(long, default_value_t = default_candidates_per_worker(),
               value_parser = clap::value_parser!(u32).range(1..=10_000))]
         candidates_per_worker: u32,
-        /// TOML config file with match weights.
+        /// TOML config file with match weights and the [policy] rules
+        /// (offline only; a server applies its own).
         #[arg(long, env = "JOBBRIDGE_CONFIG")]
         config: Option<PathBuf>,
     },
@@ -194,6 +195,11 @@ struct ReviewFlags {
     /// zh or en (default: from the locale).
     #[arg(long, value_parser = ["zh", "en"])]
     lang: Option<String>,
+    /// TOML config file with match weights and the [policy] rules that
+    /// applying checks eligibility under (offline only; a server applies
+    /// its own).
+    #[arg(long, env = "JOBBRIDGE_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 /// `--lang`, else the locale, else English.
@@ -210,6 +216,7 @@ fn lang(flag: Option<&str>) -> Lang {
 }
 
 fn review(flags: ReviewFlags, yes: bool, actor: String, apply: bool) -> anyhow::Result<()> {
+    let config = load_config(flags.config.as_deref())?;
     let args = ReviewArgs {
         run_id: flags.run_id,
         county: flags.county,
@@ -227,7 +234,13 @@ fn review(flags: ReviewFlags, yes: bool, actor: String, apply: bool) -> anyhow::
             &args,
             apply,
         )),
-        None => review_offline(&target.data_dir, &args, apply),
+        None => review_offline(
+            &target.data_dir,
+            &args,
+            apply,
+            config.matching,
+            config.policy,
+        ),
     }
 }
 
@@ -368,7 +381,10 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
                     target.token.as_deref(),
                     &args,
                 )),
-                None => batch_offline(&target.data_dir, &args, load_config(config.as_deref())?),
+                None => {
+                    let config = load_config(config.as_deref())?;
+                    batch_offline(&target.data_dir, &args, config.matching, config.policy)
+                }
             }
         }
         Command::DemoData {
@@ -558,11 +574,12 @@ fn print_id_upgrade(report: &jobbridge::store::IdUpgradeReport) {
     }
 }
 
-/// The match weights of `--config`, or the built-in ones.
-fn load_config(path: Option<&Path>) -> anyhow::Result<jobbridge::matching::MatchConfig> {
+/// The config file of `--config` (match weights, `[policy]` rules), or the
+/// built-in defaults.
+fn load_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
     match path {
-        Some(path) => Ok(FileConfig::load(path).map_err(anyhow::Error::msg)?.matching),
-        None => Ok(FileConfig::default().matching),
+        Some(path) => FileConfig::load(path).map_err(anyhow::Error::msg),
+        None => Ok(FileConfig::default()),
     }
 }
 

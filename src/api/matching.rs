@@ -197,7 +197,6 @@ fn explanation(components: Vec<ComponentExplanation>, distance_km: f64) -> pb::E
 fn opening_match(m: OpeningMatch) -> pb::OpeningMatch {
     let (r, o) = (m.ranked, m.opening);
     pb::OpeningMatch {
-        declined_before: m.declined_before,
         opening_id: r.id,
         score: f64::from(r.score_micro) / 1e6,
         explanation: Some(explanation(r.components, r.distance_km)),
@@ -221,7 +220,6 @@ fn worker_match(m: WorkerMatch) -> pb::WorkerMatch {
         county_code: m.county_code,
         site_id: m.site_id,
         zero_employment_household: r.zero_household,
-        declined_before: m.declined_before,
     }
 }
 
@@ -236,5 +234,9 @@ fn reason_to(r: Reason) -> pb::IneligibilityReason {
         Reason::TooHeavy => pb::IneligibilityReason::TooHeavyForPartialCapacity,
         Reason::TooFar => pb::IneligibilityReason::BeyondCommuteLimit,
         Reason::SourceNotPreferred => pb::IneligibilityReason::SourceNotPreferred,
+        Reason::WelfareHireAge => pb::IneligibilityReason::WelfareHireAgeReached,
+        Reason::WelfareGroup => pb::IneligibilityReason::NotInWelfareGroup,
+        Reason::WelfareTenure => pb::IneligibilityReason::WelfareTenureUsedUp,
+        Reason::DeclinedBefore => pb::IneligibilityReason::DeclinedBefore,
     }
 }

@@ -205,10 +205,6 @@ impl Batch {
             *pending.openings.entry(p.opening_id).or_default() += 1;
             pending.workers.insert(p.worker_id);
         }
-        for d in self.store.declines() {
-            let d = d?;
-            pending.excluded_pairs.insert((d.worker_id, d.opening_id));
-        }
         Ok(pending)
     }
 

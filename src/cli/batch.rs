@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::api::pb;
 use crate::api::pb::batch_client::BatchClient;
 use crate::batch::{audit, BatchSettings};
+use crate::domain::policy::PolicyConfig;
 use crate::domain::run::{Policy, Run, RunPhase, RunStatus};
 use crate::matching::MatchConfig;
 use crate::service::Service;
@@ -109,7 +110,9 @@ pub fn batch_offline(
     data_dir: &Path,
     args: &BatchArgs,
     matching: MatchConfig,
+    policy: PolicyConfig,
 ) -> anyhow::Result<()> {
+    policy.check().map_err(anyhow::Error::msg)?;
     let store = Arc::new(
         Store::open(data_dir).with_context(|| format!("cannot open {}", data_dir.display()))?,
     );
@@ -125,7 +128,7 @@ pub fn batch_offline(
     let env = std::env::var(crate::config::ID_KEY_ENV).ok();
     let (id_key, _) =
         crate::store::id_key(None, env.as_deref(), &store).map_err(anyhow::Error::msg)?;
-    let batch = Service::open(store, id_key, config, settings)?;
+    let batch = Service::open_with_policy(store, id_key, config, settings, policy)?;
     let bar = bar();
     let done = std::sync::atomic::AtomicBool::new(false);
     let run = std::thread::scope(|scope| {

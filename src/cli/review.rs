@@ -155,15 +155,25 @@ fn admin() -> Caller {
 
 /// Shows the run and its diff, then (with `apply`) applies it, on a data
 /// directory (no server may be running on it).
-pub fn review_offline(data_dir: &Path, args: &ReviewArgs, apply: bool) -> anyhow::Result<()> {
+/// `matching` and `policy` are the config file's: applying checks each
+/// assignment's eligibility under them, as the server would.
+pub fn review_offline(
+    data_dir: &Path,
+    args: &ReviewArgs,
+    apply: bool,
+    matching: crate::matching::MatchConfig,
+    policy: crate::domain::policy::PolicyConfig,
+) -> anyhow::Result<()> {
+    policy.check().map_err(anyhow::Error::msg)?;
+    let config = matching.normalised().map_err(anyhow::Error::msg)?;
     let store = Arc::new(
         Store::open(data_dir).with_context(|| format!("cannot open {}", data_dir.display()))?,
     );
     let env = std::env::var(crate::config::ID_KEY_ENV).ok();
     let (id_key, _) =
         crate::store::id_key(None, env.as_deref(), &store).map_err(anyhow::Error::msg)?;
-    let config = crate::config::FileConfig::default().matching;
-    let service = Service::open(store, id_key, config, BatchSettings::default())?;
+    let service =
+        Service::open_with_policy(store, id_key, config, BatchSettings::default(), policy)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

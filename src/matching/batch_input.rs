@@ -43,9 +43,6 @@ pub struct Pending {
     pub workers: std::collections::HashSet<String>,
     /// Pending proposals per opening id.
     pub openings: std::collections::HashMap<String, u32>,
-    /// (worker id, opening id) pairs never to offer: the worker declined
-    /// the opening before. Left out of the candidates.
-    pub excluded_pairs: std::collections::HashSet<(String, String)>,
 }
 
 impl Matcher {
@@ -193,15 +190,22 @@ impl Matcher {
                 opening_index,
             )
         };
-        // Excluded pairs as (worker slot, opening index), for the filter.
+        // Declined pairs (never offered again) as (worker slot, opening
+        // index), for the filter: the index's, as ranking and
+        // `ExplainMatch` see them.
         let mut excluded: hashbrown::HashMap<u32, Vec<u32>> = hashbrown::HashMap::new();
-        for (w, o) in &pending.excluded_pairs {
-            let (Some(ws), Some(os)) = (index.workers.slot(w), index.openings.slot(o)) else {
+        for (w, os) in &index.declined_by_worker {
+            let Some(ws) = index.workers.slot(w) else {
                 continue;
             };
-            let oi = opening_index.get(os as usize).copied().unwrap_or(NONE);
-            if oi != NONE {
-                excluded.entry(ws).or_default().push(oi);
+            for o in os {
+                let Some(os) = index.openings.slot(o) else {
+                    continue;
+                };
+                let oi = opening_index.get(os as usize).copied().unwrap_or(NONE);
+                if oi != NONE {
+                    excluded.entry(ws).or_default().push(oi);
+                }
             }
         }
         let groups = pruned.then(|| Groups::build(&index, &opening_index));
@@ -252,7 +256,9 @@ impl Matcher {
                 .par_iter()
                 .map_init(Scratch::default, |scratch, &ws| {
                     let print = match (&builder, index.workers.get(ws)) {
-                        (Some(_), Some(w)) => row_cache::worker_print(&index, w),
+                        (Some(_), Some(w)) => {
+                            row_cache::worker_print(&index, w, index.welfare_ok(w, ctx))
+                        }
                         _ => 0,
                     };
                     let kept = plan.as_ref().and_then(|p| {
@@ -381,15 +387,17 @@ fn candidates(
     if w.status != EmploymentStatus::Seeking || limit == 0 {
         return Vec::new();
     }
+    // The `[policy]` rules, once per worker.
+    let welfare_ok = index.welfare_ok(w, ctx);
     match groups {
         Some((g, scratch)) => {
-            g.candidates(index, w, opening_index, limit, ctx, scratch);
+            g.candidates(index, w, opening_index, limit, ctx, welfare_ok, scratch);
             let found = &mut scratch.found;
             select_best(found, limit);
             found.to_vec()
         }
         None => {
-            let mut found = scan(index, w, opening_index, ctx);
+            let mut found = scan(index, w, opening_index, ctx, welfare_ok);
             keep_best(&mut found, limit);
             found
         }
@@ -423,6 +431,7 @@ fn scan(
     w: &WorkerFeat,
     opening_index: &[u32],
     ctx: &MatchContext,
+    welfare_ok: bool,
 ) -> Vec<(u32, u32)> {
     let buckets: Vec<&[u32]> = if w.mobility == Mobility::NearHome {
         index
@@ -442,7 +451,7 @@ fn scan(
                 continue;
             };
             let d = distance_km(w.lat, w.lon, o.lat, o.lon);
-            if let Some(score) = index.pair_score(w, o, d, ctx) {
+            if let Some(score) = index.pair_score(w, o, d, ctx, welfare_ok) {
                 found.push((oi, score));
             }
         }

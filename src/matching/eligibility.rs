@@ -6,8 +6,9 @@ use std::fmt;
 use super::features::{
     distance_km, level_of, skill_code, skill_level, source_bit, OpeningFeat, WorkerFeat,
 };
+use crate::domain::policy::WelfareBar;
 use crate::domain::{
-    EmploymentStatus, LabourCapacity, Lang, Mobility, OpeningStatus, PhysicalDemand,
+    EmploymentStatus, LabourCapacity, Lang, Mobility, OpeningStatus, PhysicalDemand, Source,
 };
 
 /// Why a worker and an opening cannot be matched.
@@ -31,11 +32,23 @@ pub enum Reason {
     TooFar,
     /// The worker accepts only preferred sources, and this is not one.
     SourceNotPreferred,
+    /// Public-welfare post, and the worker is at or over the `[policy]`
+    /// hire age (`welfare_max_hire_age`).
+    WelfareHireAge,
+    /// Public-welfare post, and the worker is in none of the `[policy]`
+    /// groups eligible for one (`welfare_groups`, older-worker ages).
+    WelfareGroup,
+    /// Public-welfare post, and the worker has already used up the
+    /// subsidised tenure on such posts (`welfare_max_tenure_years`).
+    WelfareTenure,
+    /// The worker declined this opening before: the pair is never
+    /// proposed again.
+    DeclinedBefore,
 }
 
 impl Reason {
     /// Every reason, in code order.
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 13] = [
         Reason::OpeningClosed,
         Reason::NoFreeSlots,
         Reason::OpeningEnded,
@@ -45,6 +58,10 @@ impl Reason {
         Reason::TooHeavy,
         Reason::TooFar,
         Reason::SourceNotPreferred,
+        Reason::WelfareHireAge,
+        Reason::WelfareGroup,
+        Reason::WelfareTenure,
+        Reason::DeclinedBefore,
     ];
 
     /// Stable upper-case code, as in the API.
@@ -59,6 +76,19 @@ impl Reason {
             Reason::TooHeavy => "TOO_HEAVY_FOR_PARTIAL_CAPACITY",
             Reason::TooFar => "BEYOND_COMMUTE_LIMIT",
             Reason::SourceNotPreferred => "SOURCE_NOT_PREFERRED",
+            Reason::WelfareHireAge => "WELFARE_HIRE_AGE_REACHED",
+            Reason::WelfareGroup => "NOT_IN_WELFARE_GROUP",
+            Reason::WelfareTenure => "WELFARE_TENURE_USED_UP",
+            Reason::DeclinedBefore => "DECLINED_BEFORE",
+        }
+    }
+
+    /// The reason for a `[policy]` bar on public-welfare posts.
+    pub fn of_welfare_bar(bar: WelfareBar) -> Reason {
+        match bar {
+            WelfareBar::HireAge => Reason::WelfareHireAge,
+            WelfareBar::NoGroup => Reason::WelfareGroup,
+            WelfareBar::TenureUsedUp => Reason::WelfareTenure,
         }
     }
 }
@@ -100,9 +130,26 @@ impl MatchContext {
 
 /// True when every rule holds. The hot path: no allocation, stops at the
 /// first broken rule. `distance` is the pair's great-circle km.
+/// `welfare_ok`: no `[policy]` rule bars the worker from public-welfare
+/// posts ([`super::MatchIndex`] works it out once per worker and query).
+/// Declined pairs are the caller's to leave out (they are a fact of the
+/// pair, kept by id, not of the features).
 #[inline]
-pub(crate) fn eligible(w: &WorkerFeat, o: &OpeningFeat, distance: f64, ctx: &MatchContext) -> bool {
-    opening_available(o, ctx) && worker_available(w) && worker_fits(w, o, distance, ctx)
+pub(crate) fn eligible(
+    w: &WorkerFeat,
+    o: &OpeningFeat,
+    distance: f64,
+    ctx: &MatchContext,
+    welfare_ok: bool,
+) -> bool {
+    opening_available(o, ctx) && worker_available(w) && worker_fits(w, o, distance, ctx, welfare_ok)
+}
+
+/// The `[policy]` rules of public-welfare posts, for a worker they do or
+/// do not bar (`welfare_ok`).
+#[inline]
+pub(crate) fn welfare_fits(o: &OpeningFeat, welfare_ok: bool) -> bool {
+    welfare_ok || o.source != Source::PublicWelfare
 }
 
 /// Rules that depend on the opening alone.
@@ -124,9 +171,11 @@ pub(crate) fn worker_fits(
     o: &OpeningFeat,
     distance: f64,
     ctx: &MatchContext,
+    welfare_ok: bool,
 ) -> bool {
     let age = ctx.year - i32::from(w.birth_year);
-    age >= i32::from(o.min_age)
+    welfare_fits(o, welfare_ok)
+        && age >= i32::from(o.min_age)
         && age <= i32::from(o.max_age)
         && !(w.capacity == LabourCapacity::Partial && o.demand != PhysicalDemand::Light)
         && !(w.strict_sources && w.preferred_sources & source_bit(o.source) == 0)
@@ -136,9 +185,15 @@ pub(crate) fn worker_fits(
 
 /// The pair rules that need no distance: checked before computing it.
 #[inline]
-pub(crate) fn fits_before_distance(w: &WorkerFeat, o: &OpeningFeat, ctx: &MatchContext) -> bool {
+pub(crate) fn fits_before_distance(
+    w: &WorkerFeat,
+    o: &OpeningFeat,
+    ctx: &MatchContext,
+    welfare_ok: bool,
+) -> bool {
     let age = ctx.year - i32::from(w.birth_year);
-    age >= i32::from(o.min_age)
+    welfare_fits(o, welfare_ok)
+        && age >= i32::from(o.min_age)
         && age <= i32::from(o.max_age)
         && !(w.capacity == LabourCapacity::Partial && o.demand != PhysicalDemand::Light)
         && !(w.strict_sources && w.preferred_sources & source_bit(o.source) == 0)

@@ -5,8 +5,8 @@
 use hashbrown::HashMap;
 
 use crate::domain::{
-    EmploymentStatus, LabourCapacity, Mobility, Opening, OpeningStatus, PhysicalDemand, Source,
-    Worker,
+    EmploymentStatus, Gender, LabourCapacity, Mobility, Opening, OpeningStatus, PhysicalDemand,
+    Source, Worker,
 };
 
 /// Skill entry: interned code in the high bits, level (1-5) in the low 8.
@@ -48,6 +48,12 @@ pub(crate) struct WorkerFeat {
     pub preferred_sources: u8,
     pub strict_sources: bool,
     pub needs_flexible_hours: bool,
+    /// For the older-worker group of public-welfare posts.
+    pub gender: Option<Gender>,
+    /// The first day (days since 1970-01-01) on which the worker has used
+    /// up the subsidised tenure on public-welfare posts; `i32::MAX` while
+    /// it cannot run out (`PolicyConfig::welfare_tenure_used_from`).
+    pub welfare_used_from: i32,
     /// Effective skills (the higher of skill and certificate per code),
     /// sorted by code.
     pub skills: Box<[SkillEntry]>,
@@ -152,11 +158,13 @@ pub(crate) fn requirement_entries(
 }
 
 /// The features of a worker; `household` and `site` are interned by the
-/// caller.
+/// caller, `welfare_used_from` worked out by it from the worker's
+/// public-welfare stints.
 pub(crate) fn worker_feat(
     w: &Worker,
     household: u32,
     site: u32,
+    welfare_used_from: i32,
     skills: &mut Interner,
 ) -> WorkerFeat {
     WorkerFeat {
@@ -178,6 +186,8 @@ pub(crate) fn worker_feat(
             .fold(0, |m, s| m | source_bit(*s)),
         strict_sources: w.preferences.strict_sources,
         needs_flexible_hours: w.preferences.needs_flexible_hours,
+        gender: w.gender,
+        welfare_used_from,
         skills: worker_skills(w, skills),
     }
 }

@@ -2,13 +2,20 @@
 //! households' employment counts, and spatial buckets for pruning. Built
 //! from the store at start-up and updated on every successful write.
 
+use hashbrown::HashMap;
+
 use super::config::MatchConfig;
 use super::eligibility::{opening_available, violations, worker_available, MatchContext, Reason};
 use super::features::{distance_km, opening_feat, worker_feat, Interner, OpeningFeat, WorkerFeat};
 use super::grid::Grid;
 use super::score::{components, explain, micro, total, ComponentExplanation};
 use super::slots::Slots;
-use crate::domain::{EmploymentStatus, Mobility, Opening, Worker};
+use crate::domain::policy::{PolicyConfig, WelfareBars, WelfareFacts, WelfareStint};
+use crate::domain::{EmploymentStatus, Mobility, Opening, Source, Worker};
+
+/// Days from CE of 1970-01-01: [`MatchContext::today`] counts from CE,
+/// placements from 1970.
+const CE_TO_1970: i32 = 719_163;
 
 /// Near-home workers whose commute limit is at most this many km are kept
 /// in spatial cells; the rest (migrants, long commuters) in one bucket that
@@ -62,6 +69,15 @@ pub struct PairExplanation {
 #[derive(Debug, Default, Clone)]
 pub struct MatchIndex {
     pub(crate) config: MatchConfig,
+    /// The `[policy]` rules that are eligibility rules.
+    pub(crate) policy: PolicyConfig,
+    /// Workers who ever held a public-welfare post: the day their
+    /// subsidised tenure is used up from (see [`WorkerFeat`]), kept by id
+    /// so that a worker written again keeps it.
+    pub(crate) welfare_used_from: HashMap<Box<str>, i32>,
+    /// Declined pairs, by worker id and by opening id: never offered again.
+    pub(crate) declined_by_worker: HashMap<Box<str>, Vec<Box<str>>>,
+    pub(crate) declined_by_opening: HashMap<Box<str>, Vec<Box<str>>>,
     pub(crate) skills: Interner,
     pub(crate) sites: Interner,
     pub(crate) households: Interner,
@@ -75,10 +91,18 @@ pub struct MatchIndex {
 }
 
 impl MatchIndex {
-    /// An empty index scoring with `config` (normalised).
+    /// An empty index scoring with `config` (normalised), under the
+    /// default `[policy]` rules.
     pub fn new(config: MatchConfig) -> Self {
+        Self::with_policy(config, PolicyConfig::default())
+    }
+
+    /// An empty index scoring with `config` (normalised) and applying the
+    /// hard rules of `policy` (see [`PolicyConfig::welfare_bars`]).
+    pub fn with_policy(config: MatchConfig, policy: PolicyConfig) -> Self {
         Self {
             config,
+            policy,
             ..Default::default()
         }
     }
@@ -86,6 +110,94 @@ impl MatchIndex {
     /// The score configuration.
     pub fn config(&self) -> &MatchConfig {
         &self.config
+    }
+
+    /// The `[policy]` rules applied.
+    pub fn policy(&self) -> &PolicyConfig {
+        &self.policy
+    }
+
+    /// Records that the worker declined the opening: the pair is
+    /// ineligible from now on ([`Reason::DeclinedBefore`]). Either may be
+    /// indexed later or not at all.
+    pub fn add_decline(&mut self, worker_id: &str, opening_id: &str) {
+        let by_worker = self.declined_by_worker.entry(worker_id.into()).or_default();
+        if by_worker.iter().any(|o| &**o == opening_id) {
+            return;
+        }
+        by_worker.push(opening_id.into());
+        self.declined_by_opening
+            .entry(opening_id.into())
+            .or_default()
+            .push(worker_id.into());
+    }
+
+    /// Whether the worker declined the opening before.
+    pub fn declined(&self, worker_id: &str, opening_id: &str) -> bool {
+        self.declined_by_worker
+            .get(worker_id)
+            .is_some_and(|os| os.iter().any(|o| &**o == opening_id))
+    }
+
+    /// Sets the worker's public-welfare stints (hired placements on
+    /// public-welfare posts, running or ended), for the tenure rule.
+    pub fn set_welfare_stints(&mut self, worker_id: &str, stints: &[WelfareStint]) {
+        let from = self
+            .policy
+            .welfare_tenure_used_from(stints)
+            .unwrap_or(i32::MAX);
+        if from == i32::MAX {
+            self.welfare_used_from.remove(worker_id);
+        } else {
+            self.welfare_used_from.insert(worker_id.into(), from);
+        }
+        if let Some(slot) = self.workers.slot(worker_id) {
+            if let Some(w) = self.workers.get_mut(slot) {
+                w.welfare_used_from = from;
+            }
+        }
+    }
+
+    /// What the public-welfare rules read of worker `w` on `ctx`'s day.
+    pub(crate) fn welfare_facts(&self, w: &WorkerFeat, ctx: &MatchContext) -> WelfareFacts {
+        WelfareFacts {
+            age: ctx.year - i32::from(w.birth_year),
+            gender: w.gender,
+            zero_household: self.zero_household(w),
+            tenure_used_up: ctx.today - CE_TO_1970 >= w.welfare_used_from,
+        }
+    }
+
+    /// The `[policy]` rules that bar `w` from public-welfare posts now.
+    pub(crate) fn welfare_bars(&self, w: &WorkerFeat, ctx: &MatchContext) -> WelfareBars {
+        self.policy.welfare_bars(&self.welfare_facts(w, ctx))
+    }
+
+    /// Whether no `[policy]` rule bars `w` from public-welfare posts now:
+    /// worked out once per worker and query, then tested per pair.
+    #[inline]
+    pub(crate) fn welfare_ok(&self, w: &WorkerFeat, ctx: &MatchContext) -> bool {
+        self.welfare_bars(w, ctx).is_empty()
+    }
+
+    /// Slots of the openings the worker declined (indexed ones only).
+    pub(crate) fn declined_opening_slots(&self, worker_id: &str) -> Vec<u32> {
+        self.declined_by_worker
+            .get(worker_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|o| self.openings.slot(o))
+            .collect()
+    }
+
+    /// Slots of the workers who declined the opening (indexed ones only).
+    pub(crate) fn declined_worker_slots(&self, opening_id: &str) -> Vec<u32> {
+        self.declined_by_opening
+            .get(opening_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|w| self.workers.slot(w))
+            .collect()
     }
 
     /// Adds or replaces a worker.
@@ -96,7 +208,12 @@ impl MatchIndex {
                 .resize(household as usize + 1, HouseholdCounts::default());
         }
         let site = self.sites.intern(&w.site_id);
-        let feat = worker_feat(w, household, site, &mut self.skills);
+        let used_from = self
+            .welfare_used_from
+            .get(w.id.as_str())
+            .copied()
+            .unwrap_or(i32::MAX);
+        let feat = worker_feat(w, household, site, used_from, &mut self.skills);
         self.household_counts[household as usize].add(feat.status, 1);
         let placement = worker_placement(&feat);
         let (slot, old) = self.workers.put(&w.id, feat);
@@ -165,6 +282,23 @@ impl MatchIndex {
             + self.household_counts.capacity() * 8
             + self.worker_grid.heap_bytes()
             + self.opening_grid.heap_bytes()
+            + self.policy_heap_bytes()
+    }
+
+    /// Approximate heap bytes of the declines and public-welfare tenures.
+    fn policy_heap_bytes(&self) -> usize {
+        let ids = |m: &HashMap<Box<str>, Vec<Box<str>>>| -> usize {
+            m.iter()
+                .map(|(k, v)| k.len() + 40 + v.iter().map(|s| s.len() + 16).sum::<usize>())
+                .sum()
+        };
+        ids(&self.declined_by_worker)
+            + ids(&self.declined_by_opening)
+            + self
+                .welfare_used_from
+                .keys()
+                .map(|k| k.len() + 24)
+                .sum::<usize>()
     }
 
     /// Whether the worker in `slot` belongs to a zero-employment household.
@@ -174,7 +308,9 @@ impl MatchIndex {
     }
 
     /// Score of a pair in micro-points if eligible, `None` otherwise. The one
-    /// function every ranking path and the reference use.
+    /// function every ranking path and the reference use. `welfare_ok` is
+    /// [`MatchIndex::welfare_ok`] of `w` (worked out once per worker); a
+    /// declined pair is the caller's to leave out.
     #[inline]
     pub(crate) fn pair_score(
         &self,
@@ -182,8 +318,9 @@ impl MatchIndex {
         o: &OpeningFeat,
         distance: f64,
         ctx: &MatchContext,
+        welfare_ok: bool,
     ) -> Option<u32> {
-        if !super::eligibility::eligible(w, o, distance, ctx) {
+        if !super::eligibility::eligible(w, o, distance, ctx, welfare_ok) {
             return None;
         }
         let c = components(w, o, distance, self.zero_household(w), &self.config);
@@ -208,7 +345,25 @@ impl MatchIndex {
         let distance = distance_km(w.lat, w.lon, o.lat, o.lon);
         let skill_name =
             |c: u16| crate::domain::words::skill_text(self.skills.name(u32::from(c)), ctx.lang);
-        let violations = violations(w, o, ctx, skill_name);
+        let mut violations = violations(w, o, ctx, skill_name);
+        if o.source == Source::PublicWelfare {
+            let facts = self.welfare_facts(w, ctx);
+            for bar in self.policy.welfare_bars(&facts).iter() {
+                let text = self.policy.welfare_bar_text(bar, &facts, ctx.lang);
+                violations.push((Reason::of_welfare_bar(bar), text));
+            }
+        }
+        if self.declined(self.workers.id(ws), self.openings.id(os)) {
+            violations.push((
+                Reason::DeclinedBefore,
+                ctx.lang
+                    .pick(
+                        "本人曾拒绝该岗位，同一岗位不再推荐",
+                        "the worker declined this opening before; it is never proposed again",
+                    )
+                    .to_string(),
+            ));
+        }
         let zero = self.zero_household(w);
         let c = components(w, o, distance, zero, &self.config);
         let components = explain(

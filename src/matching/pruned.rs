@@ -178,19 +178,24 @@ impl Bounds {
 
     /// An upper bound on the micro-point score of any eligible pair of `w`
     /// with a member; `None` when the hard rules exclude every member.
+    #[allow(clippy::too_many_arguments)]
     fn bound(
         &self,
         w: &WorkerFeat,
         worker_unit: &[f64; 3],
         worker_mask: u64,
         zero_household: bool,
+        welfare_ok: bool,
         cfg: &MatchConfig,
         ctx: &MatchContext,
     ) -> Option<u32> {
         let age = ctx.year - i32::from(w.birth_year);
         let partial = w.capacity == LabourCapacity::Partial;
         let shares = worker_mask & self.skill_mask != 0 || self.level_zero;
-        if age < i32::from(self.min_age)
+        // Groups are of one source: a worker the `[policy]` rules bar from
+        // public-welfare posts drops those groups whole.
+        if (self.source == Source::PublicWelfare && !welfare_ok)
+            || age < i32::from(self.min_age)
             || age > i32::from(self.max_age)
             || (partial && !self.any_light)
             || (w.strict_sources && w.preferred_sources & source_bit(self.source) == 0)
@@ -333,6 +338,7 @@ impl Groups {
     /// best `limit` (a pair below the running threshold when it was scored
     /// cannot be: the threshold only rises), unsorted; the caller keeps the
     /// best `limit` of them.
+    #[allow(clippy::too_many_arguments)]
     pub fn candidates(
         &self,
         index: &MatchIndex,
@@ -340,6 +346,7 @@ impl Groups {
         opening_index: &[u32],
         limit: usize,
         ctx: &MatchContext,
+        welfare_ok: bool,
         scratch: &mut Scratch,
     ) {
         let cfg = &index.config;
@@ -363,7 +370,7 @@ impl Groups {
                 0
             }
         };
-        let bound = |b: &Bounds| b.bound(w, &unit, mask, zero, cfg, ctx);
+        let bound = |b: &Bounds| b.bound(w, &unit, mask, zero, welfare_ok, cfg, ctx);
         rank(region, &self.region, 0..self.region.len() as u32, bound);
         for &(bound_r, r) in region.iter() {
             if bound_r < threshold(top) {
@@ -386,7 +393,7 @@ impl Groups {
                         let oi = opening_index[os as usize];
                         let o = index.openings.get(os).expect("live opening");
                         let d = distance_km(w.lat, w.lon, o.lat, o.lon);
-                        if let Some(score) = index.pair_score(w, o, d, ctx) {
+                        if let Some(score) = index.pair_score(w, o, d, ctx, welfare_ok) {
                             if score < threshold(top) {
                                 continue;
                             }

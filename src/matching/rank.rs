@@ -183,6 +183,9 @@ impl MatchIndex {
             self.opening_grid.all().collect()
         };
         let sources = q.sources.iter().fold(0u8, |m, s| m | source_bit(*s));
+        // Per worker, not per pair: the policy rules and the declines.
+        let welfare_ok = self.welfare_ok(w, ctx);
+        let declined = self.declined_opening_slots(worker_id);
         let best = top_k(
             buckets,
             q.top_k,
@@ -195,14 +198,16 @@ impl MatchIndex {
                 {
                     return None;
                 }
-                if !super::eligibility::fits_before_distance(w, o, ctx) {
+                if !super::eligibility::fits_before_distance(w, o, ctx, welfare_ok)
+                    || declined.contains(&slot)
+                {
                     return None;
                 }
                 let d = distance_km(w.lat, w.lon, o.lat, o.lon);
                 if q.max_distance_km.is_some_and(|m| d > m) {
                     return None;
                 }
-                self.pair_score(w, o, d, ctx)
+                self.pair_score(w, o, d, ctx, welfare_ok)
                     .filter(|s| *s >= q.min_score_micro)
             },
         );
@@ -232,6 +237,8 @@ impl MatchIndex {
             .min(GRID_RADIUS_KM);
         let mut buckets = self.worker_grid.near(o.lat, o.lon, radius);
         buckets.push(self.worker_grid.wide());
+        let welfare = o.source == Source::PublicWelfare;
+        let declined = self.declined_worker_slots(opening_id);
         let best = top_k(
             buckets,
             q.top_k,
@@ -247,14 +254,20 @@ impl MatchIndex {
                 {
                     return None;
                 }
-                if !super::eligibility::fits_before_distance(w, o, ctx) {
+                // Each worker is scored once here, so the policy rules
+                // are worked out once per worker (and only for a
+                // public-welfare post).
+                let welfare_ok = !welfare || self.welfare_ok(w, ctx);
+                if !super::eligibility::fits_before_distance(w, o, ctx, welfare_ok)
+                    || declined.contains(&slot)
+                {
                     return None;
                 }
                 let d = distance_km(w.lat, w.lon, o.lat, o.lon);
                 if q.max_distance_km.is_some_and(|m| d > m) {
                     return None;
                 }
-                self.pair_score(w, o, d, ctx)
+                self.pair_score(w, o, d, ctx, welfare_ok)
                     .filter(|s| *s >= q.min_score_micro)
             },
         );

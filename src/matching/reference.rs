@@ -1,5 +1,6 @@
 //! The plain reference ranking: every pair, plain loops, a full sort. No
-//! buckets, no pruning, no parallelism, no top-k heap. Tests compare the
+//! buckets, no pruning, no parallelism, no top-k heap; the `[policy]`
+//! rules and the declines checked per pair. Tests compare the
 //! index's answers with these, exactly.
 
 use super::eligibility::MatchContext;
@@ -32,7 +33,15 @@ impl MatchIndex {
             if filtered {
                 continue;
             }
-            if let Some(s) = self.pair_score(w, o, d, ctx) {
+            if self.declined(worker_id, self.openings.id(slot)) {
+                continue;
+            }
+            // Per pair, plainly: the fast paths work it out per worker.
+            let welfare_ok = self
+                .policy
+                .welfare_bars(&self.welfare_facts(w, ctx))
+                .is_empty();
+            if let Some(s) = self.pair_score(w, o, d, ctx, welfare_ok) {
                 if s >= q.min_score_micro {
                     all.push((self.openings.id(slot).to_string(), s));
                 }
@@ -61,7 +70,14 @@ impl MatchIndex {
             {
                 continue;
             }
-            if let Some(s) = self.pair_score(w, o, d, ctx) {
+            if self.declined(self.workers.id(slot), opening_id) {
+                continue;
+            }
+            let welfare_ok = self
+                .policy
+                .welfare_bars(&self.welfare_facts(w, ctx))
+                .is_empty();
+            if let Some(s) = self.pair_score(w, o, d, ctx, welfare_ok) {
                 if s >= q.min_score_micro {
                     all.push((self.workers.id(slot).to_string(), s));
                 }

@@ -247,6 +247,7 @@ pub(super) fn basis(index: &MatchIndex, ctx: &MatchContext, per_worker: usize) -
     // The weights and decay as written (f64 has no Hash; Debug prints
     // every field exactly).
     format!("{:?}", index.config).hash(&mut h);
+    format!("{:?}", index.policy).hash(&mut h);
     h.finish()
 }
 
@@ -259,8 +260,9 @@ fn skills(index: &MatchIndex, entries: &[SkillEntry], h: &mut DefaultHasher) {
 }
 
 /// What scoring reads of a worker, with their household's "nobody in
-/// work".
-pub(super) fn worker_print(index: &MatchIndex, w: &WorkerFeat) -> u64 {
+/// work" and whether the `[policy]` rules let them take a public-welfare
+/// post (`welfare_ok`, which also reads their age, gender and tenure).
+pub(super) fn worker_print(index: &MatchIndex, w: &WorkerFeat, welfare_ok: bool) -> u64 {
     let mut h = DefaultHasher::new();
     w.lat.to_bits().hash(&mut h);
     w.lon.to_bits().hash(&mut h);
@@ -276,6 +278,7 @@ pub(super) fn worker_print(index: &MatchIndex, w: &WorkerFeat) -> u64 {
     w.needs_flexible_hours.hash(&mut h);
     skills(index, &w.skills, &mut h);
     index.zero_household(w).hash(&mut h);
+    welfare_ok.hash(&mut h);
     h.finish()
 }
 

@@ -137,18 +137,21 @@ fn changes(rng: &mut ChaCha8Rng, world: &mut World, count: usize) -> Vec<IndexOp
     ops
 }
 
-/// Some (worker, opening) pairs the workers declined.
-fn declines(rng: &mut ChaCha8Rng, world: &World) -> Pending {
-    let mut pending = Pending::default();
+/// Some (worker, opening) pairs the workers declined, for the index.
+fn declines(rng: &mut ChaCha8Rng, world: &World) -> Vec<IndexOp> {
+    let mut ops = Vec::new();
     if world.workers.is_empty() || world.openings.is_empty() {
-        return pending;
+        return ops;
     }
     for _ in 0..rng.random_range(0..20) {
         let w = world.workers.choose(rng).unwrap();
         let o = world.openings.choose(rng).unwrap();
-        pending.excluded_pairs.insert((w.id.clone(), o.id.clone()));
+        ops.push(IndexOp::Declined {
+            worker_id: w.id.clone(),
+            opening_id: o.id.clone(),
+        });
     }
-    pending
+    ops
 }
 
 fn reference(m: &Matcher, per_worker: usize, pending: &Pending) -> BatchInput {
@@ -176,9 +179,10 @@ proptest! {
         assert_same(&first, &reference(&m, per_worker, &none), &format!("seed {seed}, first run"));
         prop_assert_eq!(reuse.kept, 0);
         for (night, count) in nights.into_iter().enumerate() {
-            let ops = changes(&mut rng, &mut world, count);
+            let mut ops = changes(&mut rng, &mut world, count);
+            ops.extend(declines(&mut rng, &world));
             m.update(|| Ok::<_, ()>(ops)).unwrap();
-            let pending = declines(&mut rng, &world);
+            let pending = Pending::default();
             let (input, next, reuse) =
                 m.batch_input_incremental(&ctx(), per_worker, &pending, &c, 1.0, Some(&cache));
             let what = format!("seed {seed}, night {night}, {count} changes");

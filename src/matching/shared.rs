@@ -56,6 +56,7 @@ use arc_swap::ArcSwap;
 
 use super::config::MatchConfig;
 use super::index::MatchIndex;
+use crate::domain::policy::WelfareStint;
 use crate::domain::{Opening, Worker};
 
 /// Longest a write waits for the readers of the spare copy before it
@@ -74,6 +75,21 @@ pub enum IndexOp {
     PutOpening(Opening),
     /// Removes an opening; unknown ids are ignored.
     RemoveOpening(String),
+    /// The worker declined the opening: the pair is never offered again.
+    Declined {
+        /// The worker.
+        worker_id: String,
+        /// The opening.
+        opening_id: String,
+    },
+    /// The worker's public-welfare stints as stored now (for the tenure
+    /// rule of `[policy]`).
+    WelfareStints {
+        /// The worker.
+        worker_id: String,
+        /// Every hire of the worker on a public-welfare post.
+        stints: Vec<WelfareStint>,
+    },
 }
 
 impl IndexOp {
@@ -83,6 +99,13 @@ impl IndexOp {
             IndexOp::RemoveWorker(id) => index.remove_worker(id),
             IndexOp::PutOpening(o) => index.upsert_opening(o, o.filled),
             IndexOp::RemoveOpening(id) => index.remove_opening(id),
+            IndexOp::Declined {
+                worker_id,
+                opening_id,
+            } => index.add_decline(worker_id, opening_id),
+            IndexOp::WelfareStints { worker_id, stints } => {
+                index.set_welfare_stints(worker_id, stints)
+            }
         }
     }
 }

@@ -86,6 +86,11 @@ impl<T> Slots<T> {
         self.items[slot as usize].as_ref()
     }
 
+    /// The record in `slot`, if live, to change in place.
+    pub fn get_mut(&mut self, slot: u32) -> Option<&mut T> {
+        self.items[slot as usize].as_mut()
+    }
+
     /// The id of `slot`.
     #[inline]
     pub fn id(&self, slot: u32) -> &str {

@@ -10,9 +10,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
+use crate::domain::policy::{PolicyConfig, WelfareStint, WELFARE_GROUPS};
 use crate::domain::rules::national_id_check_char;
 use crate::domain::{
-    EmploymentStatus, GeoPoint, LabourCapacity, Mobility, OpeningStatus, PhysicalDemand,
+    EmploymentStatus, Gender, GeoPoint, LabourCapacity, Mobility, OpeningStatus, PhysicalDemand,
     Preferences, Skill, SkillRequirement, Source,
 };
 use crate::domain::{Opening, Worker};
@@ -63,7 +64,8 @@ pub(super) fn random_worker(rng: &mut ChaCha8Rng, n: usize) -> Worker {
         household_id: format!("h{}", rng.random_range(0..(n / 2 + 1))),
         name: "测试".into(),
         national_id: nid(n as u64),
-        gender: None,
+        // From the number, so that the random stream stays as it was.
+        gender: [None, Some(Gender::Female), Some(Gender::Male)][n % 3],
         birth_year: rng.random_range(1955..=2008),
         phone: None,
         county_code: (*COUNTIES.choose(rng).unwrap()).into(),
@@ -186,11 +188,99 @@ pub(super) fn random_opening(rng: &mut ChaCha8Rng, n: usize) -> (Opening, u32) {
     (o, filled)
 }
 
+/// `[policy]` rules that bite: some groups left out, hire ages around the
+/// workers' ages, short tenures.
+pub(super) fn random_policy(rng: &mut ChaCha8Rng) -> PolicyConfig {
+    let mut groups: Vec<String> = WELFARE_GROUPS.iter().map(|g| g.to_string()).collect();
+    groups.retain(|_| rng.random_bool(0.5));
+    PolicyConfig {
+        welfare_groups: groups,
+        welfare_max_hire_age: rng.random_range(40..=70),
+        older_worker_women_from: rng.random_range(35..=55),
+        older_worker_men_from: rng.random_range(40..=60),
+        welfare_max_tenure_years: rng.random_range(1..=3),
+        ..PolicyConfig::default()
+    }
+}
+
+/// Public-welfare stints for some workers, around [`ctx`]'s day: ended
+/// ones, running ones, and some long enough to use up a tenure.
+pub(super) fn random_stints(rng: &mut ChaCha8Rng) -> Vec<WelfareStint> {
+    let today = ctx().today - 719_163;
+    (0..rng.random_range(1..=3))
+        .map(|_| {
+            let hire = today - rng.random_range(0..2000);
+            let last = rng
+                .random_bool(0.7)
+                .then(|| (hire + rng.random_range(0..1200)).min(today));
+            WelfareStint {
+                hire_day: hire,
+                last_day: last,
+            }
+        })
+        .collect()
+}
+
+/// Declines and stints for random workers, as index operations.
+pub(super) fn random_facts(
+    rng: &mut ChaCha8Rng,
+    ws: &[Worker],
+    os: &[(Opening, u32)],
+) -> Vec<IndexOp> {
+    let mut ops = Vec::new();
+    if ws.is_empty() {
+        return ops;
+    }
+    for _ in 0..ws.len() / 4 {
+        let w = ws.choose(rng).unwrap();
+        ops.push(IndexOp::WelfareStints {
+            worker_id: w.id.clone(),
+            stints: random_stints(rng),
+        });
+    }
+    if !os.is_empty() {
+        for _ in 0..ws.len() / 2 {
+            ops.push(IndexOp::Declined {
+                worker_id: ws.choose(rng).unwrap().id.clone(),
+                opening_id: os.choose(rng).unwrap().0.id.clone(),
+            });
+        }
+    }
+    ops
+}
+
+fn apply(index: &mut MatchIndex, op: &IndexOp) {
+    match op {
+        IndexOp::Declined {
+            worker_id,
+            opening_id,
+        } => index.add_decline(worker_id, opening_id),
+        IndexOp::WelfareStints { worker_id, stints } => index.set_welfare_stints(worker_id, stints),
+        IndexOp::PutWorker(w) => index.upsert_worker(w),
+        IndexOp::RemoveWorker(id) => index.remove_worker(id),
+        IndexOp::PutOpening(o) => index.upsert_opening(o, o.filled),
+        IndexOp::RemoveOpening(id) => index.remove_opening(id),
+    }
+}
+
 fn random_index(
     seed: u64,
     workers: usize,
     openings: usize,
 ) -> (MatchIndex, Vec<Worker>, Vec<(Opening, u32)>) {
+    let (index, ws, os, _) = random_world(seed, workers, openings);
+    (index, ws, os)
+}
+
+/// A random index under random `[policy]` rules, with declines and
+/// public-welfare stints (half of them given before the workers are
+/// indexed, half after), and those facts.
+#[allow(clippy::type_complexity)]
+fn random_world(
+    seed: u64,
+    workers: usize,
+    openings: usize,
+) -> (MatchIndex, Vec<Worker>, Vec<(Opening, u32)>, Vec<IndexOp>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let ws: Vec<Worker> = (0..workers).map(|n| random_worker(&mut rng, n)).collect();
     let os: Vec<(Opening, u32)> = (0..openings).map(|n| random_opening(&mut rng, n)).collect();
@@ -200,14 +290,122 @@ fn random_index(
     for (o, _) in &os {
         o.validate().unwrap();
     }
-    let mut index = MatchIndex::new(MatchConfig::default().normalised().unwrap());
+    let policy = random_policy(&mut rng);
+    let facts = random_facts(&mut rng, &ws, &os);
+    let (before, after) = facts.split_at(facts.len() / 2);
+    let mut index = MatchIndex::with_policy(MatchConfig::default().normalised().unwrap(), policy);
+    for op in before {
+        apply(&mut index, op);
+    }
     for w in &ws {
         index.upsert_worker(w);
     }
     for (o, f) in &os {
         index.upsert_opening(o, *f);
     }
-    (index, ws, os)
+    for op in after {
+        apply(&mut index, op);
+    }
+    (index, ws, os, facts)
+}
+
+/// `ExplainMatch` against the plain reference, pair by pair: a pair is
+/// eligible exactly when ranking (the brute-force reference) lists it; its
+/// `[policy]` reasons are exactly the bars of the domain's predicate on
+/// facts recomputed from the records (age, gender, a household recount,
+/// the last stints given); DECLINED_BEFORE exactly for declined pairs.
+fn check_explanations(index: &MatchIndex, ws: &[Worker], os: &[(Opening, u32)], facts: &[IndexOp]) {
+    use std::collections::{HashMap, HashSet};
+    let mut declined = HashSet::new();
+    let mut stints: HashMap<&str, &[WelfareStint]> = HashMap::new();
+    for op in facts {
+        match op {
+            IndexOp::Declined {
+                worker_id,
+                opening_id,
+            } => {
+                declined.insert((worker_id.as_str(), opening_id.as_str()));
+            }
+            IndexOp::WelfareStints {
+                worker_id,
+                stints: s,
+            } => {
+                stints.insert(worker_id, s);
+            }
+            _ => {}
+        }
+    }
+    let mut houses: HashMap<&str, (u32, u32)> = HashMap::new();
+    for w in ws {
+        let h = houses.entry(&w.household_id).or_default();
+        match w.employment_status {
+            EmploymentStatus::Employed => h.0 += 1,
+            EmploymentStatus::Seeking | EmploymentStatus::Placed => h.1 += 1,
+            EmploymentStatus::Unavailable => {}
+        }
+    }
+    let policy = index.policy();
+    let today_1970 = ctx().today - 719_163;
+    let welfare_reasons = [
+        Reason::WelfareHireAge,
+        Reason::WelfareGroup,
+        Reason::WelfareTenure,
+    ];
+    for w in ws {
+        let q = OpeningsQuery {
+            top_k: 1000,
+            ..Default::default()
+        };
+        let listed: HashSet<String> = index
+            .reference_openings(&w.id, &q, &ctx())
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let (employed, seeking) = houses[w.household_id.as_str()];
+        let facts = crate::domain::policy::WelfareFacts {
+            age: YEAR - w.birth_year as i32,
+            gender: w.gender,
+            zero_household: seeking > 0 && employed == 0,
+            tenure_used_up: policy.welfare_tenure_used_up(
+                stints.get(w.id.as_str()).copied().unwrap_or(&[]),
+                today_1970,
+            ),
+        };
+        let bars: Vec<Reason> = policy
+            .welfare_bars(&facts)
+            .iter()
+            .map(Reason::of_welfare_bar)
+            .collect();
+        for (o, _) in os {
+            let e = index.explain_pair(&w.id, &o.id, &ctx()).unwrap();
+            let what = format!("worker {} opening {}", w.id, o.id);
+            assert_eq!(
+                e.eligible,
+                listed.contains(&o.id),
+                "{what}: {:?}",
+                e.violations
+            );
+            assert_eq!(e.eligible, e.violations.is_empty(), "{what}");
+            let got: Vec<Reason> = e
+                .violations
+                .iter()
+                .map(|v| v.0)
+                .filter(|r| welfare_reasons.contains(r))
+                .collect();
+            let want = if o.source == Source::PublicWelfare {
+                bars.clone()
+            } else {
+                Vec::new()
+            };
+            assert_eq!(got, want, "{what}: {facts:?}");
+            let is_declined = e.violations.iter().any(|v| v.0 == Reason::DeclinedBefore);
+            assert_eq!(
+                is_declined,
+                declined.contains(&(w.id.as_str(), o.id.as_str())),
+                "{what}"
+            );
+        }
+    }
 }
 
 fn ids(r: &[Ranked]) -> Vec<(String, u32)> {
@@ -293,6 +491,14 @@ proptest! {
         check_all(&index, &ws, &os, &mut rng);
     }
 
+    /// `ExplainMatch`, ranking and the `[policy]` predicates agree on
+    /// every pair.
+    #[test]
+    fn explanations_agree_with_ranking_and_the_policy(seed in any::<u64>()) {
+        let (index, ws, os, facts) = random_world(seed, 120, 80);
+        check_explanations(&index, &ws, &os, &facts);
+    }
+
     /// Updates applied one by one keep the index equal to the reference.
     #[test]
     fn ranking_equals_reference_after_updates(seed in any::<u64>()) {
@@ -314,12 +520,17 @@ proptest! {
                     index.upsert_worker(&w);
                     ws[i] = w;
                 }
-                _ => {
+                3 => {
                     let i = rng.random_range(0..os.len());
                     let (mut o, f) = random_opening(&mut rng, i);
                     o.id = os[i].0.id.clone();
                     index.upsert_opening(&o, f);
                     os[i] = (o, f);
+                }
+                _ => {
+                    for op in random_facts(&mut rng, &ws[..4], &os) {
+                        apply(&mut index, &op);
+                    }
                 }
             }
         }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::domain::placement::{counselling_cases, day_date, CounsellingCase, PlacementStatus};
-use crate::domain::policy::PolicyConfig;
+use crate::domain::policy::{PolicyConfig, WelfareStint};
 #[cfg(test)]
 use crate::domain::Worker;
 use crate::domain::{current_year, EmploymentStatus, Lang, Source};
@@ -112,6 +112,17 @@ pub fn policy_lists(
     let in_county = |c: &str| county.is_none_or(|x| x == c);
     let year = current_year();
 
+    // Public-welfare stints of every worker, for the tenure rule.
+    let mut stints: HashMap<String, Vec<(String, WelfareStint)>> = HashMap::new();
+    for status in [PlacementStatus::Hired, PlacementStatus::Separated] {
+        for p in store.placements_in(status) {
+            let p = p?;
+            if let Some(s) = WelfareStint::of(&p) {
+                stints.entry(p.worker_id).or_default().push((p.id, s));
+            }
+        }
+    }
+
     // Public-welfare placements.
     let mut welfare_posts = Vec::new();
     let welfare = u32::from(Source::PublicWelfare.code());
@@ -129,7 +140,18 @@ pub fn policy_lists(
                 continue;
             };
             let age = (year - w.birth_year as i32).max(0) as u32;
-            let (groups, why) = rules.welfare_eligibility(&w, p.zero_household, age, lang);
+            // The tenure the worker had used before this post: the rule
+            // is about being hired onto it (this post's own end is the
+            // tenure-end column).
+            let before: Vec<WelfareStint> = stints
+                .get(&p.worker_id)
+                .into_iter()
+                .flatten()
+                .filter(|(id, _)| *id != p.id)
+                .map(|(_, s)| *s)
+                .collect();
+            let used_up = rules.welfare_tenure_used_up(&before, today);
+            let (groups, why) = rules.welfare_eligibility(&w, p.zero_household, age, used_up, lang);
             let end = p.hire_day.map(|d| rules.tenure_end(d));
             let days_left = end.map(|e| i64::from(e - today));
             let ending =

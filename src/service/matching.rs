@@ -1,5 +1,7 @@
 //! Matching in both directions and explanations, with what each caller may
-//! see: a recruiter asks only about its employer's openings and sees
+//! see. The match index applies every eligibility rule, the `[policy]`
+//! rules and declined pairs included, so a ranked pair is one `Propose`
+//! accepts and `ExplainMatch` calls eligible. Who may see what: a recruiter asks only about its employer's openings and sees
 //! workers' names and phones masked unless they consented to share.
 //!
 //! Ranking runs on rayon over an immutable snapshot of the index (see
@@ -20,9 +22,6 @@ pub struct OpeningMatch {
     pub ranked: Ranked,
     /// The opening.
     pub opening: Opening,
-    /// The worker declined this opening before (listed, never proposed
-    /// again).
-    pub declined_before: bool,
 }
 
 /// A worker ranked for an opening, with what the caller may see of them.
@@ -40,8 +39,6 @@ pub struct WorkerMatch {
     pub county_code: String,
     /// Resettlement site.
     pub site_id: String,
-    /// The worker declined this opening before.
-    pub declined_before: bool,
 }
 
 impl Service {
@@ -62,7 +59,6 @@ impl Service {
                 .read()
                 .rank_openings(&id, &query, &MatchContext::now().in_lang(lang))
                 .ok_or_else(|| ServiceError::not_found("worker", id.clone()))?;
-            let declined = me.store().declined_openings(&id)?;
             ranked
                 .into_iter()
                 .map(|m| {
@@ -72,11 +68,7 @@ impl Service {
                         .store()
                         .opening(&m.id)?
                         .ok_or_else(|| ServiceError::not_found("opening", m.id.clone()))?;
-                    Ok(OpeningMatch {
-                        declined_before: declined.contains(&m.id),
-                        ranked: m,
-                        opening,
-                    })
+                    Ok(OpeningMatch { ranked: m, opening })
                 })
                 .collect()
         }))
@@ -112,7 +104,6 @@ impl Service {
                     let clear = caller.sees_personal_data(&w.county_code, w.consent_to_share);
                     let phone = w.phone.unwrap_or_default();
                     Ok(WorkerMatch {
-                        declined_before: me.store().declined(&w.id, &id)?.is_some(),
                         ranked: m,
                         name: if clear { w.name } else { mask_name(&w.name) },
                         phone: if clear { phone } else { mask_phone(&phone) },

@@ -75,8 +75,9 @@ impl Service {
         Self::open_with_policy(store, id_key, matching, batch, PolicyConfig::default())
     }
 
-    /// As [`Service::open`], with the `[policy]` rules the policy lists
-    /// apply.
+    /// As [`Service::open`], with the `[policy]` rules: eligibility rules
+    /// of the match index (ranking, the batch, `Propose`, `ExplainMatch`)
+    /// and the rules the policy lists apply.
     pub fn open_with_policy(
         store: Arc<Store>,
         id_key: IdKey,
@@ -84,7 +85,7 @@ impl Service {
         batch: BatchSettings,
         policy: PolicyConfig,
     ) -> Result<Arc<Self>> {
-        let writer = Writer::open(store.clone(), id_key, matching)?;
+        let writer = Writer::open(store.clone(), id_key, matching, policy.clone())?;
         let batch = Batch::new(store, writer.matcher().clone(), batch)?;
         let service = Arc::new(Self {
             writer,
@@ -172,6 +173,8 @@ impl Service {
 
 #[cfg(test)]
 mod apply_tests;
+#[cfg(test)]
+mod policy_tests;
 #[cfg(test)]
 mod scoped_tests;
 #[cfg(test)]

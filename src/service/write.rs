@@ -35,8 +35,12 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
+use std::collections::HashMap;
+
+use crate::domain::placement::PlacementStatus;
+use crate::domain::policy::{PolicyConfig, WelfareStint};
 use crate::domain::{IdKey, Opening, Worker};
-use crate::matching::{IndexOp, MatchConfig, Matcher};
+use crate::matching::{IndexOp, MatchConfig, MatchIndex, Matcher};
 use crate::store::{Action, Changed, Proposal, PutMode, Store, StoreError};
 
 /// Most single-record writes combined into one transaction.
@@ -73,9 +77,10 @@ impl Writer {
         store: Arc<Store>,
         id_key: IdKey,
         config: MatchConfig,
+        policy: PolicyConfig,
     ) -> Result<Self, StoreError> {
         store.bind_id_key(&id_key)?;
-        let matcher = Arc::new(load_matcher(&store, config)?);
+        let matcher = Arc::new(load_matcher(&store, config, policy)?);
         let (writes, queue) = mpsc::channel();
         let (s, m) = (store.clone(), matcher.clone());
         std::thread::Builder::new()
@@ -150,7 +155,7 @@ impl Writer {
     /// Deletes a worker and unindexes it.
     pub(crate) fn delete_worker(&self, id: &str) -> Result<Worker, StoreError> {
         let old = self.store.delete_worker(id)?;
-        refresh(&self.store, &self.matcher, &[id], &[])?;
+        refresh(&self.store, &self.matcher, &[id], &[], &Facts::default())?;
         Ok(old)
     }
 
@@ -178,14 +183,36 @@ impl Writer {
     /// Closes an opening and updates the index.
     pub(crate) fn close_opening(&self, id: &str) -> Result<Opening, StoreError> {
         let closed = self.store.close_opening(id)?;
-        refresh(&self.store, &self.matcher, &[], &[id])?;
+        refresh(&self.store, &self.matcher, &[], &[id], &Facts::default())?;
         Ok(closed)
     }
 }
 
 /// Builds the match index from everything stored, with each opening's
-/// filled slots. Blocking: reads the whole store.
-pub fn load_matcher(store: &Store, config: MatchConfig) -> Result<Matcher, StoreError> {
+/// filled slots, the declined pairs and the public-welfare stints, under
+/// the `[policy]` rules `policy`. Blocking: reads the whole store.
+pub fn load_matcher(
+    store: &Store,
+    config: MatchConfig,
+    policy: PolicyConfig,
+) -> Result<Matcher, StoreError> {
+    let mut index = MatchIndex::with_policy(config, policy);
+    let mut stints: HashMap<String, Vec<WelfareStint>> = HashMap::new();
+    for status in [PlacementStatus::Hired, PlacementStatus::Separated] {
+        for p in store.placements_in(status) {
+            let p = p?;
+            if let Some(s) = WelfareStint::of(&p) {
+                stints.entry(p.worker_id).or_default().push(s);
+            }
+        }
+    }
+    for (worker_id, stints) in &stints {
+        index.set_welfare_stints(worker_id, stints);
+    }
+    for d in store.declines() {
+        let d = d?;
+        index.add_decline(&d.worker_id, &d.opening_id);
+    }
     let mut workers = store.workers().collect::<Result<Vec<_>, _>>()?;
     let mut openings = store.openings().collect::<Result<Vec<_>, _>>()?;
     // Slots in scan order (seeking workers, then by grid cell), so that
@@ -199,14 +226,50 @@ pub fn load_matcher(store: &Store, config: MatchConfig) -> Result<Matcher, Store
         )
     });
     openings.sort_by_cached_key(|o| cell(o.location.lat, o.location.lon));
-    Ok(Matcher::build(
-        config,
-        workers,
-        openings.into_iter().map(|o| {
-            let filled = o.filled;
-            (o, filled)
-        }),
-    ))
+    for w in &workers {
+        index.upsert_worker(w);
+    }
+    for o in &openings {
+        index.upsert_opening(o, o.filled);
+    }
+    Ok(Matcher::from_index(index))
+}
+
+/// What a placement step changed besides its worker and opening records,
+/// for the index: pairs newly declined, and workers whose public-welfare
+/// stints changed.
+#[derive(Default)]
+struct Facts<'a> {
+    declined: Vec<(&'a str, &'a str)>,
+    welfare: Vec<&'a str>,
+}
+
+impl<'a> Facts<'a> {
+    fn of(changes: &'a [Changed]) -> Self {
+        let mut facts = Facts::default();
+        for c in changes {
+            let p = &c.placement;
+            if p.state() == PlacementStatus::Declined {
+                facts.declined.push((&p.worker_id, &p.opening_id));
+            }
+            if WelfareStint::of(p).is_some() {
+                facts.welfare.push(&p.worker_id);
+            }
+        }
+        facts
+    }
+}
+
+/// The worker's public-welfare stints as stored now.
+fn welfare_stints(store: &Store, worker_id: &str) -> Result<Vec<WelfareStint>, StoreError> {
+    let mut stints = Vec::new();
+    for p in store.placements_of(worker_id) {
+        let p = p?;
+        if p.worker_id == worker_id {
+            stints.extend(WelfareStint::of(&p));
+        }
+    }
+    Ok(stints)
 }
 
 impl Writer {
@@ -256,7 +319,13 @@ impl Writer {
             .iter()
             .filter_map(|c| c.opening.as_ref().map(|o| o.id.as_str()))
             .collect();
-        refresh(&self.store, &self.matcher, &workers, &openings)
+        refresh(
+            &self.store,
+            &self.matcher,
+            &workers,
+            &openings,
+            &Facts::of(changes),
+        )
     }
 }
 
@@ -268,8 +337,13 @@ fn refresh(
     matcher: &Matcher,
     workers: &[&str],
     openings: &[&str],
+    facts: &Facts<'_>,
 ) -> Result<(), StoreError> {
-    if workers.is_empty() && openings.is_empty() {
+    if workers.is_empty()
+        && openings.is_empty()
+        && facts.declined.is_empty()
+        && facts.welfare.is_empty()
+    {
         return Ok(());
     }
     matcher
@@ -280,6 +354,19 @@ fn refresh(
             }
             for id in openings {
                 ops.push(Opening::stored_op(store, id)?);
+            }
+            // A decline is final: published as it is.
+            for (w, o) in &facts.declined {
+                ops.push(IndexOp::Declined {
+                    worker_id: w.to_string(),
+                    opening_id: o.to_string(),
+                });
+            }
+            for id in &facts.welfare {
+                ops.push(IndexOp::WelfareStints {
+                    worker_id: id.to_string(),
+                    stints: welfare_stints(store, id)?,
+                });
             }
             Ok(ops)
         })

@@ -344,3 +344,177 @@ async fn restart_rebuilds_the_index_from_the_store() {
     assert_eq!(before, after);
     server.stop().await;
 }
+
+/// Upserts a worker and returns the id the server stored it under (the
+/// test assumes no format of worker ids).
+async fn put(
+    w: &mut jobbridge::api::pb::workers_client::WorkersClient<crate::common::Channel>,
+    worker: pb::Worker,
+) -> String {
+    w.upsert_worker(pb::UpsertWorkerRequest {
+        worker: Some(worker),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .worker
+    .unwrap()
+    .id
+}
+
+/// The reasons `ExplainMatch` gives for a pair, as codes.
+async fn reasons(
+    m: &mut MatchingClient<crate::common::Channel>,
+    worker_id: &str,
+    opening_id: &str,
+) -> (bool, Vec<(pb::IneligibilityReason, String)>) {
+    let e = m
+        .explain_match(pb::ExplainMatchRequest {
+            worker_id: worker_id.into(),
+            opening_id: opening_id.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let v = e
+        .violations
+        .into_iter()
+        .map(|v| (v.reason(), v.message))
+        .collect();
+    (e.eligible, v)
+}
+
+/// One set of rules over real gRPC: a declined pair is ineligible in
+/// `ExplainMatch` with DECLINED_BEFORE, as `Propose` refuses it and ranking
+/// leaves it out; a 61-year-old is ineligible for a public-welfare post
+/// (new hires must be under 60 by default) with WELFARE_HIRE_AGE_REACHED,
+/// in ranking and `Propose` too, while a 41-year-old is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declined_pairs_and_the_welfare_hire_age_are_eligibility_rules() {
+    use chrono::Datelike as _;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let (mut w, mut o, mut m) = (server.workers(), server.openings(), server.matching());
+    let mut p = server.placements();
+    let year = (chrono::Utc::now() + chrono::Duration::hours(8)).year();
+
+    let mut young = seamstress(1);
+    young.birth_year = (year - 41) as u32;
+    let young = put(&mut w, young).await;
+    let mut older = seamstress(2);
+    older.household_id = "hh-older".into();
+    older.birth_year = (year - 61) as u32;
+    let older = put(&mut w, older).await;
+    o.upsert_opening(pb::UpsertOpeningRequest {
+        opening: Some(opening(1)),
+    })
+    .await
+    .unwrap();
+    let mut post = opening(2);
+    post.source = pb::Source::PublicWelfare as i32;
+    post.title = "Site cleaner".into();
+    post.required_skills.clear();
+    post.preferred_skills.clear();
+    post.max_age = 65;
+    post.headcount = 1;
+    o.upsert_opening(pb::UpsertOpeningRequest {
+        opening: Some(post),
+    })
+    .await
+    .unwrap();
+    let (workshop, welfare) = ("o-000001", "o-000002");
+
+    // The young worker declines the workshop.
+    assert!(reasons(&mut m, &young, workshop).await.0);
+    let placement = p
+        .propose(pb::ProposeRequest {
+            worker_id: young.clone(),
+            opening_id: workshop.into(),
+            run_id: 0,
+            actor: "esc-431202:clerk".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    p.decline(pb::DeclineRequest {
+        placement_id: placement.id,
+        reason: String::new(),
+        actor: "esc-431202:clerk".into(),
+        reason_code: pb::DeclineReason::Pay as i32,
+    })
+    .await
+    .unwrap();
+    let (eligible, v) = reasons(&mut m, &young, workshop).await;
+    assert!(!eligible);
+    assert_eq!(
+        v.iter().map(|v| v.0).collect::<Vec<_>>(),
+        vec![pb::IneligibilityReason::DeclinedBefore],
+        "{v:?}"
+    );
+    let err = p
+        .propose(pb::ProposeRequest {
+            worker_id: young.clone(),
+            opening_id: workshop.into(),
+            run_id: 0,
+            actor: "esc-431202:clerk".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(
+        err.message().contains("DECLINED_BEFORE"),
+        "{}",
+        err.message()
+    );
+    let listed = m
+        .match_openings_for_worker(pb::MatchOpeningsForWorkerRequest {
+            worker_id: young.clone(),
+            top_k: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .matches;
+    assert!(listed.iter().all(|x| x.opening_id != workshop));
+    assert!(listed.iter().any(|x| x.opening_id == welfare));
+
+    // The 61-year-old and the public-welfare post.
+    let (eligible, v) = reasons(&mut m, &older, welfare).await;
+    assert!(!eligible);
+    assert_eq!(
+        v.iter().map(|v| v.0).collect::<Vec<_>>(),
+        vec![pb::IneligibilityReason::WelfareHireAgeReached],
+        "{v:?}"
+    );
+    assert!(v[0].1.contains("61") && v[0].1.contains("60"), "{}", v[0].1);
+    assert!(reasons(&mut m, &young, welfare).await.0);
+    let ranked = m
+        .match_workers_for_opening(pb::MatchWorkersForOpeningRequest {
+            opening_id: welfare.into(),
+            top_k: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .matches;
+    let ids: Vec<&str> = ranked.iter().map(|x| x.worker_id.as_str()).collect();
+    assert_eq!(ids, vec![young.as_str()]);
+    let err = p
+        .propose(pb::ProposeRequest {
+            worker_id: older.clone(),
+            opening_id: welfare.into(),
+            run_id: 0,
+            actor: "esc-431202:clerk".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(
+        err.message().contains("WELFARE_HIRE_AGE_REACHED"),
+        "{}",
+        err.message()
+    );
+    server.stop().await;
+}
