@@ -353,6 +353,7 @@ async fn put(
 ) -> String {
     w.upsert_worker(pb::UpsertWorkerRequest {
         worker: Some(worker),
+        ..Default::default()
     })
     .await
     .unwrap()
