@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::rows::write_rows;
 use super::workers::into_service;
 use super::{scope, ImportOptions, Result, RowChange, Service, ServiceError};
 use crate::domain::access::{Caller, Role};
@@ -147,20 +148,9 @@ impl Service {
             }
             rows.push(row);
         }
-        if writes.is_empty() {
-            return Ok(rows);
-        }
-        let mut stored = into_service(self.writer.put_openings(&writes)?).into_iter();
-        Ok(rows
-            .into_iter()
-            .map(|row| match row {
-                Ok(change) if change.writes() && !options.check_only => stored
-                    .next()
-                    .expect("one result per written row")
-                    .map(|()| change),
-                other => other,
-            })
-            .collect())
+        write_rows(rows, writes, |o| {
+            Ok(into_service(self.writer.put_openings(&o)?))
+        })
     }
 
     /// Forbidden if opening `id` is stored outside the caller's scope; a

@@ -45,6 +45,30 @@ pub struct ImportOptions {
     pub allow_move: bool,
 }
 
+/// Writes `writes`, the records of the rows that write (none when
+/// checking only), with `put` in one go, and answers each row in its
+/// place: a written row's store outcome, or the row as it was.
+pub(super) fn write_rows<R>(
+    rows: Vec<Result<RowChange, ServiceError>>,
+    writes: Vec<R>,
+    put: impl FnOnce(Vec<R>) -> Result<Vec<Result<(), ServiceError>>, ServiceError>,
+) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError> {
+    if writes.is_empty() {
+        return Ok(rows);
+    }
+    let mut stored = put(writes)?.into_iter();
+    Ok(rows
+        .into_iter()
+        .map(|row| match row {
+            Ok(change) if change.writes() => stored
+                .next()
+                .expect("one result per written row")
+                .map(|()| change),
+            other => other,
+        })
+        .collect())
+}
+
 /// Refuses to move stored worker `old` to the county or household of
 /// `new` unless `allow_move`: a ledger row with a mistyped household
 /// number or county must not silently move a person. The error names the

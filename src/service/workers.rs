@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::rows::{check_move, ImportOptions, RowChange};
+use super::rows::{check_move, write_rows, ImportOptions, RowChange};
 use super::{scope, Result, Service, ServiceError};
 use crate::domain::access::{Caller, Role};
 use crate::domain::{identity, scoped, Household, Reason, Worker};
@@ -168,20 +168,9 @@ impl Service {
             }
             rows.push(row);
         }
-        if writes.is_empty() {
-            return Ok(rows);
-        }
-        let mut stored = into_service(self.writer.put_workers(writes)?).into_iter();
-        Ok(rows
-            .into_iter()
-            .map(|row| match row {
-                Ok(change) if change.writes() && !options.check_only => stored
-                    .next()
-                    .expect("one result per written row")
-                    .map(|()| change),
-                other => other,
-            })
-            .collect())
+        write_rows(rows, writes, |w| {
+            Ok(into_service(self.writer.put_workers(w)?))
+        })
     }
 
     /// Waits until every write made so far is durable (the end of an
