@@ -27,6 +27,7 @@ impl Service {
         allow_move: bool,
     ) -> Result<(Worker, RowChange)> {
         worker.scope_ids();
+        self.hash_national_id(&mut worker);
         scoped::check_household_county(&worker.household_id, &worker.county_code)
             .map_err(|e| ServiceError::Invalid(e.within("worker")))?;
         scope::county(
@@ -147,26 +148,29 @@ impl Service {
         let store = self.store();
         let mut rows: Vec<Result<RowChange>> = Vec::with_capacity(batch.len());
         let mut writes: Vec<Worker> = Vec::with_capacity(batch.len());
-        let mut earlier: HashMap<String, Worker> = HashMap::new();
+        // Rows of this batch that write, by id: a row repeating one
+        // compares with it.
+        let mut earlier: HashMap<String, usize> = HashMap::new();
         for mut worker in batch {
             worker.scope_ids();
-            // A row repeating an id of this batch compares with that row.
+            self.hash_national_id(&mut worker);
             let row = scope::worker_row(caller, &worker)
                 .map_err(ServiceError::Invalid)
                 .and_then(|()| match earlier.get(&worker.id) {
-                    Some(w) => Ok(Some(w.clone())),
+                    Some(&i) => Ok(Some(writes[i].clone())),
                     None => Ok(store.worker(&worker.id)?),
                 })
                 .and_then(|stored| {
                     self.classify(caller, &worker, stored.as_ref(), options.allow_move)
                 });
             if matches!(&row, Ok(change) if change.writes()) {
-                earlier.insert(worker.id.clone(), self.stored_form(&worker));
-                if !options.check_only {
-                    writes.push(worker);
-                }
+                earlier.insert(worker.id.clone(), writes.len());
+                writes.push(worker);
             }
             rows.push(row);
+        }
+        if options.check_only {
+            writes.clear();
         }
         write_rows(rows, writes, |w| {
             Ok(into_service(self.writer.put_workers(w)?))
@@ -251,9 +255,9 @@ impl Service {
         }
     }
 
-    /// What writing `worker` (ids scoped) over `stored`, the record of its
-    /// id if any, would do, or why `caller` may not: the household must be
-    /// in the worker's county; a stored worker outside the caller's
+    /// What writing `worker` (ids scoped, national id hashed) over
+    /// `stored`, the record of its id if any, would do, or why `caller`
+    /// may not: the household must be in the worker's county; a stored worker outside the caller's
     /// counties is neither replaced nor named; a new worker's id carries
     /// its own county (the same refusal whether or not another county has
     /// that id); moving a stored worker needs `allow_move`.
@@ -270,10 +274,7 @@ impl Service {
         match stored {
             Some(old) if sees(caller, &old.county_code) => {
                 check_move(old, worker, allow_move)?;
-                Ok(RowChange::of(
-                    true,
-                    self.stored_form(worker).changed_fields(old),
-                ))
+                Ok(RowChange::of(true, worker.changed_fields(old)))
             }
             _ if !own_county => Err(foreign_id(worker)),
             Some(old) => Err(taken_elsewhere(&old.id)),
@@ -302,14 +303,13 @@ impl Service {
         Ok(counties.iter().map(|c| scoped::qualify(c, id)).collect())
     }
 
-    /// `worker` as the store would keep it (national id hashed), to
-    /// compare with the stored record.
-    fn stored_form(&self, worker: &Worker) -> Worker {
-        let mut w = worker.clone();
-        if !identity::is_hashed(&w.national_id) {
-            w.national_id = self.writer.id_key().hash(&w.national_id);
+    /// Replaces a client's national id number by the store's keyed hash
+    /// (a hash stays as it is), so that the record compares with the
+    /// stored one and is hashed once.
+    fn hash_national_id(&self, worker: &mut Worker) {
+        if !identity::is_hashed(&worker.national_id) {
+            worker.national_id = self.writer.id_key().hash(&worker.national_id);
         }
-        w
     }
 
     /// Not found unless worker `id` is stored where the caller sees it; a
