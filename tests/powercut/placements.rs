@@ -100,7 +100,8 @@ fn opening_id() -> String {
 }
 
 fn worker_id(n: u32) -> String {
-    common::worker(n).id
+    // Stored and answered whole (`431202/w-…`).
+    common::stored_form(&common::worker(n)).id
 }
 
 impl PlacementClient {
@@ -313,7 +314,8 @@ impl PlacementClient {
             ));
         }
         for id in found.workers.keys().filter(|id| owns(id)) {
-            let n = id[2..].parse::<u32>().expect("a number");
+            let number = jobbridge::domain::scoped::number(id);
+            let n = number[2..].parse::<u32>().expect("a number");
             if !self.chains.contains_key(&n) {
                 tally.broke(format!("worker {id} was never written"));
             }
