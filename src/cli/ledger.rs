@@ -63,6 +63,9 @@ pub struct ImportOutcome {
     pub rejected: Vec<RowError>,
     /// The file of rejected rows, if any was written.
     pub rejected_file: Option<PathBuf>,
+    /// The file saying what each accepted row did, if rows were compared
+    /// with stored records.
+    pub changes_file: Option<PathBuf>,
 }
 
 /// A record kind a ledger holds.
@@ -306,6 +309,13 @@ fn import_kind<R: Record>(target: &Target, args: &ImportArgs) -> anyhow::Result<
         write_rejected(&path, &table, &rejected, format, lang)?;
         Some(path)
     };
+    let changes_file = if stored.rows.is_empty() {
+        None
+    } else {
+        let path = changes_path(&args.file);
+        write_changes(&path, &stored.rows, &good, format, lang)?;
+        Some(path)
+    };
     Ok(ImportOutcome {
         rows: table.rows.len(),
         accepted: stored.accepted,
@@ -319,7 +329,55 @@ fn import_kind<R: Record>(target: &Target, args: &ImportArgs) -> anyhow::Result<
         compared,
         rejected,
         rejected_file,
+        changes_file,
     })
+}
+
+/// `ledger.xlsx` -> `ledger.changes.xlsx`, beside it.
+pub fn changes_path(file: &Path) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("ledger");
+    let ext = file.extension().and_then(|s| s.to_str()).unwrap_or("csv");
+    file.with_file_name(format!("{stem}.changes.{ext}"))
+}
+
+/// One line per accepted row, in row order: its row in the ledger, its
+/// whole id, what it did (new, changed, unchanged) and the fields that
+/// change.
+fn write_changes<R>(
+    path: &Path,
+    listed: &[(usize, String, Did, Vec<String>)],
+    good: &[(u64, R)],
+    format: Format,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    let headers = [
+        lang.pick("行号", "row"),
+        lang.pick("编号", "id"),
+        lang.pick("结果", "result"),
+        lang.pick("改动的字段", "fields changed"),
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut rows: Vec<Row> = listed
+        .iter()
+        .map(|(index, id, did, fields)| {
+            let number = good[*index].0;
+            Row {
+                number,
+                cells: vec![
+                    Cell::text(number.to_string()),
+                    Cell::text(id.clone()),
+                    Cell::text(did.text(lang)),
+                    Cell::text(fields.join(lang.pick("、", ", "))),
+                ],
+            }
+        })
+        .collect();
+    rows.sort_by_key(|r| r.number);
+    files::write(path, &Table { headers, rows }, format)
 }
 
 /// Reads and validates every row: the good ones with their row numbers,
@@ -388,19 +446,48 @@ struct Stored {
     /// (index, whole id, fields that change).
     updated: Vec<(usize, String, Vec<String>)>,
     unchanged: usize,
+    /// Every accepted row (as far as the server listed them): index,
+    /// whole id, what it did, the fields that change.
+    rows: Vec<(usize, String, Did, Vec<String>)>,
+}
+
+/// What an accepted row did, for the file of changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Did {
+    New,
+    Changed,
+    Same,
+}
+
+impl Did {
+    fn text(self, lang: Lang) -> &'static str {
+        match self {
+            Did::New => lang.pick("新增", "new"),
+            Did::Changed => lang.pick("更新", "changed"),
+            Did::Same => lang.pick("不变", "unchanged"),
+        }
+    }
 }
 
 impl Stored {
     fn change(&mut self, index: usize, id: String, change: RowChange) {
         self.accepted += 1;
-        match change {
-            RowChange::Created => self.created += 1,
-            RowChange::Unchanged => self.unchanged += 1,
-            RowChange::Updated(fields) => {
-                self.updated
-                    .push((index, id, fields.into_iter().map(str::to_string).collect()))
+        let (did, fields): (Did, Vec<String>) = match change {
+            RowChange::Created => {
+                self.created += 1;
+                (Did::New, Vec::new())
             }
-        }
+            RowChange::Unchanged => {
+                self.unchanged += 1;
+                (Did::Same, Vec::new())
+            }
+            RowChange::Updated(fields) => {
+                let fields: Vec<String> = fields.into_iter().map(str::to_string).collect();
+                self.updated.push((index, id.clone(), fields.clone()));
+                (Did::Changed, fields)
+            }
+        };
+        self.rows.push((index, id, did, fields));
     }
 }
 
@@ -523,11 +610,23 @@ async fn send<R: Record>(
         .into_iter()
         .filter_map(|e| Some((index(e.row)?, e.field, e.reason)))
         .collect();
-    let updated = reply
+    let listed: Vec<(usize, String, Did, Vec<String>)> = reply
         .changes
         .into_iter()
-        .filter(|c| c.kind() == pb::row_change::Kind::Updated)
-        .filter_map(|c| Some((index(c.row)?, c.id, c.fields)))
+        .filter_map(|c| {
+            let did = match c.kind() {
+                pb::row_change::Kind::Created => Did::New,
+                pb::row_change::Kind::Updated => Did::Changed,
+                pb::row_change::Kind::Unchanged => Did::Same,
+                pb::row_change::Kind::Unspecified => return None,
+            };
+            Some((index(c.row)?, c.id, did, c.fields))
+        })
+        .collect();
+    let updated = listed
+        .iter()
+        .filter(|r| r.2 == Did::Changed)
+        .map(|(i, id, _, fields)| (*i, id.clone(), fields.clone()))
         .collect();
     Ok(Stored {
         accepted: (reply.created + reply.updated + reply.unchanged) as usize,
@@ -535,6 +634,7 @@ async fn send<R: Record>(
         created: reply.created as usize,
         updated,
         unchanged: reply.unchanged as usize,
+        rows: listed,
     })
 }
 
@@ -647,6 +747,18 @@ fn print_summary(o: &ImportOutcome, args: &ImportArgs) {
         match lang {
             Lang::Zh => println!("被拒绝的行及原因已写入 {}", path.display()),
             Lang::En => println!("rejected rows and reasons written to {}", path.display()),
+        }
+    }
+    if let Some(path) = &o.changes_file {
+        match lang {
+            Lang::Zh => println!(
+                "每行的结果（新增、更新及改动的字段、不变）已写入 {}",
+                path.display()
+            ),
+            Lang::En => println!(
+                "what each row does (new, changed with the fields, unchanged) written to {}",
+                path.display()
+            ),
         }
     }
 }

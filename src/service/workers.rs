@@ -151,6 +151,9 @@ impl Service {
         // Rows of this batch that write, by id: a row repeating one
         // compares with it.
         let mut earlier: HashMap<String, usize> = HashMap::new();
+        // Checking only, the store's unique national id is checked here:
+        // who holds each number, stored or earlier in this batch.
+        let mut holders: HashMap<String, String> = HashMap::new();
         for mut worker in batch {
             worker.scope_ids();
             self.hash_national_id(&mut worker);
@@ -162,8 +165,26 @@ impl Service {
                 })
                 .and_then(|stored| {
                     self.classify(caller, &worker, stored.as_ref(), options.allow_move)
+                })
+                .and_then(|change| {
+                    if options.check_only {
+                        let holder = match holders.get(&worker.national_id) {
+                            Some(id) => Some(id.clone()),
+                            None => store.worker_with_national_id(&worker.national_id)?,
+                        };
+                        if holder.is_some_and(|id| id != worker.id) {
+                            return Err(ServiceError::Duplicate {
+                                kind: "worker",
+                                field: "worker.national_id",
+                            });
+                        }
+                    }
+                    Ok(change)
                 });
             if matches!(&row, Ok(change) if change.writes()) {
+                if options.check_only {
+                    holders.insert(worker.national_id.clone(), worker.id.clone());
+                }
                 earlier.insert(worker.id.clone(), writes.len());
                 writes.push(worker);
             }

@@ -101,7 +101,7 @@ impl Entity for Worker {
 /// is, or, in a data directory from before hashing (see
 /// [`Store::bind_id_key`](super::Store::bind_id_key)), the clear number with
 /// an upper-case X, so that "...x" and "...X" are one person.
-fn national_id_key(stored: &str) -> Vec<u8> {
+pub(super) fn national_id_key(stored: &str) -> Vec<u8> {
     if identity::is_hashed(stored) {
         stored.as_bytes().to_vec()
     } else {

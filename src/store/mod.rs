@@ -409,6 +409,15 @@ impl Store {
         self.workers.id_prefixes(b'/')
     }
 
+    /// The id of the worker registered with national id `stored` (as the
+    /// store keeps it: the keyed hash), if any.
+    pub fn worker_with_national_id(&self, stored: &str) -> Result<Option<String>, StoreError> {
+        self.workers.unique_id(
+            worker_index::NATIONAL_ID,
+            &entities::national_id_key(stored),
+        )
+    }
+
     /// Reads one worker.
     pub fn worker(&self, id: &str) -> Result<Option<Worker>, StoreError> {
         self.workers.get(id)

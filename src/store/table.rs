@@ -417,6 +417,20 @@ impl Table {
         })
     }
 
+    /// The id that in-memory unique index `tree` gives `value`, if any.
+    pub(crate) fn unique_id(
+        &self,
+        tree: usize,
+        value: &[u8],
+    ) -> Result<Option<String>, StoreError> {
+        let indexes = self.indexes.read().unwrap_or_else(PoisonError::into_inner);
+        indexes
+            .get(tree - 1)
+            .and_then(|index| index.get(value))
+            .map(|id| id_string(id))
+            .transpose()
+    }
+
     /// The distinct values of in-memory multi index `tree`, in order (one
     /// skip per value, not one step per record).
     pub(crate) fn values(&self, tree: usize) -> Vec<Vec<u8>> {

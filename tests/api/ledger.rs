@@ -192,12 +192,57 @@ fn gb18030_csv_offline_check_import_and_reimport() {
     assert_ne!(w.national_id, national_id(1), "stored in the clear");
     drop(store);
 
-    // Re-importing changes nothing.
+    assert_eq!(
+        (first.created, first.updated.len(), first.unchanged),
+        (3, 0, 0)
+    );
+
+    // Re-importing changes nothing, and says so row by row.
     let second = import(&offline(&data), &args(&file, false)).unwrap();
     assert_eq!(second.accepted, 3);
+    assert_eq!(
+        (second.created, second.updated.len(), second.unchanged),
+        (0, 0, 3)
+    );
     assert_eq!(stated(&second), expected(&bad));
     let store = Store::open(&data).unwrap();
     assert_eq!(snapshot(&store), stored);
+    drop(store);
+    let changes = second.changes_file.clone().unwrap();
+    assert_eq!(changes, tmp.path().join("台账.changes.csv"));
+    let bytes = std::fs::read(&changes).unwrap();
+    let (text, _, malformed) = encoding_rs::GB18030.decode(&bytes);
+    assert!(!malformed);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["行号", "编号", "结果", "改动的字段"]
+    );
+    let listed: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[0][1], "431202/w-0001");
+    assert!(
+        listed.iter().all(|r| r[2] == "不变" && r[3].is_empty()),
+        "{listed:?}"
+    );
+
+    // A changed phone is listed with its field, and --check stores nothing.
+    let mut edited = lines.clone();
+    edited[0][6] = "13900000001".into();
+    let bytes = encoding_rs::GB18030
+        .encode(&csv_text(&edited))
+        .0
+        .into_owned();
+    std::fs::write(&file, &bytes).unwrap();
+    let checked = import(&offline(&data), &args(&file, true)).unwrap();
+    assert_eq!(
+        checked.updated,
+        [(2, "431202/w-0001".to_string(), vec!["phone".to_string()])]
+    );
+    assert_eq!(snapshot(&Store::open(&data).unwrap()), stored);
 }
 
 /// The ledger as an xlsx sheet; the national id of row 4 (w-0003) is
@@ -265,9 +310,11 @@ async fn xlsx_through_the_server_in_chinese() {
     let (t, f) = (target.clone_target(), file.clone());
     let checked = off_runtime(move || import(&t, &args(&f, true)).unwrap()).await;
     assert_eq!(server.store.worker_count(), 0, "--check stored something");
-    // Without the server, the repeated id number is not known yet.
-    assert_eq!(checked.accepted, 4);
-    assert_eq!(checked.rejected.len(), bad.len() - 1);
+    // The server checks what only it knows, the repeated id number too,
+    // exactly as the import will.
+    assert_eq!(checked.accepted, 3);
+    assert_eq!(stated(&checked), expected(&bad));
+    assert_eq!((checked.created, checked.unchanged), (3, 0));
 
     let (t, f) = (target.clone_target(), file.clone());
     let first = off_runtime(move || import(&t, &args(&f, false)).unwrap()).await;
