@@ -46,30 +46,14 @@ pub(crate) struct Outcome {
 impl Outcome {
     fn accept(&mut self, row: u64, change: RowChange, id: String) {
         self.accepted += 1;
-        let (kind, fields) = match change {
-            RowChange::Created => {
-                self.created += 1;
-                (pb::row_change::Kind::Created, Vec::new())
-            }
-            RowChange::Updated(fields) => {
-                self.updated += 1;
-                (
-                    pb::row_change::Kind::Updated,
-                    fields.into_iter().map(str::to_string).collect(),
-                )
-            }
-            RowChange::Unchanged => {
-                self.unchanged += 1;
-                (pb::row_change::Kind::Unchanged, Vec::new())
-            }
-        };
+        match &change {
+            RowChange::Created => self.created += 1,
+            RowChange::Updated(_) => self.updated += 1,
+            RowChange::Unchanged => self.unchanged += 1,
+        }
         if self.changes.len() < MAX_LISTED_ERRORS {
-            self.changes.push(pb::RowChange {
-                row,
-                id,
-                kind: kind.into(),
-                fields,
-            });
+            self.changes
+                .push(super::convert::row_change_to_pb(row, id, change));
         } else {
             self.changes_omitted += 1;
         }

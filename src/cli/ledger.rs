@@ -321,9 +321,10 @@ fn import_kind<R: Record>(target: &Target, args: &ImportArgs) -> anyhow::Result<
         accepted: stored.accepted,
         created: stored.created,
         updated: stored
-            .updated
+            .rows
             .into_iter()
-            .map(|(index, id, fields)| (good[index].0, id, fields))
+            .filter(|(_, c)| c.kind() == pb::row_change::Kind::Updated)
+            .map(|(index, c)| (good[index].0, c.id, c.fields))
             .collect(),
         unchanged: stored.unchanged,
         compared,
@@ -335,12 +336,7 @@ fn import_kind<R: Record>(target: &Target, args: &ImportArgs) -> anyhow::Result<
 
 /// `ledger.xlsx` -> `ledger.changes.xlsx`, beside it.
 pub fn changes_path(file: &Path) -> PathBuf {
-    let stem = file
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("ledger");
-    let ext = file.extension().and_then(|s| s.to_str()).unwrap_or("csv");
-    file.with_file_name(format!("{stem}.changes.{ext}"))
+    beside(file, "changes")
 }
 
 /// One line per accepted row, in row order: its row in the ledger, its
@@ -348,7 +344,7 @@ pub fn changes_path(file: &Path) -> PathBuf {
 /// change.
 fn write_changes<R>(
     path: &Path,
-    listed: &[(usize, String, Did, Vec<String>)],
+    listed: &[(usize, pb::RowChange)],
     good: &[(u64, R)],
     format: Format,
     lang: Lang,
@@ -363,15 +359,15 @@ fn write_changes<R>(
     .to_vec();
     let mut rows: Vec<Row> = listed
         .iter()
-        .map(|(index, id, did, fields)| {
+        .map(|(index, c)| {
             let number = good[*index].0;
             Row {
                 number,
                 cells: vec![
                     Cell::text(number.to_string()),
-                    Cell::text(id.clone()),
-                    Cell::text(did.text(lang)),
-                    Cell::text(fields.join(lang.pick("、", ", "))),
+                    Cell::text(c.id.clone()),
+                    Cell::text(kind_text(c.kind(), lang)),
+                    Cell::text(c.fields.join(lang.pick("、", ", "))),
                 ],
             }
         })
@@ -443,51 +439,34 @@ struct Stored {
     accepted: usize,
     refused: StoreRefusals,
     created: usize,
-    /// (index, whole id, fields that change).
-    updated: Vec<(usize, String, Vec<String>)>,
     unchanged: usize,
-    /// Every accepted row (as far as the server listed them): index,
-    /// whole id, what it did, the fields that change.
-    rows: Vec<(usize, String, Did, Vec<String>)>,
-}
-
-/// What an accepted row did, for the file of changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Did {
-    New,
-    Changed,
-    Same,
-}
-
-impl Did {
-    fn text(self, lang: Lang) -> &'static str {
-        match self {
-            Did::New => lang.pick("新增", "new"),
-            Did::Changed => lang.pick("更新", "changed"),
-            Did::Same => lang.pick("不变", "unchanged"),
-        }
-    }
+    /// What each accepted row did (as far as the server listed them),
+    /// with the row's index.
+    rows: Vec<(usize, pb::RowChange)>,
 }
 
 impl Stored {
     fn change(&mut self, index: usize, id: String, change: RowChange) {
         self.accepted += 1;
-        let (did, fields): (Did, Vec<String>) = match change {
-            RowChange::Created => {
-                self.created += 1;
-                (Did::New, Vec::new())
-            }
-            RowChange::Unchanged => {
-                self.unchanged += 1;
-                (Did::Same, Vec::new())
-            }
-            RowChange::Updated(fields) => {
-                let fields: Vec<String> = fields.into_iter().map(str::to_string).collect();
-                self.updated.push((index, id.clone(), fields.clone()));
-                (Did::Changed, fields)
-            }
-        };
-        self.rows.push((index, id, did, fields));
+        match change {
+            RowChange::Created => self.created += 1,
+            RowChange::Unchanged => self.unchanged += 1,
+            RowChange::Updated(_) => {}
+        }
+        let row = index as u64 + 1;
+        self.rows
+            .push((index, crate::api::row_change_to_pb(row, id, change)));
+    }
+}
+
+/// A row's result in the file of changes.
+fn kind_text(kind: pb::row_change::Kind, lang: Lang) -> &'static str {
+    match kind {
+        pb::row_change::Kind::Created => lang.pick("新增", "new"),
+        pb::row_change::Kind::Updated => lang.pick("更新", "changed"),
+        pb::row_change::Kind::Unchanged | pb::row_change::Kind::Unspecified => {
+            lang.pick("不变", "unchanged")
+        }
     }
 }
 
@@ -610,31 +589,17 @@ async fn send<R: Record>(
         .into_iter()
         .filter_map(|e| Some((index(e.row)?, e.field, e.reason)))
         .collect();
-    let listed: Vec<(usize, String, Did, Vec<String>)> = reply
+    let rows = reply
         .changes
         .into_iter()
-        .filter_map(|c| {
-            let did = match c.kind() {
-                pb::row_change::Kind::Created => Did::New,
-                pb::row_change::Kind::Updated => Did::Changed,
-                pb::row_change::Kind::Unchanged => Did::Same,
-                pb::row_change::Kind::Unspecified => return None,
-            };
-            Some((index(c.row)?, c.id, did, c.fields))
-        })
-        .collect();
-    let updated = listed
-        .iter()
-        .filter(|r| r.2 == Did::Changed)
-        .map(|(i, id, _, fields)| (*i, id.clone(), fields.clone()))
+        .filter_map(|c| Some((index(c.row)?, c)))
         .collect();
     Ok(Stored {
         accepted: (reply.created + reply.updated + reply.unchanged) as usize,
         refused,
         created: reply.created as usize,
-        updated,
         unchanged: reply.unchanged as usize,
-        rows: listed,
+        rows,
     })
 }
 
@@ -649,12 +614,17 @@ fn status_error(s: tonic::Status, lang: Lang) -> anyhow::Error {
 
 /// `ledger.xlsx` -> `ledger.rejected.xlsx`, beside it.
 pub fn rejected_path(file: &Path) -> PathBuf {
+    beside(file, "rejected")
+}
+
+/// `ledger.xlsx` -> `ledger.<what>.xlsx`, beside it, in its format.
+fn beside(file: &Path, what: &str) -> PathBuf {
     let stem = file
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("ledger");
     let ext = file.extension().and_then(|s| s.to_str()).unwrap_or("csv");
-    file.with_file_name(format!("{stem}.rejected.{ext}"))
+    file.with_file_name(format!("{stem}.{what}.{ext}"))
 }
 
 /// The rejected rows as they were, and one more column saying why.

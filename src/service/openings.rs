@@ -138,7 +138,7 @@ impl Service {
                 Ok(None) => Ok(RowChange::Created),
                 Ok(Some(old)) => scope::opening_write(caller, &old)
                     .map_err(ServiceError::Forbidden)
-                    .map(|()| RowChange::of(true, opening.changed_fields(&old))),
+                    .map(|()| RowChange::comparing(opening.changed_fields(&old))),
             };
             if matches!(&row, Ok(change) if change.writes()) {
                 earlier.insert(opening.id.clone(), opening.clone());

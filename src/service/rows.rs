@@ -19,13 +19,13 @@ pub enum RowChange {
 }
 
 impl RowChange {
-    /// What writing `new` over `stored` (if any) does, given the fields
+    /// What writing a record over the stored one does, given the fields
     /// that differ.
-    pub fn of(stored: bool, changed: Vec<&'static str>) -> Self {
-        match (stored, changed.is_empty()) {
-            (false, _) => RowChange::Created,
-            (true, true) => RowChange::Unchanged,
-            (true, false) => RowChange::Updated(changed),
+    pub fn comparing(changed: Vec<&'static str>) -> Self {
+        if changed.is_empty() {
+            RowChange::Unchanged
+        } else {
+            RowChange::Updated(changed)
         }
     }
 

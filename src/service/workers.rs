@@ -295,7 +295,7 @@ impl Service {
         match stored {
             Some(old) if sees(caller, &old.county_code) => {
                 check_move(old, worker, allow_move)?;
-                Ok(RowChange::of(true, worker.changed_fields(old)))
+                Ok(RowChange::comparing(worker.changed_fields(old)))
             }
             _ if !own_county => Err(foreign_id(worker)),
             Some(old) => Err(taken_elsewhere(&old.id)),

@@ -9,6 +9,7 @@ mod placement;
 mod policy;
 mod reports;
 mod roles;
+mod rows;
 mod runs;
 mod worker;
 
@@ -22,6 +23,7 @@ pub(crate) use placement::{decline_reason_from_pb, separation_reason_from_pb, st
 pub(crate) use policy::policy_to_pb;
 pub(crate) use reports::coverage_to_pb;
 pub(crate) use roles::{role_from_pb, role_to_pb, token_info};
+pub(crate) use rows::row_change_to_pb;
 pub(crate) use runs::{
     applied_to_pb, assignment_to_pb, diff_from_pb, diff_to_pb, run_from_pb, run_to_pb,
 };
