@@ -83,6 +83,7 @@ pub use crate::store::key_file::{ID_KEY_ENV, ID_KEY_FILE};
 /// | `id_key_file`, `id_key` | none: [`ID_KEY_ENV`], else `DATA_DIR/id.key` |
 /// | `shutdown_grace` | [`DEFAULT_SHUTDOWN_GRACE_SECS`] (10 s) |
 /// | `metrics_listen` | none: no metrics endpoint |
+/// | `console_listen` | none for [`crate::server::run`]; `jobbridge serve` puts it beside `listen` ([`console_beside`]) |
 /// | `admin_token_file` | none: no first admin token written |
 /// | `log_format` | [`LogFormat::Text`] |
 /// | `backup` | none: no scheduled backups ([`DEFAULT_BACKUP_AT`], [`DEFAULT_BACKUP_KEEP`] kept, once a directory is given) |
@@ -130,6 +131,8 @@ pub struct Config {
     /// Where Prometheus metrics are served (`GET /metrics`); `None` for
     /// nowhere.
     pub metrics_listen: Option<SocketAddr>,
+    /// Where the browser console is served; `None` for nowhere.
+    pub console_listen: Option<SocketAddr>,
     /// Where the first start writes an admin token (mode 0600), if the
     /// store has no valid admin token yet.
     pub admin_token_file: Option<PathBuf>,
@@ -167,6 +170,7 @@ impl Default for Config {
             id_key: None,
             shutdown_grace: Duration::from_secs_f64(DEFAULT_SHUTDOWN_GRACE_SECS),
             metrics_listen: None,
+            console_listen: None,
             admin_token_file: None,
             log_format: LogFormat::Text,
             backup: None,
@@ -241,6 +245,22 @@ pub struct TlsFiles {
     pub cert: PathBuf,
     /// Private key of the certificate (PKCS#8, PKCS#1 or SEC1).
     pub key: PathBuf,
+}
+
+/// The console's address when none is given: the gRPC address with the
+/// next port (an ephemeral port stays ephemeral).
+///
+/// ```
+/// use jobbridge::config::console_beside;
+/// assert_eq!(console_beside("127.0.0.1:50051".parse().unwrap()).to_string(), "127.0.0.1:50052");
+/// assert_eq!(console_beside("127.0.0.1:0".parse().unwrap()).port(), 0);
+/// ```
+pub fn console_beside(listen: SocketAddr) -> SocketAddr {
+    let port = match listen.port() {
+        0 => 0,
+        p => p.checked_add(1).unwrap_or(p - 1),
+    };
+    SocketAddr::new(listen.ip(), port)
 }
 
 /// How the server is reachable, as [`check_listen`] decided it.

@@ -5,8 +5,9 @@
 //!
 //! | module | what it holds |
 //! | --- | --- |
-//! | [`api`] | the gRPC face: generated code (`pb`), conversions (`convert/`), one thin handler file per service, the access layer (tokens, permission table, rate limit, audit log) and the one mapping of errors to `Status` |
-//! | [`service`] | the application layer: owns the store, the match index, the write path that keeps them in step, the batch and every scope check; the handlers, the CLI, the nightly schedule and the tests call it |
+//! | [`api`] | the gRPC face: generated code (`pb`), conversions (`convert/`), one thin handler file per service, the tower layer over the access rules and the one mapping of errors to `Status` |
+//! | [`console`] | the browser face: sign-in sessions, CSRF, and pages for case officers, county heads and recruiters, each action admitted and audited as the RPC it equals |
+//! | [`service`] | the application layer: owns the store, the match index, the write path that keeps them in step, the batch, the access rules of every face (`service::access`: tokens, permission table, rate limit, audit log) and every scope check; the handlers, the CLI, the nightly schedule and the tests call it |
 //! | [`matching`] | eligibility, scores, ranking on rayon over an index shared as immutable snapshots, batch input and the assignment solvers |
 //! | [`batch`] | runs: phases, progress, cancel, persistence, summary, audit export, the schedule's clock |
 //! | [`store`] | sled: tables (records on disk; the workers' and openings' indexes in memory, the placements' on disk), group commit, runs, placements (applies the domain's rules in one transaction), tokens, the audit log, and backups and restores (`store::backup`) |
@@ -23,7 +24,7 @@
 //! Dependencies point one way:
 //!
 //! ```text
-//! main -> launch -> server -> api -> service -> store, matching, batch, report -> domain
+//! main -> launch -> server -> api, console -> service -> store, matching, batch, report -> domain
 //! ```
 //!
 //! (`batch` uses `matching` and `store`; `report` reads the `store`.)
@@ -39,6 +40,7 @@ pub mod api;
 pub mod batch;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod launch;

@@ -59,6 +59,15 @@ pub enum ServeError {
     /// The transport failed.
     #[error(transparent)]
     Transport(#[from] tonic::transport::Error),
+    /// The console's address cannot be bound.
+    #[error("cannot listen for the console on {addr}")]
+    ConsoleListen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The metrics address cannot be bound.
     #[error("cannot listen for metrics on {addr}")]
     MetricsListen {
@@ -191,6 +200,32 @@ pub async fn run(
         None => None,
     };
 
+    let console = match options.console_listen {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServeError::ConsoleListen { addr, source })?;
+            let bound = listener.local_addr().unwrap_or(addr);
+            let secure = tls.is_some();
+            let console = crate::console::Console::new(service.clone(), access.clone(), secure);
+            let scheme = if secure { "https" } else { "http" };
+            tracing::info!(addr = %bound, tls = secure, "serving the console");
+            if options.demo {
+                println!("Console: {scheme}://{bound}/  (sign in with the admin token above)");
+            }
+            Some(match &tls {
+                Some(identity) => {
+                    let config = identity
+                        .http_config()
+                        .map_err(|e| ServeError::Tls(e.to_string()))?;
+                    tokio::spawn(crate::console::serve_tls(listener, console, config))
+                }
+                None => tokio::spawn(crate::console::serve(listener, console)),
+            })
+        }
+        None => None,
+    };
+
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -270,6 +305,9 @@ pub async fn run(
         () = deadline => tracing::warn!("connections still open after the cut: dropped"),
     }
     if let Some(task) = metrics {
+        task.abort();
+    }
+    if let Some(task) = console {
         task.abort();
     }
     if let Some(task) = nightly {

@@ -1,5 +1,6 @@
-//! Authentication, the permission table, rate limits and the audit log, as
-//! one tower layer in front of every service.
+//! The gRPC face of the access rules (`service::access`: authentication,
+//! the permission table, rate limits and the audit log), as one tower
+//! layer in front of every service.
 //!
 //! Every call but the health and reflection services must carry
 //! `authorization: Bearer <token>` (a probe has no token, and reflection
@@ -13,83 +14,15 @@
 //! that it is flushed with the writes it makes (see `store::audit`); the
 //! reply's status and the handler's target are added after.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use tonic::{Request, Response, Status};
 
-use crate::config::RateLimit;
-use crate::domain::access::{Caller, Role};
-use crate::store::{AuditEntry, Store};
-
-use Role::{Admin, Reader, Recruiter, ServiceCompany};
-
-const ADMIN: &[Role] = &[Admin];
-const COMPANY: &[Role] = &[Admin, ServiceCompany];
-const COMPANY_OR_RECRUITER: &[Role] = &[Admin, ServiceCompany, Recruiter];
-const REPORTS: &[Role] = &[Admin, ServiceCompany, Reader];
-
-/// Which roles may call each RPC. The finer scope is checked by the
-/// service (`service::scope`); README's permission table says the same in
-/// words.
-pub const PERMISSIONS: &[(&str, &[Role])] = &[
-    ("/jobbridge.v1.Workers/CreateWorker", COMPANY),
-    ("/jobbridge.v1.Workers/UpsertWorker", COMPANY),
-    ("/jobbridge.v1.Workers/UpdateWorker", COMPANY),
-    ("/jobbridge.v1.Workers/GetWorker", COMPANY),
-    ("/jobbridge.v1.Workers/DeleteWorker", COMPANY),
-    ("/jobbridge.v1.Workers/ListWorkers", COMPANY),
-    ("/jobbridge.v1.Workers/ImportWorkers", COMPANY),
-    ("/jobbridge.v1.Workers/GetHousehold", COMPANY),
-    ("/jobbridge.v1.Openings/CreateOpening", COMPANY_OR_RECRUITER),
-    ("/jobbridge.v1.Openings/UpsertOpening", COMPANY_OR_RECRUITER),
-    ("/jobbridge.v1.Openings/UpdateOpening", COMPANY_OR_RECRUITER),
-    ("/jobbridge.v1.Openings/GetOpening", COMPANY_OR_RECRUITER),
-    ("/jobbridge.v1.Openings/CloseOpening", COMPANY_OR_RECRUITER),
-    ("/jobbridge.v1.Openings/ListOpenings", COMPANY_OR_RECRUITER),
-    (
-        "/jobbridge.v1.Openings/ImportOpenings",
-        COMPANY_OR_RECRUITER,
-    ),
-    ("/jobbridge.v1.Matching/MatchOpeningsForWorker", COMPANY),
-    (
-        "/jobbridge.v1.Matching/MatchWorkersForOpening",
-        COMPANY_OR_RECRUITER,
-    ),
-    ("/jobbridge.v1.Matching/ExplainMatch", COMPANY_OR_RECRUITER),
-    ("/jobbridge.v1.Batch/StartRun", ADMIN),
-    // A service company reads its counties' part (`service::scope::run_view`).
-    ("/jobbridge.v1.Batch/GetRun", COMPANY),
-    ("/jobbridge.v1.Batch/ListRuns", COMPANY),
-    ("/jobbridge.v1.Batch/CancelRun", ADMIN),
-    ("/jobbridge.v1.Batch/ApplyRun", COMPANY),
-    ("/jobbridge.v1.Batch/DiffRun", COMPANY),
-    // Every county's rows: a service company reads its own through DiffRun.
-    ("/jobbridge.v1.Batch/StreamAssignments", ADMIN),
-    ("/jobbridge.v1.Batch/StreamChanges", ADMIN),
-    ("/jobbridge.v1.Batch/DownloadAudit", ADMIN),
-    ("/jobbridge.v1.PlacementService/Propose", COMPANY),
-    ("/jobbridge.v1.PlacementService/Accept", COMPANY),
-    ("/jobbridge.v1.PlacementService/Decline", COMPANY),
-    ("/jobbridge.v1.PlacementService/RecordHire", COMPANY),
-    ("/jobbridge.v1.PlacementService/RecordSeparation", COMPANY),
-    ("/jobbridge.v1.PlacementService/RecordCheckIn", COMPANY),
-    ("/jobbridge.v1.PlacementService/Get", COMPANY),
-    ("/jobbridge.v1.PlacementService/List", COMPANY),
-    ("/jobbridge.v1.PlacementService/GetHistory", COMPANY),
-    ("/jobbridge.v1.PlacementService/ListDueCheckIns", COMPANY),
-    ("/jobbridge.v1.ReportService/Coverage", REPORTS),
-    ("/jobbridge.v1.ReportService/PolicyLists", REPORTS),
-    ("/jobbridge.v1.AdminService/CreateToken", ADMIN),
-    ("/jobbridge.v1.AdminService/ListTokens", ADMIN),
-    ("/jobbridge.v1.AdminService/RevokeToken", ADMIN),
-    ("/jobbridge.v1.AdminService/ListAuditLog", ADMIN),
-    ("/jobbridge.v1.AdminService/Backup", ADMIN),
-];
+use crate::domain::access::Caller;
+pub use crate::service::access::{roles_for, Access, PERMISSIONS};
+use crate::service::access::{Audited, Denied};
 
 /// Paths open to everyone and not audited: the health service (load
 /// balancers and probes carry no token) and reflection (the API's shape,
@@ -119,110 +52,6 @@ pub struct TokenId(pub String);
 /// Whether `path` is answered without a token.
 pub fn is_open(path: &str) -> bool {
     OPEN_PREFIXES.iter().any(|p| path.starts_with(p))
-}
-
-/// The roles allowed to call `path`; `None` for a path not in the table.
-pub fn roles_for(path: &str) -> Option<&'static [Role]> {
-    PERMISSIONS
-        .iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, roles)| *roles)
-}
-
-struct Buckets {
-    limit: RateLimit,
-    tokens: Mutex<HashMap<String, (f64, Instant)>>,
-}
-
-impl Buckets {
-    fn take(&self, token_id: &str) -> bool {
-        let now = Instant::now();
-        let mut all = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        if all.len() > 100_000 {
-            // Forget full buckets of tokens not seen lately.
-            all.retain(|_, (_, at)| now.duration_since(*at).as_secs() < 60);
-        }
-        let (level, at) = all
-            .entry(token_id.to_string())
-            .or_insert((self.limit.burst, now));
-        let refill = now.duration_since(*at).as_secs_f64() * self.limit.per_second;
-        *level = (*level + refill).min(self.limit.burst);
-        *at = now;
-        if *level >= 1.0 {
-            *level -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
-/// What the layer needs: the store (tokens, audit log) and the limits.
-#[derive(Clone)]
-pub struct Access {
-    store: Arc<Store>,
-    buckets: Option<Arc<Buckets>>,
-}
-
-impl Access {
-    /// Checks tokens against `store`; `rate` limits each token (`None`:
-    /// no limit).
-    pub fn new(store: Arc<Store>, rate: Option<RateLimit>) -> Self {
-        Self {
-            store,
-            buckets: rate.map(|limit| {
-                Arc::new(Buckets {
-                    limit,
-                    tokens: Mutex::new(HashMap::new()),
-                })
-            }),
-        }
-    }
-
-    /// The caller of a request with these headers, for `path`.
-    fn admit(&self, headers: &http::HeaderMap) -> Result<Caller, Status> {
-        let token = bearer(headers).ok_or_else(|| {
-            Status::unauthenticated(
-                "missing credentials: send the header `authorization: Bearer <token>`",
-            )
-        })?;
-        let caller = self
-            .store
-            .authenticate(token)
-            .map_err(|e| {
-                tracing::error!(error = %e, "token lookup failed");
-                Status::internal("internal storage error")
-            })?
-            .ok_or_else(|| Status::unauthenticated("invalid or revoked token"))?;
-        if let Some(b) = &self.buckets {
-            if !b.take(&caller.token_id) {
-                metrics::counter!(crate::telemetry::RATE_LIMITED).increment(1);
-                return Err(Status::resource_exhausted(format!(
-                    "rate limit: token {} may make {} calls per second (burst {})",
-                    caller.token_id, b.limit.per_second, b.limit.burst
-                )));
-            }
-        }
-        Ok(caller)
-    }
-
-    fn audit(&self, caller: &Caller, path: &str, code: i32) -> Option<u64> {
-        let entry = AuditEntry {
-            at_ms: chrono::Utc::now().timestamp_millis(),
-            token_id: caller.token_id.clone(),
-            role: caller.role.label().to_string(),
-            method: path.to_string(),
-            code,
-            ..AuditEntry::default()
-        };
-        match self.store.audit(entry) {
-            Ok(seq) => Some(seq),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot write the audit log");
-                None
-            }
-        }
-    }
 }
 
 /// The token of an `authorization: Bearer <token>` header.
@@ -293,33 +122,25 @@ where
         if is_open(&path) {
             return Box::pin(inner.call(request));
         }
-        let caller = match self.access.admit(request.headers()) {
-            Ok(caller) => caller,
-            Err(status) => return Box::pin(async move { Ok(status.into_http()) }),
-        };
-        if let Some(roles) = roles_for(&path) {
-            if !roles.contains(&caller.role) {
-                self.access
-                    .audit(&caller, &path, tonic::Code::PermissionDenied as i32);
-                let status = Status::permission_denied(format!(
-                    "a {} token may not call {path}",
-                    caller.role.label()
-                ));
-                let mut response = status.into_http();
-                response
-                    .extensions_mut()
-                    .insert(TokenId(caller.token_id.clone()));
+        // The token lookup and the audit entry are reads of sled's cache
+        // and an append to the audit queue: done inline, as before.
+        let (caller, call) = match admit(&self.access, request.headers(), &path) {
+            Ok(admitted) => admitted,
+            Err((denied, token_id)) => {
+                let mut response = denied_status(denied).into_http();
+                if let Some(id) = token_id {
+                    response.extensions_mut().insert(TokenId(id));
+                }
                 return Box::pin(async move { Ok(response) });
             }
-        }
-        let seq = self.access.audit(&caller, &path, -1);
-        let token_id = TokenId(caller.token_id.clone());
-        request.extensions_mut().insert(caller);
+        };
         let access = self.access.clone();
         Box::pin(async move {
+            let token_id = TokenId(caller.token_id.clone());
+            request.extensions_mut().insert(caller);
             let mut response = inner.call(request).await?;
             response.extensions_mut().insert(token_id);
-            if let Some(seq) = seq {
+            if let Some(call) = call {
                 // A handler's error comes back as a trailers-only reply,
                 // with the status in the headers; a reply without one is
                 // the handler's OK (for a stream: the stream started).
@@ -337,12 +158,43 @@ where
                     .extensions()
                     .get::<AuditTarget>()
                     .map_or("", |t| t.0.as_str());
-                if let Err(e) = access.store.audit_outcome(seq, target, code) {
-                    tracing::error!(error = %e, "cannot complete the audit log");
-                }
+                access.finish(call, target, code);
             }
             Ok(response)
         })
+    }
+}
+
+/// The caller of a request with these headers, let in to call `path`;
+/// or why not, with the token id when the token was valid.
+#[allow(clippy::type_complexity)]
+fn admit(
+    access: &Access,
+    headers: &http::HeaderMap,
+    path: &str,
+) -> Result<(Caller, Option<Audited>), (Denied, Option<String>)> {
+    let token = bearer(headers).ok_or_else(|| {
+        (
+            Denied::Unauthenticated(
+                "missing credentials: send the header `authorization: Bearer <token>`".into(),
+            ),
+            None,
+        )
+    })?;
+    let caller = access.authenticate(token).map_err(|d| (d, None))?;
+    match access.admit(&caller, path) {
+        Ok(call) => Ok((caller, call)),
+        Err(denied) => Err((denied, Some(caller.token_id))),
+    }
+}
+
+/// The status of a refusal.
+fn denied_status(denied: Denied) -> Status {
+    match denied {
+        Denied::Unauthenticated(m) => Status::unauthenticated(m),
+        Denied::PermissionDenied(m) => Status::permission_denied(m),
+        Denied::RateLimited(m) => Status::resource_exhausted(m),
+        Denied::Internal => Status::internal("internal storage error"),
     }
 }
 
@@ -405,19 +257,5 @@ mod tests {
         assert_eq!(bearer(&h), None);
         h.insert("authorization", "Bearer ".parse().unwrap());
         assert_eq!(bearer(&h), None);
-    }
-
-    #[test]
-    fn buckets_refuse_beyond_the_burst() {
-        let b = Buckets {
-            limit: RateLimit {
-                per_second: 0.001,
-                burst: 3.0,
-            },
-            tokens: Mutex::new(HashMap::new()),
-        };
-        assert!((0..3).all(|_| b.take("a")));
-        assert!(!b.take("a"));
-        assert!(b.take("b"));
     }
 }

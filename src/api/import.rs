@@ -194,7 +194,10 @@ async fn settle(pending: Pending, outcome: &mut Outcome) -> Result<(), Status> {
                 let (field, reason) = match &e {
                     ServiceError::Duplicate { field, kind } => (
                         (*field).to_string(),
-                        status::duplicate_reason(kind, super::lang::current()),
+                        crate::service::ServiceError::duplicate_reason(
+                            kind,
+                            super::lang::current(),
+                        ),
                     ),
                     // Refused on what is stored (a whole id of another
                     // county, a move without allow_move): named like a

@@ -5,7 +5,7 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::domain::{Lang, ValidationError};
+use crate::domain::ValidationError;
 use crate::service::ServiceError;
 
 /// `INVALID_ARGUMENT` naming the field, with a google.rpc.BadRequest detail
@@ -22,50 +22,26 @@ pub(crate) fn from_validation(e: ValidationError) -> Status {
     )
 }
 
-/// Why a unique value is refused: it belongs to another record of `kind`.
-pub(crate) fn duplicate_reason(kind: &str, lang: Lang) -> String {
-    match lang {
-        Lang::Zh => format!("该值已登记在另一条{}记录上", kind_text(kind, lang)),
-        Lang::En => format!("value already registered to another {kind}"),
-    }
-}
-
-/// A record kind (`worker`, `opening`, ...) in `lang`.
-fn kind_text(kind: &str, lang: Lang) -> &str {
-    let zh = match kind {
-        "worker" => "劳动力",
-        "opening" => "岗位",
-        "household" => "家庭",
-        "placement" => "就业安置",
-        "run" => "批量匹配",
-        "token" => "令牌",
-        _ => return kind,
-    };
-    lang.pick(zh, kind)
-}
-
 /// Maps a service error; internal faults are logged here, once, and
 /// reported to the client without detail.
 pub(crate) fn from_service(e: ServiceError) -> Status {
+    let code = Code::from(e.grpc_code());
+    let lang = super::lang::current();
     match e {
         ServiceError::Invalid(v) => from_validation(v),
-        ServiceError::NotFound(m) => Status::not_found(m),
-        ServiceError::AlreadyExists(m) => Status::already_exists(m),
         ServiceError::Duplicate { field, kind } => {
-            let reason = duplicate_reason(kind, super::lang::current());
+            let reason = ServiceError::duplicate_reason(kind, lang);
             Status::with_error_details(
-                Code::AlreadyExists,
+                code,
                 format!("{field}: {reason}"),
                 ErrorDetails::with_bad_request_violation(field, reason),
             )
         }
-        ServiceError::Forbidden(m) => Status::permission_denied(m),
-        ServiceError::Precondition(m) => Status::failed_precondition(m),
-        ServiceError::Unavailable(m) => Status::unavailable(m),
-        ServiceError::Internal(m) => {
+        ServiceError::Internal(ref m) => {
             tracing::error!(error = %m, "internal failure");
-            Status::internal(super::lang::current().pick("服务器内部错误", "internal error"))
+            Status::new(code, e.text(lang))
         }
+        other => Status::new(code, other.text(lang)),
     }
 }
 

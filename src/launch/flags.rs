@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use crate::batch::schedule::Schedule;
 use crate::batch::{ApplyMode, BatchSettings};
 use crate::config::{
-    days, Config, FileConfig, RateLimit, TlsFiles, DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_BATCH_AT,
-    DEFAULT_BATCH_TIMEZONE, DEFAULT_CACHE_MB, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
+    console_beside, days, Config, FileConfig, RateLimit, TlsFiles, DEFAULT_AUDIT_RETENTION_DAYS,
+    DEFAULT_BATCH_AT, DEFAULT_BATCH_TIMEZONE, DEFAULT_CACHE_MB, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
     DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MIN_FREE_MB, DEFAULT_RANK_THREADS, DEFAULT_RATE_LIMIT,
 };
 use crate::domain::IdKey;
@@ -239,8 +239,9 @@ impl ServeArgs {
             (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
             _ => None,
         };
+        let listen = pick(given("listen"), self.listen, file.listen);
         Ok(Config {
-            listen: pick(given("listen"), self.listen, file.listen),
+            listen,
             data_dir: pick(given("data_dir"), self.data_dir, file.data_dir),
             max_message_bytes: pick(
                 given("max_message_bytes"),
@@ -291,6 +292,11 @@ impl ServeArgs {
             id_key: None,
             shutdown_grace: std::time::Duration::from_secs_f64(grace),
             metrics_listen: pick_opt(self.ops.metrics_listen, file.metrics_listen),
+            console_listen: (!self.ops.no_console).then(|| {
+                self.ops
+                    .console_listen
+                    .unwrap_or_else(|| console_beside(listen))
+            }),
             admin_token_file: pick_opt(self.ops.admin_token_file, file.admin_token_file),
             log_format: pick(given("log_format"), self.ops.log_format, file.log_format),
             backup: self.backup.into_schedule(given, file.backup, &zone)?,

@@ -19,6 +19,13 @@ pub(super) struct OpsFlags {
     /// given. Use a loopback address unless a scraper elsewhere needs it.
     #[arg(long, env = "JOBBRIDGE_METRICS_LISTEN", value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Serve the browser console on this address; by default the gRPC
+    /// address with the next port (50051 -> 50052).
+    #[arg(long, env = "JOBBRIDGE_CONSOLE_LISTEN", value_name = "ADDR")]
+    pub console_listen: Option<SocketAddr>,
+    /// Serve no browser console.
+    #[arg(long, env = "JOBBRIDGE_NO_CONSOLE", conflicts_with = "console_listen")]
+    pub no_console: bool,
     /// Log lines on standard error: text or json (one object per line).
     #[arg(long, env = "JOBBRIDGE_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,

@@ -57,6 +57,9 @@ pub(crate) struct WorkerFeat {
     /// Effective skills (the higher of skill and certificate per code),
     /// sorted by code.
     pub skills: Box<[SkillEntry]>,
+    /// Since when the worker has waited, Unix seconds: registration, or
+    /// the return from a job that ended (the caseload's order).
+    pub waiting_since_s: i64,
 }
 
 /// An opening as the matcher sees it.
@@ -113,6 +116,11 @@ impl Interner {
 
     pub fn name(&self, id: u32) -> &str {
         &self.names[id as usize]
+    }
+
+    /// The number of `name`, if interned.
+    pub fn find(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
     }
 
     /// Approximate heap bytes.
@@ -189,6 +197,12 @@ pub(crate) fn worker_feat(
         gender: w.gender,
         welfare_used_from,
         skills: worker_skills(w, skills),
+        waiting_since_s: w
+            .placement
+            .returned_at_ms
+            .unwrap_or(w.created_at_ms)
+            .max(w.created_at_ms)
+            / 1000,
     }
 }
 

@@ -100,6 +100,23 @@ impl TlsIdentity {
             .timeout(HANDSHAKE_TIMEOUT)
     }
 
+    /// A rustls configuration for HTTP/1.1 with this identity (the
+    /// console's), on the same provider as tonic's (ring).
+    pub fn http_config(&self) -> Result<std::sync::Arc<rustls::ServerConfig>, rustls::Error> {
+        let chain = CertificateDer::pem_slice_iter(&self.cert_pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| rustls::Error::General(format!("certificate: {e}")))?;
+        let key = PrivateKeyDer::from_pem_slice(&self.key_pem)
+            .map_err(|e| rustls::Error::General(format!("key: {e}")))?;
+        let mut config =
+            rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(default_provider()))
+                .with_safe_default_protocol_versions()?
+                .with_no_client_auth()
+                .with_single_cert(chain, key)?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(std::sync::Arc::new(config))
+    }
+
     /// Runs the checks rustls runs when tonic builds its acceptor, with the
     /// same provider (ring), but keeps track of which file failed.
     fn check(cert_pem: Vec<u8>, key_pem: Vec<u8>, cert: &str, key: &str) -> Result<Self, TlsError> {

@@ -3,7 +3,7 @@
 //! it), so a new variant fails the build until its meaning is decided.
 
 use crate::batch::BatchError;
-use crate::domain::{Reason, ValidationError};
+use crate::domain::{Lang, Reason, ValidationError};
 use crate::store::StoreError;
 
 /// Why a service call did not do what was asked. Messages are for people:
@@ -72,6 +72,43 @@ impl ServiceError {
         ServiceError::Precondition(message.into())
     }
 
+    /// The gRPC status code number of this refusal: what the gRPC face
+    /// answers and what every face records in the audit log.
+    pub fn grpc_code(&self) -> i32 {
+        match self {
+            ServiceError::Invalid(_) => 3,
+            ServiceError::NotFound(_) => 5,
+            ServiceError::AlreadyExists(_) | ServiceError::Duplicate { .. } => 6,
+            ServiceError::Forbidden(_) => 7,
+            ServiceError::Precondition(_) => 9,
+            ServiceError::Unavailable(_) => 14,
+            ServiceError::Internal(_) => 13,
+        }
+    }
+
+    /// The refusal for a person reading `lang`: a field's reason and a
+    /// duplicate in their words, other messages as the service wrote them
+    /// (they name records and states); an internal fault without detail.
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            ServiceError::Invalid(v) => v.text(lang),
+            ServiceError::Duplicate { kind, field } => {
+                format!("{field}: {}", Self::duplicate_reason(kind, lang))
+            }
+            ServiceError::Internal(_) => lang.pick("服务器内部错误", "internal error").to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Why a unique value is refused: it belongs to another record of
+    /// `kind`.
+    pub fn duplicate_reason(kind: &str, lang: Lang) -> String {
+        match lang {
+            Lang::Zh => format!("该值已登记在另一条{}记录上", kind_text(kind, lang)),
+            Lang::En => format!("value already registered to another {kind}"),
+        }
+    }
+
     /// An `Invalid` naming `field`.
     pub fn invalid(field: impl Into<String>, reason: impl Into<Reason>) -> Self {
         ServiceError::Invalid(ValidationError::new(field, reason))
@@ -117,4 +154,18 @@ impl From<BatchError> for ServiceError {
             BatchError::Audit(_) | BatchError::Check(_) => ServiceError::Internal(e.to_string()),
         }
     }
+}
+
+/// A record kind (`worker`, `opening`, ...) in `lang`.
+fn kind_text(kind: &str, lang: Lang) -> &str {
+    let zh = match kind {
+        "worker" => "劳动力",
+        "opening" => "岗位",
+        "household" => "家庭",
+        "placement" => "就业安置",
+        "run" => "批量匹配",
+        "token" => "令牌",
+        _ => return kind,
+    };
+    lang.pick(zh, kind)
 }

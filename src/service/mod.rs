@@ -18,8 +18,10 @@
 //! on rayon, and a write answers only after the group commit made it
 //! durable, so the callers' async tasks never block.
 
+pub mod access;
 mod apply;
 mod backup;
+mod caseload;
 mod error;
 mod matching;
 mod openings;
@@ -35,6 +37,7 @@ mod write;
 use std::sync::Arc;
 
 pub use apply::{Applied, RefusedAssignment};
+pub use caseload::{Caseload, CaseloadQuery};
 pub use error::ServiceError;
 pub use matching::{OpeningMatch, WorkerMatch};
 pub use placements::DueCall;
