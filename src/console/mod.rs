@@ -397,3 +397,6 @@ pub async fn serve_tls(
         });
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -17,6 +17,7 @@ use crate::domain::placement::{
     china_today, Action, DeclineReason, PlacementStatus, SeparationReason,
 };
 use crate::domain::placement::{Placement, PlacementEvent};
+use crate::domain::words::skill_text;
 use crate::domain::{rules, Lang, ValidationError};
 use crate::matching::OpeningsQuery;
 use crate::service::{OpeningMatch, ServiceError};
@@ -178,7 +179,7 @@ fn render(who: &Officer, v: &View, done: &str) -> Response {
                     dt { (lang.pick("安置点", "Site")) } dd { (w.site_id) }
                     dt { (lang.pick("劳动能力", "Capacity")) } dd { (w.labour_capacity.text(lang)) }
                     dt { (lang.pick("技能", "Skills")) }
-                    dd { (w.skills.iter().map(|s| s.code.as_str()).collect::<Vec<_>>().join("、")) }
+                    dd { (w.skills.iter().map(|s| format!("{} {}", skill_text(&s.code, lang), s.level)).collect::<Vec<_>>().join("、")) }
                     dt { (lang.pick("期望月薪", "Expected wage")) } dd { (w.preferences.expected_monthly_wage) }
                     dt { (lang.pick("最远通勤", "Longest commute")) } dd { (w.preferences.max_commute_km) " km" }
                 }

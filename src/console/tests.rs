@@ -1,0 +1,389 @@
+//! The console through its router, over a real service on a temporary
+//! store with demo data: sign-in, cookies and headers, CSRF, scope,
+//! escaping, revocation, and the audit log it writes.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt as _;
+use tower::ServiceExt as _;
+
+use super::{router, Console, CSP};
+use crate::batch::BatchSettings;
+use crate::domain::access::{Role, Scope};
+use crate::domain::IdKey;
+use crate::matching::MatchConfig;
+use crate::service::access::Access;
+use crate::service::Service;
+use crate::store::{PlacementFilter, Store};
+
+struct World {
+    _dir: tempfile::TempDir,
+    service: Arc<Service>,
+    console: Arc<Console>,
+}
+
+fn world(secure: bool) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let key = IdKey::from_hex(&"cd".repeat(32)).unwrap();
+    crate::launch::write_demo(&store, &key, 0.05, 7).unwrap();
+    let service = Service::open(
+        store.clone(),
+        key,
+        MatchConfig::default().normalised().unwrap(),
+        BatchSettings::default(),
+    )
+    .unwrap();
+    let access = Access::new(store, None);
+    let console = Console::new(service.clone(), access, secure);
+    World {
+        _dir: dir,
+        service,
+        console,
+    }
+}
+
+impl World {
+    fn token(&self, role: Role, scope: Scope) -> (String, String) {
+        let (record, secret) = self
+            .service
+            .store()
+            .create_token(role, &scope, "test", "test")
+            .unwrap();
+        (record.id, secret)
+    }
+
+    fn company(&self, county: &str) -> (String, String) {
+        self.token(
+            Role::ServiceCompany,
+            Scope {
+                counties: vec![county.into()],
+                employer_id: None,
+            },
+        )
+    }
+
+    async fn send(&self, request: Request<Body>) -> (StatusCode, http::HeaderMap, String) {
+        let response = router(self.console.clone()).oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        (
+            parts.status,
+            parts.headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    async fn get(
+        &self,
+        path: &str,
+        session: Option<&str>,
+    ) -> (StatusCode, http::HeaderMap, String) {
+        let mut r = Request::get(path);
+        if let Some(s) = session {
+            r = r.header(header::COOKIE, format!("jb_session={s}"));
+        }
+        self.send(r.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        session: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, http::HeaderMap, String) {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        self.send(
+            Request::post(path)
+                .header(header::COOKIE, format!("jb_session={session}"))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Signs in with `secret` through the form; answers the session id.
+    async fn sign_in(&self, secret: &str) -> String {
+        let (status, headers, _) = self.sign_in_attempt(secret).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        cookie_value(&headers, "jb_session").expect("a session cookie")
+    }
+
+    async fn sign_in_attempt(&self, secret: &str) -> (StatusCode, http::HeaderMap, String) {
+        let (_, headers, body) = self.get("/signin", None).await;
+        let pre = cookie_value(&headers, "jb_pre").unwrap();
+        assert!(
+            body.contains(&pre),
+            "the form carries the pre-session token"
+        );
+        let form = serde_urlencoded::to_string([("token", secret), ("pre", &pre)]).unwrap();
+        self.send(
+            Request::post("/signin")
+                .header(header::COOKIE, format!("jb_pre={pre}"))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form))
+                .unwrap(),
+        )
+        .await
+    }
+
+    fn csrf(&self, session: &str) -> String {
+        self.console.sessions().get(session).unwrap().csrf
+    }
+
+    fn first_worker(&self, county: &str) -> String {
+        self.service
+            .store()
+            .list_workers(
+                &crate::store::WorkerFilter {
+                    county_code: Some(county.into()),
+                    ..Default::default()
+                },
+                None,
+                1,
+            )
+            .unwrap()
+            .items[0]
+            .id
+            .clone()
+    }
+}
+
+fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (kv, _) = v.split_once(';')?;
+            let (k, val) = kv.split_once('=')?;
+            (k == name && !val.is_empty()).then(|| val.to_string())
+        })
+}
+
+fn set_cookies(headers: &http::HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
+/// The refusal paragraph of a page.
+fn refusal(body: &str) -> String {
+    let start = body.find("id=\"refusal\">").expect("a refusal") + "id=\"refusal\">".len();
+    body[start..start + body[start..].find('<').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn pages_send_the_csp_and_cookies_are_http_only_strict_and_secure_under_tls() {
+    for secure in [false, true] {
+        let w = world(secure);
+        let (_, headers, body) = w.get("/signin", None).await;
+        assert_eq!(headers[header::CONTENT_SECURITY_POLICY], CSP);
+        assert!(CSP.contains("frame-ancestors 'none'") && !CSP.contains("unsafe-inline"));
+        assert!(!body.contains("<script>"), "no inline script");
+        for c in set_cookies(&headers) {
+            assert!(
+                c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+                "{c}"
+            );
+            assert_eq!(c.contains("Secure"), secure, "{c}");
+        }
+        let (_, secret) = w.company("431202");
+        let (_, headers, _) = w.sign_in_attempt(&secret).await;
+        let session = set_cookies(&headers)
+            .into_iter()
+            .find(|c| c.starts_with("jb_session="))
+            .unwrap();
+        assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"));
+        assert!(session.contains("Max-Age="));
+        assert_eq!(session.contains("Secure"), secure);
+    }
+}
+
+#[tokio::test]
+async fn sign_in_needs_its_form_token_a_valid_token_and_is_slowed_after_failures() {
+    let w = world(false);
+    let (_, secret) = w.company("431202");
+    // No pre-session token: refused, no session.
+    let form = serde_urlencoded::to_string([("token", secret.as_str()), ("pre", "x")]).unwrap();
+    let (status, headers, _) = w
+        .send(
+            Request::post("/signin")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(cookie_value(&headers, "jb_session").is_none());
+    // Wrong tokens: refused, then slowed down.
+    for _ in 0..super::session::FREE_FAILURES {
+        let (status, headers, _) = w.sign_in_attempt("jb.tok_0000.nope").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(cookie_value(&headers, "jb_session").is_none());
+    }
+    let (status, headers, _) = w.sign_in_attempt(&secret).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even a good token waits"
+    );
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    // Without a session every page leads to the sign-in form.
+    let (status, headers, _) = w.get("/caseload", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/signin");
+    let (status, _, _) = w.get("/caseload", Some("made-up")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
+    let w = world(false);
+    let (_, secret) = w.company("431202");
+    let session = w.sign_in(&secret).await;
+    let worker = w.first_worker("431202");
+    let opening = w
+        .service
+        .store()
+        .list_openings(&Default::default(), None, 1)
+        .unwrap()
+        .items[0]
+        .id
+        .clone();
+    let placements = || {
+        w.service
+            .store()
+            .list_placements(
+                &PlacementFilter {
+                    worker_id: Some(worker.clone()),
+                    ..Default::default()
+                },
+                None,
+                10,
+            )
+            .unwrap()
+            .items
+            .len()
+    };
+    let path = format!("/workers/{worker}/propose");
+    for csrf in ["", "wrong", &w.csrf(&session)[1..]] {
+        let (status, _, body) = w
+            .post(&path, &session, &[("csrf", csrf), ("opening_id", &opening)])
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{csrf:?}");
+        assert!(body.contains("CSRF"));
+        assert_eq!(placements(), 0);
+    }
+    // Sign-out is a form too.
+    let (status, _, _) = w.post("/signout", &session, &[("csrf", "")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(w.console.sessions().get(&session).is_some());
+    let csrf = w.csrf(&session);
+    let (status, _, _) = w.post("/signout", &session, &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(w.console.sessions().get(&session).is_none());
+}
+
+#[tokio::test]
+async fn another_countys_worker_is_answered_like_one_that_does_not_exist() {
+    let w = world(false);
+    let (_, secret) = w.company("431202");
+    let session = w.sign_in(&secret).await;
+    let theirs = w.first_worker("431224");
+    let (status, _, body) = w.get(&format!("/workers/{theirs}"), Some(&session)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let missing = "431224/w-9999999";
+    let (status2, _, body2) = w.get(&format!("/workers/{missing}"), Some(&session)).await;
+    assert_eq!(status2, StatusCode::NOT_FOUND);
+    assert_eq!(
+        refusal(&body).replace(&theirs, "ID"),
+        refusal(&body2).replace(missing, "ID")
+    );
+    // Its own worker opens.
+    let ours = w.first_worker("431202");
+    let (status, _, body) = w.get(&format!("/workers/{ours}"), Some(&session)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("id=\"recommendations\""));
+}
+
+#[tokio::test]
+async fn whatever_a_name_holds_is_shown_as_text() {
+    let w = world(false);
+    let (_, secret) = w.company("431202");
+    let id = w.first_worker("431202");
+    let mut worker = w.service.store().worker(&id).unwrap().unwrap();
+    worker.name = "<img src=x onerror=alert(1)>".into();
+    w.service
+        .store()
+        .put_worker(worker, crate::store::PutMode::Upsert)
+        .unwrap();
+    let session = w.sign_in(&secret).await;
+    let (status, _, body) = w.get(&format!("/workers/{id}"), Some(&session)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(!body.contains("<img"));
+}
+
+#[tokio::test]
+async fn a_revoked_token_ends_its_sessions() {
+    let w = world(false);
+    let (token_id, secret) = w.company("431202");
+    let a = w.sign_in(&secret).await;
+    let b = w.sign_in(&secret).await;
+    assert_eq!(w.get("/caseload", Some(&a)).await.0, StatusCode::OK);
+    w.service.store().revoke_token(&token_id).unwrap();
+    let (status, headers, _) = w.get("/caseload", Some(&a)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/signin");
+    assert!(
+        w.console.sessions().get(&b).is_none(),
+        "every session of it"
+    );
+    assert_eq!(w.sign_in_attempt(&secret).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn console_actions_are_refused_and_audited_as_their_rpcs() {
+    let w = world(false);
+    let (recruiter_id, recruiter) = w.token(
+        Role::Recruiter,
+        Scope {
+            counties: vec![],
+            employer_id: Some("gov-431202".into()),
+        },
+    );
+    let (company_id, company) = w.company("431202");
+    // A recruiter may not list workers: refused by the permission table,
+    // audited as ListWorkers with PERMISSION_DENIED.
+    let r = w.sign_in(&recruiter).await;
+    let (status, _, _) = w.get("/caseload", Some(&r)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // A company reads a worker of another county: NOT_FOUND, audited.
+    let c = w.sign_in(&company).await;
+    let theirs = w.first_worker("431224");
+    w.get(&format!("/workers/{theirs}"), Some(&c)).await;
+    let ours = w.first_worker("431202");
+    w.get(&format!("/workers/{ours}"), Some(&c)).await;
+    w.service.store().flush_blocking().unwrap();
+    let log = w.service.store().audit_log(0, None, 100).unwrap();
+    let find = |token: &str, method: &str, code: i32| {
+        log.iter()
+            .any(|e| e.token_id == token && e.method.ends_with(method) && e.code == code)
+    };
+    assert!(find(&recruiter_id, "Workers/ListWorkers", 7), "{log:?}");
+    assert!(find(&company_id, "Workers/GetWorker", 5), "{log:?}");
+    assert!(
+        log.iter().any(|e| e.token_id == company_id
+            && e.method.ends_with("Workers/GetWorker")
+            && e.code == 0
+            && e.target == format!("worker {ours}")),
+        "{log:?}"
+    );
+    assert!(find(&company_id, "Matching/MatchOpeningsForWorker", 0));
+}
