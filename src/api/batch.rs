@@ -13,6 +13,7 @@ use super::auth::{audited, caller};
 use super::convert::{applied_to_pb, assignment_to_pb, diff_to_pb, run_to_pb};
 use super::pb::batch_server::Batch as BatchRpc;
 use super::{pb, status};
+use crate::service::access::target;
 use crate::batch::audit;
 use crate::domain::access::{Caller, Role};
 use crate::domain::run::{Policy, Run};
@@ -193,7 +194,7 @@ impl BatchRpc for BatchService {
             .apply_run(&caller, id, county.clone(), actor, lang)
             .await
             .map_err(status::from_service)?;
-        let target = format!("run {id} ({})", county.as_deref().unwrap_or("all counties"));
+        let target = target::run_applied(id, county.as_deref());
         Ok(audited(Response::new(applied_to_pb(applied, lang)), target))
     }
 

@@ -10,6 +10,7 @@ use super::auth::{audited, caller};
 use super::pb::matching_server::Matching;
 use super::workers::{request_id, request_scoped_id};
 use super::{pb, status};
+use crate::service::access::target;
 use crate::domain::{rules, Validated, ValidationError};
 use crate::matching::{region_number, ComponentExplanation, OpeningsQuery, Reason, WorkersQuery};
 use crate::service::{OpeningMatch, Service, WorkerMatch};
@@ -49,7 +50,7 @@ impl Matching for MatchingService {
             .await
             .map_err(status::from_service)?;
         let matches = matches.into_iter().map(opening_match).collect();
-        let target = format!("worker {}", r.worker_id);
+        let target = target::worker(&r.worker_id);
         Ok(audited(
             Response::new(pb::MatchOpeningsForWorkerResponse { matches }),
             target,
@@ -71,7 +72,7 @@ impl Matching for MatchingService {
             .await
             .map_err(status::from_service)?;
         let matches = matches.into_iter().map(worker_match).collect();
-        let target = format!("opening {}", r.opening_id);
+        let target = target::opening(&r.opening_id);
         Ok(audited(
             Response::new(pb::MatchWorkersForOpeningResponse { matches }),
             target,

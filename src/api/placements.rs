@@ -11,6 +11,7 @@ use super::auth::{audited, caller};
 use super::convert::{decline_reason_from_pb, separation_reason_from_pb, status_from_pb};
 use super::workers::{request_id, request_scoped_id};
 use super::{page_token, pb, status};
+use crate::service::access::target;
 use crate::domain::access::Caller;
 use crate::domain::placement::{china_today, day_number};
 use crate::domain::{rules, Reason, ValidationError};
@@ -82,7 +83,7 @@ impl PlacementService {
             .placement_step(caller, &id, action, actor)
             .await
             .map_err(status::from_service)?;
-        let target = format!("placement {} (worker {})", p.id, p.worker_id);
+        let target = target::placement(&p);
         Ok(audited(Response::new(p.into()), target))
     }
 }
@@ -104,7 +105,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
             .propose(&caller, &r.worker_id, &r.opening_id, r.run_id, actor)
             .await
             .map_err(status::from_service)?;
-        let target = format!("placement {} (worker {})", p.id, p.worker_id);
+        let target = target::placement(&p);
         Ok(audited(Response::new(p.into()), target))
     }
 
@@ -205,7 +206,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
             .placement(&caller, &id)
             .await
             .map_err(status::from_service)?;
-        let target = format!("placement {} (worker {})", p.id, p.worker_id);
+        let target = target::placement(&p);
         Ok(audited(Response::new(p.into()), target))
     }
 

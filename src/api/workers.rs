@@ -12,6 +12,7 @@ use super::convert::{
 use super::import::{self, Importer};
 use super::pb::workers_server::Workers;
 use super::{page_token, pb, status};
+use crate::service::access::target;
 use crate::domain::access::Caller;
 use crate::domain::{rules, scoped, Validated, ValidationError, Worker};
 use crate::service::{scope, ImportOptions, RowChange, Service, ServiceError};
@@ -70,7 +71,7 @@ impl Workers for WorkerService {
             .put(&caller, request.into_inner().worker, PutMode::Create, false)
             .await?;
         tracing::Span::current().record("worker_id", worker.id.as_str());
-        let target = format!("worker {}", worker.id);
+        let target = target::worker(&worker.id);
         Ok(audited(
             Response::new(pb::CreateWorkerResponse {
                 worker: Some(worker.into()),
@@ -90,7 +91,7 @@ impl Workers for WorkerService {
             .put(&caller, r.worker, PutMode::Upsert, r.allow_move)
             .await?;
         tracing::Span::current().record("worker_id", worker.id.as_str());
-        let target = format!("worker {}", worker.id);
+        let target = target::worker(&worker.id);
         Ok(audited(
             Response::new(pb::UpsertWorkerResponse {
                 worker: Some(worker.into()),
@@ -120,7 +121,7 @@ impl Workers for WorkerService {
             .await
             .map_err(status::from_service)?;
         // The whole id: a county's number alone may name others elsewhere.
-        let target = format!("worker {}", worker.id);
+        let target = target::worker(&worker.id);
         Ok(audited(
             Response::new(pb::UpdateWorkerResponse {
                 worker: Some(worker.into()),
@@ -142,7 +143,7 @@ impl Workers for WorkerService {
             .worker(&caller, &id)
             .await
             .map_err(status::from_service)?;
-        let target = format!("worker {}", worker.id);
+        let target = target::worker(&worker.id);
         Ok(audited(
             Response::new(pb::GetWorkerResponse {
                 worker: Some(worker.into()),
@@ -166,7 +167,7 @@ impl Workers for WorkerService {
             .map_err(status::from_service)?;
         Ok(audited(
             Response::new(pb::DeleteWorkerResponse {}),
-            format!("worker {}", deleted.id),
+            target::worker(&deleted.id),
         ))
     }
 
@@ -247,7 +248,7 @@ impl Workers for WorkerService {
             .household(&caller, &id)
             .await
             .map_err(status::from_service)?;
-        let target = format!("household {}", household.id);
+        let target = target::household(&household.id);
         Ok(audited(
             Response::new(pb::GetHouseholdResponse {
                 zero_employment: household.zero_employment(),

@@ -54,12 +54,11 @@ pub async fn page(
         offset: f.page * PAGE,
         limit: PAGE,
     };
-    let target = format!("county {}", query.county.as_deref().unwrap_or(""));
     let caseload = match console
         .act(
             &who,
             Act::Caseload,
-            &target,
+            super::untargeted,
             console.service.caseload(&who.caller, query),
         )
         .await

@@ -45,12 +45,11 @@ pub async fn page(
         today,
         now_ms: chrono::Utc::now().timestamp_millis(),
     };
-    let target = format!("county {}", county.as_deref().unwrap_or("*"));
     let report = match console
         .act(
             &who,
             Act::Dashboard,
-            &target,
+            super::untargeted,
             console.service.coverage(&who.caller, filter),
         )
         .await

@@ -79,13 +79,14 @@ impl Console {
     }
 
     /// Runs `work` as `act` on behalf of `who`: admitted (role, rate) and
-    /// audited as the action's RPC, with `target` naming what it touched and
-    /// the outcome's gRPC code, as the gRPC layer records it.
+    /// audited as the action's RPC, with `target` naming what it touched
+    /// (when it succeeded) and the outcome's gRPC code, as the gRPC layer
+    /// records it.
     async fn act<T>(
         &self,
         who: &Officer,
         act: Act,
-        target: &str,
+        target: impl FnOnce(&T) -> String,
         work: impl std::future::Future<Output = Result<T, ServiceError>>,
     ) -> Result<T, Refusal> {
         let access = self.access.clone();
@@ -96,15 +97,22 @@ impl Console {
             .map_err(Refusal::Denied)?;
         let result = work.await;
         if let Some(call) = call {
-            let code = match &result {
-                Ok(_) => 0,
-                Err(e) => e.grpc_code(),
+            // As the gRPC layer records it: the target of a call that did
+            // its work, none for a refusal.
+            let (code, target) = match &result {
+                Ok(done) => (0, target(done)),
+                Err(e) => (e.grpc_code(), String::new()),
             };
-            let (access, target) = (self.access.clone(), target.to_string());
+            let access = self.access.clone();
             let _ = tokio::task::spawn_blocking(move || access.finish(call, &target, code)).await;
         }
         result.map_err(Refusal::Service)
     }
+}
+
+/// The target of an action whose RPC records none (listings, reports).
+fn untargeted<T>(_: &T) -> String {
+    String::new()
 }
 
 /// Why an action was not done, shown to the person in their language.

@@ -17,6 +17,7 @@ use super::{Act, Console, Officer};
 use crate::domain::access::Role;
 use crate::domain::OpeningStatus;
 use crate::matching::WorkersQuery;
+use crate::service::access::target;
 
 /// Candidates shown.
 const TOP: usize = 20;
@@ -43,7 +44,7 @@ pub async fn list(
         .act(
             &who,
             Act::Openings,
-            "openings",
+            super::untargeted,
             console
                 .service
                 .list_openings(&who.caller, filter, after, PAGE),
@@ -100,12 +101,11 @@ pub async fn page(
     Query(done): Query<super::worker::Done>,
 ) -> Response {
     let lang = who.lang;
-    let target = format!("opening {id}");
     let opening = match console
         .act(
             &who,
             Act::ViewOpening,
-            &target,
+            super::untargeted,
             console.service.opening(&who.caller, &id),
         )
         .await
@@ -121,7 +121,7 @@ pub async fn page(
         .act(
             &who,
             Act::Candidates,
-            &target,
+            |_| target::opening(&id),
             console.service.match_workers(&who.caller, &id, query, lang),
         )
         .await;

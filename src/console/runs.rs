@@ -17,6 +17,7 @@ use super::{Act, Console, Officer, Refusal};
 use crate::domain::access::Role;
 use crate::domain::run::{DiffClass, DiffEntry, Run, RunStatus};
 use crate::domain::Lang;
+use crate::service::access::target;
 
 /// Workers listed under one count before "and N more".
 const LISTED: usize = 200;
@@ -41,7 +42,7 @@ pub async fn list(State(console): State<Arc<Console>>, who: Officer) -> Response
         .act(
             &who,
             Act::Runs,
-            "runs",
+            super::untargeted,
             console.service.list_runs(&who.caller, 0, 30),
         )
         .await
@@ -85,9 +86,8 @@ pub async fn page_view(
 ) -> Result<Response, Refusal> {
     let lang = who.lang;
     let service = &console.service;
-    let target = format!("run {id}");
     let (run, _) = console
-        .act(who, Act::ViewRun, &target, service.run(&who.caller, id))
+        .act(who, Act::ViewRun, super::untargeted, service.run(&who.caller, id))
         .await?;
     // A service company reads the diff one county of its own at a time.
     let scopes: Vec<Option<String>> = match who.caller.role {
@@ -109,7 +109,7 @@ pub async fn page_view(
             .act(
                 who,
                 Act::DiffRun,
-                &target,
+                super::untargeted,
                 service.diff_run(&who.caller, id, county),
             )
             .await
@@ -229,11 +229,12 @@ pub async fn apply(
     }
     let lang = who.lang;
     let county = (!form.county.is_empty()).then(|| form.county.clone());
+    let county_label = county.clone();
     let applied = console
         .act(
             &who,
             Act::ApplyRun,
-            &format!("run {id} county {}", form.county),
+            |_| target::run_applied(id, county_label.as_deref()),
             console.service.apply_run(
                 &who.caller,
                 id,

@@ -20,6 +20,7 @@ use crate::domain::placement::{Placement, PlacementEvent};
 use crate::domain::words::skill_text;
 use crate::domain::{rules, Lang, ValidationError};
 use crate::matching::OpeningsQuery;
+use crate::service::access::target;
 use crate::service::{OpeningMatch, ServiceError};
 use crate::store::PlacementFilter;
 
@@ -66,15 +67,14 @@ struct View {
 async fn load(console: &Arc<Console>, who: &Officer, id: &str) -> Result<View, Refusal> {
     let service = &console.service;
     let caller = &who.caller;
-    let target = format!("worker {id}");
     let worker = console
-        .act(who, Act::ViewWorker, &target, service.worker(caller, id))
+        .act(who, Act::ViewWorker, |w| target::worker(&w.id), service.worker(caller, id))
         .await?;
     let household = console
         .act(
             who,
             Act::ViewHousehold,
-            &format!("household {}", worker.household_id),
+            |h| target::household(&h.id),
             service.household(caller, &worker.household_id),
         )
         .await?;
@@ -85,7 +85,7 @@ async fn load(console: &Arc<Console>, who: &Officer, id: &str) -> Result<View, R
             .act(
                 who,
                 Act::ViewWorker,
-                &format!("worker {m}"),
+                |w| target::worker(&w.id),
                 service.worker(caller, m),
             )
             .await
@@ -101,7 +101,7 @@ async fn load(console: &Arc<Console>, who: &Officer, id: &str) -> Result<View, R
         .act(
             who,
             Act::Recommend,
-            &target,
+            |_| target::worker(&worker.id),
             service.match_openings(caller, &worker.id, query, who.lang),
         )
         .await?;
@@ -114,7 +114,7 @@ async fn load(console: &Arc<Console>, who: &Officer, id: &str) -> Result<View, R
         .act(
             who,
             Act::Placements,
-            &target,
+            super::untargeted,
             service.list_placements(caller, filter, None, 100),
         )
         .await?;
@@ -124,7 +124,7 @@ async fn load(console: &Arc<Console>, who: &Officer, id: &str) -> Result<View, R
             .act(
                 who,
                 Act::History,
-                &format!("placement {}", p.id),
+                super::untargeted,
                 service.placement_history(caller, &p.id),
             )
             .await?;
@@ -451,7 +451,7 @@ pub async fn propose_pair(
         .act(
             who,
             Act::Propose,
-            &format!("worker {worker_id} opening {opening_id}"),
+            target::placement,
             console
                 .service
                 .propose(&who.caller, worker_id, opening_id, 0, actor(who)),
@@ -568,7 +568,7 @@ pub async fn step(
         .act(
             &who,
             act,
-            &format!("placement {id}"),
+            target::placement,
             console
                 .service
                 .placement_step(&who.caller, &id, action, actor(&who)),

@@ -123,6 +123,12 @@ impl Launch {
                  anyone on the network path can read and alter the traffic"
             );
         }
+        if let Some(console) = config.console_listen {
+            // The console carries tokens and personal data as gRPC does:
+            // the same rule for plaintext off loopback.
+            check_listen(console, config.tls.is_some(), config.insecure)
+                .map_err(|e| LaunchError::Config(format!("--console-listen: {e}")))?;
+        }
         if let Some(files) = &config.tls {
             // server::run loads them again: it takes only the Config. Two
             // reads of two small files buy an error before the store opens.

@@ -239,6 +239,37 @@ impl Access {
     }
 }
 
+/// What an audited call touched, as every face writes it in the audit log
+/// (`worker 431202/w-0000001`); a call that failed touched nothing.
+pub mod target {
+    use crate::domain::placement::Placement;
+
+    /// A worker, by whole id.
+    pub fn worker(id: &str) -> String {
+        format!("worker {id}")
+    }
+
+    /// A household, by whole id.
+    pub fn household(id: &str) -> String {
+        format!("household {id}")
+    }
+
+    /// An opening.
+    pub fn opening(id: &str) -> String {
+        format!("opening {id}")
+    }
+
+    /// A placement and its worker.
+    pub fn placement(p: &Placement) -> String {
+        format!("placement {} (worker {})", p.id, p.worker_id)
+    }
+
+    /// A run applied for one county or all.
+    pub fn run_applied(id: u64, county: Option<&str>) -> String {
+        format!("run {id} ({})", county.unwrap_or("all counties"))
+    }
+}
+
 /// The audit code of a call still running (or cut by a stop).
 const RUNNING: i32 = -1;
 /// gRPC's PERMISSION_DENIED, the code of a refusal by role.

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod console_api;
 mod health_reflection;
 mod ledger;
 mod matching_api;
