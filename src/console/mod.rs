@@ -28,6 +28,7 @@ mod runs;
 pub mod session;
 mod signin;
 mod upload;
+mod upload_result;
 #[cfg(test)]
 mod upload_tests;
 mod worker;

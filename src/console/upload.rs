@@ -14,20 +14,19 @@ use axum::extract::multipart::{Multipart, MultipartError};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use maud::{html, Markup};
+use maud::html;
 
 use super::coverage::{attachment, XLSX};
 use super::kept::{Files, KEPT_FOR};
-use super::{layout, Act, Console, Officer};
+use super::{layout, Act, Console, Officer, Refusal};
 use crate::domain::{Lang, Worker};
 use crate::ledger::import::{self, Change, ChangeKind, Record as _};
 use crate::ledger::{files, Format, Mapping, RowError};
+use crate::service::access::Denied;
 use crate::service::{ImportOptions, RowChange};
 
 /// The largest upload accepted (the route's body limit).
 pub const MAX_UPLOAD: usize = 20 * 1024 * 1024;
-/// Rows of each list the result page shows (the files have all).
-const SHOWN: usize = 20;
 
 /// `GET /upload`.
 pub async fn form(who: Officer) -> Response {
@@ -169,24 +168,27 @@ pub async fn submit(
         .and_then(|s| s.to_str())
         .unwrap_or("ledger")
         .to_string();
-    let files = tokio::task::spawn_blocking({
-        let result = result.clone();
-        move || files_of(&result, stem, lang)
+    let written = tokio::task::spawn_blocking(move || {
+        let files = files_of(&result, stem, lang);
+        (result, files)
     })
     .await;
+    let (result, files) = match written {
+        Ok(written) => written,
+        Err(e) => {
+            tracing::error!(error = %e, "console: the task writing an upload's files failed");
+            return layout::refused(&who, Refusal::Denied(Denied::Internal));
+        }
+    };
     let kept = match files {
-        Ok(Ok(Some(files))) => Some(console.kept.keep(&who.csrf, files)),
-        Ok(Ok(None)) => None,
-        Ok(Err(e)) => {
+        Ok(Some(files)) => Some(console.kept.keep(&who.csrf, files)),
+        Ok(None) => None,
+        Err(e) => {
             tracing::error!(error = %e, "console: cannot write an upload's files");
             None
         }
-        Err(e) => {
-            tracing::error!(error = %e, "console: the task writing an upload's files failed");
-            None
-        }
     };
-    render(&who, &file_name, &result, options, kept.as_deref())
+    super::upload_result::render(&who, &file_name, &result, options, kept.as_deref())
 }
 
 /// A ledger read and judged row by row.
@@ -216,16 +218,23 @@ fn read_rows(name: &str, bytes: Vec<u8>, lang: Lang) -> Result<Rows, String> {
 }
 
 /// What the upload did.
-#[derive(Clone)]
-struct Outcome {
+pub struct Outcome {
+    /// The ledger as read.
     table: crate::ledger::Table,
-    rows: usize,
-    created: usize,
-    updated: usize,
-    unchanged: usize,
-    rejected: Vec<RowError>,
-    changes: Vec<Change>,
-    unknown: Vec<String>,
+    /// Its data rows.
+    pub rows: usize,
+    /// Rows that create a worker (or would).
+    pub created: usize,
+    /// Rows that change a stored worker (or would).
+    pub updated: usize,
+    /// Rows equal to the stored worker.
+    pub unchanged: usize,
+    /// Refused rows, in row order.
+    pub rejected: Vec<RowError>,
+    /// What each accepted row did, in row order.
+    pub changes: Vec<Change>,
+    /// Columns the ledger does not know (ignored).
+    pub unknown: Vec<String>,
 }
 
 fn outcome(
@@ -296,111 +305,6 @@ fn files_of(o: &Outcome, stem: String, lang: Lang) -> anyhow::Result<Option<File
         rejected,
         changes,
     }))
-}
-
-fn render(
-    who: &Officer,
-    file_name: &str,
-    o: &Outcome,
-    options: ImportOptions,
-    kept: Option<&str>,
-) -> Response {
-    let lang = who.lang;
-    let title = if options.check_only {
-        lang.pick("台账检查结果（未保存）", "Ledger checked (nothing stored)")
-    } else {
-        lang.pick("台账导入结果", "Ledger imported")
-    };
-    let (created, updated) = if options.check_only {
-        (
-            lang.pick("将新增", "would be new"),
-            lang.pick("将更新", "would change"),
-        )
-    } else {
-        (lang.pick("新增", "new"), lang.pick("更新", "changed"))
-    };
-    let updates: Vec<&Change> = o
-        .changes
-        .iter()
-        .filter(|c| c.kind == ChangeKind::Updated)
-        .take(SHOWN)
-        .collect();
-    let body = html! {
-        p { (file_name) " · " (lang.pick("共", "rows: ")) (o.rows) (lang.pick(" 行", "")) }
-        @if !o.unknown.is_empty() {
-            p.muted { (lang.pick("以下列不属于台账，已忽略：", "columns ignored (not ledger columns): "))
-                (o.unknown.join(lang.pick("、", ", "))) }
-        }
-        div.cards id="counts" {
-            (count("created", created, o.created))
-            (count("updated", updated, o.updated))
-            (count("unchanged", lang.pick("不变", "unchanged"), o.unchanged))
-            (count("rejected", lang.pick("拒绝", "rejected"), o.rejected.len()))
-        }
-        @if let Some(name) = kept {
-            p.download {
-                @if !o.rejected.is_empty() {
-                    a id="rejected-file" href=(format!("/upload/rejected/{name}")) {
-                        (lang.pick("下载被拒绝的行及原因（xlsx）", "Download the rejected rows with reasons (xlsx)"))
-                    }
-                    " "
-                }
-                @if !o.changes.is_empty() {
-                    a id="changes-file" href=(format!("/upload/changes/{name}")) {
-                        (lang.pick("下载每行的结果（xlsx）", "Download what each row does (xlsx)"))
-                    }
-                }
-            }
-            p.muted { (lang.pick("文件保留 30 分钟，仅本次登录可下载。", "The files are kept for 30 minutes, for this session only.")) }
-        }
-        @if !o.rejected.is_empty() {
-            h2 { (lang.pick("被拒绝的行", "Rejected rows")) }
-            table id="rejected" {
-                thead { tr {
-                    th.num { (lang.pick("行号", "Row")) }
-                    th { (lang.pick("列", "Column")) }
-                    th { (lang.pick("字段", "Field")) }
-                    th { (lang.pick("原因", "Reason")) }
-                } }
-                tbody { @for e in o.rejected.iter().take(SHOWN) {
-                    tr data-row=(e.row) {
-                        td.num { (e.row) }
-                        td { (e.column) }
-                        td { (e.field) }
-                        td { (e.reason) }
-                    }
-                } }
-            }
-        }
-        @if !updates.is_empty() {
-            h2 { (lang.pick("会改动已登记记录的行", "Rows that change a stored record")) }
-            table id="changed" {
-                thead { tr {
-                    th.num { (lang.pick("行号", "Row")) }
-                    th { (lang.pick("编号", "Id")) }
-                    th { (lang.pick("改动的字段", "Fields changed")) }
-                } }
-                tbody { @for c in updates {
-                    tr data-row=(c.row) {
-                        td.num { (c.row) }
-                        td { (c.id) }
-                        td { (c.fields.join(lang.pick("、", ", "))) }
-                    }
-                } }
-            }
-        }
-        p { a href="/upload" { (lang.pick("再上传一个", "Upload another")) } }
-    };
-    layout::shell(who, title, body)
-}
-
-fn count(id: &str, label: &str, value: usize) -> Markup {
-    html! {
-        div.figure id=(id) {
-            div.value { (value) }
-            div.label { (label) }
-        }
-    }
 }
 
 /// `GET /upload/rejected/{name}`.
