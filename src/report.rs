@@ -3,6 +3,7 @@
 //! from the store (one pass over the workers, the placements and the
 //! openings the filters select), so a report is always current.
 
+pub mod book;
 pub mod policy;
 
 use std::collections::{BTreeMap, HashMap};

@@ -13,12 +13,10 @@ use tonic::{Status, Streaming};
 use super::{pb, status};
 use crate::domain::access::Caller;
 use crate::domain::Validated;
-use crate::service::{ImportOptions, RowChange, Service, ServiceError};
+use crate::service::{ImportOptions, RowChange, Service, ServiceError, IMPORT_BATCH_ROWS};
 
-/// Rows per store transaction. sled 0.34 holds a database-wide write lock
-/// for a whole transaction, so smaller batches keep other writers waiting
-/// less; 100 measured fastest here (fewer, larger allocations per batch).
-const BATCH_ROWS: usize = 100;
+/// Rows per store transaction (see [`IMPORT_BATCH_ROWS`]).
+const BATCH_ROWS: usize = IMPORT_BATCH_ROWS;
 /// Rejected rows listed in the reply; later ones are only counted, so that
 /// the reply stays far below clients' default 4 MiB receive limit.
 pub(crate) const MAX_LISTED_ERRORS: usize = 10_000;

@@ -18,7 +18,7 @@ mod workers;
 pub use admin::AdminService;
 pub use batch::BatchService;
 pub(crate) use convert::{
-    coverage_to_pb, diff_from_pb, opening_from_pb, policy_to_pb, role_from_pb, role_to_pb,
+    coverage_from_pb, diff_from_pb, opening_from_pb, policy_to_pb, role_from_pb, role_to_pb,
     row_change_to_pb, run_from_pb, separation_reason_from_pb, source_to_pb, status_from_pb,
     worker_from_pb,
 };

@@ -3,13 +3,13 @@
 //! a data directory (through the same [`Service`] the server uses), and the
 //! rejected rows back in the file's own format with the reason.
 //!
-//! Every row is converted and validated by the API's own conversion
+//! Every row is read and validated by `ledger::import` (the domain's
+//! rules, as the API applies them; the console's upload does the same)
 //! before anything is sent, so a ledger's mistakes are found without a
 //! server and `--check` stores nothing; the server (or the offline
 //! service) then applies what only it can check: national ids registered
 //! to another worker, and the caller's counties.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -18,9 +18,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::args::Target;
 use crate::api::pb;
 use crate::domain::access::{Caller, Role, Scope};
-use crate::domain::{scoped, Lang, Opening, Validated, Worker};
-use crate::ledger::columns::{self, Column, Mapping, RowError};
-use crate::ledger::{files, openings, workers, Cell, Format, Kind, Row, Table};
+use crate::domain::{Lang, Opening, Validated, Worker};
+use crate::ledger::columns::{self, Mapping, RowError};
+use crate::ledger::import::{self, Change, ChangeKind};
+use crate::ledger::{files, openings, workers, Format, Kind};
 use crate::service::{ImportOptions, RowChange, Service, ServiceError};
 
 /// Rows per offline store transaction (as the server's import).
@@ -68,16 +69,9 @@ pub struct ImportOutcome {
     pub changes_file: Option<PathBuf>,
 }
 
-/// A record kind a ledger holds.
-trait Record: Sized + Clone + Send + Sync + 'static {
+/// A record kind a ledger holds, as the CLI sends and stores it.
+trait Record: import::Record + Send + Sync + 'static {
     type Pb: Clone + Send + 'static;
-    const NAME: &'static str;
-    fn columns() -> &'static [Column<Self>];
-    fn blank() -> Self;
-    fn finish(&mut self);
-    fn id(&self) -> &str;
-    /// The record's whole id as the service stores it.
-    fn stored_id(&self) -> String;
     fn to_pb(self) -> Self::Pb;
     /// The API's conversion and validation.
     fn from_pb(pb: Self::Pb) -> Validated<Self>;
@@ -135,22 +129,6 @@ fn streaming<T>(stream: T, lang: Lang) -> tonic::Request<T> {
 
 impl Record for Worker {
     type Pb = pb::Worker;
-    const NAME: &'static str = "worker";
-    fn columns() -> &'static [Column<Self>] {
-        workers::COLUMNS
-    }
-    fn blank() -> Self {
-        workers::blank()
-    }
-    fn finish(&mut self) {
-        workers::finish(self)
-    }
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn stored_id(&self) -> String {
-        scoped::qualified(&self.id, &self.county_code)
-    }
     fn to_pb(self) -> pb::Worker {
         let national_id = self.national_id.clone();
         // The wire form leaves the id number out (it is never sent back);
@@ -197,22 +175,6 @@ impl Record for Worker {
 
 impl Record for Opening {
     type Pb = pb::Opening;
-    const NAME: &'static str = "opening";
-    fn columns() -> &'static [Column<Self>] {
-        openings::COLUMNS
-    }
-    fn blank() -> Self {
-        openings::blank()
-    }
-    fn finish(&mut self) {
-        openings::finish(self)
-    }
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn stored_id(&self) -> String {
-        self.id.clone()
-    }
     fn to_pb(self) -> pb::Opening {
         self.into()
     }
@@ -276,7 +238,7 @@ fn import_kind<R: Record>(target: &Target, args: &ImportArgs) -> anyhow::Result<
             mapping.unknown.join(lang.pick("、", ", "))
         );
     }
-    let (good, mut rejected) = parse_rows::<R>(&table, &mapping, lang);
+    let (good, mut rejected) = import::parse_rows(&table, &mapping, lang);
     let options = ImportOptions {
         check_only: args.check,
         allow_move: args.allow_move,
@@ -306,14 +268,23 @@ fn import_kind<R: Record>(target: &Target, args: &ImportArgs) -> anyhow::Result<
             .rejected
             .clone()
             .unwrap_or_else(|| rejected_path(&args.file));
-        write_rejected(&path, &table, &rejected, format, lang)?;
+        files::write(
+            &path,
+            &import::rejected_table(&table, &rejected, lang),
+            format,
+        )?;
         Some(path)
     };
     let changes_file = if stored.rows.is_empty() {
         None
     } else {
         let path = changes_path(&args.file);
-        write_changes(&path, &stored.rows, &good, format, lang)?;
+        let changes: Vec<Change> = stored
+            .rows
+            .iter()
+            .map(|(index, c)| change_of(good[*index].0, c))
+            .collect();
+        files::write(&path, &import::changes_table(&changes, lang), format)?;
         Some(path)
     };
     Ok(ImportOutcome {
@@ -337,84 +308,6 @@ fn import_kind<R: Record>(target: &Target, args: &ImportArgs) -> anyhow::Result<
 /// `ledger.xlsx` -> `ledger.changes.xlsx`, beside it.
 pub fn changes_path(file: &Path) -> PathBuf {
     beside(file, "changes")
-}
-
-/// One line per accepted row, in row order: its row in the ledger, its
-/// whole id, what it did (new, changed, unchanged) and the fields that
-/// change.
-fn write_changes<R>(
-    path: &Path,
-    listed: &[(usize, pb::RowChange)],
-    good: &[(u64, R)],
-    format: Format,
-    lang: Lang,
-) -> anyhow::Result<()> {
-    let headers = [
-        lang.pick("行号", "row"),
-        lang.pick("编号", "id"),
-        lang.pick("结果", "result"),
-        lang.pick("改动的字段", "fields changed"),
-    ]
-    .map(String::from)
-    .to_vec();
-    let mut rows: Vec<Row> = listed
-        .iter()
-        .map(|(index, c)| {
-            let number = good[*index].0;
-            Row {
-                number,
-                cells: vec![
-                    Cell::text(number.to_string()),
-                    Cell::text(c.id.clone()),
-                    Cell::text(kind_text(c.kind(), lang)),
-                    Cell::text(c.fields.join(lang.pick("、", ", "))),
-                ],
-            }
-        })
-        .collect();
-    rows.sort_by_key(|r| r.number);
-    files::write(path, &Table { headers, rows }, format)
-}
-
-/// Reads and validates every row: the good ones with their row numbers,
-/// and the refusals. A row repeating an earlier row's id is refused (an
-/// import upserts by id, so the later row would silently win).
-fn parse_rows<R: Record>(
-    table: &Table,
-    mapping: &Mapping<R>,
-    lang: Lang,
-) -> (Vec<(u64, R)>, Vec<RowError>) {
-    let mut good = Vec::with_capacity(table.rows.len());
-    let mut rejected = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    for row in &table.rows {
-        let mut record = R::blank();
-        if let Err(e) = mapping.read(row, &mut record, lang) {
-            rejected.push(e);
-            continue;
-        }
-        record.finish();
-        match R::from_pb(record.clone().to_pb()) {
-            Err(e) => {
-                rejected.push(mapping.error(row.number, &e.field, e.reason.text(lang).into()))
-            }
-            Ok(_) => match seen.get(record.id()) {
-                Some(first) => rejected.push(mapping.error(
-                    row.number,
-                    &format!("{}.id", R::NAME),
-                    match lang {
-                        Lang::Zh => format!("编号与第 {first} 行重复"),
-                        Lang::En => format!("same id as row {first}"),
-                    },
-                )),
-                None => {
-                    seen.insert(record.id().to_string(), row.number);
-                    good.push((row.number, record));
-                }
-            },
-        }
-    }
-    (good, rejected)
 }
 
 /// A progress bar on a terminal (hidden otherwise).
@@ -459,14 +352,20 @@ impl Stored {
     }
 }
 
-/// A row's result in the file of changes.
-fn kind_text(kind: pb::row_change::Kind, lang: Lang) -> &'static str {
-    match kind {
-        pb::row_change::Kind::Created => lang.pick("新增", "new"),
-        pb::row_change::Kind::Updated => lang.pick("更新", "changed"),
+/// A row's change as the file of changes lists it.
+fn change_of(row: u64, c: &pb::RowChange) -> Change {
+    let kind = match c.kind() {
+        pb::row_change::Kind::Created => ChangeKind::Created,
+        pb::row_change::Kind::Updated => ChangeKind::Updated,
         pb::row_change::Kind::Unchanged | pb::row_change::Kind::Unspecified => {
-            lang.pick("不变", "unchanged")
+            ChangeKind::Unchanged
         }
+    };
+    Change {
+        row,
+        id: c.id.clone(),
+        kind,
+        fields: c.fields.clone(),
     }
 }
 
@@ -498,7 +397,7 @@ fn store_offline<R: Record>(
             match result {
                 Ok(change) => stored.change(index, id, change),
                 Err(e) => {
-                    let (field, reason) = service_refusal(&e, lang);
+                    let (field, reason) = e.row_refusal(lang);
                     stored.refused.push((index, field, reason));
                 }
             }
@@ -509,31 +408,6 @@ fn store_offline<R: Record>(
     super::close_service(service);
     bar.finish_and_clear();
     Ok(stored)
-}
-
-/// The field and reason of a refusal by the service, for people.
-fn service_refusal(e: &ServiceError, lang: Lang) -> (String, String) {
-    match e {
-        ServiceError::Duplicate { kind, field } => (
-            (*field).to_string(),
-            match lang {
-                Lang::Zh => format!(
-                    "该值已登记在另一条{}记录上",
-                    lang.pick(
-                        if *kind == "worker" {
-                            "劳动力"
-                        } else {
-                            "岗位"
-                        },
-                        kind
-                    )
-                ),
-                Lang::En => format!("value already registered to another {kind}"),
-            },
-        ),
-        ServiceError::Invalid(v) => (v.field.clone(), v.reason.text(lang).to_string()),
-        other => (String::new(), other.to_string()),
-    }
 }
 
 /// Streams the rows to a server; the reply's row numbers are positions in
@@ -625,36 +499,6 @@ fn beside(file: &Path, what: &str) -> PathBuf {
         .unwrap_or("ledger");
     let ext = file.extension().and_then(|s| s.to_str()).unwrap_or("csv");
     file.with_file_name(format!("{stem}.{what}.{ext}"))
-}
-
-/// The rejected rows as they were, and one more column saying why.
-fn write_rejected(
-    path: &Path,
-    table: &Table,
-    rejected: &[RowError],
-    format: Format,
-    lang: Lang,
-) -> anyhow::Result<()> {
-    let by_number: HashMap<u64, &Row> = table.rows.iter().map(|r| (r.number, r)).collect();
-    let mut headers = table.headers.clone();
-    headers.push(lang.pick("错误说明", "rejection").to_string());
-    let width = table.headers.len();
-    let rows = rejected
-        .iter()
-        .map(|e| {
-            let mut cells: Vec<Cell> = by_number
-                .get(&e.row)
-                .map(|r| r.cells.clone())
-                .unwrap_or_default();
-            cells.resize(width, Cell::text(""));
-            cells.push(Cell::text(e.text(lang)));
-            Row {
-                number: e.row,
-                cells,
-            }
-        })
-        .collect();
-    files::write(path, &Table { headers, rows }, format)
 }
 
 fn print_summary(o: &ImportOutcome, args: &ImportArgs) {

@@ -12,7 +12,6 @@ pub mod lang;
 pub mod ledger;
 mod policy;
 mod report;
-pub mod report_book;
 mod review;
 mod runs;
 pub mod token;

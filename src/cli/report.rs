@@ -10,11 +10,11 @@ use anyhow::Context as _;
 
 use super::args::SourceArg;
 use super::lang::LangFlag;
-use super::report_book::{county_name, heading, source_name, write_xlsx, GROUPS};
 use crate::api::pb;
 use crate::api::pb::report_service_client::ReportServiceClient;
 use crate::domain::Source;
-use crate::report::{self, CoverageFilter};
+use crate::report::book::{county_name, heading, source_name, workbook, Period, GROUPS};
+use crate::report::{self, Coverage, CoverageFilter, Row};
 use crate::store::Store;
 
 /// What to report: the flags of `jobbridge report` past where the data is.
@@ -76,7 +76,7 @@ pub fn report_offline(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<()> 
         )
     })?;
     let coverage = report::coverage(&store, &filter)?;
-    emit(&crate::api::coverage_to_pb(coverage, &filter), args)
+    emit(&coverage, &Period::of(&filter), args)
 }
 
 /// Asks a running server for the report and prints it; `addr` and `tls_ca`
@@ -110,7 +110,8 @@ pub async fn report_remote(
         .await
         .map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))?
         .into_inner();
-    emit(&report, args)
+    let (coverage, period) = crate::api::coverage_from_pb(report);
+    emit(&coverage, &period, args)
 }
 
 /// `--county` as a code: a region's name is looked up, digits are left
@@ -122,11 +123,12 @@ fn county_code(args: &ReportArgs) -> anyhow::Result<String> {
 }
 
 /// Prints the report and writes the workbook if asked.
-fn emit(report: &pb::CoverageReport, args: &ReportArgs) -> anyhow::Result<()> {
-    print!("{}", render(report, args));
+fn emit(report: &Coverage, period: &Period, args: &ReportArgs) -> anyhow::Result<()> {
+    print!("{}", render(report, period, args));
     if let Some(path) = &args.xlsx {
         let lang = args.lang.lang();
-        write_xlsx(report, path, lang)?;
+        let bytes = workbook(report, period, lang)?;
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!(
             "{}{}",
             lang.pick("报表已写入 ", "workbook written to "),
@@ -137,7 +139,7 @@ fn emit(report: &pb::CoverageReport, args: &ReportArgs) -> anyhow::Result<()> {
 }
 
 /// The figures of a row: (CSV name, value), in print order.
-fn figures(r: &pb::CoverageRow) -> Vec<(&'static str, String)> {
+fn figures(r: &Row) -> Vec<(&'static str, String)> {
     GROUPS
         .iter()
         .flat_map(|g| g.figures.iter())
@@ -145,8 +147,8 @@ fn figures(r: &pb::CoverageRow) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-fn source_label(raw: i32) -> &'static str {
-    pb::Source::try_from(raw).map_or("unknown", |s| match s {
+fn source_label(source: Source) -> &'static str {
+    match crate::api::source_to_pb(source) {
         pb::Source::Unspecified => "unspecified",
         pb::Source::AidWorkshop => "aid_workshop",
         pb::Source::PublicWelfare => "public_welfare",
@@ -154,7 +156,7 @@ fn source_label(raw: i32) -> &'static str {
         pb::Source::WorkRelief => "work_relief",
         pb::Source::IndustrialPark => "industrial_park",
         pb::Source::Enterprise => "enterprise",
-    })
+    }
 }
 
 /// Columns a terminal gives `s` (CJK characters take two).
@@ -175,8 +177,8 @@ fn pad(s: &str, w: usize, right: bool) -> String {
 }
 
 /// The report as text: a table (figures down, counties across) or CSV.
-pub fn render(report: &pb::CoverageReport, args: &ReportArgs) -> String {
-    let total = report.total.clone().unwrap_or_default();
+pub fn render(report: &Coverage, period: &Period, args: &ReportArgs) -> String {
+    let total = report.total.clone();
     let mut out = String::new();
     if args.csv && args.slots {
         out.push_str("source,openings_open,slots_open,slots_filled\n");
@@ -207,8 +209,8 @@ pub fn render(report: &pb::CoverageReport, args: &ReportArgs) -> String {
         return out;
     }
     let lang = args.lang.lang();
-    let _ = writeln!(out, "{}\n", heading(report, lang));
-    let rows: Vec<&pb::CoverageRow> = report
+    let _ = writeln!(out, "{}\n", heading(period, lang));
+    let rows: Vec<&Row> = report
         .counties
         .iter()
         .chain(std::iter::once(&total))

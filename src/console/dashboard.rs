@@ -71,6 +71,11 @@ pub async fn page(
                 button type="submit" { (lang.pick("查看", "Show")) }
             }
         }
+        p.download {
+            a id="coverage-xlsx" href=(format!("/dashboard/coverage.xlsx?county={}", county.as_deref().unwrap_or(""))) {
+                (lang.pick("下载报表（xlsx）", "Download the workbook (xlsx)"))
+            }
+        }
         div.cards id="figures" {
             (figure("zero-households", lang.pick("零就业家庭", "Zero-employment households"), t.zero_employment_households, Some(t.households_with_labour)))
             (figure("seeking", lang.pick("求职中", "Seeking work"), t.workers_seeking, Some(t.workers_want_work)))

@@ -19,12 +19,18 @@
 
 mod actions;
 mod caseload;
+mod coverage;
 mod dashboard;
+mod kept;
 mod layout;
 mod opening;
 mod runs;
 pub mod session;
 mod signin;
+mod upload;
+mod upload_result;
+#[cfg(test)]
+mod upload_tests;
 mod worker;
 
 use std::net::SocketAddr;
@@ -57,6 +63,8 @@ pub struct Console {
     service: Arc<Service>,
     access: Access,
     sessions: Sessions,
+    /// The files uploads give back, for a while.
+    kept: kept::Kept,
     /// Whether the console is served over TLS (cookies get `Secure`).
     secure: bool,
 }
@@ -69,6 +77,7 @@ impl Console {
             service,
             access,
             sessions: Sessions::default(),
+            kept: kept::Kept::default(),
             secure,
         })
     }
@@ -355,6 +364,15 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/runs/{id}", get(runs::page))
         .route("/runs/{id}/apply", post(runs::apply))
         .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/coverage.xlsx", get(coverage::download))
+        .route(
+            "/upload",
+            get(upload::form)
+                .post(upload::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(upload::MAX_UPLOAD)),
+        )
+        .route("/upload/rejected/{name}", get(upload::rejected))
+        .route("/upload/changes/{name}", get(upload::changes))
         .fallback(layout::not_found)
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(console)

@@ -55,15 +55,22 @@ impl Format {
 /// Reads a ledger: its first row is the header.
 pub fn read(path: &Path) -> anyhow::Result<(Table, Format)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    match Format::for_path(path)? {
+    read_bytes(path, bytes)
+}
+
+/// Reads a ledger named `name` (its extension gives the format) from its
+/// bytes, as [`read`] reads a file: an upload is read the way the CLI reads
+/// a file.
+pub fn read_bytes(name: &Path, bytes: Vec<u8>) -> anyhow::Result<(Table, Format)> {
+    match Format::for_path(name)? {
         Format::Csv(_) => {
             let (text, encoding) = decode(&bytes)
-                .with_context(|| format!("{}: not UTF-8 or GB18030 text", path.display()))?;
-            let table = parse_csv(&text).with_context(|| format!("{}", path.display()))?;
+                .with_context(|| format!("{}: not UTF-8 or GB18030 text", name.display()))?;
+            let table = parse_csv(&text).with_context(|| format!("{}", name.display()))?;
             Ok((table, Format::Csv(encoding)))
         }
         Format::Xlsx => {
-            let table = parse_xlsx(bytes).with_context(|| format!("{}", path.display()))?;
+            let table = parse_xlsx(bytes).with_context(|| format!("{}", name.display()))?;
             Ok((table, Format::Xlsx))
         }
     }
@@ -71,11 +78,16 @@ pub fn read(path: &Path) -> anyhow::Result<(Table, Format)> {
 
 /// Writes `table` at `path` in `format`.
 pub fn write(path: &Path, table: &Table, format: Format) -> anyhow::Result<()> {
-    let bytes = match format {
+    let bytes = to_bytes(table, format)?;
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The bytes of `table` as a file in `format` (what [`write`] writes).
+pub fn to_bytes(table: &Table, format: Format) -> anyhow::Result<Vec<u8>> {
+    Ok(match format {
         Format::Csv(encoding) => encode(&csv_text(table)?, encoding),
         Format::Xlsx => xlsx_bytes(table, "Sheet1")?,
-    };
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    })
 }
 
 /// The text of a CSV file and its encoding: a UTF-8 BOM, else valid UTF-8,

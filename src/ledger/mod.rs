@@ -3,17 +3,19 @@
 //!
 //! A ledger's first row names its columns, in Chinese or English, by the
 //! tables of [`workers::COLUMNS`] and [`openings::COLUMNS`] (README lists
-//! them). A row becomes a domain record here; the API's conversion and the
-//! domain's validation then judge it exactly as they judge a gRPC request,
-//! and a refusal names the row, the column and the reason.
+//! them). A row becomes a domain record here and the domain's validation
+//! judges it exactly as the API judges a record it is sent
+//! ([`import::parse_rows`], shared by the CLI and the console); a refusal
+//! names the row, the column and the reason.
 //!
 //! ```text
-//! cli -> ledger (files, columns) -> api::pb, domain
+//! cli, console -> ledger (files, columns, import) -> domain
 //! ```
 
 pub mod cells;
 pub mod columns;
 pub mod files;
+pub mod import;
 pub mod openings;
 pub mod template;
 pub mod workers;

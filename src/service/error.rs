@@ -109,6 +109,18 @@ impl ServiceError {
         }
     }
 
+    /// A row of an import refused by the service, for people: the field
+    /// it names (empty when none) and the reason in `lang`.
+    pub fn row_refusal(&self, lang: Lang) -> (String, String) {
+        match self {
+            ServiceError::Duplicate { kind, field } => {
+                ((*field).to_string(), Self::duplicate_reason(kind, lang))
+            }
+            ServiceError::Invalid(v) => (v.field.clone(), v.reason.text(lang).to_string()),
+            other => (String::new(), other.text(lang)),
+        }
+    }
+
     /// An `Invalid` naming `field`.
     pub fn invalid(field: impl Into<String>, reason: impl Into<Reason>) -> Self {
         ServiceError::Invalid(ValidationError::new(field, reason))

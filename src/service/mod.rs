@@ -41,7 +41,7 @@ pub use caseload::{Caseload, CaseloadQuery};
 pub use error::ServiceError;
 pub use matching::{OpeningMatch, WorkerMatch};
 pub use placements::DueCall;
-pub use rows::{ImportOptions, RowChange};
+pub use rows::{ImportOptions, RowChange, IMPORT_BATCH_ROWS};
 pub use write::load_matcher;
 
 use crate::batch::{Batch, BatchSettings};

@@ -21,7 +21,7 @@ pub(crate) use mask::{merge_opening, merge_worker};
 pub(crate) use opening::opening_from_pb;
 pub(crate) use placement::{decline_reason_from_pb, separation_reason_from_pb, status_from_pb};
 pub(crate) use policy::policy_to_pb;
-pub(crate) use reports::coverage_to_pb;
+pub(crate) use reports::{coverage_from_pb, coverage_to_pb};
 pub(crate) use roles::{role_from_pb, role_to_pb, token_info};
 pub(crate) use rows::row_change_to_pb;
 pub(crate) use runs::{

@@ -1,9 +1,10 @@
 //! The coverage report on the wire.
 
+use super::common::source;
 use super::source_to_pb;
 use crate::api::pb;
-use crate::domain::placement::day_date;
-use crate::report::{Coverage, CoverageFilter, Row};
+use crate::report::book::Period;
+use crate::report::{Coverage, CoverageFilter, Row, SlotsRow};
 
 fn row_to_pb(r: Row) -> pb::CoverageRow {
     pb::CoverageRow {
@@ -39,11 +40,11 @@ fn row_to_pb(r: Row) -> pb::CoverageRow {
 
 /// A report on the wire.
 pub(crate) fn coverage_to_pb(c: Coverage, f: &CoverageFilter) -> pb::CoverageReport {
-    let date = |d: i32| day_date(d).format("%Y-%m-%d").to_string();
+    let period = Period::of(f);
     pb::CoverageReport {
-        from_date: f.from_day.map(date).unwrap_or_default(),
-        to_date: date(f.to_day),
-        as_of_date: date(f.today),
+        from_date: period.from_date,
+        to_date: period.to_date,
+        as_of_date: period.as_of_date,
         total: Some(row_to_pb(c.total)),
         counties: c.counties.into_iter().map(row_to_pb).collect(),
         slots: c
@@ -56,5 +57,111 @@ pub(crate) fn coverage_to_pb(c: Coverage, f: &CoverageFilter) -> pb::CoverageRep
                 slots_filled: s.slots_filled,
             })
             .collect(),
+    }
+}
+
+fn row_from_pb(r: pb::CoverageRow) -> Row {
+    // The shares are derived from the counts (Row computes them).
+    Row {
+        county_code: r.county_code,
+        workers_registered: r.workers_registered,
+        workers_want_work: r.workers_want_work,
+        workers_seeking: r.workers_seeking,
+        workers_placed: r.workers_placed,
+        workers_in_work: r.workers_in_work,
+        workers_in_work_placed: r.workers_in_work_placed,
+        households_with_labour: r.households_with_labour,
+        zero_employment_households: r.zero_employment_households,
+        proposals: r.proposals,
+        accepted: r.accepted,
+        declined: r.declined,
+        hires: r.hires,
+        separations: r.separations,
+        retention_3m_due: r.retention_3m_due,
+        retention_3m_retained: r.retention_3m_retained,
+        retention_6m_due: r.retention_6m_due,
+        retention_6m_retained: r.retention_6m_retained,
+        returnees: r.returnees,
+        returnees_reproposed: r.returnees_reproposed,
+        returnees_waiting: r.returnees_waiting,
+        returnee_wait_median_days: r.returnee_wait_median_days,
+        returnee_wait_mean_days: r.returnee_wait_mean_days,
+        returnee_waiting_max_days: r.returnee_waiting_max_days,
+        seeking_under_three_recommendations: r.seeking_under_three_recommendations,
+    }
+}
+
+/// A report from the wire (what a client received), with its period; a
+/// slots row of a source this build does not know is left out.
+pub(crate) fn coverage_from_pb(r: pb::CoverageReport) -> (Coverage, Period) {
+    let period = Period {
+        from_date: r.from_date,
+        to_date: r.to_date,
+        as_of_date: r.as_of_date,
+    };
+    let coverage = Coverage {
+        total: row_from_pb(r.total.unwrap_or_default()),
+        counties: r.counties.into_iter().map(row_from_pb).collect(),
+        slots: r
+            .slots
+            .into_iter()
+            .filter_map(|s| {
+                let source = pb::Source::try_from(s.source).ok().and_then(source)?;
+                Some(SlotsRow {
+                    source,
+                    openings_open: s.openings_open,
+                    slots_open: s.slots_open,
+                    slots_filled: s.slots_filled,
+                })
+            })
+            .collect(),
+    };
+    (coverage, period)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Source;
+
+    /// `jobbridge report` against a server writes its workbook from the
+    /// reply: the reply must give back the report the server computed.
+    #[test]
+    fn a_report_comes_back_from_the_wire_as_it_was() {
+        let row = |county: &str, n: u64| Row {
+            county_code: county.into(),
+            workers_registered: n,
+            workers_seeking: n / 2,
+            retention_3m_due: 3,
+            retention_3m_retained: 2,
+            returnee_wait_median_days: 4.5,
+            ..Row::default()
+        };
+        let coverage = Coverage {
+            total: row("", 30),
+            counties: vec![row("431224", 10), row("431202", 20)],
+            slots: Source::ALL
+                .iter()
+                .map(|&source| SlotsRow {
+                    source,
+                    openings_open: 1,
+                    slots_open: 2,
+                    slots_filled: 3,
+                })
+                .collect(),
+        };
+        let filter = CoverageFilter {
+            county_code: None,
+            site_id: None,
+            source: None,
+            from_day: Some(20_000),
+            to_day: 20_400,
+            today: 20_426,
+            now_ms: 0,
+        };
+        let (back, period) = coverage_from_pb(coverage_to_pb(coverage.clone(), &filter));
+        assert_eq!(back, coverage);
+        assert_eq!(period, Period::of(&filter));
+        assert_eq!(period.from_date, "2024-10-04");
     }
 }

@@ -1,14 +1,13 @@
 //! The coverage report for people: every figure with its name in Chinese
-//! and English, grouped as a county head reads them, as a text table or as
-//! an xlsx workbook with one sheet per group, counties by name and a
-//! totals row.
+//! and English, grouped as a county head reads them, and the xlsx workbook
+//! with one sheet per group, counties by name and a totals row. Below both
+//! faces: `jobbridge report --xlsx` and the console's download write the
+//! same bytes from the same [`Coverage`].
 
-use std::path::Path;
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
-use anyhow::Context as _;
-use rust_xlsxwriter::{Format, Workbook, Worksheet};
-
-use crate::api::pb;
+use super::{Coverage, CoverageFilter, Row};
+use crate::domain::placement::day_date;
 use crate::domain::{regions, Lang, Source};
 
 /// A figure's value as it is printed and stored in a cell.
@@ -49,7 +48,7 @@ pub struct Figure {
     /// English name.
     pub en: &'static str,
     /// Reads it from a row.
-    pub value: fn(&pb::CoverageRow) -> Value,
+    pub value: fn(&Row) -> Value,
 }
 
 /// A group of figures: one sheet of the workbook.
@@ -78,7 +77,7 @@ macro_rules! share {
             key: stringify!($key),
             zh: $zh,
             en: $en,
-            value: |r| Value::Share(r.$key),
+            value: |r| Value::Share(r.$key()),
         }
     };
 }
@@ -193,15 +192,36 @@ pub fn county_name(code: &str, lang: Lang) -> String {
 }
 
 /// The name of a source in a slots row.
-pub fn source_name(raw: i32, lang: Lang) -> String {
-    Source::ALL
-        .iter()
-        .find(|s| crate::api::source_to_pb(**s) as i32 == raw)
-        .map_or_else(|| raw.to_string(), |s| s.text(lang).to_string())
+pub fn source_name(source: Source, lang: Lang) -> String {
+    source.text(lang).to_string()
+}
+
+/// The days a report covers, as dates (`YYYY-MM-DD`; `from_date` empty
+/// when unbounded): what its heading says and the wire carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Period {
+    /// First day of the placement figures; empty for from the start.
+    pub from_date: String,
+    /// Last day of the placement figures.
+    pub to_date: String,
+    /// The day retention is measured on.
+    pub as_of_date: String,
+}
+
+impl Period {
+    /// The period `filter` selects.
+    pub fn of(filter: &CoverageFilter) -> Period {
+        let date = |d: i32| day_date(d).format("%Y-%m-%d").to_string();
+        Period {
+            from_date: filter.from_day.map(date).unwrap_or_default(),
+            to_date: date(filter.to_day),
+            as_of_date: date(filter.today),
+        }
+    }
 }
 
 /// The heading line of a report.
-pub fn heading(report: &pb::CoverageReport, lang: Lang) -> String {
+pub fn heading(report: &Period, lang: Lang) -> String {
     match lang {
         Lang::Zh => format!(
             "就业帮扶覆盖情况，截至 {}（安置数据 {} 至 {}）",
@@ -226,19 +246,19 @@ pub fn heading(report: &pb::CoverageReport, lang: Lang) -> String {
     }
 }
 
-/// Writes the workbook: a cover sheet, one sheet per figure group
+/// The workbook's bytes: a cover sheet, one sheet per figure group
 /// (counties down by name, figures across, a totals row) and the slots
 /// per source.
-pub fn write_xlsx(report: &pb::CoverageReport, path: &Path, lang: Lang) -> anyhow::Result<()> {
+pub fn workbook(report: &Coverage, period: &Period, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let share = Format::new().set_num_format("0.0%");
     let days = Format::new().set_num_format("0.0");
-    let total = report.total.clone().unwrap_or_default();
+    let total = &report.total;
 
     let cover = book.add_worksheet();
     cover.set_name(lang.pick("说明", "About"))?;
-    cover.write_string_with_format(0, 0, heading(report, lang), &bold)?;
+    cover.write_string_with_format(0, 0, heading(period, lang), &bold)?;
     let counties: Vec<String> = report
         .counties
         .iter()
@@ -265,7 +285,7 @@ pub fn write_xlsx(report: &pb::CoverageReport, path: &Path, lang: Lang) -> anyho
             group.figures.iter().map(|f| lang.pick(f.zh, f.en)),
             &bold,
         )?;
-        let rows = report.counties.iter().chain(std::iter::once(&total));
+        let rows = report.counties.iter().chain(std::iter::once(total));
         for (r, row) in rows.enumerate() {
             let r = r as u32 + 1;
             let is_total = row.county_code.is_empty();
@@ -318,8 +338,7 @@ pub fn write_xlsx(report: &pb::CoverageReport, path: &Path, lang: Lang) -> anyho
     for (c, v) in sums.into_iter().enumerate() {
         sheet.write_number_with_format(r, c as u16 + 1, v as f64, &bold)?;
     }
-    book.save(path)
-        .with_context(|| format!("cannot write {}", path.display()))
+    book.save_to_buffer()
 }
 
 fn header<'a>(
@@ -327,7 +346,7 @@ fn header<'a>(
     first: &str,
     rest: impl Iterator<Item = &'a str>,
     bold: &Format,
-) -> anyhow::Result<()> {
+) -> Result<(), XlsxError> {
     sheet.write_string_with_format(0, 0, first, bold)?;
     sheet.set_column_width(0, 14)?;
     for (c, h) in rest.enumerate() {
@@ -355,9 +374,10 @@ mod tests {
         }
         // CoverageRow: county_code plus 26 figures.
         assert_eq!(keys.len(), 26);
-        let row = pb::CoverageRow {
+        let row = Row {
             workers_seeking: 7,
-            retention_3m_share: 0.5,
+            retention_3m_due: 2,
+            retention_3m_retained: 1,
             ..Default::default()
         };
         let find = |key: &str| {

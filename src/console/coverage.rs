@@ -1,0 +1,107 @@
+//! `GET /dashboard/coverage.xlsx`: the dashboard's figures as the workbook
+//! `jobbridge report --xlsx` writes (`report::book`), for the county the
+//! dashboard shows; admitted and audited as `ReportService/Coverage`.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use serde::Deserialize;
+
+use super::{layout, Act, Console, Officer};
+use crate::domain::access::Role;
+use crate::domain::placement::china_today;
+use crate::report::book::{workbook, Period};
+use crate::report::CoverageFilter;
+use crate::service::ServiceError;
+
+/// The xlsx media type.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The county picked (as on the dashboard).
+#[derive(Debug, Default, Deserialize)]
+pub struct Pick {
+    #[serde(default)]
+    county: String,
+}
+
+/// `GET /dashboard/coverage.xlsx?county=`.
+pub async fn download(
+    State(console): State<Arc<Console>>,
+    who: Officer,
+    Query(pick): Query<Pick>,
+) -> Response {
+    // The dashboard's choice: the county picked, else a service company's
+    // first county (it must name one), else every county the caller sees.
+    let county = match (&who.caller.role, pick.county.trim()) {
+        (_, c) if !c.is_empty() => Some(c.to_string()),
+        (Role::ServiceCompany, _) => who.caller.scope.counties.first().cloned(),
+        _ => None,
+    };
+    let today = china_today();
+    let filter = CoverageFilter {
+        county_code: county.clone(),
+        site_id: None,
+        source: None,
+        from_day: None,
+        to_day: today,
+        today,
+        now_ms: chrono::Utc::now().timestamp_millis(),
+    };
+    let period = Period::of(&filter);
+    let day = period.as_of_date.clone();
+    let lang = who.lang;
+    let target = format!("county {}", county.as_deref().unwrap_or("*"));
+    let work = async {
+        let report = console.service.coverage(&who.caller, filter).await?;
+        tokio::task::spawn_blocking(move || workbook(&report, &period, lang))
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    };
+    match console.act(&who, Act::Dashboard, &target, work).await {
+        Ok(bytes) => {
+            let name = format!(
+                "coverage-{}-{}.xlsx",
+                county.as_deref().unwrap_or("all"),
+                day
+            );
+            attachment(bytes, XLSX, &name)
+        }
+        Err(refusal) => layout::refused(&who, refusal),
+    }
+}
+
+/// A file to save: its bytes, media type and name (an ASCII fallback and
+/// the UTF-8 name, RFC 6266, so a Chinese ledger's name survives).
+pub fn attachment(bytes: Vec<u8>, kind: &'static str, name: &str) -> Response {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+    let ascii: String = name
+        .chars()
+        .map(|c| if safe(c) { c } else { '_' })
+        .collect();
+    let mut encoded = String::new();
+    for c in name.chars() {
+        if safe(c) {
+            encoded.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                encoded.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    (
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
