@@ -26,6 +26,7 @@ use serde_json::{json, Value};
 
 use common::Clients;
 
+/// Debian's; `JOBBRIDGE_CHROMIUM` and `JOBBRIDGE_CHROMEDRIVER` name others.
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// How long the demo server and chromedriver may take to come up (a debug
@@ -38,9 +39,17 @@ const COUNTY: &str = "431202";
 const OTHER_COUNTY: &str = "431224";
 const XSS_NAME: &str = "<img src=x onerror=alert(1)>";
 
+fn chromium() -> String {
+    std::env::var("JOBBRIDGE_CHROMIUM").unwrap_or_else(|_| CHROMIUM.into())
+}
+
+fn chromedriver() -> String {
+    std::env::var("JOBBRIDGE_CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.into())
+}
+
 /// Whether chromium and chromedriver are here; says SKIPPED if not.
 fn browser_present() -> bool {
-    let present = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
+    let present = Path::new(&chromium()).exists() && Path::new(&chromedriver()).exists();
     if !present {
         // Straight to the process's stderr, past the test harness's
         // capture, so that a passing run still shows it.
@@ -206,6 +215,23 @@ async fn the_console_in_headless_chromium() {
     assert_eq!(after.hires, before.hires + 1, "{before:?} -> {after:?}");
     assert_eq!(after.in_work, before.in_work + 1, "{before:?} -> {after:?}");
     b.shot("dashboard").await;
+
+    step("propose from an opening's ranked candidates (before the run's proposals)");
+    b.go(&format!("/openings/{}", employer.id)).await;
+    // Another county's workers are ranked too, but not hers to propose.
+    let foreign = b
+        .eval_with(
+            "return [...document.querySelectorAll('table#candidates tbody tr')]
+                .filter(tr => tr.cells[2].textContent.trim() !== arguments[0]
+                              && tr.querySelector('button.propose, td.name a'))
+                .length;",
+            vec![json!(COUNTY)],
+        )
+        .await;
+    assert_eq!(foreign, json!(0), "another county's worker may be proposed");
+    b.click("table#candidates button.propose").await;
+    assert!(b.text("#notice").await.contains("已推荐"));
+    assert_eq!(b.path().await, format!("/openings/{}", employer.id));
 
     step("a staged run, reviewed and applied for the county");
     let run_id = staged_run(&admin).await;
@@ -445,7 +471,7 @@ impl Driver {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(CHROMEDRIVER)
+        let child = Command::new(chromedriver())
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -510,7 +536,7 @@ impl Browser {
         caps.insert(
             "goog:chromeOptions".into(),
             json!({
-                "binary": CHROMIUM,
+                "binary": chromium(),
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu",
                     "--disable-dev-shm-usage", "--lang=zh-CN",
