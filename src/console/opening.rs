@@ -157,9 +157,12 @@ pub async fn page(
             } }
             tbody {
                 @for c in &candidates {
+                    // A company opens and proposes only its own counties'
+                    // workers; others are ranked here but refused there.
+                    @let ours = !c.masked && who.caller.covers_county(&c.county_code);
                     tr data-worker=(if c.masked { "" } else { c.ranked.id.as_str() }) {
                         td.name {
-                            @if c.masked || who.caller.role == Role::Recruiter {
+                            @if !ours || who.caller.role == Role::Recruiter {
                                 (c.name)
                             } @else {
                                 a href=(worker_href(&c.ranked.id)) { (c.name) }
@@ -173,7 +176,7 @@ pub async fn page(
                         td { (c.ranked.components.iter().map(|x| x.reason.as_str()).filter(|r| !r.is_empty()).collect::<Vec<_>>().join("；")) }
                         @if may_propose {
                             td {
-                                @if !c.masked {
+                                @if ours {
                                     form method="post" action=(format!("/openings/{}/propose", opening.id)) {
                                         input type="hidden" name="csrf" value=(who.csrf);
                                         input type="hidden" name="worker_id" value=(c.ranked.id);
