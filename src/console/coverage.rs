@@ -53,7 +53,6 @@ pub async fn download(
     let period = Period::of(&filter);
     let day = period.as_of_date.clone();
     let lang = who.lang;
-    let target = format!("county {}", county.as_deref().unwrap_or("*"));
     let work = async {
         let report = console.service.coverage(&who.caller, filter).await?;
         tokio::task::spawn_blocking(move || workbook(&report, &period, lang))
@@ -61,7 +60,7 @@ pub async fn download(
             .map_err(|e| ServiceError::Internal(e.to_string()))?
             .map_err(|e| ServiceError::Internal(e.to_string()))
     };
-    match console.act(&who, Act::Dashboard, &target, work).await {
+    match console.act(&who, Act::Dashboard, super::untargeted, work).await {
         Ok(bytes) => {
             let name = format!(
                 "coverage-{}-{}.xlsx",

@@ -146,13 +146,12 @@ pub async fn submit(
         Ok(rows) => rows,
         Err(reason) => return refuse(&who, StatusCode::BAD_REQUEST, &reason),
     };
-    let target = format!("ledger {file_name}: {} rows", rows.table.rows.len());
     let records: Vec<Worker> = rows.good.iter().map(|(_, w)| w.clone()).collect();
     let stored = console
         .act(
             &who,
             Act::ImportWorkers,
-            &target,
+            super::untargeted,
             console
                 .service
                 .import_workers_batched(&who.caller, records, options),
