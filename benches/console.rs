@@ -53,7 +53,13 @@ fn args() -> Args {
 }
 
 /// One request; answers the status, the headers and the body.
-fn request(addr: &str, method: &str, path: &str, cookie: &str, body: &str) -> (u16, String, String) {
+fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    body: &str,
+) -> (u16, String, String) {
     let mut s = TcpStream::connect(addr).expect("console reachable");
     s.set_read_timeout(Some(Duration::from_secs(60))).ok();
     let mut req = format!(
@@ -109,7 +115,10 @@ fn sign_in(a: &Args) -> String {
     let form = format!("token={}&pre={pre}", a.token.replace('+', "%2B"));
     let (status, head, _) = request(&a.addr, "POST", "/signin", &format!("jb_pre={pre}"), &form);
     assert_eq!(status, 303, "sign-in refused: is the token right?");
-    format!("jb_session={}", cookie_from(&head, "jb_session").expect("session"))
+    format!(
+        "jb_session={}",
+        cookie_from(&head, "jb_session").expect("session")
+    )
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -128,7 +137,13 @@ fn main() {
     }
     let session = sign_in(&a);
     // Ids to visit, read from the pages themselves.
-    let (_, _, caseload) = request(&a.addr, "GET", &format!("/caseload?county={}", a.county), &session, "");
+    let (_, _, caseload) = request(
+        &a.addr,
+        "GET",
+        &format!("/caseload?county={}", a.county),
+        &session,
+        "",
+    );
     let workers: Vec<String> = attr_values(&caseload, "data-worker=\"")
         .into_iter()
         .map(str::to_string)
@@ -156,16 +171,28 @@ fn main() {
         ),
         (
             "caseload, search by id",
-            vec![format!("/caseload?county={}&q={}", a.county, search.replace('/', "%2F"))],
+            vec![format!(
+                "/caseload?county={}&q={}",
+                a.county,
+                search.replace('/', "%2F")
+            )],
         ),
         (
             "worker",
-            workers.iter().take(20).map(|w| format!("/workers/{w}")).collect(),
+            workers
+                .iter()
+                .take(20)
+                .map(|w| format!("/workers/{w}"))
+                .collect(),
         ),
         ("openings", vec!["/openings".into()]),
         (
             "opening + candidates",
-            opening_ids.iter().take(20).map(|o| format!("/openings/{o}")).collect(),
+            opening_ids
+                .iter()
+                .take(20)
+                .map(|o| format!("/openings/{o}"))
+                .collect(),
         ),
         ("runs", vec!["/runs".into()]),
         ("dashboard", vec!["/dashboard".into()]),
@@ -181,7 +208,10 @@ fn main() {
         "console page latency, {} rounds x {} clients, county {}",
         a.rounds, a.clients, a.county
     );
-    println!("{:<26} {:>9} {:>9} {:>9} {:>6}", "page", "p50 ms", "p95 ms", "max ms", "n");
+    println!(
+        "{:<26} {:>9} {:>9} {:>9} {:>6}",
+        "page", "p50 ms", "p95 ms", "max ms", "n"
+    );
     for (name, paths) in &pages {
         if paths.is_empty() {
             continue;
@@ -203,7 +233,10 @@ fn main() {
                     })
                 })
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
         });
         times.sort();
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;

@@ -13,11 +13,11 @@ use super::auth::{audited, caller};
 use super::convert::{applied_to_pb, assignment_to_pb, diff_to_pb, run_to_pb};
 use super::pb::batch_server::Batch as BatchRpc;
 use super::{pb, status};
-use crate::service::access::target;
 use crate::batch::audit;
 use crate::domain::access::{Caller, Role};
 use crate::domain::run::{Policy, Run};
 use crate::domain::{rules, Lang, ValidationError};
+use crate::service::access::target;
 use crate::service::Service;
 
 /// The `jobbridge.v1.Batch` service.

@@ -10,9 +10,9 @@ use super::auth::{audited, caller};
 use super::pb::matching_server::Matching;
 use super::workers::{request_id, request_scoped_id};
 use super::{pb, status};
-use crate::service::access::target;
 use crate::domain::{rules, Validated, ValidationError};
 use crate::matching::{region_number, ComponentExplanation, OpeningsQuery, Reason, WorkersQuery};
+use crate::service::access::target;
 use crate::service::{OpeningMatch, Service, WorkerMatch};
 
 /// Results returned when the request says `top_k = 0`.

@@ -11,10 +11,10 @@ use super::auth::{audited, caller};
 use super::convert::{decline_reason_from_pb, separation_reason_from_pb, status_from_pb};
 use super::workers::{request_id, request_scoped_id};
 use super::{page_token, pb, status};
-use crate::service::access::target;
 use crate::domain::access::Caller;
 use crate::domain::placement::{china_today, day_number};
 use crate::domain::{rules, Reason, ValidationError};
+use crate::service::access::target;
 use crate::service::Service;
 use crate::store::{Action, PlacementFilter};
 
@@ -102,7 +102,14 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         let actor = actor(&r.actor)?;
         let p = self
             .service
-            .propose(&caller, &r.worker_id, &r.opening_id, r.run_id, actor)
+            .propose(
+                &caller,
+                &r.worker_id,
+                &r.opening_id,
+                r.run_id,
+                actor,
+                super::lang::current(),
+            )
             .await
             .map_err(status::from_service)?;
         let target = target::placement(&p);

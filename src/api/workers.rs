@@ -12,9 +12,9 @@ use super::convert::{
 use super::import::{self, Importer};
 use super::pb::workers_server::Workers;
 use super::{page_token, pb, status};
-use crate::service::access::target;
 use crate::domain::access::Caller;
 use crate::domain::{rules, scoped, Validated, ValidationError, Worker};
+use crate::service::access::target;
 use crate::service::{scope, ImportOptions, RowChange, Service, ServiceError};
 use crate::store::{PutMode, WorkerFilter};
 

@@ -60,7 +60,10 @@ pub async fn download(
             .map_err(|e| ServiceError::Internal(e.to_string()))?
             .map_err(|e| ServiceError::Internal(e.to_string()))
     };
-    match console.act(&who, Act::Dashboard, super::untargeted, work).await {
+    match console
+        .act(&who, Act::Dashboard, super::untargeted, work)
+        .await
+    {
         Ok(bytes) => {
             let name = format!(
                 "coverage-{}-{}.xlsx",

@@ -87,7 +87,12 @@ pub async fn page_view(
     let lang = who.lang;
     let service = &console.service;
     let (run, _) = console
-        .act(who, Act::ViewRun, super::untargeted, service.run(&who.caller, id))
+        .act(
+            who,
+            Act::ViewRun,
+            super::untargeted,
+            service.run(&who.caller, id),
+        )
         .await?;
     // A service company reads the diff one county of its own at a time.
     let scopes: Vec<Option<String>> = match who.caller.role {

@@ -68,7 +68,12 @@ async fn load(console: &Arc<Console>, who: &Officer, id: &str) -> Result<View, R
     let service = &console.service;
     let caller = &who.caller;
     let worker = console
-        .act(who, Act::ViewWorker, |w| target::worker(&w.id), service.worker(caller, id))
+        .act(
+            who,
+            Act::ViewWorker,
+            |w| target::worker(&w.id),
+            service.worker(caller, id),
+        )
         .await?;
     let household = console
         .act(
@@ -454,7 +459,7 @@ pub async fn propose_pair(
             target::placement,
             console
                 .service
-                .propose(&who.caller, worker_id, opening_id, 0, actor(who)),
+                .propose(&who.caller, worker_id, opening_id, 0, actor(who), who.lang),
         )
         .await;
     match proposed {

@@ -10,7 +10,7 @@ use super::{scope, Result, Service, ServiceError};
 use crate::domain::access::{mask_name, mask_phone, Caller, Role};
 use crate::domain::placement::{Placement, PlacementEvent};
 use crate::domain::run::RunStatus;
-use crate::domain::{scoped, Worker};
+use crate::domain::{scoped, Lang, Worker};
 use crate::matching::MatchContext;
 use crate::store::{Action, DueCheckIn, Page, PlacementFilter, Proposal};
 
@@ -72,7 +72,8 @@ fn contact(
 impl Service {
     /// Proposes an opening to a worker the caller covers. The pair must be
     /// eligible now; with `run_id`, it must be that succeeded run's
-    /// assignment.
+    /// assignment. An ineligible pair is refused with its reasons in
+    /// `lang`.
     pub async fn propose(
         self: &Arc<Self>,
         caller: &Caller,
@@ -80,6 +81,7 @@ impl Service {
         opening_id: &str,
         run_id: u64,
         actor: String,
+        lang: Lang,
     ) -> Result<Placement> {
         let (caller, worker_id, opening_id) = (
             caller.clone(),
@@ -88,7 +90,7 @@ impl Service {
         );
         let changed = self
             .blocking(move |s| {
-                let proposal = s.check_proposal(&caller, &worker_id, &opening_id, run_id)?;
+                let proposal = s.check_proposal(&caller, &worker_id, &opening_id, run_id, lang)?;
                 Ok(s.writer.propose(&proposal, &actor)?)
             })
             .await;
@@ -224,6 +226,7 @@ impl Service {
         worker_id: &str,
         opening_id: &str,
         run_id: u64,
+        lang: Lang,
     ) -> Result<Proposal> {
         let store = self.store();
         let worker = self.find_worker_now(caller, worker_id)?;
@@ -256,10 +259,14 @@ impl Service {
                 }
             }
         }
-        let explanation =
-            self.matcher()
-                .read()
-                .explain_pair(worker_id, opening_id, &MatchContext::now());
+        let explanation = self.matcher().read().explain_pair(
+            worker_id,
+            opening_id,
+            &MatchContext {
+                lang,
+                ..MatchContext::now()
+            },
+        );
         let Some(x) = explanation else {
             return Err(ServiceError::not_found("worker or opening", worker_id));
         };
@@ -269,10 +276,13 @@ impl Service {
                 .iter()
                 .map(|(r, text)| format!("{}: {text}", r.code()))
                 .collect();
-            return Err(ServiceError::precondition(format!(
-                "worker {worker_id:?} is not eligible for opening {opening_id:?}: {}",
-                reasons.join("; ")
-            )));
+            let reasons = reasons.join("; ");
+            return Err(ServiceError::precondition(match lang {
+                Lang::Zh => format!("劳动力 {worker_id} 不符合岗位 {opening_id} 的条件：{reasons}"),
+                Lang::En => format!(
+                    "worker {worker_id:?} is not eligible for opening {opening_id:?}: {reasons}"
+                ),
+            }));
         }
         Ok(Proposal {
             worker_id: worker_id.to_string(),

@@ -298,7 +298,7 @@ fn agree(service: &Arc<Service>, rt: &tokio::runtime::Runtime) -> HashSet<(Strin
     // refusal writes nothing, so every such pair can be tried).
     for (w, o, want) in &policy_only {
         let err = rt
-            .block_on(service.propose(&caller, w, o, 0, "test".into()))
+            .block_on(service.propose(&caller, w, o, 0, "test".into(), crate::domain::Lang::En))
             .unwrap_err();
         let ServiceError::Precondition(message) = &err else {
             panic!("Propose {w} {o}: {err:?}");
@@ -333,7 +333,7 @@ proptest! {
             if busy.len() == 3 || !busy.insert(w.clone()) {
                 continue;
             }
-            rt.block_on(service.propose(&admin(), w, o, 0, "test".into()))
+            rt.block_on(service.propose(&admin(), w, o, 0, "test".into(), crate::domain::Lang::En))
                 .unwrap_or_else(|e| panic!("Propose {w} {o}: {e}"));
         }
         // The batch proposes eligible pairs only, and the policy lists

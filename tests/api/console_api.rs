@@ -20,7 +20,13 @@ fn free_port() -> std::net::SocketAddr {
 }
 
 /// One HTTP/1.1 request; answers the status, the head and the body.
-fn http(addr: std::net::SocketAddr, method: &str, path: &str, cookie: &str, body: &str) -> (u16, String, String) {
+fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    body: &str,
+) -> (u16, String, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if !cookie.is_empty() {
@@ -118,18 +124,53 @@ async fn the_console_and_grpc_refuse_and_audit_alike() {
     // Each case: a caller, what it asks through gRPC and through the
     // console, and the code both must end in.
     let cases: Vec<(&str, String, &str, Code)> = vec![
-        ("company reads its own worker", server.token(Role::ServiceCompany, company("431202")), "own", Code::Ok),
-        ("company reads another county's worker", server.token(Role::ServiceCompany, company("431202")), "other", Code::NotFound),
-        ("recruiter lists workers", server.token(Role::Recruiter, Scope { counties: vec![], employer_id: Some("gov-431202".into()) }), "list", Code::PermissionDenied),
-        ("reader reads coverage", server.token(Role::Reader, Scope::default()), "coverage", Code::Ok),
-        ("reader lists workers", server.token(Role::Reader, Scope::default()), "list", Code::PermissionDenied),
+        (
+            "company reads its own worker",
+            server.token(Role::ServiceCompany, company("431202")),
+            "own",
+            Code::Ok,
+        ),
+        (
+            "company reads another county's worker",
+            server.token(Role::ServiceCompany, company("431202")),
+            "other",
+            Code::NotFound,
+        ),
+        (
+            "recruiter lists workers",
+            server.token(
+                Role::Recruiter,
+                Scope {
+                    counties: vec![],
+                    employer_id: Some("gov-431202".into()),
+                },
+            ),
+            "list",
+            Code::PermissionDenied,
+        ),
+        (
+            "reader reads coverage",
+            server.token(Role::Reader, Scope::default()),
+            "coverage",
+            Code::Ok,
+        ),
+        (
+            "reader lists workers",
+            server.token(Role::Reader, Scope::default()),
+            "list",
+            Code::PermissionDenied,
+        ),
     ];
     for (what, token, ask, code) in cases {
         let clients = server.clients_with(Some(&token));
         // Through gRPC.
         let got = match ask {
             "own" | "other" => {
-                let id = if ask == "own" { "431202/w-000001" } else { "431224/w-000002" };
+                let id = if ask == "own" {
+                    "431202/w-000001"
+                } else {
+                    "431224/w-000002"
+                };
                 clients
                     .workers()
                     .get_worker(pb::GetWorkerRequest { id: id.into() })
@@ -178,7 +219,10 @@ async fn the_console_and_grpc_refuse_and_audit_alike() {
             .take_while(|e| **e != grpc_entry)
             .collect();
         let first = since.last().expect("the console's action is audited");
-        assert_eq!(**first, grpc_entry, "{what}: the same entry through both faces");
+        assert_eq!(
+            **first, grpc_entry,
+            "{what}: the same entry through both faces"
+        );
         assert_eq!(first.1, code as i32, "{what}");
     }
     server.stop().await;
