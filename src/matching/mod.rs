@@ -9,6 +9,7 @@
 
 pub mod assign;
 mod batch_input;
+mod census;
 mod config;
 mod eligibility;
 mod features;
@@ -23,6 +24,7 @@ mod shared;
 mod slots;
 
 pub use batch_input::{BatchInput, Pending};
+pub use census::{Census, OpeningSums};
 pub use config::MatchConfig;
 pub use eligibility::{MatchContext, Reason};
 pub use features::region_number;

@@ -20,7 +20,9 @@
 
 mod apply;
 mod backup;
+pub mod dashboard;
 mod error;
+mod hires;
 mod matching;
 mod openings;
 mod placements;
@@ -35,6 +37,7 @@ mod write;
 use std::sync::Arc;
 
 pub use apply::{Applied, RefusedAssignment};
+pub use dashboard::Dashboard;
 pub use error::ServiceError;
 pub use matching::{OpeningMatch, WorkerMatch};
 pub use placements::DueCall;
