@@ -177,6 +177,8 @@ impl Service {
 #[cfg(test)]
 mod apply_tests;
 #[cfg(test)]
+mod dashboard_tests;
+#[cfg(test)]
 mod policy_tests;
 #[cfg(test)]
 mod scoped_tests;
