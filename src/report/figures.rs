@@ -115,11 +115,17 @@ pub fn add_hires(
 ) -> bool {
     if d.hire_day.is_some_and(&in_range) {
         r.hires += n;
-        if let Some(kept) = d.hire_day.and_then(|h| retained(h, d.separation_day, 3, today)) {
+        if let Some(kept) = d
+            .hire_day
+            .and_then(|h| retained(h, d.separation_day, 3, today))
+        {
             r.retention_3m_due += n;
             r.retention_3m_retained += if kept { n } else { 0 };
         }
-        if let Some(kept) = d.hire_day.and_then(|h| retained(h, d.separation_day, 6, today)) {
+        if let Some(kept) = d
+            .hire_day
+            .and_then(|h| retained(h, d.separation_day, 6, today))
+        {
             r.retention_6m_due += n;
             r.retention_6m_retained += if kept { n } else { 0 };
         }

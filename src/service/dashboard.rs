@@ -168,8 +168,9 @@ fn dashboard_counties(caller: &Caller, county: Option<String>) -> Result<Countie
     }
     match county {
         Some(c) => {
-            rules::check_region_code(&c)
-                .map_err(|reason| ServiceError::Invalid(ValidationError::new("county_code", reason)))?;
+            rules::check_region_code(&c).map_err(|reason| {
+                ServiceError::Invalid(ValidationError::new("county_code", reason))
+            })?;
             scope::county_filter(caller, Some(&c), "county_code")?;
             Ok(Some(BTreeSet::from([c])))
         }
@@ -201,7 +202,12 @@ impl Service {
 
     /// The daily rows of `counties` from day `from` to `to`, summed per
     /// day. Blocking: reads the store.
-    pub fn trend_between(&self, counties: &Counties, from: i32, to: i32) -> Result<Vec<(i32, Row)>> {
+    pub fn trend_between(
+        &self,
+        counties: &Counties,
+        from: i32,
+        to: i32,
+    ) -> Result<Vec<(i32, Row)>> {
         let single = counties
             .as_ref()
             .filter(|set| set.len() == 1)
@@ -209,7 +215,10 @@ impl Service {
         let stored = self.store().dashboard_days(single.as_deref(), from, to)?;
         let mut days: BTreeMap<i32, Row> = BTreeMap::new();
         for (day, f) in stored {
-            if counties.as_ref().is_some_and(|set| !set.contains(&f.county_code)) {
+            if counties
+                .as_ref()
+                .is_some_and(|set| !set.contains(&f.county_code))
+            {
                 continue;
             }
             let sum = days.entry(day).or_insert_with(|| Row {
@@ -266,7 +275,9 @@ impl Service {
             match self.snapshot_on(day, true).await {
                 Ok(true) => tracing::info!(day, "dashboard: daily figures written"),
                 Ok(false) => {}
-                Err(e) => tracing::error!(error = %e, day, "dashboard: cannot write the daily figures"),
+                Err(e) => {
+                    tracing::error!(error = %e, day, "dashboard: cannot write the daily figures")
+                }
             }
             tokio::time::sleep(until_next_day()).await;
         }

@@ -93,7 +93,12 @@ fn scan(service: &Service, county: Option<&str>, today: i32) -> crate::report::C
 fn check_equal(service: &Service, today: i32) -> Result<(), TestCaseError> {
     let all = scan(service, None, today);
     let dash = service.dashboard_on(&None, today);
-    prop_assert_eq!(filled(&dash.total), filled(&all.total), "total, today {}", today);
+    prop_assert_eq!(
+        filled(&dash.total),
+        filled(&all.total),
+        "total, today {}",
+        today
+    );
     prop_assert_eq!(&dash.slots, &all.slots, "slots, today {}", today);
     let counties: BTreeSet<String> = all
         .counties
@@ -103,13 +108,23 @@ fn check_equal(service: &Service, today: i32) -> Result<(), TestCaseError> {
         .collect();
     for c in &counties {
         let one = scan(service, Some(c), today);
-        let want = one.counties.first().map(filled).unwrap_or_else(|| filled(&Row::default()));
+        let want = one
+            .counties
+            .first()
+            .map(filled)
+            .unwrap_or_else(|| filled(&Row::default()));
         let only: Counties = Some(BTreeSet::from([c.clone()]));
         let mine = service.dashboard_on(&only, today);
-        let got = mine.counties.first().map(filled).unwrap_or_else(|| filled(&Row::default()));
+        let got = mine
+            .counties
+            .first()
+            .map(filled)
+            .unwrap_or_else(|| filled(&Row::default()));
         prop_assert_eq!(&got, &want, "county {}, today {}", c, today);
         let listed = dash.counties.iter().find(|r| &r.county_code == c);
-        let listed = listed.map(filled).unwrap_or_else(|| filled(&Row::default()));
+        let listed = listed
+            .map(filled)
+            .unwrap_or_else(|| filled(&Row::default()));
         prop_assert_eq!(&listed, &want, "county {} among all, today {}", c, today);
         prop_assert_eq!(&mine.slots, &one.slots, "slots of {}, today {}", c, today);
     }
@@ -343,7 +358,11 @@ fn the_trend_keeps_one_row_per_day_and_survives_a_reopen() {
             .await
             .unwrap();
         assert!(service.snapshot_on(day, true).await.unwrap());
-        let mut again = service.store().worker(&data.workers[1].id).unwrap().unwrap();
+        let mut again = service
+            .store()
+            .worker(&data.workers[1].id)
+            .unwrap()
+            .unwrap();
         again.employment_status = EmploymentStatus::Unavailable;
         service
             .put_worker(&admin(), again, PutMode::Upsert, false)
@@ -387,7 +406,11 @@ fn a_company_reads_its_counties_and_a_recruiter_nothing() {
     let all = rt.block_on(service.dashboard(&admin(), None)).unwrap();
     assert!(all.counties.len() > 2, "the demo has several counties");
     let mine = rt.block_on(service.dashboard(&company, None)).unwrap();
-    let codes: Vec<&str> = mine.counties.iter().map(|r| r.county_code.as_str()).collect();
+    let codes: Vec<&str> = mine
+        .counties
+        .iter()
+        .map(|r| r.county_code.as_str())
+        .collect();
     assert_eq!(codes, vec![a]);
     assert_eq!(filled(&mine.total), filled(&mine.counties[0]));
     let named = rt
@@ -397,14 +420,26 @@ fn a_company_reads_its_counties_and_a_recruiter_nothing() {
     let scanned = scan(&service, Some(a), china_today());
     assert_eq!(mine.slots, scanned.slots, "slots of its county only");
     let other = rt.block_on(service.dashboard(&company, Some(b.to_string())));
-    assert!(matches!(other, Err(ServiceError::Forbidden(_))), "{other:?}");
+    assert!(
+        matches!(other, Err(ServiceError::Forbidden(_))),
+        "{other:?}"
+    );
     let trend = rt.block_on(service.dashboard_trend(&company, Some(b.to_string()), 7));
-    assert!(matches!(trend, Err(ServiceError::Forbidden(_))), "{trend:?}");
+    assert!(
+        matches!(trend, Err(ServiceError::Forbidden(_))),
+        "{trend:?}"
+    );
     let recruiter = caller(Role::Recruiter, &[]);
     let refused = rt.block_on(service.dashboard(&recruiter, None));
-    assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(ServiceError::Forbidden(_))),
+        "{refused:?}"
+    );
     let refused = rt.block_on(service.dashboard_trend(&recruiter, None, 7));
-    assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(ServiceError::Forbidden(_))),
+        "{refused:?}"
+    );
     let reader = caller(Role::Reader, &[]);
     let read = rt.block_on(service.dashboard(&reader, None)).unwrap();
     assert_eq!(read.counties.len(), all.counties.len());
