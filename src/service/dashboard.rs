@@ -86,9 +86,9 @@ impl Service {
     }
 
     /// The dashboard of `counties` with retention measured on `today`,
-    /// without a scope check (for the trend, the CLI, tests and benches).
-    /// Blocking for a few milliseconds: placement steps wait for the hire
-    /// tally's mutex meanwhile.
+    /// without a scope check (for the snapshots, tests and benches). Reads
+    /// memory only: the index's published snapshot, and a copy of the hire
+    /// tally taken under its mutex.
     pub fn dashboard_on(&self, counties: &Counties, today: i32) -> Dashboard {
         let census = self.matcher().read().census().clone();
         let mut rows: BTreeMap<u32, Row> = BTreeMap::new();
@@ -117,11 +117,11 @@ impl Service {
                 });
             }
         }
-        self.writer.hires().each(|class, n| {
+        for (class, n) in self.writer.hires().classes() {
             rows_of(class.county, &mut |r| {
                 figures::add_hires(r, class.days, |day| day <= today, today, n);
             });
-        });
+        }
         let mut slots: Vec<SlotsRow> = Source::ALL
             .iter()
             .map(|&source| SlotsRow {

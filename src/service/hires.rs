@@ -94,13 +94,11 @@ impl HireTally {
         Ok(())
     }
 
-    /// Calls `f` with each class and its count, under the mutex (keep `f`
-    /// short: placement steps wait for it).
-    pub(crate) fn each(&self, mut f: impl FnMut(&HireClass, u64)) {
+    /// Each class and its count, copied out under the mutex (placement
+    /// steps wait only for the copy, not for the figures made from it).
+    pub(crate) fn classes(&self) -> Vec<(HireClass, u64)> {
         let inner = self.lock();
-        for (class, n) in &inner.classes {
-            f(class, *n);
-        }
+        inner.classes.iter().map(|(c, n)| (*c, *n)).collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
