@@ -11,7 +11,7 @@
 //! | [`matching`] | eligibility, scores, ranking on rayon over an index shared as immutable snapshots, batch input and the assignment solvers |
 //! | [`batch`] | runs: phases, progress, cancel, persistence, summary, audit export, the schedule's clock |
 //! | [`store`] | sled: tables (records on disk; the workers' and openings' indexes in memory, the placements' on disk), group commit, runs, placements (applies the domain's rules in one transaction), tokens, the audit log, and backups and restores (`store::backup`) |
-//! | [`report`] | the coverage report and the policy lists (`report::policy`), computed from the store |
+//! | [`report`] | the coverage report and the policy lists (`report::policy`), computed from the store; the rule of each figure (`report::figures`), shared with the dashboard (`service::dashboard`) |
 //! | [`domain`] | workers, openings, households, placements and their rules (transitions, declines, validation, the national id hash, the `[policy]` rules); no I/O |
 //! | [`server`] | assembles services, health, reflection, limits and TLS; the drain at shutdown, the request log and the metrics endpoint; `run(listener, ..)` |
 //! | [`cli`] | the batch, report, token, import, export, template, backup and restore subcommands |

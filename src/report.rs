@@ -4,12 +4,13 @@
 //! openings the filters select), so a report is always current.
 
 pub mod book;
+pub mod figures;
 pub mod policy;
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::domain::placement::{china_day, Placement, PlacementStatus};
-use crate::domain::{EmploymentStatus, OpeningStatus, Source};
+use crate::domain::{EmploymentStatus, Source};
 use crate::store::{PlacementFilter, Store, StoreError, WorkerFilter};
 
 const DAY_MS: f64 = 86_400_000.0;
@@ -76,7 +77,7 @@ impl Row {
         share(self.retention_6m_retained, self.retention_6m_due)
     }
 
-    fn add(&mut self, o: &Row) {
+    pub(crate) fn add(&mut self, o: &Row) {
         self.workers_registered += o.workers_registered;
         self.workers_want_work += o.workers_want_work;
         self.workers_seeking += o.workers_seeking;
@@ -183,32 +184,23 @@ pub fn coverage(store: &Store, f: &CoverageFilter) -> Result<Coverage, StoreErro
         let page = store.list_workers(&worker_filter, after.as_deref(), 4096)?;
         for w in &page.items {
             let r = entry(&mut rows, &w.county_code);
-            r.workers_registered += 1;
-            let wants = w.employment_status != EmploymentStatus::Unavailable;
-            if wants {
-                r.workers_want_work += 1;
-            }
+            figures::add_workers(r, w.employment_status, 1);
             match w.employment_status {
-                EmploymentStatus::Seeking => {
-                    r.workers_seeking += 1;
-                    if w.placement.recommendations < 3 {
-                        r.seeking_under_three_recommendations += 1;
-                    }
+                EmploymentStatus::Seeking if w.placement.recommendations < 3 => {
+                    r.seeking_under_three_recommendations += 1;
                 }
-                EmploymentStatus::Placed => r.workers_placed += 1,
-                EmploymentStatus::Employed => {
-                    r.workers_in_work += 1;
-                    if w.placement.active_status == PlacementStatus::Hired {
-                        r.workers_in_work_placed += 1;
-                    }
+                EmploymentStatus::Employed
+                    if w.placement.active_status == PlacementStatus::Hired =>
+                {
+                    r.workers_in_work_placed += 1;
                 }
-                EmploymentStatus::Unavailable => {}
+                _ => {}
             }
             let h = households
                 .entry(w.household_id.clone())
                 .or_insert_with(|| (w.county_code.clone(), false, false));
-            h.1 |= wants;
-            h.2 |= w.employment_status == EmploymentStatus::Employed;
+            h.1 |= figures::wants_work(w.employment_status);
+            h.2 |= figures::in_work(w.employment_status);
         }
         match page.next_after {
             Some(a) => after = Some(a),
@@ -217,11 +209,7 @@ pub fn coverage(store: &Store, f: &CoverageFilter) -> Result<Coverage, StoreErro
     }
     for (county, labour, employed) in households.values() {
         if *labour {
-            let r = entry(&mut rows, county);
-            r.households_with_labour += 1;
-            if !employed {
-                r.zero_employment_households += 1;
-            }
+            figures::add_households(entry(&mut rows, county), true, *employed, 1);
         }
     }
 
@@ -253,19 +241,7 @@ pub fn coverage(store: &Store, f: &CoverageFilter) -> Result<Coverage, StoreErro
         if at_in_range(p.declined_at_ms) {
             r.declined += 1;
         }
-        if p.hire_day.is_some_and(in_range) {
-            r.hires += 1;
-            if let Some(kept) = p.retained(3, f.today) {
-                r.retention_3m_due += 1;
-                r.retention_3m_retained += u64::from(kept);
-            }
-            if let Some(kept) = p.retained(6, f.today) {
-                r.retention_6m_due += 1;
-                r.retention_6m_retained += u64::from(kept);
-            }
-        }
-        if p.separation_day.is_some_and(in_range) && p.state() == PlacementStatus::Separated {
-            r.separations += 1;
+        if figures::add_hires(r, figures::HireDays::of(p), in_range, f.today, 1) {
             let next = proposed
                 .get(p.worker_id.as_str())
                 .and_then(|times| times.iter().filter(|&&t| t > p.separated_at_ms).min());
@@ -298,11 +274,8 @@ pub fn coverage(store: &Store, f: &CoverageFilter) -> Result<Coverage, StoreErro
         let Some(s) = slots.iter_mut().find(|s| s.source == o.source) else {
             continue;
         };
-        if o.status == OpeningStatus::Open {
-            s.openings_open += 1;
-            s.slots_open += u64::from(o.headcount.saturating_sub(o.filled));
-        }
-        s.slots_filled += u64::from(o.filled);
+        let free = u64::from(o.headcount.saturating_sub(o.filled));
+        figures::add_openings(s, o.status, 1, free, u64::from(o.filled));
     }
 
     let mut total = Row::default();

@@ -162,6 +162,8 @@ pub async fn run(
         .backup
         .clone()
         .map(|plan| tokio::spawn(service.clone().scheduled_backups(plan)));
+    // The dashboard's daily rows: today's now if missing, then each day.
+    let snapshots = tokio::spawn(service.clone().dashboard_snapshots());
     let limit = options.max_message_bytes;
     let workers =
         WorkersServer::new(WorkerService::new(service.clone())).max_decoding_message_size(limit);
@@ -319,6 +321,7 @@ pub async fn run(
         task.abort();
     }
     pruning.abort();
+    snapshots.abort();
     disk_watch.abort();
     // A run in progress is left to be marked failed at the next start; its
     // rows are never applied half-way.

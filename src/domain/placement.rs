@@ -326,6 +326,22 @@ pub fn months_after(day: i32, months: u32) -> i32 {
     )
 }
 
+/// Whether a worker hired on `hire_day` and separated on `separation_day`
+/// (if at all) was still in the job `months` after the hire, as of day
+/// `today`: `None` if that day has not come yet.
+pub fn retained(
+    hire_day: i32,
+    separation_day: Option<i32>,
+    months: u32,
+    today: i32,
+) -> Option<bool> {
+    let mark = months_after(hire_day, months);
+    if mark > today {
+        return None;
+    }
+    Some(separation_day.is_none_or(|s| s >= mark))
+}
+
 impl Placement {
     /// The state as an enum (UNSPECIFIED for an unknown stored value).
     pub fn state(&self) -> PlacementStatus {
@@ -335,12 +351,7 @@ impl Placement {
     /// Whether the worker was still in this job `months` after the hire,
     /// as of day `today`: `None` if not hired or that day has not come yet.
     pub fn retained(&self, months: u32, today: i32) -> Option<bool> {
-        let hire = self.hire_day?;
-        let mark = months_after(hire, months);
-        if mark > today {
-            return None;
-        }
-        Some(self.separation_day.is_none_or(|s| s >= mark))
+        retained(self.hire_day?, self.separation_day, months, today)
     }
 
     /// Check-ins not yet recorded, with their due days, for a placement in

@@ -4,6 +4,7 @@
 
 use hashbrown::HashMap;
 
+use super::census::Census;
 use super::config::MatchConfig;
 use super::eligibility::{opening_available, violations, worker_available, MatchContext, Reason};
 use super::features::{distance_km, opening_feat, worker_feat, Interner, OpeningFeat, WorkerFeat};
@@ -42,6 +43,11 @@ impl HouseholdCounts {
             EmploymentStatus::Seeking | EmploymentStatus::Placed => apply(&mut self.seeking),
             EmploymentStatus::Unavailable => {}
         }
+    }
+
+    /// Someone in the household wants work (seeking, placed or in work).
+    pub fn labour(&self) -> bool {
+        self.seeking + self.employed > 0
     }
 
     /// Labour in the household and nobody in work.
@@ -88,6 +94,13 @@ pub struct MatchIndex {
     pub(crate) worker_grid: Grid,
     /// Openings that are open with free slots, by cell.
     pub(crate) opening_grid: Grid,
+    /// The indexed records counted by class, for the dashboard.
+    pub(crate) census: Census,
+}
+
+/// An opening's class in the census, its free slots and its filled ones.
+fn opening_class(o: &OpeningFeat) -> ((u32, Source, crate::domain::OpeningStatus), u32, u32) {
+    ((o.region, o.source, o.status), o.free_slots(), o.filled)
 }
 
 impl MatchIndex {
@@ -214,12 +227,13 @@ impl MatchIndex {
             .copied()
             .unwrap_or(i32::MAX);
         let feat = worker_feat(w, household, site, used_from, &mut self.skills);
-        self.household_counts[household as usize].add(feat.status, 1);
+        let (county, status) = (feat.county, feat.status);
         let placement = worker_placement(&feat);
         let (slot, old) = self.workers.put(&w.id, feat);
         if let Some(old) = old {
-            self.household_counts[old.household as usize].add(old.status, -1);
+            self.count_member(old.county, old.household, old.status, -1);
         }
+        self.count_member(county, household, status, 1);
         match placement {
             Some(at) => self.worker_grid.insert(slot, at),
             None => self.worker_grid.remove(slot),
@@ -229,9 +243,31 @@ impl MatchIndex {
     /// Removes a worker; unknown ids are ignored.
     pub fn remove_worker(&mut self, id: &str) {
         if let Some((slot, old)) = self.workers.remove(id) {
-            self.household_counts[old.household as usize].add(old.status, -1);
+            self.count_member(old.county, old.household, old.status, -1);
             self.worker_grid.remove(slot);
         }
+    }
+
+    /// Counts a worker in (`sign` 1) or out (-1) of its household's
+    /// employment counts and of the census, moving the household between
+    /// the census's classes as its counts change.
+    fn count_member(&mut self, county: u32, household: u32, status: EmploymentStatus, sign: i32) {
+        let counts = &mut self.household_counts[household as usize];
+        let before = *counts;
+        counts.add(status, sign);
+        let after = *counts;
+        self.census.worker(county, status, i64::from(sign));
+        if before.labour() {
+            self.census.household(county, before.employed > 0, -1);
+        }
+        if after.labour() {
+            self.census.household(county, after.employed > 0, 1);
+        }
+    }
+
+    /// What the index holds, counted by class (see [`Census`]).
+    pub fn census(&self) -> &Census {
+        &self.census
     }
 
     /// Adds or replaces an opening with `filled` slots taken.
@@ -239,7 +275,13 @@ impl MatchIndex {
         let feat = opening_feat(o, filled, &mut self.skills);
         let available = feat.status == crate::domain::OpeningStatus::Open && feat.free_slots() > 0;
         let at = (feat.lat, feat.lon);
-        let (slot, _) = self.openings.put(&o.id, feat);
+        let counted = opening_class(&feat);
+        let (slot, old) = self.openings.put(&o.id, feat);
+        if let Some(old) = old {
+            let (class, free, filled) = opening_class(&old);
+            self.census.opening(class, free, filled, -1);
+        }
+        self.census.opening(counted.0, counted.1, counted.2, 1);
         if available {
             self.opening_grid.insert(slot, Some(at));
         } else {
@@ -249,7 +291,9 @@ impl MatchIndex {
 
     /// Removes an opening; unknown ids are ignored.
     pub fn remove_opening(&mut self, id: &str) {
-        if let Some((slot, _)) = self.openings.remove(id) {
+        if let Some((slot, old)) = self.openings.remove(id) {
+            let (class, free, filled) = opening_class(&old);
+            self.census.opening(class, free, filled, -1);
             self.opening_grid.remove(slot);
         }
     }

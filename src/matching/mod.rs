@@ -10,6 +10,7 @@
 pub mod assign;
 mod batch_input;
 mod caseload;
+mod census;
 mod config;
 mod eligibility;
 mod features;
@@ -25,6 +26,7 @@ mod slots;
 
 pub use batch_input::{BatchInput, Pending};
 pub use caseload::{order_key as case_order, Case, CaseFilter};
+pub use census::{Census, OpeningSums};
 pub use config::MatchConfig;
 pub use eligibility::{MatchContext, Reason};
 pub use features::region_number;

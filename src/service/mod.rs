@@ -22,7 +22,9 @@ pub mod access;
 mod apply;
 mod backup;
 mod caseload;
+pub mod dashboard;
 mod error;
+mod hires;
 mod matching;
 mod openings;
 mod placements;
@@ -38,6 +40,7 @@ use std::sync::Arc;
 
 pub use apply::{Applied, RefusedAssignment};
 pub use caseload::{Caseload, CaseloadQuery};
+pub use dashboard::Dashboard;
 pub use error::ServiceError;
 pub use matching::{OpeningMatch, WorkerMatch};
 pub use placements::DueCall;
@@ -176,6 +179,8 @@ impl Service {
 
 #[cfg(test)]
 mod apply_tests;
+#[cfg(test)]
+mod dashboard_tests;
 #[cfg(test)]
 mod policy_tests;
 #[cfg(test)]

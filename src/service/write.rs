@@ -43,6 +43,8 @@ use crate::domain::{IdKey, Opening, Worker};
 use crate::matching::{IndexOp, MatchConfig, MatchIndex, Matcher};
 use crate::store::{Action, Changed, Proposal, PutMode, Store, StoreError};
 
+use super::hires::HireTally;
+
 /// Most single-record writes combined into one transaction.
 const MAX_COMBINED: usize = 512;
 
@@ -63,6 +65,9 @@ pub(crate) struct Writer {
     store: Arc<Store>,
     id_key: IdKey,
     matcher: Arc<Matcher>,
+    /// The dashboard's hire-side tally (the rest of its figures are the
+    /// index's census).
+    hires: HireTally,
     writes: mpsc::Sender<(Write, Reply)>,
 }
 
@@ -80,7 +85,8 @@ impl Writer {
         policy: PolicyConfig,
     ) -> Result<Self, StoreError> {
         store.bind_id_key(&id_key)?;
-        let matcher = Arc::new(load_matcher(&store, config, policy)?);
+        let hires = HireTally::default();
+        let matcher = Arc::new(load(&store, config, policy, &hires)?);
         let (writes, queue) = mpsc::channel();
         let (s, m) = (store.clone(), matcher.clone());
         std::thread::Builder::new()
@@ -91,6 +97,7 @@ impl Writer {
             store,
             id_key,
             matcher,
+            hires,
             writes,
         })
     }
@@ -103,6 +110,11 @@ impl Writer {
     /// The match index.
     pub(crate) fn matcher(&self) -> &Arc<Matcher> {
         &self.matcher
+    }
+
+    /// The dashboard's hire-side tally.
+    pub(crate) fn hires(&self) -> &HireTally {
+        &self.hires
     }
 
     /// The worker as the store keeps it: the national id replaced by its
@@ -196,11 +208,23 @@ pub fn load_matcher(
     config: MatchConfig,
     policy: PolicyConfig,
 ) -> Result<Matcher, StoreError> {
+    load(store, config, policy, &HireTally::default())
+}
+
+/// As [`load_matcher`], counting the hired and separated placements it
+/// reads into `hires` on the way (the only placements with days).
+fn load(
+    store: &Store,
+    config: MatchConfig,
+    policy: PolicyConfig,
+    hires: &HireTally,
+) -> Result<Matcher, StoreError> {
     let mut index = MatchIndex::with_policy(config, policy);
     let mut stints: HashMap<String, Vec<WelfareStint>> = HashMap::new();
     for status in [PlacementStatus::Hired, PlacementStatus::Separated] {
         for p in store.placements_in(status) {
             let p = p?;
+            hires.load(&p);
             if let Some(s) = WelfareStint::of(&p) {
                 stints.entry(p.worker_id).or_default().push(s);
             }
@@ -307,6 +331,10 @@ impl Writer {
     ) -> Result<Changed, StoreError> {
         let changed = self.store.placement_step(id, action, actor)?;
         self.reindex(std::slice::from_ref(&changed))?;
+        // A proposal has no days, so only a step changes the hire tally.
+        self.hires
+            .refresh(&self.store, &changed.placement.id)
+            .inspect_err(|e| tracing::error!(error = %e, "cannot refresh the hire tally"))?;
         Ok(changed)
     }
 

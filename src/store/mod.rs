@@ -8,6 +8,7 @@
 mod audit;
 mod backup;
 mod committer;
+mod dashboard_days;
 mod durable;
 mod entities;
 mod error;
@@ -33,6 +34,7 @@ pub use audit::AuditEntry;
 pub use backup::{
     restore, verify_backup, BackupInfo, BackupSummary, PartialFile, RestoreSummary, PARTIAL_SUFFIX,
 };
+pub use dashboard_days::DayFigures;
 pub use entities::{opening_fingerprint, worker_fingerprint};
 pub use error::StoreError;
 pub use gate::DiskSpace;
@@ -139,6 +141,8 @@ pub struct Store {
     /// Each declined pair's first decline (see `placements`).
     declines: sled::Tree,
     tokens: sled::Tree,
+    /// The dashboard's daily figures (see `dashboard_days`).
+    dashboard_days: sled::Tree,
     audit_log: std::sync::Arc<audit::AuditLog>,
     // Declared last so it is dropped (final flush, join) after the tables.
     committer: Committer,
@@ -248,6 +252,7 @@ impl Store {
         let placement_events = db.open_tree("placement_events")?;
         let declines = db.open_tree(placements::DECLINES_TREE)?;
         let tokens = db.open_tree("tokens")?;
+        let dashboard_days = db.open_tree(dashboard_days::DASHBOARD_DAYS_TREE)?;
         let audit_log = std::sync::Arc::new(audit::AuditLog::open(&disk)?);
         let meta = db.open_tree(META_TREE)?;
         let committer = Committer::start(disk.clone(), audit_log.clone())
@@ -266,6 +271,7 @@ impl Store {
             placement_events,
             declines,
             tokens,
+            dashboard_days,
             audit_log,
             committer,
         };
