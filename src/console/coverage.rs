@@ -8,10 +8,9 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use serde::Deserialize;
+use super::dashboard::Pick;
 
 use super::{layout, Act, Console, Officer};
-use crate::domain::access::Role;
 use crate::domain::placement::china_today;
 use crate::report::book::{workbook, Period};
 use crate::report::CoverageFilter;
@@ -20,26 +19,13 @@ use crate::service::ServiceError;
 /// The xlsx media type.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// The county picked (as on the dashboard).
-#[derive(Debug, Default, Deserialize)]
-pub struct Pick {
-    #[serde(default)]
-    county: String,
-}
-
 /// `GET /dashboard/coverage.xlsx?county=`.
 pub async fn download(
     State(console): State<Arc<Console>>,
     who: Officer,
     Query(pick): Query<Pick>,
 ) -> Response {
-    // The dashboard's choice: the county picked, else a service company's
-    // first county (it must name one), else every county the caller sees.
-    let county = match (&who.caller.role, pick.county.trim()) {
-        (_, c) if !c.is_empty() => Some(c.to_string()),
-        (Role::ServiceCompany, _) => who.caller.scope.counties.first().cloned(),
-        _ => None,
-    };
+    let county = pick.county(&who);
     let today = china_today();
     let filter = CoverageFilter {
         county_code: county.clone(),

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use super::layout::{self, bar};
 use super::{Act, Console, Officer};
 use crate::domain::access::Role;
-use crate::domain::placement::china_today;
+use crate::domain::placement::day_date;
 use crate::domain::Lang;
-use crate::report::{CoverageFilter, Row};
+use crate::report::Row;
 
 /// The county picked.
 #[derive(Debug, Default, Deserialize)]
@@ -23,38 +23,55 @@ pub struct Pick {
     county: String,
 }
 
-/// `GET /dashboard`.
+impl Pick {
+    /// The county the dashboard and its workbook show: the one picked,
+    /// else a service company's first county, else every county the
+    /// caller sees.
+    pub fn county(&self, who: &Officer) -> Option<String> {
+        match (&who.caller.role, self.county.trim()) {
+            (_, c) if !c.is_empty() => Some(c.to_string()),
+            (Role::ServiceCompany, _) => who.caller.scope.counties.first().cloned(),
+            _ => None,
+        }
+    }
+}
+
+/// Days of the trend.
+const TREND_DAYS: u32 = 90;
+
+/// `GET /dashboard`: the figures kept by the write path
+/// (`Service::dashboard`), not a scan, and the trend of the daily rows.
 pub async fn page(
     State(console): State<Arc<Console>>,
     who: Officer,
     Query(pick): Query<Pick>,
 ) -> Response {
     let lang = who.lang;
-    let county = match (&who.caller.role, pick.county.trim()) {
-        (_, c) if !c.is_empty() => Some(c.to_string()),
-        (Role::ServiceCompany, _) => who.caller.scope.counties.first().cloned(),
-        _ => None,
-    };
-    let today = china_today();
-    let filter = CoverageFilter {
-        county_code: county.clone(),
-        site_id: None,
-        source: None,
-        from_day: None,
-        to_day: today,
-        today,
-        now_ms: chrono::Utc::now().timestamp_millis(),
-    };
+    let county = pick.county(&who);
     let report = match console
         .act(
             &who,
             Act::Dashboard,
             super::untargeted,
-            console.service.coverage(&who.caller, filter),
+            console.service.dashboard(&who.caller, county.clone()),
         )
         .await
     {
         Ok(r) => r,
+        Err(refusal) => return layout::refused(&who, refusal),
+    };
+    let trend = match console
+        .act(
+            &who,
+            Act::Dashboard,
+            super::untargeted,
+            console
+                .service
+                .dashboard_trend(&who.caller, county.clone(), TREND_DAYS),
+        )
+        .await
+    {
+        Ok(t) => t,
         Err(refusal) => return layout::refused(&who, refusal),
     };
     let t = &report.total;
@@ -85,6 +102,8 @@ pub async fn page(
             (share_figure("retention-3m", lang.pick("3个月留存", "3-month retention"), t.retention_3m_retained, t.retention_3m_due))
             (share_figure("retention-6m", lang.pick("6个月留存", "6-month retention"), t.retention_6m_retained, t.retention_6m_due))
         }
+        h2 { (lang.pick("趋势（每日快照）", "Trend (daily rows)")) }
+        (trend_chart(&trend, lang))
         h2 { (lang.pick("分县", "By county")) }
         (county_table(&report.counties, lang))
         h2 { (lang.pick("分来源岗位", "Slots by source")) }
@@ -163,6 +182,57 @@ fn county_table(rows: &[Row], lang: Lang) -> Markup {
                         td.num { (format!("{:.0}%", r.retention_6m_share() * 100.0)) }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The zero-employment households and the workers in work over the days
+/// kept, as an SVG line chart drawn here (no script, no chart library).
+fn trend_chart(days: &[(i32, Row)], lang: Lang) -> Markup {
+    if days.len() < 2 {
+        return html! {
+            p.muted id="trend" {
+                (lang.pick(
+                    "服务器每天记录一次各县数据；记录满两天后显示趋势。",
+                    "The server keeps one row per county a day; the trend shows from the second day.",
+                ))
+            }
+        };
+    }
+    let (w, h, pad) = (720.0, 220.0, 36.0);
+    let zero: Vec<f64> = days
+        .iter()
+        .map(|(_, r)| r.zero_employment_households as f64)
+        .collect();
+    let work: Vec<f64> = days.iter().map(|(_, r)| r.workers_in_work as f64).collect();
+    let top = zero.iter().chain(&work).copied().fold(1.0, f64::max);
+    let first = f64::from(days[0].0);
+    let span = (f64::from(days[days.len() - 1].0) - first).max(1.0);
+    let points = |values: &[f64]| {
+        days.iter()
+            .zip(values)
+            .map(|((d, _), v)| {
+                let x = pad + (f64::from(*d) - first) / span * (w - 2.0 * pad);
+                let y = h - pad - v / top * (h - 2.0 * pad);
+                format!("{x:.1},{y:.1}")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let label = |d: i32| day_date(d).format("%m-%d").to_string();
+    html! {
+        svg.chart id="trend" viewBox=(format!("0 0 {w} {h}")) role="img" {
+            title { (lang.pick("零就业家庭与在岗人数", "Zero-employment households and workers in work")) }
+            polyline.line2 points=(points(&zero)) {}
+            polyline.line points=(points(&work)) {}
+            text x=(pad) y=(h - 8.0) { (label(days[0].0)) }
+            text x=(w - pad) y=(h - 8.0) text-anchor="end" { (label(days[days.len() - 1].0)) }
+            text x="4" y=(pad - 8.0) { (format!("{top:.0}")) }
+            text x=(w - pad) y="16" text-anchor="end" {
+                tspan.l2 { (lang.pick("— 零就业家庭", "— zero-employment households")) }
+                "  "
+                tspan.l1 { (lang.pick("— 在岗", "— in work")) }
             }
         }
     }
