@@ -92,7 +92,9 @@ async fn audit_of(server: &TestServer, token: &str) -> Vec<(String, i32, String)
         .collect()
 }
 
-#[tokio::test]
+// Multi-threaded: the test's HTTP client blocks its thread while the
+// console answers on another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_and_grpc_refuse_and_audit_alike() {
     let dir = tempfile::tempdir().unwrap();
     let console = free_port();
