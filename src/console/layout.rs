@@ -84,13 +84,7 @@ pub fn shell(who: &Officer, title: &str, body: Markup) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang=(html_lang(lang)) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · jobbridge" }
-                link rel="stylesheet" href="/assets/console.css";
-                script src="/assets/console.js" defer {}
-            }
+            (head(title))
             body {
                 header.top {
                     a.brand href="/" { (lang.pick("易地搬迁就业服务", "jobbridge")) }
@@ -128,17 +122,26 @@ pub fn shell(who: &Officer, title: &str, body: Markup) -> Response {
     html_response(StatusCode::OK, markup)
 }
 
+/// A page's head: its title, the stylesheet and the script (every page
+/// loads both from the console itself).
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · jobbridge" }
+            link rel="stylesheet" href="/assets/console.css";
+            script src="/assets/console.js" defer {}
+        }
+    }
+}
+
 /// A page outside a session (sign-in).
 pub fn bare(lang: Lang, status: StatusCode, title: &str, body: Markup) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang=(html_lang(lang)) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · jobbridge" }
-                link rel="stylesheet" href="/assets/console.css";
-            }
+            (head(title))
             body.bare {
                 main {
                     h1 { (title) }

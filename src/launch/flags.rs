@@ -342,9 +342,29 @@ pub(super) mod tests {
         format!("{config:?}")
     }
 
+    /// What `serve` runs with when nothing is given: the documented
+    /// defaults, and the console beside the gRPC address (which
+    /// `Config::default` leaves off for servers started in-process).
+    fn serve_default() -> Config {
+        let default = Config::default();
+        Config {
+            console_listen: Some(console_beside(default.listen)),
+            ..default
+        }
+    }
+
     #[test]
     fn serve_without_flags_is_the_default_config() {
-        assert_eq!(text(&config(&[])), text(&Config::default()));
+        assert_eq!(text(&config(&[])), text(&serve_default()));
+    }
+
+    #[test]
+    fn the_console_can_be_moved_or_turned_off() {
+        let moved = config(&["--console-listen", "127.0.0.1:8088"]);
+        assert_eq!(moved.console_listen.unwrap().port(), 8088);
+        assert_eq!(config(&["--no-console"]).console_listen, None);
+        let beside = config(&["--listen", "127.0.0.1:6001"]);
+        assert_eq!(beside.console_listen.unwrap().port(), 6002);
     }
 
     #[test]
@@ -352,7 +372,7 @@ pub(super) mod tests {
         let example = concat!(env!("CARGO_MANIFEST_DIR"), "/jobbridge.example.toml");
         assert_eq!(
             text(&config(&["--config", example])),
-            text(&Config::default())
+            text(&serve_default())
         );
     }
 

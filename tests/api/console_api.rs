@@ -221,7 +221,10 @@ async fn the_console_and_grpc_refuse_and_audit_alike() {
             .filter(|(seq, _)| *seq > grpc_entry.0)
             .last()
             .expect("the console's action is audited");
-        assert_eq!(first.1, grpc_entry.1, "{what}: the same entry through both faces");
+        assert_eq!(
+            first.1, grpc_entry.1,
+            "{what}: the same entry through both faces"
+        );
         assert_eq!(first.1 .1, code as i32, "{what}");
     }
     server.stop().await;
