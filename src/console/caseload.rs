@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::layout;
 use super::{Act, Console, Officer};
-use crate::domain::scoped;
+use crate::domain::{regions, scoped};
 use crate::domain::{EmploymentStatus, Source};
 use crate::service::CaseloadQuery;
 
@@ -85,7 +85,7 @@ pub async fn page(
             label { (lang.pick("县（区）", "County"))
                 select name="county" {
                     @for c in &caseload.counties {
-                        option value=(c) selected[*c == caseload.county] { (c) }
+                        option value=(c) selected[*c == caseload.county] { (regions::name(c, lang)) }
                     }
                 }
             }

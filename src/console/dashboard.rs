@@ -13,7 +13,7 @@ use super::layout::{self, bar};
 use super::{Act, Console, Officer};
 use crate::domain::access::Role;
 use crate::domain::placement::day_date;
-use crate::domain::Lang;
+use crate::domain::{regions, Lang};
 use crate::report::Row;
 
 /// The county picked.
@@ -81,7 +81,7 @@ pub async fn page(
                 label { (lang.pick("县（区）", "County"))
                     select name="county" data-autosubmit="1" {
                         @for c in &who.caller.scope.counties {
-                            option value=(c) selected[Some(c) == county.as_ref()] { (c) }
+                            option value=(c) selected[Some(c) == county.as_ref()] { (regions::name(c, lang)) }
                         }
                     }
                 }
@@ -172,7 +172,7 @@ fn county_table(rows: &[Row], lang: Lang) -> Markup {
             tbody {
                 @for r in rows {
                     tr data-county=(r.county_code) {
-                        td { (r.county_code) }
+                        td { (regions::name(&r.county_code, lang)) " " span.muted { (r.county_code) } }
                         td.num.zero { (r.zero_employment_households) }
                         td.num { (r.workers_seeking) }
                         td.num { (r.workers_placed) }

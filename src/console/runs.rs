@@ -16,7 +16,7 @@ use super::layout;
 use super::{Act, Console, Officer, Refusal};
 use crate::domain::access::Role;
 use crate::domain::run::{DiffClass, DiffEntry, Run, RunStatus};
-use crate::domain::Lang;
+use crate::domain::{regions, Lang};
 use crate::service::access::target;
 
 /// Workers listed under one count before "and N more".
@@ -151,7 +151,7 @@ pub async fn page_view(
         }
         @for (county, classes) in &by_county {
             div.card.county id=(format!("county-{county}")) {
-                h2 { (county) }
+                h2 { (regions::name(county, lang)) " " span.muted { (county) } }
                 table.diff {
                     thead { tr {
                         @for c in DiffClass::ALL { th.num { (c.text(lang)) } }

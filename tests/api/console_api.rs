@@ -218,8 +218,7 @@ async fn the_console_and_grpc_refuse_and_audit_alike() {
         let first = audit_of(&server, &token)
             .await
             .into_iter()
-            .filter(|(seq, _)| *seq > grpc_entry.0)
-            .last()
+            .rfind(|(seq, _)| *seq > grpc_entry.0)
             .expect("the console's action is audited");
         assert_eq!(
             first.1, grpc_entry.1,
