@@ -98,11 +98,11 @@ impl Console {
         target: impl FnOnce(&T) -> String,
         work: impl std::future::Future<Output = Result<T, ServiceError>>,
     ) -> Result<T, Refusal> {
-        let access = self.access.clone();
-        let caller = who.caller.clone();
-        let call = tokio::task::spawn_blocking(move || access.admit(&caller, act.method()))
-            .await
-            .map_err(|_| Refusal::Denied(Denied::Internal))?
+        // A token-store read and an append to the audit queue: done inline,
+        // as the gRPC layer does them.
+        let call = self
+            .access
+            .admit(&who.caller, act.method())
             .map_err(Refusal::Denied)?;
         let result = work.await;
         if let Some(call) = call {
@@ -112,8 +112,7 @@ impl Console {
                 Ok(done) => (0, target(done)),
                 Err(e) => (e.grpc_code(), String::new()),
             };
-            let access = self.access.clone();
-            let _ = tokio::task::spawn_blocking(move || access.finish(call, &target, code)).await;
+            self.access.finish(call, &target, code);
         }
         result.map_err(Refusal::Service)
     }
@@ -274,12 +273,8 @@ impl FromRequestParts<Arc<Console>> for Officer {
         let Some(session) = console.sessions.get(id) else {
             return Err(to_sign_in());
         };
-        let access = console.access.clone();
-        let token_id = session.caller.token_id.clone();
-        let valid = tokio::task::spawn_blocking(move || access.still_valid(&token_id))
-            .await
-            .unwrap_or(Err(Denied::Internal));
-        match valid {
+        // One read of the token's record (sled's cache), inline.
+        match console.access.still_valid(&session.caller.token_id) {
             Ok(true) => Ok(Officer {
                 caller: session.caller,
                 csrf: session.csrf,
