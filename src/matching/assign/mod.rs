@@ -14,9 +14,12 @@
 
 mod flow;
 pub mod optimal;
+pub mod prices;
 pub mod simplex;
 pub mod stable;
 
+#[cfg(test)]
+mod prices_tests;
 #[cfg(test)]
 mod tests;
 

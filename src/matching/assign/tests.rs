@@ -12,7 +12,13 @@ use super::*;
 
 /// A random instance: `n` workers, `m` openings, edges with probability
 /// `density`, scores from a small range so ties happen.
-fn random_problem(seed: u64, n: usize, m: usize, density: f64, max_slots: u32) -> Problem {
+pub(super) fn random_problem(
+    seed: u64,
+    n: usize,
+    m: usize,
+    density: f64,
+    max_slots: u32,
+) -> Problem {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let households = (n / 2).max(1);
     let household: Vec<u32> = (0..n)
@@ -35,7 +41,7 @@ fn random_problem(seed: u64, n: usize, m: usize, density: f64, max_slots: u32) -
 }
 
 /// The best objective over every feasible assignment.
-fn brute_force(p: &Problem) -> Objective {
+pub(super) fn brute_force(p: &Problem) -> Objective {
     fn go(p: &Problem, w: usize, choice: &mut Vec<Option<u32>>, best: &mut Objective) {
         if w == p.workers() {
             if let Ok(obj) = (Solution {
