@@ -60,6 +60,49 @@ pub fn solve(p: &Problem, control: &Control) -> Result<(Solution, Certificate), 
     solve_with(p, control, CORE, Start::Greedy)
 }
 
+/// Solves exactly, and among the optimal plans takes one closest to
+/// `anchor` (per worker: the opening index of the plan to stay close to,
+/// or `u32::MAX`): the fewest workers whose outcome differs, counting a
+/// worker whose anchored opening changes or who is placed without one.
+/// Households and score come first and are exactly those of [`solve`];
+/// the certificate proves them.
+///
+/// The third tier is a second simplex phase on the optimal face. With the
+/// first phase's potentials, the optimal plans are exactly the flows that
+/// keep every arc of non-zero reduced cost at its bound; those arcs are
+/// frozen (never priced again), the costs become the distance to the
+/// anchor (-1 on an anchored edge, +1 on any edge of an unanchored
+/// worker, 0 otherwise), and the pivots go on from the same basis. Every
+/// cycle they cancel has reduced cost 0 in the first phase, so the first
+/// two tiers never move.
+pub fn solve_keeping(
+    p: &Problem,
+    anchor: &[u32],
+    control: &Control,
+) -> Result<(Solution, Certificate), SolveError> {
+    solve_keeping_with(p, anchor, control, CORE)
+}
+
+/// [`solve_keeping`] with the core size given.
+pub(crate) fn solve_keeping_with(
+    p: &Problem,
+    anchor: &[u32],
+    control: &Control,
+    core: usize,
+) -> Result<(Solution, Certificate), SolveError> {
+    assert_eq!(anchor.len(), p.workers(), "one anchor entry per worker");
+    let t0 = std::time::Instant::now();
+    let layout = Layout::new(p);
+    let mut net = Simplex::build(p, &layout, core.max(1), Start::Greedy);
+    net.run(control)?;
+    let certificate = net.certificate(&layout);
+    let t1 = t0.elapsed();
+    let moves = net.keep_close(&layout, anchor, control)?;
+    tracing::debug!(first = ?t1, second = ?(t0.elapsed() - t1), pivots = moves, "network simplex solved, closest plan");
+    control.set_progress(1.0);
+    Ok((net.solution(p, &layout), certificate))
+}
+
 /// The basis the simplex starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Start {
@@ -86,12 +129,7 @@ pub(crate) fn solve_with(
     tracing::debug!(build = ?t1, run = ?(t0.elapsed() - t1), "network simplex solved");
     control.set_progress(1.0);
     let solution = net.solution(p, &layout);
-    let sink = layout.sink;
-    let shift = net.pi[sink];
-    let certificate = Certificate {
-        potentials: net.pi[..=sink].iter().map(|x| x - shift).collect(),
-        big: layout.big,
-    };
+    let certificate = net.certificate(&layout);
     Ok((solution, certificate))
 }
 
@@ -860,6 +898,97 @@ impl Simplex {
         };
         while u != stop {
             self.pi[u] += sigma;
+            u = self.thread[u] as usize;
+        }
+    }
+
+    /// The potentials as a certificate, the sink at 0.
+    fn certificate(&self, layout: &Layout) -> Certificate {
+        let sink = layout.sink;
+        let shift = self.pi[sink];
+        Certificate {
+            potentials: self.pi[..=sink].iter().map(|x| x - shift).collect(),
+            big: layout.big,
+        }
+    }
+
+    /// The second phase of [`solve_keeping`], from an optimal basis of the
+    /// first. Returns the pivots it took.
+    fn keep_close(
+        &mut self,
+        layout: &Layout,
+        anchor: &[u32],
+        control: &Control,
+    ) -> Result<u64, SolveError> {
+        let (n, m) = (layout.n, layout.m);
+        let full =
+            |arc: &Arc, pi: &[i64]| arc.cost + pi[arc.source as usize] - pi[arc.target as usize];
+        // Reserve arcs at reduced cost 0 join the priced range: they are
+        // part of the optimal face.
+        for a in self.active..self.real {
+            if full(&self.arcs[a], &self.pi) == 0 {
+                let b = self.active;
+                self.arcs.swap(a, b);
+                self.cap.swap(a, b);
+                self.flow.swap(a, b);
+                self.state.swap(a, b);
+                self.active += 1;
+            }
+        }
+        // Freeze the rest: state 0 prices as never entering, and an arc
+        // outside the tree never leaves it.
+        let mut frozen = Vec::new();
+        for a in 0..self.active {
+            if self.state[a] != TREE && full(&self.arcs[a], &self.pi) != 0 {
+                frozen.push((a as u32, self.state[a]));
+                self.state[a] = TREE;
+            }
+        }
+        let saved: Vec<i64> = self.arcs.iter().map(|arc| arc.cost).collect();
+        for a in 0..self.real {
+            let arc = &mut self.arcs[a];
+            let (w, o) = (arc.source as usize, arc.target as usize);
+            arc.cost = if w < n && (n..n + m).contains(&o) {
+                match anchor[w] {
+                    NONE => 1,
+                    k if k as usize == o - n => -1,
+                    _ => 0,
+                }
+            } else {
+                0
+            };
+        }
+        for a in self.real..self.arcs.len() {
+            self.arcs[a].cost = 0;
+        }
+        self.tree_potentials();
+        self.block = block_size(self.active);
+        let mut pivots = 0;
+        let result = self.pivot_until_optimal(control, &mut pivots);
+        for (a, state) in frozen {
+            self.state[a as usize] = state;
+        }
+        for (arc, cost) in self.arcs.iter_mut().zip(saved) {
+            arc.cost = cost;
+        }
+        self.tree_potentials();
+        result.map(|()| pivots)
+    }
+
+    /// Potentials from the tree: the root at 0, each tree arc at reduced
+    /// cost 0, walking the thread (parents come first).
+    fn tree_potentials(&mut self) {
+        let root = self.nodes;
+        self.pi[root] = 0;
+        let mut u = self.thread[root] as usize;
+        while u != root {
+            let v = self.parent[u] as usize;
+            let cost = self.arcs[self.pred[u] as usize].cost;
+            self.pi[u] = if self.pred_dir[u] == 1 {
+                self.pi[v] - cost
+            } else {
+                self.pi[v] + cost
+            };
             u = self.thread[u] as usize;
         }
     }

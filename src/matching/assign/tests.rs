@@ -351,3 +351,127 @@ fn stable_ties_break_by_index() {
     let s = stable::solve(&p, &Control::default()).unwrap();
     assert_eq!(s.edge, vec![Some(0), Some(3)]);
 }
+
+/// How far a plan is from an anchor: workers whose anchored opening is not
+/// kept, plus workers placed without one.
+fn distance(p: &Problem, s: &Solution, anchor: &[u32]) -> u64 {
+    (0..p.workers())
+        .filter(|&w| match (anchor[w], s.opening(p, w)) {
+            (u32::MAX, got) => got.is_some(),
+            (want, got) => got != Some(want),
+        })
+        .count() as u64
+}
+
+/// The best (objective, -distance) over every feasible assignment.
+fn brute_force_keeping(p: &Problem, anchor: &[u32]) -> (Objective, u64) {
+    fn go(
+        p: &Problem,
+        anchor: &[u32],
+        w: usize,
+        choice: &mut Vec<Option<u32>>,
+        best: &mut Option<(Objective, Reverse<u64>)>,
+    ) {
+        if w == p.workers() {
+            let s = Solution {
+                edge: choice.clone(),
+            };
+            if let Ok(obj) = s.check(p) {
+                let key = (obj, Reverse(distance(p, &s, anchor)));
+                if best.is_none_or(|b| key > b) {
+                    *best = Some(key);
+                }
+            }
+            return;
+        }
+        choice.push(None);
+        go(p, anchor, w + 1, choice, best);
+        choice.pop();
+        for e in p.row(w) {
+            choice.push(Some(e as u32));
+            go(p, anchor, w + 1, choice, best);
+            choice.pop();
+        }
+    }
+    let mut best = None;
+    go(p, anchor, 0, &mut Vec::new(), &mut best);
+    let (obj, Reverse(d)) = best.unwrap();
+    (obj, d)
+}
+
+/// A random anchor: each worker one of its candidates' openings, an
+/// opening it has no edge to, or nothing.
+fn random_anchor(p: &Problem, seed: u64) -> Vec<u32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+    (0..p.workers())
+        .map(|w| {
+            let row = p.row(w);
+            match rng.random_range(0..4) {
+                0 if !row.is_empty() => p.edge_opening[rng.random_range(row.start..row.end)],
+                1 => rng.random_range(0..p.openings() as u32),
+                _ => u32::MAX,
+            }
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn closest_plan_equals_brute_force(seed in any::<u64>(), n in 1usize..7, m in 1usize..4) {
+        let p = random_problem(seed, n, m, 0.6, 2);
+        let anchor = random_anchor(&p, seed);
+        let (want, want_distance) = brute_force_keeping(&p, &anchor);
+        for core in [1, usize::MAX] {
+            let (s, cert) = simplex::solve_keeping_with(&p, &anchor, &Control::default(), core).unwrap();
+            prop_assert_eq!(s.check(&p).unwrap(), want);
+            cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(distance(&p, &s, &anchor), want_distance);
+        }
+    }
+
+    #[test]
+    fn closest_plan_equals_brute_force_on_crowded_households(seed in any::<u64>(), n in 1usize..8, m in 1usize..3) {
+        let p = random_problem(seed, n, m, 0.9, 1);
+        let anchor = random_anchor(&p, seed);
+        let (want, want_distance) = brute_force_keeping(&p, &anchor);
+        let (s, cert) = simplex::solve_keeping(&p, &anchor, &Control::default()).unwrap();
+        prop_assert_eq!(s.check(&p).unwrap(), want);
+        cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(distance(&p, &s, &anchor), want_distance);
+    }
+}
+
+#[test]
+fn closest_plan_never_costs_a_household_or_a_point() {
+    // Larger instances with many ties: the third tier against the first
+    // two solved alone. (Its exactness is the brute-force property above.)
+    for seed in 400..412 {
+        let p = random_problem(seed, 300, 40, 0.1, 4);
+        let anchor = random_anchor(&p, seed);
+        let (plain, _) = simplex::solve(&p, &Control::default()).unwrap();
+        let (s, cert) = simplex::solve_keeping(&p, &anchor, &Control::default()).unwrap();
+        assert_eq!(
+            s.check(&p).unwrap(),
+            plain.check(&p).unwrap(),
+            "seed {seed}"
+        );
+        cert.verify(&p, &s).unwrap();
+        // Never farther than the plan that ignores the anchor.
+        assert!(distance(&p, &s, &anchor) <= distance(&p, &plain, &anchor));
+    }
+}
+
+#[test]
+fn an_unchanged_instance_keeps_its_plan() {
+    for seed in 500..510 {
+        let p = random_problem(seed, 400, 50, 0.1, 3);
+        let (first, _) = simplex::solve(&p, &Control::default()).unwrap();
+        let anchor: Vec<u32> = (0..p.workers())
+            .map(|w| first.opening(&p, w).unwrap_or(u32::MAX))
+            .collect();
+        let (again, _) = simplex::solve_keeping(&p, &anchor, &Control::default()).unwrap();
+        assert_eq!(again, first, "seed {seed}");
+    }
+}
