@@ -58,7 +58,7 @@ enum Command {
         /// Store the results but propose nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Write edges.csv, openings.csv, workers.csv and assignment.csv here.
+        /// Write the audit files here (edges, openings, workers, assignment, anchor, prices).
         #[arg(long)]
         export: Option<PathBuf>,
         /// Each worker's best N eligible openings are the run's candidates.

@@ -10,8 +10,10 @@ use super::auth::{audited, caller};
 use super::pb::matching_server::Matching;
 use super::workers::{request_id, request_scoped_id};
 use super::{pb, status};
-use crate::domain::{rules, Validated, ValidationError};
-use crate::matching::{region_number, ComponentExplanation, OpeningsQuery, Reason, WorkersQuery};
+use crate::domain::{rules, Lang, Validated, ValidationError};
+use crate::matching::{
+    region_number, ComponentExplanation, OpeningsQuery, Ranking, Reason, WorkersQuery,
+};
 use crate::service::access::target;
 use crate::service::{OpeningMatch, Service, WorkerMatch};
 
@@ -44,12 +46,16 @@ impl Matching for MatchingService {
         let r = request.into_inner();
         request_scoped_id(&r.worker_id, "worker_id")?;
         let query = openings_query(&r).map_err(status::from_validation)?;
+        let lang = super::lang::current();
         let matches = self
             .service
-            .match_openings(&caller, &r.worker_id, query, super::lang::current())
+            .match_openings(&caller, &r.worker_id, query, lang)
             .await
             .map_err(status::from_service)?;
-        let matches = matches.into_iter().map(opening_match).collect();
+        let matches = matches
+            .into_iter()
+            .map(|m| opening_match(m, lang))
+            .collect();
         let target = target::worker(&r.worker_id);
         Ok(audited(
             Response::new(pb::MatchOpeningsForWorkerResponse { matches }),
@@ -167,7 +173,20 @@ fn openings_query(r: &pb::MatchOpeningsForWorkerRequest) -> Validated<OpeningsQu
         max_distance_km: max_distance(r.max_distance_km)?,
         min_wage: r.min_monthly_wage,
         min_score_micro: min_score(r.min_score)?,
+        ranking: ranking(r.ranking)?,
     })
+}
+
+fn ranking(value: i32) -> Validated<Ranking> {
+    match pb::Ranking::try_from(value) {
+        Ok(pb::Ranking::Unspecified) => Ok(Ranking::default()),
+        Ok(pb::Ranking::Net) => Ok(Ranking::Net),
+        Ok(pb::Ranking::Score) => Ok(Ranking::Score),
+        Err(_) => Err(ValidationError::new(
+            "ranking",
+            format!("unknown ranking {value}; RANKING_NET or RANKING_SCORE"),
+        )),
+    }
 }
 
 fn workers_query(r: &pb::MatchWorkersForOpeningRequest) -> Validated<WorkersQuery> {
@@ -181,6 +200,7 @@ fn workers_query(r: &pb::MatchWorkersForOpeningRequest) -> Validated<WorkersQuer
 
 fn explanation(components: Vec<ComponentExplanation>, distance_km: f64) -> pb::Explanation {
     pb::Explanation {
+        contest: None,
         components: components
             .into_iter()
             .map(|c| pb::ScoreComponent {
@@ -195,12 +215,22 @@ fn explanation(components: Vec<ComponentExplanation>, distance_km: f64) -> pb::E
     }
 }
 
-fn opening_match(m: OpeningMatch) -> pb::OpeningMatch {
+fn opening_match(m: OpeningMatch, lang: Lang) -> pb::OpeningMatch {
     let (r, o) = (m.ranked, m.opening);
+    let contest = r.contest.map(|c| pb::Contest {
+        price: c.points_micro as f64 / 1e6,
+        price_micro: c.points_micro,
+        covers_household: c.households > 0,
+        net_score: r.net_micro() as f64 / 1e6,
+        reason: c.reason(r.score_micro, lang),
+        run_id: c.run_id,
+    });
+    let mut why = explanation(r.components, r.distance_km);
+    why.contest = contest;
     pb::OpeningMatch {
         opening_id: r.id,
         score: f64::from(r.score_micro) / 1e6,
-        explanation: Some(explanation(r.components, r.distance_km)),
+        explanation: Some(why),
         title: o.title,
         employer_name: o.employer_name,
         source: super::convert::source_to_pb(o.source).into(),

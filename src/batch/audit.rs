@@ -1,5 +1,9 @@
-//! The audit export: four CSV files that let anyone re-check a run with
-//! independent tools. Scores are the solver's integer micro-points written
+//! The audit export: CSV files that let anyone re-check a run with
+//! independent tools: the problem (edges, openings, workers), the plan
+//! (assignment), the plan it was kept close to (anchor: the previous run's
+//! assignments the third tier counts against) and the minimal prices of
+//! the contested openings (prices: one more slot's gain in households and
+//! points, which re-solving with that slot added reproduces). Scores are the solver's integer micro-points written
 //! as decimals with exactly six places (`0.731250`), so an exact solver on
 //! these files reproduces the objective to the last digit.
 
@@ -9,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::matching::assign::prices::Duals;
 use crate::matching::assign::{Problem, Solution};
 use crate::matching::BatchInput;
 
@@ -23,7 +28,23 @@ pub fn run_folder(dir: &Path, id: u64) -> PathBuf {
 const EDGE_CHUNK: usize = 2048;
 
 /// The files, in the order they are written.
-pub const FILES: [&str; 4] = ["edges.csv", "openings.csv", "workers.csv", "assignment.csv"];
+pub const FILES: [&str; 6] = [
+    "edges.csv",
+    "openings.csv",
+    "workers.csv",
+    "assignment.csv",
+    "anchor.csv",
+    "prices.csv",
+];
+
+/// What the exact policy adds to a run's audit files.
+pub struct Exact<'a> {
+    /// Per worker index: the opening index the plan was kept close to, or
+    /// `u32::MAX`.
+    pub anchor: &'a [u32],
+    /// The minimal prices.
+    pub duals: &'a Duals,
+}
 
 /// Micro-points shown as a decimal with six places, no exponent.
 struct Micro(u64);
@@ -44,8 +65,14 @@ pub fn micro_decimal_u64(micro: u64) -> String {
     Micro(micro).to_string()
 }
 
-/// Writes the four files into `dir` (created if missing).
-pub fn write(dir: &Path, input: &BatchInput, solution: &Solution) -> std::io::Result<()> {
+/// Writes the files into `dir` (created if missing); `anchor.csv` and
+/// `prices.csv` hold only their headers for a policy without them.
+pub fn write(
+    dir: &Path,
+    input: &BatchInput,
+    solution: &Solution,
+    exact: Option<Exact<'_>>,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let p: &Problem = &input.problem;
     let mut edges = BufWriter::with_capacity(1 << 20, File::create(dir.join("edges.csv"))?);
@@ -106,6 +133,31 @@ pub fn write(dir: &Path, input: &BatchInput, solution: &Solution) -> std::io::Re
         }
     }
     assignment.into_inner()?.sync_all()?;
+    let mut anchor = BufWriter::new(File::create(dir.join("anchor.csv"))?);
+    writeln!(anchor, "worker_id,opening_id")?;
+    let mut prices = BufWriter::new(File::create(dir.join("prices.csv"))?);
+    writeln!(prices, "opening_id,households,price")?;
+    if let Some(exact) = exact {
+        for (w, id) in input.worker_ids.iter().enumerate() {
+            if let Some(o) = input.opening_ids.get(exact.anchor[w] as usize) {
+                writeln!(anchor, "{id},{o}")?;
+            }
+        }
+        for (o, price) in exact.duals.prices.iter().enumerate() {
+            if price.contested() {
+                let sign = if price.points < 0 { "-" } else { "" };
+                writeln!(
+                    prices,
+                    "{},{},{sign}{}",
+                    input.opening_ids[o],
+                    price.households,
+                    Micro(price.points.unsigned_abs())
+                )?;
+            }
+        }
+    }
+    anchor.into_inner()?.sync_all()?;
+    prices.into_inner()?.sync_all()?;
     Ok(())
 }
 

@@ -23,8 +23,11 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::domain::placement::PlacementStatus;
+use crate::domain::run::OpeningPrice;
 use crate::domain::run::{Assignment, Policy, Run, RunPhase, RunStatus, StoredComponent};
+use crate::matching::assign::prices::{self, Duals};
 use crate::matching::assign::{simplex, stable, Control, SolveError};
+use crate::matching::BatchInput;
 use crate::matching::{CandidateCache, MatchContext, Matcher, Pending};
 use crate::store::{Store, StoreError};
 
@@ -169,12 +172,45 @@ impl Batch {
             tracing::warn!(run_id = id, "run interrupted by a restart marked failed");
         }
         store.flush_blocking()?;
-        Ok(Self {
+        let batch = Self {
             store,
             matcher,
             settings,
             active: Mutex::new(None),
             last_rows: Mutex::new(None),
+        };
+        // The prices of the last exact run rank recommendations until the
+        // next one.
+        let mut before = 0;
+        'runs: loop {
+            let runs = batch.store.list_runs(before, 64)?;
+            for run in &runs {
+                if run.status() == RunStatus::Succeeded && run.policy() != Policy::Stable {
+                    batch.publish_prices(run.id)?;
+                    break 'runs;
+                }
+            }
+            match runs.last() {
+                Some(last) if runs.len() == 64 => before = last.id,
+                _ => break,
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Puts run `id`'s prices into the match index, replacing the last.
+    fn publish_prices(&self, id: u64) -> Result<(), StoreError> {
+        self.matcher.update(|| {
+            let prices = self.store.prices(id).collect::<Result<Vec<_>, _>>()?;
+            tracing::info!(
+                run_id = id,
+                contested = prices.len(),
+                "opening prices published"
+            );
+            Ok(vec![crate::matching::IndexOp::Prices {
+                run_id: id,
+                prices,
+            }])
         })
     }
 
@@ -306,6 +342,11 @@ impl Batch {
                 tracing::error!(run_id = run.id, error = %e, "cannot store the run's end");
             }
         }
+        if run.status() == RunStatus::Succeeded && run.policy() != Policy::Stable {
+            if let Err(e) = self.publish_prices(run.id) {
+                tracing::error!(run_id = run.id, error = %e, "cannot publish the run's prices");
+            }
+        }
         if run.status() == RunStatus::Succeeded {
             if let Err(e) = self.prune() {
                 tracing::warn!(error = %e, "cannot prune old runs");
@@ -372,6 +413,17 @@ impl Batch {
         self.enter(run, phase, control, RunPhase::Solving)?;
         let started = Instant::now();
         let p = &input.problem;
+        // The previous run: the changes count against it, and the exact
+        // policy keeps its plan where an optimum allows.
+        let previous = self.store.last_succeeded_run(run.id)?;
+        let mut before: HashMap<String, String> = HashMap::new();
+        if let Some(prev) = &previous {
+            for a in self.store.assignments(prev.id) {
+                let a = a?;
+                before.insert(a.worker_id, a.opening_id);
+            }
+        }
+        let mut exact = None;
         let solution = match run.policy() {
             Policy::Stable => {
                 let s = stable::solve(p, control).map_err(|SolveError::Cancelled| {
@@ -389,14 +441,20 @@ impl Batch {
                 s
             }
             Policy::Optimal | Policy::Unspecified => {
-                let (s, certificate) =
-                    simplex::solve(p, control).map_err(|SolveError::Cancelled| {
-                        BatchError::WrongState {
-                            id,
-                            status: "cancelled",
-                        }
-                    })?;
+                let anchor = anchor(&input, &before);
+                let (s, certificate) = simplex::solve_keeping(p, &anchor, control).map_err(
+                    |SolveError::Cancelled| BatchError::WrongState {
+                        id,
+                        status: "cancelled",
+                    },
+                )?;
                 certificate.verify(p, &s).map_err(BatchError::Check)?;
+                let duals = prices::minimal(p, &s, &certificate);
+                duals
+                    .certificate()
+                    .verify(p, &s)
+                    .map_err(|e| BatchError::Check(format!("prices: {e}")))?;
+                exact = Some((anchor, duals));
                 s
             }
         };
@@ -407,20 +465,15 @@ impl Batch {
         let started = Instant::now();
         let mut summary = summary::summarize(&input, &solution, objective);
         if let Some(dir) = &self.settings.audit_dir {
-            audit::write(&audit::run_folder(dir, run.id), &input, &solution)?;
+            let files = exact
+                .as_ref()
+                .map(|(anchor, duals)| audit::Exact { anchor, duals });
+            audit::write(&audit::run_folder(dir, run.id), &input, &solution, files)?;
         }
         let mut rows = self.assignments(&input, &solution);
         self.fingerprint(&mut rows)?;
         control.set_progress(0.5);
         cancelled()?;
-        let previous = self.store.last_succeeded_run(run.id)?;
-        let mut before: HashMap<String, String> = HashMap::new();
-        if let Some(prev) = &previous {
-            for a in self.store.assignments(prev.id) {
-                let a = a?;
-                before.insert(a.worker_id, a.opening_id);
-            }
-        }
         let now: Vec<(String, String)> = rows
             .iter()
             .map(|a| (a.worker_id.clone(), a.opening_id.clone()))
@@ -439,6 +492,11 @@ impl Batch {
         }
         self.store.put_assignments(run.id, &rows)?;
         self.store.put_changes(run.id, &changes)?;
+        if let Some((_, duals)) = &exact {
+            let prices = opening_prices(&input, duals);
+            summary.contested_openings = prices.len() as u64;
+            self.store.put_prices(run.id, &prices)?;
+        }
         cancelled()?;
         summary.scoring_ms = scoring_ms;
         summary.rows_kept = reuse.kept as u64;
@@ -640,4 +698,43 @@ impl Batch {
     pub fn store(&self) -> &Arc<Store> {
         &self.store
     }
+}
+
+/// The plan a run keeps close to: per worker of `input`, the opening the
+/// previous run gave them (`before`, by id), where that opening is in this
+/// run.
+fn anchor(input: &BatchInput, before: &HashMap<String, String>) -> Vec<u32> {
+    let opening: HashMap<&str, u32> = input
+        .opening_ids
+        .iter()
+        .enumerate()
+        .map(|(o, id)| (id.as_str(), o as u32))
+        .collect();
+    input
+        .worker_ids
+        .iter()
+        .map(|w| {
+            before
+                .get(w)
+                .and_then(|o| opening.get(o.as_str()).copied())
+                .unwrap_or(u32::MAX)
+        })
+        .collect()
+}
+
+/// The contested openings' prices as stored with the run.
+fn opening_prices(input: &BatchInput, duals: &Duals) -> Vec<OpeningPrice> {
+    duals
+        .prices
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.contested())
+        .map(|(o, p)| OpeningPrice {
+            opening_id: input.opening_ids[o].clone(),
+            households: p.households,
+            points_micro: p.points,
+            free_slots: input.problem.slots[o],
+            household_weight: duals.big,
+        })
+        .collect()
 }

@@ -245,6 +245,9 @@ fn recommendations(who: &Officer, v: &View) -> Markup {
                                     }
                                 }
                             } }
+                            @if let Some(c) = m.ranked.contest {
+                                p.contested { (c.reason(m.ranked.score_micro, lang)) }
+                            }
                         }
                         td {
                             form method="post" action=(format!("{}/propose", worker_href(&v.worker.id))) {

@@ -125,6 +125,10 @@ pub struct RunSummary {
     /// Candidate rows scored again.
     #[prost(uint64, tag = "19")]
     pub rows_scored: u64,
+    /// Openings whose last slot had a price (one more slot would have
+    /// added households or score); their prices are stored with the run.
+    #[prost(uint64, tag = "20")]
+    pub contested_openings: u64,
 }
 
 /// A batch run.
@@ -267,6 +271,31 @@ pub struct Assignment {
     /// changed during the run.
     #[prost(uint64, tag = "11")]
     pub opening_fingerprint: u64,
+}
+
+/// The price of an opening in a run: what one more of its slots would
+/// have added to the optimum (`matching::assign::prices`). Stored only
+/// for contested openings; every other opening's price is zero.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct OpeningPrice {
+    /// Opening.
+    #[prost(string, tag = "1")]
+    pub opening_id: String,
+    /// Zero-employment households one more slot would get into work: 0
+    /// or 1.
+    #[prost(uint32, tag = "2")]
+    pub households: u32,
+    /// Score one more slot would add, micro-points (negative only when
+    /// `households` is 1).
+    #[prost(sint64, tag = "3")]
+    pub points_micro: i64,
+    /// Free slots the run had for the opening.
+    #[prost(uint32, tag = "4")]
+    pub free_slots: u32,
+    /// The run's household weight: a household counts this many
+    /// micro-points when prices and scores are compared.
+    #[prost(int64, tag = "5")]
+    pub household_weight: i64,
 }
 
 /// How a worker's assignment changed against the previous run.

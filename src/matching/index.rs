@@ -96,6 +96,9 @@ pub struct MatchIndex {
     pub(crate) opening_grid: Grid,
     /// The indexed records counted by class, for the dashboard.
     pub(crate) census: Census,
+    /// The last exact run's prices (shared between snapshots: replaced
+    /// whole, never changed in place).
+    pub(crate) prices: std::sync::Arc<super::contest::PriceBook>,
 }
 
 /// An opening's class in the census, its free slots and its filled ones.

@@ -1,12 +1,15 @@
 //! Ranking: gather candidate slots (pruned by the spatial buckets), score
 //! them in parallel on rayon, keep the top k in each task, merge. Order is
 //! score descending, then id ascending (byte order), so results are
-//! deterministic.
+//! deterministic. Openings for a worker rank by net value by default: score
+//! minus the price the last exact run put on the opening's last slot
+//! (`matching::contest`), ties to the cheaper opening, then by id.
 
 use std::cmp::Ordering;
 
 use rayon::prelude::*;
 
+use super::contest::Contest;
 use super::eligibility::MatchContext;
 use super::features::{distance_km, source_bit, OpeningFeat, WorkerFeat};
 use super::index::{MatchIndex, GRID_RADIUS_KM};
@@ -34,6 +37,22 @@ pub struct OpeningsQuery {
     pub min_wage: u32,
     /// Only results scoring at least this (micro-points).
     pub min_score_micro: u32,
+    /// By net value (the default) or by score alone.
+    pub ranking: Ranking,
+}
+
+/// How openings are ranked for a worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ranking {
+    /// Score minus the opening's price from the last exact run: an
+    /// opening many suit and few can get ranks below one nearly as good
+    /// that is not contested. The default: in the market simulation
+    /// (`cargo bench --bench market`) it places far more workers than
+    /// ranking by score.
+    #[default]
+    Net,
+    /// Score alone.
+    Score,
 }
 
 /// Filters of an opening -> workers query; empty means any.
@@ -62,14 +81,28 @@ pub struct Ranked {
     pub components: Vec<ComponentExplanation>,
     /// The worker's household has labour and nobody in work.
     pub zero_household: bool,
+    /// The opening's price from the last exact run, when it has one (and
+    /// the query ranked by net value).
+    pub contest: Option<Contest>,
 }
 
-/// The k best (micro, slot) pairs seen so far.
+impl Ranked {
+    /// Score minus price, micro-points (the score when not priced).
+    pub fn net_micro(&self) -> i64 {
+        i64::from(self.score_micro) - self.contest.map_or(0, |c| c.combined())
+    }
+}
+
+/// A ranking key: higher is better, compared in order (net value, then
+/// the negated price, so that ties go to the cheaper opening).
+type Key = (i64, i64);
+
+/// The k best (key, slot) pairs seen so far.
 struct TopK {
     k: usize,
-    items: Vec<(u32, u32)>,
-    /// Scores below this cannot enter.
-    floor: u32,
+    items: Vec<(Key, u32)>,
+    /// Keys below this cannot enter.
+    floor: Key,
 }
 
 impl TopK {
@@ -77,27 +110,32 @@ impl TopK {
         Self {
             k,
             items: Vec::with_capacity(2 * k + 1),
-            floor: 0,
+            floor: (i64::MIN, i64::MIN),
         }
     }
 
     #[inline]
-    fn push<'a>(&mut self, score: u32, slot: u32, id: &impl Fn(u32) -> &'a str) {
-        if score < self.floor {
+    fn push<'a>(&mut self, key: Key, slot: u32, id: &impl Fn(u32) -> &'a str) {
+        if key < self.floor {
             return;
         }
-        self.items.push((score, slot));
+        self.items.push((key, slot));
         if self.items.len() > 2 * self.k {
             self.shrink(id);
         }
     }
 
     fn shrink<'a>(&mut self, id: &impl Fn(u32) -> &'a str) {
-        let cmp = |a: &(u32, u32), b: &(u32, u32)| order(*a, *b, id);
+        let cmp = |a: &(Key, u32), b: &(Key, u32)| order(*a, *b, id);
         if self.items.len() > self.k {
             self.items.select_nth_unstable_by(self.k - 1, cmp);
             self.items.truncate(self.k);
-            self.floor = self.items.iter().map(|i| i.0).min().unwrap_or(0);
+            self.floor = self
+                .items
+                .iter()
+                .map(|i| i.0)
+                .min()
+                .unwrap_or((i64::MIN, i64::MIN));
         }
     }
 
@@ -107,16 +145,16 @@ impl TopK {
         self
     }
 
-    fn finish<'a>(mut self, id: &impl Fn(u32) -> &'a str) -> Vec<(u32, u32)> {
+    fn finish<'a>(mut self, id: &impl Fn(u32) -> &'a str) -> Vec<(Key, u32)> {
         self.shrink(id);
         self.items.sort_unstable_by(|a, b| order(*a, *b, id));
         self.items
     }
 }
 
-/// Better first: higher score, then smaller id.
+/// Better first: higher key, then smaller id.
 #[inline]
-fn order<'a>(a: (u32, u32), b: (u32, u32), id: &impl Fn(u32) -> &'a str) -> Ordering {
+fn order<'a>(a: (Key, u32), b: (Key, u32), id: &impl Fn(u32) -> &'a str) -> Ordering {
     b.0.cmp(&a.0).then_with(|| id(a.1).cmp(id(b.1)))
 }
 
@@ -126,9 +164,9 @@ fn top_k<'a, F>(
     k: usize,
     id: impl Fn(u32) -> &'a str + Sync,
     score: F,
-) -> Vec<(u32, u32)>
+) -> Vec<(Key, u32)>
 where
-    F: Fn(u32) -> Option<u32> + Sync,
+    F: Fn(u32) -> Option<Key> + Sync,
 {
     let total: usize = buckets.iter().map(|b| b.len()).sum();
     let run = |acc: &mut TopK, chunk: &[u32]| {
@@ -186,6 +224,7 @@ impl MatchIndex {
         // Per worker, not per pair: the policy rules and the declines.
         let welfare_ok = self.welfare_ok(w, ctx);
         let declined = self.declined_opening_slots(worker_id);
+        let priced = q.ranking == Ranking::Net && !self.prices.is_empty();
         let best = top_k(
             buckets,
             q.top_k,
@@ -207,15 +246,36 @@ impl MatchIndex {
                 if q.max_distance_km.is_some_and(|m| d > m) {
                     return None;
                 }
-                self.pair_score(w, o, d, ctx, welfare_ok)
-                    .filter(|s| *s >= q.min_score_micro)
+                let score = self
+                    .pair_score(w, o, d, ctx, welfare_ok)
+                    .filter(|s| *s >= q.min_score_micro)?;
+                let price = if priced {
+                    self.prices
+                        .get(self.openings.id(slot), o.free_slots())
+                        .map_or(0, |c| c.combined())
+                } else {
+                    0
+                };
+                Some((i64::from(score) - price, -price))
             },
         );
         Some(
             best.into_iter()
-                .map(|(_, os)| self.ranked(ws, os, self.openings.id(os), ctx))
+                .map(|(_, os)| {
+                    let mut r = self.ranked(ws, os, self.openings.id(os), ctx);
+                    if priced {
+                        r.contest = self.contest_of(os);
+                    }
+                    r
+                })
                 .collect(),
         )
+    }
+
+    /// The price of the opening in slot `os` now, if it has one.
+    pub(crate) fn contest_of(&self, os: u32) -> Option<Contest> {
+        let o = self.openings.get(os)?;
+        self.prices.get(self.openings.id(os), o.free_slots())
     }
 
     /// The best workers for an opening; `None` if the opening is unknown.
@@ -269,6 +329,7 @@ impl MatchIndex {
                 }
                 self.pair_score(w, o, d, ctx, welfare_ok)
                     .filter(|s| *s >= q.min_score_micro)
+                    .map(|s| (i64::from(s), 0))
             },
         );
         Some(
@@ -287,6 +348,7 @@ impl MatchIndex {
             distance_km: e.distance_km,
             components: e.components,
             zero_household,
+            contest: None,
         }
     }
 

@@ -6,10 +6,12 @@
 use super::eligibility::MatchContext;
 use super::features::{distance_km, source_bit};
 use super::index::MatchIndex;
-use super::rank::{OpeningsQuery, WorkersQuery};
+use super::rank::{OpeningsQuery, Ranking, WorkersQuery};
 
 impl MatchIndex {
-    /// Reference for [`MatchIndex::rank_openings`]: (id, micro) pairs.
+    /// Reference for [`MatchIndex::rank_openings`]: (id, micro) pairs, in
+    /// the query's order (net value: score minus the opening's price, ties
+    /// to the cheaper; or score).
     pub fn reference_openings(
         &self,
         worker_id: &str,
@@ -43,13 +45,26 @@ impl MatchIndex {
                 .is_empty();
             if let Some(s) = self.pair_score(w, o, d, ctx, welfare_ok) {
                 if s >= q.min_score_micro {
-                    all.push((self.openings.id(slot).to_string(), s));
+                    let price = match q.ranking {
+                        Ranking::Net => self
+                            .prices
+                            .get(self.openings.id(slot), o.free_slots())
+                            .map_or(0, |c| c.combined()),
+                        Ranking::Score => 0,
+                    };
+                    all.push((self.openings.id(slot).to_string(), s, price));
                 }
             }
         }
-        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let net = |a: &(String, u32, i64)| i64::from(a.1) - a.2;
+        all.sort_by(|a, b| {
+            net(b)
+                .cmp(&net(a))
+                .then(a.2.cmp(&b.2))
+                .then_with(|| a.0.cmp(&b.0))
+        });
         all.truncate(q.top_k);
-        all
+        all.into_iter().map(|(id, s, _)| (id, s)).collect()
     }
 
     /// Reference for [`MatchIndex::rank_workers`].

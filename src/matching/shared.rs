@@ -82,6 +82,14 @@ pub enum IndexOp {
         /// The opening.
         opening_id: String,
     },
+    /// The prices of the last exact run replace the book
+    /// (`matching::contest`).
+    Prices {
+        /// The run.
+        run_id: u64,
+        /// Its contested openings' prices.
+        prices: Vec<crate::domain::run::OpeningPrice>,
+    },
     /// The worker's public-welfare stints as stored now (for the tenure
     /// rule of `[policy]`).
     WelfareStints {
@@ -93,7 +101,7 @@ pub enum IndexOp {
 }
 
 impl IndexOp {
-    fn apply(&self, index: &mut MatchIndex) {
+    pub(crate) fn apply(&self, index: &mut MatchIndex) {
         match self {
             IndexOp::PutWorker(w) => index.upsert_worker(w),
             IndexOp::RemoveWorker(id) => index.remove_worker(id),
@@ -103,6 +111,9 @@ impl IndexOp {
                 worker_id,
                 opening_id,
             } => index.add_decline(worker_id, opening_id),
+            IndexOp::Prices { run_id, prices } => {
+                index.prices = super::contest::PriceBook::new(*run_id, prices).into();
+            }
             IndexOp::WelfareStints { worker_id, stints } => {
                 index.set_welfare_stints(worker_id, stints)
             }

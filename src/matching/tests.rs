@@ -250,17 +250,37 @@ pub(super) fn random_facts(
 }
 
 fn apply(index: &mut MatchIndex, op: &IndexOp) {
-    match op {
-        IndexOp::Declined {
-            worker_id,
-            opening_id,
-        } => index.add_decline(worker_id, opening_id),
-        IndexOp::WelfareStints { worker_id, stints } => index.set_welfare_stints(worker_id, stints),
-        IndexOp::PutWorker(w) => index.upsert_worker(w),
-        IndexOp::RemoveWorker(id) => index.remove_worker(id),
-        IndexOp::PutOpening(o) => index.upsert_opening(o, o.filled),
-        IndexOp::RemoveOpening(id) => index.remove_opening(id),
-    }
+    op.apply(index);
+}
+
+/// Prices on about a third of the openings, as a run would leave them:
+/// mostly points, now and then a household; some openings have gained
+/// free slots since (their price no longer applies).
+fn random_prices(rng: &mut ChaCha8Rng, os: &[(Opening, u32)]) -> IndexOp {
+    let chosen: Vec<&(Opening, u32)> = os.iter().filter(|_| rng.random_bool(0.35)).collect();
+    let prices = chosen
+        .into_iter()
+        .map(|(o, filled)| {
+            let free = o.headcount.saturating_sub(*filled);
+            let households = u32::from(rng.random_bool(0.1));
+            crate::domain::run::OpeningPrice {
+                opening_id: o.id.clone(),
+                households,
+                points_micro: if households > 0 {
+                    rng.random_range(-300_000..300_000)
+                } else {
+                    rng.random_range(1..400_000)
+                },
+                free_slots: if rng.random_bool(0.2) {
+                    free.saturating_sub(1)
+                } else {
+                    free
+                },
+                household_weight: 5_000_000_000,
+            }
+        })
+        .collect();
+    IndexOp::Prices { run_id: 7, prices }
 }
 
 fn random_index(
@@ -306,6 +326,8 @@ fn random_world(
     for op in after {
         apply(&mut index, op);
     }
+    let prices = random_prices(&mut rng, &os);
+    apply(&mut index, &prices);
     (index, ws, os, facts)
 }
 
@@ -435,6 +457,11 @@ fn random_openings_query(rng: &mut ChaCha8Rng) -> OpeningsQuery {
             rng.random_range(0..700_000)
         } else {
             0
+        },
+        ranking: if rng.random_bool(0.5) {
+            Ranking::Net
+        } else {
+            Ranking::Score
         },
     }
 }

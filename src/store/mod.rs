@@ -136,6 +136,8 @@ pub struct Store {
     runs: sled::Tree,
     run_assignments: sled::Tree,
     run_changes: sled::Tree,
+    /// Per run, the prices of its contested openings.
+    run_prices: sled::Tree,
     placements: Table,
     placement_events: sled::Tree,
     /// Each declined pair's first decline (see `placements`).
@@ -248,6 +250,7 @@ impl Store {
         let runs = db.open_tree("runs")?;
         let run_assignments = db.open_tree("run_assignments")?;
         let run_changes = db.open_tree("run_changes")?;
+        let run_prices = db.open_tree("run_prices")?;
         let placements = Table::open::<Placement>(&disk)?;
         let placement_events = db.open_tree("placement_events")?;
         let declines = db.open_tree(placements::DECLINES_TREE)?;
@@ -267,6 +270,7 @@ impl Store {
             runs,
             run_assignments,
             run_changes,
+            run_prices,
             placements,
             placement_events,
             declines,

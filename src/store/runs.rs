@@ -5,7 +5,7 @@
 use prost::Message;
 
 use super::{Store, StoreError};
-use crate::domain::run::{Assignment, Change, Run, RunPhase, RunStatus};
+use crate::domain::run::{Assignment, Change, OpeningPrice, Run, RunPhase, RunStatus};
 
 /// Rows written per sled batch when saving a run's results.
 const ROWS_PER_BATCH: usize = 4096;
@@ -120,6 +120,26 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a run's opening prices (contested openings only).
+    pub fn put_prices(&self, id: u64, rows: &[OpeningPrice]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(ROWS_PER_BATCH) {
+            let mut batch = sled::Batch::default();
+            for p in chunk {
+                batch.insert(row_key(id, &p.opening_id), p.encode_to_vec());
+            }
+            let _entered = self.disk.gate().enter()?;
+            self.run_prices.apply_batch(batch)?;
+        }
+        Ok(())
+    }
+
+    /// A run's opening prices in opening id order.
+    pub fn prices(&self, id: u64) -> impl Iterator<Item = Result<OpeningPrice, StoreError>> + '_ {
+        self.run_prices
+            .scan_prefix(run_key(id))
+            .map(|r| decode(&r?.1, "opening price"))
+    }
+
     /// A run's assignments in worker id order.
     pub fn assignments(
         &self,
@@ -159,7 +179,7 @@ impl Store {
 
     /// Removes a run's result rows (not the record).
     pub fn delete_run_rows(&self, id: u64) -> Result<(), StoreError> {
-        for tree in [&self.run_assignments, &self.run_changes] {
+        for tree in [&self.run_assignments, &self.run_changes, &self.run_prices] {
             let keys: Vec<sled::IVec> = tree
                 .scan_prefix(run_key(id))
                 .keys()

@@ -44,6 +44,7 @@ fn summary_to_pb(s: RunSummary) -> pb::RunSummary {
         saving_ms: s.saving_ms,
         rows_kept: s.rows_kept,
         rows_scored: s.rows_scored,
+        contested_openings: s.contested_openings,
     }
 }
 
@@ -194,6 +195,7 @@ pub(crate) fn assignment_to_pb(a: crate::domain::run::Assignment) -> pb::Assignm
                 })
                 .collect(),
             distance_km: a.distance_km,
+            contest: None,
         }),
         county_code: a.county_code,
         source: source.into(),
@@ -239,6 +241,7 @@ pub(crate) fn run_from_pb(run: &pb::Run) -> Run {
             saving_ms: s.saving_ms,
             rows_kept: s.rows_kept,
             rows_scored: s.rows_scored,
+            contested_openings: s.contested_openings,
             by_county: s
                 .by_county
                 .iter()

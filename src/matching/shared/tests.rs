@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{IndexOp, Matcher};
 use crate::domain::EmploymentStatus;
-use crate::matching::{MatchConfig, MatchContext, OpeningsQuery, WorkersQuery};
+use crate::matching::{MatchConfig, MatchContext, OpeningsQuery, Ranking, WorkersQuery};
 
 fn demo_matcher(scale: f64) -> (Matcher, Vec<crate::domain::Worker>, Vec<String>) {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
@@ -106,6 +106,7 @@ fn ranking_on_rayon_never_hangs_behind_a_writer() {
                                 max_distance_km: None,
                                 min_wage: 0,
                                 min_score_micro: 0,
+                                ranking: Ranking::Net,
                             };
                             let _ = index.rank_openings(&w, &q, &ctx());
                             let _ = tx.send(());
