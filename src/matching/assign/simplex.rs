@@ -93,7 +93,7 @@ pub(crate) fn solve_keeping_with(
     assert_eq!(anchor.len(), p.workers(), "one anchor entry per worker");
     let t0 = std::time::Instant::now();
     let layout = Layout::new(p);
-    let mut net = Simplex::build(p, &layout, core.max(1), Start::Greedy);
+    let mut net = Simplex::build(p, &layout, core.max(1), Start::Greedy, Some(anchor));
     net.run(control)?;
     let certificate = net.certificate(&layout);
     let t1 = t0.elapsed();
@@ -123,7 +123,7 @@ pub(crate) fn solve_with(
 ) -> Result<(Solution, Certificate), SolveError> {
     let t0 = std::time::Instant::now();
     let layout = Layout::new(p);
-    let mut net = Simplex::build(p, &layout, core.max(1), start);
+    let mut net = Simplex::build(p, &layout, core.max(1), start, None);
     let t1 = t0.elapsed();
     net.run(control)?;
     tracing::debug!(build = ?t1, run = ?(t0.elapsed() - t1), "network simplex solved");
@@ -215,7 +215,15 @@ impl Mixer {
 }
 
 impl Simplex {
-    fn build(p: &Problem, layout: &Layout, core_len: usize, start: Start) -> Self {
+    /// The network and its starting basis; the greedy start takes the
+    /// anchor's pairs first (`anchor`: see [`solve_keeping`]).
+    fn build(
+        p: &Problem,
+        layout: &Layout,
+        core_len: usize,
+        start: Start,
+        anchor: Option<&[u32]>,
+    ) -> Self {
         let (n, m, sink) = (layout.n, layout.m, layout.sink);
         let nodes = sink + 1;
         let is_source = |w: usize| layout.member_of[w] == NONE && !p.row(w).is_empty();
@@ -262,7 +270,7 @@ impl Simplex {
         // members it places per household. Empty for the artificial start.
         let warm = start == Start::Greedy;
         let chosen = if warm {
-            greedy(p, layout, core_len)
+            greedy(p, layout, core_len, anchor)
         } else {
             Vec::new()
         };
@@ -1021,7 +1029,7 @@ impl Simplex {
 #[cfg(test)]
 pub(crate) fn check_bases(p: &Problem, core: usize, start: Start) -> Result<(), String> {
     let layout = Layout::new(p);
-    let mut net = Simplex::build(p, &layout, core.max(1), start);
+    let mut net = Simplex::build(p, &layout, core.max(1), start, None);
     net.check_basis(p, &layout, start == Start::Greedy)
         .map_err(|e| format!("start: {e}"))?;
     net.run(&Control::default()).map_err(|e| e.to_string())?;
@@ -1167,25 +1175,34 @@ fn core_row(p: &Problem, w: usize, core_len: usize, row: &mut Vec<usize>) {
 /// A feasible assignment to start from, over each worker's core
 /// candidates: first, in descending score, one member for each
 /// zero-employment household while slots last; then everyone else the same
-/// way. Deterministic (ties by worker, then edge). Returns each worker's
-/// edge or `NONE`.
-fn greedy(p: &Problem, layout: &Layout, core_len: usize) -> Vec<u32> {
+/// way. The anchor's pairs, where given, go first in each pass: the last
+/// plan, where it still fits, is usually most of the next optimum.
+/// Deterministic (ties by worker, then edge). Returns each worker's edge
+/// or `NONE`.
+fn greedy(p: &Problem, layout: &Layout, core_len: usize, anchor: Option<&[u32]>) -> Vec<u32> {
     use rayon::prelude::*;
     let (n, m) = (layout.n, layout.m);
-    let mut pairs: Vec<(u32, u32, u32)> = Vec::new();
+    // (anchored, score, worker, edge)
+    let mut pairs: Vec<(bool, u32, u32, u32)> = Vec::new();
     let mut row = Vec::new();
     for w in 0..n {
         core_row(p, w, core_len, &mut row);
         for &e in row.iter().take(core_len) {
-            pairs.push((p.edge_score[e], w as u32, e as u32));
+            let anchored = anchor.is_some_and(|a| a[w] == p.edge_opening[e]);
+            pairs.push((anchored, p.edge_score[e], w as u32, e as u32));
         }
     }
-    pairs.par_sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    pairs.par_sort_unstable_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.cmp(&a.1))
+            .then(a.2.cmp(&b.2))
+            .then(a.3.cmp(&b.3))
+    });
     let mut left = p.slots.clone();
     let mut chosen = vec![NONE; n];
     let mut covered = vec![false; layout.members.len()];
     for households_first in [true, false] {
-        for &(_, w, e) in &pairs {
+        for &(_, _, w, e) in &pairs {
             let w = w as usize;
             if chosen[w] != NONE {
                 continue;
