@@ -364,3 +364,161 @@ async fn one_run_at_a_time_cancel_and_queries_during_a_run() {
     assert!(err.message().starts_with("policy"));
     server.stop().await;
 }
+
+/// Dry runs on unchanged data keep their plan (the third tier), store the
+/// prices of contested openings, export them with the anchor, and rank a
+/// worker's planned opening on top of their net ranking (up to ties),
+/// with the contested reason in both languages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unchanged_data_keeps_the_plan_and_contested_openings_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = tempfile::tempdir().unwrap();
+    seed(dir.path(), 0.04);
+    let server = start(dir.path(), Some(audit.path())).await;
+    let mut c = server.batch();
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let id = c
+            .start_run(pb::StartRunRequest {
+                dry_run: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .run_id;
+        let run = wait_for_run(&mut c, id).await;
+        assert_eq!(run.status, pb::RunStatus::Succeeded as i32, "{}", run.error);
+        runs.push((id, run.summary.unwrap()));
+    }
+    let (first, second) = (&runs[0], &runs[1]);
+    assert_eq!(
+        (second.1.gained, second.1.lost, second.1.changed),
+        (0, 0, 0)
+    );
+    let plan = |rows: Vec<pb::Assignment>| -> Vec<(String, String)> {
+        rows.into_iter()
+            .map(|a| (a.worker_id, a.opening_id))
+            .collect()
+    };
+    let plan1 = plan(assignments(&mut c, first.0).await);
+    assert_eq!(plan1, plan(assignments(&mut c, second.0).await));
+    assert!(
+        second.1.contested_openings > 0,
+        "a demo county has contested openings"
+    );
+    assert_eq!(first.1.contested_openings, second.1.contested_openings);
+
+    // The audit folder of run 2: its anchor is run 1's plan, and its
+    // prices one row per contested opening, each on a full opening.
+    let folder = jobbridge::batch::audit::run_folder(audit.path(), second.0);
+    let read = |name: &str| std::fs::read_to_string(folder.join(name)).unwrap();
+    let anchor: Vec<(String, String)> = read("anchor.csv")
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (w, o) = l.split_once(',').unwrap();
+            (w.to_string(), o.to_string())
+        })
+        .collect();
+    assert_eq!(anchor, plan1);
+    let prices_csv = read("prices.csv");
+    assert!(prices_csv.starts_with("opening_id,households,price\n"));
+    let prices: HashMap<String, (u32, f64)> = prices_csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].to_string(),
+                (f[1].parse().unwrap(), f[2].parse().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(prices.len() as u64, second.1.contested_openings);
+    let slots: HashMap<String, usize> = read("openings.csv")
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (o, s) = l.split_once(',').unwrap();
+            (o.to_string(), s.parse().unwrap())
+        })
+        .collect();
+    let mut seated: HashMap<&str, usize> = HashMap::new();
+    for (_, o) in &plan1 {
+        *seated.entry(o.as_str()).or_default() += 1;
+    }
+    for o in prices.keys() {
+        assert_eq!(
+            seated.get(o.as_str()).copied().unwrap_or(0),
+            slots[o],
+            "{o} priced but not full"
+        );
+    }
+
+    // Workers seated on a contested opening: it tops their net ranking (up
+    // to ties), and says why it is contested.
+    let mut checked = 0;
+    for (w, o) in plan1
+        .iter()
+        .filter(|(_, o)| prices.contains_key(o))
+        .take(12)
+    {
+        for (lang, words) in [("en", "highly contested"), ("zh-CN", "高竞争岗位")] {
+            let mut request = tonic::Request::new(pb::MatchOpeningsForWorkerRequest {
+                worker_id: w.clone(),
+                top_k: 100,
+                ..Default::default()
+            });
+            request
+                .metadata_mut()
+                .insert("accept-language", lang.parse().unwrap());
+            let matches = server
+                .matching()
+                .match_openings_for_worker(request)
+                .await
+                .unwrap()
+                .into_inner()
+                .matches;
+            let net = |m: &pb::OpeningMatch| {
+                m.explanation
+                    .as_ref()
+                    .and_then(|e| e.contest.as_ref())
+                    .map_or(m.score, |c| c.net_score)
+            };
+            let best = matches.iter().map(net).fold(f64::MIN, f64::max);
+            let mine = matches
+                .iter()
+                .find(|m| &m.opening_id == o)
+                .unwrap_or_else(|| panic!("{w}: planned {o} not among the top 100"));
+            assert!(
+                net(mine) >= best - 1e-6,
+                "{w}: {o} nets {} < {best}",
+                net(mine)
+            );
+            let contest = mine.explanation.as_ref().unwrap().contest.as_ref().unwrap();
+            assert!(contest.reason.contains(words), "{}", contest.reason);
+            assert_eq!(contest.run_id, second.0);
+            // Ranked by score alone, nothing is priced.
+            let plain = server
+                .matching()
+                .match_openings_for_worker(pb::MatchOpeningsForWorkerRequest {
+                    worker_id: w.clone(),
+                    top_k: 5,
+                    ranking: pb::Ranking::Score as i32,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .matches;
+            assert!(plain
+                .iter()
+                .all(|m| m.explanation.as_ref().unwrap().contest.is_none()));
+            assert!(plain.windows(2).all(|p| p[0].score >= p[1].score));
+        }
+        checked += 1;
+    }
+    assert!(checked > 0);
+    server.stop().await;
+}
