@@ -11,6 +11,10 @@ NetworkSimplex is used when `apt-get install liblemon-dev` has put its headers i
 The network is the batch's household-first min-cost flow (see
 src/matching/assign/optimal.rs), built by scripts/compare_solvers.cpp from the CSV files.
 Exits 1 when any solver disagrees with jobbridge on households covered or total score.
+
+`--check-prices N` also checks the run's minimal prices (prices.csv) with OR-Tools: for N
+contested openings and N others, it adds one slot and solves again; the gain in households and
+score must be the price (zero for an opening that is not contested).
 """
 
 import argparse
@@ -58,9 +62,8 @@ def run_jobbridge(binary, data_dir, export, policy):
     return {"wall": wall, "scoring": scoring, "solving": solving, "saving": saving}
 
 
-def solve_ortools(graph, repeat):
+def read_graph(graph):
     import numpy as np
-    from ortools.graph.python import min_cost_flow
 
     with open(graph, "rb") as f:
         nodes, arcs, households, big = np.fromfile(f, dtype=np.int64, count=4)
@@ -69,6 +72,63 @@ def solve_ortools(graph, repeat):
         head = np.fromfile(f, dtype=np.int32, count=arcs)
         cap = np.fromfile(f, dtype=np.int64, count=arcs)
         cost = np.fromfile(f, dtype=np.int64, count=arcs)
+    return nodes, households, big, supply, tail, head, cap, cost
+
+
+def ortools_cost(nodes, supply, tail, head, cap, cost):
+    import numpy as np
+    from ortools.graph.python import min_cost_flow
+
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tail, head, cap, cost)
+    flow.set_nodes_supplies(np.arange(nodes, dtype=np.int32), supply)
+    if flow.solve() != flow.OPTIMAL:
+        sys.exit("OR-Tools found no optimum")
+    return flow.optimal_cost()
+
+
+def check_prices(export, graph, sample):
+    """One more slot at sampled openings, solved by OR-Tools: the gain is the price."""
+    nodes, _, big, supply, tail, head, cap, cost = read_graph(graph)
+    big, sink = int(big), int(nodes) - 1
+    with open(os.path.join(export, "workers.csv")) as f:
+        n = sum(1 for _ in f) - 1
+    with open(os.path.join(export, "openings.csv")) as f:
+        openings = [line.split(",")[0] for line in f.read().splitlines()[1:]]
+    prices = {}
+    with open(os.path.join(export, "prices.csv")) as f:
+        for line in f.read().splitlines()[1:]:
+            o, households, price = line.split(",")
+            sign = -1 if price.startswith("-") else 1
+            whole, frac = price.lstrip("-").split(".")
+            prices[o] = int(households) * big + sign * (int(whole) * 10**6 + int(frac))
+    slot_arc = {int(t) - n: a for a, (t, h) in enumerate(zip(tail, head))
+                if h == sink and n <= t < n + len(openings)}
+    contested = [o for o in range(len(openings)) if openings[o] in prices and o in slot_arc]
+    others = [o for o in range(len(openings)) if openings[o] not in prices and o in slot_arc]
+    pick = lambda xs: xs[:: max(1, len(xs) // sample)][:sample]
+    base = ortools_cost(nodes, supply, tail, head, cap, cost)
+    wrong = 0
+    for o in pick(contested) + pick(others):
+        more = cap.copy()
+        more[slot_arc[o]] += 1
+        gain = base - ortools_cost(nodes, supply, tail, head, more, cost)
+        want = prices.get(openings[o], 0)
+        if gain != want:
+            wrong += 1
+            print(f"  price of {openings[o]}: OR-Tools gains {gain}, prices.csv says {want}")
+    checked = len(pick(contested)) + len(pick(others))
+    print(f"  prices: {checked} openings given one more slot and re-solved by OR-Tools "
+          f"({len(pick(contested))} of {len(contested)} contested); "
+          f"{'all agree' if wrong == 0 else f'{wrong} DISAGREE'}")
+    return wrong == 0
+
+
+def solve_ortools(graph, repeat):
+    import numpy as np
+    from ortools.graph.python import min_cost_flow
+
+    nodes, households, big, supply, tail, head, cap, cost = read_graph(graph)
     results = []
     for _ in range(repeat):
         flow = min_cost_flow.SimpleMinCostFlow()
@@ -101,6 +161,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3,
                     help="batch runs and solves per anchor; medians shown")
     ap.add_argument("--no-ortools", action="store_true")
+    ap.add_argument("--check-prices", type=int, default=0, metavar="N",
+                    help="re-solve with one more slot at N contested and N other openings")
     ap.add_argument("--no-lemon", action="store_true",
                     help="skip LEMON even where it is installed (it takes ~18 min at scale 80)")
     args = ap.parse_args()
@@ -150,6 +212,8 @@ def main():
         print(f"  {name}: solve median {statistics.median(times):.2f} s{cpu} "
               f"(runs {', '.join(f'{t:.2f}' for t in times)}); {value}; "
               f"{'agrees' if same else 'DISAGREES'}")
+    if args.check_prices:
+        agree &= check_prices(export, graph, args.check_prices)
     if not lemon and not args.no_lemon:
         print("  (LEMON not installed: apt-get install liblemon-dev)")
     if not args.export:
