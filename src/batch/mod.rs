@@ -27,7 +27,7 @@ use crate::domain::run::OpeningPrice;
 use crate::domain::run::{Assignment, Policy, Run, RunPhase, RunStatus, StoredComponent};
 use crate::matching::assign::prices::{self, Duals};
 use crate::matching::assign::{simplex, stable, Control, SolveError};
-use crate::matching::BatchInput;
+use crate::matching::{BatchInput, LastOptimum};
 use crate::matching::{CandidateCache, MatchContext, Matcher, Pending};
 use crate::store::{Store, StoreError};
 
@@ -142,6 +142,10 @@ pub struct Batch {
     /// The last scored run's candidate rows, which the next run reuses
     /// where nothing they depend on changed (`matching::CandidateCache`).
     last_rows: Mutex<Option<Arc<CandidateCache>>>,
+    /// The last exact optimum's potentials by id: a night that changed
+    /// nothing is proved optimal with them, without solving
+    /// (`matching::LastOptimum`).
+    last_optimum: Mutex<Option<Arc<LastOptimum>>>,
 }
 
 /// Share of the progress bar each phase takes.
@@ -178,6 +182,7 @@ impl Batch {
             settings,
             active: Mutex::new(None),
             last_rows: Mutex::new(None),
+            last_optimum: Mutex::new(None),
         };
         // The prices of the last exact run rank recommendations until the
         // next one.
@@ -424,6 +429,7 @@ impl Batch {
             }
         }
         let mut exact = None;
+        let mut proved_by_last_optimum = false;
         let solution = match run.policy() {
             Policy::Stable => {
                 let s = stable::solve(p, control).map_err(|SolveError::Cancelled| {
@@ -442,13 +448,28 @@ impl Batch {
             }
             Policy::Optimal | Policy::Unspecified => {
                 let anchor = anchor(&input, &before);
-                let (s, certificate) = simplex::solve_keeping(p, &anchor, control).map_err(
-                    |SolveError::Cancelled| BatchError::WrongState {
-                        id,
-                        status: "cancelled",
-                    },
-                )?;
+                let last = self
+                    .last_optimum
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                let hint = last.and_then(|l| l.certificate_for(&input));
+                let (s, certificate, proved) = simplex::solve_keeping_from(
+                    p, &anchor, hint, control,
+                )
+                .map_err(|SolveError::Cancelled| BatchError::WrongState {
+                    id,
+                    status: "cancelled",
+                })?;
                 certificate.verify(p, &s).map_err(BatchError::Check)?;
+                tracing::info!(
+                    run_id = id,
+                    proved_by_last_optimum = proved,
+                    "exact plan found"
+                );
+                proved_by_last_optimum = proved;
+                *self.last_optimum.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(Arc::new(LastOptimum::new(&input, &certificate)));
                 let duals = prices::minimal(p, &s, &certificate);
                 duals
                     .certificate()
@@ -502,6 +523,7 @@ impl Batch {
         summary.rows_kept = reuse.kept as u64;
         summary.rows_scored = reuse.scored as u64;
         summary.solving_ms = solving_ms;
+        summary.proved_by_last_optimum = proved_by_last_optimum;
         summary.saving_ms = started.elapsed().as_millis() as u64;
         run.summary = Some(summary);
         if !run.dry_run {

@@ -102,6 +102,15 @@ fn report(run: &Run) -> anyhow::Result<()> {
         "  candidate rows: {} kept from the last run, {} scored",
         s.rows_kept, s.rows_scored
     );
+    if s.proved_by_last_optimum {
+        println!("  solving: the last run's plan, proved still optimal by its potentials");
+    }
+    if s.contested_openings > 0 {
+        println!(
+            "  contested openings: {} (their prices rank recommendations until the next run)",
+            s.contested_openings
+        );
+    }
     Ok(())
 }
 

@@ -129,6 +129,10 @@ pub struct RunSummary {
     /// added households or score); their prices are stored with the run.
     #[prost(uint64, tag = "20")]
     pub contested_openings: u64,
+    /// The last exact run's potentials proved this run's plan optimal: no
+    /// change since mattered, and nothing was solved again.
+    #[prost(bool, tag = "21")]
+    pub proved_by_last_optimum: bool,
 }
 
 /// A batch run.

@@ -24,6 +24,7 @@ mod row_cache;
 mod score;
 mod shared;
 mod slots;
+mod warm;
 
 pub use batch_input::{BatchInput, Pending};
 pub use caseload::{order_key as case_order, Case, CaseFilter};
@@ -38,6 +39,7 @@ pub use rank::{OpeningsQuery, Ranked, Ranking, WorkersQuery};
 pub use row_cache::{CandidateCache, Reuse};
 pub use score::ComponentExplanation;
 pub use shared::{IndexOp, Matcher, SPARE_WAIT};
+pub use warm::LastOptimum;
 
 #[cfg(test)]
 mod pruned_tests;

@@ -45,6 +45,7 @@ fn summary_to_pb(s: RunSummary) -> pb::RunSummary {
         rows_kept: s.rows_kept,
         rows_scored: s.rows_scored,
         contested_openings: s.contested_openings,
+        proved_by_last_optimum: s.proved_by_last_optimum,
     }
 }
 
@@ -242,6 +243,7 @@ pub(crate) fn run_from_pb(run: &pb::Run) -> Run {
             rows_kept: s.rows_kept,
             rows_scored: s.rows_scored,
             contested_openings: s.contested_openings,
+            proved_by_last_optimum: s.proved_by_last_optimum,
             by_county: s
                 .by_county
                 .iter()

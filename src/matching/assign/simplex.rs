@@ -83,6 +83,38 @@ pub fn solve_keeping(
     solve_keeping_with(p, anchor, control, CORE)
 }
 
+/// [`solve_keeping`], first trying the anchor itself with `hint`'s
+/// potentials: when they certify it (nothing that matters changed since
+/// the plan was made), it is the answer, without a pivot. Its distance to
+/// itself is 0, so the third tier holds too. Returns whether the hint was
+/// enough.
+pub fn solve_keeping_from(
+    p: &Problem,
+    anchor: &[u32],
+    hint: Option<Certificate>,
+    control: &Control,
+) -> Result<(Solution, Certificate, bool), SolveError> {
+    if let Some(certificate) = hint {
+        let plan = Solution {
+            edge: (0..p.workers())
+                .map(|w| {
+                    p.row(w)
+                        .find(|&e| p.edge_opening[e] == anchor[w])
+                        .map(|e| e as u32)
+                })
+                .collect(),
+        };
+        // It keeps every anchored pair that still exists and places no one
+        // else: no plan is closer. Optimal if the potentials prove it.
+        if plan.check(p).is_ok() && certificate.verify(p, &plan).is_ok() {
+            control.set_progress(1.0);
+            return Ok((plan, certificate, true));
+        }
+    }
+    let (s, c) = solve_keeping(p, anchor, control)?;
+    Ok((s, c, false))
+}
+
 /// [`solve_keeping`] with the core size given.
 pub(crate) fn solve_keeping_with(
     p: &Problem,

@@ -475,3 +475,82 @@ fn an_unchanged_instance_keeps_its_plan() {
         assert_eq!(again, first, "seed {seed}");
     }
 }
+
+/// A random change of a problem: a score, a slot count, a household's
+/// employment, or a worker's row, or none.
+fn random_change(p: &Problem, seed: u64) -> Problem {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xc4a9e);
+    let mut q = p.clone();
+    match rng.random_range(0..5) {
+        0 if q.edges() > 0 => {
+            let e = rng.random_range(0..q.edges());
+            q.edge_score[e] = rng.random_range(0..=5);
+        }
+        1 if q.openings() > 0 => {
+            let o = rng.random_range(0..q.openings());
+            q.slots[o] = rng.random_range(0..=3);
+        }
+        2 if !q.zero_household.is_empty() => {
+            let h = rng.random_range(0..q.zero_household.len());
+            q.zero_household[h] = !q.zero_household[h];
+        }
+        3 if q.workers() > 0 => {
+            // One worker loses their candidates.
+            let w = rng.random_range(0..q.workers());
+            let rows: Vec<Vec<(u32, u32)>> = (0..q.workers())
+                .map(|v| {
+                    if v == w {
+                        Vec::new()
+                    } else {
+                        q.row(v)
+                            .map(|e| (q.edge_opening[e], q.edge_score[e]))
+                            .collect()
+                    }
+                })
+                .collect();
+            q = Problem::from_rows(rows, q.slots, q.household, q.zero_household);
+        }
+        _ => {}
+    }
+    q
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn warm_from_the_last_potentials_equals_a_cold_solve(seed in any::<u64>(), n in 1usize..12, m in 1usize..5) {
+        let p = random_problem(seed, n, m, 0.5, 2);
+        let (first, cert) = simplex::solve(&p, &Control::default()).unwrap();
+        let anchor: Vec<u32> = (0..p.workers())
+            .map(|w| first.opening(&p, w).unwrap_or(u32::MAX))
+            .collect();
+        let q = random_change(&p, seed);
+        let (cold, _) = simplex::solve_keeping(&q, &anchor, &Control::default()).unwrap();
+        let (warm, warm_cert, fast) =
+            simplex::solve_keeping_from(&q, &anchor, Some(cert.clone()), &Control::default()).unwrap();
+        prop_assert_eq!(warm.check(&q).unwrap(), cold.check(&q).unwrap());
+        warm_cert.verify(&q, &warm).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(distance(&q, &warm, &anchor), distance(&q, &cold, &anchor));
+        if q == p {
+            // Unchanged: the last plan, proved by the last potentials.
+            prop_assert!(fast);
+            prop_assert_eq!(&warm, &first);
+        }
+    }
+}
+
+#[test]
+fn an_unchanged_larger_instance_needs_no_pivot() {
+    for seed in 520..526 {
+        let p = random_problem(seed, 400, 50, 0.1, 3);
+        let (first, cert) = simplex::solve(&p, &Control::default()).unwrap();
+        let anchor: Vec<u32> = (0..p.workers())
+            .map(|w| first.opening(&p, w).unwrap_or(u32::MAX))
+            .collect();
+        let (again, _, fast) =
+            simplex::solve_keeping_from(&p, &anchor, Some(cert), &Control::default()).unwrap();
+        assert!(fast, "seed {seed}");
+        assert_eq!(again, first);
+    }
+}

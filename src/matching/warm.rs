@@ -1,0 +1,91 @@
+//! The last optimum's dual values, kept by record id between runs, so that
+//! a night whose problem did not change is proved optimal without solving
+//! it again.
+//!
+//! The exact policy keeps the previous plan where an optimum allows (see
+//! `assign::simplex::solve_keeping`). When nothing changed, that plan is
+//! the answer: the previous potentials, mapped onto this night's nodes by
+//! id, certify it, and [`Certificate::verify`] checks that exactly. Any
+//! change that matters makes the check fail (a score, a slot, a household,
+//! or a worker or opening come or gone), and the night is solved in full.
+
+use super::assign::optimal::{Certificate, Layout};
+use super::batch_input::BatchInput;
+
+/// Potentials of the last optimum, by id.
+#[derive(Debug, Default)]
+pub struct LastOptimum {
+    /// Sorted, as in a [`BatchInput`].
+    worker_ids: Vec<String>,
+    worker_potential: Vec<i64>,
+    opening_ids: Vec<String>,
+    opening_potential: Vec<i64>,
+    /// Zero-employment households with a node, sorted by id.
+    households: Vec<(String, i64)>,
+    big: i64,
+}
+
+impl LastOptimum {
+    /// Keeps `certificate`'s potentials (sink at 0) by the ids of
+    /// `input`.
+    pub fn new(input: &BatchInput, certificate: &Certificate) -> Self {
+        let p = &input.problem;
+        let layout = Layout::new(p);
+        let (n, m) = (layout.n, layout.m);
+        let pot = &certificate.potentials;
+        let mut households: Vec<(String, i64)> = layout
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, members)| {
+                let h = p.household[members[0] as usize] as usize;
+                (input.household_ids[h].clone(), pot[n + m + i])
+            })
+            .collect();
+        households.sort_unstable();
+        Self {
+            worker_ids: input.worker_ids.clone(),
+            worker_potential: pot[..n].to_vec(),
+            opening_ids: input.opening_ids.clone(),
+            opening_potential: pot[n..n + m].to_vec(),
+            households,
+            big: certificate.big,
+        }
+    }
+
+    /// A certificate for `input`'s problem made of the kept potentials, if
+    /// every node of it had one. Whether it proves anything is for
+    /// [`Certificate::verify`] to say.
+    pub fn certificate_for(&self, input: &BatchInput) -> Option<Certificate> {
+        let p = &input.problem;
+        let layout = Layout::new(p);
+        if layout.big != self.big {
+            return None;
+        }
+        let find = |ids: &[String], values: &[i64], id: &str| {
+            ids.binary_search_by(|x| x.as_str().cmp(id))
+                .ok()
+                .map(|i| values[i])
+        };
+        let mut potentials = Vec::with_capacity(layout.sink + 1);
+        for id in &input.worker_ids {
+            potentials.push(find(&self.worker_ids, &self.worker_potential, id)?);
+        }
+        for id in &input.opening_ids {
+            potentials.push(find(&self.opening_ids, &self.opening_potential, id)?);
+        }
+        for members in &layout.members {
+            let id = &input.household_ids[p.household[members[0] as usize] as usize];
+            let i = self
+                .households
+                .binary_search_by(|(h, _)| h.as_str().cmp(id))
+                .ok()?;
+            potentials.push(self.households[i].1);
+        }
+        potentials.push(0);
+        Some(Certificate {
+            potentials,
+            big: self.big,
+        })
+    }
+}
