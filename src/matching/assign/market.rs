@@ -44,6 +44,13 @@ pub enum Ranking<'a> {
     /// the tie by index alone would send half of them back into the
     /// contest.
     Net(&'a Duals),
+    /// By net value as [`Ranking::Net`], but a tie goes first to the
+    /// opening the plan (the last run) gave the worker, then to the lower
+    /// price, then the lower index. The server keeps the last run, so it
+    /// can rank this way; with `k = 1` every worker the plan assigns is
+    /// pointed at their planned opening (the prices' net-ranking property),
+    /// so the market hires at least everyone the plan does.
+    NetTiesToPlan(&'a Duals, &'a Solution),
 }
 
 impl Ranking<'_> {
@@ -60,6 +67,19 @@ impl Ranking<'_> {
                 let o = p.edge_opening[e] as usize;
                 let price = duals.combined(o);
                 (Reverse(i64::from(p.edge_score[e]) - price), price, o, e)
+            }),
+            Ranking::NetTiesToPlan(duals, plan) => edges.sort_by_key(|&e| {
+                let away = plan.edge[w] != Some(e);
+                let e = e as usize;
+                let o = p.edge_opening[e] as usize;
+                let price = duals.combined(o);
+                (
+                    Reverse(i64::from(p.edge_score[e]) - price),
+                    away,
+                    price,
+                    o,
+                    e,
+                )
             }),
         }
         edges

@@ -12,9 +12,15 @@ use super::tests::random_problem;
 use super::*;
 
 /// Each worker's top `k`, ranked as plainly as possible: compare net
-/// values, then prices, then opening indices (a plain ranking is a net
-/// one with every price zero).
-fn reference_lists(p: &Problem, duals: Option<&Duals>, k: usize) -> Vec<Vec<u32>> {
+/// values, then (given a plan) whether it is the planned edge, then
+/// prices, then opening indices (a plain ranking is a net one with every
+/// price zero).
+fn reference_lists(
+    p: &Problem,
+    duals: Option<&Duals>,
+    plan: Option<&Solution>,
+    k: usize,
+) -> Vec<Vec<u32>> {
     let price = |o: usize| duals.map_or(0, |d| d.combined(o));
     (0..p.workers())
         .map(|w| {
@@ -26,8 +32,10 @@ fn reference_lists(p: &Problem, duals: Option<&Duals>, k: usize) -> Vec<Vec<u32>
                 );
                 let net_a = i64::from(p.edge_score[a as usize]) - price(oa);
                 let net_b = i64::from(p.edge_score[b as usize]) - price(ob);
+                let planned = |e: u32| plan.is_some_and(|s| s.edge[w] == Some(e));
                 net_b
                     .cmp(&net_a)
+                    .then(planned(b).cmp(&planned(a)))
                     .then(price(oa).cmp(&price(ob)))
                     .then(oa.cmp(&ob))
             });
@@ -143,11 +151,14 @@ fn check_outcome(p: &Problem, lists: &[Vec<u32>], out: &Outcome) -> Result<(), T
 
 fn check_against_reference(
     p: &Problem,
-    duals: Option<&Duals>,
+    ranking: Ranking<'_>,
     k: usize,
 ) -> Result<(), TestCaseError> {
-    let ranking = duals.map_or(Ranking::Plain, Ranking::Net);
-    let lists = reference_lists(p, duals, k);
+    let lists = match ranking {
+        Ranking::Plain => reference_lists(p, None, None, k),
+        Ranking::Net(duals) => reference_lists(p, Some(duals), None, k),
+        Ranking::NetTiesToPlan(duals, plan) => reference_lists(p, Some(duals), Some(plan), k),
+    };
     let fast = Lists::new(p, ranking, k);
     for (w, list) in lists.iter().enumerate() {
         prop_assert_eq!(fast.of(w), &list[..], "worker {}'s list", w);
@@ -168,10 +179,11 @@ proptest! {
         density in 0.2f64..0.9, max_slots in 0u32..4,
     ) {
         let p = random_problem(seed, n, m, density, max_slots);
-        check_against_reference(&p, None, k)?;
+        check_against_reference(&p, Ranking::Plain, k)?;
         let (s, cert) = simplex::solve(&p, &Control::default()).unwrap();
         let duals = minimal(&p, &s, &cert);
-        check_against_reference(&p, Some(&duals), k)?;
+        check_against_reference(&p, Ranking::Net(&duals), k)?;
+        check_against_reference(&p, Ranking::NetTiesToPlan(&duals, &s), k)?;
     }
 
     #[test]
@@ -186,7 +198,7 @@ proptest! {
         let (s, cert) = simplex::solve(&p, &Control::default()).unwrap();
         let duals = minimal(&p, &s, &cert);
         let out = simulate(&p, Ranking::Net(&duals), 1);
-        let lists = reference_lists(&p, Some(&duals), 1);
+        let lists = reference_lists(&p, Some(&duals), None, 1);
         let mut pointed_home = vec![0u64; p.openings()];
         let mut hired_at = vec![0u64; p.openings()];
         for w in 0..p.workers() {
@@ -201,6 +213,39 @@ proptest! {
             prop_assert!(hired_at[o] >= pointed_home[o], "opening {}", o);
         }
         prop_assert!(out.rounds <= 1);
+    }
+
+    #[test]
+    fn net_top_one_with_ties_to_the_plan_hires_at_least_the_plan(
+        seed in any::<u64>(), n in 1usize..40, m in 1usize..12,
+    ) {
+        // Every planned worker's net top-1 is their planned opening, so
+        // each opening has at least its planned workers among its
+        // applicants, no more than its slots, and nobody turns it down.
+        let p = random_problem(seed, n, m, 0.3, 3);
+        let (s, cert) = simplex::solve(&p, &Control::default()).unwrap();
+        let duals = minimal(&p, &s, &cert);
+        let lists = Lists::new(&p, Ranking::NetTiesToPlan(&duals, &s), 1);
+        for w in 0..p.workers() {
+            if let Some(e) = s.edge[w] {
+                prop_assert_eq!(lists.of(w), &[e][..], "worker {}", w);
+            }
+        }
+        let out = simulate(&p, Ranking::NetTiesToPlan(&duals, &s), 1);
+        prop_assert!(out.hires >= s.edge.iter().flatten().count() as u64);
+        let mut hired_at = vec![0u32; p.openings()];
+        let mut planned_at = vec![0u32; p.openings()];
+        for w in 0..p.workers() {
+            if let Some(o) = out.hired.opening(&p, w) {
+                hired_at[o as usize] += 1;
+            }
+            if let Some(o) = s.opening(&p, w) {
+                planned_at[o as usize] += 1;
+            }
+        }
+        for o in 0..p.openings() {
+            prop_assert!(hired_at[o] >= planned_at[o], "opening {}", o);
+        }
     }
 }
 
@@ -247,7 +292,7 @@ fn each_worker_pointed_home_reaches_the_plan_exactly() {
         let p = random_problem(seed, 30, 8, 0.3, 3);
         let (s, cert) = simplex::solve(&p, &Control::default()).unwrap();
         let duals = minimal(&p, &s, &cert);
-        let lists = reference_lists(&p, Some(&duals), 1);
+        let lists = reference_lists(&p, Some(&duals), None, 1);
         let mut rows = Vec::new();
         let mut household = Vec::new();
         let mut plan = Vec::new();
@@ -275,26 +320,29 @@ fn measure_top_one_against_the_plan_on_random_instances() {
     // plan's hires each ranking's top-1 reaches, and of the planned
     // workers whose net top-1 is their plan (cargo test -- --nocapture
     // prints them).
-    let (mut plan, mut home, mut plain, mut net) = (0u64, 0u64, 0u64, 0u64);
+    let (mut plan, mut home, mut plain, mut net, mut sticky) = (0u64, 0u64, 0u64, 0u64, 0u64);
     for seed in 0..300 {
         let p = random_problem(seed, 60, 15, 0.2, 4);
         let (s, cert) = simplex::solve(&p, &Control::default()).unwrap();
         let duals = minimal(&p, &s, &cert);
-        let lists = reference_lists(&p, Some(&duals), 1);
+        let lists = reference_lists(&p, Some(&duals), None, 1);
         plan += s.edge.iter().flatten().count() as u64;
         home += (0..p.workers())
             .filter(|&w| s.edge[w].is_some() && lists[w].first() == s.edge[w].as_ref())
             .count() as u64;
         plain += simulate(&p, Ranking::Plain, 1).hires;
         net += simulate(&p, Ranking::Net(&duals), 1).hires;
+        sticky += simulate(&p, Ranking::NetTiesToPlan(&duals, &s), 1).hires;
     }
-    assert!(net >= home);
+    assert!(net >= home && sticky >= plan);
     let share = |x: u64| 100.0 * x as f64 / plan as f64;
     eprintln!(
         "top-1 on random instances, share of the plan's {plan} hires: plain {:.1}%, \
-         capacity-aware {:.1}%; planned workers whose net top-1 is their plan {:.1}%",
+         capacity-aware {:.1}% (ties to the plan {:.1}%); planned workers whose net \
+         top-1 is their plan {:.1}%",
         share(plain),
         share(net),
+        share(sticky),
         share(home)
     );
 }
