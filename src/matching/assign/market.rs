@@ -41,8 +41,13 @@ pub enum Ranking<'a> {
     /// away from a contested opening is left exactly indifferent between
     /// it and the opening the plan gives them (the price is the score they
     /// give up), and the plan's opening is the cheaper of the two. Breaking
-    /// the tie by index alone would send half of them back into the
-    /// contest.
+    /// the tie by index alone would send every such worker whose contested
+    /// opening has the lower index back into the contest.
+    ///
+    /// It is a rule of thumb, not a guarantee: a worker the plan seats at a
+    /// priced opening may tie with a cheaper one, and openings at the same
+    /// price (often zero: full, but one more slot would add nothing) tie by
+    /// index. `benches/market.rs` counts both on the demo data.
     Net(&'a Duals),
     /// By net value as [`Ranking::Net`], but a tie goes first to the
     /// opening the plan (the last run) gave the worker, then to the lower
