@@ -13,11 +13,14 @@
 //! `MatchIndex::batch_problem`).
 
 mod flow;
+pub mod market;
 pub mod optimal;
 pub mod prices;
 pub mod simplex;
 pub mod stable;
 
+#[cfg(test)]
+mod market_tests;
 #[cfg(test)]
 mod prices_tests;
 #[cfg(test)]
