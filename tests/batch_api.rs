@@ -367,8 +367,8 @@ async fn one_run_at_a_time_cancel_and_queries_during_a_run() {
 
 /// Dry runs on unchanged data keep their plan (the third tier), store the
 /// prices of contested openings, export them with the anchor, and rank a
-/// worker's planned opening on top of their net ranking (up to ties),
-/// with the contested reason in both languages.
+/// worker's planned opening first by net value (ties go to it), with the
+/// contested reason in both languages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unchanged_data_keeps_the_plan_and_contested_openings_say_so() {
     let dir = tempfile::tempdir().unwrap();
@@ -496,6 +496,8 @@ async fn unchanged_data_keeps_the_plan_and_contested_openings_say_so() {
                 "{w}: {o} nets {} < {best}",
                 net(mine)
             );
+            // Ties go to the planned opening: it comes first.
+            assert_eq!(&matches[0].opening_id, o, "{w}");
             let contest = mine.explanation.as_ref().unwrap().contest.as_ref().unwrap();
             assert!(contest.reason.contains(words), "{}", contest.reason);
             assert_eq!(contest.run_id, second.0);
@@ -520,5 +522,20 @@ async fn unchanged_data_keeps_the_plan_and_contested_openings_say_so() {
         checked += 1;
     }
     assert!(checked > 0);
+    // Any seated worker: the planned opening comes first.
+    for (w, o) in plan1.iter().step_by(plan1.len() / 40 + 1) {
+        let top = server
+            .matching()
+            .match_openings_for_worker(pb::MatchOpeningsForWorkerRequest {
+                worker_id: w.clone(),
+                top_k: 3,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .matches;
+        assert_eq!(&top[0].opening_id, o, "{w}");
+    }
     server.stop().await;
 }

@@ -174,6 +174,7 @@ fn openings_query(r: &pb::MatchOpeningsForWorkerRequest) -> Validated<OpeningsQu
         min_wage: r.min_monthly_wage,
         min_score_micro: min_score(r.min_score)?,
         ranking: ranking(r.ranking)?,
+        planned: None,
     })
 }
 

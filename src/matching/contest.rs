@@ -69,6 +69,8 @@ impl Contest {
 /// The last exact run's prices, by opening id.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PriceBook {
+    /// The run whose prices these are (0 for none).
+    run_id: u64,
     by_opening: HashMap<Box<str>, (Contest, u32)>,
 }
 
@@ -76,6 +78,7 @@ impl PriceBook {
     /// The book of run `run_id`.
     pub fn new(run_id: u64, prices: &[OpeningPrice]) -> Self {
         Self {
+            run_id,
             by_opening: prices
                 .iter()
                 .map(|p| {
@@ -89,6 +92,11 @@ impl PriceBook {
                 })
                 .collect(),
         }
+    }
+
+    /// The run whose prices these are, if any.
+    pub fn run_id(&self) -> Option<u64> {
+        (self.run_id != 0).then_some(self.run_id)
     }
 
     /// Whether any opening is priced.

@@ -45,26 +45,30 @@ impl MatchIndex {
                 .is_empty();
             if let Some(s) = self.pair_score(w, o, d, ctx, welfare_ok) {
                 if s >= q.min_score_micro {
-                    let price = match q.ranking {
-                        Ranking::Net => self
-                            .prices
-                            .get(self.openings.id(slot), o.free_slots())
-                            .map_or(0, |c| c.combined()),
-                        Ranking::Score => 0,
+                    let id = self.openings.id(slot);
+                    let (price, planned) = match q.ranking {
+                        Ranking::Net if !self.prices.is_empty() => (
+                            self.prices
+                                .get(id, o.free_slots())
+                                .map_or(0, |c| c.combined()),
+                            q.planned.as_deref() == Some(id),
+                        ),
+                        _ => (0, false),
                     };
-                    all.push((self.openings.id(slot).to_string(), s, price));
+                    all.push((id.to_string(), s, price, planned));
                 }
             }
         }
-        let net = |a: &(String, u32, i64)| i64::from(a.1) - a.2;
+        let net = |a: &(String, u32, i64, bool)| i64::from(a.1) - a.2;
         all.sort_by(|a, b| {
             net(b)
                 .cmp(&net(a))
+                .then(b.3.cmp(&a.3))
                 .then(a.2.cmp(&b.2))
                 .then_with(|| a.0.cmp(&b.0))
         });
         all.truncate(q.top_k);
-        all.into_iter().map(|(id, s, _)| (id, s)).collect()
+        all.into_iter().map(|(id, s, _, _)| (id, s)).collect()
     }
 
     /// Reference for [`MatchIndex::rank_workers`].

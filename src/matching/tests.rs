@@ -463,6 +463,8 @@ fn random_openings_query(rng: &mut ChaCha8Rng) -> OpeningsQuery {
         } else {
             Ranking::Score
         },
+        // Set per worker by the caller of this.
+        planned: None,
     }
 }
 
@@ -485,7 +487,10 @@ fn random_workers_query(rng: &mut ChaCha8Rng) -> WorkersQuery {
 
 fn check_all(index: &MatchIndex, ws: &[Worker], os: &[(Opening, u32)], rng: &mut ChaCha8Rng) {
     for w in ws.iter().take(60) {
-        let q = random_openings_query(rng);
+        let mut q = random_openings_query(rng);
+        if rng.random_bool(0.5) {
+            q.planned = os.choose(rng).map(|(o, _)| o.id.clone());
+        }
         let got = index.rank_openings(&w.id, &q, &ctx()).unwrap();
         assert_eq!(
             ids(&got),

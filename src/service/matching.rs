@@ -13,7 +13,9 @@ use std::sync::Arc;
 use super::{scope, Result, Service, ServiceError};
 use crate::domain::access::{mask_name, mask_phone, Caller, Role};
 use crate::domain::{Lang, Opening};
-use crate::matching::{MatchContext, OpeningsQuery, PairExplanation, Ranked, WorkersQuery};
+use crate::matching::{
+    MatchContext, OpeningsQuery, PairExplanation, Ranked, Ranking, WorkersQuery,
+};
 
 /// An opening ranked for a worker, with the opening as stored.
 #[derive(Debug, Clone)]
@@ -53,7 +55,15 @@ impl Service {
     ) -> Result<Vec<OpeningMatch>> {
         let id = self.stored_worker_in_scope(caller, worker_id).await?;
         let me = self.clone();
+        let mut query = query;
         ranked(crate::matching::spawn(move || {
+            // Ties in net value go to the opening the last exact run gave
+            // the worker (see `matching::Ranking::Net`).
+            if query.ranking == Ranking::Net {
+                if let Some(run) = me.matcher().read().price_run() {
+                    query.planned = me.store().assignment(run, &id)?.map(|a| a.opening_id);
+                }
+            }
             let ranked = me
                 .matcher()
                 .read()

@@ -107,6 +107,7 @@ fn ranking_on_rayon_never_hangs_behind_a_writer() {
                                 min_wage: 0,
                                 min_score_micro: 0,
                                 ranking: Ranking::Net,
+                                planned: None,
                             };
                             let _ = index.rank_openings(&w, &q, &ctx());
                             let _ = tx.send(());
