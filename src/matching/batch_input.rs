@@ -74,16 +74,8 @@ impl Matcher {
         progress_to: f64,
         last: Option<&CandidateCache>,
     ) -> (BatchInput, CandidateCache, Reuse) {
-        let (input, cache, reuse) = self.build_input(
-            ctx,
-            per_worker,
-            pending,
-            control,
-            progress_to,
-            true,
-            Rows::Cached(last),
-        );
-        (input, cache.unwrap_or_default(), reuse)
+        self.read()
+            .batch_input_incremental(ctx, per_worker, pending, control, progress_to, last)
     }
 
     /// [`Matcher::batch_input`], or with `pruned` false the reference that
@@ -97,16 +89,43 @@ impl Matcher {
         progress_to: f64,
         pruned: bool,
     ) -> BatchInput {
-        self.build_input(
+        self.read()
+            .build_input(
+                ctx,
+                per_worker,
+                pending,
+                control,
+                progress_to,
+                pruned,
+                Rows::Scored,
+            )
+            .0
+    }
+}
+
+impl MatchIndex {
+    /// [`Matcher::batch_input_incremental`] on this index rather than on
+    /// the matcher's current snapshot: what-if problems are built on a
+    /// changed copy of a snapshot (`batch::whatif`).
+    pub fn batch_input_incremental(
+        &self,
+        ctx: &MatchContext,
+        per_worker: usize,
+        pending: &Pending,
+        control: &Control,
+        progress_to: f64,
+        last: Option<&CandidateCache>,
+    ) -> (BatchInput, CandidateCache, Reuse) {
+        let (input, cache, reuse) = self.build_input(
             ctx,
             per_worker,
             pending,
             control,
             progress_to,
-            pruned,
-            Rows::Scored,
-        )
-        .0
+            true,
+            Rows::Cached(last),
+        );
+        (input, cache.unwrap_or_default(), reuse)
     }
 
     /// The input; with [`Rows::Cached`] also this run's cache.
@@ -126,10 +145,10 @@ impl Matcher {
             Rows::Cached(last) => (true, last),
         };
         let mut input = BatchInput::default();
-        // One snapshot for the whole phase: every pair is scored against
-        // the same state, and slots cannot change meaning between steps.
-        // Holding it never blocks a writer (see `shared`).
-        let index = self.read();
+        // One snapshot for the whole phase (the caller's): every pair is
+        // scored against the same state, and slots cannot change meaning
+        // between steps. Holding it never blocks a writer (see `shared`).
+        let index = self;
         let mut opening_slots: Vec<u32> = Vec::new();
         let (worker_slots, opening_index) = {
             let mut openings: Vec<(&str, u32, u32)> = index
