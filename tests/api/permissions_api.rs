@@ -156,7 +156,7 @@ fn readme_table_lists_exactly_the_rpcs_of_the_descriptor() {
         ("Workers", 8),
         ("Openings", 7),
         ("Matching", 3),
-        ("Batch", 9),
+        ("Batch", 10),
         ("PlacementService", 10),
         ("ReportService", 2),
         ("AdminService", 5),
@@ -840,6 +840,22 @@ async fn call(fx: &Fixture, rpc: &str, ch: Channel) -> Got {
                 run_id: fx.run_id,
                 county_code: COUNTY_A.into(),
                 counts_only: false,
+            })
+            .await),
+        // A county-A opening resized: nothing is stored, so every allowed
+        // caller gets the same answer.
+        "Batch/WhatIf" => got(c
+            .batch()
+            .what_if(pb::WhatIfRequest {
+                changes: vec![pb::WhatIfChange {
+                    change: Some(pb::what_if_change::Change::ResizeOpening(
+                        pb::ResizeOpening {
+                            opening_id: OPENING_E1.into(),
+                            headcount: 40,
+                        },
+                    )),
+                }],
+                limit: 5,
             })
             .await),
         "Batch/StreamAssignments" => {
