@@ -24,8 +24,8 @@ use crate::batch::BatchSettings;
 use crate::domain::access::{Caller, Role, Scope};
 use crate::domain::{regions, Lang, Opening, Worker};
 use crate::ledger::columns::Mapping;
-use crate::ledger::import::{parse_rows, Record};
 use crate::ledger::files;
+use crate::ledger::import::{parse_rows, Record};
 use crate::service::{Service, WhatIfChange, MAX_LIMIT};
 use crate::store::Store;
 
@@ -271,7 +271,13 @@ fn print(a: &WhatIfAnswer, counties: &[String], lang: Lang) {
     );
     println!(
         "  {} +{} / -{}",
-        pad(lang.pick("新覆盖 / 不再覆盖的家庭", "households newly / no longer covered"), 30),
+        pad(
+            lang.pick(
+                "新覆盖 / 不再覆盖的家庭",
+                "households newly / no longer covered"
+            ),
+            30
+        ),
         a.newly_covered,
         a.no_longer_covered
     );
@@ -302,7 +308,10 @@ fn print(a: &WhatIfAnswer, counties: &[String], lang: Lang) {
         println!(
             "    ... {} {}",
             a.moves_total - a.moves.len() as u64,
-            lang.pick("人未列出（--limit N 列出更多）", "more (--limit N lists more)")
+            lang.pick(
+                "人未列出（--limit N 列出更多）",
+                "more (--limit N lists more)"
+            )
         );
     }
     println!(

@@ -182,9 +182,8 @@ impl Service {
             Some(o) => o.clone(),
             None => self.store().opening(id)?,
         };
-        let o = stored.ok_or_else(|| {
-            ServiceError::NotFound(format!("{field}: opening {id:?} not found"))
-        })?;
+        let o = stored
+            .ok_or_else(|| ServiceError::NotFound(format!("{field}: opening {id:?} not found")))?;
         scope::opening_write(caller, &o).map_err(ServiceError::Forbidden)?;
         Ok(o)
     }

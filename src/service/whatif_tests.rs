@@ -79,7 +79,9 @@ fn seeking(s: &Service) -> Vec<Worker> {
     s.store()
         .workers()
         .map(Result::unwrap)
-        .filter(|w| w.employment_status == EmploymentStatus::Seeking && w.placement.active_id.is_none())
+        .filter(|w| {
+            w.employment_status == EmploymentStatus::Seeking && w.placement.active_id.is_none()
+        })
         .collect()
 }
 
@@ -127,7 +129,10 @@ fn the_answer_equals_making_the_changes_and_solving_cold() {
     let before = cold_objective(&s);
     let (changes, workshop, resized, closed, gone) = changes(&s);
     let answer = rt.block_on(s.what_if(&admin(), changes, 100)).unwrap();
-    assert_eq!(answer.before.zero_households_covered, before.households_covered);
+    assert_eq!(
+        answer.before.zero_households_covered,
+        before.households_covered
+    );
     assert_eq!(answer.before.total_score_micro, before.total_score);
 
     // The same changes through the write path, then a cold solve.
@@ -145,7 +150,10 @@ fn the_answer_equals_making_the_changes_and_solving_cold() {
         s.delete_worker(&admin(), &gone).await.unwrap();
     });
     let after = cold_objective(&s);
-    assert_eq!(answer.after.zero_households_covered, after.households_covered);
+    assert_eq!(
+        answer.after.zero_households_covered,
+        after.households_covered
+    );
     assert_eq!(answer.after.total_score_micro, after.total_score);
     assert_eq!(
         answer.after.zero_households_covered + answer.no_longer_covered,
@@ -182,7 +190,10 @@ fn nothing_is_stored_and_the_live_index_is_untouched() {
     let (changes, _, _, _, gone) = changes(&s);
     let answer = rt.block_on(s.what_if(&admin(), changes, 3)).unwrap();
     assert!(answer.moves.len() <= 3);
-    assert!(Arc::ptr_eq(&index, &s.matcher().read()), "the index was written");
+    assert!(
+        Arc::ptr_eq(&index, &s.matcher().read()),
+        "the index was written"
+    );
     assert_eq!(openings(&s), openings_before);
     assert_eq!(s.store().worker_count(), workers_before);
     assert!(s.store().worker(&gone).unwrap().is_some());
