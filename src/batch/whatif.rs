@@ -11,8 +11,12 @@
 //! written. Its rows come from the baseline's rows, so only the workers
 //! and openings the changes touch are scored again. Both problems are
 //! solved exactly and both certificates checked, as a run checks its own.
+//! The only state a what-if leaves is in memory: on a server that has not
+//! run the batch since it started, the baseline's rows seed the batch's
+//! row cache (what the next run would score anyway).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Batch, BatchError};
@@ -304,6 +308,17 @@ impl Batch {
             1.0,
             last.as_deref(),
         );
+        let base_rows = Arc::new(base_rows);
+        if last.is_none() {
+            // The first what-if after a start seeds the batch's cache with
+            // the rows it scored (exactly the next run's, where nothing
+            // changed), so that later what-ifs and the next run reuse them.
+            // A run's own rows replace them as usual.
+            let mut cache = self.last_rows.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.is_none() {
+                *cache = Some(base_rows.clone());
+            }
+        }
         drop(last);
         let mut changed = MatchIndex::clone(&snapshot);
         drop(snapshot);
@@ -316,7 +331,7 @@ impl Batch {
             &pending,
             control,
             1.0,
-            Some(&base_rows),
+            Some(&*base_rows),
         );
         drop((changed, base_rows));
         if control.cancelled() {
