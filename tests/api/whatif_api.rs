@@ -103,10 +103,11 @@ async fn what_if_answers_and_stores_nothing() {
 
     // The command line, against the same server.
     let (addr, token) = (server.addr.to_string(), server.admin_token.clone());
+    let gone = someone.id.clone();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(binary())
             .args(["whatif", "--server", &addr, "--token", &token])
-            .args(["--remove-worker", &someone.id, "--json", "--lang", "en"])
+            .args(["--remove-worker", &gone, "--json", "--lang", "en"])
             .output()
             .unwrap()
     })
