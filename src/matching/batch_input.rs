@@ -227,14 +227,14 @@ impl MatchIndex {
                 }
             }
         }
-        let groups = pruned.then(|| Groups::build(&index, &opening_index));
+        let groups = pruned.then(|| Groups::build(index, &opening_index));
         // Incremental scoring: this run's opening fingerprints against the
         // last run's, and the pruned groups of the openings new or changed.
-        let basis = row_cache::basis(&index, ctx, per_worker);
+        let basis = row_cache::basis(index, ctx, per_worker);
         let opening_prints: Vec<u64> = if caching {
             opening_slots
                 .par_iter()
-                .map(|&s| row_cache::opening_print(&index, index.openings.get(s).expect("live")))
+                .map(|&s| row_cache::opening_print(index, index.openings.get(s).expect("live")))
                 .collect()
         } else {
             Vec::new()
@@ -252,7 +252,7 @@ impl MatchIndex {
         let added_groups = plan
             .as_ref()
             .filter(|p| p.added > 0)
-            .map(|p| Groups::build(&index, &p.added_index));
+            .map(|p| Groups::build(index, &p.added_index));
         let mut reuse = Reuse {
             changed_openings: plan.as_ref().map_or(opening_slots.len(), |p| p.added),
             ..Reuse::default()
@@ -276,7 +276,7 @@ impl MatchIndex {
                 .map_init(Scratch::default, |scratch, &ws| {
                     let print = match (&builder, index.workers.get(ws)) {
                         (Some(_), Some(w)) => {
-                            row_cache::worker_print(&index, w, index.welfare_ok(w, ctx))
+                            row_cache::worker_print(index, w, index.welfare_ok(w, ctx))
                         }
                         _ => 0,
                     };
@@ -288,7 +288,7 @@ impl MatchIndex {
                         Some((p, (mut full, depth))) => {
                             if let Some(g) = &added_groups {
                                 full.extend(candidates(
-                                    &index,
+                                    index,
                                     ws,
                                     &p.added_index,
                                     depth as usize,
@@ -313,7 +313,7 @@ impl MatchIndex {
                                 None => per_worker,
                             };
                             let full = candidates(
-                                &index,
+                                index,
                                 ws,
                                 &opening_index,
                                 depth,
