@@ -70,6 +70,10 @@ enum Command {
         #[arg(long, env = "JOBBRIDGE_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// What the nightly optimum would do differently after some changes
+    /// (openings added, resized or closed; workers added or removed), on a
+    /// data directory or through a server; nothing is stored.
+    Whatif(jobbridge::cli::WhatIfCommand),
     /// Write the deterministic Huaihua-shaped demo data set into a data directory.
     DemoData {
         #[command(flatten)]
@@ -488,6 +492,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
                 Ok(())
             }
         },
+        Command::Whatif(command) => command.run(),
         Command::Import(command) => command.run(),
         Command::Export(command) => command.run(),
         Command::Backup(command) => command.run(),

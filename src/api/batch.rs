@@ -10,15 +10,18 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use super::auth::{audited, caller};
-use super::convert::{applied_to_pb, assignment_to_pb, diff_to_pb, run_to_pb};
+use super::convert::{
+    applied_to_pb, assignment_to_pb, diff_to_pb, run_to_pb, what_if_changes_from_pb, what_if_to_pb,
+};
 use super::pb::batch_server::Batch as BatchRpc;
 use super::{pb, status};
 use crate::batch::audit;
+use crate::batch::whatif::DEFAULT_LIMIT;
 use crate::domain::access::{Caller, Role};
 use crate::domain::run::{Policy, Run};
 use crate::domain::{rules, Lang, ValidationError};
 use crate::service::access::target;
-use crate::service::Service;
+use crate::service::{Service, MAX_LIMIT};
 
 /// The `jobbridge.v1.Batch` service.
 #[derive(Clone)]
@@ -213,6 +216,38 @@ impl BatchRpc for BatchService {
             .await
             .map_err(status::from_service)?;
         Ok(Response::new(diff_to_pb(diff, r.counts_only)))
+    }
+
+    #[instrument(skip_all, fields(changes = request.get_ref().changes.len()))]
+    async fn what_if(
+        &self,
+        request: Request<pb::WhatIfRequest>,
+    ) -> Result<Response<pb::WhatIfResponse>, Status> {
+        let caller = caller(&request)?;
+        let lang = request_lang(&request);
+        let r = request.into_inner();
+        let limit = match r.limit as usize {
+            0 => DEFAULT_LIMIT,
+            n if n > MAX_LIMIT => {
+                return Err(status::from_validation(ValidationError::new(
+                    "limit",
+                    format!("at most {MAX_LIMIT}"),
+                )))
+            }
+            n => n,
+        };
+        let count = r.changes.len();
+        let changes = what_if_changes_from_pb(r.changes).map_err(status::from_validation)?;
+        let answer = self
+            .service
+            .what_if(&caller, changes, limit)
+            .await
+            .map_err(status::from_service)?;
+        let mut out = what_if_to_pb(answer, lang);
+        if caller.role != Role::Admin {
+            out.counties = caller.scope.counties.clone();
+        }
+        Ok(audited(Response::new(out), target::what_if(count)))
     }
 
     type StreamAssignmentsStream = Streamed<pb::Assignment>;

@@ -20,7 +20,7 @@ pub use batch::BatchService;
 pub(crate) use convert::{
     coverage_from_pb, diff_from_pb, opening_from_pb, policy_to_pb, role_from_pb, role_to_pb,
     row_change_to_pb, run_from_pb, separation_reason_from_pb, source_to_pb, status_from_pb,
-    worker_from_pb,
+    what_if_from_pb, worker_from_pb,
 };
 pub use matching::MatchingService;
 pub use openings::OpeningService;

@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod schedule;
 mod summary;
+pub mod whatif;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

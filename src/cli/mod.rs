@@ -15,6 +15,7 @@ mod report;
 mod review;
 mod runs;
 pub mod token;
+mod whatif;
 
 use std::path::Path;
 
@@ -30,6 +31,7 @@ pub use policy::{policy_offline, policy_remote, PolicyArgs};
 pub use report::{render, report_offline, report_remote, ReportArgs};
 pub use review::{review_offline, review_remote, ReviewArgs};
 pub use runs::{list_offline as list_runs_offline, list_remote as list_runs_remote};
+pub use whatif::WhatIfCommand;
 
 /// Connects the remote subcommands to a server. Without a scheme `addr`
 /// gets `https://` when `tls_ca` is given, else `http://`. `tls_ca` is the

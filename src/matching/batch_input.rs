@@ -74,16 +74,8 @@ impl Matcher {
         progress_to: f64,
         last: Option<&CandidateCache>,
     ) -> (BatchInput, CandidateCache, Reuse) {
-        let (input, cache, reuse) = self.build_input(
-            ctx,
-            per_worker,
-            pending,
-            control,
-            progress_to,
-            true,
-            Rows::Cached(last),
-        );
-        (input, cache.unwrap_or_default(), reuse)
+        self.read()
+            .batch_input_incremental(ctx, per_worker, pending, control, progress_to, last)
     }
 
     /// [`Matcher::batch_input`], or with `pruned` false the reference that
@@ -97,16 +89,43 @@ impl Matcher {
         progress_to: f64,
         pruned: bool,
     ) -> BatchInput {
-        self.build_input(
+        self.read()
+            .build_input(
+                ctx,
+                per_worker,
+                pending,
+                control,
+                progress_to,
+                pruned,
+                Rows::Scored,
+            )
+            .0
+    }
+}
+
+impl MatchIndex {
+    /// [`Matcher::batch_input_incremental`] on this index rather than on
+    /// the matcher's current snapshot: what-if problems are built on a
+    /// changed copy of a snapshot (`batch::whatif`).
+    pub fn batch_input_incremental(
+        &self,
+        ctx: &MatchContext,
+        per_worker: usize,
+        pending: &Pending,
+        control: &Control,
+        progress_to: f64,
+        last: Option<&CandidateCache>,
+    ) -> (BatchInput, CandidateCache, Reuse) {
+        let (input, cache, reuse) = self.build_input(
             ctx,
             per_worker,
             pending,
             control,
             progress_to,
-            pruned,
-            Rows::Scored,
-        )
-        .0
+            true,
+            Rows::Cached(last),
+        );
+        (input, cache.unwrap_or_default(), reuse)
     }
 
     /// The input; with [`Rows::Cached`] also this run's cache.
@@ -126,10 +145,10 @@ impl Matcher {
             Rows::Cached(last) => (true, last),
         };
         let mut input = BatchInput::default();
-        // One snapshot for the whole phase: every pair is scored against
-        // the same state, and slots cannot change meaning between steps.
-        // Holding it never blocks a writer (see `shared`).
-        let index = self.read();
+        // One snapshot for the whole phase (the caller's): every pair is
+        // scored against the same state, and slots cannot change meaning
+        // between steps. Holding it never blocks a writer (see `shared`).
+        let index = self;
         let mut opening_slots: Vec<u32> = Vec::new();
         let (worker_slots, opening_index) = {
             let mut openings: Vec<(&str, u32, u32)> = index
@@ -208,14 +227,14 @@ impl Matcher {
                 }
             }
         }
-        let groups = pruned.then(|| Groups::build(&index, &opening_index));
+        let groups = pruned.then(|| Groups::build(index, &opening_index));
         // Incremental scoring: this run's opening fingerprints against the
         // last run's, and the pruned groups of the openings new or changed.
-        let basis = row_cache::basis(&index, ctx, per_worker);
+        let basis = row_cache::basis(index, ctx, per_worker);
         let opening_prints: Vec<u64> = if caching {
             opening_slots
                 .par_iter()
-                .map(|&s| row_cache::opening_print(&index, index.openings.get(s).expect("live")))
+                .map(|&s| row_cache::opening_print(index, index.openings.get(s).expect("live")))
                 .collect()
         } else {
             Vec::new()
@@ -233,7 +252,7 @@ impl Matcher {
         let added_groups = plan
             .as_ref()
             .filter(|p| p.added > 0)
-            .map(|p| Groups::build(&index, &p.added_index));
+            .map(|p| Groups::build(index, &p.added_index));
         let mut reuse = Reuse {
             changed_openings: plan.as_ref().map_or(opening_slots.len(), |p| p.added),
             ..Reuse::default()
@@ -257,7 +276,7 @@ impl Matcher {
                 .map_init(Scratch::default, |scratch, &ws| {
                     let print = match (&builder, index.workers.get(ws)) {
                         (Some(_), Some(w)) => {
-                            row_cache::worker_print(&index, w, index.welfare_ok(w, ctx))
+                            row_cache::worker_print(index, w, index.welfare_ok(w, ctx))
                         }
                         _ => 0,
                     };
@@ -269,7 +288,7 @@ impl Matcher {
                         Some((p, (mut full, depth))) => {
                             if let Some(g) = &added_groups {
                                 full.extend(candidates(
-                                    &index,
+                                    index,
                                     ws,
                                     &p.added_index,
                                     depth as usize,
@@ -294,7 +313,7 @@ impl Matcher {
                                 None => per_worker,
                             };
                             let full = candidates(
-                                &index,
+                                index,
                                 ws,
                                 &opening_index,
                                 depth,

@@ -101,7 +101,9 @@ pub enum IndexOp {
 }
 
 impl IndexOp {
-    pub(crate) fn apply(&self, index: &mut MatchIndex) {
+    /// Applies the operation to `index` (the matcher's copies, or a
+    /// what-if's private copy).
+    pub fn apply(&self, index: &mut MatchIndex) {
         match self {
             IndexOp::PutWorker(w) => index.upsert_worker(w),
             IndexOp::RemoveWorker(id) => index.remove_worker(id),

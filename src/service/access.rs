@@ -62,6 +62,9 @@ pub const PERMISSIONS: &[(&str, &[Role])] = &[
     ("/jobbridge.v1.Batch/StreamAssignments", ADMIN),
     ("/jobbridge.v1.Batch/StreamChanges", ADMIN),
     ("/jobbridge.v1.Batch/DownloadAudit", ADMIN),
+    // A service company changes its counties' records and reads the answer
+    // over its counties' workers (`service::whatif`).
+    ("/jobbridge.v1.Batch/WhatIf", COMPANY),
     ("/jobbridge.v1.PlacementService/Propose", COMPANY),
     ("/jobbridge.v1.PlacementService/Accept", COMPANY),
     ("/jobbridge.v1.PlacementService/Decline", COMPANY),
@@ -262,6 +265,11 @@ pub mod target {
     /// A placement and its worker.
     pub fn placement(p: &Placement) -> String {
         format!("placement {} (worker {})", p.id, p.worker_id)
+    }
+
+    /// A what-if of `changes` changes (nothing was written).
+    pub fn what_if(changes: usize) -> String {
+        format!("what-if ({changes} changes, nothing stored)")
     }
 
     /// A run applied for one county or all.

@@ -33,6 +33,7 @@ mod rows;
 mod runs;
 pub mod scope;
 mod tokens;
+mod whatif;
 mod workers;
 mod write;
 
@@ -45,6 +46,7 @@ pub use error::ServiceError;
 pub use matching::{OpeningMatch, WorkerMatch};
 pub use placements::DueCall;
 pub use rows::{ImportOptions, RowChange, IMPORT_BATCH_ROWS};
+pub use whatif::{WhatIfChange, MAX_CHANGES, MAX_LIMIT};
 pub use write::load_matcher;
 
 use crate::batch::{Batch, BatchSettings};
@@ -64,6 +66,9 @@ pub struct Service {
     policy: PolicyConfig,
     /// Held while a staged run is applied: one at a time.
     apply_lock: std::sync::Mutex<()>,
+    /// Held while a what-if computes: one at a time (each holds a copy of
+    /// the index and two problems).
+    what_if_turn: tokio::sync::Mutex<()>,
 }
 
 impl Service {
@@ -98,6 +103,7 @@ impl Service {
             batch,
             policy,
             apply_lock: std::sync::Mutex::new(()),
+            what_if_turn: tokio::sync::Mutex::new(()),
         });
         service.finish_interrupted_runs()?;
         Ok(service)
@@ -187,3 +193,5 @@ mod policy_tests;
 mod scoped_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod whatif_tests;

@@ -282,7 +282,7 @@ impl Service {
     /// counties is neither replaced nor named; a new worker's id carries
     /// its own county (the same refusal whether or not another county has
     /// that id); moving a stored worker needs `allow_move`.
-    fn classify(
+    pub(super) fn classify(
         &self,
         caller: &Caller,
         worker: &Worker,
@@ -327,7 +327,7 @@ impl Service {
     /// Replaces a client's national id number by the store's keyed hash
     /// (a hash stays as it is), so that the record compares with the
     /// stored one and is hashed once.
-    fn hash_national_id(&self, worker: &mut Worker) {
+    pub(super) fn hash_national_id(&self, worker: &mut Worker) {
         if !identity::is_hashed(&worker.national_id) {
             worker.national_id = self.writer.id_key().hash(&worker.national_id);
         }

@@ -22,4 +22,5 @@ mod scoped_ids;
 mod tls;
 mod token_cli;
 mod update_api;
+mod whatif_api;
 mod workers_api;

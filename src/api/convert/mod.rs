@@ -11,6 +11,7 @@ mod reports;
 mod roles;
 mod rows;
 mod runs;
+mod whatif;
 mod worker;
 
 pub(crate) use common::{
@@ -27,4 +28,5 @@ pub(crate) use rows::row_change_to_pb;
 pub(crate) use runs::{
     applied_to_pb, assignment_to_pb, diff_from_pb, diff_to_pb, run_from_pb, run_to_pb,
 };
+pub(crate) use whatif::{what_if_changes_from_pb, what_if_from_pb, what_if_to_pb};
 pub(crate) use worker::worker_from_pb;

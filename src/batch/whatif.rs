@@ -1,0 +1,370 @@
+//! What-if: what the nightly optimum would do differently after some
+//! changes (openings added, resized or closed, workers added or removed),
+//! with nothing stored and nothing proposed.
+//!
+//! The baseline is the problem the nightly run would build now: the same
+//! snapshot of the match index, the same pending proposals held back and
+//! the same `candidates_per_worker`, its rows taken from the last run's
+//! candidate cache where nothing changed. The changed problem is built
+//! from a private copy of that snapshot with the changes applied
+//! ([`IndexOp::apply`]): the live matcher and the store are never
+//! written. Its rows come from the baseline's rows, so only the workers
+//! and openings the changes touch are scored again. Both problems are
+//! solved exactly and both certificates checked, as a run checks its own.
+//! The only state a what-if leaves is in memory: on a server that has not
+//! run the batch since it started, the baseline's rows seed the batch's
+//! row cache (what the next run would score anyway).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{Batch, BatchError};
+use crate::matching::assign::{simplex, Control, Problem, Solution, SolveError};
+use crate::matching::{BatchInput, IndexOp, MatchContext, MatchIndex, Reuse};
+
+/// Workers who would move listed when the caller does not say.
+pub const DEFAULT_LIMIT: usize = 100;
+
+/// A worker whose assignment differs between the two plans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Move {
+    /// The worker's whole id.
+    pub worker_id: String,
+    /// The worker's county (six digits).
+    pub county_code: String,
+    /// The opening in the baseline plan; `None` if not assigned (or not
+    /// in the baseline at all: a worker the changes add).
+    pub before: Option<String>,
+    /// The opening in the changed plan; `None` if not assigned (or
+    /// removed by the changes).
+    pub after: Option<String>,
+}
+
+/// Zero-employment households that gain or lose a placed member, in one
+/// county.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CountyCoverage {
+    /// County code (six digits).
+    pub county_code: String,
+    /// Covered in the changed plan, not in the baseline.
+    pub newly_covered: u64,
+    /// Covered in the baseline, not in the changed plan.
+    pub no_longer_covered: u64,
+}
+
+/// One plan's figures, over the workers the answer covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanFigures {
+    /// Workers assigned.
+    pub hires: u64,
+    /// Zero-employment households with a member assigned.
+    pub zero_households_covered: u64,
+    /// Sum of the assigned scores, micro-points.
+    pub total_score_micro: u64,
+}
+
+/// The answer to a what-if, for one view (every county, or some).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WhatIfAnswer {
+    /// The baseline plan.
+    pub before: PlanFigures,
+    /// The plan with the changes.
+    pub after: PlanFigures,
+    /// Households covered after and not before.
+    pub newly_covered: u64,
+    /// Households covered before and not after.
+    pub no_longer_covered: u64,
+    /// The two above by county, counties in code order (only counties
+    /// where something changes).
+    pub by_county: Vec<CountyCoverage>,
+    /// Workers whose assignment differs, in worker id order, at most the
+    /// limit asked for.
+    pub moves: Vec<Move>,
+    /// How many workers' assignments differ in all.
+    pub moves_total: u64,
+    /// Building both problems (the changed one incrementally).
+    pub scoring_ms: u64,
+    /// Solving and checking both.
+    pub solving_ms: u64,
+    /// Rows of the changed problem taken from the baseline's, and scored.
+    pub rows_kept: u64,
+    /// See `rows_kept`.
+    pub rows_scored: u64,
+}
+
+/// A solved and checked problem with its names.
+struct Plan {
+    input: BatchInput,
+    solution: Solution,
+}
+
+/// What one worker gets in a plan.
+struct Seat<'a> {
+    county: u32,
+    household: &'a str,
+    zero: bool,
+    opening: Option<(&'a str, u32)>,
+}
+
+impl Plan {
+    /// Every worker of the plan by id.
+    fn seats(&self) -> HashMap<&str, Seat<'_>> {
+        let p = &self.input.problem;
+        (0..p.workers())
+            .map(|w| {
+                let h = p.household[w] as usize;
+                let opening = self.solution.edge[w].map(|e| {
+                    let e = e as usize;
+                    (
+                        self.input.opening_ids[p.edge_opening[e] as usize].as_str(),
+                        p.edge_score[e],
+                    )
+                });
+                let seat = Seat {
+                    county: self.input.worker_county[w],
+                    household: self.input.household_ids[h].as_str(),
+                    zero: p.zero_household[h],
+                    opening,
+                };
+                (self.input.worker_ids[w].as_str(), seat)
+            })
+            .collect()
+    }
+}
+
+/// Both plans, solved and checked; [`Comparison::answer`] cuts a view of
+/// them.
+pub struct Comparison {
+    base: Plan,
+    changed: Plan,
+    scoring_ms: u64,
+    solving_ms: u64,
+    reuse: Reuse,
+}
+
+fn county_code(c: u32) -> String {
+    format!("{c:06}")
+}
+
+impl Comparison {
+    /// The answer over the workers of the counties `sees` accepts (and
+    /// their households), listing at most `limit` moves.
+    pub fn answer(&self, sees: impl Fn(&str) -> bool, limit: usize) -> WhatIfAnswer {
+        let (before, after) = (self.base.seats(), self.changed.seats());
+        let mut answer = WhatIfAnswer {
+            scoring_ms: self.scoring_ms,
+            solving_ms: self.solving_ms,
+            rows_kept: self.reuse.kept as u64,
+            rows_scored: self.reuse.scored as u64,
+            ..WhatIfAnswer::default()
+        };
+        let mut seen: HashMap<u32, bool> = HashMap::new();
+        let mut visible = |c: u32| *seen.entry(c).or_insert_with(|| sees(&county_code(c)));
+        let figures = |seats: &HashMap<&str, Seat<'_>>,
+                       visible: &mut dyn FnMut(u32) -> bool|
+         -> (PlanFigures, HashMap<String, u32>) {
+            let mut f = PlanFigures::default();
+            let mut covered = HashMap::new();
+            for s in seats.values().filter(|s| visible(s.county)) {
+                if let Some((_, score)) = s.opening {
+                    f.hires += 1;
+                    f.total_score_micro += u64::from(score);
+                    if s.zero {
+                        covered.insert(s.household.to_string(), s.county);
+                    }
+                }
+            }
+            f.zero_households_covered = covered.len() as u64;
+            (f, covered)
+        };
+        let (b, covered_before) = figures(&before, &mut visible);
+        let (a, covered_after) = figures(&after, &mut visible);
+        answer.before = b;
+        answer.after = a;
+        let mut by_county: BTreeMap<u32, CountyCoverage> = BTreeMap::new();
+        fn row(m: &mut BTreeMap<u32, CountyCoverage>, c: u32) -> &mut CountyCoverage {
+            m.entry(c).or_insert_with(|| CountyCoverage {
+                county_code: county_code(c),
+                ..CountyCoverage::default()
+            })
+        }
+        for (h, &c) in &covered_after {
+            if !covered_before.contains_key(h) {
+                row(&mut by_county, c).newly_covered += 1;
+                answer.newly_covered += 1;
+            }
+        }
+        for (h, &c) in &covered_before {
+            if !covered_after.contains_key(h) {
+                row(&mut by_county, c).no_longer_covered += 1;
+                answer.no_longer_covered += 1;
+            }
+        }
+        answer.by_county = by_county.into_values().collect();
+        let ids: HashSet<&str> = before.keys().chain(after.keys()).copied().collect();
+        let mut moves: Vec<Move> = ids
+            .into_iter()
+            .filter_map(|id| {
+                let (b, a) = (before.get(id), after.get(id));
+                let county = a.or(b).expect("in one plan").county;
+                let (ob, oa) = (
+                    b.and_then(|s| s.opening).map(|o| o.0),
+                    a.and_then(|s| s.opening).map(|o| o.0),
+                );
+                (ob != oa && visible(county)).then(|| Move {
+                    worker_id: id.to_string(),
+                    county_code: county_code(county),
+                    before: ob.map(str::to_string),
+                    after: oa.map(str::to_string),
+                })
+            })
+            .collect();
+        answer.moves_total = moves.len() as u64;
+        moves.sort_unstable_by(|x, y| x.worker_id.cmp(&y.worker_id));
+        moves.truncate(limit);
+        answer.moves = moves;
+        answer
+    }
+}
+
+/// Per worker of `changed`: the index of the opening the baseline plan
+/// gave the same worker (by ids), or `u32::MAX` (new worker, unassigned,
+/// or its opening is not in the changed problem). The anchor of the
+/// solver's third tier: among optimal plans, the one closest to it.
+fn anchor(base: &Plan, changed: &BatchInput) -> Vec<u32> {
+    let p = &base.input.problem;
+    let was: HashMap<&str, &str> = (0..p.workers())
+        .filter_map(|w| {
+            let o = base.solution.opening(p, w)?;
+            Some((
+                base.input.worker_ids[w].as_str(),
+                base.input.opening_ids[o as usize].as_str(),
+            ))
+        })
+        .collect();
+    let index: HashMap<&str, u32> = changed
+        .opening_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i as u32))
+        .collect();
+    changed
+        .worker_ids
+        .iter()
+        .map(|w| {
+            was.get(w.as_str())
+                .and_then(|o| index.get(o).copied())
+                .unwrap_or(u32::MAX)
+        })
+        .collect()
+}
+
+fn cancelled(SolveError::Cancelled: SolveError) -> BatchError {
+    BatchError::WrongState {
+        id: 0,
+        status: "cancelled",
+    }
+}
+
+/// Solves exactly and checks the certificate, as a run does.
+fn solve_checked(p: &Problem, control: &Control) -> Result<Solution, BatchError> {
+    let (s, certificate) = simplex::solve(p, control).map_err(cancelled)?;
+    certificate.verify(p, &s).map_err(BatchError::Check)?;
+    s.check(p).map_err(BatchError::Check)?;
+    Ok(s)
+}
+
+/// Solves the changed problem exactly, taking the optimum closest to
+/// `keep` (the baseline's plan): the workers listed as moving are the
+/// fewest any optimum moves. Checked as a run checks.
+fn solve_near(p: &Problem, keep: &[u32], control: &Control) -> Result<Solution, BatchError> {
+    let (s, certificate) = simplex::solve_keeping(p, keep, control).map_err(cancelled)?;
+    certificate.verify(p, &s).map_err(BatchError::Check)?;
+    s.check(p).map_err(BatchError::Check)?;
+    Ok(s)
+}
+
+impl Batch {
+    /// What the nightly optimum would do differently with `ops` applied to
+    /// a private copy of the current match index. Nothing is stored, the
+    /// live index is not touched. Blocking and CPU-heavy (rayon inside):
+    /// call it off the async runtime.
+    pub fn what_if(&self, ops: &[IndexOp], control: &Control) -> Result<Comparison, BatchError> {
+        let started = Instant::now();
+        let ctx = MatchContext::now();
+        let per_worker = self.settings.candidates_per_worker;
+        let pending = self.pending()?;
+        let last = self
+            .last_rows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let snapshot = self.matcher.read();
+        let (base, base_rows, _) = snapshot.batch_input_incremental(
+            &ctx,
+            per_worker,
+            &pending,
+            control,
+            1.0,
+            last.as_deref(),
+        );
+        let base_rows = Arc::new(base_rows);
+        if last.is_none() {
+            // The first what-if after a start seeds the batch's cache with
+            // the rows it scored (exactly the next run's, where nothing
+            // changed), so that later what-ifs and the next run reuse them.
+            // A run's own rows replace them as usual.
+            let mut cache = self.last_rows.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.is_none() {
+                *cache = Some(base_rows.clone());
+            }
+        }
+        drop(last);
+        let mut changed = MatchIndex::clone(&snapshot);
+        drop(snapshot);
+        for op in ops {
+            op.apply(&mut changed);
+        }
+        let (after, _, reuse) = changed.batch_input_incremental(
+            &ctx,
+            per_worker,
+            &pending,
+            control,
+            1.0,
+            Some(&*base_rows),
+        );
+        drop((changed, base_rows));
+        if control.cancelled() {
+            return Err(cancelled(SolveError::Cancelled));
+        }
+        let scoring_ms = started.elapsed().as_millis() as u64;
+        let started = Instant::now();
+        let base_solution = solve_checked(&base.problem, control)?;
+        let base = Plan {
+            input: base,
+            solution: base_solution,
+        };
+        let keep = anchor(&base, &after);
+        let solution = solve_near(&after.problem, &keep, control)?;
+        let solving_ms = started.elapsed().as_millis() as u64;
+        tracing::info!(
+            changes = ops.len(),
+            rows_kept = reuse.kept,
+            rows_scored = reuse.scored,
+            scoring_ms,
+            solving_ms,
+            "what-if solved"
+        );
+        Ok(Comparison {
+            base,
+            changed: Plan {
+                input: after,
+                solution,
+            },
+            scoring_ms,
+            solving_ms,
+            reuse,
+        })
+    }
+}
