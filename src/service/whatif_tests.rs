@@ -302,3 +302,22 @@ fn refusals_name_the_field_and_nothing_outside_the_scope() {
         .iter()
         .all(|c| c.county_code == worker.county_code));
 }
+
+#[test]
+fn a_change_that_changes_nothing_moves_nobody() {
+    // Resizing an opening to the headcount it has is no change: the
+    // changed problem is the baseline, and the third tier keeps its plan.
+    let dir = tempfile::tempdir().unwrap();
+    let s = service(dir.path());
+    let rt = runtime();
+    let o = openings(&s)
+        .into_iter()
+        .find(|o| o.status == OpeningStatus::Open && o.filled < o.headcount)
+        .unwrap();
+    let same = vec![WhatIfChange::ResizeOpening {
+        opening_id: o.id.clone(),
+        headcount: o.headcount,
+    }];
+    let answer = rt.block_on(s.what_if(&admin(), same, 10)).unwrap();
+    assert_eq!(answer.moves_total, 0, "{:?}", answer.moves);
+}
