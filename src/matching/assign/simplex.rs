@@ -509,22 +509,13 @@ impl Simplex {
             );
         }
         assert_eq!(order.len(), total, "the warm basis is a spanning tree");
-        self.pi[root] = 0;
         for i in 0..total {
             let u = order[i] as usize;
             let next = order[(i + 1) % total];
             self.thread[u] = next;
             self.rev_thread[next as usize] = u as u32;
-            if u != root {
-                let v = self.parent[u] as usize;
-                let cost = self.arcs[self.pred[u] as usize].cost;
-                self.pi[u] = if self.pred_dir[u] == 1 {
-                    self.pi[v] - cost
-                } else {
-                    self.pi[v] + cost
-                };
-            }
         }
+        self.tree_potentials();
         self.succ_num.fill(1);
         for &u in order.iter().rev() {
             if u as usize != root {
@@ -611,18 +602,23 @@ impl Simplex {
         let before = self.active;
         for a in self.active..self.real {
             if self.reduced(a) < 0 {
-                // Both arcs are at zero flow and outside the tree, so
-                // swapping their slots changes nothing else.
-                let b = self.active;
-                self.arcs.swap(a, b);
-                self.cap.swap(a, b);
-                self.flow.swap(a, b);
-                self.state.swap(a, b);
-                self.active += 1;
+                self.admit(a);
             }
         }
         self.block = block_size(self.active);
         self.active > before
+    }
+
+    /// Moves reserve arc `a` into the priced range. It and the arc it
+    /// swaps with are both at zero flow and outside the tree, so swapping
+    /// their slots changes nothing else.
+    fn admit(&mut self, a: usize) {
+        let b = self.active;
+        self.arcs.swap(a, b);
+        self.cap.swap(a, b);
+        self.flow.swap(a, b);
+        self.state.swap(a, b);
+        self.active += 1;
     }
 
     fn pivot_until_optimal(
@@ -967,12 +963,7 @@ impl Simplex {
         // part of the optimal face.
         for a in self.active..self.real {
             if full(&self.arcs[a], &self.pi) == 0 {
-                let b = self.active;
-                self.arcs.swap(a, b);
-                self.cap.swap(a, b);
-                self.flow.swap(a, b);
-                self.state.swap(a, b);
-                self.active += 1;
+                self.admit(a);
             }
         }
         // Freeze the rest: state 0 prices as never entering, and an arc
