@@ -66,9 +66,9 @@ pub struct Service {
     policy: PolicyConfig,
     /// Held while a staged run is applied: one at a time.
     apply_lock: std::sync::Mutex<()>,
-    /// Held while a what-if computes: one at a time (each holds a copy of
-    /// the index and two problems).
-    what_if_turn: tokio::sync::Mutex<()>,
+    /// One permit: taken by a what-if's blocking work for as long as it
+    /// computes (each holds a copy of the index and two problems).
+    what_if_turn: Arc<tokio::sync::Semaphore>,
 }
 
 impl Service {
@@ -103,7 +103,7 @@ impl Service {
             batch,
             policy,
             apply_lock: std::sync::Mutex::new(()),
-            what_if_turn: tokio::sync::Mutex::new(()),
+            what_if_turn: Arc::new(tokio::sync::Semaphore::new(1)),
         });
         service.finish_interrupted_runs()?;
         Ok(service)

@@ -100,9 +100,18 @@ impl Service {
             ));
         }
         // One at a time: each holds a copy of the index and two problems.
-        let _turn = self.what_if_turn.lock().await;
+        // The turn goes with the work, not with this future: a caller who
+        // goes away does not let a second what-if start beside one still
+        // running, and no guard is held across an await.
+        let turn = self
+            .what_if_turn
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ServiceError::Unavailable("the server is stopping".into()))?;
         let caller = caller.clone();
         self.blocking(move |s| {
+            let _turn = turn;
             let ops = s.what_if_ops(&caller, changes)?;
             let comparison = s.batch.what_if(&ops, &Control::default())?;
             let county = |c: &str| caller.role == Role::Admin || caller.covers_county(c);
