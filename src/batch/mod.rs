@@ -390,11 +390,7 @@ impl Batch {
         let ctx = MatchContext::now();
         let pending = self.pending()?;
         // Taken out of the lock: scoring runs on rayon and holds nothing.
-        let last = self
-            .last_rows
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let last = taken(&self.last_rows);
         let (input, rows, reuse) = self.matcher.batch_input_incremental(
             &ctx,
             self.settings.candidates_per_worker,
@@ -449,11 +445,7 @@ impl Batch {
             }
             Policy::Optimal | Policy::Unspecified => {
                 let anchor = anchor(&input, &before);
-                let last = self
-                    .last_optimum
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone();
+                let last = taken(&self.last_optimum);
                 let hint = last.and_then(|l| l.certificate_for(&input));
                 let (s, certificate, proved) = simplex::solve_keeping_from(
                     p, &anchor, hint, control,
@@ -760,4 +752,10 @@ fn opening_prices(input: &BatchInput, duals: &Duals) -> Vec<OpeningPrice> {
             household_weight: duals.big,
         })
         .collect()
+}
+
+/// What a cache slot holds now, taken out of its lock: the work that uses
+/// it (scoring on rayon, solving) never runs under the lock.
+fn taken<T>(slot: &Mutex<Option<Arc<T>>>) -> Option<Arc<T>> {
+    slot.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }

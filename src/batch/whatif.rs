@@ -295,11 +295,7 @@ impl Batch {
         let ctx = MatchContext::now();
         let per_worker = self.settings.candidates_per_worker;
         let pending = self.pending()?;
-        let last = self
-            .last_rows
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let last = super::taken(&self.last_rows);
         let snapshot = self.matcher.read();
         let (base, base_rows, _) = snapshot.batch_input_incremental(
             &ctx,
