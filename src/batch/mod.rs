@@ -26,8 +26,9 @@ use rayon::prelude::*;
 use crate::domain::placement::PlacementStatus;
 use crate::domain::run::OpeningPrice;
 use crate::domain::run::{Assignment, Policy, Run, RunPhase, RunStatus, StoredComponent};
+use crate::matching::assign::optimal::Certificate;
 use crate::matching::assign::prices::{self, Duals};
-use crate::matching::assign::{simplex, stable, Control, SolveError};
+use crate::matching::assign::{simplex, stable, Control, Solution, SolveError};
 use crate::matching::{BatchInput, LastOptimum};
 use crate::matching::{CandidateCache, MatchContext, Matcher, Pending};
 use crate::store::{Store, StoreError};
@@ -417,14 +418,7 @@ impl Batch {
         let p = &input.problem;
         // The previous run: the changes count against it, and the exact
         // policy keeps its plan where an optimum allows.
-        let previous = self.store.last_succeeded_run(run.id)?;
-        let mut before: HashMap<String, String> = HashMap::new();
-        if let Some(prev) = &previous {
-            for a in self.store.assignments(prev.id) {
-                let a = a?;
-                before.insert(a.worker_id, a.opening_id);
-            }
-        }
+        let (previous, mut before) = self.previous_plan(run.id)?;
         let mut exact = None;
         let mut proved_by_last_optimum = false;
         let solution = match run.policy() {
@@ -445,16 +439,7 @@ impl Batch {
             }
             Policy::Optimal | Policy::Unspecified => {
                 let anchor = anchor(&input, &before);
-                let last = taken(&self.last_optimum);
-                let hint = last.and_then(|l| l.certificate_for(&input));
-                let (s, certificate, proved) = simplex::solve_keeping_from(
-                    p, &anchor, hint, control,
-                )
-                .map_err(|SolveError::Cancelled| BatchError::WrongState {
-                    id,
-                    status: "cancelled",
-                })?;
-                certificate.verify(p, &s).map_err(BatchError::Check)?;
+                let (s, certificate, proved) = self.solve_exact(&input, &anchor, control, id)?;
                 tracing::info!(
                     run_id = id,
                     proved_by_last_optimum = proved,
@@ -527,6 +512,46 @@ impl Batch {
             self.store.flush_blocking()?;
         }
         Ok(())
+    }
+
+    /// The last succeeded run with an id below `before`, and its plan by
+    /// worker id (empty without one).
+    pub(crate) fn previous_plan(
+        &self,
+        before: u64,
+    ) -> Result<(Option<Run>, HashMap<String, String>), StoreError> {
+        let previous = self.store.last_succeeded_run(before)?;
+        let mut plan = HashMap::new();
+        if let Some(prev) = &previous {
+            for a in self.store.assignments(prev.id) {
+                let a = a?;
+                plan.insert(a.worker_id, a.opening_id);
+            }
+        }
+        Ok((previous, plan))
+    }
+
+    /// Solves `input` exactly, closest to `anchor` (see
+    /// [`simplex::solve_keeping`]), first trying whether the last optimum's
+    /// potentials prove the anchor itself; checks the certificate. Also
+    /// says whether they did. `id` names the run in a cancellation.
+    pub(crate) fn solve_exact(
+        &self,
+        input: &BatchInput,
+        anchor: &[u32],
+        control: &Control,
+        id: u64,
+    ) -> Result<(Solution, Certificate, bool), BatchError> {
+        let p = &input.problem;
+        let hint = taken(&self.last_optimum).and_then(|l| l.certificate_for(input));
+        let (s, certificate, proved) = simplex::solve_keeping_from(p, anchor, hint, control)
+            .map_err(|SolveError::Cancelled| BatchError::WrongState {
+                id,
+                status: "cancelled",
+            })?;
+        certificate.verify(p, &s).map_err(BatchError::Check)?;
+        s.check(p).map_err(BatchError::Check)?;
+        Ok((s, certificate, proved))
     }
 
     fn enter(
@@ -718,7 +743,7 @@ impl Batch {
 /// The plan a run keeps close to: per worker of `input`, the opening the
 /// previous run gave them (`before`, by id), where that opening is in this
 /// run.
-fn anchor(input: &BatchInput, before: &HashMap<String, String>) -> Vec<u32> {
+pub(crate) fn anchor(input: &BatchInput, before: &HashMap<String, String>) -> Vec<u32> {
     let opening: HashMap<&str, u32> = input
         .opening_ids
         .iter()

@@ -10,7 +10,12 @@
 //! ([`IndexOp::apply`]): the live matcher and the store are never
 //! written. Its rows come from the baseline's rows, so only the workers
 //! and openings the changes touch are scored again. Both problems are
-//! solved exactly and both certificates checked, as a run checks its own.
+//! solved exactly and both certificates checked, as a run checks its own,
+//! and both as the run solves ([`Batch::solve_exact`]): the baseline kept
+//! closest to the last run's plan, which the last optimum's potentials
+//! prove at once when nothing that matters changed since that run (so a
+//! what-if after a run solves one problem, not two), and the changed one
+//! kept closest to the baseline's plan.
 //! The only state a what-if leaves is in memory: on a server that has not
 //! run the batch since it started, the baseline's rows seed the batch's
 //! row cache (what the next run would score anyway).
@@ -20,7 +25,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Batch, BatchError};
-use crate::matching::assign::{simplex, Control, Problem, Solution, SolveError};
+use crate::matching::assign::{Control, Solution, SolveError};
 use crate::matching::{BatchInput, IndexOp, MatchContext, MatchIndex, Reuse};
 
 /// Workers who would move listed when the caller does not say.
@@ -91,6 +96,10 @@ pub struct WhatIfAnswer {
     pub rows_kept: u64,
     /// See `rows_kept`.
     pub rows_scored: u64,
+    /// The baseline was the last exact run's plan, proved still optimal
+    /// by that run's potentials (nothing that matters changed since): only
+    /// the changed problem was solved.
+    pub baseline_from_last_run: bool,
 }
 
 /// A solved and checked problem with its names.
@@ -141,6 +150,7 @@ pub struct Comparison {
     scoring_ms: u64,
     solving_ms: u64,
     reuse: Reuse,
+    base_proved: bool,
 }
 
 fn county_code(c: u32) -> String {
@@ -157,6 +167,7 @@ impl Comparison {
             solving_ms: self.solving_ms,
             rows_kept: self.reuse.kept as u64,
             rows_scored: self.reuse.scored as u64,
+            baseline_from_last_run: self.base_proved,
             ..WhatIfAnswer::default()
         };
         let mut seen: HashMap<u32, bool> = HashMap::new();
@@ -267,24 +278,6 @@ fn cancelled(SolveError::Cancelled: SolveError) -> BatchError {
     }
 }
 
-/// Solves exactly and checks the certificate, as a run does.
-fn solve_checked(p: &Problem, control: &Control) -> Result<Solution, BatchError> {
-    let (s, certificate) = simplex::solve(p, control).map_err(cancelled)?;
-    certificate.verify(p, &s).map_err(BatchError::Check)?;
-    s.check(p).map_err(BatchError::Check)?;
-    Ok(s)
-}
-
-/// Solves the changed problem exactly, taking the optimum closest to
-/// `keep` (the baseline's plan): the workers listed as moving are the
-/// fewest any optimum moves. Checked as a run checks.
-fn solve_near(p: &Problem, keep: &[u32], control: &Control) -> Result<Solution, BatchError> {
-    let (s, certificate) = simplex::solve_keeping(p, keep, control).map_err(cancelled)?;
-    certificate.verify(p, &s).map_err(BatchError::Check)?;
-    s.check(p).map_err(BatchError::Check)?;
-    Ok(s)
-}
-
 impl Batch {
     /// What the nightly optimum would do differently with `ops` applied to
     /// a private copy of the current match index. Nothing is stored, the
@@ -336,16 +329,23 @@ impl Batch {
         }
         let scoring_ms = started.elapsed().as_millis() as u64;
         let started = Instant::now();
-        let base_solution = solve_checked(&base.problem, control)?;
+        // The baseline is tonight's problem as the last exact run left it:
+        // when nothing that matters changed since, that run's plan is proved
+        // by its potentials at once; otherwise it is solved as the run would.
+        let (_, before) = self.previous_plan(u64::MAX)?;
+        let (base_solution, _, base_proved) =
+            self.solve_exact(&base, &super::anchor(&base, &before), control, 0)?;
+        drop(before);
         let base = Plan {
             input: base,
             solution: base_solution,
         };
         let keep = anchor(&base, &after);
-        let solution = solve_near(&after.problem, &keep, control)?;
+        let (solution, _, _) = self.solve_exact(&after, &keep, control, 0)?;
         let solving_ms = started.elapsed().as_millis() as u64;
         tracing::info!(
             changes = ops.len(),
+            base_proved_by_last_optimum = base_proved,
             rows_kept = reuse.kept,
             rows_scored = reuse.scored,
             scoring_ms,
@@ -361,6 +361,7 @@ impl Batch {
             scoring_ms,
             solving_ms,
             reuse,
+            base_proved,
         })
     }
 }

@@ -325,6 +325,15 @@ fn print(a: &WhatIfAnswer, counties: &[String], lang: Lang) {
         a.rows_scored,
         lang.pick("行重算", "scored")
     );
+    if a.baseline_from_last_run {
+        println!(
+            "  {}",
+            lang.pick(
+                "现状：上次运行的方案，经其势能证明仍为最优（只求解了变更后的问题）",
+                "now: the last run's plan, proved still optimal by its potentials (only the changed problem was solved)"
+            )
+        );
+    }
 }
 
 /// The answer as JSON, with county names in `lang`.
@@ -362,6 +371,7 @@ fn json(a: &WhatIfAnswer, counties: &[String], lang: Lang) -> String {
         "solving_ms": a.solving_ms,
         "rows_kept": a.rows_kept,
         "rows_scored": a.rows_scored,
+        "baseline_from_last_run": a.baseline_from_last_run,
     })
     .to_string()
 }

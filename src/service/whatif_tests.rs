@@ -321,3 +321,31 @@ fn a_change_that_changes_nothing_moves_nobody() {
     let answer = rt.block_on(s.what_if(&admin(), same, 10)).unwrap();
     assert_eq!(answer.moves_total, 0, "{:?}", answer.moves);
 }
+
+#[test]
+fn after_a_run_the_baseline_is_the_runs_plan_and_only_the_change_is_solved() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = service(dir.path());
+    let rt = runtime();
+    let (changes, ..) = changes(&s);
+    // Before any run the baseline is solved.
+    let first = rt
+        .block_on(s.what_if(&admin(), changes.clone(), 10))
+        .unwrap();
+    assert!(!first.baseline_from_last_run);
+    let run = s
+        .run_now(crate::domain::run::Policy::Optimal, true, "test", |_, _| {})
+        .unwrap();
+    let summary = run.summary.unwrap();
+    // After a run, nothing changed since: the run's plan is the baseline,
+    // proved by its potentials, and its figures are the run's.
+    let answer = rt.block_on(s.what_if(&admin(), changes, 10)).unwrap();
+    assert!(answer.baseline_from_last_run, "{answer:?}");
+    assert_eq!(answer.before.hires, summary.workers_assigned);
+    assert_eq!(
+        answer.before.zero_households_covered,
+        summary.zero_households_covered
+    );
+    assert_eq!(answer.after, first.after);
+    assert_eq!(answer.before, first.before);
+}

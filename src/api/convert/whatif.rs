@@ -120,6 +120,7 @@ pub(crate) fn what_if_to_pb(a: WhatIfAnswer, lang: Lang) -> pb::WhatIfResponse {
         solving_ms: a.solving_ms,
         rows_kept: a.rows_kept,
         rows_scored: a.rows_scored,
+        baseline_from_last_run: a.baseline_from_last_run,
         counties: Vec::new(),
     }
 }
@@ -157,5 +158,6 @@ pub(crate) fn what_if_from_pb(r: pb::WhatIfResponse) -> WhatIfAnswer {
         solving_ms: r.solving_ms,
         rows_kept: r.rows_kept,
         rows_scored: r.rows_scored,
+        baseline_from_last_run: r.baseline_from_last_run,
     }
 }
