@@ -93,8 +93,8 @@ enum Command {
     Policy {
         #[command(flatten)]
         target: Target,
-        /// One county (six-digit code); a service company's token must name one.
-        #[arg(long)]
+        /// One county, by code (431202) or name (鹤城区); a service company's token must name one.
+        #[arg(long, value_parser = jobbridge::cli::args::county_flag)]
         county: Option<String>,
         /// Rows listed per section.
         #[arg(long, default_value_t = 50)]
@@ -147,8 +147,15 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), e.g. `jobbridge man | man -l -`.
-    Man,
+    /// Print the manual page (roff), e.g. `jobbridge man | man -l -`;
+    /// with --out-dir, write every page (jobbridge.1 and one per
+    /// subcommand, which the main page's SEE ALSO names) into a directory.
+    Man {
+        /// Write jobbridge.1 and jobbridge-<command>.1 here (e.g.
+        /// /usr/local/share/man/man1) instead of printing the main page.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -190,8 +197,8 @@ struct ReviewFlags {
     target: Target,
     /// The run id.
     run_id: u64,
-    /// One county's part (six-digit code); a service company's token must name one.
-    #[arg(long)]
+    /// One county's part, by code (431202) or name (鹤城区); a service company's token must name one.
+    #[arg(long, value_parser = jobbridge::cli::args::county_flag)]
     county: Option<String>,
     /// Diff lines listed (the counts cover all).
     #[arg(long, default_value_t = 20)]
@@ -291,9 +298,9 @@ fn main() -> ExitCode {
         Err(e) => {
             // The message and its causes, never a backtrace: people read
             // this (RUST_BACKTRACE is for the developers' panics).
-            eprintln!("Error: {e}");
+            eprintln!("Error: {}", exit::describe(e.as_ref()));
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", exit::describe(cause));
             }
             ExitCode::from(exit::code_for(&e))
         }
@@ -504,10 +511,17 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "jobbridge", &mut script);
             print_all(&script)
         }
-        Command::Man => {
+        Command::Man { out_dir: None } => {
             let mut page = Vec::new();
             clap_mangen::Man::new(Cli::command()).render(&mut page)?;
             print_all(&page)
+        }
+        Command::Man { out_dir: Some(dir) } => {
+            std::fs::create_dir_all(&dir)?;
+            clap_mangen::generate_to(Cli::command(), &dir)
+                .with_context(|| format!("cannot write the manual pages into {}", dir.display()))?;
+            println!("manual pages written to {}", dir.display());
+            Ok(())
         }
     }
 }

@@ -12,6 +12,15 @@ use crate::domain::access::Role;
 use crate::domain::run::Policy;
 use crate::domain::Source;
 
+/// `--county` of every command: a county's six-digit code, or its name
+/// (鹤城区, Hecheng District), read as the code. An unknown name is a
+/// usage error, told in both languages (the language flag is not read yet).
+pub fn county_flag(text: &str) -> Result<String, String> {
+    use crate::domain::Lang;
+    crate::domain::regions::code_or_name(text)
+        .map_err(|r| format!("{} / {}", r.text(Lang::Zh), r.text(Lang::En)))
+}
+
 /// Where a command that reads data finds it: a data directory, or a
 /// running server.
 #[derive(clap::Args, Debug)]

@@ -10,6 +10,7 @@
 //! | 70 | internal: a bug or a broken store; see the log | anything else |
 
 use crate::launch::LaunchError;
+use crate::server::ServeError;
 use crate::store::StoreError;
 
 /// Usage error (clap uses it too).
@@ -34,6 +35,27 @@ impl std::fmt::Display for Remote {
 
 impl std::error::Error for Remote {}
 
+/// A flag's value the command refused before doing anything (exit 2).
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// How one cause of an error is printed: a server's status as
+/// `Code: message` whether a command wrapped it in [`Remote`] or not.
+pub fn describe(cause: &(dyn std::error::Error + 'static)) -> String {
+    match cause.downcast_ref::<tonic::Status>() {
+        Some(status) => Remote(status.clone()).to_string(),
+        None => cause.to_string(),
+    }
+}
+
 /// The exit code for `error`, from the first cause in its chain that
 /// tells.
 pub fn code_for(error: &anyhow::Error) -> u8 {
@@ -47,12 +69,23 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
 
 fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     use tonic::Code;
-    if let Some(Remote(status)) = cause.downcast_ref::<Remote>() {
+    // A server's answer, wrapped or not: every command exits alike on it.
+    let status = cause
+        .downcast_ref::<Remote>()
+        .map(|r| &r.0)
+        .or_else(|| cause.downcast_ref::<tonic::Status>());
+    if let Some(status) = status {
         return Some(match status.code() {
             Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted => UNAVAILABLE,
             Code::Internal | Code::Unknown | Code::DataLoss | Code::Unimplemented => INTERNAL,
             _ => DATA,
         });
+    }
+    if cause.downcast_ref::<Usage>().is_some() {
+        return Some(USAGE);
+    }
+    if let Some(e) = cause.downcast_ref::<ServeError>() {
+        return serve(e);
     }
     if cause.downcast_ref::<tonic::transport::Error>().is_some() {
         return Some(UNAVAILABLE);
@@ -67,13 +100,25 @@ fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
             LaunchError::IdKey(_) | LaunchError::Tls(_) => DATA,
             LaunchError::Open { source, .. } => store(source).unwrap_or(INTERNAL),
             LaunchError::Store(source) => store(source).unwrap_or(INTERNAL),
-            LaunchError::Demo(_)
-            | LaunchError::RankPool(_)
-            | LaunchError::Runtime(_)
-            | LaunchError::Serve(_) => return None,
+            // Transparent: its own source is the server error's source.
+            LaunchError::Serve(e) => return serve(e),
+            LaunchError::Demo(_) | LaunchError::RankPool(_) | LaunchError::Runtime(_) => {
+                return None
+            }
         });
     }
     None
+}
+
+fn serve(e: &ServeError) -> Option<u8> {
+    match e {
+        ServeError::Config(_) => Some(USAGE),
+        ServeError::IdKey(_) | ServeError::TlsFiles(_) => Some(DATA),
+        ServeError::ConsoleListen { .. } | ServeError::MetricsListen { .. } => Some(UNAVAILABLE),
+        ServeError::Transport(_) => Some(UNAVAILABLE),
+        ServeError::Service(crate::service::ServiceError::Unavailable(_)) => Some(UNAVAILABLE),
+        ServeError::Service(_) | ServeError::Tls(_) => None,
+    }
 }
 
 fn store(e: &StoreError) -> Option<u8> {
@@ -117,5 +162,33 @@ mod tests {
             USAGE
         );
         assert_eq!(code_for(&anyhow::anyhow!("something")), INTERNAL);
+        // A bare status (a command that passes the client's error on)
+        // exits as a wrapped one.
+        let bare = |code| code_for(&anyhow::Error::new(tonic::Status::new(code, "x")));
+        assert_eq!(bare(tonic::Code::PermissionDenied), DATA);
+        assert_eq!(bare(tonic::Code::Unavailable), UNAVAILABLE);
+        let serve = |e: ServeError| code_for(&anyhow::Error::new(LaunchError::Serve(e)));
+        assert_eq!(serve(ServeError::IdKey("wrong key".into())), DATA);
+        let addr: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let taken = || std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        assert_eq!(
+            serve(ServeError::MetricsListen {
+                addr,
+                source: taken()
+            }),
+            UNAVAILABLE
+        );
+        assert_eq!(
+            serve(ServeError::ConsoleListen {
+                addr,
+                source: taken()
+            }),
+            UNAVAILABLE
+        );
+        assert_eq!(serve(ServeError::Config("bad".into())), USAGE);
+        assert_eq!(
+            code_for(&anyhow::Error::new(Usage("--to: bad".into()))),
+            USAGE
+        );
     }
 }

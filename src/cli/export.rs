@@ -294,7 +294,7 @@ where
 
 /// A refusal by the server, as people read it: "PermissionDenied: ...".
 fn refused(s: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("{:?}: {}", s.code(), s.message())
+    anyhow::Error::new(super::exit::Remote(s))
 }
 
 fn ms_date(t: &Option<prost_types::Timestamp>) -> String {
@@ -416,7 +416,7 @@ pub struct ExportCommand {
     #[command(flatten)]
     pub target: Target,
     /// One county, by code (431202) or name (鹤城区).
-    #[arg(long)]
+    #[arg(long, value_parser = super::args::county_flag)]
     pub county: Option<String>,
     /// Write CSV (UTF-8 with BOM, which Excel opens) - the default.
     #[arg(long, conflicts_with = "xlsx")]

@@ -21,7 +21,7 @@ use crate::store::Store;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ReportArgs {
     /// Only this county, by code (431224) or name (溆浦县).
-    #[arg(long)]
+    #[arg(long, value_parser = super::args::county_flag)]
     pub county: Option<String>,
     /// Only this resettlement site.
     #[arg(long)]
@@ -70,10 +70,10 @@ pub fn report_offline(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<()> 
             "to_date" => "--to",
             _ => "--source",
         };
-        anyhow::anyhow!(
+        anyhow::Error::new(super::exit::Usage(format!(
             "{flag}: {}",
             e.reason.to_string().replace("to_date", "--to")
-        )
+        )))
     })?;
     let coverage = report::coverage(&store, &filter)?;
     emit(&coverage, &Period::of(&filter), args)
@@ -108,7 +108,7 @@ pub async fn report_remote(
     let report = client
         .coverage(request)
         .await
-        .map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))?
+        .map_err(|s| anyhow::Error::new(super::exit::Remote(s)))?
         .into_inner();
     let (coverage, period) = crate::api::coverage_from_pb(report);
     emit(&coverage, &period, args)

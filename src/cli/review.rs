@@ -212,7 +212,7 @@ pub fn review_offline(
 
 /// A refusal as the server words it.
 fn status_error(s: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("{:?}: {}", s.code(), s.message())
+    anyhow::Error::new(super::exit::Remote(s))
 }
 
 fn with_lang<T>(message: T, lang: Lang) -> tonic::Request<T> {

@@ -87,7 +87,7 @@ pub async fn list_remote(
             before_run_id: 0,
         })
         .await
-        .map_err(|s| anyhow::anyhow!("{:?}: {}", s.code(), s.message()))?
+        .map_err(|s| anyhow::Error::new(super::exit::Remote(s)))?
         .into_inner();
     for run in &reply.runs {
         print_run(&crate::api::run_from_pb(run), &run.counties, lang);

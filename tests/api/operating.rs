@@ -509,3 +509,79 @@ fn the_example_config_serves() {
     assert_eq!(code, 69, "{err}");
     assert!(err.contains("cannot listen"), "{err}");
 }
+
+/// The exit-code table (README, `cli/exit.rs`) as a script sees it: a
+/// server's refusal exits 65 from every command alike, an unknown county
+/// name is a usage error (2) while a known one is read as its code, a
+/// taken metrics port is 69 and a wrong national id key stops `serve`
+/// with 65 (which systemd's `RestartPreventExitStatus=2 65` does not
+/// restart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_follow_the_table_whatever_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = serve(dir.path(), "[batch]\nschedule = false\n", &[]).await;
+    let addr = server.addr.to_string();
+    let refused: &[&[&str]] = &[
+        &["report"],
+        &["export", "workers"],
+        &["policy"],
+        &["batch", "--dry-run"],
+        &["batch", "list"],
+        &["token", "list"],
+    ];
+    for command in refused {
+        let mut args = command.to_vec();
+        args.extend([
+            "--server",
+            &addr,
+            "--token",
+            "jb.tok_0000000000000000.nothing",
+        ]);
+        let (code, _, err) = jobbridge(&args);
+        assert_eq!(code, 65, "{command:?}: {err}");
+        assert!(err.contains("Unauthenticated"), "{command:?}: {err}");
+    }
+    let token = server.token.clone();
+    let policy = |county: &str| {
+        jobbridge(&[
+            "policy", "--server", &addr, "--token", &token, "--county", county,
+        ])
+    };
+    let (code, _, err) = policy("鹤城区");
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = policy("Nowhere");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown region name"), "{err}");
+
+    // A taken metrics port, on another data directory.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = dir.path().join("other");
+    let metrics = taken.local_addr().unwrap().to_string();
+    let listen = free_addr().to_string();
+    let (code, _, err) = jobbridge(&[
+        "serve",
+        "--data-dir",
+        other.to_str().unwrap(),
+        "--listen",
+        &listen,
+        "--metrics-listen",
+        &metrics,
+    ]);
+    assert_eq!(code, 69, "{err}");
+    drop(taken);
+
+    // The first server's directory with another national id key.
+    server.terminate();
+    server.wait_exit(Duration::from_secs(20));
+    let out = Command::new(crate::common::binary())
+        .args(["serve", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(["--listen", &free_addr().to_string()])
+        .env("JOBBRIDGE_ID_KEY", "ab".repeat(32))
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(65), "{err}");
+    assert!(err.contains("national id key"), "{err}");
+}
