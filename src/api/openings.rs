@@ -14,9 +14,9 @@ use super::pb::openings_server::Openings;
 use super::workers::request_id;
 use super::{page_token, pb, status};
 use crate::domain::access::Caller;
+use crate::domain::query::{OpeningFilter, PutMode};
 use crate::domain::{rules, Opening, Validated, ValidationError};
 use crate::service::{scope, ImportOptions, RowChange, Service, ServiceError};
-use crate::store::{OpeningFilter, PutMode};
 
 /// The `jobbridge.v1.Openings` service.
 #[derive(Clone)]

@@ -12,11 +12,12 @@ use super::convert::{decline_reason_from_pb, separation_reason_from_pb, status_f
 use super::workers::{request_id, request_scoped_id};
 use super::{page_token, pb, status};
 use crate::domain::access::Caller;
+use crate::domain::placement::Action;
 use crate::domain::placement::{china_today, day_number};
+use crate::domain::query::PlacementFilter;
 use crate::domain::{rules, Reason, ValidationError};
 use crate::service::access::target;
 use crate::service::Service;
-use crate::store::{Action, PlacementFilter};
 
 /// Longest free-text reason or note.
 const MAX_NOTE: usize = 256;

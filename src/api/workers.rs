@@ -13,10 +13,10 @@ use super::import::{self, Importer};
 use super::pb::workers_server::Workers;
 use super::{page_token, pb, status};
 use crate::domain::access::Caller;
+use crate::domain::query::{PutMode, WorkerFilter};
 use crate::domain::{rules, scoped, Validated, ValidationError, Worker};
 use crate::service::access::target;
 use crate::service::{scope, ImportOptions, RowChange, Service, ServiceError};
-use crate::store::{PutMode, WorkerFilter};
 
 /// The `jobbridge.v1.Workers` service.
 #[derive(Clone)]

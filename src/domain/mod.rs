@@ -11,6 +11,7 @@ pub mod lang;
 mod opening;
 pub mod placement;
 pub mod policy;
+pub mod query;
 pub mod regions;
 pub mod rules;
 pub mod run;

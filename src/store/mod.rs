@@ -28,7 +28,7 @@ mod tokens;
 use std::path::{Path, PathBuf};
 
 use crate::domain::placement::Placement;
-use crate::domain::{EmploymentStatus, Household, Opening, OpeningStatus, Source, Worker};
+use crate::domain::{Household, Opening, OpeningStatus, Worker};
 
 pub use audit::AuditEntry;
 pub use backup::{
@@ -42,11 +42,13 @@ pub use households::{CountyMembers, SpanningHousehold};
 pub use id_key::Bound;
 pub use key_file::{find_id_key, id_key, IdKeySource};
 pub use options::{StoreOptions, DEFAULT_CACHE_MB, DEFAULT_MIN_FREE_MB};
-pub use placement_reads::{DueCheckIn, PlacementFilter};
+pub use placement_reads::DueCheckIn;
 pub use placements::{Action, Changed, Proposal};
 pub use scoped_ids::IdUpgradeReport;
-pub use table::PutMode;
 pub use tokens::TokenRecord;
+// The shapes of a listing and a put are the domain's (every face states
+// them); re-exported for the store's own code and its tests.
+pub use crate::domain::query::{OpeningFilter, Page, PlacementFilter, PutMode, WorkerFilter};
 
 use committer::Committer;
 use durable::Disk;
@@ -87,41 +89,6 @@ const CLEAR_ID_FORMAT: u32 = 1;
 
 const META_TREE: &str = "meta";
 const FORMAT_KEY: &[u8] = b"format_version";
-
-/// Filters of a worker listing; `None` means any.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct WorkerFilter {
-    /// County code.
-    pub county_code: Option<String>,
-    /// Resettlement site id.
-    pub site_id: Option<String>,
-    /// Household id.
-    pub household_id: Option<String>,
-    /// Employment status.
-    pub employment_status: Option<EmploymentStatus>,
-}
-
-/// Filters of an opening listing; `None` means any.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct OpeningFilter {
-    /// Region code.
-    pub region_code: Option<String>,
-    /// Source.
-    pub source: Option<Source>,
-    /// Status.
-    pub status: Option<OpeningStatus>,
-    /// Employer id.
-    pub employer_id: Option<String>,
-}
-
-/// One page of a listing.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    /// The records, in id order.
-    pub items: Vec<T>,
-    /// Set when more records follow: the id to continue after.
-    pub next_after: Option<String>,
-}
 
 /// The jobbridge store. Cheap to share behind an `Arc`; all methods take
 /// `&self`.

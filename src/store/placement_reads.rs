@@ -7,20 +7,8 @@ use prost::Message;
 use super::entities::placement_index;
 use super::{page, Page, Store, StoreError};
 use crate::domain::placement::{employment_held, Placement, PlacementEvent, PlacementStatus};
+use crate::domain::query::PlacementFilter;
 use crate::domain::EmploymentStatus;
-
-/// Filters of a placement listing; `None` means any.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct PlacementFilter {
-    /// Worker id.
-    pub worker_id: Option<String>,
-    /// Opening id.
-    pub opening_id: Option<String>,
-    /// County code.
-    pub county_code: Option<String>,
-    /// State.
-    pub status: Option<PlacementStatus>,
-}
 
 /// A retention check-in not yet recorded.
 #[derive(Debug, Clone, PartialEq)]

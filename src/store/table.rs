@@ -29,6 +29,7 @@
 //! contain `0x00` (the domain's id and code alphabets exclude it), so keys
 //! sort by value, then id.
 
+pub use crate::domain::query::PutMode;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::ops::Bound;
@@ -80,15 +81,6 @@ pub(crate) trait Entity: Sized {
         let _ = old;
         Ok(())
     }
-}
-
-/// How a put treats an existing record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PutMode {
-    /// Fail with `AlreadyExists` if the id is taken.
-    Create,
-    /// Replace any existing record.
-    Upsert,
 }
 
 /// Key prefix for all entries of `value` in a multi index.

@@ -9,6 +9,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::domain::rules::national_id_check_char;
 use crate::domain::scoped;
+use crate::domain::{EmploymentStatus, Source};
 use crate::domain::{GeoPoint, LabourCapacity, Mobility, PhysicalDemand, Preferences};
 
 const COUNTIES: [&str; 2] = ["431202", "431271"];

@@ -15,57 +15,7 @@ use sha2::{Digest, Sha256};
 use super::{Store, StoreError};
 use crate::domain::access::{Caller, Role, Scope};
 
-/// A stored token (never the secret).
-#[derive(Clone, PartialEq, Eq, prost::Message)]
-pub struct TokenRecord {
-    /// Public id, `tok_` and 16 hex digits.
-    #[prost(string, tag = "1")]
-    pub id: String,
-    /// Role code.
-    #[prost(uint32, tag = "2")]
-    pub role: u32,
-    /// County codes (service companies).
-    #[prost(string, repeated, tag = "3")]
-    pub counties: Vec<String>,
-    /// Employer (recruiters).
-    #[prost(string, optional, tag = "4")]
-    pub employer_id: Option<String>,
-    /// Free text: who or what the token is for.
-    #[prost(string, tag = "5")]
-    pub label: String,
-    /// SHA-256 of the secret.
-    #[prost(bytes = "vec", tag = "6")]
-    pub secret_sha256: Vec<u8>,
-    /// Unix ms.
-    #[prost(int64, tag = "7")]
-    pub created_at_ms: i64,
-    /// Unix ms; 0 while valid.
-    #[prost(int64, tag = "8")]
-    pub revoked_at_ms: i64,
-    /// Who created it: a token id, or `cli` / `demo`.
-    #[prost(string, tag = "9")]
-    pub created_by: String,
-}
-
-impl TokenRecord {
-    /// The role (admin for an unknown stored code would be wrong: reader,
-    /// the least, is used instead).
-    pub fn role(&self) -> Role {
-        Role::from_code(self.role).unwrap_or(Role::Reader)
-    }
-
-    /// The caller this token makes.
-    pub fn caller(&self) -> Caller {
-        Caller {
-            token_id: self.id.clone(),
-            role: self.role(),
-            scope: Scope {
-                counties: self.counties.clone(),
-                employer_id: self.employer_id.clone(),
-            },
-        }
-    }
-}
+pub use crate::domain::access::TokenRecord;
 
 /// A token's parts, or `None` if it is not shaped like one.
 fn parse(token: &str) -> Option<(&str, Vec<u8>)> {

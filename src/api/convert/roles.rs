@@ -3,8 +3,8 @@
 use super::timestamp;
 use crate::api::pb;
 use crate::domain::access::Role;
+use crate::domain::access::TokenRecord;
 use crate::domain::ValidationError;
-use crate::store::TokenRecord;
 
 /// A role on the wire.
 pub(crate) fn role_to_pb(r: Role) -> pb::Role {

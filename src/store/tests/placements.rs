@@ -9,6 +9,7 @@ use proptest::prelude::*;
 use super::super::*;
 use super::{opening, worker, Spec};
 use crate::domain::placement::{china_today, PlacementStatus as S, SeparationReason};
+use crate::domain::EmploymentStatus;
 
 const WORKERS: usize = 5;
 const OPENINGS: usize = 3;
