@@ -1,6 +1,5 @@
 //! Re-solves a batch export (`jobbridge batch --export DIR`) with the
-//! production solver, pricing on one thread and then split over two, and
-//! prints the time of each solve and the objective,
+//! production solver and prints the time of each solve and the objective,
 //! so that the solver can be timed on a big graph without the store, the
 //! scoring or the saving around it.
 //!
@@ -16,8 +15,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use jobbridge::batch::audit::micro_decimal_u64;
-use jobbridge::matching::assign::simplex::{self, Split};
-use jobbridge::matching::assign::{Control, Problem};
+use jobbridge::matching::assign::{simplex, Control, Problem};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -32,30 +30,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         p.edges(),
         started.elapsed().as_secs_f64()
     );
-    // Each repeat solves with pricing on one thread, then split over two
-    // as production does: the pair is the before and after of the split.
-    let mut times = [Vec::new(), Vec::new()];
+    let mut times = Vec::new();
     for run in 0..repeat {
-        for (k, split) in [Split::Never, Split::Auto].into_iter().enumerate() {
-            let started = Instant::now();
-            let (solution, certificate) = simplex::solve_split(&p, &Control::default(), split)?;
-            let seconds = started.elapsed().as_secs_f64();
-            times[k].push(seconds);
-            let objective = solution.check(&p)?;
-            let verified = certificate.verify(&p, &solution).is_ok();
-            println!(
-                "run {} ({split:?}): {seconds:.2} s, households covered {}, total score {}, certificate {}",
-                run + 1,
-                objective.households_covered,
-                micro_decimal_u64(objective.total_score),
-                if verified { "verified" } else { "FAILED" }
-            );
-        }
+        let started = Instant::now();
+        let (solution, certificate) = simplex::solve(&p, &Control::default())?;
+        let seconds = started.elapsed().as_secs_f64();
+        times.push(seconds);
+        let objective = solution.check(&p)?;
+        let verified = certificate.verify(&p, &solution).is_ok();
+        println!(
+            "run {}: {seconds:.2} s, households covered {}, total score {}, certificate {}",
+            run + 1,
+            objective.households_covered,
+            micro_decimal_u64(objective.total_score),
+            if verified { "verified" } else { "FAILED" }
+        );
     }
-    for (k, name) in ["one thread", "split (production)"].into_iter().enumerate() {
-        times[k].sort_by(f64::total_cmp);
-        println!("median {name}: {:.2} s", times[k][times[k].len() / 2]);
-    }
+    times.sort_by(f64::total_cmp);
+    println!("median {:.2} s", times[times.len() / 2]);
     Ok(())
 }
 

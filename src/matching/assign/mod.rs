@@ -15,7 +15,6 @@
 mod flow;
 pub mod market;
 pub mod optimal;
-mod pricer;
 pub mod prices;
 pub mod simplex;
 pub mod stable;

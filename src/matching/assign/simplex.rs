@@ -37,7 +37,6 @@
 //! state), about 25 bytes an arc; no per-node lists.
 
 use super::optimal::{Certificate, Layout};
-use super::pricer::{self, Pricer};
 use super::{Control, Problem, Solution, SolveError};
 
 const NONE: u32 = u32::MAX;
@@ -58,7 +57,7 @@ const CORE: usize = usize::MAX;
 /// Solves exactly by network simplex. Returns the assignment and the
 /// potentials that prove it optimal.
 pub fn solve(p: &Problem, control: &Control) -> Result<(Solution, Certificate), SolveError> {
-    solve_with(p, control, Tuning::default())
+    solve_with(p, control, CORE, Start::Greedy)
 }
 
 /// Solves exactly, and among the optimal plans takes one closest to
@@ -81,7 +80,7 @@ pub fn solve_keeping(
     anchor: &[u32],
     control: &Control,
 ) -> Result<(Solution, Certificate), SolveError> {
-    solve_keeping_with(p, anchor, control, Tuning::default())
+    solve_keeping_with(p, anchor, control, CORE)
 }
 
 /// [`solve_keeping`], first trying the anchor itself with `hint`'s
@@ -116,18 +115,17 @@ pub fn solve_keeping_from(
     Ok((s, c, false))
 }
 
-/// [`solve_keeping`] tuned (the start is always the greedy one).
+/// [`solve_keeping`] with the core size given.
 pub(crate) fn solve_keeping_with(
     p: &Problem,
     anchor: &[u32],
     control: &Control,
-    tuning: Tuning,
+    core: usize,
 ) -> Result<(Solution, Certificate), SolveError> {
     assert_eq!(anchor.len(), p.workers(), "one anchor entry per worker");
     let t0 = std::time::Instant::now();
     let layout = Layout::new(p);
-    let mut net = Simplex::build(p, &layout, tuning.core.max(1), Start::Greedy, Some(anchor));
-    net.split = tuning.split;
+    let mut net = Simplex::build(p, &layout, core.max(1), Start::Greedy, Some(anchor));
     net.run(control)?;
     let certificate = net.certificate(&layout);
     let t1 = t0.elapsed();
@@ -148,66 +146,16 @@ pub(crate) enum Start {
     Greedy,
 }
 
-/// How pricing uses the cores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Split {
-    /// Two threads when the blocks are long enough and there is a second
-    /// core ([`pricer::worth_splitting`]).
-    Auto,
-    /// One thread.
-    Never,
-    /// Two threads, every block of two arcs or more (tests: the split
-    /// path on small instances).
-    #[cfg_attr(not(test), allow(dead_code))]
-    Always,
-}
-
-/// The solver's knobs; the default is what production uses.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Tuning {
-    /// Candidates per worker priced from the start (see [`CORE`]).
-    pub core: usize,
-    pub start: Start,
-    pub split: Split,
-}
-
-impl Default for Tuning {
-    fn default() -> Self {
-        Tuning {
-            core: CORE,
-            start: Start::Greedy,
-            split: Split::Auto,
-        }
-    }
-}
-
-/// [`solve`] with pricing split as `split` says: `solve_export` times one
-/// thread beside two with it.
-pub fn solve_split(
-    p: &Problem,
-    control: &Control,
-    split: Split,
-) -> Result<(Solution, Certificate), SolveError> {
-    solve_with(
-        p,
-        control,
-        Tuning {
-            split,
-            ..Tuning::default()
-        },
-    )
-}
-
-/// [`solve`] tuned.
+/// [`solve`] with the core size and the starting basis given.
 pub(crate) fn solve_with(
     p: &Problem,
     control: &Control,
-    tuning: Tuning,
+    core: usize,
+    start: Start,
 ) -> Result<(Solution, Certificate), SolveError> {
     let t0 = std::time::Instant::now();
     let layout = Layout::new(p);
-    let mut net = Simplex::build(p, &layout, tuning.core.max(1), tuning.start, None);
-    net.split = tuning.split;
+    let mut net = Simplex::build(p, &layout, core.max(1), start, None);
     let t1 = t0.elapsed();
     net.run(control)?;
     tracing::debug!(build = ?t1, run = ?(t0.elapsed() - t1), "network simplex solved");
@@ -228,10 +176,10 @@ fn block_size(active: usize) -> usize {
 
 /// An arc's cost and ends, in one 16-byte slot.
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Arc {
-    pub(super) cost: i64,
-    pub(super) source: u32,
-    pub(super) target: u32,
+struct Arc {
+    cost: i64,
+    source: u32,
+    target: u32,
 }
 
 /// The network and its spanning-tree basis.
@@ -263,7 +211,6 @@ struct Simplex {
     last_succ: Vec<u32>,
     dirty: Vec<u32>,
     block: usize,
-    split: Split,
     next_arc: usize,
     /// The artificial arc into the sink, whose flow measures progress.
     art_sink: usize,
@@ -341,7 +288,6 @@ impl Simplex {
             last_succ: vec![0; nodes + 1],
             dirty: Vec::new(),
             block: block_size(active),
-            split: Split::Auto,
             next_arc: 0,
             art_sink: real + sink,
             supply_total: 0,
@@ -631,7 +577,7 @@ impl Simplex {
         loop {
             let t = std::time::Instant::now();
             let before = pivots;
-            self.pivot_until_optimal_split(control, &mut pivots)?;
+            self.pivot_until_optimal(control, &mut pivots)?;
             tracing::debug!(
                 pivots = pivots - before,
                 elapsed = ?t.elapsed(),
@@ -675,30 +621,12 @@ impl Simplex {
         self.active += 1;
     }
 
-    /// [`Simplex::pivot_until_optimal`], pricing on two threads when
-    /// [`Split`] says so.
-    fn pivot_until_optimal_split(
-        &mut self,
-        control: &Control,
-        pivots: &mut u64,
-    ) -> Result<(), SolveError> {
-        let split = match self.split {
-            Split::Auto => pricer::worth_splitting(self.block),
-            Split::Never => false,
-            Split::Always => true,
-        };
-        pricer::with_pricer(split, |helper| {
-            self.pivot_until_optimal(control, pivots, helper)
-        })
-    }
-
     fn pivot_until_optimal(
         &mut self,
         control: &Control,
         pivots: &mut u64,
-        helper: Option<&Pricer<'_>>,
     ) -> Result<(), SolveError> {
-        while self.find_entering(helper) {
+        while self.find_entering() {
             *pivots += 1;
             if pivots.is_multiple_of(4096) {
                 if control.cancelled() {
@@ -720,69 +648,47 @@ impl Simplex {
 
     #[inline]
     fn reduced(&self, a: usize) -> i64 {
-        pricer::violation(&self.arcs, &self.state, &self.pi, a)
+        let arc = self.arcs[a];
+        i64::from(self.state[a])
+            * (arc.cost + self.pi[arc.source as usize] - self.pi[arc.target as usize])
     }
 
     /// Block search: scan arcs from where the last search stopped, one
     /// block at a time, and take the most violating arc of the first block
-    /// that has one (the first in scan order among equals). With a
-    /// `helper`, it prices the second half of each block meanwhile; the
-    /// answer is the same.
-    fn find_entering(&mut self, helper: Option<&Pricer<'_>>) -> bool {
+    /// that has one.
+    fn find_entering(&mut self) -> bool {
         let len = self.active;
-        let mut at = if self.next_arc < len {
+        if len == 0 {
+            return false;
+        }
+        let mut best = 0i64;
+        let mut count = self.block;
+        let mut a = if self.next_arc < len {
             self.next_arc
         } else {
             0
         };
-        let mut left = len;
-        let min_split = match self.split {
-            Split::Always => 2,
-            _ => 2 * pricer::MIN_SPLIT,
-        };
-        let shared = helper.map(|_| {
-            std::sync::Arc::new(pricer::Arrays {
-                arcs: std::mem::take(&mut self.arcs),
-                state: std::mem::take(&mut self.state),
-                pi: std::mem::take(&mut self.pi),
-            })
-        });
-        let mut found = None;
-        while left > 0 {
-            let count = self.block.min(left);
-            let (best, arc) = match (helper, &shared) {
-                (Some(helper), Some(arrays)) if count >= min_split => {
-                    let half = count / 2;
-                    helper.start(arrays, (at + half) % len, count - half, len);
-                    let a = &**arrays;
-                    let first = pricer::best_in(&a.arcs, &a.state, &a.pi, at, half, len);
-                    let later = helper.wait();
-                    // The first half comes first in scan order: it wins ties.
-                    if later.0 < first.0 {
-                        later
-                    } else {
-                        first
-                    }
+        for _ in 0..len {
+            let c = self.reduced(a);
+            if c < best {
+                best = c;
+                self.in_arc = a;
+            }
+            a += 1;
+            if a == len {
+                a = 0;
+            }
+            count -= 1;
+            if count == 0 {
+                if best < 0 {
+                    self.next_arc = a;
+                    return true;
                 }
-                (_, Some(a)) => pricer::best_in(&a.arcs, &a.state, &a.pi, at, count, len),
-                (_, None) => pricer::best_in(&self.arcs, &self.state, &self.pi, at, count, len),
-            };
-            at = (at + count) % len;
-            left -= count;
-            if best < 0 {
-                found = Some(arc);
-                break;
+                count = self.block;
             }
         }
-        if let Some(arrays) = shared {
-            let arrays = pricer::reclaim(arrays);
-            (self.arcs, self.state, self.pi) = (arrays.arcs, arrays.state, arrays.pi);
-        }
-        self.next_arc = at;
-        if let Some(arc) = found {
-            self.in_arc = arc;
-        }
-        found.is_some()
+        self.next_arc = a;
+        best < 0
     }
 
     fn find_join(&mut self) {
@@ -1089,7 +995,7 @@ impl Simplex {
         self.tree_potentials();
         self.block = block_size(self.active);
         let mut pivots = 0;
-        self.pivot_until_optimal_split(control, &mut pivots)?;
+        self.pivot_until_optimal(control, &mut pivots)?;
         Ok(pivots)
     }
 

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::simplex::{Split, Start, Tuning};
+use super::simplex::Start;
 use super::*;
 
 /// A random instance: `n` workers, `m` openings, edges with probability
@@ -128,8 +128,7 @@ proptest! {
         // both starting bases, checked before and after the pivots.
         for start in [Start::Greedy, Start::Artificial] {
             for core in [1, usize::MAX] {
-                let tuning = Tuning { core, start, split: Split::Always };
-                let (s, cert) = simplex::solve_with(&p, &Control::default(), tuning).unwrap();
+                let (s, cert) = simplex::solve_with(&p, &Control::default(), core, start).unwrap();
                 prop_assert_eq!(s.check(&p).unwrap(), want);
                 cert.verify(&p, &s).map_err(TestCaseError::fail)?;
                 simplex::check_bases(&p, core, start).map_err(TestCaseError::fail)?;
@@ -145,8 +144,7 @@ proptest! {
         let want = brute_force(&p);
         for start in [Start::Greedy, Start::Artificial] {
             for core in [1, 2, usize::MAX] {
-                let tuning = Tuning { core, start, split: Split::Always };
-                let (s, cert) = simplex::solve_with(&p, &Control::default(), tuning).unwrap();
+                let (s, cert) = simplex::solve_with(&p, &Control::default(), core, start).unwrap();
                 prop_assert_eq!(s.check(&p).unwrap(), want);
                 cert.verify(&p, &s).map_err(TestCaseError::fail)?;
                 simplex::check_bases(&p, core, start).map_err(TestCaseError::fail)?;
@@ -241,12 +239,7 @@ fn simplex_equals_successive_shortest_paths_on_crowded_graphs() {
             (usize::MAX, Start::Greedy),
             (usize::MAX, Start::Artificial),
         ] {
-            let tuning = Tuning {
-                core,
-                start,
-                split: Split::Never,
-            };
-            let (b, cert) = simplex::solve_with(&p, &Control::default(), tuning).unwrap();
+            let (b, cert) = simplex::solve_with(&p, &Control::default(), core, start).unwrap();
             assert_eq!(a.check(&p).unwrap(), b.check(&p).unwrap(), "seed {seed}");
             cert.verify(&p, &b).unwrap();
         }
@@ -431,8 +424,7 @@ proptest! {
         let anchor = random_anchor(&p, seed);
         let (want, want_distance) = brute_force_keeping(&p, &anchor);
         for core in [1, usize::MAX] {
-            let tuning = Tuning { core, split: Split::Always, ..Tuning::default() };
-            let (s, cert) = simplex::solve_keeping_with(&p, &anchor, &Control::default(), tuning).unwrap();
+            let (s, cert) = simplex::solve_keeping_with(&p, &anchor, &Control::default(), core).unwrap();
             prop_assert_eq!(s.check(&p).unwrap(), want);
             cert.verify(&p, &s).map_err(TestCaseError::fail)?;
             prop_assert_eq!(distance(&p, &s, &anchor), want_distance);
@@ -560,31 +552,5 @@ fn an_unchanged_larger_instance_needs_no_pivot() {
             simplex::solve_keeping_from(&p, &anchor, Some(cert), &Control::default()).unwrap();
         assert!(fast, "seed {seed}");
         assert_eq!(again, first);
-    }
-}
-
-/// Pricing on two threads finds the same entering arcs as on one, so the
-/// whole solve is the same: the plan, the potentials, the closest plan.
-#[test]
-fn split_pricing_takes_the_same_pivots_as_one_thread() {
-    for seed in 300..306 {
-        let p = random_problem(seed, 1200, 90, 0.3, 3);
-        let anchor = random_anchor(&p, seed);
-        let tuned = |split| Tuning {
-            split,
-            ..Tuning::default()
-        };
-        let one = simplex::solve_with(&p, &Control::default(), tuned(Split::Never)).unwrap();
-        let two = simplex::solve_with(&p, &Control::default(), tuned(Split::Always)).unwrap();
-        assert_eq!(one.0, two.0, "seed {seed}: plans differ");
-        assert_eq!(one.1.potentials, two.1.potentials, "seed {seed}");
-        let one =
-            simplex::solve_keeping_with(&p, &anchor, &Control::default(), tuned(Split::Never))
-                .unwrap();
-        let two =
-            simplex::solve_keeping_with(&p, &anchor, &Control::default(), tuned(Split::Always))
-                .unwrap();
-        assert_eq!(one.0, two.0, "seed {seed}: closest plans differ");
-        assert_eq!(one.1.potentials, two.1.potentials, "seed {seed}");
     }
 }
