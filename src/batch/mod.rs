@@ -439,7 +439,9 @@ impl Batch {
             }
             Policy::Optimal | Policy::Unspecified => {
                 let anchor = anchor(&input, &before);
-                let (s, certificate, proved) = self.solve_exact(&input, &anchor, control, id)?;
+                let hint = self.last_hint(&input);
+                let (s, certificate, proved) =
+                    self.solve_exact(&input, &anchor, hint, control, id)?;
                 tracing::info!(
                     run_id = id,
                     proved_by_last_optimum = proved,
@@ -531,19 +533,26 @@ impl Batch {
         Ok((previous, plan))
     }
 
+    /// The last exact run's potentials, mapped onto `input`'s nodes (see
+    /// [`LastOptimum::certificate_for`]); none before the first run.
+    pub(crate) fn last_hint(&self, input: &BatchInput) -> Option<Certificate> {
+        taken(&self.last_optimum).and_then(|l| l.certificate_for(input))
+    }
+
     /// Solves `input` exactly, closest to `anchor` (see
-    /// [`simplex::solve_keeping`]), first trying whether the last optimum's
-    /// potentials prove the anchor itself; checks the certificate. Also
-    /// says whether they did. `id` names the run in a cancellation.
+    /// [`simplex::solve_keeping_from`]), first trying whether `hint`'s
+    /// potentials prove the anchor itself, and otherwise pivoting from
+    /// them; checks the certificate. Also says whether the hint proved it.
+    /// `id` names the run in a cancellation.
     pub(crate) fn solve_exact(
         &self,
         input: &BatchInput,
         anchor: &[u32],
+        hint: Option<Certificate>,
         control: &Control,
         id: u64,
     ) -> Result<(Solution, Certificate, bool), BatchError> {
         let p = &input.problem;
-        let hint = taken(&self.last_optimum).and_then(|l| l.certificate_for(input));
         let (s, certificate, proved) = simplex::solve_keeping_from(p, anchor, hint, control)
             .map_err(|SolveError::Cancelled| BatchError::WrongState {
                 id,

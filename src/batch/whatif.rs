@@ -15,7 +15,8 @@
 //! closest to the last run's plan, which the last optimum's potentials
 //! prove at once when nothing that matters changed since that run (so a
 //! what-if after a run solves one problem, not two), and the changed one
-//! kept closest to the baseline's plan.
+//! kept closest to the baseline's plan, its pivots starting from the
+//! baseline's potentials so that they touch only what the changes moved.
 //! The only state a what-if leaves is in memory: on a server that has not
 //! run the batch since it started, the baseline's rows seed the batch's
 //! row cache (what the next run would score anyway).
@@ -26,7 +27,7 @@ use std::time::Instant;
 
 use super::{Batch, BatchError};
 use crate::matching::assign::{Control, Solution, SolveError};
-use crate::matching::{BatchInput, IndexOp, MatchContext, MatchIndex, Reuse};
+use crate::matching::{BatchInput, IndexOp, LastOptimum, MatchContext, MatchIndex, Reuse};
 
 /// Workers who would move listed when the caller does not say.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -333,15 +334,20 @@ impl Batch {
         // when nothing that matters changed since, that run's plan is proved
         // by its potentials at once; otherwise it is solved as the run would.
         let (_, before) = self.previous_plan(u64::MAX)?;
-        let (base_solution, _, base_proved) =
-            self.solve_exact(&base, &super::anchor(&base, &before), control, 0)?;
+        let hint = self.last_hint(&base);
+        let (base_solution, base_certificate, base_proved) =
+            self.solve_exact(&base, &super::anchor(&base, &before), hint, control, 0)?;
         drop(before);
+        // The changed problem's pivots start from the baseline's optimum:
+        // its plan where it still fits, and its potentials.
+        let hint = LastOptimum::new(&base, &base_certificate).certificate_for(&after);
+        drop(base_certificate);
         let base = Plan {
             input: base,
             solution: base_solution,
         };
         let keep = anchor(&base, &after);
-        let (solution, _, _) = self.solve_exact(&after, &keep, control, 0)?;
+        let (solution, _, _) = self.solve_exact(&after, &keep, hint, control, 0)?;
         let solving_ms = started.elapsed().as_millis() as u64;
         tracing::info!(
             changes = ops.len(),

@@ -7,9 +7,14 @@
 //! the answer: the previous potentials, mapped onto this night's nodes by
 //! id, certify it, and [`Certificate::verify`] checks that exactly. Any
 //! change that matters makes the check fail (a score, a slot, a household,
-//! or a worker or opening come or gone), and the night is solved in full.
+//! or a worker or opening come or gone), and the night is solved again,
+//! its pivots starting from these potentials (see
+//! `assign::simplex::solve_keeping_from`), so that a few changes cost a
+//! few pivots. A what-if hands its changed problem the baseline's
+//! potentials the same way.
 
 use super::assign::optimal::{Certificate, Layout};
+
 use super::batch_input::BatchInput;
 
 /// Potentials of the last optimum, by id.
@@ -53,39 +58,65 @@ impl LastOptimum {
         }
     }
 
-    /// A certificate for `input`'s problem made of the kept potentials, if
-    /// every node of it had one. Whether it proves anything is for
-    /// [`Certificate::verify`] to say.
+    /// A certificate for `input`'s problem made of the kept potentials; a
+    /// node without one (a worker, opening or household new since) gets
+    /// the sink's, 0. When the household tier is weighed differently now
+    /// (another `big`: a worker's best score moved), each potential keeps
+    /// its score part and its count of `big`s (see [`reweigh`]). Whether it
+    /// proves anything is for [`Certificate::verify`] to say; either way it
+    /// is where the next solve's pivots start.
     pub fn certificate_for(&self, input: &BatchInput) -> Option<Certificate> {
         let p = &input.problem;
         let layout = Layout::new(p);
-        if layout.big != self.big {
-            return None;
-        }
+        let (from, to) = (self.big, layout.big);
         let find = |ids: &[String], values: &[i64], id: &str| {
             ids.binary_search_by(|x| x.as_str().cmp(id))
-                .ok()
-                .map(|i| values[i])
+                .map_or(0, |i| reweigh(values[i], from, to))
         };
         let mut potentials = Vec::with_capacity(layout.sink + 1);
         for id in &input.worker_ids {
-            potentials.push(find(&self.worker_ids, &self.worker_potential, id)?);
+            potentials.push(find(&self.worker_ids, &self.worker_potential, id));
         }
         for id in &input.opening_ids {
-            potentials.push(find(&self.opening_ids, &self.opening_potential, id)?);
+            potentials.push(find(&self.opening_ids, &self.opening_potential, id));
         }
         for members in &layout.members {
             let id = &input.household_ids[p.household[members[0] as usize] as usize];
             let i = self
                 .households
-                .binary_search_by(|(h, _)| h.as_str().cmp(id))
-                .ok()?;
-            potentials.push(self.households[i].1);
+                .binary_search_by(|(h, _)| h.as_str().cmp(id));
+            potentials.push(i.map_or(0, |i| reweigh(self.households[i].1, from, to)));
         }
         potentials.push(0);
         Some(Certificate {
             potentials,
-            big: self.big,
+            big: to,
         })
+    }
+}
+
+/// A potential `k * from + r` (the nearest multiple, so `|r| <= from / 2`)
+/// as `k * to + r`: the household tier counts in units of `big`, the score
+/// tier in points, and scores are far below `big` (it exceeds every
+/// plan's total score).
+fn reweigh(potential: i64, from: i64, to: i64) -> i64 {
+    if from == to || from <= 0 {
+        return potential;
+    }
+    let k = (potential + from / 2).div_euclid(from);
+    k * to + (potential - k * from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reweigh;
+
+    #[test]
+    fn reweighing_keeps_the_count_of_bigs_and_the_points() {
+        assert_eq!(reweigh(3 * 1000 + 17, 1000, 1200), 3 * 1200 + 17);
+        assert_eq!(reweigh(-2 * 1000 - 17, 1000, 900), -2 * 900 - 17);
+        assert_eq!(reweigh(-2 * 1000 + 17, 1000, 900), -2 * 900 + 17);
+        assert_eq!(reweigh(42, 1000, 5), 42);
+        assert_eq!(reweigh(42, 1000, 1000), 42);
     }
 }

@@ -80,7 +80,7 @@ pub fn solve_keeping(
     anchor: &[u32],
     control: &Control,
 ) -> Result<(Solution, Certificate), SolveError> {
-    solve_keeping_with(p, anchor, control, CORE)
+    solve_keeping_with(p, anchor, control, CORE, None)
 }
 
 /// [`solve_keeping`], first trying the anchor itself with `hint`'s
@@ -110,40 +110,61 @@ pub fn solve_keeping_from(
             control.set_progress(1.0);
             return Ok((plan, certificate, true));
         }
+        // Otherwise the pivots start from those potentials: only the arcs
+        // the changes made wrong are priced as entering.
+        let (s, c) = solve_keeping_with(p, anchor, control, CORE, Some(&certificate.potentials))?;
+        return Ok((s, c, false));
     }
     let (s, c) = solve_keeping(p, anchor, control)?;
     Ok((s, c, false))
 }
 
-/// [`solve_keeping`] with the core size given.
+/// [`solve_keeping`] with the core size given, and the starting tree
+/// hung from `hint`'s potentials where given (see [`Simplex::hint_tree`]).
 pub(crate) fn solve_keeping_with(
     p: &Problem,
     anchor: &[u32],
     control: &Control,
     core: usize,
+    hint: Option<&[i64]>,
 ) -> Result<(Solution, Certificate), SolveError> {
     assert_eq!(anchor.len(), p.workers(), "one anchor entry per worker");
     let t0 = std::time::Instant::now();
     let layout = Layout::new(p);
-    let mut net = Simplex::build(p, &layout, core.max(1), Start::Greedy, Some(anchor));
+    let start = match hint {
+        Some(potentials) if potentials.len() == layout.sink + 1 => Start::Hint(potentials),
+        _ => Start::Greedy,
+    };
+    let mut net = Simplex::build(p, &layout, core.max(1), start, Some(anchor));
+    let built = t0.elapsed();
     net.run(control)?;
     let certificate = net.certificate(&layout);
     let t1 = t0.elapsed();
     let moves = net.keep_close(&layout, anchor, control)?;
-    tracing::debug!(first = ?t1, second = ?(t0.elapsed() - t1), pivots = moves, "network simplex solved, closest plan");
+    tracing::debug!(
+        build = ?built,
+        first = ?t1,
+        second = ?(t0.elapsed() - t1),
+        pivots = moves,
+        hinted = matches!(start, Start::Hint(_)),
+        "network simplex solved, closest plan"
+    );
     control.set_progress(1.0);
     Ok((net.solution(p, &layout), certificate))
 }
 
 /// The basis the simplex starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Start {
+pub(crate) enum Start<'a> {
     /// Every node on its artificial arc (the textbook start; kept as a
     /// cross-check in tests).
     #[cfg_attr(not(test), allow(dead_code))]
     Artificial,
     /// A greedy assignment (see [`greedy`]) in a strongly feasible tree.
     Greedy,
+    /// The same greedy flow, in a tree whose potentials are the given ones
+    /// (one per node, sink last; see [`Simplex::hint_tree`]).
+    Hint(&'a [i64]),
 }
 
 /// [`solve`] with the core size and the starting basis given.
@@ -300,9 +321,12 @@ impl Simplex {
         };
         // The warm start: a greedy assignment, the slots it uses and the
         // members it places per household. Empty for the artificial start.
-        let warm = start == Start::Greedy;
+        let warm = start != Start::Artificial;
         let chosen = if warm {
-            greedy(p, layout, core_len, anchor)
+            // From a hint, the anchor is most of the plan: placed apart,
+            // it spares sorting every candidate pair.
+            let apart = matches!(start, Start::Hint(_));
+            greedy(p, layout, core_len, anchor, apart)
         } else {
             Vec::new()
         };
@@ -429,6 +453,9 @@ impl Simplex {
         let total: i64 = supply.iter().sum();
         supply[sink] = -total;
         net.supply_total = total;
+        if let Start::Hint(potentials) = start {
+            net.hint_tree(potentials);
+        }
         if warm {
             net.warm_tree();
         } else {
@@ -449,6 +476,34 @@ impl Simplex {
         self.pred_dir[u] = dir;
     }
 
+    /// Re-hangs the greedy start so that its potentials are `hint`'s: a
+    /// node whose arc to the sink carries flow strictly between its bounds
+    /// (an opening with free slots, a household with members both placed
+    /// and not) must hang by that arc, and every other node hangs from the
+    /// root by its artificial arc, whose cost is set to give the node its
+    /// hinted potential. When the hint is the last optimum's potentials and
+    /// the greedy flow the last plan, only the arcs the changes since made
+    /// wrong price as entering, so the pivots are few. The artificial
+    /// arcs' costs are free to choose: no flow ever passes them (see
+    /// [`Simplex::warm_tree`]).
+    fn hint_tree(&mut self, hint: &[i64]) {
+        let root = self.nodes;
+        assert_eq!(hint.len(), root, "one potential per node");
+        self.parent[..root].fill(NONE);
+        self.pred[..root].fill(NONE);
+        self.pred_dir[..root].fill(1);
+        for a in 0..self.real {
+            if self.flow[a] > 0 && self.flow[a] < self.cap[a] {
+                let Arc { source, target, .. } = self.arcs[a];
+                debug_assert_eq!(self.pred[source as usize], NONE, "one arc to the sink");
+                self.hang(source as usize, target as usize, a, 1);
+            }
+        }
+        for (u, &pi) in hint.iter().enumerate() {
+            self.arcs[self.real + u].cost = -pi;
+        }
+    }
+
     /// Completes the warm basis: the flow is feasible and every node but
     /// some has a parent. The others (the sink, full openings nobody hangs
     /// from, nodes without arcs) hang from the root by artificial arcs at
@@ -462,7 +517,7 @@ impl Simplex {
         for u in 0..root {
             let a = self.real + u;
             self.arcs[a] = Arc {
-                cost: 0,
+                cost: self.arcs[a].cost,
                 source: u as u32,
                 target: root as u32,
             };
@@ -1046,7 +1101,7 @@ impl Simplex {
 pub(crate) fn check_bases(p: &Problem, core: usize, start: Start) -> Result<(), String> {
     let layout = Layout::new(p);
     let mut net = Simplex::build(p, &layout, core.max(1), start, None);
-    net.check_basis(p, &layout, start == Start::Greedy)
+    net.check_basis(p, &layout, start != Start::Artificial)
         .map_err(|e| format!("start: {e}"))?;
     net.run(&Control::default()).map_err(|e| e.to_string())?;
     net.check_basis(p, &layout, true)
@@ -1193,55 +1248,92 @@ fn core_row(p: &Problem, w: usize, core_len: usize, row: &mut Vec<usize>) {
 /// zero-employment household while slots last; then everyone else the same
 /// way. The anchor's pairs, where given, go first in each pass: the last
 /// plan, where it still fits, is usually most of the next optimum.
+/// With `anchor_apart`, the anchor's pairs take their two passes alone,
+/// and only then the workers left without one are sorted and placed: the
+/// same start when the anchor fits, without sorting every candidate pair
+/// (about 100M at national scale) when it covers most workers.
 /// Deterministic (ties by worker, then edge). Returns each worker's edge
 /// or `NONE`.
-fn greedy(p: &Problem, layout: &Layout, core_len: usize, anchor: Option<&[u32]>) -> Vec<u32> {
-    use rayon::prelude::*;
-    let (n, m) = (layout.n, layout.m);
-    // (anchored, score, worker, edge)
-    let mut pairs: Vec<(bool, u32, u32, u32)> = Vec::new();
+fn greedy(
+    p: &Problem,
+    layout: &Layout,
+    core_len: usize,
+    anchor: Option<&[u32]>,
+    anchor_apart: bool,
+) -> Vec<u32> {
+    let n = layout.n;
+    let mut g = Greedy {
+        left: p.slots.clone(),
+        chosen: vec![NONE; n],
+        covered: vec![false; layout.members.len()],
+    };
+    let anchored = |w: usize, e: usize| anchor.is_some_and(|a| a[w] == p.edge_opening[e]);
     let mut row = Vec::new();
-    for w in 0..n {
+    if anchor_apart {
+        let pairs = (0..n).filter_map(|w| {
+            p.row(w)
+                .find(|&e| anchored(w, e))
+                .map(|e| (true, p.edge_score[e], w as u32, e as u32))
+        });
+        g.place(p, layout, pairs.collect());
+    }
+    let mut pairs: Vec<(bool, u32, u32, u32)> = Vec::new();
+    for w in (0..n).filter(|&w| g.chosen[w] == NONE) {
         core_row(p, w, core_len, &mut row);
         for &e in row.iter().take(core_len) {
-            let anchored = anchor.is_some_and(|a| a[w] == p.edge_opening[e]);
-            pairs.push((anchored, p.edge_score[e], w as u32, e as u32));
+            pairs.push((anchored(w, e), p.edge_score[e], w as u32, e as u32));
         }
     }
-    pairs.par_sort_unstable_by(|a, b| {
-        b.0.cmp(&a.0)
-            .then(b.1.cmp(&a.1))
-            .then(a.2.cmp(&b.2))
-            .then(a.3.cmp(&b.3))
-    });
-    let mut left = p.slots.clone();
-    let mut chosen = vec![NONE; n];
-    let mut covered = vec![false; layout.members.len()];
-    for households_first in [true, false] {
-        for &(_, _, w, e) in &pairs {
-            let w = w as usize;
-            if chosen[w] != NONE {
-                continue;
-            }
-            let h = layout.member_of[w];
-            if households_first && (h == NONE || covered[h as usize - n - m]) {
-                continue;
-            }
-            let o = p.edge_opening[e as usize] as usize;
-            if left[o] == 0 {
-                continue;
-            }
-            left[o] -= 1;
-            chosen[w] = e;
-            if h != NONE {
-                covered[h as usize - n - m] = true;
-            }
-        }
-    }
+    g.place(p, layout, pairs);
     tracing::debug!(
-        assigned = chosen.iter().filter(|&&e| e != NONE).count(),
-        covered = covered.iter().filter(|&&c| c).count(),
+        assigned = g.chosen.iter().filter(|&&e| e != NONE).count(),
+        covered = g.covered.iter().filter(|&&c| c).count(),
         "greedy start"
     );
-    chosen
+    g.chosen
+}
+
+/// The greedy start's state: slots left, each worker's edge, households
+/// covered.
+struct Greedy {
+    left: Vec<u32>,
+    chosen: Vec<u32>,
+    covered: Vec<bool>,
+}
+
+impl Greedy {
+    /// Sorts `pairs` (anchored, score, worker, edge): anchored first, then
+    /// by score, ties by worker and edge; and places them in two passes,
+    /// one member per uncovered zero-employment household first.
+    fn place(&mut self, p: &Problem, layout: &Layout, mut pairs: Vec<(bool, u32, u32, u32)>) {
+        use rayon::prelude::*;
+        let (n, m) = (layout.n, layout.m);
+        pairs.par_sort_unstable_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then(b.1.cmp(&a.1))
+                .then(a.2.cmp(&b.2))
+                .then(a.3.cmp(&b.3))
+        });
+        for households_first in [true, false] {
+            for &(_, _, w, e) in &pairs {
+                let w = w as usize;
+                if self.chosen[w] != NONE {
+                    continue;
+                }
+                let h = layout.member_of[w];
+                if households_first && (h == NONE || self.covered[h as usize - n - m]) {
+                    continue;
+                }
+                let o = p.edge_opening[e as usize] as usize;
+                if self.left[o] == 0 {
+                    continue;
+                }
+                self.left[o] -= 1;
+                self.chosen[w] = e;
+                if h != NONE {
+                    self.covered[h as usize - n - m] = true;
+                }
+            }
+        }
+    }
 }

@@ -125,8 +125,12 @@ proptest! {
         prop_assert_eq!(s.check(&p).unwrap(), want);
         cert.verify(&p, &s).map_err(TestCaseError::fail)?;
         // Pricing one candidate per worker first: the rest must join. And
-        // both starting bases, checked before and after the pivots.
-        for start in [Start::Greedy, Start::Artificial] {
+        // every starting basis, checked before and after the pivots; the
+        // hinted one from potentials that have nothing to do with the
+        // optimum, which must not matter.
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x41e7);
+        let wild: Vec<i64> = (0..cert.potentials.len()).map(|_| rng.random_range(-3 * cert.big..3 * cert.big)).collect();
+        for start in [Start::Greedy, Start::Artificial, Start::Hint(&wild), Start::Hint(&cert.potentials)] {
             for core in [1, usize::MAX] {
                 let (s, cert) = simplex::solve_with(&p, &Control::default(), core, start).unwrap();
                 prop_assert_eq!(s.check(&p).unwrap(), want);
@@ -142,7 +146,10 @@ proptest! {
         // household layer decides.
         let p = random_problem(seed, n, m, 0.9, 1);
         let want = brute_force(&p);
-        for start in [Start::Greedy, Start::Artificial] {
+        let (_, cert) = simplex::solve(&p, &Control::default()).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x41e7);
+        let wild: Vec<i64> = (0..cert.potentials.len()).map(|_| rng.random_range(-3 * cert.big..3 * cert.big)).collect();
+        for start in [Start::Greedy, Start::Artificial, Start::Hint(&wild), Start::Hint(&cert.potentials)] {
             for core in [1, 2, usize::MAX] {
                 let (s, cert) = simplex::solve_with(&p, &Control::default(), core, start).unwrap();
                 prop_assert_eq!(s.check(&p).unwrap(), want);
@@ -424,7 +431,7 @@ proptest! {
         let anchor = random_anchor(&p, seed);
         let (want, want_distance) = brute_force_keeping(&p, &anchor);
         for core in [1, usize::MAX] {
-            let (s, cert) = simplex::solve_keeping_with(&p, &anchor, &Control::default(), core).unwrap();
+            let (s, cert) = simplex::solve_keeping_with(&p, &anchor, &Control::default(), core, None).unwrap();
             prop_assert_eq!(s.check(&p).unwrap(), want);
             cert.verify(&p, &s).map_err(TestCaseError::fail)?;
             prop_assert_eq!(distance(&p, &s, &anchor), want_distance);
@@ -536,6 +543,34 @@ proptest! {
             // Unchanged: the last plan, proved by the last potentials.
             prop_assert!(fast);
             prop_assert_eq!(&warm, &first);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
+
+    /// Night after night: each solve starts from the last one's potentials
+    /// and keeps closest to its plan, and must equal a cold solve kept
+    /// closest to the same plan, whatever changed in between.
+    #[test]
+    fn warm_solves_through_a_sequence_of_changes_equal_cold_ones(seed in any::<u64>(), n in 20usize..120, m in 3usize..20, nights in 2usize..7) {
+        let mut p = random_problem(seed, n, m, 0.3, 3);
+        let (mut plan, mut cert) = simplex::solve(&p, &Control::default()).unwrap();
+        for night in 0..nights as u64 {
+            let anchor: Vec<u32> = (0..p.workers())
+                .map(|w| plan.opening(&p, w).unwrap_or(u32::MAX))
+                .collect();
+            for k in 0..3 {
+                p = random_change(&p, seed ^ (night * 7 + k));
+            }
+            let (cold, _) = simplex::solve_keeping(&p, &anchor, &Control::default()).unwrap();
+            let (warm, warm_cert) =
+                simplex::solve_keeping_with(&p, &anchor, &Control::default(), usize::MAX, Some(&cert.potentials)).unwrap();
+            prop_assert_eq!(warm.check(&p).unwrap(), cold.check(&p).unwrap());
+            warm_cert.verify(&p, &warm).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(distance(&p, &warm, &anchor), distance(&p, &cold, &anchor));
+            (plan, cert) = (warm, warm_cert);
         }
     }
 }
