@@ -50,6 +50,8 @@ pub enum Act {
     Dashboard,
     /// A workers' ledger, checked or imported.
     ImportWorkers,
+    /// What the nightly optimum would do after some changes.
+    WhatIf,
 }
 
 /// Every action with its RPC.
@@ -85,11 +87,12 @@ pub const ACTIONS: &[(Act, &str)] = &[
     (Act::ApplyRun, "/jobbridge.v1.Batch/ApplyRun"),
     (Act::Dashboard, "/jobbridge.v1.ReportService/Coverage"),
     (Act::ImportWorkers, "/jobbridge.v1.Workers/ImportWorkers"),
+    (Act::WhatIf, "/jobbridge.v1.Batch/WhatIf"),
 ];
 
 impl Act {
     /// Every action.
-    pub const ALL: [Act; 22] = [
+    pub const ALL: [Act; 23] = [
         Act::Caseload,
         Act::ViewWorker,
         Act::ViewHousehold,
@@ -112,6 +115,7 @@ impl Act {
         Act::ApplyRun,
         Act::Dashboard,
         Act::ImportWorkers,
+        Act::WhatIf,
     ];
 
     /// The RPC this action equals (its permission and audit entry).
@@ -159,5 +163,7 @@ mod tests {
         assert!(may(Act::Dashboard, Role::Reader));
         assert!(!may(Act::ApplyRun, Role::Reader));
         assert!(may(Act::ApplyRun, Role::ServiceCompany));
+        assert!(may(Act::WhatIf, Role::ServiceCompany));
+        assert!(!may(Act::WhatIf, Role::Recruiter));
     }
 }

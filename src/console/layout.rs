@@ -62,7 +62,7 @@ fn html_lang(lang: Lang) -> &'static str {
 pub fn shell(who: &Officer, title: &str, body: Markup) -> Response {
     let lang = who.lang;
     let role = who.caller.role;
-    let nav: [(Act, &str, &str); 5] = [
+    let nav: [(Act, &str, &str); 6] = [
         (Act::Caseload, "/caseload", lang.pick("个案", "Caseload")),
         (Act::Openings, "/openings", lang.pick("岗位", "Openings")),
         (
@@ -80,6 +80,7 @@ pub fn shell(who: &Officer, title: &str, body: Markup) -> Response {
             "/upload",
             lang.pick("台账上传", "Ledger upload"),
         ),
+        (Act::WhatIf, "/whatif", lang.pick("假设推演", "What-if")),
     ];
     let markup = html! {
         (DOCTYPE)

@@ -31,6 +31,7 @@ mod upload;
 mod upload_result;
 #[cfg(test)]
 mod upload_tests;
+mod whatif;
 mod worker;
 
 use std::net::SocketAddr;
@@ -359,6 +360,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/runs/{id}", get(runs::page))
         .route("/runs/{id}/apply", post(runs::apply))
         .route("/dashboard", get(dashboard::page))
+        .route("/whatif", get(whatif::page).post(whatif::ask))
         .route("/dashboard/coverage.xlsx", get(coverage::download))
         .route(
             "/upload",

@@ -143,6 +143,11 @@ pub async fn page(
                 " " (bar(u64::from(filled), u64::from(opening.headcount)))
             }
             p { (lang.pick("月薪", "Wage")) " " (opening.monthly_wage) " · " (opening.status.text(lang)) }
+            @if layout::may(who.caller.role, Act::WhatIf) {
+                p { a id="whatif-like" href=(format!("/whatif?like={}", opening.id)) {
+                    (lang.pick("假设推演：再开这样的岗位，能多覆盖几户？", "What-if: how many more households with more openings like this?"))
+                } }
+            }
         }
         h2 { (lang.pick("候选人排名", "Ranked candidates")) }
         table id="candidates" {

@@ -387,3 +387,175 @@ async fn console_actions_are_refused_and_audited_as_their_rpcs() {
     );
     assert!(find(&company_id, "Matching/MatchOpeningsForWorker", 0));
 }
+
+/// The first open opening of `county` (a region code of it).
+fn an_open_opening(w: &World, county: &str) -> crate::domain::Opening {
+    let page = w
+        .service
+        .store()
+        .list_openings(
+            &crate::store::OpeningFilter {
+                region_code: Some(county.into()),
+                status: Some(crate::domain::OpeningStatus::Open),
+                ..Default::default()
+            },
+            None,
+            1,
+        )
+        .unwrap();
+    page.items.into_iter().next().expect("an open opening")
+}
+
+/// The what-if headline's figures, as the page words them in Chinese.
+fn want_text(a: &crate::batch::whatif::WhatIfAnswer) -> String {
+    format!(
+        "新增覆盖 {} 户，不再覆盖 {} 户（净 {:+}）；{} 人的分配会变化",
+        a.newly_covered,
+        a.no_longer_covered,
+        a.after.zero_households_covered as i64 - a.before.zero_households_covered as i64,
+        a.moves_total
+    )
+}
+
+/// The text of the element with `id` (up to its first tag).
+fn text_of(body: &str, id: &str) -> String {
+    let at = format!("id=\"{id}\">");
+    let start = body.find(&at).unwrap_or_else(|| panic!("no #{id}")) + at.len();
+    body[start..start + body[start..].find('<').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn the_what_if_page_answers_as_the_service_does_and_refuses_bad_fields() {
+    let w = world(false);
+    let (_, company) = w.company("431202");
+    let c = w.sign_in(&company).await;
+    let csrf = w.csrf(&c);
+    let like = an_open_opening(&w, "431202");
+    // The form, filled in from the opening card's link.
+    let (status, _, body) = w.get(&format!("/whatif?like={}", like.id), Some(&c)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(&format!("value=\"{}\"", like.id)), "{body}");
+    let (status, _, body) = w
+        .post(
+            "/whatif",
+            &c,
+            &[
+                ("csrf", &csrf),
+                ("like", &like.id),
+                ("like_headcount", "40"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The reference: the same change asked of the service directly.
+    let mut copy = like.clone();
+    copy.id = format!("{}-whatif", like.id);
+    copy.headcount = 40;
+    let caller = w.console.sessions().get(&c).unwrap().caller;
+    let want = w
+        .service
+        .what_if(
+            &caller,
+            vec![crate::service::WhatIfChange::AddOpening(copy)],
+            200,
+        )
+        .await
+        .unwrap();
+    let headline = text_of(&body, "whatif-headline");
+    assert!(
+        headline.contains(&want_text(&want)),
+        "{headline:?} against {want:?}"
+    );
+    // An opening whose closing moves someone (the baseline fills it).
+    let mut closing = None;
+    for o in w
+        .service
+        .store()
+        .list_openings(&Default::default(), None, 200)
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|o| o.region_code == "431202")
+    {
+        let a = w
+            .service
+            .what_if(
+                &caller,
+                vec![crate::service::WhatIfChange::CloseOpening(o.id.clone())],
+                200,
+            )
+            .await
+            .unwrap();
+        if a.moves_total > 0 {
+            closing = Some((o.id, a));
+            break;
+        }
+    }
+    let (closed, want) = closing.expect("an opening the baseline fills");
+    let (status, _, body) = w
+        .post("/whatif", &c, &[("csrf", &csrf), ("close", &closed)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let headline = text_of(&body, "whatif-headline");
+    assert!(
+        headline.contains(&want_text(&want)),
+        "{headline:?} against {want:?}"
+    );
+    for m in &want.moves {
+        assert!(body.contains(&m.worker_id), "{} not listed", m.worker_id);
+    }
+    // Bad fields: refused naming the field, before anything is solved.
+    for (form, field) in [
+        (
+            vec![("like", like.id.as_str()), ("like_headcount", "lots")],
+            "like_headcount",
+        ),
+        (
+            vec![("resize", like.id.as_str()), ("resize_headcount", "-1")],
+            "resize_headcount",
+        ),
+        (vec![], "changes"),
+        (vec![("close", "no-such-opening")], "close_opening_id"),
+    ] {
+        let mut form = form;
+        form.push(("csrf", &csrf));
+        let (status, _, body) = w.post("/whatif", &c, &form).await;
+        assert_ne!(status, StatusCode::OK, "{form:?}");
+        assert!(
+            refusal(&body).contains(field),
+            "{form:?}: {}",
+            refusal(&body)
+        );
+    }
+    // Another county's opening may be read (openings are not secret) but
+    // not copied into this county's what-if: refused as CreateOpening
+    // would refuse it.
+    let theirs = an_open_opening(&w, "431224");
+    let (status, _, body) = w
+        .post(
+            "/whatif",
+            &c,
+            &[
+                ("csrf", &csrf),
+                ("like", &theirs.id),
+                ("like_headcount", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(refusal(&body).contains("431224"), "{body}");
+    // A recruiter may not ask.
+    let (_, recruiter) = w.token(
+        Role::Recruiter,
+        Scope {
+            counties: vec![],
+            employer_id: Some("gov-431202".into()),
+        },
+    );
+    let r = w.sign_in(&recruiter).await;
+    let rcsrf = w.csrf(&r);
+    let (status, _, _) = w
+        .post("/whatif", &r, &[("csrf", &rcsrf), ("close", &like.id)])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

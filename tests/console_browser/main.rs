@@ -234,6 +234,53 @@ async fn the_console_in_headless_chromium() {
     assert!(b.text("#notice").await.contains("已推荐"));
     assert_eq!(b.path().await, format!("/openings/{}", employer.id));
 
+    step("what-if: close an opening the optimum fills, from its card; the API's answer");
+    let (filled, api) = an_opening_whose_closing_moves_someone(&server, &officer).await;
+    b.go(&format!("/openings/{filled}")).await;
+    b.click("#whatif-like").await;
+    assert_eq!(b.path().await, "/whatif");
+    assert_eq!(
+        b.attr("form.whatif input[name=like]", "value")
+            .await
+            .as_deref(),
+        Some(filled.as_str()),
+        "the card's link fills in the opening"
+    );
+    b.find("form.whatif input[name=like]")
+        .await
+        .clear()
+        .await
+        .unwrap();
+    b.type_into("form.whatif input[name=close]", &filled).await;
+    b.click("form.whatif button[type=submit]").await;
+    let headline = b.text("#whatif-headline").await;
+    eprintln!("  what-if: {headline}");
+    let (before, after) = (api.before.unwrap(), api.after.unwrap());
+    let net = after.zero_households_covered as i64 - before.zero_households_covered as i64;
+    let want = format!(
+        "新增覆盖 {} 户，不再覆盖 {} 户（净 {:+}）；{} 人的分配会变化",
+        api.households_newly_covered, api.households_no_longer_covered, net, api.moves_total
+    );
+    assert!(
+        headline.contains(&want),
+        "{headline:?} against the API's {want:?}"
+    );
+    let figures = b.texts("table#whatif-figures tbody td.num").await;
+    assert_eq!(
+        figures[..4],
+        [
+            before.hires.to_string(),
+            after.hires.to_string(),
+            before.zero_households_covered.to_string(),
+            after.zero_households_covered.to_string()
+        ],
+        "the page's figures are not the API's"
+    );
+    let listed = b.texts("table#whatif-moves tbody td:first-child a").await;
+    let moved: Vec<String> = api.moves.iter().map(|m| m.worker_id.clone()).collect();
+    assert_eq!(listed, moved, "the page's movers are not the API's");
+    b.shot("whatif").await;
+
     step("a staged run, reviewed and applied for the county");
     let run_id = staged_run(&admin).await;
     b.go("/runs").await;
@@ -340,6 +387,44 @@ async fn the_console_in_headless_chromium() {
     drop(driver);
     server.stop();
     step("done");
+}
+
+/// An open opening of the county whose closing moves someone in the
+/// what-if of `token` (the optimum fills it), with the API's answer.
+async fn an_opening_whose_closing_moves_someone(
+    server: &Served,
+    token: &str,
+) -> (String, pb::WhatIfResponse) {
+    let clients = server.clients(token).await;
+    let openings = clients
+        .openings()
+        .list_openings(pb::ListOpeningsRequest {
+            page_size: 50,
+            region_code: COUNTY.into(),
+            status: pb::OpeningStatus::Open as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("ListOpenings")
+        .into_inner()
+        .openings;
+    for o in openings {
+        let answer = clients
+            .batch()
+            .what_if(pb::WhatIfRequest {
+                changes: vec![pb::WhatIfChange {
+                    change: Some(pb::what_if_change::Change::CloseOpeningId(o.id.clone())),
+                }],
+                limit: 200,
+            })
+            .await
+            .expect("WhatIf as the county's company")
+            .into_inner();
+        if answer.moves_total > 0 {
+            return (o.id, answer);
+        }
+    }
+    panic!("no opening of {COUNTY} whose closing moves anyone");
 }
 
 /// A token of `role`; answers it and its id.
