@@ -2,18 +2,21 @@
 //! then a day's changes, then solved again, once from scratch and once
 //! keeping closest to the first plan (the third tier). Reports the
 //! workers whose outcome moved against the records that changed, and the
-//! solve times (median of 5 each).
+//! solve times (median of 5 each); and the run's way, warm: closest to the
+//! first plan, its pivots starting from the first optimum's potentials
+//! (`LastOptimum`), as the server's next run does.
 //!
 //! The day: 1% of the openings pay 300 more, 1% of the workers expect 200
 //! more (as in `benches/batch.rs`), and 1% of the openings lose a slot.
 //!
-//! `cargo bench --bench plan_stability`
+//! `cargo bench --bench plan_stability` (the demo), or
+//! `cargo bench --bench plan_stability -- 10` for scale 10 (medians of 3).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use jobbridge::matching::assign::{simplex, Control, Solution};
-use jobbridge::matching::{BatchInput, IndexOp, MatchConfig, MatchContext, Matcher};
+use jobbridge::matching::{BatchInput, IndexOp, LastOptimum, MatchConfig, MatchContext, Matcher};
 
 fn context() -> MatchContext {
     use chrono::Datelike as _;
@@ -59,7 +62,12 @@ fn median(mut times: Vec<Duration>) -> Duration {
 
 fn main() {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-    let data = jobbridge::demo::generate(1.0, 1, 2026, today);
+    let scale: f64 = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1.0);
+    let rounds = if scale > 1.0 { 3 } else { 5 };
+    let data = jobbridge::demo::generate(scale, 1, 2026, today);
     let config = MatchConfig::default().normalised().unwrap();
     let matcher = Matcher::build(
         config,
@@ -76,7 +84,8 @@ fn main() {
         )
     };
     let night1 = input(&matcher);
-    let (s1, _) = simplex::solve(&night1.problem, &Control::default()).unwrap();
+    let (s1, cert1) = simplex::solve(&night1.problem, &Control::default()).unwrap();
+    let last = LastOptimum::new(&night1, &cert1);
     let before = plan(&night1, &s1);
 
     let mut day = Vec::new();
@@ -133,9 +142,11 @@ fn main() {
 
     let mut cold_times = Vec::new();
     let mut keep_times = Vec::new();
+    let mut warm_times = Vec::new();
     let mut cold = None;
     let mut kept = None;
-    for _ in 0..5 {
+    let mut warm = None;
+    for _ in 0..rounds {
         let t = Instant::now();
         cold = Some(simplex::solve(p, &Control::default()).unwrap().0);
         cold_times.push(t.elapsed());
@@ -146,18 +157,32 @@ fn main() {
                 .0,
         );
         keep_times.push(t.elapsed());
+        let t = Instant::now();
+        let hint = last.certificate_for(&night2);
+        warm = Some(
+            simplex::solve_keeping_from(p, &anchor, hint, &Control::default())
+                .unwrap()
+                .0,
+        );
+        warm_times.push(t.elapsed());
     }
-    let (cold, kept) = (cold.unwrap(), kept.unwrap());
+    let (cold, kept, warm) = (cold.unwrap(), kept.unwrap(), warm.unwrap());
     assert_eq!(
         cold.check(p).unwrap(),
         kept.check(p).unwrap(),
         "same optimum"
     );
+    assert_eq!(
+        cold.check(p).unwrap(),
+        warm.check(p).unwrap(),
+        "same optimum"
+    );
     let objective = kept.check(p).unwrap();
     let cold_diff = diff(&before, &plan(&night2, &cold));
     let kept_diff = diff(&before, &plan(&night2, &kept));
+    let warm_diff = diff(&before, &plan(&night2, &warm));
     let date = chrono::Utc::now().date_naive();
-    println!("# Plan stability, Huaihua demo (scale 1), {date}");
+    println!("# Plan stability, Huaihua demo (scale {scale}), {date}");
     println!(
         "night 2: {} workers, {} openings; {} households covered, score {:.6}",
         p.workers(),
@@ -170,7 +195,7 @@ fn main() {
         changed_workers.len()
     );
     println!();
-    println!("| night 2 solved | workers moved | newly placed | no longer placed | solve (median of 5) |");
+    println!("| night 2 solved | workers moved | newly placed | no longer placed | solve (median of {rounds}) |");
     println!("|---|---:|---:|---:|---:|");
     println!(
         "| from scratch (households, score) | {} | {} | {} | {:.0} ms |",
@@ -185,5 +210,12 @@ fn main() {
         kept_diff.1,
         kept_diff.2,
         median(keep_times).as_secs_f64() * 1e3
+    );
+    println!(
+        "| closest to night 1, from its potentials (the run's way) | {} | {} | {} | {:.0} ms |",
+        warm_diff.0,
+        warm_diff.1,
+        warm_diff.2,
+        median(warm_times).as_secs_f64() * 1e3
     );
 }
