@@ -69,7 +69,12 @@ async fn the_nightly_review_prints_what_readme_says() {
         let command = md.command(fragment);
         let out = run_cli(&command, dir.path(), &server, &tokens);
         let refused = out.all.contains("Error: ");
-        assert_eq!(out.code, if refused { 65 } else { 0 }, "{command}: {}", out.all);
+        assert_eq!(
+            out.code,
+            if refused { 65 } else { 0 },
+            "{command}: {}",
+            out.all
+        );
         assert_quoted(md.quote(), &out.all);
     }
 
@@ -96,10 +101,7 @@ async fn decline(server: &crate::common::TestServer, md: &mut Readme) {
     let said = md.between("On the fresh demo above that is ", ';');
     assert_eq!(
         said,
-        format!(
-            "{}'s offer of {}",
-            declined.worker_id, declined.opening_id
-        ),
+        format!("{}'s offer of {}", declined.worker_id, declined.opening_id),
         "README names another pair"
     );
     let number = declined.worker_id.split('/').nth(1).unwrap().to_string();

@@ -34,7 +34,10 @@ async fn households(server: &TestServer) -> (u64, u64) {
         .unwrap()
         .into_inner();
     let total = report.total.unwrap();
-    (total.households_with_labour, total.zero_employment_households)
+    (
+        total.households_with_labour,
+        total.zero_employment_households,
+    )
 }
 
 pub async fn county_day(server: &TestServer, md: &mut Readme, cwd: &Path) {
@@ -42,7 +45,7 @@ pub async fn county_day(server: &TestServer, md: &mut Readme, cwd: &Path) {
     let before = households(server).await;
     let admin = server.admin_token.clone();
     let mut tokens = vec![("TOKEN".to_string(), admin)];
-    let mut cli = |md: &mut Readme, fragment: &str, tokens: &[(String, String)]| {
+    let cli = |md: &mut Readme, fragment: &str, tokens: &[(String, String)]| {
         let command = md.command(fragment);
         let tokens: Vec<(&str, &str)> = tokens
             .iter()
@@ -55,7 +58,10 @@ pub async fn county_day(server: &TestServer, md: &mut Readme, cwd: &Path) {
 
     cli(md, "-- template workers --xlsx --lang zh", &tokens);
     assert!(cwd.join("workers-template.xlsx").exists());
-    sample(&md.command("--example sample_ledger -- 5000 ledger.xlsx"), cwd);
+    sample(
+        &md.command("--example sample_ledger -- 5000 ledger.xlsx"),
+        cwd,
+    );
     for fragment in [
         "-- import workers ledger.xlsx --check --lang zh",
         "-- import workers ledger.xlsx --lang zh --server",
@@ -71,11 +77,17 @@ pub async fn county_day(server: &TestServer, md: &mut Readme, cwd: &Path) {
         sample(&md.command(&fragment), cwd);
     }
     for name in ["HUITONG", "MAYANG"] {
-        let out = cli(md, &format!("{name}=$(cargo run --release -- token create"), &tokens);
+        let out = cli(
+            md,
+            &format!("{name}=$(cargo run --release -- token create"),
+            &tokens,
+        );
         tokens.push((name.to_string(), out.stdout.trim().to_string()));
     }
     for (file, name) in [("huitong", "HUITONG"), ("mayang", "MAYANG")] {
-        let fragment = format!("-- import workers {file}.xlsx --lang zh --server 127.0.0.1:50051 --token \"${name}\"");
+        let fragment = format!(
+            "-- import workers {file}.xlsx --lang zh --server 127.0.0.1:50051 --token \"${name}\""
+        );
         let out = cli(md, &fragment, &tokens);
         assert_quoted(md.quote(), &out.all);
     }

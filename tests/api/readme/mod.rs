@@ -14,6 +14,8 @@
 
 mod day;
 mod ledgers;
+mod steps;
+mod tokens;
 mod walk;
 
 use std::path::Path;
@@ -122,25 +124,22 @@ fn squeeze(text: &str) -> String {
 }
 
 /// Each quoted line must be in `output`: its parts between `...` in
-/// order, on one line of the output.
+/// order (a `...` may stand for the end of a line), white space aside.
 pub fn assert_quoted(quote: &[String], output: &str) {
-    let lines: Vec<String> = output.lines().map(squeeze).collect();
+    let whole = squeeze(output);
     for q in quote {
-        let parts: Vec<String> = q
+        let mut rest = whole.as_str();
+        let found = q
             .split("...")
             .map(squeeze)
             .filter(|p| !p.is_empty())
-            .collect();
-        let found = lines.iter().any(|line| {
-            let mut rest = line.as_str();
-            parts.iter().all(|p| match rest.find(p.as_str()) {
+            .all(|p| match rest.find(p.as_str()) {
                 Some(i) => {
                     rest = &rest[i + p.len()..];
                     true
                 }
                 None => false,
-            })
-        });
+            });
         assert!(found, "README quotes {q:?}, but the output is:\n{output}");
     }
 }
@@ -281,4 +280,33 @@ fn shell_words(line: &str) -> Vec<String> {
     }
     words.extend(word);
     words
+}
+
+/// README's exit-code table lists the codes `cli::exit` gives, in order
+/// (`operating::exit_codes_follow_the_table_whatever_the_command`
+/// provokes each class).
+#[test]
+fn the_exit_code_table_has_the_codes_of_the_binary() {
+    use jobbridge::cli::exit;
+    let md = Readme::load();
+    let start = md
+        .lines
+        .iter()
+        .position(|l| l == "| code | meaning | examples |")
+        .expect("README has the exit-code table");
+    let codes: Vec<u8> = md.lines[start + 2..]
+        .iter()
+        .map_while(|l| l.strip_prefix("| "))
+        .map(|l| l.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            0,
+            exit::USAGE,
+            exit::DATA,
+            exit::UNAVAILABLE,
+            exit::INTERNAL
+        ]
+    );
 }
