@@ -90,7 +90,6 @@ pub async fn placements(server: &crate::common::TestServer, md: &mut Readme) {
         .list_due_check_ins(pb::ListDueCheckInsRequest {
             county_code: "431224".into(),
             within_days: 200,
-            ..Default::default()
         })
         .await
         .unwrap()
