@@ -96,7 +96,13 @@ const MORE_COUNTIES: [(&str, &str, f64, f64); 2] = [
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+    write(std::env::args().skip(1))
+}
+
+/// Writes the ledger its arguments ask for (ROWS, FILE and the county, as
+/// on the command line). `tests/api/readme` calls it too, to make the
+/// ledgers of README's county day without building the example.
+pub fn write(mut args: impl Iterator<Item = String>) -> Result<(), Box<dyn std::error::Error>> {
     let rows: u32 = args.next().as_deref().unwrap_or("5000").parse()?;
     let out = args.next().unwrap_or_else(|| "ledger.xlsx".into());
     let counties: Vec<(&str, &str, f64, f64)> = match args.next() {

@@ -1,8 +1,8 @@
 //! Run-time settings: one [`Config`] whose [`Default`] is every documented
 //! default, written once. `jobbridge serve`'s flags take their defaults from
 //! the constants here, so `serve` with no flags runs `Config::default()`
-//! (a test in `launch::flags` checks it), and README's Configuration table
-//! lists the same values.
+//! (a test in `launch::flags` checks it), and the Configuration table of
+//! docs/operating.md lists the same values.
 //!
 //! This module sits at the bottom with the domain: every layer reads it, so
 //! it imports only plain settings types (the match weights, the batch's

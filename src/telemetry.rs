@@ -1,5 +1,5 @@
 //! The names of the metrics every layer records, in one place so that the
-//! Prometheus endpoint (`server::metrics`), README's table and the layers
+//! Prometheus endpoint (`server::metrics`), docs/operating.md's table and the layers
 //! agree. Layers record through the `metrics` facade; with no recorder
 //! installed (`--metrics-listen` not given) a record costs an atomic load
 //! and nothing else.

@@ -17,7 +17,7 @@ use crate::domain::policy::PolicyConfig;
 use crate::matching::MatchConfig;
 
 /// The whole file. Field names are the flags' without the dashes, grouped
-/// as in README's Configuration table.
+/// as in the Configuration table of docs/operating.md.
 ///
 /// ```
 /// let file = jobbridge::config::FileConfig::parse(

@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn the_roles_that_may_act_are_the_rpcs_roles() {
-        // Spot checks that read as the README's table does.
+        // Spot checks that read as the permission table of docs/api.md does.
         let may = |act: Act, role: Role| roles_for(act.method()).unwrap().contains(&role);
         assert!(may(Act::Propose, Role::ServiceCompany));
         assert!(!may(Act::Propose, Role::Recruiter));

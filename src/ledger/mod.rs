@@ -2,8 +2,8 @@
 //! keeps, read into the API's records and written from them.
 //!
 //! A ledger's first row names its columns, in Chinese or English, by the
-//! tables of [`workers::COLUMNS`] and [`openings::COLUMNS`] (README lists
-//! them). A row becomes a domain record here and the domain's validation
+//! tables of [`workers::COLUMNS`] and [`openings::COLUMNS`] (docs/ledgers.md
+//! lists them). A row becomes a domain record here and the domain's validation
 //! judges it exactly as the API judges a record it is sent
 //! ([`import::parse_rows`], shared by the CLI and the console); a refusal
 //! names the row, the column and the reason.

@@ -51,7 +51,7 @@ pub fn handle() -> Result<&'static PrometheusHandle, String> {
         .map_err(Clone::clone)
 }
 
-/// HELP lines, as README's metrics table says them.
+/// HELP lines, as the metrics table of docs/operating.md says them.
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_counter!(

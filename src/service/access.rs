@@ -24,8 +24,8 @@ const COMPANY_OR_RECRUITER: &[Role] = &[Admin, ServiceCompany, Recruiter];
 const REPORTS: &[Role] = &[Admin, ServiceCompany, Reader];
 
 /// Which roles may call each RPC. The finer scope is checked by the
-/// service ([`super::scope`]); README's permission table says the same in
-/// words.
+/// service ([`super::scope`]); the permission table of docs/api.md says the
+/// same in words.
 pub const PERMISSIONS: &[(&str, &[Role])] = &[
     ("/jobbridge.v1.Workers/CreateWorker", COMPANY),
     ("/jobbridge.v1.Workers/UpsertWorker", COMPANY),

@@ -17,8 +17,8 @@
 //! the others, at most [`MAX_LINGER`], and flushes as soon as they are all
 //! there. A lone writer is never delayed: it is the only one announced.
 //! With 64 clients upserting, flushes answered about 10 calls each before;
-//! with the wait the throughput rose by about a fifth (README,
-//! "Benchmarks", durable writes over gRPC).
+//! with the wait the throughput rose by about a fifth (docs/benchmarks.md,
+//! durable writes over gRPC).
 //!
 //! A caller that is a thread, not a task, hands over a callback instead of
 //! waiting ([`Committer::after_flush`]): the write combiner passes its

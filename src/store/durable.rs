@@ -5,7 +5,7 @@
 //! neither persists the file's size nor empties the disk's write cache,
 //! and sled calls a real `fsync` only when it writes a snapshot: a power
 //! cut simulated with LazyFS lost every write acknowledged since the
-//! server started (README, "Durability and storage"). So every flush in
+//! server started (docs/operating.md, "Durability and storage"). So every flush in
 //! the store goes through [`Disk::flush`], which after sled's flush calls
 //! `fdatasync` on sled's data file through a handle of its own, and makes
 //! durable whatever else sled's recovery needs:

@@ -4,7 +4,7 @@
 /// the memory it takes: under the 32-client soak on the demo data the
 /// resident set rose linearly for 10 minutes with 256 MiB (347 to 798 MiB,
 /// still climbing) and stayed at about 330 MiB with 32 MiB, with no loss of
-/// throughput (`cargo bench --bench soak`, README "Memory"). The match
+/// throughput (`cargo bench --bench soak`, docs/benchmarks.md, "Memory"). The match
 /// index is not in it.
 pub const DEFAULT_CACHE_MB: u64 = 32;
 

@@ -16,6 +16,7 @@ mod operating;
 mod permissions_api;
 mod pii_scan;
 mod placements_api;
+mod readme;
 mod report_api;
 mod review_api;
 mod scoped_ids;

@@ -510,7 +510,7 @@ fn the_example_config_serves() {
     assert!(err.contains("cannot listen"), "{err}");
 }
 
-/// The exit-code table (README, `cli/exit.rs`) as a script sees it: a
+/// The exit-code table (README, docs/operating.md, `cli/exit.rs`) as a script sees it: a
 /// server's refusal exits 65 from every command alike, an unknown county
 /// name is a usage error (2) while a known one is read as its code, a
 /// taken metrics port is 69 and a wrong national id key stops `serve`

@@ -1,5 +1,5 @@
-//! Who may do what, checked against a running server. README's permission
-//! table (between `<!-- permissions:begin -->` and `<!-- permissions:end -->`)
+//! Who may do what, checked against a running server. The permission table
+//! of docs/api.md (between `<!-- permissions:begin -->` and `<!-- permissions:end -->`)
 //! is parsed at test time, it must list exactly the RPCs of the jobbridge.v1
 //! descriptor, and every RPC is then called by every kind of caller (each
 //! role, in and out of scope, and callers without a valid token) with a
@@ -41,9 +41,9 @@ const OPENING_E2: &str = "o-e2-b";
 const GARBAGE_TOKEN: &str = "jb.tok_0000000000000000.xxx";
 
 // ---------------------------------------------------------------------------
-// README's table and the descriptor.
+// The table of docs/api.md and the descriptor.
 
-/// One row of README's permission table.
+/// One row of the permission table (docs/api.md).
 #[derive(Debug, Clone)]
 struct TableRow {
     /// "Service/Method".
@@ -53,14 +53,14 @@ struct TableRow {
 }
 
 fn readme_table() -> Vec<TableRow> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-    let text = std::fs::read_to_string(path).expect("read README.md");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md");
+    let text = std::fs::read_to_string(path).expect("read docs/api.md");
     let begin = text
         .find("<!-- permissions:begin -->")
-        .expect("README has <!-- permissions:begin -->");
+        .expect("docs/api.md has <!-- permissions:begin -->");
     let end = text
         .find("<!-- permissions:end -->")
-        .expect("README has <!-- permissions:end -->");
+        .expect("docs/api.md has <!-- permissions:end -->");
     assert!(begin < end, "permissions markers out of order");
     let lines: Vec<&str> = text[begin..end]
         .lines()
@@ -145,7 +145,7 @@ fn readme_table_lists_exactly_the_rpcs_of_the_descriptor() {
     let extra: Vec<&String> = listed.iter().filter(|r| !rpcs.contains(r)).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
-        "README's table and the descriptor differ: missing from README {missing:?}, \
+        "docs/api.md's table and the descriptor differ: missing from docs/api.md {missing:?}, \
          not in the descriptor {extra:?}"
     );
     let mut per_service: BTreeMap<&str, usize> = BTreeMap::new();
@@ -260,7 +260,7 @@ fn not_found_outside(cell: &str) -> bool {
         .any(|w| w == "NF")
 }
 
-/// What README's table says `who` gets for `row`.
+/// What the table of docs/api.md says `who` gets for `row`.
 fn want(row: &TableRow, who: Who) -> Want {
     let Some(column) = who.column() else {
         return Want::Unauthenticated;
@@ -1088,7 +1088,7 @@ async fn every_rpc_and_caller_matches_the_readme_table() {
     println!("{matrix}");
     assert!(
         mismatches.is_empty() && problems.is_empty(),
-        "permission matrix (! = differs from README, ? = case not exercised):\n{matrix}\n\
+        "permission matrix (! = differs from docs/api.md, ? = case not exercised):\n{matrix}\n\
          mismatches:\n  {}\ncase problems:\n  {}",
         mismatches.join("\n  "),
         problems.join("\n  ")
@@ -1494,7 +1494,7 @@ async fn the_audit_log_says_who_called_what_and_how_it_ended() {
     server.stop().await;
 }
 
-/// README: the audit log holds "the reply's status code", 0 for OK. A
+/// docs/api.md: the audit log holds "the reply's status code", 0 for OK. A
 /// successful unary reply carries `grpc-status` in its trailers, not its
 /// headers, so the access layer must not take a missing header status for
 /// "unknown" (it logged -1 before commit 3dfa503).

@@ -222,7 +222,7 @@ pub fn worker(n: u32) -> pb::Worker {
 
 /// The worker as the server stores it: its id and household id whole,
 /// qualified with its county (`431202/w-000001`, `431202/hh-000000`) unless
-/// they carry a county already (README, "How ids work").
+/// they carry a county already (docs/api.md, "How ids work").
 pub fn stored_form(sent: &pb::Worker) -> pb::Worker {
     pb::Worker {
         id: whole_id(&sent.id, &sent.county_code),

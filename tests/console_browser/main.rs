@@ -9,7 +9,7 @@
 //! `cargo test` shows it) and passes.
 //!
 //! `JOBBRIDGE_SCREENSHOTS=1 cargo test --test console_browser` also writes
-//! the screenshots README shows to docs/console/*.png.
+//! the screenshots README and docs/console.md show to docs/console/*.png.
 
 mod browser;
 #[path = "../common/mod.rs"]

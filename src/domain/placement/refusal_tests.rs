@@ -44,7 +44,7 @@ fn missing_records_are_dangling_only_where_needed() {
 }
 
 /// The messages clients read, word for word (tests/api/placements_api.rs and
-/// the README quote parts of them).
+/// README and docs/ quote parts of them).
 #[test]
 fn refusals_read_as_before() {
     let mut world = World::new();
