@@ -368,25 +368,26 @@ impl Batch {
             .increment(1);
     }
 
-    /// Scores, solves, checks and stores the run's assignments. A run that
-    /// is not a dry run then passes its point of no return: it is stored
-    /// with `proposing` set, and the caller turns its assignments into
-    /// proposals before [`Batch::finish`] (a restart finishes them).
+    /// Scores, solves, checks and stores the run's assignments: the three
+    /// phases, in order, [`Batch::score`], [`Batch::solve`] and
+    /// [`Batch::save`], each recorded on the run as it starts. A cancel is
+    /// honoured inside and between them. A run that is not a dry run then
+    /// passes its point of no return: it is stored with `proposing` set,
+    /// and the caller turns its assignments into proposals before
+    /// [`Batch::finish`] (a restart finishes them).
     pub fn execute(&self, started: &mut Started) -> Result<(), BatchError> {
         let (control, phase) = (started.control.clone(), started.phase.clone());
-        let (control, phase): (&Control, &AtomicI32) = (&control, &phase);
         let run = &mut started.run;
-        let id = run.id;
-        let cancelled = || {
-            if control.cancelled() {
-                Err(BatchError::WrongState {
-                    id,
-                    status: "cancelled",
-                })
-            } else {
-                Ok(())
-            }
-        };
+        let scored = self.score(run.id, &control)?;
+        self.enter(run, &phase, &control, RunPhase::Solving)?;
+        let solved = self.solve(run, &scored, &control)?;
+        self.enter(run, &phase, &control, RunPhase::Saving)?;
+        self.save(run, scored, solved, &control)
+    }
+
+    /// Scoring: tonight's problem, the rows of unchanged workers taken from
+    /// the last run's cache, which this run's rows then replace.
+    fn score(&self, id: u64, control: &Control) -> Result<Scored, BatchError> {
         let started = Instant::now();
         let ctx = MatchContext::now();
         let pending = self.pending()?;
@@ -401,7 +402,7 @@ impl Batch {
             last.as_deref(),
         );
         drop(last);
-        cancelled()?;
+        not_cancelled(control, id)?;
         *self.last_rows.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(rows));
         let scoring_ms = started.elapsed().as_millis() as u64;
         tracing::info!(
@@ -412,13 +413,24 @@ impl Batch {
             scoring_ms,
             "candidates scored"
         );
+        Ok(Scored {
+            input,
+            pending,
+            reuse,
+            scoring_ms,
+        })
+    }
 
-        self.enter(run, phase, control, RunPhase::Solving)?;
+    /// Solving, by the run's policy, each plan checked: the exact one by
+    /// its certificate (kept for the next run as [`LastOptimum`]) and its
+    /// prices by theirs, the stable one for blocking pairs.
+    fn solve(&self, run: &Run, scored: &Scored, control: &Control) -> Result<Solved, BatchError> {
         let started = Instant::now();
+        let (id, input) = (run.id, &scored.input);
         let p = &input.problem;
         // The previous run: the changes count against it, and the exact
         // policy keeps its plan where an optimum allows.
-        let (previous, mut before) = self.previous_plan(run.id)?;
+        let (previous, before) = self.previous_plan(id)?;
         let mut exact = None;
         let mut proved_by_last_optimum = false;
         let solution = match run.policy() {
@@ -438,10 +450,10 @@ impl Batch {
                 s
             }
             Policy::Optimal | Policy::Unspecified => {
-                let anchor = anchor(&input, &before);
-                let hint = self.last_hint(&input);
+                let anchor = anchor(input, &before);
+                let hint = self.last_hint(input);
                 let (s, certificate, proved) =
-                    self.solve_exact(&input, &anchor, hint, control, id)?;
+                    self.solve_exact(input, &anchor, hint, control, id)?;
                 tracing::info!(
                     run_id = id,
                     proved_by_last_optimum = proved,
@@ -449,7 +461,7 @@ impl Batch {
                 );
                 proved_by_last_optimum = proved;
                 *self.last_optimum.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(Arc::new(LastOptimum::new(&input, &certificate)));
+                    Some(Arc::new(LastOptimum::new(input, &certificate)));
                 let duals = prices::minimal(p, &s, &certificate);
                 duals
                     .certificate()
@@ -460,10 +472,43 @@ impl Batch {
             }
         };
         let objective = solution.check(p).map_err(BatchError::Check)?;
-        let solving_ms = started.elapsed().as_millis() as u64;
+        Ok(Solved {
+            solution,
+            objective,
+            exact,
+            proved_by_last_optimum,
+            previous,
+            before,
+            solving_ms: started.elapsed().as_millis() as u64,
+        })
+    }
 
-        self.enter(run, phase, control, RunPhase::Saving)?;
+    /// Saving: the audit files, the assignments with their explanations,
+    /// the changes against the previous run, the prices and the summary;
+    /// for a run that proposes, the point of no return.
+    fn save(
+        &self,
+        run: &mut Run,
+        scored: Scored,
+        solved: Solved,
+        control: &Control,
+    ) -> Result<(), BatchError> {
         let started = Instant::now();
+        let Scored {
+            input,
+            pending,
+            reuse,
+            scoring_ms,
+        } = scored;
+        let Solved {
+            solution,
+            objective,
+            exact,
+            proved_by_last_optimum,
+            previous,
+            mut before,
+            solving_ms,
+        } = solved;
         let mut summary = summary::summarize(&input, &solution, objective);
         if let Some(dir) = &self.settings.audit_dir {
             let files = exact
@@ -474,7 +519,7 @@ impl Batch {
         let mut rows = self.assignments(&input, &solution);
         self.fingerprint(&mut rows)?;
         control.set_progress(0.5);
-        cancelled()?;
+        not_cancelled(control, run.id)?;
         let now: Vec<(String, String)> = rows
             .iter()
             .map(|a| (a.worker_id.clone(), a.opening_id.clone()))
@@ -498,7 +543,7 @@ impl Batch {
             summary.contested_openings = prices.len() as u64;
             self.store.put_prices(run.id, &prices)?;
         }
-        cancelled()?;
+        not_cancelled(control, run.id)?;
         summary.scoring_ms = scoring_ms;
         summary.rows_kept = reuse.kept as u64;
         summary.rows_scored = reuse.scored as u64;
@@ -790,6 +835,40 @@ fn opening_prices(input: &BatchInput, duals: &Duals) -> Vec<OpeningPrice> {
 
 /// What a cache slot holds now, taken out of its lock: the work that uses
 /// it (scoring on rayon, solving) never runs under the lock.
+/// What scoring hands to solving and saving.
+struct Scored {
+    input: BatchInput,
+    /// The proposals held back (their workers are left out).
+    pending: Pending,
+    reuse: crate::matching::Reuse,
+    scoring_ms: u64,
+}
+
+/// What solving hands to saving.
+struct Solved {
+    solution: Solution,
+    objective: crate::matching::assign::Objective,
+    /// The exact policy's anchor and prices.
+    exact: Option<(Vec<u32>, Duals)>,
+    proved_by_last_optimum: bool,
+    /// The previous succeeded run and its plan by worker id.
+    previous: Option<Run>,
+    before: HashMap<String, String>,
+    solving_ms: u64,
+}
+
+/// An error if run `id` was cancelled.
+fn not_cancelled(control: &Control, id: u64) -> Result<(), BatchError> {
+    if control.cancelled() {
+        Err(BatchError::WrongState {
+            id,
+            status: "cancelled",
+        })
+    } else {
+        Ok(())
+    }
+}
+
 fn taken<T>(slot: &Mutex<Option<Arc<T>>>) -> Option<Arc<T>> {
     slot.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }

@@ -396,18 +396,7 @@ async fn an_opening_whose_closing_moves_someone(
     token: &str,
 ) -> (String, pb::WhatIfResponse) {
     let clients = server.clients(token).await;
-    let openings = clients
-        .openings()
-        .list_openings(pb::ListOpeningsRequest {
-            page_size: 50,
-            region_code: COUNTY.into(),
-            status: pb::OpeningStatus::Open as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("ListOpenings")
-        .into_inner()
-        .openings;
+    let openings = open_openings(&clients).await;
     for o in openings {
         let answer = clients
             .batch()
@@ -448,9 +437,9 @@ async fn token(
     (reply.token, reply.info.unwrap().token_id)
 }
 
-/// An open opening of the county that has ranked candidates.
-async fn an_opening_with_candidates(admin: &Clients) -> pb::Opening {
-    let openings = admin
+/// The county's open openings (the first 50), as `clients` may list them.
+async fn open_openings(clients: &Clients) -> Vec<pb::Opening> {
+    clients
         .openings()
         .list_openings(pb::ListOpeningsRequest {
             page_size: 50,
@@ -461,7 +450,12 @@ async fn an_opening_with_candidates(admin: &Clients) -> pb::Opening {
         .await
         .expect("ListOpenings")
         .into_inner()
-        .openings;
+        .openings
+}
+
+/// An open opening of the county that has ranked candidates.
+async fn an_opening_with_candidates(admin: &Clients) -> pb::Opening {
+    let openings = open_openings(admin).await;
     for o in openings {
         let ranked = admin
             .matching()
