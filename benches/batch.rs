@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use jobbridge::matching::assign::{optimal, simplex, stable, Control, Problem};
+use jobbridge::matching::assign::{simplex, ssp, stable, Control, Problem};
 use jobbridge::matching::{IndexOp, MatchConfig, MatchContext, Matcher};
 
 fn demo_data() -> jobbridge::demo::DemoData {
@@ -147,7 +147,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| simplex::solve(p, &Control::default()).unwrap())
     });
     group.bench_function("ssp/huaihua_demo", |b| {
-        b.iter(|| optimal::solve(p, &Control::default()).unwrap())
+        b.iter(|| ssp::solve(p, &Control::default()).unwrap())
     });
     group.bench_function("stable/huaihua_demo", |b| {
         b.iter(|| stable::solve(p, &Control::default()).unwrap())
@@ -157,7 +157,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| simplex::solve(&crowded, &Control::default()).unwrap())
     });
     group.bench_function("ssp/crowded_10k_workers_840k_edges", |b| {
-        b.iter(|| optimal::solve(&crowded, &Control::default()).unwrap())
+        b.iter(|| ssp::solve(&crowded, &Control::default()).unwrap())
     });
     group.finish();
 }

@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use crate::domain::placement::PlacementStatus;
 use crate::domain::run::OpeningPrice;
 use crate::domain::run::{Assignment, Policy, Run, RunPhase, RunStatus, StoredComponent};
-use crate::matching::assign::optimal::Certificate;
+use crate::matching::assign::network::Certificate;
 use crate::matching::assign::prices::{self, Duals};
 use crate::matching::assign::{simplex, stable, Control, Solution, SolveError};
 use crate::matching::{BatchInput, LastOptimum};
@@ -369,8 +369,8 @@ impl Batch {
     }
 
     /// Scores, solves, checks and stores the run's assignments: the three
-    /// phases, in order, [`Batch::score`], [`Batch::solve`] and
-    /// [`Batch::save`], each recorded on the run as it starts. A cancel is
+    /// phases, in order, `score`, `solve` and
+    /// `save`, each recorded on the run as it starts. A cancel is
     /// honoured inside and between them. A run that is not a dry run then
     /// passes its point of no return: it is stored with `proposing` set,
     /// and the caller turns its assignments into proposals before

@@ -13,7 +13,7 @@
 //! few pivots. A what-if hands its changed problem the baseline's
 //! potentials the same way.
 
-use super::assign::optimal::{Certificate, Layout};
+use super::assign::network::{Certificate, Layout};
 
 use super::batch_input::BatchInput;
 

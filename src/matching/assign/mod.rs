@@ -1,22 +1,26 @@
 //! Batch assignment: each worker at most one opening, each opening at most
 //! its free slots. Two policies:
 //!
-//! * [`optimal`]: exact. First the most zero-employment households with a
-//!   member placed, then the highest total score (integer micro-points).
-//!   Solved as a min-cost flow by successive shortest augmenting paths with
-//!   potentials; the final potentials are an optimality certificate that
-//!   [`Solution::verify`] checks.
+//! * exact: first the most zero-employment households with a member
+//!   placed, then the highest total score (integer micro-points), as a
+//!   min-cost flow on the household-first [`network`]. Solved by the
+//!   network [`simplex`] (production); [`ssp`] (successive shortest paths)
+//!   and [`cost_scaling`] solve it independently as cross-checks in tests.
+//!   The final potentials are an optimality certificate that
+//!   [`network::Certificate::verify`] checks.
 //! * [`stable`]: worker-proposing deferred acceptance with capacities; the
 //!   worker-optimal stable matching.
 //!
 //! Pure and synchronous; the caller builds the [`Problem`] (see
 //! `MatchIndex::batch_problem`).
 
+pub mod cost_scaling;
 mod flow;
 pub mod market;
-pub mod optimal;
+pub mod network;
 pub mod prices;
 pub mod simplex;
+pub mod ssp;
 pub mod stable;
 
 #[cfg(test)]

@@ -27,7 +27,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::optimal::{Certificate, Layout};
+use super::network::{Certificate, Layout};
 use super::{Problem, Solution};
 
 const NONE: u32 = u32::MAX;

@@ -57,8 +57,8 @@ fn check_duals(p: &Problem, s: &Solution, duals: &Duals) -> Result<(), TestCaseE
     }
     // Minimal: every other solver's optimal duals price each opening at
     // least as high.
-    let (_, c1) = optimal::solve(p, &Control::default()).unwrap();
-    let (_, c2) = optimal::solve_cost_scaling(p, &Control::default()).unwrap();
+    let (_, c1) = ssp::solve(p, &Control::default()).unwrap();
+    let (_, c2) = cost_scaling::solve(p, &Control::default()).unwrap();
     let (_, c3) = simplex::solve(p, &Control::default()).unwrap();
     for cert in [c1, c2, c3] {
         let other = implied(p, &cert);
@@ -119,7 +119,7 @@ proptest! {
         // Dense rows and few slots: households compete, prices carry the
         // household tier.
         let p = random_problem(seed, n, m, 0.9, 1);
-        let (s, cert) = optimal::solve(&p, &Control::default()).unwrap();
+        let (s, cert) = ssp::solve(&p, &Control::default()).unwrap();
         let duals = minimal(&p, &s, &cert);
         prop_assert_eq!(&duals.prices, &by_resolving(&p, brute_force));
         check_duals(&p, &s, &duals)?;

@@ -1,5 +1,5 @@
 //! The production exact solver: primal network simplex with block-search
-//! pricing, on the household-first network of [`super::optimal`] (same
+//! pricing, on the household-first network of [`super::network`] (same
 //! nodes, arcs and costs; see that module's diagram).
 //!
 //! Why this method: on the graphs the batch builds (one unit per worker,
@@ -36,7 +36,7 @@
 //! and i64 cost, which pricing reads together; i32 capacity and flow, i8
 //! state), about 25 bytes an arc; no per-node lists.
 
-use super::optimal::{Certificate, Layout};
+use super::network::{Certificate, Layout};
 use super::{Control, Problem, Solution, SolveError};
 
 const NONE: u32 = u32::MAX;

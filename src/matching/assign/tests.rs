@@ -115,10 +115,10 @@ proptest! {
     fn optimal_equals_brute_force(seed in any::<u64>(), n in 1usize..7, m in 1usize..4) {
         let p = random_problem(seed, n, m, 0.6, 2);
         let want = brute_force(&p);
-        let (s, cert) = optimal::solve(&p, &Control::default()).unwrap();
+        let (s, cert) = ssp::solve(&p, &Control::default()).unwrap();
         prop_assert_eq!(s.check(&p).unwrap(), want);
         cert.verify(&p, &s).map_err(TestCaseError::fail)?;
-        let (s, cert) = optimal::solve_cost_scaling(&p, &Control::default()).unwrap();
+        let (s, cert) = cost_scaling::solve(&p, &Control::default()).unwrap();
         prop_assert_eq!(s.check(&p).unwrap(), want);
         cert.verify(&p, &s).map_err(TestCaseError::fail)?;
         let (s, cert) = simplex::solve(&p, &Control::default()).unwrap();
@@ -173,8 +173,8 @@ proptest! {
 fn certificates_hold_on_larger_instances_and_catch_tampering() {
     for seed in 0..20 {
         let p = random_problem(seed, 400, 60, 0.08, 6);
-        let (s, cert) = optimal::solve(&p, &Control::default()).unwrap();
-        let (s2, cert2) = optimal::solve_cost_scaling(&p, &Control::default()).unwrap();
+        let (s, cert) = ssp::solve(&p, &Control::default()).unwrap();
+        let (s2, cert2) = cost_scaling::solve(&p, &Control::default()).unwrap();
         assert_eq!(s.check(&p).unwrap(), s2.check(&p).unwrap(), "seed {seed}");
         cert.verify(&p, &s).unwrap();
         cert2.verify(&p, &s2).unwrap();
@@ -203,7 +203,7 @@ fn certificates_hold_on_larger_instances_and_catch_tampering() {
 /// Corrupts an optimal solution three ways (a worker dropped, a worker
 /// moved to a worse candidate, the certificate's potentials nudged) and
 /// expects the certificate check to refuse each.
-fn tampering_fails(p: &Problem, s: &Solution, cert: &optimal::Certificate, seed: u64) {
+fn tampering_fails(p: &Problem, s: &Solution, cert: &network::Certificate, seed: u64) {
     let assigned = |e: &Option<u32>| e.is_some_and(|e| p.edge_score[e as usize] > 0);
     if let Some(w) = s.edge.iter().position(assigned) {
         let mut worse = s.clone();
@@ -239,7 +239,7 @@ fn simplex_equals_successive_shortest_paths_on_crowded_graphs() {
     // Crowded: many workers, dense rows, few slots, ties in the scores.
     for seed in 200..206 {
         let p = random_problem(seed, 1500, 120, 0.3, 3);
-        let (a, _) = optimal::solve(&p, &Control::default()).unwrap();
+        let (a, _) = ssp::solve(&p, &Control::default()).unwrap();
         for (core, start) in [
             (2, Start::Greedy),
             (12, Start::Greedy),
@@ -258,7 +258,7 @@ fn simplex_equals_successive_shortest_paths_on_crowded_graphs() {
 fn optimal_beats_greedy_and_never_loses_to_stable() {
     for seed in 100..130 {
         let p = random_problem(seed, 300, 40, 0.1, 5);
-        let (best, _) = optimal::solve(&p, &Control::default()).unwrap();
+        let (best, _) = ssp::solve(&p, &Control::default()).unwrap();
         let best = best.check(&p).unwrap();
         let stable = stable::solve(&p, &Control::default())
             .unwrap()
@@ -279,7 +279,7 @@ fn zero_employment_household_comes_before_a_higher_score() {
         vec![0, 1],
         vec![true, false],
     );
-    let (s, cert) = optimal::solve(&p, &Control::default()).unwrap();
+    let (s, cert) = ssp::solve(&p, &Control::default()).unwrap();
     assert_eq!(s.edge, vec![Some(0), None]);
     assert_eq!(
         s.check(&p).unwrap(),
@@ -294,7 +294,7 @@ fn zero_employment_household_comes_before_a_higher_score() {
         zero_household: vec![false, false],
         ..p.clone()
     };
-    let (s, _) = optimal::solve(&plain, &Control::default()).unwrap();
+    let (s, _) = ssp::solve(&plain, &Control::default()).unwrap();
     assert_eq!(s.edge, vec![None, Some(1)]);
     // The stable policy also puts the zero-employment household first.
     assert_eq!(
@@ -314,7 +314,7 @@ fn one_member_covers_the_household_and_the_rest_compete_on_score() {
         vec![0, 0, 1],
         vec![true, false],
     );
-    let (s, cert) = optimal::solve(&p, &Control::default()).unwrap();
+    let (s, cert) = ssp::solve(&p, &Control::default()).unwrap();
     assert_eq!(
         s.check(&p).unwrap(),
         Objective {
@@ -331,10 +331,7 @@ fn cancel_stops_the_solvers() {
     let p = random_problem(7, 3000, 100, 0.05, 5);
     let control = Control::default();
     control.cancel();
-    assert_eq!(
-        optimal::solve(&p, &control).unwrap_err(),
-        SolveError::Cancelled
-    );
+    assert_eq!(ssp::solve(&p, &control).unwrap_err(), SolveError::Cancelled);
     assert_eq!(
         stable::solve(&p, &control).unwrap_err(),
         SolveError::Cancelled

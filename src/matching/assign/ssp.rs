@@ -1,27 +1,18 @@
-//! The exact policy: min-cost flow by successive shortest augmenting paths.
-//!
-//! The network (costs in micro-points; `B` exceeds any total score):
-//!
-//! ```text
-//! worker w (supply 1) --(-score)--> opening o --(cap slots)--> T
-//! worker w --(0)--> T                     "w stays unassigned"
-//! household h (supply k, zero-employment, k members with candidates)
-//!   --(cap 1 each)--> its members (which then only go to openings)
-//!   --(cap k-1, 0)--> T                   "some members stay unassigned"
-//!   --(cap 1,  B)--> T                    "nobody of h is placed"
-//! ```
-//!
-//! Minimising the cost maximises first the households covered, then the
-//! total score. Each unit of supply is routed along a shortest path found by
-//! Dijkstra on reduced costs, stopping at the sink (the Jonker-Volgenant
-//! idea for sparse assignment); potentials keep every residual arc's reduced
-//! cost non-negative, and at the end they certify optimality
-//! ([`Certificate::verify`]).
+//! Successive shortest paths: the exact cross-check of the network
+//! simplex ([`super::simplex`]), on the same network
+//! ([`super::network`]). Each unit of supply is routed along a shortest
+//! path found by Dijkstra on reduced costs, stopping at the sink (the
+//! Jonker-Volgenant idea for sparse assignment); potentials keep every
+//! residual arc's reduced cost non-negative, and at the end they certify
+//! optimality ([`Certificate::verify`]). Simple enough to trust, and one
+//! Dijkstra per worker: too slow for a province, which is why production
+//! pivots instead. Tests compare the two on random instances.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::{flow, Control, Problem, Solution, SolveError};
+use super::network::{Certificate, Layout};
+use super::{Control, Problem, Solution, SolveError};
 
 const NONE: u32 = u32::MAX;
 
@@ -79,78 +70,9 @@ struct Network<'p> {
     heap: BinaryHeap<Reverse<(i64, u32)>>,
 }
 
-/// Dual values proving a solution optimal.
-#[derive(Debug, Clone)]
-pub struct Certificate {
-    /// Potential of every node: workers, openings, households, sink.
-    pub potentials: Vec<i64>,
-    /// The uncovered-household cost used.
-    pub big: i64,
-}
-
-/// Solves exactly by cost scaling (push-relabel). An independent second
-/// method: on this project's instances it is slower than [`solve`], so the
-/// service uses [`solve`] and tests cross-check the two.
-pub fn solve_cost_scaling(
-    p: &Problem,
-    control: &Control,
-) -> Result<(Solution, Certificate), SolveError> {
-    let layout = Layout::new(p);
-    let (n, m, sink) = (layout.n, layout.m, layout.sink);
-    let mut net = flow::Network::new(sink + 1);
-    let mut edge_arc = vec![0u32; p.edges()];
-    let mut supply_total = 0i64;
-    for w in 0..n {
-        for e in p.row(w) {
-            let o = n + p.edge_opening[e] as usize;
-            edge_arc[e] = net.arc(w, o, 1, -i64::from(p.edge_score[e])) as u32;
-        }
-        if layout.member_of[w] == NONE && !p.row(w).is_empty() {
-            net.arc(w, sink, 1, 0);
-            net.set_supply(w, 1);
-            supply_total += 1;
-        }
-    }
-    for (i, members) in layout.members.iter().enumerate() {
-        let h = n + m + i;
-        for &w in members {
-            net.arc(h, w as usize, 1, 0);
-        }
-        let k = members.len() as i64;
-        if k > 1 {
-            net.arc(h, sink, k - 1, 0);
-        }
-        net.arc(h, sink, 1, layout.big);
-        net.set_supply(h, k);
-        supply_total += k;
-    }
-    for o in 0..m {
-        if p.slots[o] > 0 {
-            net.arc(n + o, sink, i64::from(p.slots[o]), 0);
-        }
-    }
-    net.set_supply(sink, -supply_total);
-    let price = net.solve(control, (0.0, 0.95))?;
-    let solution = Solution {
-        edge: (0..n)
-            .map(|w| {
-                p.row(w)
-                    .find(|&e| net.flow(edge_arc[e] as usize) > 0)
-                    .map(|e| e as u32)
-            })
-            .collect(),
-    };
-    let certificate = Certificate {
-        potentials: net.exact_potentials(&price),
-        big: layout.big,
-    };
-    control.set_progress(1.0);
-    Ok((solution, certificate))
-}
-
 /// Solves exactly by successive shortest paths: one Dijkstra per unit of
 /// supply, stopped at the sink. Returns the assignment and its optimality
-/// certificate. The production solver.
+/// certificate.
 pub fn solve(p: &Problem, control: &Control) -> Result<(Solution, Certificate), SolveError> {
     let mut net = Network::new(p);
     let sources = net.sources();
@@ -176,64 +98,6 @@ pub fn solve(p: &Problem, control: &Control) -> Result<(Solution, Certificate), 
         big: net.big,
     };
     Ok((solution, certificate))
-}
-
-/// The shape of the network, shared by every exact solver and the
-/// certificate: which workers are household members, the household nodes
-/// and the cost `big` of an uncovered household. Node numbering: workers
-/// `0..n`, openings `n..n+m`, households `n+m..sink`, then the sink.
-#[derive(Debug)]
-pub(crate) struct Layout {
-    pub n: usize,
-    pub m: usize,
-    pub sink: usize,
-    pub big: i64,
-    /// Per worker: its household node, or `NONE` (not a member).
-    pub member_of: Vec<u32>,
-    /// Per household node (in order): its member workers.
-    pub members: Vec<Vec<u32>>,
-}
-
-impl Layout {
-    pub fn new(p: &Problem) -> Self {
-        let (n, m) = (p.workers(), p.openings());
-        // Households that count: zero-employment, with members who have
-        // candidates. Each becomes a node after the openings.
-        let mut node_of_household = vec![NONE; p.zero_household.len()];
-        let mut members: Vec<Vec<u32>> = Vec::new();
-        let mut member_of = vec![NONE; n];
-        for w in 0..n {
-            let h = p.household[w] as usize;
-            if !p.zero_household[h] || p.row(w).is_empty() {
-                continue;
-            }
-            if node_of_household[h] == NONE {
-                node_of_household[h] = members.len() as u32;
-                members.push(Vec::new());
-            }
-            let node = node_of_household[h];
-            members[node as usize].push(w as u32);
-            member_of[w] = (n + m) as u32 + node;
-        }
-        let sink = n + m + members.len();
-        let big = (0..n)
-            .map(|w| {
-                p.row(w)
-                    .map(|e| i64::from(p.edge_score[e]))
-                    .max()
-                    .unwrap_or(0)
-            })
-            .sum::<i64>()
-            + 1;
-        Layout {
-            n,
-            m,
-            sink,
-            big,
-            member_of,
-            members,
-        }
-    }
 }
 
 impl<'p> Network<'p> {
@@ -448,104 +312,5 @@ impl<'p> Network<'p> {
             }
             v = u;
         }
-    }
-}
-
-impl Certificate {
-    /// Checks the optimality conditions of `solution` for `p`: every arc of
-    /// the residual network has a non-negative reduced cost under these
-    /// potentials, and the flow is a valid routing of every unit. A pass
-    /// proves the solution optimal (no negative cycle exists).
-    pub fn verify(&self, p: &Problem, solution: &Solution) -> Result<(), String> {
-        let net = Layout::new(p);
-        let (n, m, sink) = (net.n, net.m, net.sink);
-        if self.potentials.len() != sink + 1 || self.big != net.big {
-            return Err("certificate does not fit the problem".into());
-        }
-        let pot = &self.potentials;
-        let reduced_ok = |cost: i64, u: usize, v: usize| cost + pot[u] - pot[v] >= 0;
-        let mut used = vec![0u32; m];
-        for w in 0..n {
-            let chosen = solution.edge[w];
-            for e in p.row(w) {
-                let o = n + p.edge_opening[e] as usize;
-                let score = i64::from(p.edge_score[e]);
-                if chosen == Some(e as u32) {
-                    used[o - n] += 1;
-                    if !reduced_ok(score, o, w) {
-                        return Err(format!(
-                            "assigned edge {e} has negative reverse reduced cost"
-                        ));
-                    }
-                } else if !reduced_ok(-score, w, o) {
-                    return Err(format!(
-                        "unused edge {e} of worker {w} has negative reduced cost"
-                    ));
-                }
-            }
-            if net.member_of[w] == NONE && !p.row(w).is_empty() {
-                // The worker's unit goes to an opening or to its dummy.
-                let ok = if chosen.is_some() {
-                    reduced_ok(0, w, sink)
-                } else {
-                    reduced_ok(0, sink, w)
-                };
-                if !ok {
-                    return Err(format!("worker {w}'s dummy arc violates optimality"));
-                }
-            }
-        }
-        for o in 0..m {
-            if used[o] > p.slots[o] {
-                return Err(format!("opening {o} over capacity"));
-            }
-            if used[o] < p.slots[o] && !reduced_ok(0, n + o, sink) {
-                return Err(format!(
-                    "opening {o} has a free slot with negative reduced cost"
-                ));
-            }
-            if used[o] > 0 && !reduced_ok(0, sink, n + o) {
-                return Err(format!("opening {o}'s used slots violate optimality"));
-            }
-        }
-        for (i, ms) in net.members.iter().enumerate() {
-            let h = n + m + i;
-            let placed = ms
-                .iter()
-                .filter(|&&w| solution.edge[w as usize].is_some())
-                .count();
-            // Units: placed members carry one each; of the rest, up to k-1
-            // go to the free dummy and the last pays the slack if nobody is
-            // placed.
-            let k = ms.len();
-            let slack = placed == 0;
-            let dummy = k - placed - usize::from(slack);
-            for &w in ms {
-                let carries = solution.edge[w as usize].is_some();
-                let ok = if carries {
-                    reduced_ok(0, w as usize, h)
-                } else {
-                    reduced_ok(0, h, w as usize)
-                };
-                if !ok {
-                    return Err(format!("household arc to member {w} violates optimality"));
-                }
-            }
-            if dummy + 1 < k && !reduced_ok(0, h, sink) {
-                return Err(format!("household {i}'s free dummy violates optimality"));
-            }
-            if dummy > 0 && !reduced_ok(0, sink, h) {
-                return Err(format!("household {i}'s used dummy violates optimality"));
-            }
-            let ok = if slack {
-                reduced_ok(-self.big, sink, h)
-            } else {
-                reduced_ok(self.big, h, sink)
-            };
-            if !ok {
-                return Err(format!("household {i}'s slack violates optimality"));
-            }
-        }
-        Ok(())
     }
 }
