@@ -28,51 +28,24 @@ struct Cli {
     command: Command,
 }
 
+// The subcommands; each one's help is its type's doc comment.
 #[derive(Subcommand)]
 enum Command {
     /// Serve the gRPC API until SIGINT or SIGTERM.
     Serve(ServeArgs),
-    /// Run one batch assignment now, on a data directory or through a
-    /// server; `batch diff` / `batch apply` review and apply a staged run.
-    #[command(args_conflicts_with_subcommands = true)]
     Batch(cli::BatchCommand),
-    /// What the nightly optimum would do differently after some changes
-    /// (openings added, resized or closed; workers added or removed), on a
-    /// data directory or through a server; nothing is stored.
     Whatif(cli::WhatIfCommand),
-    /// Write the deterministic Huaihua-shaped demo data set into a data directory.
     DemoData(cli::DemoDataCommand),
-    /// Print the policy lists (public-welfare posts, aid workshops, waiting
-    /// zero-employment households, recommendations owed, counselling
-    /// visits), from a data directory or a running server.
     Policy(cli::PolicyCommand),
-    /// Print the coverage report, from a data directory or a running server.
     Report(cli::ReportCommand),
-    /// Create, list and revoke API tokens, on a data directory or
-    /// through a running server (--server ADDR --token ADMIN).
     Token(cli::TokenCommand),
-    /// Import a workers' or openings' ledger (.csv or .xlsx, Chinese or
-    /// English headers); rejected rows come back in a file of the same format.
     Import(cli::ledger::ImportCommand),
-    /// Export workers, openings, placements or due check-ins as CSV or xlsx.
     Export(cli::ExportCommand),
-    /// Write a consistent, compressed and checksummed backup of the whole
-    /// store to one file, from a running server (--server ADDR --token
-    /// ADMIN; it goes on serving) or a stopped data directory.
     Backup(cli::BackupCommand),
-    /// Restore a backup file into a new (or empty) data directory, and
-    /// check the result as `check` does; a cut or damaged file is refused.
     Restore(cli::RestoreCommand),
-    /// Write an empty ledger with its headers and an example row.
     Template(cli::ledger::TemplateCommand),
-    /// Check that every index agrees with the records (reads everything),
-    /// and that the national id key, if one is found, is the store's.
     Check(cli::CheckCommand),
-    /// Print a shell completion script (e.g. `jobbridge completions bash`).
     Completions(cli::CompletionsCommand),
-    /// Print the manual page (roff), e.g. `jobbridge man | man -l -`;
-    /// with --out-dir, write every page (jobbridge.1 and one per
-    /// subcommand, which the main page's SEE ALSO names) into a directory.
     Man(cli::ManCommand),
 }
 

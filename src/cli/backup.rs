@@ -17,7 +17,9 @@ use crate::api::pb::admin_service_client::AdminServiceClient;
 use crate::domain::identity::short_fingerprint;
 use crate::store::{restore, PartialFile};
 
-/// `jobbridge backup --out FILE`, through `--server` or on `--data-dir`.
+/// Write a consistent, compressed and checksummed backup of the whole
+/// store to one file, from a running server (--server ADDR --token
+/// ADMIN; it goes on serving) or a stopped data directory.
 #[derive(clap::Args, Debug)]
 pub struct BackupCommand {
     /// Where the data is: a running server (--server ADDR --token ADMIN),
@@ -89,7 +91,8 @@ async fn remote(server: Server<'_>, out: &Path) -> anyhow::Result<crate::store::
     Ok(tokio::task::spawn_blocking(move || file.commit()).await??)
 }
 
-/// `jobbridge restore FILE --data-dir NEW`.
+/// Restore a backup file into a new (or empty) data directory, and
+/// check the result as `check` does; a cut or damaged file is refused.
 #[derive(clap::Args, Debug)]
 pub struct RestoreCommand {
     /// The backup file.

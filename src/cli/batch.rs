@@ -18,9 +18,10 @@ use crate::batch::{audit, BatchSettings};
 use crate::domain::run::{Policy, Run, RunPhase, RunStatus};
 use crate::launch::flags::default_candidates_per_worker;
 
-/// `jobbridge batch`: a run now, or (with a subcommand) the review of a
-/// staged one.
+/// Run one batch assignment now, on a data directory or through a
+/// server; `batch diff` / `batch apply` review and apply a staged run.
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BatchCommand {
     #[command(subcommand)]
     review: Option<ReviewAction>,

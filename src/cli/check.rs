@@ -8,7 +8,8 @@ use crate::launch::flags::IdKeyArgs;
 use crate::launch::{open_store, write_demo};
 use crate::store::{IdUpgradeReport, StoreOptions};
 
-/// `jobbridge check`.
+/// Check that every index agrees with the records (reads everything),
+/// and that the national id key, if one is found, is the store's.
 #[derive(clap::Args, Debug)]
 pub struct CheckCommand {
     #[command(flatten)]
@@ -77,7 +78,7 @@ fn print_id_upgrade(report: &IdUpgradeReport) {
     }
 }
 
-/// `jobbridge demo-data`.
+/// Write the deterministic Huaihua-shaped demo data set into a data directory.
 #[derive(clap::Args, Debug)]
 pub struct DemoDataCommand {
     #[command(flatten)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-/// `jobbridge completions SHELL`.
+/// Print a shell completion script (e.g. `jobbridge completions bash`).
 #[derive(clap::Args, Debug)]
 pub struct CompletionsCommand {
     /// The shell.
@@ -21,7 +21,9 @@ impl CompletionsCommand {
     }
 }
 
-/// `jobbridge man [--out-dir DIR]`.
+/// Print the manual page (roff), e.g. `jobbridge man | man -l -`;
+/// with --out-dir, write every page (jobbridge.1 and one per
+/// subcommand, which the main page's SEE ALSO names) into a directory.
 #[derive(clap::Args, Debug)]
 pub struct ManCommand {
     /// Write jobbridge.1 and jobbridge-<command>.1 here (e.g.

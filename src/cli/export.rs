@@ -413,7 +413,7 @@ fn checkins_table(all: &[pb::DueCheckIn], lang: Lang) -> Table {
     Table::of_text(headers, rows).typed(&kinds)
 }
 
-/// `jobbridge export workers|openings|placements|checkins`.
+/// Export workers, openings, placements or due check-ins as CSV or xlsx.
 #[derive(clap::Args, Debug)]
 pub struct ExportCommand {
     /// What to export.

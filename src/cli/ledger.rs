@@ -594,7 +594,8 @@ pub fn template(kind: Kind, out: &Path, lang: Lang) -> anyhow::Result<()> {
     }
 }
 
-/// `jobbridge import workers|openings FILE`.
+/// Import a workers' or openings' ledger (.csv or .xlsx, Chinese or
+/// English headers); rejected rows come back in a file of the same format.
 #[derive(clap::Args, Debug)]
 pub struct ImportCommand {
     /// What the ledger holds.
@@ -638,7 +639,7 @@ impl ImportCommand {
     }
 }
 
-/// `jobbridge template workers|openings`.
+/// Write an empty ledger with its headers and an example row.
 #[derive(clap::Args, Debug)]
 pub struct TemplateCommand {
     /// Which ledger.

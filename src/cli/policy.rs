@@ -11,7 +11,9 @@ use crate::api::pb;
 use crate::api::pb::report_service_client::ReportServiceClient;
 use crate::domain::Lang;
 
-/// `jobbridge policy`.
+/// Print the policy lists (public-welfare posts, aid workshops, waiting
+/// zero-employment households, recommendations owed, counselling
+/// visits), from a data directory or a running server.
 #[derive(clap::Args, Debug)]
 pub struct PolicyCommand {
     #[command(flatten)]

@@ -17,7 +17,7 @@ use crate::domain::Source;
 use crate::report::book::{county_name, heading, source_name, workbook, Period, GROUPS};
 use crate::report::{self, Coverage, CoverageFilter, Row};
 
-/// `jobbridge report`.
+/// Print the coverage report, from a data directory or a running server.
 #[derive(clap::Args, Debug)]
 pub struct ReportCommand {
     /// Where the data is.

@@ -13,7 +13,8 @@ use crate::api::pb::admin_service_client::AdminServiceClient;
 use crate::domain::access::{Role, Scope};
 use crate::store::TokenRecord;
 
-/// `jobbridge token create|list|revoke`.
+/// Create, list and revoke API tokens, on a data directory or
+/// through a running server (--server ADDR --token ADMIN).
 #[derive(clap::Args, Debug)]
 pub struct TokenCommand {
     #[command(subcommand)]

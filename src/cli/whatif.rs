@@ -25,7 +25,9 @@ use crate::domain::{regions, Lang, Opening, Worker};
 use crate::ledger::import::{parse_rows, Record};
 use crate::service::{WhatIfChange, MAX_LIMIT};
 
-/// `jobbridge whatif`.
+/// What the nightly optimum would do differently after some changes
+/// (openings added, resized or closed; workers added or removed), on a
+/// data directory or through a server; nothing is stored.
 #[derive(clap::Args, Debug)]
 pub struct WhatIfCommand {
     /// Where the data is.
