@@ -53,32 +53,24 @@ enum Command {
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    let format = std::env::var("JOBBRIDGE_LOG_FORMAT").ok();
-    let result = match cli.command {
-        Command::Serve(args) => {
-            let serve = matches.subcommand_matches("serve").expect("serve matched");
-            args.into_config(serve)
-                .map_err(anyhow::Error::from)
-                .and_then(|config| {
-                    init_logging(config.log_format);
-                    Ok(jobbridge::launch::serve(config)?)
-                })
-        }
-        command => {
-            init_logging(format.and_then(|f| f.parse().ok()).unwrap_or_default());
-            run(command)
-        }
-    };
-    match result {
+    match run(cli.command, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => ExitCode::from(exit::report(&e)),
     }
 }
 
-/// Runs every command but `serve`.
-fn run(command: Command) -> anyhow::Result<()> {
+/// Sets up logging (as `serve`'s settings say, else as
+/// `JOBBRIDGE_LOG_FORMAT` does) and runs the command.
+fn run(command: Command, matches: &clap::ArgMatches) -> anyhow::Result<()> {
+    if let Command::Serve(args) = command {
+        let config = args.into_config(matches.subcommand_matches("serve").expect("matched"))?;
+        init_logging(config.log_format);
+        return Ok(jobbridge::launch::serve(config)?);
+    }
+    let format = std::env::var("JOBBRIDGE_LOG_FORMAT").ok();
+    init_logging(format.and_then(|f| f.parse().ok()).unwrap_or_default());
     match command {
-        Command::Serve(_) => unreachable!("served by main"),
+        Command::Serve(_) => unreachable!("served above"),
         Command::Batch(c) => c.run(),
         Command::Whatif(c) => c.run(),
         Command::DemoData(c) => c.run(),
