@@ -118,7 +118,7 @@ async fn measure(store: Arc<Store>, ids: &QueryIds, migrants: &HashSet<String>, 
     let addr = listener.local_addr().expect("address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
-    let server = tokio::spawn(jobbridge::server::run(
+    let server = tokio::spawn(jobbridge::server::open_and_run(
         listener,
         store,
         Config::in_process(),

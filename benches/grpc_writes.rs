@@ -198,9 +198,14 @@ impl BenchServer {
                 let shutdown = async {
                     let _ = stopped.await;
                 };
-                jobbridge::server::run(listener, server_store, Config::in_process(), shutdown)
-                    .await
-                    .expect("server failed");
+                jobbridge::server::open_and_run(
+                    listener,
+                    server_store,
+                    Config::in_process(),
+                    shutdown,
+                )
+                .await
+                .expect("server failed");
             });
             let channel = Channel::connect(&addr.to_string(), Some(&token))
                 .await

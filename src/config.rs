@@ -60,7 +60,7 @@ pub const DEFAULT_SHUTDOWN_GRACE_SECS: f64 = 10.0;
 
 pub use crate::store::key_file::{ID_KEY_ENV, ID_KEY_FILE};
 
-/// Settings of `jobbridge serve`, and of [`crate::server::run`], which
+/// Settings of `jobbridge serve`, and of [`crate::server::Ready`], which
 /// reads the part past the data directory.
 ///
 /// | field | default |
@@ -83,7 +83,7 @@ pub use crate::store::key_file::{ID_KEY_ENV, ID_KEY_FILE};
 /// | `id_key_file`, `id_key` | none: [`ID_KEY_ENV`], else `DATA_DIR/id.key` |
 /// | `shutdown_grace` | [`DEFAULT_SHUTDOWN_GRACE_SECS`] (10 s) |
 /// | `metrics_listen` | none: no metrics endpoint |
-/// | `console_listen` | none for [`crate::server::run`]; `jobbridge serve` puts it beside `listen` ([`console_beside`]) |
+/// | `console_listen` | none for [`crate::server::Ready::open`]; `jobbridge serve` puts it beside `listen` ([`console_beside`]) |
 /// | `admin_token_file` | none: no first admin token written |
 /// | `log_format` | [`LogFormat::Text`] |
 /// | `backup` | none: no scheduled backups ([`DEFAULT_BACKUP_AT`], [`DEFAULT_BACKUP_KEEP`] kept, once a directory is given) |
@@ -108,7 +108,7 @@ pub struct Config {
     /// Threads of the ranking pool (rayon); 0 for one per core.
     pub rank_threads: usize,
     /// Batch run settings. An `audit_dir` of `None` means `DATA_DIR/audit`
-    /// to the launcher, and no audit files to a bare `server::run`.
+    /// to the launcher, and no audit files to a bare `server::Ready::open`.
     pub batch: BatchSettings,
     /// When the nightly run starts; `None` for never.
     pub schedule: Option<Schedule>,

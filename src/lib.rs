@@ -13,13 +13,13 @@
 //! | [`store`] | sled: tables (records on disk; the workers' and openings' indexes in memory, the placements' on disk), group commit, runs, placements (applies the domain's rules in one transaction), tokens, the audit log, and backups and restores (`store::backup`) |
 //! | [`report`] | the coverage report and the policy lists (`report::policy`), computed from the store; the rule of each figure (`report::figures`), shared with the dashboard (`service::dashboard`) |
 //! | [`domain`] | workers, openings, households, placements and their rules (transitions, declines, validation, the national id hash, the `[policy]` rules); no I/O |
-//! | [`server`] | assembles services, health, reflection, limits and TLS; the drain at shutdown, the request log and the metrics endpoint; `run(listener, ..)` |
-//! | [`cli`] | the batch, report, token, import, export, template, backup and restore subcommands |
+//! | [`server`] | assembles services, health, reflection, limits and TLS; the drain at shutdown, the request log and the metrics endpoint; `run(listener, ready, shutdown)` serves a service built once (`server::Ready`) |
+//! | [`cli`] | every subcommand but `serve`, one type each with a `run()`; one `Target` (a server or a data directory) carries out each command both ways; one table maps errors to exit codes |
 //! | [`ledger`] | ledgers (台账) as files: CSV (UTF-8 or GB18030) and xlsx read and written, and the column tables that map Chinese or English headers to the API's records; typed xlsx cells (numbers, money, dates) and the template's valid values and drop-down lists |
 //! | [`demo`] | the deterministic Huaihua-shaped demo data set |
 //! | [`config`] | run-time settings: one `Config` whose `Default` holds every documented default |
 //! | [`telemetry`] | the names of the Prometheus metrics every layer records (the endpoint is `server::metrics`) |
-//! | [`launch`] | what `jobbridge serve` starts, in order: checks, store, id key, demo, pool, signals, flush |
+//! | [`launch`] | what `jobbridge serve` starts, in order: checks, TLS identity, store, id key, demo, pool, the service, signals, flush |
 //!
 //! Dependencies point one way:
 //!

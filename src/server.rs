@@ -31,7 +31,6 @@ use crate::api::{
 };
 use crate::config::Config;
 use crate::domain::identity::short_fingerprint;
-use crate::domain::IdKey;
 use crate::service::{Service, ServiceError};
 use crate::store::Store;
 use tls::{TlsError, TlsIdentity};
@@ -79,82 +78,129 @@ pub enum ServeError {
     },
 }
 
-/// Binds the national id key to the store (hashing any clear ids left by
-/// an older build) before anything else, so that a wrong key stops the
-/// start with its own error.
-async fn bind_id_key(
-    store: &Arc<Store>,
-    key: Option<IdKey>,
-    file: Option<std::path::PathBuf>,
-) -> Result<IdKey, ServeError> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || {
-        let key = match key {
-            Some(key) => key,
+/// What [`run`] serves, made once at start-up: the service (the store with
+/// its national id key bound, the match index built), the TLS identity if
+/// any, and the settings.
+pub struct Ready {
+    service: Arc<Service>,
+    tls: Option<TlsIdentity>,
+    options: Config,
+}
+
+impl Ready {
+    /// Loads the TLS files of `options.tls` (if set), then as
+    /// [`Ready::with_tls`]. Blocking: reads the whole store.
+    pub fn open(store: Arc<Store>, options: Config) -> Result<Self, ServeError> {
+        let tls = match &options.tls {
+            Some(files) => Some(TlsIdentity::load(&files.cert, &files.key)?),
+            None => None,
+        };
+        Self::with_tls(store, tls, options)
+    }
+
+    /// Binds the national id key to `store` (`options.id_key`, else found
+    /// as [`crate::store::id_key`] finds it; refused if the store was
+    /// written with another key) before anything else, so that a wrong
+    /// key stops the start with its own error; then builds the service
+    /// and its match index. `tls` is the identity loaded from
+    /// `options.tls`. Blocking: reads the whole store.
+    pub fn with_tls(
+        store: Arc<Store>,
+        tls: Option<TlsIdentity>,
+        options: Config,
+    ) -> Result<Self, ServeError> {
+        let config = options
+            .matching
+            .clone()
+            .normalised()
+            .map_err(ServeError::Config)?;
+        let id_key = match &options.id_key {
+            Some(key) => key.clone(),
             None => {
-                crate::store::id_key(file.as_deref(), None, &store)
+                crate::store::id_key(options.id_key_file.as_deref(), None, &store)
                     .map_err(ServeError::IdKey)?
                     .0
             }
         };
         let bound = store
-            .bind_id_key(&key)
+            .bind_id_key(&id_key)
             .map_err(|e| ServeError::IdKey(e.to_string()))?;
         tracing::info!(
-            fingerprint = short_fingerprint(&key.fingerprint()),
+            fingerprint = short_fingerprint(&id_key.fingerprint()),
             recorded = bound.recorded,
             hashed = bound.hashed,
             "national id key bound"
         );
-        Ok(key)
-    })
-    .await
-    .expect("binding the key does not panic")
+        let started = std::time::Instant::now();
+        let service = Service::open_with_policy(
+            store,
+            id_key,
+            config,
+            options.batch.clone(),
+            options.policy.clone(),
+        )?;
+        {
+            let index = service.matcher().read();
+            tracing::info!(
+                workers = index.worker_count(),
+                openings = index.opening_count(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "match index built"
+            );
+        }
+        Ok(Self {
+            service,
+            tls,
+            options,
+        })
+    }
+
+    /// The service.
+    pub fn service(&self) -> &Arc<Service> {
+        &self.service
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.options
+    }
 }
 
-/// Checks the TLS files if any, binds the national id key to `store`
-/// (refused if the store was written with another key) and builds the match
-/// index from it, then serves on `listener` until `shutdown` completes,
-/// finishes in-flight calls and returns. When `shutdown` completes, health
-/// turns NOT_SERVING for every service, new connections are refused, and
-/// calls still open after `options.shutdown_grace` are cut with
-/// UNAVAILABLE ([`drain`]). With `options.metrics_listen` set, Prometheus
-/// metrics are served there ([`metrics`]). `config.data_dir`, `listen`,
-/// `demo`, `cache_mb` and `rank_threads` are the launcher's, not read here. The caller owns the store and flushes it afterwards (dropping
-/// the last `Arc<Store>` does).
-pub async fn run(
+/// [`Ready::open`] on a blocking thread, then [`run`]: a server over a
+/// bare store and a [`Config`], as tests and benches start one (`jobbridge
+/// serve` starts through [`crate::launch`], which loads the TLS files and
+/// finds the key once, before the store opens).
+pub async fn open_and_run(
     listener: TcpListener,
     store: Arc<Store>,
     options: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let config = options
-        .matching
-        .clone()
-        .normalised()
-        .map_err(ServeError::Config)?;
-    let tls = match &options.tls {
-        Some(files) => Some(TlsIdentity::load(&files.cert, &files.key)?),
-        None => None,
-    };
-    let id_key = bind_id_key(&store, options.id_key, options.id_key_file).await?;
-    let started = std::time::Instant::now();
-    let settings = options.batch.clone();
-    let policy = options.policy.clone();
-    let service = tokio::task::spawn_blocking(move || {
-        Service::open_with_policy(store, id_key, config, settings, policy)
-    })
-    .await
-    .expect("service start-up does not panic")?;
-    {
-        let index = service.matcher().read();
-        tracing::info!(
-            workers = index.worker_count(),
-            openings = index.opening_count(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "match index built"
-        );
-    }
+    let ready = tokio::task::spawn_blocking(move || Ready::open(store, options))
+        .await
+        .expect("service start-up does not panic")?;
+    run(listener, ready, shutdown).await
+}
+
+/// Serves `ready` on `listener` until `shutdown` completes, finishes
+/// in-flight calls and returns. When `shutdown` completes, health turns
+/// NOT_SERVING for every service, new connections are refused, and calls
+/// still open after `options.shutdown_grace` are cut with UNAVAILABLE
+/// ([`drain`]). With `options.metrics_listen` set, Prometheus metrics are
+/// served there ([`metrics`]). `config.data_dir`, `listen`, `demo`,
+/// `cache_mb` and `rank_threads` are the launcher's, not read here. The
+/// caller owns the store and flushes it afterwards (dropping the last
+/// `Arc<Store>` does).
+pub async fn run(
+    listener: TcpListener,
+    ready: Ready,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let Ready {
+        service,
+        tls,
+        options,
+    } = ready;
     let nightly = options
         .schedule
         .map(|s| tokio::spawn(service.clone().nightly(s)));

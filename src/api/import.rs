@@ -1,22 +1,18 @@
-//! Client-streaming bulk import, shared by workers and openings.
-//!
-//! Rows are validated as they arrive and written in batches of
-//! [`BATCH_ROWS`], one store transaction per batch; the next batch is read
-//! and validated while the previous one is written. The reply is sent after
-//! one durable flush covers every stored row.
+//! Client-streaming bulk import, shared by workers and openings: rows are
+//! validated as they arrive and stored through the service's one import
+//! pipeline ([`crate::service::Import`]: batches written while the next
+//! is read). The reply is sent after one durable flush covers every stored
+//! row.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
-use tokio::task::JoinHandle;
 use tonic::{Status, Streaming};
 
 use super::{pb, status};
 use crate::domain::access::Caller;
 use crate::domain::Validated;
-use crate::service::{ImportOptions, RowChange, Service, ServiceError, IMPORT_BATCH_ROWS};
-
-/// Rows per store transaction (see [`IMPORT_BATCH_ROWS`]).
-const BATCH_ROWS: usize = IMPORT_BATCH_ROWS;
+use crate::service::{Import, ImportOptions, Imported, RowChange, Service, ServiceError};
 /// Rejected rows listed in the reply; later ones are only counted, so that
 /// the reply stays far below clients' default 4 MiB receive limit.
 pub(crate) const MAX_LISTED_ERRORS: usize = 10_000;
@@ -81,12 +77,12 @@ impl Outcome {
     }
 }
 
-/// How one kind of record is imported.
+/// How one kind of record is read from the wire.
 pub(crate) trait Importer: Send + Sync + 'static {
     /// The wire message of one row.
     type Row: Send + 'static;
     /// The domain record.
-    type Record: Send + Sync + 'static;
+    type Record: Imported + Send + Sync + 'static;
     /// The import's options, as the first row gives them.
     fn options(row: &Self::Row) -> ImportOptions;
     /// The row's id as sent, and the validated record (also refused when
@@ -94,25 +90,7 @@ pub(crate) trait Importer: Send + Sync + 'static {
     fn parse(row: Self::Row, caller: &Caller) -> (String, Validated<Self::Record>);
     /// The record's whole id as stored.
     fn stored_id(record: &Self::Record) -> String;
-    /// Upserts a batch (or, checking only, looks at it); each record
-    /// succeeds or fails on its own (also when the record it would replace
-    /// is outside `caller`'s scope) and says what it changes.
-    #[allow(clippy::type_complexity)]
-    fn put(
-        service: &Service,
-        batch: Vec<Self::Record>,
-        caller: &Caller,
-        options: ImportOptions,
-    ) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError>;
 }
-
-/// Rows of a batch: their number, their id as sent and as stored.
-type BatchRows = Vec<(u64, String, String)>;
-
-type Pending = JoinHandle<(
-    BatchRows,
-    Result<Vec<Result<RowChange, ServiceError>>, ServiceError>,
-)>;
 
 /// Reads the whole stream, storing good rows and reporting bad ones.
 pub(crate) async fn run<I: Importer>(
@@ -120,69 +98,47 @@ pub(crate) async fn run<I: Importer>(
     mut rows: Streaming<I::Row>,
     caller: Caller,
 ) -> Result<Outcome, Status> {
-    let caller = Arc::new(caller);
     let lang = super::lang::current();
     let mut outcome = Outcome::default();
     let mut row_no = 0u64;
-    let mut batch: Vec<I::Record> = Vec::with_capacity(BATCH_ROWS);
-    let mut batch_rows: BatchRows = Vec::with_capacity(BATCH_ROWS);
-    let mut pending: Option<Pending> = None;
-    let mut options = None;
-    loop {
-        let message = rows.message().await.map_err(status::oversize)?;
-        let done = message.is_none();
-        if let Some(row) = message {
-            row_no += 1;
-            let options = *options.get_or_insert_with(|| I::options(&row));
+    let mut import: Option<Import<I::Record>> = None;
+    // The rows given to the import and not answered yet: their number,
+    // their id as sent and as stored.
+    let mut sent: VecDeque<(u64, String, String)> = VecDeque::new();
+    while let Some(row) = rows.message().await.map_err(status::oversize)? {
+        row_no += 1;
+        let import = import.get_or_insert_with(|| {
+            let options = I::options(&row);
             outcome.checked_only = options.check_only;
-            let (id, parsed) = I::parse(row, &caller);
-            match parsed {
-                Ok(record) => {
-                    batch_rows.push((row_no, id, I::stored_id(&record)));
-                    batch.push(record);
-                }
-                Err(e) => outcome.reject(row_no, id, e.field, e.reason.text(lang).to_string()),
+            Import::new(service.clone(), caller.clone(), options)
+        });
+        let (id, parsed) = I::parse(row, &caller);
+        match parsed {
+            Ok(record) => {
+                sent.push_back((row_no, id, I::stored_id(&record)));
+                let results = import.push(record).await.map_err(status::from_service)?;
+                settle(results, &mut sent, &mut outcome, lang);
             }
-        }
-        if batch.len() == BATCH_ROWS || (done && !batch.is_empty()) {
-            if let Some(previous) = pending.take() {
-                settle(previous, &mut outcome).await?;
-            }
-            let records = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-            let ids = std::mem::replace(&mut batch_rows, Vec::with_capacity(BATCH_ROWS));
-            let service = service.clone();
-            let caller = caller.clone();
-            let options = options.unwrap_or_default();
-            pending = Some(tokio::task::spawn_blocking(move || {
-                let result = I::put(&service, records, &caller, options);
-                (ids, result)
-            }));
-        }
-        if done {
-            break;
+            Err(e) => outcome.reject(row_no, id, e.field, e.reason.text(lang).to_string()),
         }
     }
-    if let Some(previous) = pending.take() {
-        settle(previous, &mut outcome).await?;
-    }
-    // Accepted rows wait for their flush, and so do rows refused on (or
-    // found unchanged against) stored state (a national id already
-    // registered): that state may be another call's write not yet flushed,
-    // which a crash would undo.
-    if outcome.accepted > 0 || outcome.rejected_on_state > 0 {
-        service.commit().await.map_err(status::from_service)?;
+    if let Some(import) = import {
+        let results = import.finish().await.map_err(status::from_service)?;
+        settle(results, &mut sent, &mut outcome, lang);
     }
     outcome.keep_first_rows();
     Ok(outcome)
 }
 
-async fn settle(pending: Pending, outcome: &mut Outcome) -> Result<(), Status> {
-    let (ids, result) = pending.await.map_err(|e| {
-        tracing::error!(error = %e, "import batch task failed");
-        Status::internal("internal error")
-    })?;
-    let results = result.map_err(status::from_service)?;
-    for ((row, id, stored_id), result) in ids.into_iter().zip(results) {
+/// Counts the answers of the oldest rows `sent`.
+fn settle(
+    results: Vec<Result<RowChange, ServiceError>>,
+    sent: &mut VecDeque<(u64, String, String)>,
+    outcome: &mut Outcome,
+    lang: crate::domain::Lang,
+) {
+    for result in results {
+        let (row, id, stored_id) = sent.pop_front().expect("one answer per row sent");
         match result {
             Ok(change) => outcome.accept(row, change, stored_id),
             Err(e) => {
@@ -190,25 +146,17 @@ async fn settle(pending: Pending, outcome: &mut Outcome) -> Result<(), Status> {
                     outcome.rejected_on_state += 1;
                 }
                 let (field, reason) = match &e {
-                    ServiceError::Duplicate { field, kind } => (
-                        (*field).to_string(),
-                        crate::service::ServiceError::duplicate_reason(
-                            kind,
-                            super::lang::current(),
-                        ),
-                    ),
                     // Refused on what is stored (a whole id of another
-                    // county, a move without allow_move): named like a
-                    // row refused when parsed.
-                    ServiceError::Invalid(v) => (
-                        v.field.clone(),
-                        v.reason.text(super::lang::current()).to_string(),
-                    ),
+                    // county, a move without allow_move, a national id
+                    // registered to another worker): named like a row
+                    // refused when parsed.
+                    ServiceError::Duplicate { .. } | ServiceError::Invalid(_) => {
+                        e.row_refusal(lang)
+                    }
                     _ => (String::new(), status::from_service(e).message().to_string()),
                 };
                 outcome.reject(row, id, field, reason);
             }
         }
     }
-    Ok(())
 }

@@ -16,7 +16,7 @@ use super::{page_token, pb, status};
 use crate::domain::access::Caller;
 use crate::domain::query::{OpeningFilter, PutMode};
 use crate::domain::{rules, Opening, Validated, ValidationError};
-use crate::service::{scope, ImportOptions, RowChange, Service, ServiceError};
+use crate::service::{scope, ImportOptions, Service};
 
 /// The `jobbridge.v1.Openings` service.
 #[derive(Clone)]
@@ -246,14 +246,5 @@ impl Importer for OpeningImport {
                 (id, parsed)
             }
         }
-    }
-
-    fn put(
-        service: &Service,
-        batch: Vec<Opening>,
-        caller: &Caller,
-        options: ImportOptions,
-    ) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError> {
-        service.import_openings(caller, batch, options)
     }
 }

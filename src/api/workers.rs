@@ -16,7 +16,7 @@ use crate::domain::access::Caller;
 use crate::domain::query::{PutMode, WorkerFilter};
 use crate::domain::{rules, scoped, Validated, ValidationError, Worker};
 use crate::service::access::target;
-use crate::service::{scope, ImportOptions, RowChange, Service, ServiceError};
+use crate::service::{scope, ImportOptions, RowChange, Service};
 
 /// The `jobbridge.v1.Workers` service.
 #[derive(Clone)]
@@ -313,14 +313,5 @@ impl Importer for WorkerImport {
                 (id, parsed)
             }
         }
-    }
-
-    fn put(
-        service: &Service,
-        batch: Vec<Worker>,
-        caller: &Caller,
-        options: ImportOptions,
-    ) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError> {
-        service.import_workers(caller, batch, options)
     }
 }

@@ -11,12 +11,15 @@ use anyhow::Context as _;
 
 use super::args::Target;
 use super::exit::Remote;
+use super::{Local, Server, TwoWays};
 use crate::api::pb;
 use crate::api::pb::admin_service_client::AdminServiceClient;
 use crate::domain::identity::short_fingerprint;
-use crate::store::{restore, PartialFile, Store};
+use crate::store::{restore, PartialFile};
 
-/// `jobbridge backup --out FILE`, through `--server` or on `--data-dir`.
+/// Write a consistent, compressed and checksummed backup of the whole
+/// store to one file, from a running server (--server ADDR --token
+/// ADMIN; it goes on serving) or a stopped data directory.
 #[derive(clap::Args, Debug)]
 pub struct BackupCommand {
     /// Where the data is: a running server (--server ADDR --token ADMIN),
@@ -33,25 +36,7 @@ impl BackupCommand {
     /// Writes the backup and prints what it holds.
     pub fn run(self) -> anyhow::Result<()> {
         let started = Instant::now();
-        let t = &self.target;
-        let (entries, trees, file_bytes, pause) = match &t.server {
-            Some(addr) => {
-                let info = super::runtime()?.block_on(remote(
-                    addr,
-                    t.tls_ca.as_deref(),
-                    t.token.as_deref(),
-                    &self.out,
-                ))?;
-                (info.entries, info.trees, info.file_bytes, None)
-            }
-            None => {
-                let store = Store::open(&t.data_dir).with_context(|| {
-                    format!("cannot open data directory {}", t.data_dir.display())
-                })?;
-                let s = store.backup_to_file(&self.out)?;
-                (s.entries, s.trees, s.file_bytes, Some(s.pause))
-            }
-        };
+        let (entries, trees, file_bytes, pause) = self.target.run(Backup(&self.out))?;
         let paused = match pause {
             Some(p) => format!("writes waited {:.2} s", p.as_secs_f64()),
             None => "the server logs how long writes waited (pause_ms)".into(),
@@ -71,16 +56,27 @@ impl BackupCommand {
     }
 }
 
+/// A backup into this file: what it holds (keys, trees, bytes) and how
+/// long writes waited, when this process knows.
+struct Backup<'a>(&'a Path);
+
+impl TwoWays for Backup<'_> {
+    type Output = (u64, u32, u64, Option<std::time::Duration>);
+
+    async fn remote(self, server: Server<'_>) -> anyhow::Result<Self::Output> {
+        let info = remote(server, self.0).await?;
+        Ok((info.entries, info.trees, info.file_bytes, None))
+    }
+
+    fn local(self, data: Local<'_>) -> anyhow::Result<Self::Output> {
+        let s = data.store()?.backup_to_file(self.0)?;
+        Ok((s.entries, s.trees, s.file_bytes, Some(s.pause)))
+    }
+}
+
 /// Streams a running server's backup into `out` (through `OUT.partial`).
-async fn remote(
-    server: &str,
-    tls_ca: Option<&Path>,
-    token: Option<&str>,
-    out: &Path,
-) -> anyhow::Result<crate::store::BackupInfo> {
-    let token = token.context("--server needs --token (an admin token) or JOBBRIDGE_TOKEN")?;
-    let channel = super::TokenChannel::new(super::connect(server, tls_ca).await?, Some(token))?;
-    let mut stream = AdminServiceClient::new(channel)
+async fn remote(server: Server<'_>, out: &Path) -> anyhow::Result<crate::store::BackupInfo> {
+    let mut stream = AdminServiceClient::new(server.admin_channel().await?)
         .backup(pb::BackupRequest {})
         .await
         .map_err(Remote)?
@@ -95,7 +91,8 @@ async fn remote(
     Ok(tokio::task::spawn_blocking(move || file.commit()).await??)
 }
 
-/// `jobbridge restore FILE --data-dir NEW`.
+/// Restore a backup file into a new (or empty) data directory, and
+/// check the result as `check` does; a cut or damaged file is refused.
 #[derive(clap::Args, Debug)]
 pub struct RestoreCommand {
     /// The backup file.

@@ -2,34 +2,75 @@
 //! (the server must not be running on it) or through a running server, with
 //! a progress bar and an optional audit export.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::args::{PolicyArg, Target};
+use super::review::ReviewAction;
+use super::{Local, Server, TwoWays};
 use crate::api::pb;
 use crate::api::pb::batch_client::BatchClient;
 use crate::batch::{audit, BatchSettings};
-use crate::domain::policy::PolicyConfig;
 use crate::domain::run::{Policy, Run, RunPhase, RunStatus};
-use crate::matching::MatchConfig;
-use crate::service::Service;
-use crate::store::Store;
+use crate::launch::flags::default_candidates_per_worker;
 
-/// What to run.
-#[derive(Debug, Clone)]
-pub struct BatchArgs {
-    /// Policy.
-    pub policy: Policy,
-    /// Store results but propose nothing.
-    pub dry_run: bool,
+/// Run one batch assignment now, on a data directory or through a
+/// server; `batch diff` / `batch apply` review and apply a staged run.
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BatchCommand {
+    #[command(subcommand)]
+    review: Option<ReviewAction>,
+    #[command(flatten)]
+    target: Target,
+    /// optimal: exact; stable: deferred acceptance.
+    #[arg(long, value_enum, default_value_t = PolicyArg::Optimal)]
+    policy: PolicyArg,
+    /// Store the results but propose nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Write the audit files here (edges, openings, workers, assignment, anchor, prices).
+    #[arg(long)]
+    export: Option<PathBuf>,
+    /// Each worker's best N eligible openings are the run's candidates.
+    #[arg(long, default_value_t = default_candidates_per_worker(),
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    candidates_per_worker: u32,
+    /// TOML config file with match weights and the [policy] rules
+    /// (offline only; a server applies its own).
+    #[arg(long, env = "JOBBRIDGE_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl BatchCommand {
+    /// Runs the batch (or the review subcommand) and prints the result.
+    pub fn run(self) -> anyhow::Result<()> {
+        if let Some(action) = self.review {
+            return action.run();
+        }
+        self.target.run(BatchRun {
+            policy: self.policy.into(),
+            dry_run: self.dry_run,
+            export: self.export,
+            candidates_per_worker: self.candidates_per_worker as usize,
+            config: self.config,
+        })
+    }
+}
+
+/// One run, as asked.
+struct BatchRun {
+    policy: Policy,
+    dry_run: bool,
     /// Write the audit files here.
-    pub export: Option<PathBuf>,
-    /// Candidate openings per worker.
-    pub candidates_per_worker: usize,
+    export: Option<PathBuf>,
+    candidates_per_worker: usize,
+    /// The config file (offline only).
+    config: Option<PathBuf>,
 }
 
 fn bar() -> ProgressBar {
@@ -114,72 +155,63 @@ fn report(run: &Run) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs on a data directory.
-pub fn batch_offline(
-    data_dir: &Path,
-    args: &BatchArgs,
-    matching: MatchConfig,
-    policy: PolicyConfig,
-) -> anyhow::Result<()> {
-    policy.check().map_err(anyhow::Error::msg)?;
-    let store = Arc::new(
-        Store::open(data_dir).with_context(|| format!("cannot open {}", data_dir.display()))?,
-    );
-    let config = matching.normalised().map_err(anyhow::Error::msg)?;
-    let settings = BatchSettings {
-        candidates_per_worker: args.candidates_per_worker,
-        audit_dir: Some(data_dir.join("audit")),
-        ..BatchSettings::default()
-    };
-    // The same service as the server's: the same write path makes the
-    // run's proposals. It needs the store's national id key, found as
-    // `serve` finds it.
-    let env = std::env::var(crate::config::ID_KEY_ENV).ok();
-    let (id_key, _) =
-        crate::store::id_key(None, env.as_deref(), &store).map_err(anyhow::Error::msg)?;
-    let batch = Service::open_with_policy(store, id_key, config, settings, policy)?;
-    let bar = bar();
-    let done = std::sync::atomic::AtomicBool::new(false);
-    let run = std::thread::scope(|scope| {
-        let result = batch.run_now(args.policy, args.dry_run, "cli", |control, phase| {
-            let (bar, done) = (bar.clone(), &done);
-            scope.spawn(move || {
-                while !done.load(Ordering::Relaxed) {
-                    let p = RunPhase::try_from(phase.load(Ordering::Relaxed))
-                        .unwrap_or(RunPhase::Scoring);
-                    bar.set_message(phase_name(p));
-                    bar.set_position((control.progress() * 1000.0) as u64);
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            });
-        });
-        done.store(true, Ordering::Relaxed);
-        result
-    })?;
-    bar.finish_and_clear();
-    report(&run)?;
-    if let Some(dir) = &args.export {
-        let from = audit::run_folder(&data_dir.join("audit"), run.id);
-        std::fs::create_dir_all(dir)?;
-        for name in audit::FILES {
-            std::fs::copy(from.join(name), dir.join(name))
-                .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
-        }
-        println!("  audit files written to {}", dir.display());
+impl TwoWays for BatchRun {
+    type Output = ();
+
+    /// Runs through the server, polling its progress.
+    async fn remote(self, server: Server<'_>) -> anyhow::Result<()> {
+        remote(server, &self).await
     }
-    Ok(())
+
+    /// Runs in this process, with the service a server would run.
+    fn local(self, data: Local<'_>) -> anyhow::Result<()> {
+        let config = super::load_config(self.config.as_deref())?;
+        let audit_dir = data.dir().join("audit");
+        let settings = BatchSettings {
+            candidates_per_worker: self.candidates_per_worker,
+            audit_dir: Some(audit_dir.clone()),
+            ..BatchSettings::default()
+        };
+        // The same service as the server's: the same write path makes the
+        // run's proposals.
+        let batch = data.service(config, settings)?;
+        let bar = bar();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let run = std::thread::scope(|scope| {
+            let result = batch.run_now(self.policy, self.dry_run, "cli", |control, phase| {
+                let (bar, done) = (bar.clone(), &done);
+                scope.spawn(move || {
+                    while !done.load(Ordering::Relaxed) {
+                        let p = RunPhase::try_from(phase.load(Ordering::Relaxed))
+                            .unwrap_or(RunPhase::Scoring);
+                        bar.set_message(phase_name(p));
+                        bar.set_position((control.progress() * 1000.0) as u64);
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                });
+            });
+            done.store(true, Ordering::Relaxed);
+            result
+        })?;
+        bar.finish_and_clear();
+        report(&run)?;
+        if let Some(dir) = &self.export {
+            let from = audit::run_folder(&audit_dir, run.id);
+            std::fs::create_dir_all(dir)?;
+            for name in audit::FILES {
+                std::fs::copy(from.join(name), dir.join(name))
+                    .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+            }
+            println!("  audit files written to {}", dir.display());
+        }
+        Ok(())
+    }
 }
 
-/// Runs through a server at `addr` (e.g. `127.0.0.1:50051`) with `token`;
-/// `tls_ca` as in [`super::connect`].
-pub async fn batch_remote(
-    addr: &str,
-    tls_ca: Option<&Path>,
-    token: Option<&str>,
-    args: &BatchArgs,
-) -> anyhow::Result<()> {
-    let channel = super::TokenChannel::new(super::connect(addr, tls_ca).await?, token)?;
-    let mut client = BatchClient::new(channel);
+/// Starts the run on `server`, shows its progress, and downloads the
+/// audit files if asked.
+async fn remote(server: Server<'_>, args: &BatchRun) -> anyhow::Result<()> {
+    let mut client = BatchClient::new(server.channel().await?);
     let policy = match args.policy {
         Policy::Stable => pb::Policy::Stable,
         _ => pb::Policy::Optimal,

@@ -5,12 +5,14 @@
 //! | --- | --- | --- |
 //! | 0 | done | |
 //! | 2 | usage: a flag, a setting or the config file is wrong | unknown flag, unknown key in `--config`, plaintext on a public address |
-//! | 65 | data: the server or the store refused the input | INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, a wrong national id key, a truncated or damaged backup file, a non-empty restore directory |
+//! | 65 | data: the server, the service or the store refused the input | INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, a wrong national id key, a truncated or damaged backup file, a non-empty restore directory, a ledger that is not a .csv or .xlsx or lacks its columns |
 //! | 69 | unavailable: try again later or elsewhere | no server at `--server`, the data directory held by a running server, the port taken |
 //! | 70 | internal: a bug or a broken store; see the log | anything else |
 
+use crate::domain::Lang;
 use crate::launch::LaunchError;
 use crate::server::ServeError;
+use crate::service::ServiceError;
 use crate::store::StoreError;
 
 /// Usage error (clap uses it too).
@@ -46,6 +48,59 @@ impl std::fmt::Display for Usage {
 }
 
 impl std::error::Error for Usage {}
+
+/// Input the command refused itself before sending or storing anything (a
+/// ledger of the wrong type or without its columns): exit 65, like a
+/// server's refusal of the same file. Shown as the error it wraps, causes
+/// and all.
+#[derive(Debug)]
+pub struct Refused(pub anyhow::Error);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Refused {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// A service's refusal on a data directory, worded in `lang`; it exits as
+/// the server's refusal of the same call would.
+pub fn in_lang(error: ServiceError, lang: Lang) -> anyhow::Error {
+    anyhow::Error::new(InLang {
+        text: error.text(lang),
+        error,
+    })
+}
+
+#[derive(Debug)]
+struct InLang {
+    text: String,
+    error: ServiceError,
+}
+
+impl std::fmt::Display for InLang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for InLang {}
+
+/// Prints `error` and its causes on standard error, never a backtrace
+/// (people read this; RUST_BACKTRACE is for the developers' panics), and
+/// returns its exit code.
+pub fn report(error: &anyhow::Error) -> u8 {
+    eprintln!("Error: {}", describe(error.as_ref()));
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {}", describe(cause));
+    }
+    code_for(error)
+}
 
 /// How one cause of an error is printed: a server's status as
 /// `Code: message` whether a command wrapped it in [`Remote`] or not.
@@ -84,6 +139,9 @@ fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     if cause.downcast_ref::<Usage>().is_some() {
         return Some(USAGE);
     }
+    if cause.downcast_ref::<Refused>().is_some() {
+        return Some(DATA);
+    }
     if let Some(e) = cause.downcast_ref::<ServeError>() {
         return serve(e);
     }
@@ -92,6 +150,12 @@ fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     }
     if let Some(e) = cause.downcast_ref::<StoreError>() {
         return store(e);
+    }
+    if let Some(e) = cause
+        .downcast_ref::<ServiceError>()
+        .or_else(|| cause.downcast_ref::<InLang>().map(|e| &e.error))
+    {
+        return Some(service(e));
     }
     if let Some(e) = cause.downcast_ref::<LaunchError>() {
         return Some(match e {
@@ -116,8 +180,25 @@ fn serve(e: &ServeError) -> Option<u8> {
         ServeError::IdKey(_) | ServeError::TlsFiles(_) => Some(DATA),
         ServeError::ConsoleListen { .. } | ServeError::MetricsListen { .. } => Some(UNAVAILABLE),
         ServeError::Transport(_) => Some(UNAVAILABLE),
-        ServeError::Service(crate::service::ServiceError::Unavailable(_)) => Some(UNAVAILABLE),
-        ServeError::Service(_) | ServeError::Tls(_) => None,
+        ServeError::Service(ServiceError::Unavailable(_)) => Some(UNAVAILABLE),
+        // A service that cannot start is not the input's fault.
+        ServeError::Service(_) => Some(INTERNAL),
+        ServeError::Tls(_) => None,
+    }
+}
+
+/// A service's refusal exits as the server's status for it would
+/// ([`ServiceError::grpc_code`]).
+fn service(e: &ServiceError) -> u8 {
+    match e {
+        ServiceError::Invalid(_)
+        | ServiceError::NotFound(_)
+        | ServiceError::AlreadyExists(_)
+        | ServiceError::Duplicate { .. }
+        | ServiceError::Forbidden(_)
+        | ServiceError::Precondition(_) => DATA,
+        ServiceError::Unavailable(_) => UNAVAILABLE,
+        ServiceError::Internal(_) => INTERNAL,
     }
 }
 
@@ -190,5 +271,12 @@ mod tests {
             code_for(&anyhow::Error::new(Usage("--to: bad".into()))),
             USAGE
         );
+        let missing = ServiceError::NotFound("run 9 not found".into());
+        assert_eq!(code_for(&anyhow::Error::new(missing)), DATA);
+        let busy = in_lang(ServiceError::Unavailable("busy".into()), Lang::En);
+        assert_eq!(code_for(&busy), UNAVAILABLE);
+        let refused = anyhow::Error::new(Refused(anyhow::anyhow!("x.txt: not a ledger")));
+        assert_eq!(code_for(&refused), DATA);
+        assert_eq!(refused.to_string(), "x.txt: not a ledger");
     }
 }

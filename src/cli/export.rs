@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use super::args::Target;
+use super::lang::request as with_lang;
+use super::{Local, Server, TwoWays};
 use crate::api::pb;
 use crate::domain::placement::{PlacementStatus, SeparationReason};
 use crate::domain::{regions, Lang, Opening, Source, Worker};
@@ -58,10 +60,7 @@ pub fn export(target: &Target, args: &ExportArgs) -> anyhow::Result<usize> {
         ),
     };
     let lang = args.lang;
-    let table = match &target.server {
-        Some(addr) => super::runtime()?.block_on(remote(target, addr, args, county))?,
-        None => offline(&target.data_dir, args, county)?,
-    };
+    let table = target.run(Rows { args, county })?;
     let name = match args.kind {
         ExportKind::Workers => "workers",
         ExportKind::Openings => "openings",
@@ -93,10 +92,27 @@ fn write(out: &Path, table: &Table, format: Format, sheet: &str) -> anyhow::Resu
     }
 }
 
-fn offline(data_dir: &Path, args: &ExportArgs, county: Option<String>) -> anyhow::Result<Table> {
-    use crate::store::{OpeningFilter, PlacementFilter, Store, WorkerFilter};
-    let store =
-        Store::open(data_dir).with_context(|| format!("cannot open {}", data_dir.display()))?;
+/// The rows asked for, `county` being the code `--county` names.
+struct Rows<'a> {
+    args: &'a ExportArgs,
+    county: Option<String>,
+}
+
+impl TwoWays for Rows<'_> {
+    type Output = Table;
+
+    async fn remote(self, server: Server<'_>) -> anyhow::Result<Table> {
+        remote(server, self.args, self.county).await
+    }
+
+    fn local(self, data: Local<'_>) -> anyhow::Result<Table> {
+        offline(data, self.args, self.county)
+    }
+}
+
+fn offline(data: Local<'_>, args: &ExportArgs, county: Option<String>) -> anyhow::Result<Table> {
+    use crate::store::{OpeningFilter, PlacementFilter, WorkerFilter};
+    let store = data.store()?;
     let lang = args.lang;
     const PAGE: usize = 1000;
     let table = match args.kind {
@@ -152,12 +168,7 @@ fn offline(data_dir: &Path, args: &ExportArgs, county: Option<String>) -> anyhow
         ExportKind::Checkins => {
             use crate::domain::placement::china_today;
             let today = china_today();
-            // The data directory's operator reads everything, as an admin.
-            let operator = crate::domain::access::Caller {
-                token_id: "cli".into(),
-                role: crate::domain::access::Role::Admin,
-                scope: Default::default(),
-            };
+            let operator = super::operator();
             let due = store.check_ins_due(county.as_deref(), today + args.within_days as i32)?;
             let rows = due
                 .into_iter()
@@ -174,15 +185,11 @@ fn offline(data_dir: &Path, args: &ExportArgs, county: Option<String>) -> anyhow
 }
 
 async fn remote(
-    target: &Target,
-    addr: &str,
+    server: Server<'_>,
     args: &ExportArgs,
     county: Option<String>,
 ) -> anyhow::Result<Table> {
-    let channel = super::TokenChannel::new(
-        super::connect(addr, target.tls_ca.as_deref()).await?,
-        target.token.as_deref(),
-    )?;
+    let channel = server.channel().await?;
     let lang = args.lang;
     let county = county.unwrap_or_default();
     let table = match args.kind {
@@ -197,7 +204,7 @@ async fn remote(
                     ..Default::default()
                 };
                 async move {
-                    let r = client.list_workers(with_lang(lang, request)).await?;
+                    let r = client.list_workers(with_lang(request, lang)).await?;
                     let r = r.into_inner();
                     Ok((r.workers, r.next_page_token))
                 }
@@ -220,7 +227,7 @@ async fn remote(
                     ..Default::default()
                 };
                 async move {
-                    let r = client.list_openings(with_lang(lang, request)).await?;
+                    let r = client.list_openings(with_lang(request, lang)).await?;
                     let r = r.into_inner();
                     Ok((r.openings, r.next_page_token))
                 }
@@ -243,7 +250,7 @@ async fn remote(
                     ..Default::default()
                 };
                 async move {
-                    let r = client.list(with_lang(lang, request)).await?.into_inner();
+                    let r = client.list(with_lang(request, lang)).await?.into_inner();
                     Ok((r.placements, r.next_page_token))
                 }
             })
@@ -254,11 +261,11 @@ async fn remote(
             let mut client = pb::placement_service_client::PlacementServiceClient::new(channel);
             let r = client
                 .list_due_check_ins(with_lang(
-                    lang,
                     pb::ListDueCheckInsRequest {
                         county_code: county,
                         within_days: args.within_days,
                     },
+                    lang,
                 ))
                 .await
                 .map_err(refused)?
@@ -406,7 +413,7 @@ fn checkins_table(all: &[pb::DueCheckIn], lang: Lang) -> Table {
     Table::of_text(headers, rows).typed(&kinds)
 }
 
-/// `jobbridge export workers|openings|placements|checkins`.
+/// Export workers, openings, placements or due check-ins as CSV or xlsx.
 #[derive(clap::Args, Debug)]
 pub struct ExportCommand {
     /// What to export.
@@ -449,14 +456,4 @@ impl ExportCommand {
         export(&self.target, &args)?;
         Ok(())
     }
-}
-
-/// A request asking for `lang`.
-fn with_lang<T>(lang: Lang, message: T) -> tonic::Request<T> {
-    let mut r = tonic::Request::new(message);
-    r.metadata_mut().insert(
-        "accept-language",
-        tonic::metadata::MetadataValue::from_static(super::lang::accept_language(lang)),
-    );
-    r
 }

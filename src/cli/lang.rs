@@ -49,6 +49,16 @@ pub fn accept_language(lang: Lang) -> &'static str {
     lang.pick("zh-CN", "en")
 }
 
+/// A request of `message` that asks the server to answer in `lang`.
+pub fn request<T>(message: T, lang: Lang) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "accept-language",
+        tonic::metadata::MetadataValue::from_static(accept_language(lang)),
+    );
+    request
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,16 +16,15 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::args::Target;
+use super::exit::Refused;
+use super::lang::request as streaming;
+use super::{Local, Server, TwoWays};
 use crate::api::pb;
-use crate::domain::access::{Caller, Role, Scope};
 use crate::domain::{Lang, Opening, Validated, Worker};
 use crate::ledger::columns::{self, Mapping, RowError};
 use crate::ledger::import::{self, Change, ChangeKind};
-use crate::ledger::{files, openings, workers, Format, Kind};
-use crate::service::{ImportOptions, RowChange, Service, ServiceError};
-
-/// Rows per offline store transaction (as the server's import).
-const BATCH_ROWS: usize = 100;
+use crate::ledger::{files, openings, workers, Format, Kind, Table};
+use crate::service::{Import, ImportOptions, Imported, RowChange, ServiceError};
 
 /// What `import` is asked to do.
 #[derive(Debug, Clone)]
@@ -70,17 +69,11 @@ pub struct ImportOutcome {
 }
 
 /// A record kind a ledger holds, as the CLI sends and stores it.
-trait Record: import::Record + Send + Sync + 'static {
+trait Record: import::Record + Imported + Send + Sync + 'static {
     type Pb: Clone + Send + 'static;
     fn to_pb(self) -> Self::Pb;
     /// The API's conversion and validation.
     fn from_pb(pb: Self::Pb) -> Validated<Self>;
-    fn store(
-        service: &Service,
-        caller: &Caller,
-        batch: Vec<Self>,
-        options: ImportOptions,
-    ) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError>;
     /// Streams rows to the server's import.
     async fn send(
         channel: super::TokenChannel,
@@ -117,16 +110,6 @@ macro_rules! reply {
     }};
 }
 
-/// The request of an import stream, asking for reasons in `lang`.
-fn streaming<T>(stream: T, lang: Lang) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(stream);
-    request.metadata_mut().insert(
-        "accept-language",
-        tonic::metadata::MetadataValue::from_static(super::lang::accept_language(lang)),
-    );
-    request
-}
-
 impl Record for Worker {
     type Pb = pb::Worker;
     fn to_pb(self) -> pb::Worker {
@@ -140,14 +123,6 @@ impl Record for Worker {
     }
     fn from_pb(pb: pb::Worker) -> Validated<Self> {
         crate::api::worker_from_pb(pb)
-    }
-    fn store(
-        service: &Service,
-        caller: &Caller,
-        batch: Vec<Self>,
-        options: ImportOptions,
-    ) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError> {
-        service.import_workers(caller, batch, options)
     }
     async fn send(
         channel: super::TokenChannel,
@@ -180,14 +155,6 @@ impl Record for Opening {
     }
     fn from_pb(pb: pb::Opening) -> Validated<Self> {
         crate::api::opening_from_pb(pb)
-    }
-    fn store(
-        service: &Service,
-        caller: &Caller,
-        batch: Vec<Self>,
-        options: ImportOptions,
-    ) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError> {
-        service.import_openings(caller, batch, options)
     }
     async fn send(
         channel: super::TokenChannel,
@@ -223,11 +190,22 @@ pub fn import(target: &Target, args: &ImportArgs) -> anyhow::Result<ImportOutcom
     Ok(outcome)
 }
 
+/// A ledger file read, with its columns mapped to `R`'s. A file that is
+/// no ledger of `R` (not .csv or .xlsx, unreadable, without the columns
+/// `R` needs) is refused input (exit 65).
+pub(super) fn read_ledger<R: import::Record + 'static>(
+    path: &Path,
+    lang: Lang,
+) -> anyhow::Result<(Table, Format, Mapping<R>)> {
+    let (table, format) = files::read(path).map_err(Refused)?;
+    let mapping = Mapping::new(R::columns(), R::NAME, &table.headers, lang)
+        .map_err(|m| Refused(anyhow::anyhow!("{}: {m}", path.display())))?;
+    Ok((table, format, mapping))
+}
+
 fn import_kind<R: Record>(target: &Target, args: &ImportArgs) -> anyhow::Result<ImportOutcome> {
     let lang = args.lang;
-    let (table, format) = files::read(&args.file)?;
-    let mapping = Mapping::new(R::columns(), R::NAME, &table.headers, lang)
-        .map_err(|m| anyhow::anyhow!("{}: {m}", args.file.display()))?;
+    let (table, format, mapping) = read_ledger::<R>(&args.file, lang)?;
     if !mapping.unknown.is_empty() {
         eprintln!(
             "{}{}",
@@ -244,18 +222,17 @@ fn import_kind<R: Record>(target: &Target, args: &ImportArgs) -> anyhow::Result<
         allow_move: args.allow_move,
     };
     // A check with nothing to compare against only validates.
-    let compared = !args.check || target.server.is_some() || target.data_dir.exists();
+    let compared = !args.check || target.has_data();
     let mut stored = Stored {
         accepted: good.len(),
         ..Stored::default()
     };
     if compared {
-        stored = match &target.server {
-            Some(addr) => {
-                super::runtime()?.block_on(send::<R>(target, addr, &good, lang, options))?
-            }
-            None => store_offline::<R>(&target.data_dir, &good, lang, options)?,
-        };
+        stored = target.run(Rows {
+            rows: &good,
+            lang,
+            options,
+        })?;
         for (index, field, reason) in std::mem::take(&mut stored.refused) {
             rejected.push(mapping.error(good[index].0, &field, reason));
         }
@@ -339,6 +316,26 @@ struct Stored {
 }
 
 impl Stored {
+    /// Counts the answers of the next rows, whose stored ids are in `ids`
+    /// (by row index).
+    fn answer(
+        &mut self,
+        ids: &[String],
+        results: Vec<Result<RowChange, ServiceError>>,
+        lang: Lang,
+    ) {
+        for result in results {
+            let index = self.accepted + self.refused.len();
+            match result {
+                Ok(change) => self.change(index, ids[index].clone(), change),
+                Err(e) => {
+                    let (field, reason) = e.row_refusal(lang);
+                    self.refused.push((index, field, reason));
+                }
+            }
+        }
+    }
+
     fn change(&mut self, index: usize, id: String, change: RowChange) {
         self.accepted += 1;
         match change {
@@ -369,42 +366,50 @@ fn change_of(row: u64, c: &pb::RowChange) -> Change {
     }
 }
 
-/// Stores the rows offline: the service the server uses, as an admin.
+/// The rows of a ledger that passed its checks, to be stored (or, with
+/// `--check`, compared with what is stored).
+struct Rows<'a, R> {
+    rows: &'a [(u64, R)],
+    lang: Lang,
+    options: ImportOptions,
+}
+
+impl<R: Record> TwoWays for Rows<'_, R> {
+    type Output = Stored;
+
+    async fn remote(self, server: Server<'_>) -> anyhow::Result<Stored> {
+        send(server, self.rows, self.lang, self.options).await
+    }
+
+    fn local(self, data: Local<'_>) -> anyhow::Result<Stored> {
+        store_offline(data, self.rows, self.lang, self.options)
+    }
+}
+
+/// Stores the rows offline: the service the server uses and its import
+/// pipeline, as an admin.
 fn store_offline<R: Record>(
-    data_dir: &Path,
+    data: Local<'_>,
     rows: &[(u64, R)],
     lang: Lang,
     options: ImportOptions,
 ) -> anyhow::Result<Stored> {
-    let service = super::open_service(data_dir)?;
-    let caller = Caller {
-        token_id: "cli".into(),
-        role: Role::Admin,
-        scope: Scope::default(),
-    };
+    let service = data.service(Default::default(), Default::default())?;
     let bar = bar(rows.len(), lang);
     let mut stored = Stored::default();
-    for (chunk_no, chunk) in rows.chunks(BATCH_ROWS).enumerate() {
-        let batch = chunk
-            .iter()
-            .map(|(_, r)| R::from_pb(r.clone().to_pb()))
-            .collect::<Validated<Vec<R>>>()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let ids: Vec<String> = batch.iter().map(R::stored_id).collect();
-        let results = R::store(&service, &caller, batch, options)?;
-        for ((i, result), id) in results.into_iter().enumerate().zip(ids) {
-            let index = chunk_no * BATCH_ROWS + i;
-            match result {
-                Ok(change) => stored.change(index, id, change),
-                Err(e) => {
-                    let (field, reason) = e.row_refusal(lang);
-                    stored.refused.push((index, field, reason));
-                }
-            }
+    let mut ids = Vec::with_capacity(rows.len());
+    super::runtime()?.block_on(async {
+        let mut import = Import::new(service.clone(), super::operator(), options);
+        for (_, row) in rows {
+            // The API's conversion and validation, as a server applies them.
+            let record = R::from_pb(row.clone().to_pb()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            ids.push(R::stored_id(&record));
+            stored.answer(&ids, import.push(record).await?, lang);
+            bar.inc(1);
         }
-        bar.inc(chunk.len() as u64);
-    }
-    super::runtime()?.block_on(service.commit())?;
+        stored.answer(&ids, import.finish().await?, lang);
+        anyhow::Ok(())
+    })?;
     super::close_service(service);
     bar.finish_and_clear();
     Ok(stored)
@@ -413,16 +418,12 @@ fn store_offline<R: Record>(
 /// Streams the rows to a server; the reply's row numbers are positions in
 /// the stream.
 async fn send<R: Record>(
-    target: &Target,
-    addr: &str,
+    server: Server<'_>,
     rows: &[(u64, R)],
     lang: Lang,
     options: ImportOptions,
 ) -> anyhow::Result<Stored> {
-    let channel = super::TokenChannel::new(
-        super::connect(addr, target.tls_ca.as_deref()).await?,
-        target.token.as_deref(),
-    )?;
+    let channel = server.channel().await?;
     let bar = bar(rows.len(), lang);
     let pbs: Vec<R::Pb> = rows.iter().map(|(_, r)| r.clone().to_pb()).collect();
     let reply = R::send(channel, pbs, bar.clone(), lang, options)
@@ -477,13 +478,11 @@ async fn send<R: Record>(
     })
 }
 
+/// The server's refusal of the whole import, kept whole so that it exits
+/// as every command exits on it ([`super::exit`]).
 fn status_error(s: tonic::Status, lang: Lang) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{}{:?}: {}",
-        lang.pick("服务器拒绝了导入：", "the server refused the import: "),
-        s.code(),
-        s.message()
-    )
+    anyhow::Error::new(super::exit::Remote(s))
+        .context(lang.pick("服务器拒绝了导入", "the server refused the import"))
 }
 
 /// `ledger.xlsx` -> `ledger.rejected.xlsx`, beside it.
@@ -595,7 +594,8 @@ pub fn template(kind: Kind, out: &Path, lang: Lang) -> anyhow::Result<()> {
     }
 }
 
-/// `jobbridge import workers|openings FILE`.
+/// Import a workers' or openings' ledger (.csv or .xlsx, Chinese or
+/// English headers); rejected rows come back in a file of the same format.
 #[derive(clap::Args, Debug)]
 pub struct ImportCommand {
     /// What the ledger holds.
@@ -639,7 +639,7 @@ impl ImportCommand {
     }
 }
 
-/// `jobbridge template workers|openings`.
+/// Write an empty ledger with its headers and an example row.
 #[derive(clap::Args, Debug)]
 pub struct TemplateCommand {
     /// Which ledger.

@@ -1,11 +1,15 @@
-//! Command-line work behind the binary's subcommands that is more than a
-//! call into the library: the batch and report commands, offline or against
-//! a server.
+//! The binary's subcommands, one type each with a `run()`: `main.rs` only
+//! parses and dispatches. A command that works through a server or on a
+//! data directory implements [`TwoWays`], and [`Target::run`](args::Target)
+//! is the one place that picks the way; [`exit`] is the one table of exit
+//! codes.
 
 pub mod args;
 mod backup;
 mod batch;
 mod channel;
+mod check;
+mod docs;
 pub mod exit;
 mod export;
 pub mod lang;
@@ -14,6 +18,7 @@ mod policy;
 mod report;
 mod review;
 mod runs;
+mod target;
 pub mod token;
 mod whatif;
 
@@ -24,13 +29,15 @@ use rustls::pki_types::{pem::PemObject as _, CertificateDer};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 pub use backup::{BackupCommand, RestoreCommand};
-pub use batch::{batch_offline, batch_remote, BatchArgs};
+pub use batch::BatchCommand;
 pub use channel::TokenChannel;
+pub use check::{CheckCommand, DemoDataCommand};
+pub use docs::{CompletionsCommand, ManCommand};
 pub use export::{export, ExportArgs, ExportCommand, ExportKind};
-pub use policy::{policy_offline, policy_remote, PolicyArgs};
-pub use report::{render, report_offline, report_remote, ReportArgs};
-pub use review::{review_offline, review_remote, ReviewArgs};
-pub use runs::{list_offline as list_runs_offline, list_remote as list_runs_remote};
+pub use policy::PolicyCommand;
+pub use report::{render, ReportArgs, ReportCommand};
+pub use target::{operator, Local, Server, TwoWays};
+pub use token::TokenCommand;
 pub use whatif::WhatIfCommand;
 
 /// Connects the remote subcommands to a server. Without a scheme `addr`
@@ -70,26 +77,16 @@ pub async fn connect(addr: &str, tls_ca: Option<&Path>) -> anyhow::Result<Channe
         .with_context(|| format!("cannot connect to {uri}"))
 }
 
-/// The service on a data directory, opened as `serve` and `batch` open it
-/// (the national id key found the same way), for the offline commands.
-pub(crate) fn open_service(
-    data_dir: &Path,
-) -> anyhow::Result<std::sync::Arc<crate::service::Service>> {
-    let store = std::sync::Arc::new(
-        crate::store::Store::open(data_dir)
-            .with_context(|| format!("cannot open {}", data_dir.display()))?,
-    );
-    let env = std::env::var(crate::config::ID_KEY_ENV).ok();
-    let (id_key, _) =
-        crate::store::id_key(None, env.as_deref(), &store).map_err(anyhow::Error::msg)?;
-    Ok(crate::service::Service::open(
-        store,
-        id_key,
-        crate::matching::MatchConfig::default()
-            .normalised()
-            .map_err(anyhow::Error::msg)?,
-        crate::batch::BatchSettings::default(),
-    )?)
+/// The config file of `--config` (match weights, `[policy]` rules), or the
+/// built-in defaults; a file that cannot be read or is wrong is a usage
+/// error (exit 2), as it is for `serve`.
+pub(crate) fn load_config(path: Option<&Path>) -> anyhow::Result<crate::config::FileConfig> {
+    match path {
+        Some(path) => {
+            crate::config::FileConfig::load(path).map_err(|e| anyhow::Error::new(exit::Usage(e)))
+        }
+        None => Ok(crate::config::FileConfig::default()),
+    }
 }
 
 /// A runtime for the commands that talk to a server or wait on the service.

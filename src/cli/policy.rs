@@ -2,25 +2,58 @@
 //! workshops, waiting zero-employment households, recommendations owed,
 //! counselling visits), from a data directory or a running server.
 
-use std::path::Path;
+use std::path::PathBuf;
 
-use anyhow::Context as _;
-
+use super::args::Target;
+use super::lang::LangFlag;
+use super::{Local, Server, TwoWays};
 use crate::api::pb;
 use crate::api::pb::report_service_client::ReportServiceClient;
-use crate::domain::policy::PolicyConfig;
 use crate::domain::Lang;
-use crate::store::Store;
+
+/// Print the policy lists (public-welfare posts, aid workshops, waiting
+/// zero-employment households, recommendations owed, counselling
+/// visits), from a data directory or a running server.
+#[derive(clap::Args, Debug)]
+pub struct PolicyCommand {
+    #[command(flatten)]
+    target: Target,
+    /// One county, by code (431202) or name (鹤城区); a service company's token must name one.
+    #[arg(long, value_parser = super::args::county_flag)]
+    county: Option<String>,
+    /// Rows listed per section.
+    #[arg(long, default_value_t = 50)]
+    max_rows: usize,
+    #[command(flatten)]
+    lang: LangFlag,
+    /// TOML config file with the [policy] table (offline only; a server
+    /// uses its own).
+    #[arg(long, env = "JOBBRIDGE_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl PolicyCommand {
+    /// Prints the lists.
+    pub fn run(self) -> anyhow::Result<()> {
+        self.target.run(PolicyLists {
+            county: self.county,
+            max_rows: self.max_rows,
+            lang: self.lang.lang(),
+            config: self.config,
+        })
+    }
+}
 
 /// What to list.
-#[derive(Debug, Clone)]
-pub struct PolicyArgs {
+struct PolicyLists {
     /// One county; `None` for all.
-    pub county: Option<String>,
+    county: Option<String>,
     /// Rows listed per section.
-    pub max_rows: usize,
+    max_rows: usize,
     /// Language of what is printed.
-    pub lang: Lang,
+    lang: Lang,
+    /// The config file with the rules (offline only).
+    config: Option<PathBuf>,
 }
 
 /// Prints the lists.
@@ -134,42 +167,40 @@ fn print(r: &pb::PolicyReport, lang: Lang) {
     }
 }
 
-/// The lists from a data directory, by `rules`.
-pub fn policy_offline(
-    data_dir: &Path,
-    args: &PolicyArgs,
-    rules: &PolicyConfig,
-) -> anyhow::Result<()> {
-    let store =
-        Store::open(data_dir).with_context(|| format!("cannot open {}", data_dir.display()))?;
-    let now = chrono::Utc::now().timestamp_millis();
-    let lists =
-        crate::report::policy::policy_lists(&store, rules, args.county.as_deref(), now, args.lang)?;
-    print(
-        &crate::api::policy_to_pb(lists, args.max_rows, args.lang),
-        args.lang,
-    );
-    Ok(())
-}
+impl TwoWays for PolicyLists {
+    type Output = ();
 
-/// The lists from a server at `addr`, by its rules.
-pub async fn policy_remote(
-    addr: &str,
-    tls_ca: Option<&Path>,
-    token: Option<&str>,
-    args: &PolicyArgs,
-) -> anyhow::Result<()> {
-    let channel = super::TokenChannel::new(super::connect(addr, tls_ca).await?, token)?;
-    let mut client = ReportServiceClient::new(channel);
-    let mut request = tonic::Request::new(pb::PolicyRequest {
-        county_code: args.county.clone().unwrap_or_default(),
-        max_rows: args.max_rows as u32,
-    });
-    let tag = if args.lang == Lang::Zh { "zh-CN" } else { "en" };
-    request
-        .metadata_mut()
-        .insert("accept-language", tag.parse().expect("ascii"));
-    let report = client.policy_lists(request).await?.into_inner();
-    print(&report, args.lang);
-    Ok(())
+    /// The lists by the server's rules.
+    async fn remote(self, server: Server<'_>) -> anyhow::Result<()> {
+        let mut client = ReportServiceClient::new(server.channel().await?);
+        let request = super::lang::request(
+            pb::PolicyRequest {
+                county_code: self.county.clone().unwrap_or_default(),
+                max_rows: self.max_rows as u32,
+            },
+            self.lang,
+        );
+        let report = client.policy_lists(request).await?.into_inner();
+        print(&report, self.lang);
+        Ok(())
+    }
+
+    /// The lists by the config file's rules.
+    fn local(self, data: Local<'_>) -> anyhow::Result<()> {
+        let rules = super::load_config(self.config.as_deref())?.policy;
+        let store = data.store()?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let lists = crate::report::policy::policy_lists(
+            &store,
+            &rules,
+            self.county.as_deref(),
+            now,
+            self.lang,
+        )?;
+        print(
+            &crate::api::policy_to_pb(lists, self.max_rows, self.lang),
+            self.lang,
+        );
+        Ok(())
+    }
 }

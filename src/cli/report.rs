@@ -4,18 +4,36 @@
 //! the same reply the server sends.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use super::args::SourceArg;
+use super::args::{SourceArg, Target};
 use super::lang::LangFlag;
+use super::{Local, Server, TwoWays};
 use crate::api::pb;
 use crate::api::pb::report_service_client::ReportServiceClient;
 use crate::domain::Source;
 use crate::report::book::{county_name, heading, source_name, workbook, Period, GROUPS};
 use crate::report::{self, Coverage, CoverageFilter, Row};
-use crate::store::Store;
+
+/// Print the coverage report, from a data directory or a running server.
+#[derive(clap::Args, Debug)]
+pub struct ReportCommand {
+    /// Where the data is.
+    #[command(flatten)]
+    pub target: Target,
+    /// What to report.
+    #[command(flatten)]
+    pub args: ReportArgs,
+}
+
+impl ReportCommand {
+    /// Prints the report (and writes the workbook if asked).
+    pub fn run(self) -> anyhow::Result<()> {
+        self.target.run(&self.args)
+    }
+}
 
 /// What to report: the flags of `jobbridge report` past where the data is.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -50,68 +68,62 @@ pub struct ReportArgs {
     pub lang: LangFlag,
 }
 
-/// Computes the report on a data directory and prints it.
-pub fn report_offline(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<()> {
-    let store = Store::open(data_dir)
-        .with_context(|| format!("cannot open data directory {}", data_dir.display()))?;
-    let county = county_code(args)?;
-    let filter = CoverageFilter::parse(
-        &county,
-        args.site.as_deref().unwrap_or(""),
-        args.source.map(Source::from),
-        args.from.as_deref().unwrap_or(""),
-        args.to.as_deref().unwrap_or(""),
-    )
-    .map_err(|e| {
-        let flag = match e.field.as_str() {
-            "county_code" => "--county",
-            "site_id" => "--site",
-            "from_date" => "--from",
-            "to_date" => "--to",
-            _ => "--source",
-        };
-        anyhow::Error::new(super::exit::Usage(format!(
-            "{flag}: {}",
-            e.reason.to_string().replace("to_date", "--to")
-        )))
-    })?;
-    let coverage = report::coverage(&store, &filter)?;
-    emit(&coverage, &Period::of(&filter), args)
-}
+impl TwoWays for &ReportArgs {
+    type Output = ();
 
-/// Asks a running server for the report and prints it; `addr` and `tls_ca`
-/// as in [`super::connect`].
-pub async fn report_remote(
-    addr: &str,
-    tls_ca: Option<&Path>,
-    token: Option<&str>,
-    args: &ReportArgs,
-) -> anyhow::Result<()> {
-    let channel = super::TokenChannel::new(super::connect(addr, tls_ca).await?, token)?;
-    let mut client = ReportServiceClient::new(channel);
-    let request = pb::CoverageRequest {
-        county_code: county_code(args)?,
-        site_id: args.site.clone().unwrap_or_default(),
-        source: args
-            .source
-            .map(Source::from)
-            .map_or(pb::Source::Unspecified, crate::api::source_to_pb)
-            .into(),
-        from_date: args.from.clone().unwrap_or_default(),
-        to_date: args.to.clone().unwrap_or_default(),
-    };
-    let mut request = tonic::Request::new(request);
-    request.metadata_mut().insert(
-        "accept-language",
-        tonic::metadata::MetadataValue::from_static(super::lang::accept_language(args.lang.lang())),
-    );
-    let report = client
-        .coverage(request)
-        .await
-        .map_err(|s| anyhow::Error::new(super::exit::Remote(s)))?
-        .into_inner();
-    let (coverage, period) = crate::api::coverage_from_pb(report);
-    emit(&coverage, &period, args)
+    /// Asks the server for the report and prints it.
+    async fn remote(self, server: Server<'_>) -> anyhow::Result<()> {
+        let args = self;
+        let mut client = ReportServiceClient::new(server.channel().await?);
+        let request = pb::CoverageRequest {
+            county_code: county_code(args)?,
+            site_id: args.site.clone().unwrap_or_default(),
+            source: args
+                .source
+                .map(Source::from)
+                .map_or(pb::Source::Unspecified, crate::api::source_to_pb)
+                .into(),
+            from_date: args.from.clone().unwrap_or_default(),
+            to_date: args.to.clone().unwrap_or_default(),
+        };
+        let report = client
+            .coverage(super::lang::request(request, args.lang.lang()))
+            .await
+            .map_err(|s| anyhow::Error::new(super::exit::Remote(s)))?
+            .into_inner();
+        let (coverage, period) = crate::api::coverage_from_pb(report);
+        emit(&coverage, &period, args)
+    }
+
+    /// Computes the report on the data directory (the same reply the
+    /// server builds) and prints it.
+    fn local(self, data: Local<'_>) -> anyhow::Result<()> {
+        let args = self;
+        let store = data.store()?;
+        let county = county_code(args)?;
+        let filter = CoverageFilter::parse(
+            &county,
+            args.site.as_deref().unwrap_or(""),
+            args.source.map(Source::from),
+            args.from.as_deref().unwrap_or(""),
+            args.to.as_deref().unwrap_or(""),
+        )
+        .map_err(|e| {
+            let flag = match e.field.as_str() {
+                "county_code" => "--county",
+                "site_id" => "--site",
+                "from_date" => "--from",
+                "to_date" => "--to",
+                _ => "--source",
+            };
+            anyhow::Error::new(super::exit::Usage(format!(
+                "{flag}: {}",
+                e.reason.to_string().replace("to_date", "--to")
+            )))
+        })?;
+        let coverage = report::coverage(&store, &filter)?;
+        emit(&coverage, &Period::of(&filter), args)
+    }
 }
 
 /// `--county` as a code: a region's name is looked up, digits are left

@@ -4,35 +4,133 @@
 //! or through a running server.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
-use std::path::Path;
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 
+use super::args::Target;
+use super::lang::{request, LangFlag};
+use super::{operator, Local, Server, TwoWays};
 use crate::api::pb;
 use crate::api::pb::batch_client::BatchClient;
 use crate::batch::BatchSettings;
-use crate::domain::access::{Caller, Role, Scope};
+use crate::config::FileConfig;
 use crate::domain::run::{DiffClass, Run, RunDiff};
 use crate::domain::Lang;
-use crate::service::{Applied, Service};
-use crate::store::Store;
+use crate::service::Applied;
+
+/// `jobbridge batch list|diff|apply`.
+#[derive(clap::Subcommand, Debug)]
+pub enum ReviewAction {
+    /// The runs, newest first: an admin sees each whole, a service
+    /// company's token its counties' part of each.
+    List {
+        #[command(flatten)]
+        target: Target,
+        /// Runs listed (1 to 100).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[command(flatten)]
+        lang: LangFlag,
+    },
+    /// A run's summary and its diff against the last applied run.
+    Diff {
+        #[command(flatten)]
+        review: ReviewFlags,
+    },
+    /// Shows the diff, asks, then turns the staged run's still-valid
+    /// assignments into proposals (stale ones are refused with the reason).
+    Apply {
+        #[command(flatten)]
+        review: ReviewFlags,
+        /// Apply without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Who applies it, for the placements' history.
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
+}
+
+/// The flags `diff` and `apply` share.
+#[derive(clap::Args, Debug)]
+pub struct ReviewFlags {
+    #[command(flatten)]
+    target: Target,
+    /// The run id.
+    run_id: u64,
+    /// One county's part, by code (431202) or name (鹤城区); a service company's token must name one.
+    #[arg(long, value_parser = super::args::county_flag)]
+    county: Option<String>,
+    /// Diff lines listed (the counts cover all).
+    #[arg(long, default_value_t = 20)]
+    show: usize,
+    #[command(flatten)]
+    lang: LangFlag,
+    /// TOML config file with match weights and the [policy] rules that
+    /// applying checks eligibility under (offline only; a server applies
+    /// its own).
+    #[arg(long, env = "JOBBRIDGE_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl ReviewAction {
+    /// Lists, shows or applies.
+    pub fn run(self) -> anyhow::Result<()> {
+        let (flags, yes, actor, apply) = match self {
+            ReviewAction::List {
+                target,
+                limit,
+                lang,
+            } => {
+                return target.run(super::runs::ListRuns {
+                    limit,
+                    lang: lang.lang(),
+                })
+            }
+            ReviewAction::Diff { review } => (review, false, String::new(), false),
+            ReviewAction::Apply { review, yes, actor } => (review, yes, actor, true),
+        };
+        let config = super::load_config(flags.config.as_deref())?;
+        flags.target.run(Review {
+            args: ReviewArgs {
+                run_id: flags.run_id,
+                county: flags.county,
+                yes,
+                actor,
+                show: flags.show,
+                lang: flags.lang.lang(),
+            },
+            apply,
+            config,
+        })
+    }
+}
 
 /// What to review or apply.
 #[derive(Debug, Clone)]
-pub struct ReviewArgs {
+struct ReviewArgs {
     /// The run.
-    pub run_id: u64,
+    run_id: u64,
     /// One county's part; `None` for all.
-    pub county: Option<String>,
+    county: Option<String>,
     /// Apply without asking.
-    pub yes: bool,
+    yes: bool,
     /// Who applies it, for the placements' history.
-    pub actor: String,
+    actor: String,
     /// Entries listed (the counts cover all).
-    pub show: usize,
+    show: usize,
     /// Language of what is printed.
-    pub lang: Lang,
+    lang: Lang,
+}
+
+/// A review, and with `apply` the run applied after it.
+struct Review {
+    args: ReviewArgs,
+    apply: bool,
+    /// Match weights and `[policy]` rules (offline: applying checks each
+    /// assignment's eligibility under them, as the server would).
+    config: FileConfig,
 }
 
 /// One staged run's summary, refused-row and diff lines, as printed.
@@ -145,69 +243,48 @@ fn confirm(args: &ReviewArgs) -> anyhow::Result<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "是"))
 }
 
-fn admin() -> Caller {
-    Caller {
-        token_id: "cli".into(),
-        role: Role::Admin,
-        scope: Scope::default(),
-    }
-}
+impl TwoWays for Review {
+    type Output = ();
 
-/// Shows the run and its diff, then (with `apply`) applies it, on a data
-/// directory (no server may be running on it).
-/// `matching` and `policy` are the config file's: applying checks each
-/// assignment's eligibility under them, as the server would.
-pub fn review_offline(
-    data_dir: &Path,
-    args: &ReviewArgs,
-    apply: bool,
-    matching: crate::matching::MatchConfig,
-    policy: crate::domain::policy::PolicyConfig,
-) -> anyhow::Result<()> {
-    policy.check().map_err(anyhow::Error::msg)?;
-    let config = matching.normalised().map_err(anyhow::Error::msg)?;
-    let store = Arc::new(
-        Store::open(data_dir).with_context(|| format!("cannot open {}", data_dir.display()))?,
-    );
-    let env = std::env::var(crate::config::ID_KEY_ENV).ok();
-    let (id_key, _) =
-        crate::store::id_key(None, env.as_deref(), &store).map_err(anyhow::Error::msg)?;
-    let service =
-        Service::open_with_policy(store, id_key, config, BatchSettings::default(), policy)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let (run, _) = service.run(&admin(), args.run_id).await?;
-        print_run(&run, args.lang);
-        let diff = service
-            .diff_run(&admin(), args.run_id, args.county.clone())
-            .await?;
-        print_diff(&diff, args.show, args.lang);
-        if !apply || !confirm(args)? {
-            return Ok(());
-        }
-        let Applied {
-            proposed, refused, ..
-        } = service
-            .apply_run(
-                &admin(),
-                args.run_id,
-                args.county.clone(),
-                args.actor.clone(),
-                args.lang,
-            )
-            .await?;
-        let rows: Vec<_> = refused
-            .into_iter()
-            .map(|r| {
-                let text = r.reason.text(args.lang);
-                (r.worker_id, r.opening_id, r.reason.code().to_string(), text)
-            })
-            .collect();
-        print_applied(proposed, &rows, args.lang);
-        anyhow::Ok(())
-    })
+    async fn remote(self, server: Server<'_>) -> anyhow::Result<()> {
+        remote(server, &self.args, self.apply).await
+    }
+
+    fn local(self, data: Local<'_>) -> anyhow::Result<()> {
+        let service = data.service(self.config, BatchSettings::default())?;
+        let args = &self.args;
+        super::runtime()?.block_on(async {
+            let (run, _) = service.run(&operator(), args.run_id).await?;
+            print_run(&run, args.lang);
+            let diff = service
+                .diff_run(&operator(), args.run_id, args.county.clone())
+                .await?;
+            print_diff(&diff, args.show, args.lang);
+            if !self.apply || !confirm(args)? {
+                return Ok(());
+            }
+            let Applied {
+                proposed, refused, ..
+            } = service
+                .apply_run(
+                    &operator(),
+                    args.run_id,
+                    args.county.clone(),
+                    args.actor.clone(),
+                    args.lang,
+                )
+                .await?;
+            let rows: Vec<_> = refused
+                .into_iter()
+                .map(|r| {
+                    let text = r.reason.text(args.lang);
+                    (r.worker_id, r.opening_id, r.reason.code().to_string(), text)
+                })
+                .collect();
+            print_applied(proposed, &rows, args.lang);
+            anyhow::Ok(())
+        })
+    }
 }
 
 /// A refusal as the server words it.
@@ -215,34 +292,15 @@ fn status_error(s: tonic::Status) -> anyhow::Error {
     anyhow::Error::new(super::exit::Remote(s))
 }
 
-fn with_lang<T>(message: T, lang: Lang) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    let tag = match lang {
-        Lang::Zh => "zh-CN",
-        Lang::En => "en",
-    };
-    request
-        .metadata_mut()
-        .insert("accept-language", tag.parse().expect("ascii"));
-    request
-}
-
-/// As [`review_offline`], through a server at `addr` with `token` (an
-/// admin's, or a service company's with `--county`).
-pub async fn review_remote(
-    addr: &str,
-    tls_ca: Option<&Path>,
-    token: Option<&str>,
-    args: &ReviewArgs,
-    apply: bool,
-) -> anyhow::Result<()> {
-    let channel = super::TokenChannel::new(super::connect(addr, tls_ca).await?, token)?;
-    let mut client = BatchClient::new(channel);
+/// The review through a server, with a token an admin's or a service
+/// company's (with `--county`).
+async fn remote(server: Server<'_>, args: &ReviewArgs, apply: bool) -> anyhow::Result<()> {
+    let mut client = BatchClient::new(server.channel().await?);
     let lang = args.lang;
     // A service company reads its counties' part of the run (servers
     // before issue 28 refused it the run, and only the diff was shown).
     match client
-        .get_run(with_lang(
+        .get_run(request(
             pb::GetRunRequest {
                 run_id: args.run_id,
             },
@@ -265,7 +323,7 @@ pub async fn review_remote(
         Err(s) => return Err(status_error(s)),
     }
     let diff = client
-        .diff_run(with_lang(
+        .diff_run(request(
             pb::DiffRunRequest {
                 run_id: args.run_id,
                 county_code: args.county.clone().unwrap_or_default(),
@@ -281,7 +339,7 @@ pub async fn review_remote(
         return Ok(());
     }
     let reply = client
-        .apply_run(with_lang(
+        .apply_run(request(
             pb::ApplyRunRequest {
                 run_id: args.run_id,
                 county_code: args.county.clone().unwrap_or_default(),

@@ -3,8 +3,7 @@
 //! company's token sees its counties' part of each (the server's
 //! `Batch.ListRuns`), enough to find the run id to diff and apply.
 
-use std::path::Path;
-
+use super::{Local, Server, TwoWays};
 use crate::api::pb;
 use crate::api::pb::batch_client::BatchClient;
 use crate::batch::status_label;
@@ -60,37 +59,35 @@ pub(super) fn print_run(run: &Run, counties: &[String], lang: Lang) {
     }
 }
 
-/// Lists the newest `limit` runs of a data directory (the server must not
-/// be running on it).
-pub fn list_offline(data_dir: &Path, limit: usize, lang: Lang) -> anyhow::Result<()> {
-    let store = crate::store::Store::open(data_dir)
-        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", data_dir.display()))?;
-    for run in store.list_runs(0, limit)? {
-        print_run(&run, &[], lang);
-    }
-    Ok(())
+/// The newest `limit` runs, listed in `lang`.
+pub(super) struct ListRuns {
+    pub(super) limit: usize,
+    pub(super) lang: Lang,
 }
 
-/// As [`list_offline`], through a server at `addr` with `token` (an
-/// admin's or a service company's).
-pub async fn list_remote(
-    addr: &str,
-    tls_ca: Option<&Path>,
-    token: Option<&str>,
-    limit: usize,
-    lang: Lang,
-) -> anyhow::Result<()> {
-    let channel = super::TokenChannel::new(super::connect(addr, tls_ca).await?, token)?;
-    let reply = BatchClient::new(channel)
-        .list_runs(pb::ListRunsRequest {
-            page_size: limit.clamp(1, 100) as u32,
-            before_run_id: 0,
-        })
-        .await
-        .map_err(|s| anyhow::Error::new(super::exit::Remote(s)))?
-        .into_inner();
-    for run in &reply.runs {
-        print_run(&crate::api::run_from_pb(run), &run.counties, lang);
+impl TwoWays for ListRuns {
+    type Output = ();
+
+    /// Through a server, with an admin's token or a service company's.
+    async fn remote(self, server: Server<'_>) -> anyhow::Result<()> {
+        let reply = BatchClient::new(server.channel().await?)
+            .list_runs(pb::ListRunsRequest {
+                page_size: self.limit.clamp(1, 100) as u32,
+                before_run_id: 0,
+            })
+            .await
+            .map_err(|s| anyhow::Error::new(super::exit::Remote(s)))?
+            .into_inner();
+        for run in &reply.runs {
+            print_run(&crate::api::run_from_pb(run), &run.counties, self.lang);
+        }
+        Ok(())
     }
-    Ok(())
+
+    fn local(self, data: Local<'_>) -> anyhow::Result<()> {
+        for run in data.store()?.list_runs(0, self.limit)? {
+            print_run(&run, &[], self.lang);
+        }
+        Ok(())
+    }
 }

@@ -4,20 +4,77 @@
 //! stop.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
-use anyhow::Context as _;
-
+use super::args::{RoleArg, Target};
 use super::exit::Remote;
+use super::{Local, Server, TwoWays};
 use crate::api::pb;
 use crate::api::pb::admin_service_client::AdminServiceClient;
 use crate::domain::access::{Role, Scope};
-use crate::store::{Store, TokenRecord};
+use crate::store::TokenRecord;
 
-fn open(data_dir: &Path) -> anyhow::Result<Store> {
-    // A directory held by a server says so itself (StoreError::InUse).
-    Store::open(data_dir)
-        .with_context(|| format!("cannot open data directory {}", data_dir.display()))
+/// Create, list and revoke API tokens, on a data directory or
+/// through a running server (--server ADDR --token ADMIN).
+#[derive(clap::Args, Debug)]
+pub struct TokenCommand {
+    #[command(subcommand)]
+    action: TokenAction,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum TokenAction {
+    /// Create a token and print it alone on standard output (it is shown
+    /// once: only its hash is stored).
+    Create {
+        #[command(flatten)]
+        target: Target,
+        /// The token's role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// service_company: county codes (repeat or comma-separate);
+        /// recruiter: the employer id.
+        #[arg(long)]
+        scope: Vec<String>,
+        /// Who or what the token is for.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List tokens (ids, roles, scopes; never secrets).
+    List {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Revoke a token; its next call is refused.
+    Revoke {
+        #[command(flatten)]
+        target: Target,
+        /// The token id (tok_...).
+        token_id: String,
+    },
+}
+
+impl TokenCommand {
+    /// Creates, lists or revokes, and prints the token, the table or the
+    /// revoked token's line.
+    pub fn run(self) -> anyhow::Result<()> {
+        let text = match self.action {
+            TokenAction::Create {
+                target,
+                role,
+                scope,
+                label,
+            } => {
+                let role = Role::from(role);
+                // A wrong scope is refused before anything is opened.
+                let scope = scope_for(role, &scope)?;
+                target.run(Create { role, scope, label })?
+            }
+            TokenAction::List { target } => target.run(List)?,
+            TokenAction::Revoke { target, token_id } => target.run(Revoke(token_id))?,
+        };
+        print!("{text}");
+        Ok(())
+    }
 }
 
 /// The scope of a new token of `role` from `--scope` values: county codes
@@ -62,14 +119,6 @@ pub fn scope_for(role: Role, values: &[String]) -> anyhow::Result<Scope> {
 /// A wrong flag value: exit code 2 ([`super::exit`]).
 fn usage(message: String) -> anyhow::Error {
     crate::launch::LaunchError::Config(message).into()
-}
-
-/// Creates a token and returns it (the caller prints it; it is not kept).
-pub fn create(data_dir: &Path, role: Role, scope: &Scope, label: &str) -> anyhow::Result<String> {
-    let store = open(data_dir)?;
-    let (_, token) = store.create_token(role, scope, label, "cli")?;
-    store.flush_blocking()?;
-    Ok(token)
 }
 
 fn describe(t: &TokenRecord) -> String {
@@ -120,33 +169,11 @@ fn header() -> String {
     )
 }
 
-/// Every token as a table (never the secrets: they are not stored).
-pub fn list(data_dir: &Path) -> anyhow::Result<String> {
-    let store = open(data_dir)?;
-    let mut out = header();
-    for t in store.tokens()? {
-        let _ = writeln!(out, "{}", describe(&t));
-    }
-    Ok(out)
-}
-
-/// Revokes a token; its next call is refused.
-pub fn revoke(data_dir: &Path, token_id: &str) -> anyhow::Result<String> {
-    let store = open(data_dir)?;
-    let record = store.revoke_token(token_id)?;
-    store.flush_blocking()?;
-    Ok(describe(&record))
-}
-
 /// A running server, reached as an admin.
 async fn admin_client(
-    server: &str,
-    tls_ca: Option<&Path>,
-    token: Option<&str>,
+    server: Server<'_>,
 ) -> anyhow::Result<AdminServiceClient<super::TokenChannel>> {
-    let token = token.context("--server needs --token (an admin token) or JOBBRIDGE_TOKEN")?;
-    let channel = super::TokenChannel::new(super::connect(server, tls_ca).await?, Some(token))?;
-    Ok(AdminServiceClient::new(channel))
+    Ok(AdminServiceClient::new(server.admin_channel().await?))
 }
 
 fn describe_pb(t: &pb::TokenInfo) -> String {
@@ -166,62 +193,89 @@ fn describe_pb(t: &pb::TokenInfo) -> String {
     )
 }
 
-/// [`create`] through a running server's `AdminService`.
-pub async fn create_remote(
-    server: &str,
-    tls_ca: Option<&Path>,
-    admin: Option<&str>,
+/// A new token: printed alone on its line, once (only its hash is kept).
+struct Create {
     role: Role,
-    scope: &Scope,
-    label: &str,
-) -> anyhow::Result<String> {
-    let mut client = admin_client(server, tls_ca, admin).await?;
-    let reply = client
-        .create_token(pb::CreateTokenRequest {
-            role: crate::api::role_to_pb(role).into(),
-            counties: scope.counties.clone(),
-            employer_id: scope.employer_id.clone().unwrap_or_default(),
-            label: label.to_string(),
-        })
-        .await
-        .map_err(Remote)?;
-    Ok(reply.into_inner().token)
+    scope: Scope,
+    label: String,
 }
 
-/// [`list`] through a running server's `AdminService`.
-pub async fn list_remote(
-    server: &str,
-    tls_ca: Option<&Path>,
-    admin: Option<&str>,
-) -> anyhow::Result<String> {
-    let mut client = admin_client(server, tls_ca, admin).await?;
-    let tokens = client
-        .list_tokens(pb::ListTokensRequest {})
-        .await
-        .map_err(Remote)?
-        .into_inner()
-        .tokens;
-    let mut out = header();
-    for t in &tokens {
-        let _ = writeln!(out, "{}", describe_pb(t));
+impl TwoWays for Create {
+    type Output = String;
+
+    async fn remote(self, server: Server<'_>) -> anyhow::Result<String> {
+        let reply = admin_client(server)
+            .await?
+            .create_token(pb::CreateTokenRequest {
+                role: crate::api::role_to_pb(self.role).into(),
+                counties: self.scope.counties.clone(),
+                employer_id: self.scope.employer_id.clone().unwrap_or_default(),
+                label: self.label,
+            })
+            .await
+            .map_err(Remote)?;
+        Ok(format!("{}\n", reply.into_inner().token))
     }
-    Ok(out)
+
+    fn local(self, data: Local<'_>) -> anyhow::Result<String> {
+        let store = data.store()?;
+        let (_, token) = store.create_token(self.role, &self.scope, &self.label, "cli")?;
+        store.flush_blocking()?;
+        Ok(format!("{token}\n"))
+    }
 }
 
-/// [`revoke`] through a running server's `AdminService`.
-pub async fn revoke_remote(
-    server: &str,
-    tls_ca: Option<&Path>,
-    admin: Option<&str>,
-    token_id: &str,
-) -> anyhow::Result<String> {
-    let mut client = admin_client(server, tls_ca, admin).await?;
-    let info = client
-        .revoke_token(pb::RevokeTokenRequest {
-            token_id: token_id.to_string(),
-        })
-        .await
-        .map_err(Remote)?
-        .into_inner();
-    Ok(describe_pb(&info))
+/// Every token as a table (never the secrets: they are not stored).
+struct List;
+
+impl TwoWays for List {
+    type Output = String;
+
+    async fn remote(self, server: Server<'_>) -> anyhow::Result<String> {
+        let tokens = admin_client(server)
+            .await?
+            .list_tokens(pb::ListTokensRequest {})
+            .await
+            .map_err(Remote)?
+            .into_inner()
+            .tokens;
+        let mut out = header();
+        for t in &tokens {
+            let _ = writeln!(out, "{}", describe_pb(t));
+        }
+        Ok(out)
+    }
+
+    fn local(self, data: Local<'_>) -> anyhow::Result<String> {
+        let store = data.store()?;
+        let mut out = header();
+        for t in store.tokens()? {
+            let _ = writeln!(out, "{}", describe(&t));
+        }
+        Ok(out)
+    }
+}
+
+/// Revokes the token of this id (its next call is refused); its line.
+struct Revoke(String);
+
+impl TwoWays for Revoke {
+    type Output = String;
+
+    async fn remote(self, server: Server<'_>) -> anyhow::Result<String> {
+        let info = admin_client(server)
+            .await?
+            .revoke_token(pb::RevokeTokenRequest { token_id: self.0 })
+            .await
+            .map_err(Remote)?
+            .into_inner();
+        Ok(format!("{}\n", describe_pb(&info)))
+    }
+
+    fn local(self, data: Local<'_>) -> anyhow::Result<String> {
+        let store = data.store()?;
+        let record = store.revoke_token(&self.0)?;
+        store.flush_blocking()?;
+        Ok(format!("{}\n", describe(&record)))
+    }
 }

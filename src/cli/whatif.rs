@@ -8,28 +8,26 @@
 //! resized, closed, removed workers.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 
 use super::args::Target;
 use super::exit::Remote;
 use super::lang::LangFlag;
 use super::review::pad;
+use super::{operator, Local, Server, TwoWays};
 use crate::api::pb;
 use crate::api::pb::batch_client::BatchClient;
 use crate::batch::audit::micro_decimal_u64;
 use crate::batch::whatif::{WhatIfAnswer, DEFAULT_LIMIT};
 use crate::batch::BatchSettings;
-use crate::domain::access::{Caller, Role, Scope};
 use crate::domain::{regions, Lang, Opening, Worker};
-use crate::ledger::columns::Mapping;
-use crate::ledger::files;
 use crate::ledger::import::{parse_rows, Record};
-use crate::service::{Service, WhatIfChange, MAX_LIMIT};
-use crate::store::Store;
+use crate::service::{WhatIfChange, MAX_LIMIT};
 
-/// `jobbridge whatif`.
+/// What the nightly optimum would do differently after some changes
+/// (openings added, resized or closed; workers added or removed), on a
+/// data directory or through a server; nothing is stored.
 #[derive(clap::Args, Debug)]
 pub struct WhatIfCommand {
     /// Where the data is.
@@ -78,14 +76,14 @@ fn resize_arg(value: &str) -> Result<(String, u32), String> {
     Ok((id.trim().to_string(), n))
 }
 
-/// The records of a ledger file; refused whole at its first bad row.
+/// The records of a ledger file; refused whole at its first bad row
+/// (exit 65).
 fn ledger<R: Record + 'static>(path: &Path, lang: Lang) -> anyhow::Result<Vec<R>> {
-    let (table, _) = files::read(path)?;
-    let mapping = Mapping::new(R::columns(), R::NAME, &table.headers, lang)
-        .map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
+    let (table, _, mapping) = super::ledger::read_ledger::<R>(path, lang)?;
     let (good, rejected) = parse_rows(&table, &mapping, lang);
     if let Some(e) = rejected.first() {
-        bail!("{}: {}", path.display(), e.text(lang));
+        let refused = anyhow::anyhow!("{}: {}", path.display(), e.text(lang));
+        return Err(super::exit::Refused(refused).into());
     }
     Ok(good.into_iter().map(|(_, r)| r).collect())
 }
@@ -127,17 +125,12 @@ impl WhatIfCommand {
                 )
             );
         }
-        let (answer, counties) = match &self.target.server {
-            Some(addr) => super::runtime()?.block_on(remote(
-                addr,
-                self.target.tls_ca.as_deref(),
-                self.target.token.as_deref(),
-                changes,
-                self.limit as usize,
-                lang,
-            ))?,
-            None => (self.offline(changes, lang)?, Vec::new()),
-        };
+        let (answer, counties) = self.target.run(Ask {
+            changes,
+            limit: self.limit as usize,
+            lang,
+            config: self.config.as_deref(),
+        })?;
         if self.json {
             println!("{}", json(&answer, &counties, lang));
         } else {
@@ -145,54 +138,46 @@ impl WhatIfCommand {
         }
         Ok(())
     }
+}
 
-    fn offline(&self, changes: Vec<WhatIfChange>, lang: Lang) -> anyhow::Result<WhatIfAnswer> {
-        let config = match self.config.as_deref() {
-            Some(path) => crate::config::FileConfig::load(path).map_err(anyhow::Error::msg)?,
-            None => crate::config::FileConfig::default(),
-        };
-        config.policy.check().map_err(anyhow::Error::msg)?;
-        let matching = config.matching.normalised().map_err(anyhow::Error::msg)?;
-        let data_dir = &self.target.data_dir;
-        let store = Arc::new(
-            Store::open(data_dir).with_context(|| format!("cannot open {}", data_dir.display()))?,
-        );
-        let env = std::env::var(crate::config::ID_KEY_ENV).ok();
-        let (id_key, _) =
-            crate::store::id_key(None, env.as_deref(), &store).map_err(anyhow::Error::msg)?;
-        let service = Service::open_with_policy(
-            store,
-            id_key,
-            matching,
-            BatchSettings::default(),
-            config.policy,
-        )?;
-        let admin = Caller {
-            token_id: "cli".into(),
-            role: Role::Admin,
-            scope: Scope::default(),
-        };
+/// The question: the changes, the movers listed at most, the language and
+/// (offline) the config file. The answer comes with the counties its
+/// figures cover (empty: all).
+struct Ask<'a> {
+    changes: Vec<WhatIfChange>,
+    limit: usize,
+    lang: Lang,
+    config: Option<&'a Path>,
+}
+
+impl TwoWays for Ask<'_> {
+    type Output = (WhatIfAnswer, Vec<String>);
+
+    async fn remote(self, server: Server<'_>) -> anyhow::Result<Self::Output> {
+        remote(server, self.changes, self.limit, self.lang).await
+    }
+
+    fn local(self, data: Local<'_>) -> anyhow::Result<Self::Output> {
+        let config = super::load_config(self.config)?;
+        let service = data.service(config, BatchSettings::default())?;
         let answer = super::runtime()?
-            .block_on(service.what_if(&admin, changes, self.limit as usize))
-            .map_err(|e| anyhow::anyhow!("{}", e.text(lang)))?;
+            .block_on(service.what_if(&operator(), self.changes, self.limit))
+            .map_err(|e| super::exit::in_lang(e, self.lang))?;
         super::close_service(service);
-        Ok(answer)
+        Ok((answer, Vec::new()))
     }
 }
 
 /// Asks a server; answers with the counties the figures cover (empty:
 /// all).
 async fn remote(
-    addr: &str,
-    tls_ca: Option<&Path>,
-    token: Option<&str>,
+    server: Server<'_>,
     changes: Vec<WhatIfChange>,
     limit: usize,
     lang: Lang,
 ) -> anyhow::Result<(WhatIfAnswer, Vec<String>)> {
     use pb::what_if_change::Change;
-    let channel = super::TokenChannel::new(super::connect(addr, tls_ca).await?, token)?;
-    let mut client = BatchClient::new(channel);
+    let mut client = BatchClient::new(server.channel().await?);
     let changes = changes
         .into_iter()
         .map(|c| pb::WhatIfChange {
@@ -211,13 +196,12 @@ async fn remote(
             }),
         })
         .collect();
-    let mut request = tonic::Request::new(pb::WhatIfRequest {
-        changes,
-        limit: limit as u32,
-    });
-    request.metadata_mut().insert(
-        "accept-language",
-        tonic::metadata::MetadataValue::from_static(super::lang::accept_language(lang)),
+    let request = super::lang::request(
+        pb::WhatIfRequest {
+            changes,
+            limit: limit as u32,
+        },
+        lang,
     );
     let reply = client.what_if(request).await.map_err(Remote)?.into_inner();
     let counties = reply.counties.clone();

@@ -2,7 +2,7 @@
 //! GB18030), checked or imported through the same path as
 //! `jobbridge import workers`: read by `ledger::files`, mapped by the
 //! column tables, each row judged by `ledger::import`, stored by
-//! [`Service::import_workers_batched`](crate::service::Service) in the
+//! [`Service::import_all`](crate::service::Service) in the
 //! gRPC import's batches, and answered once durable. The rejected rows and
 //! the changes come back as the CLI's files (xlsx), kept in memory for the
 //! session ([`super::kept`]).
@@ -152,9 +152,7 @@ pub async fn submit(
             &who,
             Act::ImportWorkers,
             super::untargeted,
-            console
-                .service
-                .import_workers_batched(&who.caller, records, options),
+            console.service.import_all(&who.caller, records, options),
         )
         .await;
     let results = match stored {

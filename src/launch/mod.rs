@@ -7,8 +7,10 @@
 //! up and takes them down. `main.rs` parses flags into a [`Config`] and
 //! calls [`serve`]; a test or another binary builds the `Config` itself and
 //! calls [`serve`], or [`Launch::open`] and [`Launch::run`] on a listener of
-//! its own. Below it, [`crate::server::run`] serves one store on one
-//! listener and knows nothing of processes, signals or stdout.
+//! its own. The launcher loads the TLS identity and finds the national id
+//! key once, and builds the service ([`crate::server::Ready`]); below it,
+//! [`crate::server::run`] serves what it is handed on one listener and
+//! knows nothing of processes, signals, files or stdout.
 
 mod admin_token;
 mod backup_flags;
@@ -28,7 +30,7 @@ use crate::demo::{LoadError, LoadSummary};
 use crate::domain::access::{Role, Scope};
 use crate::domain::IdKey;
 use crate::server::tls::{TlsError, TlsIdentity};
-use crate::server::ServeError;
+use crate::server::{Ready, ServeError};
 use crate::store::{Store, StoreError, StoreOptions};
 
 /// Why `serve` could not start, or stopped with an error.
@@ -101,10 +103,12 @@ pub fn serve(config: Config) -> Result<(), LaunchError> {
     })
 }
 
-/// An open store and the settings to serve it with, checked and complete:
-/// the national id key is resolved and the audit directory set.
+/// An open store, the TLS identity and the settings to serve it with,
+/// checked and complete: the national id key is resolved and the audit
+/// directory set.
 pub struct Launch {
     store: Arc<Store>,
+    tls: Option<TlsIdentity>,
     config: Config,
 }
 
@@ -129,15 +133,19 @@ impl Launch {
             check_listen(console, config.tls.is_some(), config.insecure)
                 .map_err(|e| LaunchError::Config(format!("--console-listen: {e}")))?;
         }
-        if let Some(files) = &config.tls {
-            // server::run loads them again: it takes only the Config. Two
-            // reads of two small files buy an error before the store opens.
-            let identity = TlsIdentity::load(&files.cert, &files.key)?;
-            tracing::info!(
-                certificates = identity.certificates(),
-                "TLS certificate and key loaded"
-            );
-        }
+        // Loaded before the store opens, so that a bad file changes
+        // nothing; kept for the server.
+        let tls = match &config.tls {
+            Some(files) => {
+                let identity = TlsIdentity::load(&files.cert, &files.key)?;
+                tracing::info!(
+                    certificates = identity.certificates(),
+                    "TLS certificate and key loaded"
+                );
+                Some(identity)
+            }
+            None => None,
+        };
         let store = open_store(
             &config.data_dir,
             StoreOptions {
@@ -172,6 +180,7 @@ impl Launch {
         }
         Ok(Self {
             store: Arc::new(store),
+            tls,
             config,
         })
     }
@@ -186,15 +195,24 @@ impl Launch {
         &self.config
     }
 
-    /// Serves on `listener` until `shutdown` completes, then flushes what
-    /// background work may have left (in-flight calls are done by then).
+    /// Builds the service (binding the national id key, building the match
+    /// index: [`Ready::with_tls`]), serves it on `listener` until
+    /// `shutdown` completes, then flushes what background work may have
+    /// left (in-flight calls are done by then).
     pub async fn run(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), LaunchError> {
-        let served = crate::server::run(listener, self.store.clone(), self.config, shutdown).await;
-        let store = self.store;
+        let Self { store, tls, config } = self;
+        let for_service = store.clone();
+        let ready = tokio::task::spawn_blocking(move || Ready::with_tls(for_service, tls, config))
+            .await
+            .expect("service start-up does not panic");
+        let served = match ready {
+            Ok(ready) => crate::server::run(listener, ready, shutdown).await,
+            Err(e) => Err(e),
+        };
         // Last, after every call has ended or been cut: the flush.
         let flushed = tokio::task::spawn_blocking(move || {
             let flushed = store.flush_blocking();

@@ -3,10 +3,7 @@
 //! that a worker moves to another county or household only when the
 //! officer says so.
 
-use std::sync::Arc;
-
-use super::{Service, ServiceError};
-use crate::domain::access::Caller;
+use super::ServiceError;
 use crate::domain::{Reason, ValidationError, Worker};
 
 /// Rows per store transaction of an import. sled 0.34 holds a
@@ -52,40 +49,6 @@ pub struct ImportOptions {
     /// The officer moves workers to the county or household their rows
     /// give; without it such a row is refused.
     pub allow_move: bool,
-}
-
-impl Service {
-    /// Imports a whole ledger's `workers` (already validated) as the
-    /// gRPC `ImportWorkers` does: [`Service::import_workers`] in batches
-    /// of [`IMPORT_BATCH_ROWS`], one store transaction each, off the async
-    /// threads; it answers each row in order only once the rows written,
-    /// and the refusals that read stored state, are durable (see
-    /// [`Service::commit`]).
-    pub async fn import_workers_batched(
-        self: &Arc<Self>,
-        caller: &Caller,
-        workers: Vec<Worker>,
-        options: ImportOptions,
-    ) -> Result<Vec<Result<RowChange, ServiceError>>, ServiceError> {
-        let mut results = Vec::with_capacity(workers.len());
-        let mut workers = workers.into_iter().peekable();
-        while workers.peek().is_some() {
-            let batch: Vec<Worker> = workers.by_ref().take(IMPORT_BATCH_ROWS).collect();
-            let caller = caller.clone();
-            results.extend(
-                self.blocking(move |s| s.import_workers(&caller, batch, options))
-                    .await?,
-            );
-        }
-        let settles = results.iter().any(|r| match r {
-            Ok(_) => true,
-            Err(e) => e.rests_on_state(),
-        });
-        if settles {
-            self.commit().await?;
-        }
-        Ok(results)
-    }
 }
 
 /// Writes `writes`, the records of the rows that write (none when

@@ -5,8 +5,8 @@
 //! This lives in the store, not in the launcher, for one reason: a key is
 //! only generated while the store is open, because sled's directory lock is
 //! what keeps two processes from generating two keys for one directory. So
-//! [`id_key`] takes the open [`Store`], and `server::run` (which may be
-//! started without a key, as tests and benches do) can call it too.
+//! [`id_key`] takes the open [`Store`], and `server::Ready::open` (which
+//! may be given no key, as tests and benches do) can call it too.
 
 use std::path::{Path, PathBuf};
 

@@ -483,7 +483,7 @@ async fn chinese_reasons_and_labels_round_trip_through_the_api() {
 #[test]
 fn the_xlsx_report_reads_back_with_names_and_totals() {
     use jobbridge::cli::lang::{LangArg, LangFlag};
-    use jobbridge::cli::{report_offline, ReportArgs};
+    use jobbridge::cli::{ReportArgs, ReportCommand};
     let tmp = tempfile::tempdir().unwrap();
     let (lines, _) = ledger_lines();
     let mut lines: Vec<Vec<String>> = lines.into_iter().take(1).collect();
@@ -512,7 +512,12 @@ fn the_xlsx_report_reads_back_with_names_and_totals() {
         },
         ..Default::default()
     };
-    report_offline(&data, &args).unwrap();
+    ReportCommand {
+        target: offline(&data),
+        args,
+    }
+    .run()
+    .unwrap();
 
     // The reference: the report the library computes.
     let store = Store::open(&data).unwrap();

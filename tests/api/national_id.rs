@@ -345,7 +345,7 @@ async fn a_restart_with_another_key_is_refused() {
         id_key: Some(other.clone()),
         ..Config::in_process()
     };
-    let result = jobbridge::server::run(listener, store.clone(), options, async {}).await;
+    let result = jobbridge::server::open_and_run(listener, store.clone(), options, async {}).await;
     match result {
         Err(ServeError::IdKey(message)) => {
             assert!(message.contains("fingerprint"), "{message}");

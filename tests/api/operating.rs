@@ -510,38 +510,99 @@ fn the_example_config_serves() {
     assert!(err.contains("cannot listen"), "{err}");
 }
 
-/// The exit-code table (README, docs/operating.md, `cli/exit.rs`) as a script sees it: a
-/// server's refusal exits 65 from every command alike, an unknown county
-/// name is a usage error (2) while a known one is read as its code, a
-/// taken metrics port is 69 and a wrong national id key stops `serve`
-/// with 65 (which systemd's `RestartPreventExitStatus=2 65` does not
-/// restart).
+/// The exit-code table (README, docs/operating.md, `cli/exit.rs`) as a
+/// script sees it, each class provoked through both targets where it
+/// applies: every command refused by a server exits 65, and finding no
+/// server, or its data directory held by a running server, 69; a usage
+/// error is 2 either way; a refused ledger file and a run or token that
+/// is not there are 65 either way; an unknown county name is a usage error
+/// (2) while a known one is read as its code; a taken metrics port is 69
+/// and a wrong national id key stops `serve` with 65 (which systemd's
+/// `RestartPreventExitStatus=2 65` does not restart). 70 (a bug or a
+/// broken store) is not provoked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_codes_follow_the_table_whatever_the_command() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = serve(dir.path(), "[batch]\nschedule = false\n", &[]).await;
     let addr = server.addr.to_string();
-    let refused: &[&[&str]] = &[
+    let token = server.token.clone();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let held = path("data");
+    let (code, _, err) = jobbridge(&["template", "workers", "--out", &path("w.csv")]);
+    assert_eq!(code, 0, "{err}");
+    let (ledger, out) = (path("w.csv"), path("out"));
+    let commands: &[&[&str]] = &[
         &["report"],
-        &["export", "workers"],
+        &["export", "workers", "--out", &out],
         &["policy"],
         &["batch", "--dry-run"],
         &["batch", "list"],
+        &["batch", "diff", "1"],
+        &["whatif", "--close", "o-1"],
         &["token", "list"],
+        &["import", "workers", &ledger],
+        &["backup", "--out", &out],
     ];
-    for command in refused {
-        let mut args = command.to_vec();
-        args.extend([
-            "--server",
-            &addr,
-            "--token",
-            "jb.tok_0000000000000000.nothing",
-        ]);
-        let (code, _, err) = jobbridge(&args);
+    let nobody = free_addr().to_string();
+    for command in commands {
+        let with = |target: &[&str]| {
+            let mut args = command.to_vec();
+            args.extend(target);
+            jobbridge(&args)
+        };
+        let bogus = "jb.tok_0000000000000000.nothing";
+        let (code, _, err) = with(&["--server", &addr, "--token", bogus]);
         assert_eq!(code, 65, "{command:?}: {err}");
         assert!(err.contains("Unauthenticated"), "{command:?}: {err}");
+        let (code, _, err) = with(&["--server", &nobody, "--token", bogus]);
+        assert_eq!(code, 69, "{command:?} without a server: {err}");
+        let (code, _, err) = with(&["--data-dir", &held]);
+        assert_eq!(code, 69, "{command:?} on the server's directory: {err}");
+        assert!(err.contains("in use by a running server"), "{err}");
     }
-    let token = server.token.clone();
+
+    // The same command through the server and on a data directory of its
+    // own: done (0), a usage error (2), refused input (65).
+    let offline = path("offline");
+    let both: [&[&str]; 2] = [
+        &["--server", &addr, "--token", &token],
+        &["--data-dir", &offline],
+    ];
+    let notes = path("notes.txt");
+    std::fs::write(&notes, "not a ledger\n").unwrap();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["report"], 0, ""),
+        (
+            &["token", "create", "--role", "recruiter"],
+            2,
+            "exactly one --scope",
+        ),
+        (&["policy", "--county", "Nowhere"], 2, "unknown region name"),
+        (&["import", "workers", &notes], 65, ".csv or .xlsx"),
+        (&["batch", "diff", "999"], 65, "999"),
+        (
+            &["token", "revoke", "tok_0000000000000000"],
+            65,
+            "tok_0000000000000000",
+        ),
+    ];
+    for (command, expected, said) in cases {
+        for target in both {
+            let mut args = command.to_vec();
+            args.extend(target);
+            let (code, _, err) = jobbridge(&args);
+            assert_eq!(code, *expected, "{args:?}: {err}");
+            assert!(err.contains(said), "{args:?}: {err}");
+        }
+    }
+    // The config file is read on a data directory only: a wrong one is a
+    // usage error, as it is for `serve`.
+    let bad = path("bad.toml");
+    std::fs::write(&bad, "[policy]\nno_such_rule = 1\n").unwrap();
+    let (code, _, err) = jobbridge(&["policy", "--config", &bad, "--data-dir", &offline]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no_such_rule"), "{err}");
+
     let policy = |county: &str| {
         jobbridge(&[
             "policy", "--server", &addr, "--token", &token, "--county", county,
@@ -549,9 +610,6 @@ async fn exit_codes_follow_the_table_whatever_the_command() {
     };
     let (code, _, err) = policy("鹤城区");
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = policy("Nowhere");
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("unknown region name"), "{err}");
 
     // A taken metrics port, on another data directory.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -120,7 +120,7 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 async fn start_tls(dir: &Path, pki: &Pki) -> TestServer {
-    // server::run reads and checks the files when it starts.
+    // server::open_and_run reads and checks the files when it starts.
     let pki_dir = dir.join("pki");
     std::fs::create_dir_all(&pki_dir).unwrap();
     let (cert, key) = pki.write(&pki_dir);

@@ -110,7 +110,7 @@ impl TestServer {
         let (stop, stopped) = oneshot::channel::<()>();
         let server_store = store.clone();
         let task = tokio::spawn(async move {
-            jobbridge::server::run(listener, server_store, options, async {
+            jobbridge::server::open_and_run(listener, server_store, options, async {
                 let _ = stopped.await;
             })
             .await
