@@ -510,7 +510,7 @@ fn the_example_config_serves() {
     assert!(err.contains("cannot listen"), "{err}");
 }
 
-/// The exit-code table (README, docs/operating.md, `cli/exit.rs`) as a
+/// The exit-code table (README, `cli/exit.rs`) as a
 /// script sees it, each class provoked through both targets where it
 /// applies: every command refused by a server exits 65, and finding no
 /// server, or its data directory held by a running server, 69; a usage
