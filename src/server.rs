@@ -266,7 +266,12 @@ pub async fn run(
                     let config = identity
                         .http_config()
                         .map_err(|e| ServeError::Tls(e.to_string()))?;
-                    tokio::spawn(crate::console::serve_tls(listener, console, config))
+                    tokio::spawn(crate::console::serve_tls(
+                        listener,
+                        console,
+                        config,
+                        tls::HANDSHAKE_TIMEOUT,
+                    ))
                 }
                 None => tokio::spawn(crate::console::serve(listener, console)),
             })

@@ -381,11 +381,13 @@ pub async fn serve(listener: TcpListener, console: Arc<Console>) -> std::io::Res
     axum::serve(listener, app).await
 }
 
-/// Serves the console on `listener` over TLS with `config`.
+/// Serves the console on `listener` over TLS with `config`, giving each
+/// client `handshake_timeout` to finish its handshake.
 pub async fn serve_tls(
     listener: TcpListener,
     console: Arc<Console>,
     config: Arc<tokio_rustls::rustls::ServerConfig>,
+    handshake_timeout: std::time::Duration,
 ) -> std::io::Result<()> {
     use hyper_util::rt::TokioIo;
     use tower::ServiceExt;
@@ -402,11 +404,7 @@ pub async fn serve_tls(
         };
         let (acceptor, app) = (acceptor.clone(), app.clone());
         tokio::spawn(async move {
-            let handshake = tokio::time::timeout(
-                crate::server::tls::HANDSHAKE_TIMEOUT,
-                acceptor.accept(stream),
-            )
-            .await;
+            let handshake = tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await;
             let Ok(Ok(tls)) = handshake else {
                 return;
             };
