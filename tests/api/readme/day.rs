@@ -11,18 +11,7 @@ async fn the_nightly_review_prints_what_readme_says() {
     let dir = tempfile::tempdir().unwrap();
     let server = demo_server(&dir.path().join("data")).await;
     let admin = server.admin_token.clone();
-    let xupu = server
-        .admin()
-        .create_token(pb::CreateTokenRequest {
-            role: pb::Role::ServiceCompany as i32,
-            counties: vec!["431224".into()],
-            label: "Xupu employment service".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .token;
+    let xupu = super::tokens::xupu_token(&server).await;
     let tokens = [("TOKEN", admin.as_str()), ("XUPU", xupu.as_str())];
     let mut md = Readme::load();
     md.section("## A county company's day: the nightly run reviewed");

@@ -11,17 +11,7 @@ use super::{assert_fields, assert_status, Readme};
 pub async fn tokens(server: &crate::common::TestServer, md: &mut Readme) {
     let mut admin = server.admin();
     md.command(r#""counties":["431224"],"label":"Xupu employment service"}'"#);
-    let xupu = admin
-        .create_token(pb::CreateTokenRequest {
-            role: pb::Role::ServiceCompany as i32,
-            counties: vec!["431224".into()],
-            label: "Xupu employment service".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .token;
+    let xupu = xupu_token(server).await;
     md.command(r#""employer_id":"workshop-demo","label":"Xupu sewing workshop"}'"#);
     let recruiter = admin
         .create_token(pb::CreateTokenRequest {
@@ -81,4 +71,21 @@ pub async fn tokens(server: &crate::common::TestServer, md: &mut Readme) {
         .unwrap_err();
     assert_status(md.quote(), &refused);
     md.command("jobbridge.v1.AdminService/ListAuditLog");
+}
+
+/// A service company token of Xupu (431224), as README's walk-through
+/// makes it.
+pub async fn xupu_token(server: &crate::common::TestServer) -> String {
+    server
+        .admin()
+        .create_token(pb::CreateTokenRequest {
+            role: pb::Role::ServiceCompany as i32,
+            counties: vec!["431224".into()],
+            label: "Xupu employment service".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .token
 }
