@@ -158,7 +158,7 @@ fn main() {
         );
         keep_times.push(t.elapsed());
         let t = Instant::now();
-        let hint = last.certificate_for(&night2);
+        let hint = Some(last.certificate_for(&night2));
         warm = Some(
             simplex::solve_keeping_from(p, &anchor, hint, &Control::default())
                 .unwrap()

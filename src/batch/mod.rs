@@ -581,7 +581,7 @@ impl Batch {
     /// The last exact run's potentials, mapped onto `input`'s nodes (see
     /// [`LastOptimum::certificate_for`]); none before the first run.
     pub(crate) fn last_hint(&self, input: &BatchInput) -> Option<Certificate> {
-        taken(&self.last_optimum).and_then(|l| l.certificate_for(input))
+        taken(&self.last_optimum).map(|l| l.certificate_for(input))
     }
 
     /// Solves `input` exactly, closest to `anchor` (see

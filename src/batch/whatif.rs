@@ -340,7 +340,7 @@ impl Batch {
         drop(before);
         // The changed problem's pivots start from the baseline's optimum:
         // its plan where it still fits, and its potentials.
-        let hint = LastOptimum::new(&base, &base_certificate).certificate_for(&after);
+        let hint = Some(LastOptimum::new(&base, &base_certificate).certificate_for(&after));
         drop(base_certificate);
         let base = Plan {
             input: base,

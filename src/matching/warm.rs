@@ -65,7 +65,7 @@ impl LastOptimum {
     /// its score part and its count of `big`s (see [`reweigh`]). Whether it
     /// proves anything is for [`Certificate::verify`] to say; either way it
     /// is where the next solve's pivots start.
-    pub fn certificate_for(&self, input: &BatchInput) -> Option<Certificate> {
+    pub fn certificate_for(&self, input: &BatchInput) -> Certificate {
         let p = &input.problem;
         let layout = Layout::new(p);
         let (from, to) = (self.big, layout.big);
@@ -88,10 +88,10 @@ impl LastOptimum {
             potentials.push(i.map_or(0, |i| reweigh(self.households[i].1, from, to)));
         }
         potentials.push(0);
-        Some(Certificate {
+        Certificate {
             potentials,
             big: to,
-        })
+        }
     }
 }
 
