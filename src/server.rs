@@ -17,7 +17,7 @@ use tonic::server::NamedService;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
-use crate::api::auth::{Access, AccessLayer};
+use crate::api::auth::AccessLayer;
 use crate::api::pb::admin_service_server::AdminServiceServer;
 use crate::api::pb::batch_server::BatchServer;
 use crate::api::pb::matching_server::MatchingServer;
@@ -138,6 +138,7 @@ impl Ready {
             config,
             options.batch.clone(),
             options.policy.clone(),
+            options.rate_limit,
         )?;
         {
             let index = service.matcher().read();
@@ -225,7 +226,6 @@ pub async fn run(
         .max_decoding_message_size(limit);
     let admin = AdminServiceServer::new(AdminService::new(service.clone()))
         .max_decoding_message_size(limit);
-    let access = Access::new(service.store().clone(), options.rate_limit);
     let pruning = tokio::spawn(prune_audit(
         service.store().clone(),
         options.audit_retention,
@@ -255,7 +255,7 @@ pub async fn run(
                 .map_err(|source| ServeError::ConsoleListen { addr, source })?;
             let bound = listener.local_addr().unwrap_or(addr);
             let secure = tls.is_some();
-            let console = crate::console::Console::new(service.clone(), access.clone(), secure);
+            let console = crate::console::Console::new(service.clone(), secure);
             let scheme = if secure { "https" } else { "http" };
             tracing::info!(addr = %bound, tls = secure, "serving the console");
             if options.demo {
@@ -323,7 +323,7 @@ pub async fn run(
         .layer(observe::Observe)
         .layer(drain)
         .layer(tower::util::MapResponseLayer::new(remap_oversize))
-        .layer(AccessLayer::new(access))
+        .layer(AccessLayer::new(service.clone()))
         .layer(crate::api::lang::LangLayer)
         .add_service(health)
         .add_service(reflection_v1)

@@ -16,13 +16,15 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tonic::{Request, Response, Status};
 
 use crate::domain::access::Caller;
-pub use crate::service::access::{roles_for, Access, PERMISSIONS};
+pub use crate::service::access::{roles_for, PERMISSIONS};
 use crate::service::access::{Audited, Denied};
+use crate::service::Service;
 
 /// Paths open to everyone and not audited: the health service (load
 /// balancers and probes carry no token) and reflection (the API's shape,
@@ -64,16 +66,17 @@ fn bearer(headers: &http::HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The tower layer that puts [`Access`] in front of a service.
+/// The tower layer that puts the service's access rules in front of a
+/// gRPC service.
 #[derive(Clone)]
 pub struct AccessLayer {
-    access: Access,
+    service: Arc<Service>,
 }
 
 impl AccessLayer {
-    /// A layer checking with `access`.
-    pub fn new(access: Access) -> Self {
-        Self { access }
+    /// A layer admitting callers through `service`.
+    pub fn new(service: Arc<Service>) -> Self {
+        Self { service }
     }
 }
 
@@ -83,7 +86,7 @@ impl<S> tower::Layer<S> for AccessLayer {
     fn layer(&self, inner: S) -> Self::Service {
         AccessService {
             inner,
-            access: self.access.clone(),
+            service: self.service.clone(),
         }
     }
 }
@@ -92,7 +95,7 @@ impl<S> tower::Layer<S> for AccessLayer {
 #[derive(Clone)]
 pub struct AccessService<S> {
     inner: S,
-    access: Access,
+    service: Arc<Service>,
 }
 
 type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
@@ -124,7 +127,7 @@ where
         }
         // The token lookup and the audit entry are reads of sled's cache
         // and an append to the audit queue: done inline, as before.
-        let (caller, call) = match admit(&self.access, request.headers(), &path) {
+        let (caller, call) = match admit(&self.service, request.headers(), &path) {
             Ok(admitted) => admitted,
             Err((denied, token_id)) => {
                 let mut response = denied_status(denied).into_http();
@@ -134,7 +137,7 @@ where
                 return Box::pin(async move { Ok(response) });
             }
         };
-        let access = self.access.clone();
+        let service = self.service.clone();
         Box::pin(async move {
             let token_id = TokenId(caller.token_id.clone());
             request.extensions_mut().insert(caller);
@@ -158,7 +161,7 @@ where
                     .extensions()
                     .get::<AuditTarget>()
                     .map_or("", |t| t.0.as_str());
-                access.finish(call, target, code);
+                service.audit(call, target, code);
             }
             Ok(response)
         })
@@ -169,7 +172,7 @@ where
 /// or why not, with the token id when the token was valid.
 #[allow(clippy::type_complexity)]
 fn admit(
-    access: &Access,
+    service: &Service,
     headers: &http::HeaderMap,
     path: &str,
 ) -> Result<(Caller, Option<Audited>), (Denied, Option<String>)> {
@@ -181,8 +184,8 @@ fn admit(
             None,
         )
     })?;
-    let caller = access.authenticate(token).map_err(|d| (d, None))?;
-    match access.admit(&caller, path) {
+    let caller = service.authenticate(token).map_err(|d| (d, None))?;
+    match service.admit(&caller, path) {
         Ok(call) => Ok((caller, call)),
         Err(denied) => Err((denied, Some(caller.token_id))),
     }
