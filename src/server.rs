@@ -17,7 +17,8 @@ use tonic::server::NamedService;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
-use crate::api::auth::AccessLayer;
+use crate::api::auth::Access;
+use crate::api::layer::Wrap;
 use crate::api::pb::admin_service_server::AdminServiceServer;
 use crate::api::pb::batch_server::BatchServer;
 use crate::api::pb::matching_server::MatchingServer;
@@ -320,11 +321,11 @@ pub async fn run(
     let serve = builder
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .layer(observe::Observe)
-        .layer(drain)
+        .layer(Wrap(observe::Observe))
+        .layer(Wrap(drain))
         .layer(tower::util::MapResponseLayer::new(remap_oversize))
-        .layer(AccessLayer::new(service.clone()))
-        .layer(crate::api::lang::LangLayer)
+        .layer(Wrap(Access::new(service.clone())))
+        .layer(Wrap(crate::api::lang::AcceptLanguage))
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

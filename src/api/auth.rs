@@ -14,13 +14,11 @@
 //! that it is flushed with the writes it makes (see `store::audit`); the
 //! reply's status and the handler's target are added after.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use tonic::{Request, Response, Status};
 
+use super::layer::{BoxFuture, Inner, Middleware, Reply};
 use crate::domain::access::Caller;
 pub use crate::service::access::{roles_for, PERMISSIONS};
 use crate::service::access::{Audited, Denied};
@@ -66,61 +64,26 @@ fn bearer(headers: &http::HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The tower layer that puts the service's access rules in front of a
-/// gRPC service.
+/// The middleware that admits every gRPC call through the service's
+/// access rules (a tower layer as `Wrap(Access::new(service))`).
 #[derive(Clone)]
-pub struct AccessLayer {
+pub struct Access {
     service: Arc<Service>,
 }
 
-impl AccessLayer {
-    /// A layer admitting callers through `service`.
+impl Access {
+    /// Admits callers through `service`.
     pub fn new(service: Arc<Service>) -> Self {
         Self { service }
     }
 }
 
-impl<S> tower::Layer<S> for AccessLayer {
-    type Service = AccessService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        AccessService {
-            inner,
-            service: self.service.clone(),
-        }
-    }
-}
-
-/// See [`AccessLayer`].
-#[derive(Clone)]
-pub struct AccessService<S> {
-    inner: S,
-    service: Arc<Service>,
-}
-
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
-
-impl<S, B> tower::Service<http::Request<B>> for AccessService<S>
-where
-    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = http::Response<tonic::body::Body>;
-    type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        // The ready service is the one to call; leave a fresh clone behind.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+impl Middleware for Access {
+    fn call<S: Inner<B>, B: Send + 'static>(
+        &self,
+        mut inner: S,
+        mut request: http::Request<B>,
+    ) -> BoxFuture<Reply, S::Error> {
         let path = request.uri().path().to_string();
         if is_open(&path) {
             return Box::pin(inner.call(request));
