@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::layer::{BoxFuture, Inner, Middleware, Reply};
+use super::layer::{BoxFuture, GrpcRequest, Inner, Middleware, Reply};
 use crate::domain::access::Caller;
 pub use crate::service::access::{roles_for, PERMISSIONS};
 use crate::service::access::{Audited, Denied};
@@ -79,11 +79,7 @@ impl Access {
 }
 
 impl Middleware for Access {
-    fn call<S: Inner<B>, B: Send + 'static>(
-        &self,
-        mut inner: S,
-        mut request: http::Request<B>,
-    ) -> BoxFuture<Reply, S::Error> {
+    fn call<S: Inner>(&self, mut inner: S, mut request: GrpcRequest) -> BoxFuture<Reply, S::Error> {
         let path = request.uri().path().to_string();
         if is_open(&path) {
             return Box::pin(inner.call(request));

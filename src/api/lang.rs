@@ -11,7 +11,7 @@
 
 use std::future::Future;
 
-use super::layer::{BoxFuture, Inner, Middleware, Reply};
+use super::layer::{BoxFuture, GrpcRequest, Inner, Middleware, Reply};
 use crate::domain::Lang;
 
 tokio::task_local! {
@@ -43,11 +43,7 @@ pub async fn scope<F: Future>(lang: Lang, f: F) -> F::Output {
 pub struct AcceptLanguage;
 
 impl Middleware for AcceptLanguage {
-    fn call<S: Inner<B>, B: Send + 'static>(
-        &self,
-        mut inner: S,
-        request: http::Request<B>,
-    ) -> BoxFuture<Reply, S::Error> {
+    fn call<S: Inner>(&self, mut inner: S, request: GrpcRequest) -> BoxFuture<Reply, S::Error> {
         let lang = from_header(request.headers().get("accept-language"));
         let future = inner.call(request);
         Box::pin(LANG.scope(lang, future))

@@ -8,21 +8,23 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+/// A gRPC request, as tonic's server hands it to the stack.
+pub type GrpcRequest = http::Request<tonic::body::Body>;
+
 /// A gRPC reply, as the services of the stack answer.
 pub type Reply = http::Response<tonic::body::Body>;
 
 /// The future of a wrapped call.
 pub type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
-/// The service a middleware calls: the rest of the stack, answering gRPC
-/// replies.
-pub trait Inner<B>:
-    tower::Service<http::Request<B>, Response = Reply, Future: Send + 'static> + Send + 'static
+/// The service a middleware calls: the rest of the stack.
+pub trait Inner:
+    tower::Service<GrpcRequest, Response = Reply, Future: Send + 'static> + Send + 'static
 {
 }
 
-impl<S, B> Inner<B> for S where
-    S: tower::Service<http::Request<B>, Response = Reply, Future: Send + 'static> + Send + 'static
+impl<S> Inner for S where
+    S: tower::Service<GrpcRequest, Response = Reply, Future: Send + 'static> + Send + 'static
 {
 }
 
@@ -30,11 +32,7 @@ impl<S, B> Inner<B> for S where
 /// take it, called at most once.
 pub trait Middleware: Clone + Send + 'static {
     /// Answers `request`, through `inner` or not.
-    fn call<S: Inner<B>, B: Send + 'static>(
-        &self,
-        inner: S,
-        request: http::Request<B>,
-    ) -> BoxFuture<Reply, S::Error>;
+    fn call<S: Inner>(&self, inner: S, request: GrpcRequest) -> BoxFuture<Reply, S::Error>;
 }
 
 /// The tower layer of a [`Middleware`].
@@ -59,12 +57,7 @@ pub struct Wrapped<M, S> {
     inner: S,
 }
 
-impl<M, S, B> tower::Service<http::Request<B>> for Wrapped<M, S>
-where
-    M: Middleware,
-    S: Inner<B> + Clone,
-    B: Send + 'static,
-{
+impl<M: Middleware, S: Inner + Clone> tower::Service<GrpcRequest> for Wrapped<M, S> {
     type Response = Reply;
     type Error = S::Error;
     type Future = BoxFuture<Reply, S::Error>;
@@ -73,7 +66,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, request: GrpcRequest) -> Self::Future {
         // The ready service is the one to call; leave a fresh clone behind.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);

@@ -17,7 +17,7 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::sync::watch;
 use tonic::Status;
 
-use crate::api::layer::{BoxFuture, Inner, Middleware, Reply};
+use crate::api::layer::{BoxFuture, GrpcRequest, Inner, Middleware, Reply};
 
 /// The message of a call cut at the end of the grace period.
 pub const CUT_MESSAGE: &str =
@@ -60,11 +60,7 @@ impl Drain {
 }
 
 impl Middleware for Drain {
-    fn call<S: Inner<B>, B: Send + 'static>(
-        &self,
-        mut inner: S,
-        request: http::Request<B>,
-    ) -> BoxFuture<Reply, S::Error> {
+    fn call<S: Inner>(&self, mut inner: S, request: GrpcRequest) -> BoxFuture<Reply, S::Error> {
         let drain = self.clone();
         Box::pin(async move {
             // A handler still reading a client stream (an import) is cut

@@ -17,7 +17,7 @@ use http_body::{Body, Frame, SizeHint};
 use tonic::Code;
 
 use crate::api::auth::{is_known_method, TokenId};
-use crate::api::layer::{BoxFuture, Inner, Middleware, Reply};
+use crate::api::layer::{BoxFuture, GrpcRequest, Inner, Middleware, Reply};
 
 /// The middleware (a tower layer through [`crate::api::layer::Wrap`]);
 /// see the module doc.
@@ -25,11 +25,7 @@ use crate::api::layer::{BoxFuture, Inner, Middleware, Reply};
 pub struct Observe;
 
 impl Middleware for Observe {
-    fn call<S: Inner<B>, B: Send + 'static>(
-        &self,
-        mut inner: S,
-        request: http::Request<B>,
-    ) -> BoxFuture<Reply, S::Error> {
+    fn call<S: Inner>(&self, mut inner: S, request: GrpcRequest) -> BoxFuture<Reply, S::Error> {
         let path = request.uri().path();
         // Paths of no service are counted under one name: a client
         // inventing paths must not grow the metrics without bound.
