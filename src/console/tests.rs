@@ -14,7 +14,6 @@ use crate::batch::BatchSettings;
 use crate::domain::access::{Role, Scope};
 use crate::domain::IdKey;
 use crate::matching::MatchConfig;
-use crate::service::access::Access;
 use crate::service::Service;
 use crate::store::{PlacementFilter, Store};
 
@@ -36,8 +35,7 @@ fn world(secure: bool) -> World {
         BatchSettings::default(),
     )
     .unwrap();
-    let access = Access::new(store, None);
-    let console = Console::new(service.clone(), access, secure);
+    let console = Console::new(service.clone(), secure);
     World {
         _dir: dir,
         service,

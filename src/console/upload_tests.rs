@@ -23,7 +23,6 @@ use crate::ledger::{workers, Cell, Table};
 use crate::matching::MatchConfig;
 use crate::report::book::{workbook, Period};
 use crate::report::{self, CoverageFilter};
-use crate::service::access::Access;
 use crate::service::Service;
 use crate::store::{Store, WorkerFilter};
 
@@ -52,8 +51,7 @@ fn fixture_as(role: Role, scope: Scope) -> Fixture {
         BatchSettings::default(),
     )
     .unwrap();
-    let access = Access::new(store.clone(), None);
-    let console = Console::new(service, access, false);
+    let console = Console::new(service, false);
     let (record, _secret) = store
         .create_token(role, &scope, "upload test", "test")
         .unwrap();
