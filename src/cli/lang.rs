@@ -59,6 +59,21 @@ pub fn request<T>(message: T, lang: Lang) -> tonic::Request<T> {
     request
 }
 
+/// `text` padded with spaces to `width` columns of a terminal, where a
+/// Chinese character takes two (`format!("{:<28}")` counts it as one).
+pub(super) fn pad(text: &str, width: usize) -> String {
+    format!("{text}{}", " ".repeat(fill(text, width)))
+}
+
+/// `text` after spaces to `width` columns of a terminal, as [`pad`].
+pub(super) fn pad_right(text: &str, width: usize) -> String {
+    format!("{}{text}", " ".repeat(fill(text, width)))
+}
+
+fn fill(text: &str, width: usize) -> usize {
+    width.saturating_sub(unicode_width::UnicodeWidthStr::width(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +98,16 @@ mod tests {
             Lang::Zh
         );
         assert_eq!(locale_lang(env(&[])), Lang::En);
+    }
+
+    #[test]
+    fn labels_are_padded_to_the_same_terminal_width() {
+        use unicode_width::UnicodeWidthStr;
+        for text in ["合计", "workers in all", "已持有推荐", "", "怀化市鹤城区"] {
+            assert_eq!(pad(text, 28).width(), 28, "{text:?}");
+            assert_eq!(pad_right(text, 28).width(), 28, "{text:?}");
+            assert!(pad_right(text, 28).ends_with(text));
+        }
+        assert_eq!(pad("合计", 28).chars().count(), 26);
     }
 }

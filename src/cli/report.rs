@@ -9,13 +9,14 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use super::args::{SourceArg, Target};
-use super::lang::LangFlag;
+use super::lang::{pad, pad_right, LangFlag};
 use super::{Local, Server, TwoWays};
 use crate::api::pb;
 use crate::api::pb::report_service_client::ReportServiceClient;
 use crate::domain::Source;
 use crate::report::book::{county_name, heading, source_name, workbook, Period, GROUPS};
 use crate::report::{self, Coverage, CoverageFilter, Row};
+use unicode_width::UnicodeWidthStr as _;
 
 /// Print the coverage report, from a data directory or a running server.
 #[derive(clap::Args, Debug)]
@@ -171,23 +172,6 @@ fn source_label(source: Source) -> &'static str {
     }
 }
 
-/// Columns a terminal gives `s` (CJK characters take two).
-fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
-        .sum()
-}
-
-/// `s` padded to `w` columns, left or right aligned.
-fn pad(s: &str, w: usize, right: bool) -> String {
-    let fill = " ".repeat(w.saturating_sub(width(s)));
-    if right {
-        format!("{fill}{s}")
-    } else {
-        format!("{s}{fill}")
-    }
-}
-
 /// The report as text: a table (figures down, counties across) or CSV.
 pub fn render(report: &Coverage, period: &Period, args: &ReportArgs) -> String {
     let total = report.total.clone();
@@ -231,27 +215,23 @@ pub fn render(report: &Coverage, period: &Period, args: &ReportArgs) -> String {
         .iter()
         .map(|r| county_name(&r.county_code, lang))
         .collect();
-    let name_width = names.iter().map(|n| width(n)).max().unwrap_or(8) + 2;
+    let name_width = names.iter().map(|n| n.width()).max().unwrap_or(8) + 2;
     // One small table per group: counties down, the group's figures across.
     for group in GROUPS {
         let widths: Vec<usize> = group
             .figures
             .iter()
-            .map(|f| width(lang.pick(f.zh, f.en)).max(6))
+            .map(|f| lang.pick(f.zh, f.en).width().max(6))
             .collect();
-        let _ = write!(
-            out,
-            "{}",
-            pad(lang.pick(group.zh, group.en), name_width, false)
-        );
+        let _ = write!(out, "{}", pad(lang.pick(group.zh, group.en), name_width));
         for (f, w) in group.figures.iter().zip(&widths) {
-            let _ = write!(out, "  {}", pad(lang.pick(f.zh, f.en), *w, true));
+            let _ = write!(out, "  {}", pad_right(lang.pick(f.zh, f.en), *w));
         }
         out.push('\n');
         for (row, name) in rows.iter().zip(&names) {
-            let _ = write!(out, "{}", pad(name, name_width, false));
+            let _ = write!(out, "{}", pad(name, name_width));
             for (f, w) in group.figures.iter().zip(&widths) {
-                let _ = write!(out, "  {}", pad(&(f.value)(row).text(), *w, true));
+                let _ = write!(out, "  {}", pad_right(&(f.value)(row).text(), *w));
             }
             out.push('\n');
         }
@@ -266,19 +246,19 @@ pub fn render(report: &Coverage, period: &Period, args: &ReportArgs) -> String {
     let _ = writeln!(
         out,
         "{} {} {} {}",
-        pad(heads[0], 26, false),
-        pad(heads[1], 14, true),
-        pad(heads[2], 12, true),
-        pad(heads[3], 12, true)
+        pad(heads[0], 26),
+        pad_right(heads[1], 14),
+        pad_right(heads[2], 12),
+        pad_right(heads[3], 12)
     );
     for s in &report.slots {
         let _ = writeln!(
             out,
             "{} {} {} {}",
-            pad(&source_name(s.source, lang), 26, false),
-            pad(&s.openings_open.to_string(), 14, true),
-            pad(&s.slots_open.to_string(), 12, true),
-            pad(&s.slots_filled.to_string(), 12, true)
+            pad(&source_name(s.source, lang), 26),
+            pad_right(&s.openings_open.to_string(), 14),
+            pad_right(&s.slots_open.to_string(), 12),
+            pad_right(&s.slots_filled.to_string(), 12)
         );
     }
     out

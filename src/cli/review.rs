@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context as _};
 
 use super::args::Target;
-use super::lang::{request, LangFlag};
+use super::lang::{pad, request, LangFlag};
 use super::{operator, Local, Server, TwoWays};
 use crate::api::pb;
 use crate::api::pb::batch_client::BatchClient;
@@ -357,23 +357,4 @@ async fn remote(server: Server<'_>, args: &ReviewArgs, apply: bool) -> anyhow::R
         .collect();
     print_applied(reply.proposed, &rows, lang);
     Ok(())
-}
-
-/// `text` padded with spaces to `width` columns of a terminal, where a
-/// Chinese character takes two (`format!("{:<28}")` counts it as one).
-pub(super) fn pad(text: &str, width: usize) -> String {
-    let used = unicode_width::UnicodeWidthStr::width(text);
-    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn labels_are_padded_to_the_same_terminal_width() {
-        use unicode_width::UnicodeWidthStr;
-        for text in ["合计", "workers in all", "已持有推荐", ""] {
-            assert_eq!(super::pad(text, 28).width(), 28, "{text:?}");
-        }
-        assert_eq!(super::pad("合计", 28).chars().count(), 26);
-    }
 }

@@ -32,7 +32,7 @@ pub(super) fn print_run(run: &Run, counties: &[String], lang: Lang) {
         run.id,
         status_label(run.status()),
         run.trigger,
-        super::review::pad(state, 9),
+        super::lang::pad(state, 9),
     );
     if counties.is_empty() {
         println!(

@@ -13,8 +13,8 @@ use anyhow::bail;
 
 use super::args::Target;
 use super::exit::Remote;
+use super::lang::pad;
 use super::lang::LangFlag;
-use super::review::pad;
 use super::{operator, Local, Server, TwoWays};
 use crate::api::pb;
 use crate::api::pb::batch_client::BatchClient;

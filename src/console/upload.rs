@@ -18,6 +18,7 @@ use maud::html;
 
 use super::coverage::{attachment, XLSX};
 use super::kept::{Files, KEPT_FOR};
+use super::upload_result::Outcome;
 use super::{layout, Act, Console, Officer, Refusal};
 use crate::domain::{Lang, Worker};
 use crate::ledger::import::{self, Change, ChangeKind, Record as _};
@@ -212,26 +213,6 @@ fn read_rows(name: &str, bytes: Vec<u8>, lang: Lang) -> Result<Rows, String> {
         rejected,
         unknown,
     })
-}
-
-/// What the upload did.
-pub struct Outcome {
-    /// The ledger as read.
-    table: crate::ledger::Table,
-    /// Its data rows.
-    pub rows: usize,
-    /// Rows that create a worker (or would).
-    pub created: usize,
-    /// Rows that change a stored worker (or would).
-    pub updated: usize,
-    /// Rows equal to the stored worker.
-    pub unchanged: usize,
-    /// Refused rows, in row order.
-    pub rejected: Vec<RowError>,
-    /// What each accepted row did, in row order.
-    pub changes: Vec<Change>,
-    /// Columns the ledger does not know (ignored).
-    pub unknown: Vec<String>,
 }
 
 fn outcome(

@@ -5,13 +5,33 @@ use axum::response::Response;
 use maud::{html, Markup};
 
 use super::layout;
-use super::upload::Outcome;
 use super::Officer;
 use crate::ledger::import::{Change, ChangeKind};
+use crate::ledger::RowError;
 use crate::service::ImportOptions;
 
 /// Rows of each list the page shows (the files have all).
 const SHOWN: usize = 20;
+
+/// What the upload did (built by [`super::upload`]).
+pub struct Outcome {
+    /// The ledger as read.
+    pub(super) table: crate::ledger::Table,
+    /// Its data rows.
+    pub rows: usize,
+    /// Rows that create a worker (or would).
+    pub created: usize,
+    /// Rows that change a stored worker (or would).
+    pub updated: usize,
+    /// Rows equal to the stored worker.
+    pub unchanged: usize,
+    /// Refused rows, in row order.
+    pub rejected: Vec<RowError>,
+    /// What each accepted row did, in row order.
+    pub changes: Vec<Change>,
+    /// Columns the ledger does not know (ignored).
+    pub unknown: Vec<String>,
+}
 
 /// The page.
 pub fn render(
