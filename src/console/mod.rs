@@ -37,7 +37,7 @@ mod worker;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -228,6 +228,49 @@ impl Officer {
                     "missing or wrong CSRF token: reload the page and try again.",
                 ),
             ))
+        }
+    }
+}
+
+/// A form posted by a signed-in officer, its `csrf` field checked against
+/// the session's token before the handler sees it: every POST of the
+/// console takes its form this way (the ledger upload, a multipart body,
+/// checks the same token with [`Officer::csrf_refusal`]), so no handler
+/// can forget the check.
+pub struct Posted<F> {
+    /// Who posted it.
+    pub who: Officer,
+    /// The form's other fields.
+    pub form: F,
+}
+
+impl<F: serde::de::DeserializeOwned> FromRequest<Arc<Console>> for Posted<F> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, console: &Arc<Console>) -> Result<Self, Response> {
+        #[derive(serde::Deserialize)]
+        struct Token {
+            #[serde(default)]
+            csrf: String,
+        }
+        let (mut parts, body) = request.into_parts();
+        let who = Officer::from_request_parts(&mut parts, console).await?;
+        let body = axum::body::Bytes::from_request(Request::from_parts(parts, body), console)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let sent =
+            serde_urlencoded::from_bytes::<Token>(&body).map_or_else(|_| String::new(), |t| t.csrf);
+        if let Some(refused) = who.csrf_refusal(&sent) {
+            return Err(refused);
+        }
+        match serde_urlencoded::from_bytes(&body) {
+            Ok(form) => Ok(Posted { who, form }),
+            Err(e) => Err(layout::refused_page(
+                who.lang,
+                StatusCode::BAD_REQUEST,
+                who.lang.pick("表单有误", "The form is not valid"),
+                &e.to_string(),
+            )),
         }
     }
 }

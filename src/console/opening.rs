@@ -6,14 +6,13 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::Form;
 use maud::html;
 use serde::Deserialize;
 
 use super::caseload::worker_href;
 use super::layout::{self, bar, points};
 use super::worker::propose_pair;
-use super::{Act, Console, Officer};
+use super::{Act, Console, Officer, Posted};
 use crate::domain::access::Role;
 use crate::domain::OpeningStatus;
 use crate::matching::WorkersQuery;
@@ -205,21 +204,15 @@ pub async fn page(
 #[derive(Debug, Deserialize)]
 pub struct ProposeWorker {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     worker_id: String,
 }
 
 /// `POST /openings/{id}/propose`.
 pub async fn propose(
     State(console): State<Arc<Console>>,
-    who: Officer,
     Path(id): Path<String>,
-    Form(form): Form<ProposeWorker>,
+    Posted { who, form }: Posted<ProposeWorker>,
 ) -> Response {
-    if let Some(refused) = who.csrf_refusal(&form.csrf) {
-        return refused;
-    }
     propose_pair(
         &console,
         &who,

@@ -7,13 +7,12 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::Form;
 use maud::html;
 use serde::Deserialize;
 
 use super::caseload::worker_href;
 use super::layout;
-use super::{Act, Console, Officer, Refusal};
+use super::{Act, Console, Officer, Posted, Refusal};
 use crate::domain::access::Role;
 use crate::domain::run::{DiffClass, DiffEntry, Run, RunStatus};
 use crate::domain::{regions, Lang};
@@ -216,8 +215,6 @@ pub async fn page(
 #[derive(Debug, Deserialize)]
 pub struct ApplyForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     county: String,
 }
 
@@ -225,13 +222,9 @@ pub struct ApplyForm {
 /// shows what was proposed and what was refused, with why.
 pub async fn apply(
     State(console): State<Arc<Console>>,
-    who: Officer,
     Path(id): Path<u64>,
-    Form(form): Form<ApplyForm>,
+    Posted { who, form }: Posted<ApplyForm>,
 ) -> Response {
-    if let Some(refused) = who.csrf_refusal(&form.csrf) {
-        return refused;
-    }
     let lang = who.lang;
     let county = (!form.county.is_empty()).then(|| form.county.clone());
     let county_label = county.clone();

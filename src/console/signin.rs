@@ -11,7 +11,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::session::{random_token, same};
-use super::{cookie, lang_of, layout, set_cookie, Console, Officer};
+use super::{cookie, lang_of, layout, set_cookie, Console, Posted};
 use super::{LANG_COOKIE, PRE_COOKIE, SESSION_COOKIE};
 use crate::domain::access::Role;
 use crate::domain::Lang;
@@ -180,23 +180,16 @@ pub async fn submit(
     response
 }
 
-/// A form that carries only its CSRF token.
+/// A form with no field but its CSRF token (checked by [`Posted`]).
 #[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
+pub struct NoFields {}
 
 /// `POST /signout`: ends the session.
 pub async fn sign_out(
     State(console): State<Arc<Console>>,
-    who: Officer,
     headers: HeaderMap,
-    Form(form): Form<CsrfOnly>,
+    _: Posted<NoFields>,
 ) -> Response {
-    if let Some(refused) = who.csrf_refusal(&form.csrf) {
-        return refused;
-    }
     if let Some(id) = cookie(&headers, SESSION_COOKIE) {
         console.sessions.end(id);
     }

@@ -557,3 +557,27 @@ async fn the_what_if_page_answers_as_the_service_does_and_refuses_bad_fields() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn every_console_post_refuses_a_form_without_its_csrf_token() {
+    let w = world(false);
+    let (_, secret) = w.company("431202");
+    let session = w.sign_in(&secret).await;
+    let worker = w.first_worker("431202");
+    let paths = [
+        format!("/workers/{worker}/propose"),
+        "/openings/o-1/propose".to_string(),
+        "/runs/1/apply".to_string(),
+        "/placements/p-1/step".to_string(),
+        "/whatif".to_string(),
+        "/signout".to_string(),
+    ];
+    for path in &paths {
+        for form in [&[][..], &[("csrf", "wrong"), ("step", "hire")][..]] {
+            let (status, _, body) = w.post(path, &session, form).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path} {form:?}");
+            assert!(body.contains("CSRF"), "{path}");
+        }
+    }
+    assert!(w.console.sessions().get(&session).is_some());
+}

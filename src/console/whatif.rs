@@ -14,13 +14,12 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::caseload::worker_href;
 use super::layout;
-use super::{Act, Console, Officer, Refusal};
+use super::{Act, Console, Officer, Posted, Refusal};
 use crate::batch::audit::micro_decimal_u64;
 use crate::batch::whatif::{PlanFigures, WhatIfAnswer};
 use crate::domain::{regions, Lang, Reason};
@@ -32,8 +31,6 @@ const LISTED: usize = 200;
 /// The form's fields, kept to fill it again under the answer.
 #[derive(Debug, Default, Deserialize)]
 pub struct WhatIfForm {
-    #[serde(default)]
-    csrf: String,
     /// An opening to copy, and the copy's headcount.
     #[serde(default)]
     like: String,
@@ -66,12 +63,8 @@ pub async fn page(who: Officer, Query(form): Query<WhatIfForm>) -> Response {
 /// `POST /whatif`: asks, and shows the answer under the form.
 pub async fn ask(
     State(console): State<Arc<Console>>,
-    who: Officer,
-    Form(form): Form<WhatIfForm>,
+    Posted { who, form }: Posted<WhatIfForm>,
 ) -> Response {
-    if let Some(refused) = who.csrf_refusal(&form.csrf) {
-        return refused;
-    }
     let lang = who.lang;
     let changes = match changes(&console, &who, &form).await {
         Ok(c) => c,

@@ -6,13 +6,12 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::caseload::worker_href;
 use super::layout::{self, day, points};
-use super::{Act, Console, Officer, Refusal};
+use super::{Act, Console, Officer, Posted, Refusal};
 use crate::domain::placement::{
     china_today, Action, DeclineReason, PlacementStatus, SeparationReason,
 };
@@ -415,8 +414,6 @@ const SEPARATIONS: [SeparationReason; 6] = [
 #[derive(Debug, Deserialize)]
 pub struct ProposeForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     opening_id: String,
 }
 
@@ -428,13 +425,9 @@ fn actor(who: &Officer) -> String {
 /// `POST /workers/{county}/{number}/propose`.
 pub async fn propose(
     State(console): State<Arc<Console>>,
-    who: Officer,
     Path((county, number)): Path<(String, String)>,
-    Form(form): Form<ProposeForm>,
+    Posted { who, form }: Posted<ProposeForm>,
 ) -> Response {
-    if let Some(refused) = who.csrf_refusal(&form.csrf) {
-        return refused;
-    }
     let worker_id = format!("{county}/{number}");
     propose_pair(
         &console,
@@ -474,8 +467,6 @@ pub async fn propose_pair(
 /// A step's form.
 #[derive(Debug, Default, Deserialize)]
 pub struct StepForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     step: String,
     #[serde(default)]
@@ -560,13 +551,9 @@ fn action_of(form: &StepForm) -> Result<(Act, Action), ValidationError> {
 /// separate.
 pub async fn step(
     State(console): State<Arc<Console>>,
-    who: Officer,
     Path(id): Path<String>,
-    Form(form): Form<StepForm>,
+    Posted { who, form }: Posted<StepForm>,
 ) -> Response {
-    if let Some(refused) = who.csrf_refusal(&form.csrf) {
-        return refused;
-    }
     let (act, action) = match action_of(&form) {
         Ok(a) => a,
         Err(e) => return layout::refused(&who, Refusal::Service(ServiceError::Invalid(e))),
