@@ -317,6 +317,18 @@ pub enum LogFormat {
     Json,
 }
 
+impl LogFormat {
+    /// The format `JOBBRIDGE_LOG_FORMAT` names (`serve --log-format`'s
+    /// variable), for the commands other than `serve`: text when unset or
+    /// not a format.
+    pub fn from_env() -> LogFormat {
+        std::env::var("JOBBRIDGE_LOG_FORMAT")
+            .ok()
+            .and_then(|f| f.parse().ok())
+            .unwrap_or_default()
+    }
+}
+
 impl std::str::FromStr for LogFormat {
     type Err = String;
 

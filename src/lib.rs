@@ -5,8 +5,8 @@
 //!
 //! | module | what it holds |
 //! | --- | --- |
-//! | [`api`] | the gRPC face: generated code (`pb`), conversions (`convert/`), one thin handler file per service, the tower layer over the access rules and the one mapping of errors to `Status` |
-//! | [`console`] | the browser face: sign-in sessions, CSRF, and pages for case officers, county heads and recruiters, each action admitted and audited as the RPC it equals |
+//! | [`api`] | the gRPC face: generated code (`pb`), conversions (`convert/`), one thin handler file per service, the gRPC middleware in one tower layer shape (`api::layer`: the access rules through the service, the request language) and the one mapping of errors to `Status` |
+//! | [`console`] | the browser face: sign-in sessions, CSRF, and pages for case officers, county heads and recruiters, each action admitted and audited through the service as the RPC it equals |
 //! | [`service`] | the application layer: owns the store, the match index, the write path that keeps them in step, the batch, the access rules of every face (`service::access`: tokens, permission table, rate limit, audit log) and every scope check; the handlers, the CLI, the nightly schedule and the tests call it |
 //! | [`matching`] | eligibility, scores, ranking on rayon over an index shared as immutable snapshots, batch input and the assignment solvers |
 //! | [`batch`] | runs: phases, progress, cancel, persistence, summary, audit export, the schedule's clock |

@@ -5,10 +5,10 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser};
 use tracing_subscriber::EnvFilter;
 
-use jobbridge::cli::{self, exit};
+use jobbridge::cli::{exit, Command};
 use jobbridge::config::LogFormat;
 use jobbridge::launch::flags::ServeArgs;
 
@@ -17,60 +17,25 @@ use jobbridge::launch::flags::ServeArgs;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// gRPC job matching for relocated workers
 #[derive(Parser)]
-#[command(
-    name = "jobbridge",
-    version,
-    about = "gRPC job matching for relocated workers"
-)]
+#[command(name = "jobbridge", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
-// The subcommands; each one's help is its type's doc comment.
-#[derive(Subcommand)]
-enum Command {
-    /// Serve the gRPC API until SIGINT or SIGTERM.
-    Serve(ServeArgs),
-    Batch(cli::BatchCommand),
-    Whatif(cli::WhatIfCommand),
-    DemoData(cli::DemoDataCommand),
-    Policy(cli::PolicyCommand),
-    Report(cli::ReportCommand),
-    Token(cli::TokenCommand),
-    Import(cli::ledger::ImportCommand),
-    Export(cli::ExportCommand),
-    Backup(cli::BackupCommand),
-    Restore(cli::RestoreCommand),
-    Template(cli::ledger::TemplateCommand),
-    Check(cli::CheckCommand),
-    Completions(cli::CompletionsCommand),
-    Man(cli::ManCommand),
-}
-
-/// Parses, runs, and exits with the code of [`exit`]'s table.
+/// Parses, sets up logging (as `serve`'s settings say, else as
+/// `JOBBRIDGE_LOG_FORMAT` does), runs, and exits with the code of
+/// [`exit`]'s table.
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    match run(cli.command, &matches) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => ExitCode::from(exit::report(&e)),
+    if !matches!(cli.command, Command::Serve(_)) {
+        init_logging(LogFormat::from_env());
     }
-}
-
-/// Sets up logging (as `serve`'s settings say, else as
-/// `JOBBRIDGE_LOG_FORMAT` does) and runs the command.
-fn run(command: Command, matches: &clap::ArgMatches) -> anyhow::Result<()> {
-    if let Command::Serve(args) = command {
-        let config = args.into_config(matches.subcommand_matches("serve").expect("matched"))?;
-        init_logging(config.log_format);
-        return Ok(jobbridge::launch::serve(config)?);
-    }
-    let format = std::env::var("JOBBRIDGE_LOG_FORMAT").ok();
-    init_logging(format.and_then(|f| f.parse().ok()).unwrap_or_default());
-    match command {
-        Command::Serve(_) => unreachable!("served above"),
+    let done = match cli.command {
+        Command::Serve(args) => serve(args, &matches),
         Command::Batch(c) => c.run(),
         Command::Whatif(c) => c.run(),
         Command::DemoData(c) => c.run(),
@@ -85,7 +50,16 @@ fn run(command: Command, matches: &clap::ArgMatches) -> anyhow::Result<()> {
         Command::Check(c) => c.run(),
         Command::Completions(c) => c.run(Cli::command()),
         Command::Man(c) => c.run(Cli::command()),
-    }
+    };
+    done.map_or_else(|e| ExitCode::from(exit::report(&e)), |()| ExitCode::SUCCESS)
+}
+
+/// Serves as the flags, the config file and the environment say, logging
+/// as they say too.
+fn serve(args: ServeArgs, matches: &clap::ArgMatches) -> anyhow::Result<()> {
+    let config = args.into_config(matches.subcommand_matches("serve").expect("matched"))?;
+    init_logging(config.log_format);
+    Ok(jobbridge::launch::serve(config)?)
 }
 
 /// Logs to standard error as `format`, at RUST_LOG's levels (default
@@ -111,9 +85,10 @@ fn init_logging(format: LogFormat) {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory as _;
+
     #[test]
     fn the_command_line_is_consistent() {
-        use clap::CommandFactory as _;
         super::Cli::command().debug_assert();
     }
 }

@@ -17,7 +17,8 @@ use tonic::server::NamedService;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
-use crate::api::auth::{Access, AccessLayer};
+use crate::api::auth::Access;
+use crate::api::layer::Wrap;
 use crate::api::pb::admin_service_server::AdminServiceServer;
 use crate::api::pb::batch_server::BatchServer;
 use crate::api::pb::matching_server::MatchingServer;
@@ -138,6 +139,7 @@ impl Ready {
             config,
             options.batch.clone(),
             options.policy.clone(),
+            options.rate_limit,
         )?;
         {
             let index = service.matcher().read();
@@ -225,7 +227,6 @@ pub async fn run(
         .max_decoding_message_size(limit);
     let admin = AdminServiceServer::new(AdminService::new(service.clone()))
         .max_decoding_message_size(limit);
-    let access = Access::new(service.store().clone(), options.rate_limit);
     let pruning = tokio::spawn(prune_audit(
         service.store().clone(),
         options.audit_retention,
@@ -255,7 +256,7 @@ pub async fn run(
                 .map_err(|source| ServeError::ConsoleListen { addr, source })?;
             let bound = listener.local_addr().unwrap_or(addr);
             let secure = tls.is_some();
-            let console = crate::console::Console::new(service.clone(), access.clone(), secure);
+            let console = crate::console::Console::new(service.clone(), secure);
             let scheme = if secure { "https" } else { "http" };
             tracing::info!(addr = %bound, tls = secure, "serving the console");
             if options.demo {
@@ -320,11 +321,11 @@ pub async fn run(
     let serve = builder
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .layer(observe::Observe)
-        .layer(drain)
+        .layer(Wrap(observe::Observe))
+        .layer(Wrap(drain))
         .layer(tower::util::MapResponseLayer::new(remap_oversize))
-        .layer(AccessLayer::new(access))
-        .layer(crate::api::lang::LangLayer)
+        .layer(Wrap(Access::new(service.clone())))
+        .layer(Wrap(crate::api::lang::AcceptLanguage))
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

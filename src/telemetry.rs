@@ -35,6 +35,9 @@ pub const DISK_FREE_BYTES: &str = "jobbridge_disk_free_bytes";
 /// Gauge: 1 while writes are accepted, 0 while they are refused because
 /// the disk of the data directory is (nearly) full.
 pub const STORE_WRITABLE: &str = "jobbridge_store_writable";
+/// Counter: what-ifs given up because their caller went away (cancelled,
+/// past its deadline, or disconnected) before the answer.
+pub const WHAT_IFS_ABANDONED: &str = "jobbridge_what_ifs_abandoned_total";
 /// Counter: writes refused because the disk was (nearly) full.
 pub const DISK_FULL_REFUSALS: &str = "jobbridge_disk_full_refusals_total";
 /// Gauge: Unix time of the last backup that was written whole.

@@ -14,15 +14,15 @@
 //! that it is flushed with the writes it makes (see `store::audit`); the
 //! reply's status and the handler's target are added after.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
+use super::layer::{BoxFuture, GrpcRequest, Inner, Middleware, Reply};
 use crate::domain::access::Caller;
-pub use crate::service::access::{roles_for, Access, PERMISSIONS};
+pub use crate::service::access::{roles_for, PERMISSIONS};
 use crate::service::access::{Audited, Denied};
+use crate::service::Service;
 
 /// Paths open to everyone and not audited: the health service (load
 /// balancers and probes carry no token) and reflection (the API's shape,
@@ -64,67 +64,29 @@ fn bearer(headers: &http::HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The tower layer that puts [`Access`] in front of a service.
+/// The middleware that admits every gRPC call through the service's
+/// access rules (a tower layer as `Wrap(Access::new(service))`).
 #[derive(Clone)]
-pub struct AccessLayer {
-    access: Access,
+pub struct Access {
+    service: Arc<Service>,
 }
 
-impl AccessLayer {
-    /// A layer checking with `access`.
-    pub fn new(access: Access) -> Self {
-        Self { access }
+impl Access {
+    /// Admits callers through `service`.
+    pub fn new(service: Arc<Service>) -> Self {
+        Self { service }
     }
 }
 
-impl<S> tower::Layer<S> for AccessLayer {
-    type Service = AccessService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        AccessService {
-            inner,
-            access: self.access.clone(),
-        }
-    }
-}
-
-/// See [`AccessLayer`].
-#[derive(Clone)]
-pub struct AccessService<S> {
-    inner: S,
-    access: Access,
-}
-
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
-
-impl<S, B> tower::Service<http::Request<B>> for AccessService<S>
-where
-    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = http::Response<tonic::body::Body>;
-    type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        // The ready service is the one to call; leave a fresh clone behind.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+impl Middleware for Access {
+    fn call<S: Inner>(&self, mut inner: S, mut request: GrpcRequest) -> BoxFuture<Reply, S::Error> {
         let path = request.uri().path().to_string();
         if is_open(&path) {
             return Box::pin(inner.call(request));
         }
         // The token lookup and the audit entry are reads of sled's cache
         // and an append to the audit queue: done inline, as before.
-        let (caller, call) = match admit(&self.access, request.headers(), &path) {
+        let (caller, call) = match admit(&self.service, request.headers(), &path) {
             Ok(admitted) => admitted,
             Err((denied, token_id)) => {
                 let mut response = denied_status(denied).into_http();
@@ -134,7 +96,7 @@ where
                 return Box::pin(async move { Ok(response) });
             }
         };
-        let access = self.access.clone();
+        let service = self.service.clone();
         Box::pin(async move {
             let token_id = TokenId(caller.token_id.clone());
             request.extensions_mut().insert(caller);
@@ -158,7 +120,7 @@ where
                     .extensions()
                     .get::<AuditTarget>()
                     .map_or("", |t| t.0.as_str());
-                access.finish(call, target, code);
+                service.audit(call, target, code);
             }
             Ok(response)
         })
@@ -169,7 +131,7 @@ where
 /// or why not, with the token id when the token was valid.
 #[allow(clippy::type_complexity)]
 fn admit(
-    access: &Access,
+    service: &Service,
     headers: &http::HeaderMap,
     path: &str,
 ) -> Result<(Caller, Option<Audited>), (Denied, Option<String>)> {
@@ -181,8 +143,8 @@ fn admit(
             None,
         )
     })?;
-    let caller = access.authenticate(token).map_err(|d| (d, None))?;
-    match access.admit(&caller, path) {
+    let caller = service.authenticate(token).map_err(|d| (d, None))?;
+    match service.admit(&caller, path) {
         Ok(call) => Ok((caller, call)),
         Err(denied) => Err((denied, Some(caller.token_id))),
     }

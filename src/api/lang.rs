@@ -1,7 +1,7 @@
 //! The language of a request's words: the `accept-language` metadata
 //! ([`Lang::from_accept_language`]), English when it names none we write.
 //!
-//! [`LangLayer`] reads it once per request and runs the request's handler
+//! [`AcceptLanguage`] reads it once per request and runs the request's handler
 //! inside a task-local scope, so that [`current`] answers anywhere in the
 //! handler's task: the one mapping of errors to `Status` (`status.rs`) and
 //! the handlers that write reasons read it there instead of every handler
@@ -10,9 +10,8 @@
 //! in the handler's task.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
+use super::layer::{BoxFuture, GrpcRequest, Inner, Middleware, Reply};
 use crate::domain::Lang;
 
 tokio::task_local! {
@@ -38,40 +37,15 @@ pub async fn scope<F: Future>(lang: Lang, f: F) -> F::Output {
     LANG.scope(lang, f).await
 }
 
-/// Sets [`current`] for every request from its `accept-language`.
+/// Sets [`current`] for every request from its `accept-language` (a tower
+/// layer through [`Wrap`](super::layer::Wrap)).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct LangLayer;
+pub struct AcceptLanguage;
 
-impl<S> tower::Layer<S> for LangLayer {
-    type Service = LangService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        LangService { inner }
-    }
-}
-
-/// The service of [`LangLayer`].
-#[derive(Clone, Debug)]
-pub struct LangService<S> {
-    inner: S,
-}
-
-impl<S, B> tower::Service<http::Request<B>> for LangService<S>
-where
-    S: tower::Service<http::Request<B>>,
-    S::Future: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+impl Middleware for AcceptLanguage {
+    fn call<S: Inner>(&self, mut inner: S, request: GrpcRequest) -> BoxFuture<Reply, S::Error> {
         let lang = from_header(request.headers().get("accept-language"));
-        let future = self.inner.call(request);
+        let future = inner.call(request);
         Box::pin(LANG.scope(lang, future))
     }
 }

@@ -7,6 +7,7 @@ mod batch;
 mod convert;
 mod import;
 pub mod lang;
+pub mod layer;
 mod matching;
 mod openings;
 mod page_token;

@@ -16,6 +16,7 @@ use super::lang::request as with_lang;
 use super::{Local, Server, TwoWays};
 use crate::api::pb;
 use crate::domain::placement::{PlacementStatus, SeparationReason};
+use crate::domain::query::Page;
 use crate::domain::{regions, Lang, Opening, Source, Worker};
 use crate::ledger::columns::table_of;
 use crate::ledger::{files, openings, workers, CellKind, Encoding, Format, Table};
@@ -114,37 +115,19 @@ fn offline(data: Local<'_>, args: &ExportArgs, county: Option<String>) -> anyhow
     use crate::store::{OpeningFilter, PlacementFilter, WorkerFilter};
     let store = data.store()?;
     let lang = args.lang;
-    const PAGE: usize = 1000;
     let table = match args.kind {
         ExportKind::Workers => {
             let filter = WorkerFilter {
                 county_code: county,
                 ..Default::default()
             };
-            let mut all: Vec<Worker> = Vec::new();
-            let mut after: Option<String> = None;
-            loop {
-                let page = store.list_workers(&filter, after.as_deref(), PAGE)?;
-                all.extend(page.items);
-                match page.next_after {
-                    Some(next) => after = Some(next),
-                    None => break,
-                }
-            }
+            let all = every_stored_page(|after| store.list_workers(&filter, after, STORED_PAGE))?;
             table_of(workers::COLUMNS, &all, lang, false)
         }
         ExportKind::Openings => {
-            let mut all: Vec<Opening> = Vec::new();
-            let mut after: Option<String> = None;
-            loop {
-                let page =
-                    store.list_openings(&OpeningFilter::default(), after.as_deref(), PAGE)?;
-                all.extend(page.items);
-                match page.next_after {
-                    Some(next) => after = Some(next),
-                    None => break,
-                }
-            }
+            let filter = OpeningFilter::default();
+            let mut all =
+                every_stored_page(|after| store.list_openings(&filter, after, STORED_PAGE))?;
             all.retain(|o| county.as_ref().is_none_or(|c| &o.region_code == c));
             table_of(openings::COLUMNS, &all, lang, false)
         }
@@ -153,16 +136,9 @@ fn offline(data: Local<'_>, args: &ExportArgs, county: Option<String>) -> anyhow
                 county_code: county,
                 ..Default::default()
             };
-            let mut all: Vec<pb::Placement> = Vec::new();
-            let mut after: Option<String> = None;
-            loop {
-                let page = store.list_placements(&filter, after.as_deref(), PAGE)?;
-                all.extend(page.items.into_iter().map(pb::Placement::from));
-                match page.next_after {
-                    Some(next) => after = Some(next),
-                    None => break,
-                }
-            }
+            let all =
+                every_stored_page(|after| store.list_placements(&filter, after, STORED_PAGE))?;
+            let all: Vec<pb::Placement> = all.into_iter().map(pb::Placement::from).collect();
             placements_table(&all, lang)
         }
         ExportKind::Checkins => {
@@ -210,11 +186,12 @@ async fn remote(
                 }
             })
             .await?;
-            let all = pages
-                .into_iter()
-                .map(|w| Worker::try_from(w).map_err(|e| anyhow::anyhow!("{e}")))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            table_of(workers::COLUMNS, &all, lang, false)
+            table_of(
+                workers::COLUMNS,
+                &from_wire::<_, Worker>(pages)?,
+                lang,
+                false,
+            )
         }
         ExportKind::Openings => {
             let client = pb::openings_client::OpeningsClient::new(channel);
@@ -233,11 +210,12 @@ async fn remote(
                 }
             })
             .await?;
-            let all = pages
-                .into_iter()
-                .map(|o| Opening::try_from(o).map_err(|e| anyhow::anyhow!("{e}")))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            table_of(openings::COLUMNS, &all, lang, false)
+            table_of(
+                openings::COLUMNS,
+                &from_wire::<_, Opening>(pages)?,
+                lang,
+                false,
+            )
         }
         ExportKind::Placements => {
             let client = pb::placement_service_client::PlacementServiceClient::new(channel);
@@ -296,6 +274,38 @@ where
             return Ok(all);
         }
         token = next;
+    }
+}
+
+/// The domain records of a listing's wire items.
+fn from_wire<P, D>(items: Vec<P>) -> anyhow::Result<Vec<D>>
+where
+    D: TryFrom<P>,
+    D::Error: std::fmt::Display,
+{
+    items
+        .into_iter()
+        .map(|p| D::try_from(p).map_err(|e| anyhow::anyhow!("{e}")))
+        .collect()
+}
+
+/// Records read from a data directory per page.
+const STORED_PAGE: usize = 1000;
+
+/// Every record of a stored list: `page(after)` lists the page after the
+/// id `after` (`None` for the first).
+fn every_stored_page<T>(
+    mut page: impl FnMut(Option<&str>) -> Result<Page<T>, crate::store::StoreError>,
+) -> anyhow::Result<Vec<T>> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = page(after.as_deref())?;
+        all.extend(page.items);
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(all),
+        }
     }
 }
 

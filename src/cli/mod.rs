@@ -28,6 +28,8 @@ use anyhow::Context as _;
 use rustls::pki_types::{pem::PemObject as _, CertificateDer};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
+use crate::launch::flags::ServeArgs;
+
 pub use backup::{BackupCommand, RestoreCommand};
 pub use batch::BatchCommand;
 pub use channel::TokenChannel;
@@ -39,6 +41,29 @@ pub use report::{render, ReportArgs, ReportCommand};
 pub use target::{operator, Local, Server, TwoWays};
 pub use token::TokenCommand;
 pub use whatif::WhatIfCommand;
+
+/// The subcommands, as `main.rs` dispatches them. Each one's help is its
+/// type's doc comment (a doc comment here would replace it).
+#[allow(missing_docs)]
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Serve the gRPC API until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+    Batch(BatchCommand),
+    Whatif(WhatIfCommand),
+    DemoData(DemoDataCommand),
+    Policy(PolicyCommand),
+    Report(ReportCommand),
+    Token(TokenCommand),
+    Import(ledger::ImportCommand),
+    Export(ExportCommand),
+    Backup(BackupCommand),
+    Restore(RestoreCommand),
+    Template(ledger::TemplateCommand),
+    Check(CheckCommand),
+    Completions(CompletionsCommand),
+    Man(ManCommand),
+}
 
 /// Connects the remote subcommands to a server. Without a scheme `addr`
 /// gets `https://` when `tls_ca` is given, else `http://`. `tls_ca` is the

@@ -117,6 +117,7 @@ impl Local<'_> {
             matching,
             settings,
             config.policy,
+            None,
         )?)
     }
 }

@@ -49,7 +49,7 @@ use session::Sessions;
 
 use crate::domain::access::Caller;
 use crate::domain::Lang;
-use crate::service::access::{Access, Denied};
+use crate::service::access::Denied;
 use crate::service::{Service, ServiceError};
 
 /// The session cookie's name.
@@ -59,10 +59,10 @@ pub const PRE_COOKIE: &str = "jb_pre";
 /// The language cookie (`zh` or `en`), set by the switch.
 pub const LANG_COOKIE: &str = "jb_lang";
 
-/// What every page needs: the service, the access rules and the sessions.
+/// What every page needs: the service (with the access rules) and the
+/// sessions.
 pub struct Console {
     service: Arc<Service>,
-    access: Access,
     sessions: Sessions,
     /// The files uploads give back, for a while.
     kept: kept::Kept,
@@ -71,12 +71,11 @@ pub struct Console {
 }
 
 impl Console {
-    /// A console over `service`, admitting callers with `access`; `secure`
-    /// when served over TLS.
-    pub fn new(service: Arc<Service>, access: Access, secure: bool) -> Arc<Self> {
+    /// A console over `service`, which admits its callers; `secure` when
+    /// served over TLS.
+    pub fn new(service: Arc<Service>, secure: bool) -> Arc<Self> {
         Arc::new(Self {
             service,
-            access,
             sessions: Sessions::default(),
             kept: kept::Kept::default(),
             secure,
@@ -102,7 +101,7 @@ impl Console {
         // A token-store read and an append to the audit queue: done inline,
         // as the gRPC layer does them.
         let call = self
-            .access
+            .service
             .admit(&who.caller, act.method())
             .map_err(Refusal::Denied)?;
         let result = work.await;
@@ -113,7 +112,7 @@ impl Console {
                 Ok(done) => (0, target(done)),
                 Err(e) => (e.grpc_code(), String::new()),
             };
-            self.access.finish(call, &target, code);
+            self.service.audit(call, &target, code);
         }
         result.map_err(Refusal::Service)
     }
@@ -275,7 +274,7 @@ impl FromRequestParts<Arc<Console>> for Officer {
             return Err(to_sign_in());
         };
         // One read of the token's record (sled's cache), inline.
-        match console.access.still_valid(&session.caller.token_id) {
+        match console.service.still_valid(&session.caller.token_id) {
             Ok(true) => Ok(Officer {
                 caller: session.caller,
                 csrf: session.csrf,

@@ -6,7 +6,7 @@
 //! the caller it stands for: a restart signs everyone out, which is what a
 //! restart of a county's server should do. The token's secret is not kept:
 //! every request re-reads the token's record, so a revoked token ends its
-//! sessions at the next click ([`crate::service::access::Access::still_valid`]).
+//! sessions at the next click ([`crate::service::Service::still_valid`]).
 //!
 //! Every form that changes state carries the session's CSRF token, compared
 //! in constant time; the sign-in form, before any session exists, carries a

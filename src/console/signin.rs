@@ -127,9 +127,9 @@ pub async fn submit(
             .insert(header::RETRY_AFTER, secs.into());
         return response;
     }
-    let access = console.access.clone();
+    let service = console.service.clone();
     let token = form.token.trim().to_string();
-    let caller = tokio::task::spawn_blocking(move || access.authenticate(&token))
+    let caller = tokio::task::spawn_blocking(move || service.authenticate(&token))
         .await
         .unwrap_or(Err(Denied::Internal));
     let caller = match caller {

@@ -12,7 +12,6 @@ use tower::ServiceExt as _;
 use super::{router, Console, CSP};
 use crate::batch::BatchSettings;
 use crate::domain::access::{Role, Scope};
-use crate::service::access::Access;
 use crate::service::Service;
 use crate::store::{PlacementFilter, Store};
 use crate::testing;
@@ -29,8 +28,7 @@ fn world(secure: bool) -> World {
     let key = testing::id_key(0xcd);
     crate::launch::write_demo(&store, &key, 0.05, 7).unwrap();
     let service = testing::service(store.clone(), key, BatchSettings::default());
-    let access = Access::new(store, None);
-    let console = Console::new(service.clone(), access, secure);
+    let console = Console::new(service.clone(), secure);
     World {
         _dir: dir,
         service,

@@ -22,7 +22,6 @@ use crate::ledger::files::{self, Encoding, Format};
 use crate::ledger::{workers, Cell, Table};
 use crate::report::book::{workbook, Period};
 use crate::report::{self, CoverageFilter};
-use crate::service::access::Access;
 use crate::store::{Store, WorkerFilter};
 use crate::testing;
 
@@ -48,8 +47,7 @@ fn fixture_as(role: Role, scope: Scope) -> Fixture {
         testing::id_key(0xab),
         BatchSettings::default(),
     );
-    let access = Access::new(store.clone(), None);
-    let console = Console::new(service, access, false);
+    let console = Console::new(service, false);
     let (record, _secret) = store
         .create_token(role, &scope, "upload test", "test")
         .unwrap();

@@ -17,11 +17,14 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::sync::watch;
 use tonic::Status;
 
+use crate::api::layer::{BoxFuture, GrpcRequest, Inner, Middleware, Reply};
+
 /// The message of a call cut at the end of the grace period.
 pub const CUT_MESSAGE: &str =
     "the server is shutting down: call cut at the end of its grace period; retry on another server";
 
-/// Fires once the grace period is over. Cheap to clone.
+/// Fires once the grace period is over; a tower layer through
+/// [`crate::api::layer::Wrap`]. Cheap to clone.
 #[derive(Clone)]
 pub struct Drain {
     expired: watch::Receiver<bool>,
@@ -56,47 +59,9 @@ impl Drain {
     }
 }
 
-impl<S> tower::Layer<S> for Drain {
-    type Service = DrainService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        DrainService {
-            inner,
-            drain: self.clone(),
-        }
-    }
-}
-
-/// See [`Drain`].
-#[derive(Clone)]
-pub struct DrainService<S> {
-    inner: S,
-    drain: Drain,
-}
-
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
-
-impl<S, B> tower::Service<http::Request<B>> for DrainService<S>
-where
-    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = http::Response<tonic::body::Body>;
-    type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let drain = self.drain.clone();
+impl Middleware for Drain {
+    fn call<S: Inner>(&self, mut inner: S, request: GrpcRequest) -> BoxFuture<Reply, S::Error> {
+        let drain = self.clone();
         Box::pin(async move {
             // A handler still reading a client stream (an import) is cut
             // here: dropping its future stops it between two records.

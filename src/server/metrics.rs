@@ -102,6 +102,10 @@ fn describe() {
         "1 while writes are accepted, 0 while the disk is too full for them"
     );
     describe_counter!(
+        names::WHAT_IFS_ABANDONED,
+        "what-ifs given up because their caller went away before the answer"
+    );
+    describe_counter!(
         names::DISK_FULL_REFUSALS,
         "writes refused because the disk of the data directory was full"
     );

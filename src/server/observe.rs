@@ -8,7 +8,6 @@
 //! and the token id (the public half of a token, never its secret), and no
 //! field of a request: names, phones and ids of people stay out of logs.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -18,47 +17,15 @@ use http_body::{Body, Frame, SizeHint};
 use tonic::Code;
 
 use crate::api::auth::{is_known_method, TokenId};
+use crate::api::layer::{BoxFuture, GrpcRequest, Inner, Middleware, Reply};
 
-/// The layer; see the module doc.
+/// The middleware (a tower layer through [`crate::api::layer::Wrap`]);
+/// see the module doc.
 #[derive(Clone, Copy, Default)]
 pub struct Observe;
 
-impl<S> tower::Layer<S> for Observe {
-    type Service = ObserveService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        ObserveService { inner }
-    }
-}
-
-/// See [`Observe`].
-#[derive(Clone)]
-pub struct ObserveService<S> {
-    inner: S,
-}
-
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
-
-impl<S, B> tower::Service<http::Request<B>> for ObserveService<S>
-where
-    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = http::Response<tonic::body::Body>;
-    type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+impl Middleware for Observe {
+    fn call<S: Inner>(&self, mut inner: S, request: GrpcRequest) -> BoxFuture<Reply, S::Error> {
         let path = request.uri().path();
         // Paths of no service are counted under one name: a client
         // inventing paths must not grow the metrics without bound.

@@ -1,20 +1,22 @@
 //! Who may call what, for every face: a token's authentication, the
-//! permission table, rate limits and the audit log. The gRPC layer
-//! (`api::auth`) and the console (`console`) both admit callers here, so
-//! that an action is allowed, refused and audited by one rule whichever
-//! face it comes through: a console action names the RPC it equals and is
-//! checked and audited as that RPC.
+//! permission table, rate limits and the audit log. The [`Service`] owns
+//! them, and the gRPC layer (`api::auth`) and the console (`console`) both
+//! admit callers through it ([`Service::authenticate`], [`Service::admit`],
+//! [`Service::audit`]), so that an action is allowed, refused and audited
+//! by one rule whichever face it comes through: a console action names the
+//! RPC it equals and is checked and audited as that RPC.
 //!
 //! The finer scope (a service company's counties, a recruiter's employer)
 //! is checked by the service next to the reads it needs (`scope`).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
+use super::Service;
 use crate::config::RateLimit;
 use crate::domain::access::{Caller, Role};
-use crate::store::{AuditEntry, Store};
+use crate::store::AuditEntry;
 
 use Role::{Admin, Reader, Recruiter, ServiceCompany};
 
@@ -134,38 +136,45 @@ impl Buckets {
     }
 }
 
-/// The access rules with what they need: the store (tokens, audit log)
-/// and the rate limits. Cheap to clone.
-#[derive(Clone)]
-pub struct Access {
-    store: Arc<Store>,
-    buckets: Option<Arc<Buckets>>,
+/// The per-token rate limits (none when `[rate_limit]` is off): the
+/// service's, from its start, as the tokens and the audit log are its
+/// store's.
+pub(super) struct RateLimits(Option<Buckets>);
+
+impl RateLimits {
+    /// Limits each token to `rate` (`None`: no limit).
+    pub(super) fn new(rate: Option<RateLimit>) -> Self {
+        Self(rate.map(|limit| Buckets {
+            limit,
+            tokens: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// Takes one call from the token's bucket, or says why not.
+    fn take(&self, token_id: &str) -> Result<(), Denied> {
+        match &self.0 {
+            Some(b) if !b.take(token_id) => {
+                metrics::counter!(crate::telemetry::RATE_LIMITED).increment(1);
+                Err(Denied::RateLimited(format!(
+                    "rate limit: token {token_id} may make {} calls per second (burst {})",
+                    b.limit.per_second, b.limit.burst
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// An admitted call being audited: its entry's sequence number, to which
-/// [`Access::finish`] adds the outcome.
+/// [`Service::audit`] adds the outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Audited(u64);
 
-impl Access {
-    /// Checks tokens against `store`; `rate` limits each token (`None`:
-    /// no limit).
-    pub fn new(store: Arc<Store>, rate: Option<RateLimit>) -> Self {
-        Self {
-            store,
-            buckets: rate.map(|limit| {
-                Arc::new(Buckets {
-                    limit,
-                    tokens: Mutex::new(HashMap::new()),
-                })
-            }),
-        }
-    }
-
+impl Service {
     /// The caller holding the secret `token`: unknown and revoked tokens
     /// are refused. Blocking (a store read).
     pub fn authenticate(&self, token: &str) -> Result<Caller, Denied> {
-        self.store
+        self.store()
             .authenticate(token)
             .map_err(|e| {
                 tracing::error!(error = %e, "token lookup failed");
@@ -177,7 +186,7 @@ impl Access {
     /// Whether the token `token_id` is still valid (not revoked): a
     /// console session re-checks it on every request. Blocking.
     pub fn still_valid(&self, token_id: &str) -> Result<bool, Denied> {
-        match self.store.token(token_id) {
+        match self.store().token(token_id) {
             Ok(record) => Ok(record.is_some_and(|r| r.revoked_at_ms == 0)),
             Err(e) => {
                 tracing::error!(error = %e, "token lookup failed");
@@ -193,37 +202,30 @@ impl Access {
     /// is let through to be answered by its own rules (health and the
     /// like are never passed here). Blocking (an audit write).
     pub fn admit(&self, caller: &Caller, method: &str) -> Result<Option<Audited>, Denied> {
-        if let Some(b) = &self.buckets {
-            if !b.take(&caller.token_id) {
-                metrics::counter!(crate::telemetry::RATE_LIMITED).increment(1);
-                return Err(Denied::RateLimited(format!(
-                    "rate limit: token {} may make {} calls per second (burst {})",
-                    caller.token_id, b.limit.per_second, b.limit.burst
-                )));
-            }
-        }
+        self.rate_limits.take(&caller.token_id)?;
         if let Some(roles) = roles_for(method) {
             if !roles.contains(&caller.role) {
-                self.audit(caller, method, PERMISSION_DENIED);
+                self.audit_call(caller, method, PERMISSION_DENIED);
                 return Err(Denied::PermissionDenied(format!(
                     "a {} token may not call {method}",
                     caller.role.label()
                 )));
             }
         }
-        Ok(self.audit(caller, method, RUNNING).map(Audited))
+        Ok(self.audit_call(caller, method, RUNNING).map(Audited))
     }
 
     /// Adds the outcome of an admitted call to its audit entry: what it
-    /// touched (`worker 431202/w-1`, or empty) and its gRPC status code
-    /// (0 for OK). Blocking.
-    pub fn finish(&self, call: Audited, target: &str, code: i32) {
-        if let Err(e) = self.store.audit_outcome(call.0, target, code) {
+    /// touched (`worker 431202/w-1`, or empty; see [`target`]) and its
+    /// gRPC status code (0 for OK). Blocking.
+    pub fn audit(&self, call: Audited, target: &str, code: i32) {
+        if let Err(e) = self.store().audit_outcome(call.0, target, code) {
             tracing::error!(error = %e, "cannot complete the audit log");
         }
     }
 
-    fn audit(&self, caller: &Caller, method: &str, code: i32) -> Option<u64> {
+    /// Queues the audit entry of a call by `caller` to `method`.
+    fn audit_call(&self, caller: &Caller, method: &str, code: i32) -> Option<u64> {
         let entry = AuditEntry {
             at_ms: chrono::Utc::now().timestamp_millis(),
             token_id: caller.token_id.clone(),
@@ -232,7 +234,7 @@ impl Access {
             code,
             ..AuditEntry::default()
         };
-        match self.store.audit(entry) {
+        match self.store().audit(entry) {
             Ok(seq) => Some(seq),
             Err(e) => {
                 tracing::error!(error = %e, "cannot write the audit log");

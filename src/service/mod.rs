@@ -3,13 +3,14 @@
 //! tests all call it.
 //!
 //! ```text
-//! api (gRPC), cli  ->  service  ->  store, matching, batch  ->  domain
+//! api (gRPC), console, cli  ->  service  ->  store, matching, batch  ->  domain
 //! ```
 //!
 //! A [`Service`] owns the store, the match index and the write path that
-//! keeps them in step ([`write`]), the batch, and the scope checks
-//! ([`scope`]): who may read or change which record is decided here, next
-//! to the reads it needs, never in a handler. Its operations take domain
+//! keeps them in step ([`write`]), the batch, the access rules both faces
+//! admit callers by ([`access`]), and the scope checks ([`scope`]): who
+//! may read or change which record is decided here, next to the reads it
+//! needs, never in a handler. Its operations take domain
 //! values and a [`Caller`](crate::domain::access::Caller) and answer domain
 //! values or a [`ServiceError`]; conversion from and to the wire stays in
 //! `api/`.
@@ -52,20 +53,25 @@ pub use whatif::{WhatIfChange, MAX_CHANGES, MAX_LIMIT};
 pub use write::load_matcher;
 
 use crate::batch::{Batch, BatchSettings};
+use crate::config::RateLimit;
 use crate::domain::policy::PolicyConfig;
 use crate::domain::IdKey;
 use crate::matching::{MatchConfig, Matcher};
 use crate::store::Store;
+use access::RateLimits;
 use write::Writer;
 
 /// What a service call returns.
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
-/// The application: store, match index, write path and batch.
+/// The application: store, match index, write path, batch and access
+/// rules.
 pub struct Service {
     writer: Writer,
     batch: Batch,
     policy: PolicyConfig,
+    /// Each token's calls per second ([`access`]).
+    rate_limits: RateLimits,
     /// Held while a staged run is applied: one at a time.
     apply_lock: std::sync::Mutex<()>,
     /// One permit: taken by a what-if's blocking work for as long as it
@@ -85,18 +91,27 @@ impl Service {
         matching: MatchConfig,
         batch: BatchSettings,
     ) -> Result<Arc<Self>> {
-        Self::open_with_policy(store, id_key, matching, batch, PolicyConfig::default())
+        Self::open_with_policy(
+            store,
+            id_key,
+            matching,
+            batch,
+            PolicyConfig::default(),
+            None,
+        )
     }
 
-    /// As [`Service::open`], with the `[policy]` rules: eligibility rules
-    /// of the match index (ranking, the batch, `Propose`, `ExplainMatch`)
-    /// and the rules the policy lists apply.
+    /// As [`Service::open`], with the `[policy]` rules (eligibility rules
+    /// of the match index: ranking, the batch, `Propose`, `ExplainMatch`;
+    /// and the rules the policy lists apply) and each token's `rate_limit`
+    /// ([`Service::admit`]; `None`: no limit).
     pub fn open_with_policy(
         store: Arc<Store>,
         id_key: IdKey,
         matching: MatchConfig,
         batch: BatchSettings,
         policy: PolicyConfig,
+        rate_limit: Option<RateLimit>,
     ) -> Result<Arc<Self>> {
         let writer = Writer::open(store.clone(), id_key, matching, policy.clone())?;
         let batch = Batch::new(store, writer.matcher().clone(), batch)?;
@@ -104,6 +119,7 @@ impl Service {
             writer,
             batch,
             policy,
+            rate_limits: RateLimits::new(rate_limit),
             apply_lock: std::sync::Mutex::new(()),
             what_if_turn: Arc::new(tokio::sync::Semaphore::new(1)),
         });

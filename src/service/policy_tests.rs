@@ -64,7 +64,7 @@ fn service(dir: &std::path::Path, rng: &mut ChaCha8Rng) -> Arc<Service> {
     crate::demo::load(&store, &key, &data, year).unwrap();
     let config = MatchConfig::default().normalised().unwrap();
     let policy = random_policy(rng);
-    Service::open_with_policy(store, key, config, BatchSettings::default(), policy).unwrap()
+    Service::open_with_policy(store, key, config, BatchSettings::default(), policy, None).unwrap()
 }
 
 /// Declines and public-welfare stints (hired today, separated up to 900

@@ -445,6 +445,69 @@ async fn metrics_count_a_known_sequence_of_calls_exactly() {
     drop(server);
 }
 
+/// A what-if whose caller goes away is given up: its deadline passes, the
+/// server drops the call, the work stops at its next check (counted in
+/// `jobbridge_what_ifs_abandoned_total`) and the next what-if has the turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_what_if_whose_caller_goes_away_is_given_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let opening_id = {
+        let store = jobbridge::store::Store::open(&dir.path().join("data")).unwrap();
+        let year = jobbridge::domain::current_year();
+        let today = chrono::Utc::now().date_naive();
+        // A tenth of the demo: the first what-if after a start scores every
+        // candidate, far longer than the deadline below.
+        let data = jobbridge::demo::generate(0.1, 7, year, today);
+        let key = jobbridge::store::id_key(None, None, &store).unwrap().0;
+        jobbridge::demo::load(&store, &key, &data, year).unwrap();
+        let id = data.openings[0].id.clone();
+        store.flush_blocking().unwrap();
+        id
+    };
+    let metrics = free_addr();
+    let server = serve(
+        dir.path(),
+        &format!("metrics_listen = \"{metrics}\"\n[batch]\nschedule = false\n"),
+        &[],
+    )
+    .await;
+    let mut batch = pb::batch_client::BatchClient::new(server.channel(Some(&server.token)).await);
+    let close = || pb::WhatIfRequest {
+        changes: vec![pb::WhatIfChange {
+            change: Some(pb::what_if_change::Change::CloseOpeningId(
+                opening_id.clone(),
+            )),
+        }],
+        limit: 1,
+    };
+    let mut hurried = tonic::Request::new(close());
+    hurried.set_timeout(Duration::from_millis(100));
+    let e = batch.what_if(hurried).await.unwrap_err();
+    assert!(
+        matches!(e.code(), Code::DeadlineExceeded | Code::Cancelled),
+        "{e:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let page = scrape(metrics).await;
+        if sample(&page, "jobbridge_what_ifs_abandoned_total") == Some(1.0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the what-if was not given up:\n{page}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let answer = batch.what_if(close()).await.unwrap().into_inner();
+    assert!(answer.before.is_some() && answer.after.is_some());
+    let page = scrape(metrics).await;
+    assert_eq!(
+        sample(&page, "jobbridge_what_ifs_abandoned_total"),
+        Some(1.0)
+    );
+}
+
 #[test]
 fn completions_and_man_page_are_generated() {
     let (code, script, err) = jobbridge(&["completions", "bash"]);

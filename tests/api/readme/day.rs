@@ -1,5 +1,5 @@
-//! README's county day: the nightly run reviewed, and a decline recorded,
-//! on a fresh demo as README starts it.
+//! README's county day: the nightly run reviewed, and a decline recorded
+//! (docs/matching.md), on a fresh demo as README starts it.
 
 use jobbridge::api::pb;
 
@@ -67,13 +67,15 @@ async fn the_nightly_review_prints_what_readme_says() {
         assert_quoted(md.quote(), &out.all);
     }
 
-    decline(&server, &mut md).await;
+    decline(&server).await;
     server.stop().await;
 }
 
-/// "Recording a decline": README names the worker and the opening of the
-/// placement it declines; the pair is then refused and explained.
-async fn decline(server: &crate::common::TestServer, md: &mut Readme) {
+/// "Recording a decline" (docs/matching.md): the text names the worker and
+/// the opening of the placement it declines; the pair is then refused and
+/// explained.
+async fn decline(server: &crate::common::TestServer) {
+    let mut md = Readme::open("docs/matching.md");
     md.section("### Recording a decline");
     let mut placements = server.placements();
     md.command(r#"-d '{"placement_id":"P000000000004","reason_code":"DECLINE_REASON_FAMILY_CARE""#);
@@ -87,7 +89,10 @@ async fn decline(server: &crate::common::TestServer, md: &mut Readme) {
         .await
         .unwrap()
         .into_inner();
-    let said = md.between("On the fresh demo above that is ", ';');
+    let said = md.between(
+        "On README's fresh demo, after its nightly review, that is ",
+        ';',
+    );
     assert_eq!(
         said,
         format!("{}'s offer of {}", declined.worker_id, declined.opening_id),

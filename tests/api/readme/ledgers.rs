@@ -1,11 +1,12 @@
-//! README's county day, ledgers in and reports out: run on the server the
-//! walk-through leaves behind, as README says ("`TOKEN` as above").
+//! README's county day, ledgers in and reports out, with its second
+//! county's walk in docs/ledgers.md: run on the server the walk-through
+//! leaves behind, as README says ("`TOKEN` as above").
 
 use std::path::Path;
 
 use jobbridge::api::pb;
 
-use super::{assert_fields, assert_quoted, assert_status, run_cli, Readme};
+use super::{assert_fields, assert_quoted, assert_status, run_cli, Output, Readme};
 use crate::common::TestServer;
 
 // The example that writes README's sample ledgers, used as it is.
@@ -40,23 +41,36 @@ async fn households(server: &TestServer) -> (u64, u64) {
     )
 }
 
+/// Runs the command of `md` that has `fragment`, which must succeed.
+fn cli(
+    md: &mut Readme,
+    fragment: &str,
+    tokens: &[(String, String)],
+    server: &TestServer,
+    cwd: &Path,
+) -> Output {
+    let command = md.command(fragment);
+    let tokens: Vec<(&str, &str)> = tokens
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let out = run_cli(&command, cwd, server, &tokens);
+    assert_eq!(out.code, 0, "{command}: {}", out.all);
+    out
+}
+
 pub async fn county_day(server: &TestServer, md: &mut Readme, cwd: &Path) {
     md.section("## A county company's day: ledgers in, reports out");
     let before = households(server).await;
-    let admin = server.admin_token.clone();
-    let mut tokens = vec![("TOKEN".to_string(), admin)];
-    let cli = |md: &mut Readme, fragment: &str, tokens: &[(String, String)]| {
-        let command = md.command(fragment);
-        let tokens: Vec<(&str, &str)> = tokens
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let out = run_cli(&command, cwd, server, &tokens);
-        assert_eq!(out.code, 0, "{command}: {}", out.all);
-        out
-    };
+    let mut tokens = vec![("TOKEN".to_string(), server.admin_token.clone())];
 
-    cli(md, "-- template workers --xlsx --lang zh", &tokens);
+    cli(
+        md,
+        "-- template workers --xlsx --lang zh",
+        &tokens,
+        server,
+        cwd,
+    );
     assert!(cwd.join("workers-template.xlsx").exists());
     sample(
         &md.command("--example sample_ledger -- 5000 ledger.xlsx"),
@@ -68,27 +82,56 @@ pub async fn county_day(server: &TestServer, md: &mut Readme, cwd: &Path) {
         "-- import workers workers-template.xlsx",
         "-- import workers ledger.xlsx --lang zh --server",
     ] {
-        let out = cli(md, fragment, &tokens);
+        let out = cli(md, fragment, &tokens, server, cwd);
         assert_quoted(md.quote(), &out.all);
     }
 
+    several_counties(server, &mut tokens, cwd, before).await;
+
+    let out = cli(
+        md,
+        "-- export workers --county 溆浦县 --xlsx",
+        &tokens,
+        server,
+        cwd,
+    );
+    assert_quoted(md.quote(), &out.all);
+    for fragment in [
+        "-- export placements --county 431224 --csv",
+        "-- export checkins --within-days 30",
+        "-- report --xlsx report.xlsx --lang zh",
+        "-- report --lang zh --server",
+    ] {
+        cli(md, fragment, &tokens, server, cwd);
+    }
+}
+
+/// docs/ledgers.md's "Several counties, one number", which goes on from
+/// README's imports: two more counties numbering from 1, what each may
+/// read and write, and the households the whole day added since `before`.
+async fn several_counties(
+    server: &TestServer,
+    tokens: &mut Vec<(String, String)>,
+    cwd: &Path,
+    before: (u64, u64),
+) {
+    let mut md = Readme::open("docs/ledgers.md");
+    let md = &mut md;
+    md.section("## Several counties, one number");
     for county in ["huitong", "mayang"] {
         let fragment = format!("--example sample_ledger -- 300 {county}.xlsx");
         sample(&md.command(&fragment), cwd);
     }
     for name in ["HUITONG", "MAYANG"] {
-        let out = cli(
-            md,
-            &format!("{name}=$(cargo run --release -- token create"),
-            &tokens,
-        );
+        let fragment = format!("{name}=$(cargo run --release -- token create");
+        let out = cli(md, &fragment, tokens, server, cwd);
         tokens.push((name.to_string(), out.stdout.trim().to_string()));
     }
     for (file, name) in [("huitong", "HUITONG"), ("mayang", "MAYANG")] {
         let fragment = format!(
             "-- import workers {file}.xlsx --lang zh --server 127.0.0.1:50051 --token \"${name}\""
         );
-        let out = cli(md, &fragment, &tokens);
+        let out = cli(md, &fragment, tokens, server, cwd);
         assert_quoted(md.quote(), &out.all);
     }
 
@@ -118,7 +161,9 @@ pub async fn county_day(server: &TestServer, md: &mut Readme, cwd: &Path) {
     let out = cli(
         md,
         "-- import workers ledger.xlsx --lang zh --server 127.0.0.1:50051 --token \"$HUITONG\"",
-        &tokens,
+        tokens,
+        server,
+        cwd,
     );
     assert_quoted(md.quote(), &out.all);
     md.command(r#"-H "authorization: Bearer $TOKEN" -d '{"id":"w-000001"}'"#);
@@ -139,15 +184,4 @@ pub async fn county_day(server: &TestServer, md: &mut Readme, cwd: &Path) {
     let after = households(server).await;
     assert_eq!(after.0 - before.0, rose, "households with labour");
     assert_eq!(after.1 - before.1, rose, "zero-employment households");
-
-    let out = cli(md, "-- export workers --county 溆浦县 --xlsx", &tokens);
-    assert_quoted(md.quote(), &out.all);
-    for fragment in [
-        "-- export placements --county 431224 --csv",
-        "-- export checkins --within-days 30",
-        "-- report --xlsx report.xlsx --lang zh",
-        "-- report --lang zh --server",
-    ] {
-        cli(md, fragment, &tokens);
-    }
 }

@@ -1,13 +1,14 @@
 //! README cannot drift (issue 31): its walk-through and its county's day,
-//! run against a fresh demo server as README writes them, must print what
-//! README quotes.
+//! with the parts of the day that live in docs/ (a second county's ledgers
+//! in docs/ledgers.md, a decline in docs/matching.md), run against a fresh
+//! demo server as the text writes them, must print what the text quotes.
 //!
-//! The test reads README as it goes. It finds each command in the text in
-//! order (so a command that README no longer shows fails the test), runs
-//! the CLI commands with README's own arguments, makes README's gRPC calls
-//! through the generated client, and compares the output README quotes
-//! under each command (its `#   ` lines) with what the server answered.
-//! A quoted line may leave parts out with `...`; a remark on it follows
+//! The test reads README (or the docs page) as it goes. It finds each
+//! command in the text in order (so a command that the text no longer shows
+//! fails the test), runs the CLI commands with the text's own arguments,
+//! makes its gRPC calls through the generated client, and compares the
+//! output it quotes under each command (its `#   ` lines) with what the
+//! server answered. A quoted line may leave parts out with `...`; a remark on it follows
 //! three spaces and a bracket (`   (the third tier)`), and a line that is a
 //! remark as a whole starts with a bracket. A change that moves a figure
 //! fails here until the text says the new one.
@@ -24,8 +25,11 @@ use std::process::Command;
 use crate::common::TestServer;
 use jobbridge::config::Config;
 
-/// README, and a cursor that walks it from top to bottom.
+/// README (or a page of docs/), and a cursor that walks it from top to
+/// bottom.
 pub struct Readme {
+    /// The file, from the crate's root.
+    file: &'static str,
     lines: Vec<String>,
     /// The line after the last command found.
     at: usize,
@@ -35,9 +39,15 @@ pub struct Readme {
 
 impl Readme {
     pub fn load() -> Readme {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-        let text = std::fs::read_to_string(path).expect("read README.md");
+        Readme::open("README.md")
+    }
+
+    /// `file`, a path from the crate's root (`docs/ledgers.md`).
+    pub fn open(file: &'static str) -> Readme {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {file}: {e}"));
         Readme {
+            file,
             lines: text.lines().map(str::to_string).collect(),
             at: 0,
             quoted: Vec::new(),
@@ -50,7 +60,7 @@ impl Readme {
             .lines
             .iter()
             .position(|l| l == heading)
-            .unwrap_or_else(|| panic!("README has no heading {heading:?}"));
+            .unwrap_or_else(|| panic!("{} has no heading {heading:?}", self.file));
     }
 
     /// The first line at or after the cursor that contains `fragment`
@@ -61,7 +71,8 @@ impl Readme {
             .find(|&i| self.lines[i].contains(fragment))
             .unwrap_or_else(|| {
                 panic!(
-                    "README no longer has {fragment:?} after line {} (or it moved)",
+                    "{} no longer has {fragment:?} after line {} (or it moved)",
+                    self.file,
                     self.at + 1
                 )
             });
@@ -99,7 +110,8 @@ impl Readme {
     pub fn quote(&self) -> &[String] {
         assert!(
             !self.quoted.is_empty(),
-            "README quotes no output under line {}",
+            "{} quotes no output under line {}",
+            self.file,
             self.at
         );
         &self.quoted
@@ -112,7 +124,7 @@ impl Readme {
         let line = self.lines[self.at..]
             .iter()
             .find(|l| l.contains(before))
-            .unwrap_or_else(|| panic!("README no longer says {before:?}"));
+            .unwrap_or_else(|| panic!("{} no longer says {before:?}", self.file));
         let rest = &line[line.find(before).unwrap() + before.len()..];
         rest.split(until).next().unwrap().to_string()
     }
