@@ -87,15 +87,7 @@ fn median_scan(service: &Service, county: Option<&str>) -> Duration {
     let today = china_today();
     let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
-            let filter = CoverageFilter {
-                county_code: county.map(str::to_string),
-                site_id: None,
-                source: None,
-                from_day: None,
-                to_day: today,
-                today,
-                now_ms: chrono::Utc::now().timestamp_millis(),
-            };
+            let filter = CoverageFilter::up_to(county.map(str::to_string), today);
             let started = Instant::now();
             let report = coverage(service.store(), &filter).expect("coverage");
             std::hint::black_box(report);

@@ -120,6 +120,18 @@ pub struct SlotsRow {
     pub slots_filled: u64,
 }
 
+impl SlotsRow {
+    /// The row of `source` before any opening is counted.
+    pub fn empty(source: Source) -> Self {
+        SlotsRow {
+            source,
+            openings_open: 0,
+            slots_open: 0,
+            slots_filled: 0,
+        }
+    }
+}
+
 /// A coverage report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coverage {
@@ -259,12 +271,7 @@ pub fn coverage(store: &Store, f: &CoverageFilter) -> Result<Coverage, StoreErro
     let mut slots: Vec<SlotsRow> = Source::ALL
         .iter()
         .filter(|s| f.source.is_none_or(|x| x == **s))
-        .map(|&source| SlotsRow {
-            source,
-            openings_open: 0,
-            slots_open: 0,
-            slots_filled: 0,
-        })
+        .map(|&source| SlotsRow::empty(source))
         .collect();
     for o in store.openings() {
         let o = o?;
@@ -326,6 +333,20 @@ fn selected_placements(store: &Store, f: &CoverageFilter) -> Result<Vec<Placemen
 }
 
 impl CoverageFilter {
+    /// Everything up to `today` (all sites and sources, no first day) for
+    /// `county_code`, or for every county; measured now.
+    pub fn up_to(county_code: Option<String>, today: i32) -> Self {
+        CoverageFilter {
+            county_code,
+            site_id: None,
+            source: None,
+            from_day: None,
+            to_day: today,
+            today,
+            now_ms: chrono::Utc::now().timestamp_millis(),
+        }
+    }
+
     /// Checks and builds a filter from the request's strings (empty means
     /// no filter; `to` empty means today). Errors name the field.
     pub fn parse(
@@ -375,13 +396,11 @@ impl CoverageFilter {
             }
         }
         Ok(CoverageFilter {
-            county_code,
             site_id,
             source,
             from_day,
             to_day,
-            today,
-            now_ms: chrono::Utc::now().timestamp_millis(),
+            ..CoverageFilter::up_to(county_code, today)
         })
     }
 }

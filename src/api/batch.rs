@@ -11,14 +11,15 @@ use tracing::instrument;
 
 use super::auth::{audited, caller};
 use super::convert::{
-    applied_to_pb, assignment_to_pb, diff_to_pb, run_to_pb, what_if_changes_from_pb, what_if_to_pb,
+    applied_to_pb, assignment_to_pb, change_to_pb, diff_to_pb, run_to_pb, what_if_changes_from_pb,
+    what_if_to_pb,
 };
 use super::pb::batch_server::Batch as BatchRpc;
 use super::{pb, status};
 use crate::batch::audit;
 use crate::batch::whatif::DEFAULT_LIMIT;
 use crate::domain::access::{Caller, Role};
-use crate::domain::run::{Policy, Run};
+use crate::domain::run::{Assignment, Change, Policy, Run};
 use crate::domain::{rules, Lang, ValidationError};
 use crate::service::access::target;
 use crate::service::{Service, MAX_LIMIT};
@@ -34,7 +35,39 @@ impl BatchService {
     pub fn new(service: Arc<Service>) -> Self {
         Self { service }
     }
+
+    /// Streams the rows of the succeeded run `run`, as `rows` reads them
+    /// on a blocking thread and `to_pb` converts them, until the client
+    /// goes away.
+    async fn stream_run<T, U>(
+        &self,
+        run: u64,
+        rows: impl for<'a> FnOnce(&'a Service, u64) -> Rows<'a, T> + Send + 'static,
+        to_pb: fn(T) -> U,
+    ) -> Result<Response<Streamed<U>>, Status>
+    where
+        T: 'static,
+        U: Send + 'static,
+    {
+        let id = run_id(run)?;
+        self.service
+            .succeeded_run(id)
+            .await
+            .map_err(status::from_service)?;
+        let service = self.service.clone();
+        Ok(Response::new(stream_from(move |tx| {
+            for row in rows(&service, id) {
+                let item = row.map(to_pb).map_err(status::from_service);
+                if tx.blocking_send(item).is_err() {
+                    return;
+                }
+            }
+        })))
+    }
 }
+
+/// The stored rows of a run, as the service reads them.
+type Rows<'a, T> = Box<dyn Iterator<Item = crate::service::Result<T>> + 'a>;
 
 type Streamed<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
@@ -257,20 +290,11 @@ impl BatchRpc for BatchService {
         &self,
         request: Request<pb::StreamAssignmentsRequest>,
     ) -> Result<Response<Self::StreamAssignmentsStream>, Status> {
-        let id = run_id(request.into_inner().run_id)?;
-        self.service
-            .succeeded_run(id)
+        fn rows(s: &Service, id: u64) -> Rows<'_, Assignment> {
+            Box::new(s.assignments(id))
+        }
+        self.stream_run(request.into_inner().run_id, rows, assignment_to_pb)
             .await
-            .map_err(status::from_service)?;
-        let service = self.service.clone();
-        Ok(Response::new(stream_from(move |tx| {
-            for a in service.assignments(id) {
-                let item = a.map(assignment_to_pb).map_err(status::from_service);
-                if tx.blocking_send(item).is_err() {
-                    return;
-                }
-            }
-        })))
     }
 
     type StreamChangesStream = Streamed<pb::AssignmentChange>;
@@ -280,27 +304,11 @@ impl BatchRpc for BatchService {
         &self,
         request: Request<pb::StreamChangesRequest>,
     ) -> Result<Response<Self::StreamChangesStream>, Status> {
-        let id = run_id(request.into_inner().run_id)?;
-        self.service
-            .succeeded_run(id)
+        fn rows(s: &Service, id: u64) -> Rows<'_, Change> {
+            Box::new(s.changes(id))
+        }
+        self.stream_run(request.into_inner().run_id, rows, change_to_pb)
             .await
-            .map_err(status::from_service)?;
-        let service = self.service.clone();
-        Ok(Response::new(stream_from(move |tx| {
-            for c in service.changes(id) {
-                let item = c
-                    .map(|c| pb::AssignmentChange {
-                        kind: c.kind,
-                        worker_id: c.worker_id,
-                        previous_opening_id: c.previous_opening_id,
-                        opening_id: c.opening_id,
-                    })
-                    .map_err(status::from_service);
-                if tx.blocking_send(item).is_err() {
-                    return;
-                }
-            }
-        })))
     }
 
     type DownloadAuditStream = Streamed<pb::AuditChunk>;

@@ -77,6 +77,31 @@ impl Outcome {
     }
 }
 
+/// The import replies of workers and openings are one message under two
+/// names: the outcome fills either.
+macro_rules! reply_from_outcome {
+    ($($reply:ty),+) => {$(
+        impl From<Outcome> for $reply {
+            fn from(o: Outcome) -> Self {
+                Self {
+                    accepted: o.accepted,
+                    rejected: o.rejected,
+                    errors: o.errors,
+                    errors_omitted: o.errors_omitted,
+                    created: o.created,
+                    updated: o.updated,
+                    unchanged: o.unchanged,
+                    changes: o.changes,
+                    changes_omitted: o.changes_omitted,
+                    checked_only: o.checked_only,
+                }
+            }
+        }
+    )+};
+}
+
+reply_from_outcome!(pb::ImportWorkersResponse, pb::ImportOpeningsResponse);
+
 /// How one kind of record is read from the wire.
 pub(crate) trait Importer: Send + Sync + 'static {
     /// The wire message of one row.

@@ -10,9 +10,10 @@ use super::convert::{
     merge_opening, opening_from_pb, opening_status_filter, optional_region_filter, source_filter,
 };
 use super::import::{self, Importer};
+use super::page_token::Pager;
 use super::pb::openings_server::Openings;
 use super::workers::request_id;
-use super::{page_token, pb, status};
+use super::{pb, status};
 use crate::domain::access::Caller;
 use crate::domain::query::{OpeningFilter, PutMode};
 use crate::domain::{rules, Opening, Validated, ValidationError};
@@ -145,32 +146,26 @@ impl Openings for OpeningService {
         let filter = opening_filter(&r).map_err(status::from_validation)?;
         // The page token binds to the filter as the service applies it.
         let filter = Service::opening_filter_for(&caller, filter);
-        let fingerprint = page_token::fingerprint(&[
-            filter.region_code.as_deref().unwrap_or(""),
-            filter.source.map_or("", |s| s.label()),
-            filter.status.map_or("", |s| s.label()),
-            filter.employer_id.as_deref().unwrap_or(""),
-        ]);
-        let after = page_token::decode(
-            &page_token::PageKey::of(&self.service),
+        let pager = Pager::new(
+            &self.service,
+            &[
+                filter.region_code.as_deref().unwrap_or(""),
+                filter.source.map_or("", |s| s.label()),
+                filter.status.map_or("", |s| s.label()),
+                filter.employer_id.as_deref().unwrap_or(""),
+            ],
             &r.page_token,
-            fingerprint,
-        )
-        .map_err(status::from_validation)?;
-        let limit = page_token::page_size(r.page_size);
+            r.page_size,
+        )?;
         let page = self
             .service
-            .list_openings(&caller, filter, after, limit)
+            .list_openings(&caller, filter, pager.after.clone(), pager.limit)
             .await
             .map_err(status::from_service)?;
+        let (openings, next_page_token) = pager.reply(page);
         Ok(Response::new(pb::ListOpeningsResponse {
-            openings: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page
-                .next_after
-                .map(|a| {
-                    page_token::encode(&page_token::PageKey::of(&self.service), &a, fingerprint)
-                })
-                .unwrap_or_default(),
+            openings,
+            next_page_token,
         }))
     }
 
@@ -188,18 +183,7 @@ impl Openings for OpeningService {
             rejected = outcome.rejected,
             "openings imported"
         );
-        Ok(Response::new(pb::ImportOpeningsResponse {
-            accepted: outcome.accepted,
-            rejected: outcome.rejected,
-            errors: outcome.errors,
-            errors_omitted: outcome.errors_omitted,
-            created: outcome.created,
-            updated: outcome.updated,
-            unchanged: outcome.unchanged,
-            changes: outcome.changes,
-            changes_omitted: outcome.changes_omitted,
-            checked_only: outcome.checked_only,
-        }))
+        Ok(Response::new(outcome.into()))
     }
 }
 

@@ -14,6 +14,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use prost::Message;
 use sha2::Sha256;
 
+use crate::domain::query::Page;
 use crate::domain::ValidationError;
 use crate::service::Service;
 
@@ -68,6 +69,50 @@ pub(crate) fn fingerprint(parts: &[&str]) -> u64 {
         }
     }
     hash
+}
+
+/// One listing request's paging: the cursor its token names and the page
+/// size it asks for, bound to the fingerprint of its filters. Every list
+/// handler pages through this, so that a token is checked and issued the
+/// same way everywhere.
+pub(crate) struct Pager {
+    key: PageKey,
+    filter: u64,
+    /// The id to continue after; `None` for the first page.
+    pub(crate) after: Option<String>,
+    /// How many records the page holds at most.
+    pub(crate) limit: usize,
+}
+
+impl Pager {
+    /// Reads `token` and `page_size` of a request whose filters, as the
+    /// service applies them, read `filter` in canonical text.
+    pub(crate) fn new(
+        service: &Service,
+        filter: &[&str],
+        token: &str,
+        requested_size: u32,
+    ) -> Result<Self, tonic::Status> {
+        let key = PageKey::of(service);
+        let filter = fingerprint(filter);
+        let after = decode(&key, token, filter).map_err(super::status::from_validation)?;
+        Ok(Self {
+            key,
+            filter,
+            after,
+            limit: page_size(requested_size),
+        })
+    }
+
+    /// The page on the wire: its records and the token of the next page
+    /// (empty on the last).
+    pub(crate) fn reply<T, U: From<T>>(&self, page: Page<T>) -> (Vec<U>, String) {
+        let next = page
+            .next_after
+            .map(|a| encode(&self.key, &a, self.filter))
+            .unwrap_or_default();
+        (page.items.into_iter().map(U::from).collect(), next)
+    }
 }
 
 /// Encodes the token for the page after `after`: the message, then its

@@ -9,8 +9,9 @@ use tracing::instrument;
 
 use super::auth::{audited, caller};
 use super::convert::{decline_reason_from_pb, separation_reason_from_pb, status_from_pb};
+use super::page_token::Pager;
 use super::workers::{request_id, request_scoped_id};
-use super::{page_token, pb, status};
+use super::{pb, status};
 use crate::domain::access::Caller;
 use crate::domain::placement::Action;
 use crate::domain::placement::{china_today, day_number};
@@ -248,33 +249,27 @@ impl pb::placement_service_server::PlacementService for PlacementService {
             county_code,
             status: status_from_pb(r.status).map_err(|e| invalid("status", e))?,
         };
-        let fingerprint = page_token::fingerprint(&[
-            "placements",
-            filter.worker_id.as_deref().unwrap_or(""),
-            filter.opening_id.as_deref().unwrap_or(""),
-            filter.county_code.as_deref().unwrap_or(""),
-            filter.status.map_or("", |s| s.name()),
-        ]);
-        let after = page_token::decode(
-            &page_token::PageKey::of(&self.service),
+        let pager = Pager::new(
+            &self.service,
+            &[
+                "placements",
+                filter.worker_id.as_deref().unwrap_or(""),
+                filter.opening_id.as_deref().unwrap_or(""),
+                filter.county_code.as_deref().unwrap_or(""),
+                filter.status.map_or("", |s| s.name()),
+            ],
             &r.page_token,
-            fingerprint,
-        )
-        .map_err(status::from_validation)?;
-        let limit = page_token::page_size(r.page_size);
+            r.page_size,
+        )?;
         let page = self
             .service
-            .list_placements(&caller, filter, after, limit)
+            .list_placements(&caller, filter, pager.after.clone(), pager.limit)
             .await
             .map_err(status::from_service)?;
+        let (placements, next_page_token) = pager.reply(page);
         Ok(Response::new(pb::ListPlacementsResponse {
-            placements: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page
-                .next_after
-                .map(|a| {
-                    page_token::encode(&page_token::PageKey::of(&self.service), &a, fingerprint)
-                })
-                .unwrap_or_default(),
+            placements,
+            next_page_token,
         }))
     }
 

@@ -10,8 +10,9 @@ use super::convert::{
     employment_status_filter, merge_worker, optional_region_filter, worker_from_pb,
 };
 use super::import::{self, Importer};
+use super::page_token::Pager;
 use super::pb::workers_server::Workers;
-use super::{page_token, pb, status};
+use super::{pb, status};
 use crate::domain::access::Caller;
 use crate::domain::query::{PutMode, WorkerFilter};
 use crate::domain::{rules, scoped, Validated, ValidationError, Worker};
@@ -179,32 +180,26 @@ impl Workers for WorkerService {
         let caller = caller(&request)?;
         let r = request.into_inner();
         let filter = worker_filter(&r).map_err(status::from_validation)?;
-        let fingerprint = page_token::fingerprint(&[
-            filter.county_code.as_deref().unwrap_or(""),
-            filter.site_id.as_deref().unwrap_or(""),
-            filter.household_id.as_deref().unwrap_or(""),
-            filter.employment_status.map_or("", |s| s.label()),
-        ]);
-        let after = page_token::decode(
-            &page_token::PageKey::of(&self.service),
+        let pager = Pager::new(
+            &self.service,
+            &[
+                filter.county_code.as_deref().unwrap_or(""),
+                filter.site_id.as_deref().unwrap_or(""),
+                filter.household_id.as_deref().unwrap_or(""),
+                filter.employment_status.map_or("", |s| s.label()),
+            ],
             &r.page_token,
-            fingerprint,
-        )
-        .map_err(status::from_validation)?;
-        let limit = page_token::page_size(r.page_size);
+            r.page_size,
+        )?;
         let page = self
             .service
-            .list_workers(&caller, filter, after, limit)
+            .list_workers(&caller, filter, pager.after.clone(), pager.limit)
             .await
             .map_err(status::from_service)?;
+        let (workers, next_page_token) = pager.reply(page);
         Ok(Response::new(pb::ListWorkersResponse {
-            workers: page.items.into_iter().map(Into::into).collect(),
-            next_page_token: page
-                .next_after
-                .map(|a| {
-                    page_token::encode(&page_token::PageKey::of(&self.service), &a, fingerprint)
-                })
-                .unwrap_or_default(),
+            workers,
+            next_page_token,
         }))
     }
 
@@ -221,18 +216,7 @@ impl Workers for WorkerService {
             rejected = outcome.rejected,
             "workers imported"
         );
-        Ok(Response::new(pb::ImportWorkersResponse {
-            accepted: outcome.accepted,
-            rejected: outcome.rejected,
-            errors: outcome.errors,
-            errors_omitted: outcome.errors_omitted,
-            created: outcome.created,
-            updated: outcome.updated,
-            unchanged: outcome.unchanged,
-            changes: outcome.changes,
-            changes_omitted: outcome.changes_omitted,
-            checked_only: outcome.checked_only,
-        }))
+        Ok(Response::new(outcome.into()))
     }
 
     #[instrument(skip_all, fields(household_id = %request.get_ref().household_id))]

@@ -12,10 +12,9 @@ use tower::ServiceExt as _;
 use super::{router, Console, CSP};
 use crate::batch::BatchSettings;
 use crate::domain::access::{Role, Scope};
-use crate::domain::IdKey;
-use crate::matching::MatchConfig;
 use crate::service::Service;
 use crate::store::{PlacementFilter, Store};
+use crate::testing;
 
 struct World {
     _dir: tempfile::TempDir,
@@ -26,15 +25,9 @@ struct World {
 fn world(secure: bool) -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path()).unwrap());
-    let key = IdKey::from_hex(&"cd".repeat(32)).unwrap();
+    let key = testing::id_key(0xcd);
     crate::launch::write_demo(&store, &key, 0.05, 7).unwrap();
-    let service = Service::open(
-        store.clone(),
-        key,
-        MatchConfig::default().normalised().unwrap(),
-        BatchSettings::default(),
-    )
-    .unwrap();
+    let service = testing::service(store.clone(), key, BatchSettings::default());
     let console = Console::new(service.clone(), secure);
     World {
         _dir: dir,

@@ -16,15 +16,14 @@ use super::{router, Console, SESSION_COOKIE};
 use crate::batch::BatchSettings;
 use crate::domain::access::{Caller, Role, Scope};
 use crate::domain::placement::china_today;
-use crate::domain::{scoped, IdKey, Lang, Worker};
+use crate::domain::{scoped, Lang, Worker};
 use crate::ledger::columns::table_of;
 use crate::ledger::files::{self, Encoding, Format};
 use crate::ledger::{workers, Cell, Table};
-use crate::matching::MatchConfig;
 use crate::report::book::{workbook, Period};
 use crate::report::{self, CoverageFilter};
-use crate::service::Service;
 use crate::store::{Store, WorkerFilter};
+use crate::testing;
 
 const BOUNDARY: &str = "jbtestboundary7MA4YWxk";
 
@@ -43,14 +42,11 @@ fn fixture() -> Fixture {
 fn fixture_as(role: Role, scope: Scope) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path()).unwrap());
-    let key = IdKey::from_hex(&"ab".repeat(32)).unwrap();
-    let service = Service::open(
+    let service = testing::service(
         store.clone(),
-        key,
-        MatchConfig::default().normalised().unwrap(),
+        testing::id_key(0xab),
         BatchSettings::default(),
-    )
-    .unwrap();
+    );
     let console = Console::new(service, false);
     let (record, _secret) = store
         .create_token(role, &scope, "upload test", "test")
@@ -367,15 +363,7 @@ async fn the_coverage_workbook_is_the_clis() {
     let got = sheets(bytes(response).await);
 
     let today = china_today();
-    let filter = CoverageFilter {
-        county_code: None,
-        site_id: None,
-        source: None,
-        from_day: None,
-        to_day: today,
-        today,
-        now_ms: chrono::Utc::now().timestamp_millis(),
-    };
+    let filter = CoverageFilter::up_to(None, today);
     let coverage = report::coverage(&f.store, &filter).unwrap();
     assert_eq!(coverage.total.workers_registered, 5);
     let period = Period::of(&filter);

@@ -5,15 +5,11 @@
 
 use calamine::{Data, Reader as _, Xlsx};
 
-use super::columns::{table_of, Mapping};
+use super::columns::table_of;
 use super::files::{read, write, Encoding, Format};
+use super::tests::{demo, opening_as_sent, read_records, worker_as_sent};
 use super::{openings, workers, Cell, Table};
 use crate::domain::{Lang, Opening, Worker};
-
-fn demo() -> crate::demo::DemoData {
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-    crate::demo::generate(0.01, 7, 2026, today)
-}
 
 /// The demo's workers as an export, with the id numbers put back (an
 /// export has none; the import requires them).
@@ -52,6 +48,21 @@ fn is_number(d: &Data) -> bool {
     matches!(d, Data::Float(_) | Data::Int(_))
 }
 
+/// Asserts that every cell of the columns `headers_of_text` is text or
+/// empty: ids and codes must not turn into numbers.
+fn assert_text(headers: &[String], range: &calamine::Range<Data>, headers_of_text: &[&str]) {
+    for h in headers_of_text {
+        let cells = column(headers, range, h);
+        assert!(
+            cells
+                .iter()
+                .all(|d| matches!(d, Data::String(_) | Data::Empty)),
+            "{h}: {:?}",
+            &cells[..3]
+        );
+    }
+}
+
 #[test]
 fn workers_export_writes_numbers_as_numbers_and_ids_as_text_and_reads_back() {
     let data = demo();
@@ -71,23 +82,15 @@ fn workers_export_writes_numbers_as_numbers_and_ids_as_text_and_reads_back() {
         let cells = column(&headers, &range, h);
         assert!(cells.iter().all(|d| is_number(d)), "{h}: {cells:?}");
     }
-    for h in [
+    let ids = [
         "id",
         "household_id",
         "phone",
         "national_id",
         "county_code",
         "site_id",
-    ] {
-        let cells = column(&headers, &range, h);
-        assert!(
-            cells
-                .iter()
-                .all(|d| matches!(d, Data::String(_) | Data::Empty)),
-            "{h}: {:?}",
-            &cells[..3]
-        );
-    }
+    ];
+    assert_text(&headers, &range, &ids);
     // Yes / no stay text, as the import reads them.
     let consent = column(&headers, &range, "consent_to_share");
     assert!(consent
@@ -97,20 +100,13 @@ fn workers_export_writes_numbers_as_numbers_and_ids_as_text_and_reads_back() {
     // Read back by the import: the same records.
     let (back, format) = read(&path).unwrap();
     assert_eq!(format, Format::Xlsx);
-    let mapping = Mapping::new(workers::COLUMNS, "worker", &back.headers, Lang::En).unwrap();
-    for (row, sent) in back.rows.iter().zip(&data.workers) {
-        let mut w = workers::blank();
-        mapping.read(row, &mut w, Lang::En).unwrap();
-        workers::finish(&mut w);
+    for (mut w, sent) in read_records::<Worker>(&back, Lang::En)
+        .into_iter()
+        .zip(&data.workers)
+    {
         // The county's own numbers, qualified as the service does.
         w.scope_ids();
-        let expected = Worker {
-            placement: Default::default(),
-            created_at_ms: 0,
-            updated_at_ms: 0,
-            ..sent.clone()
-        };
-        assert_eq!(w, expected);
+        assert_eq!(w, worker_as_sent(sent));
     }
     assert_eq!(back.rows.len(), data.workers.len());
 }
@@ -139,16 +135,7 @@ fn openings_export_writes_money_and_dates_typed_and_reads_back_in_xlsx_and_csv()
         .iter()
         .all(|d| matches!(d, Data::DateTime(_) | Data::Empty)));
     assert!(ends.iter().any(|d| matches!(d, Data::DateTime(_))));
-    for h in ["岗位编号", "用工单位编号", "职业代码"] {
-        let cells = column(&headers, &range, h);
-        assert!(
-            cells
-                .iter()
-                .all(|d| matches!(d, Data::String(_) | Data::Empty)),
-            "{h}: {:?}",
-            &cells[..3]
-        );
-    }
+    assert_text(&headers, &range, &["岗位编号", "用工单位编号", "职业代码"]);
 
     let csv = dir.path().join("openings.csv");
     write(&csv, &table, Format::Csv(Encoding::Utf8Bom)).unwrap();
@@ -156,19 +143,10 @@ fn openings_export_writes_money_and_dates_typed_and_reads_back_in_xlsx_and_csv()
     assert!(!text.contains("#,##0"), "CSV cells are plain text");
     for path in [&xlsx, &csv] {
         let (back, _) = read(path).unwrap();
-        let mapping = Mapping::new(openings::COLUMNS, "opening", &back.headers, Lang::Zh).unwrap();
         assert_eq!(back.rows.len(), data.openings.len());
-        for (row, sent) in back.rows.iter().zip(&data.openings) {
-            let mut o = openings::blank();
-            mapping.read(row, &mut o, Lang::Zh).unwrap();
-            openings::finish(&mut o);
-            let expected = Opening {
-                filled: 0,
-                created_at_ms: 0,
-                updated_at_ms: 0,
-                ..sent.clone()
-            };
-            assert_eq!(o, expected, "{}", path.display());
+        let read = read_records::<Opening>(&back, Lang::Zh);
+        for (o, sent) in read.iter().zip(&data.openings) {
+            assert_eq!(*o, opening_as_sent(sent), "{}", path.display());
         }
     }
 }

@@ -173,14 +173,8 @@ pub(crate) fn worker_fits(
     ctx: &MatchContext,
     welfare_ok: bool,
 ) -> bool {
-    let age = ctx.year - i32::from(w.birth_year);
-    welfare_fits(o, welfare_ok)
-        && age >= i32::from(o.min_age)
-        && age <= i32::from(o.max_age)
-        && !(w.capacity == LabourCapacity::Partial && o.demand != PhysicalDemand::Light)
-        && !(w.strict_sources && w.preferred_sources & source_bit(o.source) == 0)
+    fits_before_distance(w, o, ctx, welfare_ok)
         && !(w.mobility == Mobility::NearHome && distance > f64::from(w.max_commute_km))
-        && skills_met(w, o)
 }
 
 /// The pair rules that need no distance: checked before computing it.

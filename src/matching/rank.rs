@@ -246,18 +246,9 @@ impl MatchIndex {
                 {
                     return None;
                 }
-                if !super::eligibility::fits_before_distance(w, o, ctx, welfare_ok)
-                    || declined.contains(&slot)
-                {
-                    return None;
-                }
-                let d = distance_km(w.lat, w.lon, o.lat, o.lon);
-                if q.max_distance_km.is_some_and(|m| d > m) {
-                    return None;
-                }
-                let score = self
-                    .pair_score(w, o, d, ctx, welfare_ok)
-                    .filter(|s| *s >= q.min_score_micro)?;
+                let limits = (q.max_distance_km, q.min_score_micro);
+                let declined = declined.contains(&slot);
+                let score = self.query_score(w, o, ctx, welfare_ok, declined, limits)?;
                 let price = if priced {
                     self.prices
                         .get(self.openings.id(slot), o.free_slots())
@@ -332,17 +323,9 @@ impl MatchIndex {
                 // are worked out once per worker (and only for a
                 // public-welfare post).
                 let welfare_ok = !welfare || self.welfare_ok(w, ctx);
-                if !super::eligibility::fits_before_distance(w, o, ctx, welfare_ok)
-                    || declined.contains(&slot)
-                {
-                    return None;
-                }
-                let d = distance_km(w.lat, w.lon, o.lat, o.lon);
-                if q.max_distance_km.is_some_and(|m| d > m) {
-                    return None;
-                }
-                self.pair_score(w, o, d, ctx, welfare_ok)
-                    .filter(|s| *s >= q.min_score_micro)
+                let limits = (q.max_distance_km, q.min_score_micro);
+                let declined = declined.contains(&slot);
+                self.query_score(w, o, ctx, welfare_ok, declined, limits)
                     .map(|s| (i64::from(s), false, 0))
             },
         );
@@ -351,6 +334,30 @@ impl MatchIndex {
                 .map(|(_, ws)| self.ranked(ws, os, self.workers.id(ws), ctx))
                 .collect(),
         )
+    }
+
+    /// The score of a pair a query considers: `None` unless the pair fits,
+    /// is not `declined`, lies within the query's distance and scores at
+    /// least its minimum (`limits`). Distance is computed only for pairs
+    /// that fit otherwise.
+    fn query_score(
+        &self,
+        w: &WorkerFeat,
+        o: &OpeningFeat,
+        ctx: &MatchContext,
+        welfare_ok: bool,
+        declined: bool,
+        (max_distance_km, min_score_micro): (Option<f64>, u32),
+    ) -> Option<u32> {
+        if declined || !super::eligibility::fits_before_distance(w, o, ctx, welfare_ok) {
+            return None;
+        }
+        let d = distance_km(w.lat, w.lon, o.lat, o.lon);
+        if max_distance_km.is_some_and(|m| d > m) {
+            return None;
+        }
+        self.pair_score(w, o, d, ctx, welfare_ok)
+            .filter(|s| *s >= min_score_micro)
     }
 
     fn ranked(&self, ws: u32, os: u32, id: &str, ctx: &MatchContext) -> Ranked {

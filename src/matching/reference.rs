@@ -4,7 +4,7 @@
 //! index's answers with these, exactly.
 
 use super::eligibility::MatchContext;
-use super::features::{distance_km, source_bit};
+use super::features::{distance_km, source_bit, OpeningFeat, WorkerFeat};
 use super::index::MatchIndex;
 use super::rank::{OpeningsQuery, Ranking, WorkersQuery};
 
@@ -35,28 +35,19 @@ impl MatchIndex {
             if filtered {
                 continue;
             }
-            if self.declined(worker_id, self.openings.id(slot)) {
-                continue;
-            }
-            // Per pair, plainly: the fast paths work it out per worker.
-            let welfare_ok = self
-                .policy
-                .welfare_bars(&self.welfare_facts(w, ctx))
-                .is_empty();
-            if let Some(s) = self.pair_score(w, o, d, ctx, welfare_ok) {
-                if s >= q.min_score_micro {
-                    let id = self.openings.id(slot);
-                    let (price, planned) = match q.ranking {
-                        Ranking::Net if !self.prices.is_empty() => (
-                            self.prices
-                                .get(id, o.free_slots())
-                                .map_or(0, |c| c.combined()),
-                            q.planned.as_deref() == Some(id),
-                        ),
-                        _ => (0, false),
-                    };
-                    all.push((id.to_string(), s, price, planned));
-                }
+            let id = self.openings.id(slot);
+            let pair = (worker_id, id, w, o, d);
+            if let Some(s) = self.reference_score(pair, ctx, q.min_score_micro) {
+                let (price, planned) = match q.ranking {
+                    Ranking::Net if !self.prices.is_empty() => (
+                        self.prices
+                            .get(id, o.free_slots())
+                            .map_or(0, |c| c.combined()),
+                        q.planned.as_deref() == Some(id),
+                    ),
+                    _ => (0, false),
+                };
+                all.push((id.to_string(), s, price, planned));
             }
         }
         let net = |a: &(String, u32, i64, bool)| i64::from(a.1) - a.2;
@@ -89,21 +80,35 @@ impl MatchIndex {
             {
                 continue;
             }
-            if self.declined(self.workers.id(slot), opening_id) {
-                continue;
-            }
-            let welfare_ok = self
-                .policy
-                .welfare_bars(&self.welfare_facts(w, ctx))
-                .is_empty();
-            if let Some(s) = self.pair_score(w, o, d, ctx, welfare_ok) {
-                if s >= q.min_score_micro {
-                    all.push((self.workers.id(slot).to_string(), s));
-                }
+            let id = self.workers.id(slot);
+            if let Some(s) = self.reference_score((id, opening_id, w, o, d), ctx, q.min_score_micro)
+            {
+                all.push((id.to_string(), s));
             }
         }
         all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         all.truncate(q.top_k);
         all
+    }
+
+    /// The score of one pair (worker id, opening id, their features and
+    /// distance), if it is eligible, not declined and at least `min`:
+    /// decided per pair, plainly, where the fast paths work the welfare
+    /// rules out per worker.
+    fn reference_score(
+        &self,
+        (worker_id, opening_id, w, o, d): (&str, &str, &WorkerFeat, &OpeningFeat, f64),
+        ctx: &MatchContext,
+        min: u32,
+    ) -> Option<u32> {
+        if self.declined(worker_id, opening_id) {
+            return None;
+        }
+        let welfare_ok = self
+            .policy
+            .welfare_bars(&self.welfare_facts(w, ctx))
+            .is_empty();
+        self.pair_score(w, o, d, ctx, welfare_ok)
+            .filter(|s| *s >= min)
     }
 }

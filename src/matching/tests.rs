@@ -39,6 +39,22 @@ fn nid(n: u64) -> String {
     format!("{first17}{}", national_id_check_char(first17.as_bytes()))
 }
 
+/// A point in a small area (about 60 x 60 km) with probability `near`,
+/// else far away, so that commute limits bite both ways.
+fn random_point(rng: &mut ChaCha8Rng, near: f64) -> GeoPoint {
+    if rng.random_bool(near) {
+        GeoPoint {
+            lat: 27.3 + rng.random::<f64>() * 0.5,
+            lon: 109.7 + rng.random::<f64>() * 0.5,
+        }
+    } else {
+        GeoPoint {
+            lat: 22.0 + rng.random::<f64>() * 10.0,
+            lon: 105.0 + rng.random::<f64>() * 15.0,
+        }
+    }
+}
+
 pub(super) fn random_worker(rng: &mut ChaCha8Rng, n: usize) -> Worker {
     let skills = |rng: &mut ChaCha8Rng| -> Vec<Skill> {
         let mut codes = SKILLS.to_vec();
@@ -70,19 +86,7 @@ pub(super) fn random_worker(rng: &mut ChaCha8Rng, n: usize) -> Worker {
         phone: None,
         county_code: (*COUNTIES.choose(rng).unwrap()).into(),
         site_id: format!("s{}", rng.random_range(0..5)),
-        // A small area (about 60 x 60 km) plus some far away, so commute
-        // limits bite both ways.
-        site_location: if rng.random_bool(0.9) {
-            GeoPoint {
-                lat: 27.3 + rng.random::<f64>() * 0.5,
-                lon: 109.7 + rng.random::<f64>() * 0.5,
-            }
-        } else {
-            GeoPoint {
-                lat: 22.0 + rng.random::<f64>() * 10.0,
-                lon: 105.0 + rng.random::<f64>() * 15.0,
-            }
-        },
+        site_location: random_point(rng, 0.9),
         labour_capacity: if rng.random_bool(0.25) {
             LabourCapacity::Partial
         } else {
@@ -141,17 +145,7 @@ pub(super) fn random_opening(rng: &mut ChaCha8Rng, n: usize) -> (Opening, u32) {
         title: "job".into(),
         occupation_code: None,
         region_code: (*COUNTIES.choose(rng).unwrap()).into(),
-        location: if rng.random_bool(0.85) {
-            GeoPoint {
-                lat: 27.3 + rng.random::<f64>() * 0.5,
-                lon: 109.7 + rng.random::<f64>() * 0.5,
-            }
-        } else {
-            GeoPoint {
-                lat: 22.0 + rng.random::<f64>() * 10.0,
-                lon: 105.0 + rng.random::<f64>() * 15.0,
-            }
-        },
+        location: random_point(rng, 0.85),
         required_skills: reqs(rng, 0.2),
         preferred_skills: reqs(rng, 0.3),
         min_age,

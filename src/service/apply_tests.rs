@@ -7,29 +7,13 @@ use std::time::Duration;
 
 use super::{Service, ServiceError};
 use crate::batch::{ApplyMode, BatchSettings};
-use crate::domain::access::{Caller, Role, Scope};
 use crate::domain::placement::PlacementStatus;
 use crate::domain::run::RunStatus;
-use crate::domain::{IdKey, Lang};
-use crate::matching::MatchConfig;
-use crate::store::Store;
+use crate::domain::Lang;
+use crate::testing::{self, admin};
 
 fn service(dir: &std::path::Path, batch: BatchSettings) -> Arc<Service> {
-    let store = Arc::new(Store::open(dir).unwrap());
-    let key = IdKey::from_hex(&"cd".repeat(32)).unwrap();
-    let year = crate::domain::current_year();
-    let data = crate::demo::generate(0.02, 5, year, chrono::Utc::now().date_naive());
-    crate::demo::load(&store, &key, &data, year).unwrap();
-    let config = MatchConfig::default().normalised().unwrap();
-    Service::open(store, key, config, batch).unwrap()
-}
-
-fn admin() -> Caller {
-    Caller {
-        token_id: "test".into(),
-        role: Role::Admin,
-        scope: Scope::default(),
-    }
+    testing::service_with(dir, 0xcd, Some(&testing::demo(0.02, 5)), batch)
 }
 
 fn wait(service: &Service, id: u64) -> crate::domain::run::Run {

@@ -124,12 +124,7 @@ impl Service {
         }
         let mut slots: Vec<SlotsRow> = Source::ALL
             .iter()
-            .map(|&source| SlotsRow {
-                source,
-                openings_open: 0,
-                slots_open: 0,
-                slots_filled: 0,
-            })
+            .map(|&source| SlotsRow::empty(source))
             .collect();
         for (&(region, source, status), sums) in &census.openings {
             if !selected(region) {

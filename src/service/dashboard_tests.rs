@@ -14,46 +14,20 @@ use proptest::prelude::*;
 use super::dashboard::Counties;
 use super::{ImportOptions, Service, ServiceError};
 use crate::batch::BatchSettings;
-use crate::domain::access::{Caller, Role, Scope};
+use crate::domain::access::Role;
 use crate::domain::placement::{china_today, DeclineReason, SeparationReason};
 use crate::domain::run::Policy;
-use crate::domain::{current_year, EmploymentStatus, IdKey, OpeningStatus};
-use crate::matching::MatchConfig;
+use crate::domain::{EmploymentStatus, OpeningStatus};
 use crate::report::{coverage, CoverageFilter, Row};
-use crate::store::{Action, Proposal, PutMode, Store};
+use crate::store::{Action, Proposal, PutMode};
+use crate::testing::{self, admin, caller};
 
 fn open(dir: &std::path::Path, data: Option<&crate::demo::DemoData>) -> Arc<Service> {
-    let store = Arc::new(Store::open(dir).unwrap());
-    let key = IdKey::from_hex(&"cd".repeat(32)).unwrap();
-    if let Some(data) = data {
-        crate::demo::load(&store, &key, data, current_year()).unwrap();
-    }
-    Service::open(
-        store,
-        key,
-        MatchConfig::default().normalised().unwrap(),
-        BatchSettings::default(),
-    )
-    .unwrap()
+    testing::service_with(dir, 0xcd, data, BatchSettings::default())
 }
 
 fn demo(seed: u64) -> crate::demo::DemoData {
-    crate::demo::generate(0.03, seed, current_year(), chrono::Utc::now().date_naive())
-}
-
-fn caller(role: Role, counties: &[&str]) -> Caller {
-    Caller {
-        token_id: format!("tok_{role:?}"),
-        role,
-        scope: Scope {
-            counties: counties.iter().map(|c| c.to_string()).collect(),
-            employer_id: (role == Role::Recruiter).then(|| "e-1".to_string()),
-        },
-    }
-}
-
-fn admin() -> Caller {
-    caller(Role::Admin, &[])
+    testing::demo(0.03, seed)
 }
 
 /// The figures the dashboard fills, by name.
@@ -76,15 +50,7 @@ fn filled(r: &Row) -> Vec<(&'static str, u64)> {
 }
 
 fn scan(service: &Service, county: Option<&str>, today: i32) -> crate::report::Coverage {
-    let filter = CoverageFilter {
-        county_code: county.map(str::to_string),
-        site_id: None,
-        source: None,
-        from_day: None,
-        to_day: today,
-        today,
-        now_ms: chrono::Utc::now().timestamp_millis(),
-    };
+    let filter = CoverageFilter::up_to(county.map(str::to_string), today);
     coverage(service.store(), &filter).unwrap()
 }
 

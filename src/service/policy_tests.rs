@@ -15,13 +15,13 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{Service, ServiceError};
 use crate::batch::BatchSettings;
-use crate::domain::access::{Caller, Role, Scope};
 use crate::domain::placement::{china_today, DeclineReason, SeparationReason};
 use crate::domain::policy::{PolicyConfig, WelfareFacts, WelfareStint, WELFARE_GROUPS};
 use crate::domain::run::Policy;
 use crate::domain::{current_year, EmploymentStatus, Gender, IdKey, Lang, Source, Worker};
 use crate::matching::{MatchConfig, OpeningsQuery, Reason, WorkersQuery};
 use crate::store::{Action, Proposal, Store};
+use crate::testing::admin;
 
 /// The reasons this part of the rules adds; the others are the base rules.
 const POLICY_REASONS: [Reason; 4] = [
@@ -30,14 +30,6 @@ const POLICY_REASONS: [Reason; 4] = [
     Reason::WelfareTenure,
     Reason::DeclinedBefore,
 ];
-
-fn admin() -> Caller {
-    Caller {
-        token_id: "test".into(),
-        role: Role::Admin,
-        scope: Scope::default(),
-    }
-}
 
 /// `[policy]` rules that bite on the demo data.
 fn random_policy(rng: &mut ChaCha8Rng) -> PolicyConfig {

@@ -13,44 +13,16 @@ use proptest::prelude::*;
 
 use super::{ImportOptions, RowChange, Service, ServiceError};
 use crate::batch::BatchSettings;
-use crate::domain::access::{Caller, Role, Scope};
-use crate::domain::{scoped, EmploymentStatus, IdKey, Worker};
-use crate::matching::MatchConfig;
+use crate::domain::{scoped, EmploymentStatus, Worker};
 use crate::report::{coverage, CoverageFilter};
 use crate::store::{Store, WorkerFilter};
+use crate::testing::{self, admin, company};
 
 const A: &str = "431224";
 const B: &str = "431225";
 
 fn open(dir: &std::path::Path) -> Arc<Service> {
-    let store = Arc::new(Store::open(dir).unwrap());
-    let key = IdKey::from_hex(&"ab".repeat(32)).unwrap();
-    Service::open(
-        store,
-        key,
-        MatchConfig::default().normalised().unwrap(),
-        BatchSettings::default(),
-    )
-    .unwrap()
-}
-
-fn company(county: &str) -> Caller {
-    Caller {
-        token_id: format!("tok_{county}"),
-        role: Role::ServiceCompany,
-        scope: Scope {
-            counties: vec![county.to_string()],
-            employer_id: None,
-        },
-    }
-}
-
-fn admin() -> Caller {
-    Caller {
-        token_id: "tok_admin".into(),
-        role: Role::Admin,
-        scope: Scope::default(),
-    }
+    testing::service_with(dir, 0xab, None, BatchSettings::default())
 }
 
 fn template() -> Worker {

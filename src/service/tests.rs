@@ -2,14 +2,12 @@
 //! reach the index in, the index ends with what the store holds.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::Barrier;
 use std::time::Duration;
 
-use super::Service;
 use crate::batch::BatchSettings;
-use crate::domain::{IdKey, Worker};
-use crate::matching::MatchConfig;
-use crate::store::Store;
+use crate::domain::Worker;
+use crate::testing;
 
 fn demo_workers(n: usize) -> Vec<Worker> {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
@@ -27,15 +25,8 @@ fn demo_workers(n: usize) -> Vec<Worker> {
 #[test]
 fn the_index_ends_with_the_stores_last_word_under_racing_writers() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path()).unwrap());
-    let key = IdKey::from_hex(&"ab".repeat(32)).unwrap();
-    let service = Service::open(
-        store.clone(),
-        key,
-        MatchConfig::default().normalised().unwrap(),
-        BatchSettings::default(),
-    )
-    .unwrap();
+    let service = testing::service_with(dir.path(), 0xab, None, BatchSettings::default());
+    let store = service.store().clone();
     let worker = demo_workers(1).remove(0);
     let done = AtomicBool::new(false);
     let mut mismatch = None;

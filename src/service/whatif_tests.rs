@@ -6,21 +6,20 @@ use std::sync::Arc;
 
 use super::{Service, ServiceError, WhatIfChange};
 use crate::batch::BatchSettings;
-use crate::domain::access::{Caller, Role, Scope};
 use crate::domain::placement::PlacementStatus;
-use crate::domain::{EmploymentStatus, IdKey, Opening, OpeningStatus, Source, Worker};
+use crate::domain::{EmploymentStatus, Opening, OpeningStatus, Source, Worker};
 use crate::matching::assign::{simplex, Control, Objective};
-use crate::matching::{MatchConfig, MatchContext, Pending};
-use crate::store::{PutMode, Store};
+use crate::matching::{MatchContext, Pending};
+use crate::store::PutMode;
+use crate::testing::{self, admin, company};
 
 fn service(dir: &std::path::Path) -> Arc<Service> {
-    let store = Arc::new(Store::open(dir).unwrap());
-    let key = IdKey::from_hex(&"cd".repeat(32)).unwrap();
-    let year = crate::domain::current_year();
-    let data = crate::demo::generate(0.02, 5, year, chrono::Utc::now().date_naive());
-    crate::demo::load(&store, &key, &data, year).unwrap();
-    let config = MatchConfig::default().normalised().unwrap();
-    Service::open(store, key, config, BatchSettings::default()).unwrap()
+    testing::service_with(
+        dir,
+        0xcd,
+        Some(&testing::demo(0.02, 5)),
+        BatchSettings::default(),
+    )
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -29,25 +28,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-fn admin() -> Caller {
-    Caller {
-        token_id: "test".into(),
-        role: Role::Admin,
-        scope: Scope::default(),
-    }
-}
-
-fn company(county: &str) -> Caller {
-    Caller {
-        token_id: "company".into(),
-        role: Role::ServiceCompany,
-        scope: Scope {
-            counties: vec![county.to_string()],
-            employer_id: None,
-        },
-    }
 }
 
 /// The nightly optimum of the service's current state, scored and solved

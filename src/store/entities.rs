@@ -7,7 +7,7 @@ use crate::domain::identity;
 use crate::domain::placement::{self, Placement};
 use crate::domain::{Opening, Worker};
 
-use super::records::{OpeningRecord, WorkerRecord};
+use super::records::{decode, OpeningRecord, WorkerRecord};
 use super::table::{Entity, IndexKey};
 use super::StoreError;
 
@@ -50,30 +50,16 @@ impl Entity for Worker {
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
-        let record = WorkerRecord::decode(bytes)
-            .map_err(|e| StoreError::corruption(format!("worker record: {e}")))?;
-        Worker::try_from(record)
+        Worker::try_from(decode::<WorkerRecord>(bytes, "worker")?)
     }
 
     fn index_keys(&self) -> Vec<IndexKey> {
         use worker_index::*;
         vec![
-            IndexKey::Multi {
-                tree: COUNTY,
-                value: self.county_code.as_bytes().to_vec(),
-            },
-            IndexKey::Multi {
-                tree: SITE,
-                value: self.site_id.as_bytes().to_vec(),
-            },
-            IndexKey::Multi {
-                tree: HOUSEHOLD,
-                value: self.household_id.as_bytes().to_vec(),
-            },
-            IndexKey::Multi {
-                tree: STATUS,
-                value: vec![self.employment_status.code()],
-            },
+            IndexKey::multi(COUNTY, &self.county_code),
+            IndexKey::multi(SITE, &self.site_id),
+            IndexKey::multi(HOUSEHOLD, &self.household_id),
+            IndexKey::multi(STATUS, [self.employment_status.code()]),
             IndexKey::Unique {
                 tree: NATIONAL_ID,
                 value: national_id_key(&self.national_id),
@@ -122,30 +108,16 @@ impl Entity for Opening {
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
-        let record = OpeningRecord::decode(bytes)
-            .map_err(|e| StoreError::corruption(format!("opening record: {e}")))?;
-        Opening::try_from(record)
+        Opening::try_from(decode::<OpeningRecord>(bytes, "opening")?)
     }
 
     fn index_keys(&self) -> Vec<IndexKey> {
         use opening_index::*;
         vec![
-            IndexKey::Multi {
-                tree: REGION,
-                value: self.region_code.as_bytes().to_vec(),
-            },
-            IndexKey::Multi {
-                tree: SOURCE,
-                value: vec![self.source.code()],
-            },
-            IndexKey::Multi {
-                tree: STATUS,
-                value: vec![self.status.code()],
-            },
-            IndexKey::Multi {
-                tree: EMPLOYER,
-                value: self.employer_id.as_bytes().to_vec(),
-            },
+            IndexKey::multi(REGION, &self.region_code),
+            IndexKey::multi(SOURCE, [self.source.code()]),
+            IndexKey::multi(STATUS, [self.status.code()]),
+            IndexKey::multi(EMPLOYER, &self.employer_id),
         ]
     }
 
@@ -180,29 +152,16 @@ impl Entity for Placement {
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
-        <Placement as Message>::decode(bytes)
-            .map_err(|e| StoreError::corruption(format!("placement record: {e}")))
+        decode(bytes, "placement")
     }
 
     fn index_keys(&self) -> Vec<IndexKey> {
         use placement_index::*;
         vec![
-            IndexKey::Multi {
-                tree: WORKER,
-                value: self.worker_id.as_bytes().to_vec(),
-            },
-            IndexKey::Multi {
-                tree: OPENING,
-                value: self.opening_id.as_bytes().to_vec(),
-            },
-            IndexKey::Multi {
-                tree: COUNTY,
-                value: self.county_code.as_bytes().to_vec(),
-            },
-            IndexKey::Multi {
-                tree: STATUS,
-                value: vec![self.status as u8],
-            },
+            IndexKey::multi(WORKER, &self.worker_id),
+            IndexKey::multi(OPENING, &self.opening_id),
+            IndexKey::multi(COUNTY, &self.county_code),
+            IndexKey::multi(STATUS, [self.status as u8]),
         ]
     }
 

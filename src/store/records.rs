@@ -145,6 +145,15 @@ pub(crate) struct OpeningRecord {
     pub filled: u32,
 }
 
+/// Decodes a stored prost record; a record that does not decode is
+/// corruption, named by `what`.
+pub(super) fn decode<M: prost::Message + Default>(
+    bytes: &[u8],
+    what: &str,
+) -> Result<M, StoreError> {
+    M::decode(bytes).map_err(|e| StoreError::corruption(format!("{what} record: {e}")))
+}
+
 fn code<T>(value: u32, decode: fn(u8) -> Option<T>, what: &str) -> Result<T, StoreError> {
     u8::try_from(value)
         .ok()

@@ -4,6 +4,7 @@
 
 use prost::Message;
 
+use super::records::decode;
 use super::{Store, StoreError};
 use crate::domain::run::{Assignment, Change, OpeningPrice, Run, RunPhase, RunStatus};
 
@@ -18,10 +19,6 @@ fn row_key(id: u64, worker_id: &str) -> Vec<u8> {
     let mut k = id.to_be_bytes().to_vec();
     k.extend_from_slice(worker_id.as_bytes());
     k
-}
-
-fn decode<M: Message + Default>(bytes: &[u8], what: &str) -> Result<M, StoreError> {
-    M::decode(bytes).map_err(|e| StoreError::corruption(format!("{what} record: {e}")))
 }
 
 impl Store {
@@ -96,41 +93,17 @@ impl Store {
     /// Stores a run's assignments (in batches; call before marking the run
     /// succeeded, so a crash leaves no half-applied run).
     pub fn put_assignments(&self, id: u64, rows: &[Assignment]) -> Result<(), StoreError> {
-        for chunk in rows.chunks(ROWS_PER_BATCH) {
-            let mut batch = sled::Batch::default();
-            for a in chunk {
-                batch.insert(row_key(id, &a.worker_id), a.encode_to_vec());
-            }
-            let _entered = self.disk.gate().enter()?;
-            self.run_assignments.apply_batch(batch)?;
-        }
-        Ok(())
+        self.put_rows(&self.run_assignments, id, rows, |a| &a.worker_id)
     }
 
     /// Stores a run's changes against the previous run.
     pub fn put_changes(&self, id: u64, rows: &[Change]) -> Result<(), StoreError> {
-        for chunk in rows.chunks(ROWS_PER_BATCH) {
-            let mut batch = sled::Batch::default();
-            for c in chunk {
-                batch.insert(row_key(id, &c.worker_id), c.encode_to_vec());
-            }
-            let _entered = self.disk.gate().enter()?;
-            self.run_changes.apply_batch(batch)?;
-        }
-        Ok(())
+        self.put_rows(&self.run_changes, id, rows, |c| &c.worker_id)
     }
 
     /// Stores a run's opening prices (contested openings only).
     pub fn put_prices(&self, id: u64, rows: &[OpeningPrice]) -> Result<(), StoreError> {
-        for chunk in rows.chunks(ROWS_PER_BATCH) {
-            let mut batch = sled::Batch::default();
-            for p in chunk {
-                batch.insert(row_key(id, &p.opening_id), p.encode_to_vec());
-            }
-            let _entered = self.disk.gate().enter()?;
-            self.run_prices.apply_batch(batch)?;
-        }
-        Ok(())
+        self.put_rows(&self.run_prices, id, rows, |p| &p.opening_id)
     }
 
     /// A run's opening prices in opening id order.
@@ -163,6 +136,25 @@ impl Store {
         self.run_changes
             .scan_prefix(run_key(id))
             .map(|r| decode(&r?.1, "change"))
+    }
+
+    /// Stores rows of run `id` in `tree`, each under its `key`, in batches.
+    fn put_rows<M: Message>(
+        &self,
+        tree: &sled::Tree,
+        id: u64,
+        rows: &[M],
+        key: impl Fn(&M) -> &str,
+    ) -> Result<(), StoreError> {
+        for chunk in rows.chunks(ROWS_PER_BATCH) {
+            let mut batch = sled::Batch::default();
+            for row in chunk {
+                batch.insert(row_key(id, key(row)), row.encode_to_vec());
+            }
+            let _entered = self.disk.gate().enter()?;
+            tree.apply_batch(batch)?;
+        }
+        Ok(())
     }
 
     /// Runs left RUNNING while creating their proposals, oldest first.

@@ -34,6 +34,7 @@ use sled::{Batch, IVec, Tree};
 
 use super::durable::Disk;
 use super::households::{Census, SpanningHousehold};
+use super::records::decode;
 use super::table::{self, Entity};
 use super::{placements, Store, StoreError, FORMAT_KEY, FORMAT_VERSION, META_TREE};
 use crate::domain::placement::{Declined, Placement};
@@ -134,10 +135,6 @@ fn limits() -> (usize, Option<usize>) {
 #[cfg(not(test))]
 fn limits() -> (usize, Option<usize>) {
     (BATCH_ROWS, None)
-}
-
-fn decode<M: Message + Default>(bytes: &[u8], what: &str) -> Result<M, StoreError> {
-    M::decode(bytes).map_err(|e| StoreError::corruption(format!("{what} record: {e}")))
 }
 
 /// `id` qualified with `county`, unless empty (a field never set).

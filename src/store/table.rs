@@ -53,6 +53,16 @@ pub(crate) enum IndexKey {
     },
 }
 
+impl IndexKey {
+    /// An entry of the multi index `tree` for `value`.
+    pub(crate) fn multi(tree: usize, value: impl AsRef<[u8]>) -> Self {
+        IndexKey::Multi {
+            tree,
+            value: value.as_ref().to_vec(),
+        }
+    }
+}
+
 /// A record type the store keeps in a [`Table`].
 pub(crate) trait Entity: Sized {
     /// Kind name for errors, e.g. `worker`.

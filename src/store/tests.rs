@@ -9,8 +9,8 @@ use proptest::prelude::*;
 use super::*;
 use crate::domain::rules::national_id_check_char;
 use crate::domain::scoped;
-use crate::domain::{EmploymentStatus, Source};
-use crate::domain::{GeoPoint, LabourCapacity, Mobility, PhysicalDemand, Preferences};
+use crate::domain::EmploymentStatus;
+use crate::testing::opening;
 
 const COUNTIES: [&str; 2] = ["431202", "431271"];
 const STATUSES: [EmploymentStatus; 3] = [
@@ -34,40 +34,30 @@ struct Spec {
     nid: u8,
 }
 
+impl Spec {
+    /// Worker `w{i}` of county 0, site 0, sharing a household with the
+    /// worker beside it.
+    fn numbered(i: usize) -> Spec {
+        Spec {
+            id: i as u8,
+            county: 0,
+            site: 0,
+            household: (i / 2) as u8,
+            status: 0,
+            nid: i as u8,
+        }
+    }
+}
+
 fn worker(s: &Spec) -> Worker {
     Worker {
-        id: format!("w{}", s.id),
         // A household lives in one county (`verify` checks it).
         household_id: scoped::qualify(COUNTIES[s.county], &format!("h{}", s.household)),
-        name: "李桂兰".into(),
         national_id: nid(s.nid),
-        gender: None,
-        birth_year: 1980,
-        phone: None,
         county_code: COUNTIES[s.county].into(),
         site_id: format!("s{}", s.site),
-        site_location: GeoPoint {
-            lat: 27.5,
-            lon: 109.9,
-        },
-        labour_capacity: LabourCapacity::Full,
-        skills: vec![],
-        certificates: vec![],
-        education: None,
-        preferences: Preferences {
-            mobility: Mobility::NearHome,
-            max_commute_km: 10,
-            expected_monthly_wage: 0,
-            preferred_sources: vec![],
-            strict_sources: false,
-            needs_flexible_hours: false,
-        },
         employment_status: STATUSES[s.status],
-        service_company_id: None,
-        consent_to_share: false,
-        placement: Default::default(),
-        created_at_ms: 0,
-        updated_at_ms: 0,
+        ..crate::testing::worker(&format!("w{}", s.id))
     }
 }
 
@@ -260,39 +250,6 @@ fn check_against_model(
         }
     }
     Ok(())
-}
-
-fn opening(id: &str) -> Opening {
-    Opening {
-        id: id.into(),
-        source: Source::PublicWelfare,
-        employer_id: "gov-431202".into(),
-        employer_name: "Hecheng public-welfare posts".into(),
-        title: "Forest ranger".into(),
-        occupation_code: None,
-        region_code: "431202".into(),
-        location: GeoPoint {
-            lat: 27.5,
-            lon: 109.9,
-        },
-        required_skills: vec![],
-        preferred_skills: vec![],
-        min_age: 16,
-        max_age: 70,
-        physical_demand: PhysicalDemand::Light,
-        monthly_wage: 900,
-        headcount: 1,
-        flexible_hours: true,
-        housing_provided: false,
-        transport_provided: false,
-        reserved_for_relocated: true,
-        start_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-        end_date: None,
-        status: OpeningStatus::Open,
-        filled: 0,
-        created_at_ms: 0,
-        updated_at_ms: 0,
-    }
 }
 
 #[test]
@@ -496,15 +453,9 @@ fn placement_index_trees_are_built_when_not_marked_complete() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = Store::open(dir.path()).unwrap();
-        let spec = Spec {
-            id: 1,
-            county: 0,
-            site: 0,
-            household: 0,
-            status: 0,
-            nid: 1,
-        };
-        store.put_worker(worker(&spec), PutMode::Create).unwrap();
+        store
+            .put_worker(worker(&Spec::numbered(1)), PutMode::Create)
+            .unwrap();
         store.put_opening(opening("pw-1"), PutMode::Upsert).unwrap();
         store
             .propose(

@@ -44,149 +44,24 @@ where
     })
 }
 
-pub(super) fn source(p: pb::Source) -> Option<Source> {
-    match p {
-        pb::Source::Unspecified => None,
-        pb::Source::AidWorkshop => Some(Source::AidWorkshop),
-        pb::Source::PublicWelfare => Some(Source::PublicWelfare),
-        pb::Source::LabourCooperation => Some(Source::LabourCooperation),
-        pb::Source::WorkRelief => Some(Source::WorkRelief),
-        pb::Source::IndustrialPark => Some(Source::IndustrialPark),
-        pb::Source::Enterprise => Some(Source::Enterprise),
-    }
-}
-
-pub(super) fn source_to(s: Source) -> pb::Source {
-    match s {
-        Source::AidWorkshop => pb::Source::AidWorkshop,
-        Source::PublicWelfare => pb::Source::PublicWelfare,
-        Source::LabourCooperation => pb::Source::LabourCooperation,
-        Source::WorkRelief => pb::Source::WorkRelief,
-        Source::IndustrialPark => pb::Source::IndustrialPark,
-        Source::Enterprise => pb::Source::Enterprise,
-    }
-}
-
-pub(super) fn labour_capacity(p: pb::LabourCapacity) -> Option<LabourCapacity> {
-    match p {
-        pb::LabourCapacity::Unspecified => None,
-        pb::LabourCapacity::Full => Some(LabourCapacity::Full),
-        pb::LabourCapacity::Partial => Some(LabourCapacity::Partial),
-    }
-}
-
-pub(super) fn labour_capacity_to(c: LabourCapacity) -> pb::LabourCapacity {
-    match c {
-        LabourCapacity::Full => pb::LabourCapacity::Full,
-        LabourCapacity::Partial => pb::LabourCapacity::Partial,
-    }
-}
-
-pub(super) fn physical_demand(p: pb::PhysicalDemand) -> Option<PhysicalDemand> {
-    match p {
-        pb::PhysicalDemand::Unspecified => None,
-        pb::PhysicalDemand::Light => Some(PhysicalDemand::Light),
-        pb::PhysicalDemand::Normal => Some(PhysicalDemand::Normal),
-        pb::PhysicalDemand::Heavy => Some(PhysicalDemand::Heavy),
-    }
-}
-
-pub(super) fn physical_demand_to(d: PhysicalDemand) -> pb::PhysicalDemand {
-    match d {
-        PhysicalDemand::Light => pb::PhysicalDemand::Light,
-        PhysicalDemand::Normal => pb::PhysicalDemand::Normal,
-        PhysicalDemand::Heavy => pb::PhysicalDemand::Heavy,
-    }
-}
-
-pub(super) fn employment_status(p: pb::EmploymentStatus) -> Option<EmploymentStatus> {
-    match p {
-        pb::EmploymentStatus::Unspecified => None,
-        pb::EmploymentStatus::Seeking => Some(EmploymentStatus::Seeking),
-        pb::EmploymentStatus::Employed => Some(EmploymentStatus::Employed),
-        pb::EmploymentStatus::Unavailable => Some(EmploymentStatus::Unavailable),
-        pb::EmploymentStatus::Placed => Some(EmploymentStatus::Placed),
-    }
-}
-
-pub(super) fn employment_status_to(s: EmploymentStatus) -> pb::EmploymentStatus {
-    match s {
-        EmploymentStatus::Seeking => pb::EmploymentStatus::Seeking,
-        EmploymentStatus::Employed => pb::EmploymentStatus::Employed,
-        EmploymentStatus::Unavailable => pb::EmploymentStatus::Unavailable,
-        EmploymentStatus::Placed => pb::EmploymentStatus::Placed,
-    }
-}
-
-pub(super) fn gender(p: pb::Gender) -> Option<Gender> {
-    match p {
-        pb::Gender::Unspecified => None,
-        pb::Gender::Female => Some(Gender::Female),
-        pb::Gender::Male => Some(Gender::Male),
-    }
-}
-
-pub(super) fn gender_to(g: Option<Gender>) -> pb::Gender {
-    match g {
-        None => pb::Gender::Unspecified,
-        Some(Gender::Female) => pb::Gender::Female,
-        Some(Gender::Male) => pb::Gender::Male,
-    }
-}
-
-pub(super) fn education(p: pb::Education) -> Option<Education> {
-    match p {
-        pb::Education::Unspecified => None,
-        pb::Education::None => Some(Education::None),
-        pb::Education::Primary => Some(Education::Primary),
-        pb::Education::JuniorSecondary => Some(Education::JuniorSecondary),
-        pb::Education::SeniorSecondary => Some(Education::SeniorSecondary),
-        pb::Education::Vocational => Some(Education::Vocational),
-        pb::Education::Tertiary => Some(Education::Tertiary),
-    }
-}
-
-pub(super) fn education_to(e: Option<Education>) -> pb::Education {
-    match e {
-        None => pb::Education::Unspecified,
-        Some(Education::None) => pb::Education::None,
-        Some(Education::Primary) => pb::Education::Primary,
-        Some(Education::JuniorSecondary) => pb::Education::JuniorSecondary,
-        Some(Education::SeniorSecondary) => pb::Education::SeniorSecondary,
-        Some(Education::Vocational) => pb::Education::Vocational,
-        Some(Education::Tertiary) => pb::Education::Tertiary,
-    }
-}
-
-pub(super) fn mobility(p: pb::Mobility) -> Option<Mobility> {
-    match p {
-        pb::Mobility::Unspecified => None,
-        pb::Mobility::NearHome => Some(Mobility::NearHome),
-        pb::Mobility::WillingToMigrate => Some(Mobility::WillingToMigrate),
-    }
-}
-
-pub(super) fn mobility_to(m: Mobility) -> pb::Mobility {
-    match m {
-        Mobility::NearHome => pb::Mobility::NearHome,
-        Mobility::WillingToMigrate => pb::Mobility::WillingToMigrate,
-    }
-}
-
-pub(super) fn opening_status(p: pb::OpeningStatus) -> Option<OpeningStatus> {
-    match p {
-        pb::OpeningStatus::Unspecified => None,
-        pb::OpeningStatus::Open => Some(OpeningStatus::Open),
-        pb::OpeningStatus::Closed => Some(OpeningStatus::Closed),
-    }
-}
-
-pub(super) fn opening_status_to(s: OpeningStatus) -> pb::OpeningStatus {
-    match s {
-        OpeningStatus::Open => pb::OpeningStatus::Open,
-        OpeningStatus::Closed => pb::OpeningStatus::Closed,
-    }
-}
+wire_enum!(source, source_to: Source <-> pb::Source {
+    AidWorkshop, PublicWelfare, LabourCooperation, WorkRelief, IndustrialPark, Enterprise,
+});
+wire_enum!(labour_capacity, labour_capacity_to: LabourCapacity <-> pb::LabourCapacity {
+    Full, Partial,
+});
+wire_enum!(physical_demand, physical_demand_to: PhysicalDemand <-> pb::PhysicalDemand {
+    Light, Normal, Heavy,
+});
+wire_enum!(employment_status, employment_status_to: EmploymentStatus <-> pb::EmploymentStatus {
+    Seeking, Employed, Unavailable, Placed,
+});
+wire_enum!(gender, gender_to: Gender <-> pb::Gender { Female, Male });
+wire_enum!(education, education_to: Education <-> pb::Education {
+    None, Primary, JuniorSecondary, SeniorSecondary, Vocational, Tertiary,
+});
+wire_enum!(mobility, mobility_to: Mobility <-> pb::Mobility { NearHome, WillingToMigrate });
+wire_enum!(opening_status, opening_status_to: OpeningStatus <-> pb::OpeningStatus { Open, Closed });
 
 /// A required point; its numbers are checked by the domain.
 pub(super) fn point(p: Option<pb::GeoPoint>, field: &str) -> Validated<GeoPoint> {

@@ -12,6 +12,17 @@ pub(crate) fn opening_from_pb(o: pb::Opening) -> Validated<Opening> {
     Ok(opening)
 }
 
+/// The fields of an opening the wire carries as the domain keeps them;
+/// both directions copy them through this one list.
+macro_rules! opening_fields {
+    ($ty:ty, $o:ident, $($extra:tt)*) => {
+        copy_fields!($ty, $o, [
+            id, employer_id, employer_name, title, region_code, monthly_wage, headcount,
+            flexible_hours, housing_provided, transport_provided, reserved_for_relocated,
+        ], $($extra)*)
+    };
+}
+
 impl TryFrom<pb::Opening> for Opening {
     type Error = ValidationError;
 
@@ -29,58 +40,40 @@ impl TryFrom<pb::Opening> for Opening {
         let end_date = non_empty(o.end_date)
             .map(|d| rules::parse_date(&d).map_err(|r| ValidationError::new("end_date", r)))
             .transpose()?;
-        Ok(Opening {
+        Ok(opening_fields!(
+            Opening,
+            o,
             source,
             location,
             physical_demand,
             status: enum_value(o.status, "status", opening_status)?.unwrap_or(OpeningStatus::Open),
-            id: o.id,
-            employer_id: o.employer_id,
-            employer_name: o.employer_name,
-            title: o.title,
             occupation_code: non_empty(o.occupation_code),
-            region_code: o.region_code,
             required_skills: requirements(o.required_skills),
             preferred_skills: requirements(o.preferred_skills),
             min_age,
             max_age,
-            monthly_wage: o.monthly_wage,
-            headcount: o.headcount,
-            flexible_hours: o.flexible_hours,
-            housing_provided: o.housing_provided,
-            transport_provided: o.transport_provided,
-            reserved_for_relocated: o.reserved_for_relocated,
             start_date,
             end_date,
             filled: 0,
             created_at_ms: 0,
             updated_at_ms: 0,
-        })
+        ))
     }
 }
 
 impl From<Opening> for pb::Opening {
     fn from(o: Opening) -> Self {
-        pb::Opening {
-            id: o.id,
+        opening_fields!(
+            pb::Opening,
+            o,
             source: source_to(o.source).into(),
-            employer_id: o.employer_id,
-            employer_name: o.employer_name,
-            title: o.title,
             occupation_code: o.occupation_code.unwrap_or_default(),
-            region_code: o.region_code,
             location: Some(point_to(o.location)),
             required_skills: requirements_to(o.required_skills),
             preferred_skills: requirements_to(o.preferred_skills),
             min_age: o.min_age,
             max_age: o.max_age,
             physical_demand: physical_demand_to(o.physical_demand).into(),
-            monthly_wage: o.monthly_wage,
-            headcount: o.headcount,
-            flexible_hours: o.flexible_hours,
-            housing_provided: o.housing_provided,
-            transport_provided: o.transport_provided,
-            reserved_for_relocated: o.reserved_for_relocated,
             start_date: o.start_date.format("%Y-%m-%d").to_string(),
             end_date: o
                 .end_date
@@ -90,6 +83,6 @@ impl From<Opening> for pb::Opening {
             created_at: timestamp(o.created_at_ms),
             updated_at: timestamp(o.updated_at_ms),
             filled: o.filled,
-        }
+        )
     }
 }

@@ -6,36 +6,29 @@ use crate::api::pb;
 use crate::report::book::Period;
 use crate::report::{Coverage, CoverageFilter, Row, SlotsRow};
 
+/// The counts a coverage row carries the same on the wire and in the
+/// domain (the shares are derived from them).
+macro_rules! coverage_row {
+    ($ty:ty, $r:ident $(, $($extra:tt)*)?) => {
+        copy_fields!($ty, $r, [
+            county_code, workers_registered, workers_want_work, workers_seeking,
+            workers_placed, workers_in_work, workers_in_work_placed, households_with_labour,
+            zero_employment_households, proposals, accepted, declined, hires, separations,
+            retention_3m_due, retention_3m_retained, retention_6m_due, retention_6m_retained,
+            returnees, returnees_reproposed, returnees_waiting, returnee_wait_median_days,
+            returnee_wait_mean_days, returnee_waiting_max_days,
+            seeking_under_three_recommendations,
+        ] $(, $($extra)*)?)
+    };
+}
+
 fn row_to_pb(r: Row) -> pb::CoverageRow {
-    pb::CoverageRow {
+    coverage_row!(
+        pb::CoverageRow,
+        r,
         retention_3m_share: r.retention_3m_share(),
         retention_6m_share: r.retention_6m_share(),
-        county_code: r.county_code,
-        workers_registered: r.workers_registered,
-        workers_want_work: r.workers_want_work,
-        workers_seeking: r.workers_seeking,
-        workers_placed: r.workers_placed,
-        workers_in_work: r.workers_in_work,
-        workers_in_work_placed: r.workers_in_work_placed,
-        households_with_labour: r.households_with_labour,
-        zero_employment_households: r.zero_employment_households,
-        proposals: r.proposals,
-        accepted: r.accepted,
-        declined: r.declined,
-        hires: r.hires,
-        separations: r.separations,
-        retention_3m_due: r.retention_3m_due,
-        retention_3m_retained: r.retention_3m_retained,
-        retention_6m_due: r.retention_6m_due,
-        retention_6m_retained: r.retention_6m_retained,
-        returnees: r.returnees,
-        returnees_reproposed: r.returnees_reproposed,
-        returnees_waiting: r.returnees_waiting,
-        returnee_wait_median_days: r.returnee_wait_median_days,
-        returnee_wait_mean_days: r.returnee_wait_mean_days,
-        returnee_waiting_max_days: r.returnee_waiting_max_days,
-        seeking_under_three_recommendations: r.seeking_under_three_recommendations,
-    }
+    )
 }
 
 /// A report on the wire.
@@ -62,33 +55,7 @@ pub(crate) fn coverage_to_pb(c: Coverage, f: &CoverageFilter) -> pb::CoverageRep
 
 fn row_from_pb(r: pb::CoverageRow) -> Row {
     // The shares are derived from the counts (Row computes them).
-    Row {
-        county_code: r.county_code,
-        workers_registered: r.workers_registered,
-        workers_want_work: r.workers_want_work,
-        workers_seeking: r.workers_seeking,
-        workers_placed: r.workers_placed,
-        workers_in_work: r.workers_in_work,
-        workers_in_work_placed: r.workers_in_work_placed,
-        households_with_labour: r.households_with_labour,
-        zero_employment_households: r.zero_employment_households,
-        proposals: r.proposals,
-        accepted: r.accepted,
-        declined: r.declined,
-        hires: r.hires,
-        separations: r.separations,
-        retention_3m_due: r.retention_3m_due,
-        retention_3m_retained: r.retention_3m_retained,
-        retention_6m_due: r.retention_6m_due,
-        retention_6m_retained: r.retention_6m_retained,
-        returnees: r.returnees,
-        returnees_reproposed: r.returnees_reproposed,
-        returnees_waiting: r.returnees_waiting,
-        returnee_wait_median_days: r.returnee_wait_median_days,
-        returnee_wait_mean_days: r.returnee_wait_mean_days,
-        returnee_waiting_max_days: r.returnee_waiting_max_days,
-        seeking_under_three_recommendations: r.seeking_under_three_recommendations,
-    }
+    coverage_row!(Row, r)
 }
 
 /// A report from the wire (what a client received), with its period; a

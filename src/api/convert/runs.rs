@@ -13,40 +13,51 @@ fn timestamp(ms: i64) -> Option<prost_types::Timestamp> {
     }
 }
 
+/// The fields of a summary row, the same on the wire and in the domain.
+macro_rules! summary_row {
+    ($ty:ty, $r:ident) => {
+        copy_fields!(
+            $ty,
+            $r,
+            [
+                key,
+                workers_eligible,
+                workers_assigned,
+                zero_households_covered,
+                slots_filled
+            ]
+        )
+    };
+}
+
+/// The figures of a run summary, the same on the wire and in the domain
+/// (the per-county and per-source rows are converted apart).
+macro_rules! summary {
+    ($ty:ty, $s:ident, $($rows:tt)*) => {
+        copy_fields!($ty, $s, [
+            workers_considered, openings_considered, eligible_pairs, slots_available,
+            workers_assigned, zero_households, zero_households_covered, total_score_micro,
+            gained, lost, changed, previous_run_id, scoring_ms, solving_ms, saving_ms,
+            rows_kept, rows_scored, contested_openings, proved_by_last_optimum,
+        ], $($rows)*)
+    };
+}
+
 fn row_to_pb(r: SummaryRow) -> pb::SummaryRow {
-    pb::SummaryRow {
-        key: r.key,
-        workers_eligible: r.workers_eligible,
-        workers_assigned: r.workers_assigned,
-        zero_households_covered: r.zero_households_covered,
-        slots_filled: r.slots_filled,
-    }
+    summary_row!(pb::SummaryRow, r)
+}
+
+fn row_from_pb(r: pb::SummaryRow) -> SummaryRow {
+    summary_row!(SummaryRow, r)
 }
 
 fn summary_to_pb(s: RunSummary) -> pb::RunSummary {
-    pb::RunSummary {
-        workers_considered: s.workers_considered,
-        openings_considered: s.openings_considered,
-        eligible_pairs: s.eligible_pairs,
-        slots_available: s.slots_available,
-        workers_assigned: s.workers_assigned,
-        zero_households: s.zero_households,
-        zero_households_covered: s.zero_households_covered,
-        total_score_micro: s.total_score_micro,
+    summary!(
+        pb::RunSummary,
+        s,
         by_county: s.by_county.into_iter().map(row_to_pb).collect(),
         by_source: s.by_source.into_iter().map(row_to_pb).collect(),
-        gained: s.gained,
-        lost: s.lost,
-        changed: s.changed,
-        previous_run_id: s.previous_run_id,
-        scoring_ms: s.scoring_ms,
-        solving_ms: s.solving_ms,
-        saving_ms: s.saving_ms,
-        rows_kept: s.rows_kept,
-        rows_scored: s.rows_scored,
-        contested_openings: s.contested_openings,
-        proved_by_last_optimum: s.proved_by_last_optimum,
-    }
+    )
 }
 
 /// A run on the wire, with live progress.
@@ -94,16 +105,9 @@ pub(crate) fn applied_to_pb(a: crate::service::Applied, lang: Lang) -> pb::Apply
     }
 }
 
-fn class_to_pb(c: DiffClass) -> pb::diff_entry::Class {
-    use pb::diff_entry::Class;
-    match c {
-        DiffClass::New => Class::New,
-        DiffClass::ChangedOpening => Class::ChangedOpening,
-        DiffClass::Same => Class::Same,
-        DiffClass::HoldingPlacement => Class::HoldingPlacement,
-        DiffClass::NoLongerAssigned => Class::NoLongerAssigned,
-    }
-}
+wire_enum!(class_from_pb, class_to_pb: DiffClass <-> pb::diff_entry::Class {
+    New, ChangedOpening, Same, HoldingPlacement, NoLongerAssigned,
+});
 
 /// A run's diff on the wire; without entries when `counts_only`.
 pub(crate) fn diff_to_pb(d: RunDiff, counts_only: bool) -> pb::DiffRunResponse {
@@ -135,19 +139,11 @@ pub(crate) fn diff_to_pb(d: RunDiff, counts_only: bool) -> pb::DiffRunResponse {
 
 /// A diff read from a remote server, as the domain keeps it.
 pub(crate) fn diff_from_pb(d: pb::DiffRunResponse) -> RunDiff {
-    use pb::diff_entry::Class;
     let entries = d
         .entries
         .into_iter()
         .filter_map(|e| {
-            let class = match Class::try_from(e.class).ok()? {
-                Class::New => DiffClass::New,
-                Class::ChangedOpening => DiffClass::ChangedOpening,
-                Class::Same => DiffClass::Same,
-                Class::HoldingPlacement => DiffClass::HoldingPlacement,
-                Class::NoLongerAssigned => DiffClass::NoLongerAssigned,
-                Class::Unspecified => return None,
-            };
+            let class = class_from_pb(pb::diff_entry::Class::try_from(e.class).ok()?)?;
             let some = |s: String| (!s.is_empty()).then_some(s);
             Some(DiffEntry {
                 worker_id: e.worker_id,
@@ -169,6 +165,16 @@ pub(crate) fn diff_from_pb(d: pb::DiffRunResponse) -> RunDiff {
             d.no_longer_assigned,
         ],
         entries,
+    }
+}
+
+/// A change of a run against the run before it, on the wire.
+pub(crate) fn change_to_pb(c: crate::domain::run::Change) -> pb::AssignmentChange {
+    pb::AssignmentChange {
+        kind: c.kind,
+        worker_id: c.worker_id,
+        previous_opening_id: c.previous_opening_id,
+        opening_id: c.opening_id,
     }
 }
 
@@ -224,38 +230,13 @@ pub(crate) fn run_from_pb(run: &pb::Run) -> Run {
             .finished_at
             .as_ref()
             .map_or(0, |t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000),
-        summary: run.summary.as_ref().map(|s| RunSummary {
-            workers_considered: s.workers_considered,
-            openings_considered: s.openings_considered,
-            eligible_pairs: s.eligible_pairs,
-            slots_available: s.slots_available,
-            workers_assigned: s.workers_assigned,
-            zero_households: s.zero_households,
-            zero_households_covered: s.zero_households_covered,
-            total_score_micro: s.total_score_micro,
-            gained: s.gained,
-            lost: s.lost,
-            changed: s.changed,
-            previous_run_id: s.previous_run_id,
-            scoring_ms: s.scoring_ms,
-            solving_ms: s.solving_ms,
-            saving_ms: s.saving_ms,
-            rows_kept: s.rows_kept,
-            rows_scored: s.rows_scored,
-            contested_openings: s.contested_openings,
-            proved_by_last_optimum: s.proved_by_last_optimum,
-            by_county: s
-                .by_county
-                .iter()
-                .map(|r| SummaryRow {
-                    key: r.key.clone(),
-                    workers_eligible: r.workers_eligible,
-                    workers_assigned: r.workers_assigned,
-                    zero_households_covered: r.zero_households_covered,
-                    slots_filled: r.slots_filled,
-                })
-                .collect(),
-            ..Default::default()
+        summary: run.summary.as_ref().map(|s| {
+            summary!(
+                RunSummary,
+                s,
+                by_county: s.by_county.iter().cloned().map(row_from_pb).collect(),
+                by_source: Vec::new(),
+            )
         }),
         ..Default::default()
     }

@@ -79,7 +79,7 @@ impl From<Worker> for pb::Worker {
             // Write-only: the store keeps a keyed hash, and neither it nor
             // the number is ever sent back.
             national_id: String::new(),
-            gender: gender_to(w.gender).into(),
+            gender: w.gender.map_or(pb::Gender::Unspecified, gender_to).into(),
             birth_year: w.birth_year,
             phone: w.phone.unwrap_or_default(),
             county_code: w.county_code,
@@ -88,7 +88,10 @@ impl From<Worker> for pb::Worker {
             labour_capacity: labour_capacity_to(w.labour_capacity).into(),
             skills: skills_to(w.skills),
             certificates: skills_to(w.certificates),
-            education: education_to(w.education).into(),
+            education: w
+                .education
+                .map_or(pb::Education::Unspecified, education_to)
+                .into(),
             preferences: Some(pb::WorkerPreferences {
                 mobility: mobility_to(p.mobility).into(),
                 max_commute_km: p.max_commute_km,

@@ -8,9 +8,10 @@
 
 use proptest::prelude::*;
 
-use super::refusal_tests::{opening, worker};
+use super::refusal_tests::worker;
 use super::*;
 use crate::domain::{EmploymentStatus, Opening, OpeningStatus, Worker};
+use crate::testing::numbered_opening as opening;
 use PlacementStatus as S;
 
 const WORKERS: usize = 5;

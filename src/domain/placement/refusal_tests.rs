@@ -3,10 +3,7 @@
 
 use super::model_tests::{ctx, Op, World};
 use super::*;
-use crate::domain::{
-    EmploymentStatus, GeoPoint, LabourCapacity, Mobility, Opening, OpeningStatus, PhysicalDemand,
-    Preferences, Source, Worker,
-};
+use crate::domain::{EmploymentStatus, Worker};
 
 /// A step needing a record the placement names, and not finding it, is a
 /// fault; a check-in needs neither, so a deleted (separated) worker does
@@ -95,74 +92,8 @@ fn refusals_read_as_before() {
 
 pub(super) fn worker(i: usize) -> Worker {
     Worker {
-        id: format!("w{i}"),
         household_id: format!("h{}", i / 2),
-        name: "李桂兰".into(),
-        national_id: String::new(),
-        gender: None,
-        birth_year: 1980,
-        phone: None,
-        county_code: "431202".into(),
-        site_id: "s0".into(),
-        site_location: GeoPoint {
-            lat: 27.5,
-            lon: 109.9,
-        },
-        labour_capacity: LabourCapacity::Full,
-        skills: vec![],
-        certificates: vec![],
-        education: None,
-        preferences: Preferences {
-            mobility: Mobility::NearHome,
-            max_commute_km: 10,
-            expected_monthly_wage: 0,
-            preferred_sources: vec![],
-            strict_sources: false,
-            needs_flexible_hours: false,
-        },
-        employment_status: EmploymentStatus::Seeking,
-        service_company_id: None,
-        consent_to_share: false,
-        placement: Default::default(),
-        created_at_ms: 0,
-        updated_at_ms: 0,
-    }
-}
-
-pub(super) fn opening(i: usize, headcount: u32, open: bool) -> Opening {
-    Opening {
-        id: format!("o{i}"),
-        source: Source::PublicWelfare,
-        employer_id: "gov-431202".into(),
-        employer_name: "Hecheng public-welfare posts".into(),
-        title: "Forest ranger".into(),
-        occupation_code: None,
-        region_code: "431202".into(),
-        location: GeoPoint {
-            lat: 27.5,
-            lon: 109.9,
-        },
-        required_skills: vec![],
-        preferred_skills: vec![],
-        min_age: 16,
-        max_age: 70,
-        physical_demand: PhysicalDemand::Light,
-        monthly_wage: 900,
-        headcount,
-        flexible_hours: true,
-        housing_provided: false,
-        transport_provided: false,
-        reserved_for_relocated: true,
-        start_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("valid"),
-        end_date: None,
-        status: if open {
-            OpeningStatus::Open
-        } else {
-            OpeningStatus::Closed
-        },
-        filled: 0,
-        created_at_ms: 0,
-        updated_at_ms: 0,
+        ..crate::testing::worker(&format!("w{i}"))
     }
 }
 

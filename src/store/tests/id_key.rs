@@ -184,14 +184,7 @@ fn a_fresh_store_records_the_first_key_and_verify_finds_clear_ids() {
             hashed: 0
         }
     );
-    let mut w = worker(&Spec {
-        id: 1,
-        county: 0,
-        site: 0,
-        household: 0,
-        status: 0,
-        nid: 1,
-    });
+    let mut w = worker(&Spec::numbered(1));
     w.national_id = key(1).hash(&w.national_id);
     store.put_worker(w.clone(), PutMode::Create).unwrap();
     store.verify().unwrap();

@@ -7,9 +7,10 @@
 use proptest::prelude::*;
 
 use super::super::*;
-use super::{opening, worker, Spec};
+use super::{worker, Spec};
 use crate::domain::placement::{china_today, PlacementStatus as S, SeparationReason};
 use crate::domain::EmploymentStatus;
+use crate::testing::numbered_opening;
 
 const WORKERS: usize = 5;
 const OPENINGS: usize = 3;
@@ -70,28 +71,6 @@ struct Model {
     placements: Vec<MPlacement>,
     /// Declined pairs: never proposed again.
     declined: std::collections::HashSet<(usize, usize)>,
-}
-
-fn spec(i: usize) -> Spec {
-    Spec {
-        id: i as u8,
-        county: 0,
-        site: 0,
-        household: (i / 2) as u8,
-        status: 0,
-        nid: i as u8,
-    }
-}
-
-fn opening_of(o: usize, headcount: u32, open: bool) -> Opening {
-    let mut x = opening(&format!("o{o}"));
-    x.headcount = headcount;
-    x.status = if open {
-        OpeningStatus::Open
-    } else {
-        OpeningStatus::Closed
-    };
-    x
 }
 
 impl Model {
@@ -222,6 +201,17 @@ fn placement_id(store: &Store, i: usize) -> String {
     }
 }
 
+/// The `i`th placement's id and its hire day (`today` if not hired).
+fn hired(store: &Store, i: usize, today: i32) -> (String, i32) {
+    let id = placement_id(store, i);
+    let hire = store
+        .placement(&id)
+        .unwrap()
+        .and_then(|p| p.hire_day)
+        .unwrap_or(today);
+    (id, hire)
+}
+
 /// Runs `op` on the store; `true` if it succeeded. Only refusals are
 /// expected errors.
 fn run(store: &Store, op: &Op, today: i32) -> bool {
@@ -261,12 +251,7 @@ fn run(store: &Store, op: &Op, today: i32) -> bool {
             )
             .map(drop),
         Op::Separate(i, offset) => {
-            let id = placement_id(store, i);
-            let hire = store
-                .placement(&id)
-                .unwrap()
-                .and_then(|p| p.hire_day)
-                .unwrap_or(today);
+            let (id, hire) = hired(store, i, today);
             store
                 .placement_step(
                     &id,
@@ -280,12 +265,7 @@ fn run(store: &Store, op: &Op, today: i32) -> bool {
                 .map(drop)
         }
         Op::CheckIn(i, month) => {
-            let id = placement_id(store, i);
-            let hire = store
-                .placement(&id)
-                .unwrap()
-                .and_then(|p| p.hire_day)
-                .unwrap_or(today);
+            let (id, hire) = hired(store, i, today);
             store
                 .placement_step(
                     &id,
@@ -300,12 +280,12 @@ fn run(store: &Store, op: &Op, today: i32) -> bool {
                 .map(drop)
         }
         Op::PutWorker(w, status) => {
-            let mut x = worker(&spec(w));
+            let mut x = worker(&Spec::numbered(w));
             x.employment_status = status;
             store.put_worker(x, PutMode::Upsert).map(drop)
         }
         Op::PutOpening(o, headcount, open) => store
-            .put_opening(opening_of(o, headcount, open), PutMode::Upsert)
+            .put_opening(numbered_opening(o, headcount, open), PutMode::Upsert)
             .map(drop),
     };
     match result {
@@ -334,10 +314,10 @@ proptest! {
             declined: Default::default(),
         };
         for w in 0..WORKERS {
-            store.put_worker(worker(&spec(w)), PutMode::Create).unwrap();
+            store.put_worker(worker(&Spec::numbered(w)), PutMode::Create).unwrap();
         }
         for o in 0..OPENINGS {
-            store.put_opening(opening_of(o, 2, true), PutMode::Create).unwrap();
+            store.put_opening(numbered_opening(o, 2, true), PutMode::Create).unwrap();
         }
         for op in &ops {
             let expected = model.apply(op, today);
