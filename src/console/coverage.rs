@@ -27,15 +27,7 @@ pub async fn download(
 ) -> Response {
     let county = pick.county(&who);
     let today = china_today();
-    let filter = CoverageFilter {
-        county_code: county.clone(),
-        site_id: None,
-        source: None,
-        from_day: None,
-        to_day: today,
-        today,
-        now_ms: chrono::Utc::now().timestamp_millis(),
-    };
+    let filter = CoverageFilter::up_to(county.clone(), today);
     let period = Period::of(&filter);
     let day = period.as_of_date.clone();
     let lang = who.lang;
