@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use jobbridge::matching::assign::{simplex, ssp, stable, Control, Problem};
-use jobbridge::matching::{IndexOp, MatchConfig, MatchContext, Matcher};
+use jobbridge::matching::{IndexOp, InputRequest, MatchConfig, MatchContext, Matcher, Pending};
 
 fn demo_data() -> jobbridge::demo::DemoData {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
@@ -79,13 +79,15 @@ fn crowded_graph(workers: usize, openings: usize, per_worker: usize, seed: u64) 
 
 fn bench(c: &mut Criterion) {
     let matcher = demo_matcher();
-    let input = matcher.batch_input(
-        &context(),
-        100,
-        &Default::default(),
-        &Control::default(),
-        1.0,
-    );
+    let (ctx, pending, control) = (context(), Pending::default(), Control::default());
+    let req = InputRequest {
+        ctx: &ctx,
+        per_worker: 100,
+        pending: &pending,
+        control: &control,
+        progress_to: 1.0,
+    };
+    let input = matcher.batch_input(&req);
     let p = &input.problem;
     eprintln!(
         "huaihua demo: {} workers, {} openings, {} edges, {} slots",
@@ -97,30 +99,13 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("batch");
     group.sample_size(10);
     group.bench_function("scoring/huaihua_demo/100_per_worker", |b| {
-        b.iter(|| {
-            matcher.batch_input(
-                &context(),
-                100,
-                &Default::default(),
-                &Control::default(),
-                1.0,
-            )
-        })
+        b.iter(|| matcher.batch_input(&req))
     });
     // Incremental scoring: the last run's rows, then a day's changes (1%
     // of the openings pay 300 more, 1% of the workers expect 200 more),
     // or none. The full scoring above is the anchor.
     let quiet = demo_matcher();
-    let rescore = |last| {
-        quiet.batch_input_incremental(
-            &context(),
-            100,
-            &Default::default(),
-            &Control::default(),
-            1.0,
-            last,
-        )
-    };
+    let rescore = |last| quiet.batch_input_incremental(&req, last);
     let (_, last, _) = rescore(None);
     group.bench_function("scoring/huaihua_demo/quiet_night", |b| {
         b.iter(|| rescore(Some(&last)))

@@ -19,7 +19,7 @@ use std::time::Instant;
 use jobbridge::matching::assign::market::{simulate, Outcome, Ranking};
 use jobbridge::matching::assign::prices::Duals;
 use jobbridge::matching::assign::{prices, simplex, Control, Problem, Solution};
-use jobbridge::matching::{MatchConfig, MatchContext, Matcher};
+use jobbridge::matching::{InputRequest, MatchConfig, MatchContext, Matcher, Pending};
 
 const SEED: u64 = 1;
 const YEAR: i32 = 2026;
@@ -63,13 +63,13 @@ fn demo_problem(scale: f64) -> Problem {
         data.workers,
         data.openings.into_iter().map(|o| (o, 0)),
     );
-    let input = matcher.batch_input(
-        &context(),
-        PER_WORKER,
-        &Default::default(),
-        &Control::default(),
-        1.0,
-    );
+    let input = matcher.batch_input(&InputRequest {
+        ctx: &context(),
+        per_worker: PER_WORKER,
+        pending: &Pending::default(),
+        control: &Control::default(),
+        progress_to: 1.0,
+    });
     input.problem
 }
 

@@ -16,7 +16,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use jobbridge::matching::assign::{simplex, Control, Solution};
-use jobbridge::matching::{BatchInput, IndexOp, LastOptimum, MatchConfig, MatchContext, Matcher};
+use jobbridge::matching::{
+    BatchInput, IndexOp, InputRequest, LastOptimum, MatchConfig, MatchContext, Matcher, Pending,
+};
 
 fn context() -> MatchContext {
     use chrono::Datelike as _;
@@ -74,15 +76,15 @@ fn main() {
         data.workers.clone(),
         data.openings.iter().cloned().map(|o| (o, 0)),
     );
-    let input = |m: &Matcher| {
-        m.batch_input(
-            &context(),
-            100,
-            &Default::default(),
-            &Control::default(),
-            1.0,
-        )
+    let (ctx, pending, control) = (context(), Pending::default(), Control::default());
+    let req = InputRequest {
+        ctx: &ctx,
+        per_worker: 100,
+        pending: &pending,
+        control: &control,
+        progress_to: 1.0,
     };
+    let input = |m: &Matcher| m.batch_input(&req);
     let night1 = input(&matcher);
     let (s1, cert1) = simplex::solve(&night1.problem, &Control::default()).unwrap();
     let last = LastOptimum::new(&night1, &cert1);

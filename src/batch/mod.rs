@@ -30,7 +30,7 @@ use crate::matching::assign::network::Certificate;
 use crate::matching::assign::prices::{self, Duals};
 use crate::matching::assign::{simplex, stable, Control, Solution, SolveError};
 use crate::matching::{BatchInput, LastOptimum};
-use crate::matching::{CandidateCache, MatchContext, Matcher, Pending};
+use crate::matching::{CandidateCache, InputRequest, MatchContext, Matcher, Pending};
 use crate::store::{Store, StoreError};
 
 /// Settings of the batch.
@@ -251,6 +251,24 @@ impl Batch {
         Ok(pending)
     }
 
+    /// How this batch asks for tonight's problem (the run's and the
+    /// what-ifs' alike): its candidates per worker, scoring over the whole
+    /// progress range.
+    fn request<'a>(
+        &self,
+        ctx: &'a MatchContext,
+        pending: &'a Pending,
+        control: &'a Control,
+    ) -> InputRequest<'a> {
+        InputRequest {
+            ctx,
+            per_worker: self.settings.candidates_per_worker,
+            pending,
+            control,
+            progress_to: 1.0,
+        }
+    }
+
     /// The settings.
     pub fn settings(&self) -> &BatchSettings {
         &self.settings
@@ -393,14 +411,8 @@ impl Batch {
         let pending = self.pending()?;
         // Taken out of the lock: scoring runs on rayon and holds nothing.
         let last = taken(&self.last_rows);
-        let (input, rows, reuse) = self.matcher.batch_input_incremental(
-            &ctx,
-            self.settings.candidates_per_worker,
-            &pending,
-            control,
-            1.0,
-            last.as_deref(),
-        );
+        let req = self.request(&ctx, &pending, control);
+        let (input, rows, reuse) = self.matcher.batch_input_incremental(&req, last.as_deref());
         drop(last);
         not_cancelled(control, id)?;
         *self.last_rows.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(rows));

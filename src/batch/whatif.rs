@@ -287,18 +287,11 @@ impl Batch {
     pub fn what_if(&self, ops: &[IndexOp], control: &Control) -> Result<Comparison, BatchError> {
         let started = Instant::now();
         let ctx = MatchContext::now();
-        let per_worker = self.settings.candidates_per_worker;
         let pending = self.pending()?;
         let last = super::taken(&self.last_rows);
         let snapshot = self.matcher.read();
-        let (base, base_rows, _) = snapshot.batch_input_incremental(
-            &ctx,
-            per_worker,
-            &pending,
-            control,
-            1.0,
-            last.as_deref(),
-        );
+        let req = self.request(&ctx, &pending, control);
+        let (base, base_rows, _) = snapshot.batch_input_incremental(&req, last.as_deref());
         let base_rows = Arc::new(base_rows);
         if last.is_none() {
             // The first what-if after a start seeds the batch's cache with
@@ -316,14 +309,7 @@ impl Batch {
         for op in ops {
             op.apply(&mut changed);
         }
-        let (after, _, reuse) = changed.batch_input_incremental(
-            &ctx,
-            per_worker,
-            &pending,
-            control,
-            1.0,
-            Some(&*base_rows),
-        );
+        let (after, _, reuse) = changed.batch_input_incremental(&req, Some(&*base_rows));
         drop((changed, base_rows));
         if control.cancelled() {
             return Err(cancelled(SolveError::Cancelled));

@@ -45,20 +45,31 @@ pub struct Pending {
     pub openings: std::collections::HashMap<String, u32>,
 }
 
+/// What a batch input is built from; every way of building one below
+/// takes the same request.
+#[derive(Debug, Clone, Copy)]
+pub struct InputRequest<'a> {
+    /// The day and year the rules are checked against.
+    pub ctx: &'a MatchContext,
+    /// How many of each worker's best eligible openings are kept.
+    pub per_worker: usize,
+    /// Proposals not answered yet: their workers are left out and their
+    /// slots held back.
+    pub pending: &'a Pending,
+    /// Progress and cancellation; scoring stops between steps once
+    /// cancelled.
+    pub control: &'a Control,
+    /// Where progress ends when scoring is done (it starts at 0).
+    pub progress_to: f64,
+}
+
 impl Matcher {
     /// Scores every seeking worker without a pending proposal against the
-    /// openings that take people now (free slots beyond those `pending`
-    /// holds), keeping each worker's best `per_worker` eligible openings.
-    /// Runs rayon inside; progress goes from 0 to `progress_to`.
-    pub fn batch_input(
-        &self,
-        ctx: &MatchContext,
-        per_worker: usize,
-        pending: &Pending,
-        control: &Control,
-        progress_to: f64,
-    ) -> BatchInput {
-        self.batch_input_with(ctx, per_worker, pending, control, progress_to, true)
+    /// openings that take people now (free slots beyond those the request's
+    /// `pending` holds), keeping each worker's best `per_worker` eligible
+    /// openings. Runs rayon inside; progress goes from 0 to `progress_to`.
+    pub fn batch_input(&self, req: &InputRequest<'_>) -> BatchInput {
+        self.batch_input_with(req, true)
     }
 
     /// [`Matcher::batch_input`], reusing the rows of the last run where
@@ -67,39 +78,16 @@ impl Matcher {
     /// next, and how much was reused.
     pub fn batch_input_incremental(
         &self,
-        ctx: &MatchContext,
-        per_worker: usize,
-        pending: &Pending,
-        control: &Control,
-        progress_to: f64,
+        req: &InputRequest<'_>,
         last: Option<&CandidateCache>,
     ) -> (BatchInput, CandidateCache, Reuse) {
-        self.read()
-            .batch_input_incremental(ctx, per_worker, pending, control, progress_to, last)
+        self.read().batch_input_incremental(req, last)
     }
 
     /// [`Matcher::batch_input`], or with `pruned` false the reference that
     /// scores every pair in reach (tests compare the two).
-    pub(crate) fn batch_input_with(
-        &self,
-        ctx: &MatchContext,
-        per_worker: usize,
-        pending: &Pending,
-        control: &Control,
-        progress_to: f64,
-        pruned: bool,
-    ) -> BatchInput {
-        self.read()
-            .build_input(
-                ctx,
-                per_worker,
-                pending,
-                control,
-                progress_to,
-                pruned,
-                Rows::Scored,
-            )
-            .0
+    pub(crate) fn batch_input_with(&self, req: &InputRequest<'_>, pruned: bool) -> BatchInput {
+        self.read().build_input(req, pruned, Rows::Scored).0
     }
 }
 
@@ -109,37 +97,27 @@ impl MatchIndex {
     /// changed copy of a snapshot (`batch::whatif`).
     pub fn batch_input_incremental(
         &self,
-        ctx: &MatchContext,
-        per_worker: usize,
-        pending: &Pending,
-        control: &Control,
-        progress_to: f64,
+        req: &InputRequest<'_>,
         last: Option<&CandidateCache>,
     ) -> (BatchInput, CandidateCache, Reuse) {
-        let (input, cache, reuse) = self.build_input(
+        let (input, cache, reuse) = self.build_input(req, true, Rows::Cached(last));
+        (input, cache.unwrap_or_default(), reuse)
+    }
+
+    /// The input; with [`Rows::Cached`] also this run's cache.
+    fn build_input(
+        &self,
+        req: &InputRequest<'_>,
+        pruned: bool,
+        rows_from: Rows<'_>,
+    ) -> (BatchInput, Option<CandidateCache>, Reuse) {
+        let &InputRequest {
             ctx,
             per_worker,
             pending,
             control,
             progress_to,
-            true,
-            Rows::Cached(last),
-        );
-        (input, cache.unwrap_or_default(), reuse)
-    }
-
-    /// The input; with [`Rows::Cached`] also this run's cache.
-    #[allow(clippy::too_many_arguments)]
-    fn build_input(
-        &self,
-        ctx: &MatchContext,
-        per_worker: usize,
-        pending: &Pending,
-        control: &Control,
-        progress_to: f64,
-        pruned: bool,
-        rows_from: Rows<'_>,
-    ) -> (BatchInput, Option<CandidateCache>, Reuse) {
+        } = req;
         let (caching, last) = match rows_from {
             Rows::Scored => (false, None),
             Rows::Cached(last) => (true, last),

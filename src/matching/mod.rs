@@ -26,7 +26,7 @@ mod shared;
 mod slots;
 mod warm;
 
-pub use batch_input::{BatchInput, Pending};
+pub use batch_input::{BatchInput, InputRequest, Pending};
 pub use caseload::{order_key as case_order, Case, CaseFilter};
 pub use census::{Census, OpeningSums};
 pub use config::MatchConfig;

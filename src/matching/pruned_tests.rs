@@ -13,9 +13,15 @@ use super::*;
 use crate::domain::{GeoPoint, Mobility, Opening, Source, Worker};
 
 fn both(m: &Matcher, per_worker: usize, ctx: &MatchContext) -> (BatchInput, BatchInput) {
-    let c = Control::default();
-    let fast = m.batch_input_with(ctx, per_worker, &Pending::default(), &c, 1.0, true);
-    let slow = m.batch_input_with(ctx, per_worker, &Pending::default(), &c, 1.0, false);
+    let req = InputRequest {
+        ctx,
+        per_worker,
+        pending: &Pending::default(),
+        control: &Control::default(),
+        progress_to: 1.0,
+    };
+    let fast = m.batch_input_with(&req, true);
+    let slow = m.batch_input_with(&req, false);
     (fast, slow)
 }
 
@@ -194,10 +200,17 @@ fn openings_with_one_slot_left_match_the_full_scan() {
             })
             .collect();
         let m = Matcher::build(MatchConfig::default().normalised().unwrap(), ws, os);
-        let c = Control::default();
+        let (context, control) = (ctx(), Control::default());
         for per_worker in [1, 3, 100] {
-            let fast = m.batch_input_with(&ctx(), per_worker, &pending, &c, 1.0, true);
-            let slow = m.batch_input_with(&ctx(), per_worker, &pending, &c, 1.0, false);
+            let req = InputRequest {
+                ctx: &context,
+                per_worker,
+                pending: &pending,
+                control: &control,
+                progress_to: 1.0,
+            };
+            let fast = m.batch_input_with(&req, true);
+            let slow = m.batch_input_with(&req, false);
             assert_same(
                 &fast,
                 &slow,

@@ -154,8 +154,8 @@ fn declines(rng: &mut ChaCha8Rng, world: &World) -> Vec<IndexOp> {
     ops
 }
 
-fn reference(m: &Matcher, per_worker: usize, pending: &Pending) -> BatchInput {
-    m.batch_input_with(&ctx(), per_worker, pending, &Control::default(), 1.0, false)
+fn reference(m: &Matcher, req: &InputRequest<'_>) -> BatchInput {
+    m.batch_input_with(req, false)
 }
 
 proptest! {
@@ -172,21 +172,24 @@ proptest! {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut world = world(&mut rng, workers, openings);
         let m = matcher(&world);
-        let c = Control::default();
-        let none = Pending::default();
-        let (first, mut cache, reuse) =
-            m.batch_input_incremental(&ctx(), per_worker, &none, &c, 1.0, None);
-        assert_same(&first, &reference(&m, per_worker, &none), &format!("seed {seed}, first run"));
+        let (context, c, none) = (ctx(), Control::default(), Pending::default());
+        let req = InputRequest {
+            ctx: &context,
+            per_worker,
+            pending: &none,
+            control: &c,
+            progress_to: 1.0,
+        };
+        let (first, mut cache, reuse) = m.batch_input_incremental(&req, None);
+        assert_same(&first, &reference(&m, &req), &format!("seed {seed}, first run"));
         prop_assert_eq!(reuse.kept, 0);
         for (night, count) in nights.into_iter().enumerate() {
             let mut ops = changes(&mut rng, &mut world, count);
             ops.extend(declines(&mut rng, &world));
             m.update(|| Ok::<_, ()>(ops)).unwrap();
-            let pending = Pending::default();
-            let (input, next, reuse) =
-                m.batch_input_incremental(&ctx(), per_worker, &pending, &c, 1.0, Some(&cache));
+            let (input, next, reuse) = m.batch_input_incremental(&req, Some(&cache));
             let what = format!("seed {seed}, night {night}, {count} changes");
-            assert_same(&input, &reference(&m, per_worker, &pending), &what);
+            assert_same(&input, &reference(&m, &req), &what);
             prop_assert_eq!(reuse.kept + reuse.scored, input.worker_ids.len());
             if count == 0 {
                 prop_assert_eq!(reuse.scored, 0, "{}: nothing changed", what);
@@ -195,9 +198,8 @@ proptest! {
             cache = next;
         }
         // A night without changes keeps every row.
-        let (input, _, reuse) =
-            m.batch_input_incremental(&ctx(), per_worker, &none, &c, 1.0, Some(&cache));
-        assert_same(&input, &reference(&m, per_worker, &none), &format!("seed {seed}, quiet night"));
+        let (input, _, reuse) = m.batch_input_incremental(&req, Some(&cache));
+        assert_same(&input, &reference(&m, &req), &format!("seed {seed}, quiet night"));
         prop_assert_eq!(reuse.scored, 0);
         prop_assert_eq!(reuse.kept, input.worker_ids.len());
     }
@@ -217,7 +219,14 @@ fn one_change_on_demo_data_keeps_most_rows() {
     );
     let ctx = ctx();
     let (c, none) = (Control::default(), Pending::default());
-    let (_, cache, _) = m.batch_input_incremental(&ctx, 30, &none, &c, 1.0, None);
+    let req = InputRequest {
+        ctx: &ctx,
+        per_worker: 30,
+        pending: &none,
+        control: &c,
+        progress_to: 1.0,
+    };
+    let (_, cache, _) = m.batch_input_incremental(&req, None);
     // The best paid opening pays more still: it enters many rows.
     let o = openings
         .iter_mut()
@@ -227,25 +236,28 @@ fn one_change_on_demo_data_keeps_most_rows() {
     let o = o.clone();
     m.update(|| Ok::<_, ()>(vec![IndexOp::PutOpening(o)]))
         .unwrap();
-    let (input, _, reuse) = m.batch_input_incremental(&ctx, 30, &none, &c, 1.0, Some(&cache));
-    assert_same(
-        &input,
-        &reference(&m, 30, &none),
-        "demo, one opening changed",
-    );
+    let (input, _, reuse) = m.batch_input_incremental(&req, Some(&cache));
+    assert_same(&input, &reference(&m, &req), "demo, one opening changed");
     assert_eq!(reuse.changed_openings, 1);
     assert!(
         reuse.kept > 9 * input.worker_ids.len() / 10,
         "most rows kept: {reuse:?} of {}",
         input.worker_ids.len()
     );
-    let (_, _, other_n) = m.batch_input_incremental(&ctx, 31, &none, &c, 1.0, Some(&cache));
+    let other_n_req = InputRequest {
+        per_worker: 31,
+        ..req
+    };
+    let (_, _, other_n) = m.batch_input_incremental(&other_n_req, Some(&cache));
     assert_eq!(other_n.kept, 0);
     let next_year = MatchContext {
         year: ctx.year + 1,
         ..ctx
     };
-    let (_, _, other_year) =
-        m.batch_input_incremental(&next_year, 30, &none, &c, 1.0, Some(&cache));
+    let next_year_req = InputRequest {
+        ctx: &next_year,
+        ..req
+    };
+    let (_, _, other_year) = m.batch_input_incremental(&next_year_req, Some(&cache));
     assert_eq!(other_year.kept, 0);
 }

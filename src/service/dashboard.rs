@@ -286,43 +286,41 @@ fn until_next_day() -> std::time::Duration {
     std::time::Duration::from_millis(u64::try_from(next - now).unwrap_or(1_000).max(1_000))
 }
 
-/// The stored form of a dashboard row.
-fn figures_of(r: &Row) -> DayFigures {
-    DayFigures {
-        county_code: r.county_code.clone(),
-        workers_registered: r.workers_registered,
-        workers_want_work: r.workers_want_work,
-        workers_seeking: r.workers_seeking,
-        workers_placed: r.workers_placed,
-        workers_in_work: r.workers_in_work,
-        households_with_labour: r.households_with_labour,
-        zero_employment_households: r.zero_employment_households,
-        hires: r.hires,
-        separations: r.separations,
-        retention_3m_due: r.retention_3m_due,
-        retention_3m_retained: r.retention_3m_retained,
-        retention_6m_due: r.retention_6m_due,
-        retention_6m_retained: r.retention_6m_retained,
-    }
+/// The figures a day keeps, named once for both directions, so that none
+/// is stored without being read back or the other way round.
+macro_rules! day_figures {
+    ($($figure:ident),* $(,)?) => {
+        /// The stored form of a dashboard row.
+        fn figures_of(r: &Row) -> DayFigures {
+            DayFigures {
+                county_code: r.county_code.clone(),
+                $($figure: r.$figure,)*
+            }
+        }
+
+        /// A stored daily row as a dashboard row.
+        fn row_of(f: &DayFigures) -> Row {
+            Row {
+                county_code: f.county_code.clone(),
+                $($figure: f.$figure,)*
+                ..Row::default()
+            }
+        }
+    };
 }
 
-/// A stored daily row as a dashboard row.
-fn row_of(f: &DayFigures) -> Row {
-    Row {
-        county_code: f.county_code.clone(),
-        workers_registered: f.workers_registered,
-        workers_want_work: f.workers_want_work,
-        workers_seeking: f.workers_seeking,
-        workers_placed: f.workers_placed,
-        workers_in_work: f.workers_in_work,
-        households_with_labour: f.households_with_labour,
-        zero_employment_households: f.zero_employment_households,
-        hires: f.hires,
-        separations: f.separations,
-        retention_3m_due: f.retention_3m_due,
-        retention_3m_retained: f.retention_3m_retained,
-        retention_6m_due: f.retention_6m_due,
-        retention_6m_retained: f.retention_6m_retained,
-        ..Row::default()
-    }
-}
+day_figures!(
+    workers_registered,
+    workers_want_work,
+    workers_seeking,
+    workers_placed,
+    workers_in_work,
+    households_with_labour,
+    zero_employment_households,
+    hires,
+    separations,
+    retention_3m_due,
+    retention_3m_retained,
+    retention_6m_due,
+    retention_6m_retained,
+);

@@ -38,14 +38,7 @@ impl Service {
         id: &str,
         merge: impl FnOnce(Opening) -> crate::domain::Validated<Opening> + Send + 'static,
     ) -> Result<Opening> {
-        let owned = id.to_string();
-        let stored = self
-            .blocking(move |s| {
-                s.store()
-                    .opening(&owned)?
-                    .ok_or_else(|| ServiceError::not_found("opening", owned))
-            })
-            .await?;
+        let stored = self.stored_opening(id).await?;
         scope::opening_write(caller, &stored).map_err(ServiceError::Forbidden)?;
         let merged = merge(stored).map_err(ServiceError::Invalid)?;
         scope::opening_write(caller, &merged).map_err(ServiceError::Forbidden)?;
@@ -56,14 +49,7 @@ impl Service {
 
     /// An opening as stored; a recruiter sees only its employer's.
     pub async fn opening(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Opening> {
-        let owned = id.to_string();
-        let opening = self
-            .blocking(move |s| {
-                s.store()
-                    .opening(&owned)?
-                    .ok_or_else(|| ServiceError::not_found("opening", owned))
-            })
-            .await?;
+        let opening = self.stored_opening(id).await?;
         scope::employer(
             caller,
             &opening.employer_id,
@@ -151,6 +137,17 @@ impl Service {
         write_rows(rows, writes, |o| {
             Ok(into_service(self.writer.put_openings(&o)?))
         })
+    }
+
+    /// Opening `id` as stored, or not found.
+    async fn stored_opening(self: &Arc<Self>, id: &str) -> Result<Opening> {
+        let owned = id.to_string();
+        self.blocking(move |s| {
+            s.store()
+                .opening(&owned)?
+                .ok_or_else(|| ServiceError::not_found("opening", owned))
+        })
+        .await
     }
 
     /// Forbidden if opening `id` is stored outside the caller's scope; a

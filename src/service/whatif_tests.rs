@@ -9,7 +9,7 @@ use crate::batch::BatchSettings;
 use crate::domain::placement::PlacementStatus;
 use crate::domain::{EmploymentStatus, Opening, OpeningStatus, Source, Worker};
 use crate::matching::assign::{simplex, Control, Objective};
-use crate::matching::{MatchContext, Pending};
+use crate::matching::{InputRequest, MatchContext, Pending};
 use crate::store::PutMode;
 use crate::testing::{self, admin, company};
 
@@ -39,13 +39,13 @@ fn cold_objective(s: &Service) -> Objective {
         *pending.openings.entry(p.opening_id).or_default() += 1;
         pending.workers.insert(p.worker_id);
     }
-    let input = s.matcher().batch_input(
-        &MatchContext::now(),
-        s.batch_settings().candidates_per_worker,
-        &pending,
-        &Control::default(),
-        1.0,
-    );
+    let input = s.matcher().batch_input(&InputRequest {
+        ctx: &MatchContext::now(),
+        per_worker: s.batch_settings().candidates_per_worker,
+        pending: &pending,
+        control: &Control::default(),
+        progress_to: 1.0,
+    });
     let (solution, certificate) = simplex::solve(&input.problem, &Control::default()).unwrap();
     certificate.verify(&input.problem, &solution).unwrap();
     solution.check(&input.problem).unwrap()
