@@ -31,13 +31,7 @@ fn demo_matcher() -> Matcher {
 }
 
 fn context() -> MatchContext {
-    use chrono::Datelike as _;
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-    MatchContext {
-        year: 2026,
-        today: today.num_days_from_ce(),
-        lang: jobbridge::domain::Lang::En,
-    }
+    MatchContext::on(chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap())
 }
 
 /// Random scores, one slot per worker, candidates mostly in the worker's
@@ -80,13 +74,7 @@ fn crowded_graph(workers: usize, openings: usize, per_worker: usize, seed: u64) 
 fn bench(c: &mut Criterion) {
     let matcher = demo_matcher();
     let (ctx, pending, control) = (context(), Pending::default(), Control::default());
-    let req = InputRequest {
-        ctx: &ctx,
-        per_worker: 100,
-        pending: &pending,
-        control: &control,
-        progress_to: 1.0,
-    };
+    let req = InputRequest::new(&ctx, 100, &pending, &control);
     let input = matcher.batch_input(&req);
     let p = &input.problem;
     eprintln!(

@@ -31,12 +31,7 @@ fn today() -> chrono::NaiveDate {
 }
 
 fn context() -> MatchContext {
-    use chrono::Datelike as _;
-    MatchContext {
-        year: YEAR,
-        today: today().num_days_from_ce(),
-        lang: jobbridge::domain::Lang::En,
-    }
+    MatchContext::on(today())
 }
 
 /// The `--scale` values given, or 1 and 10.
@@ -63,13 +58,12 @@ fn demo_problem(scale: f64) -> Problem {
         data.workers,
         data.openings.into_iter().map(|o| (o, 0)),
     );
-    let input = matcher.batch_input(&InputRequest {
-        ctx: &context(),
-        per_worker: PER_WORKER,
-        pending: &Pending::default(),
-        control: &Control::default(),
-        progress_to: 1.0,
-    });
+    let input = matcher.batch_input(&InputRequest::new(
+        &context(),
+        PER_WORKER,
+        &Pending::default(),
+        &Control::default(),
+    ));
     input.problem
 }
 

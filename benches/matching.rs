@@ -56,12 +56,7 @@ fn today() -> NaiveDate {
 }
 
 fn context() -> MatchContext {
-    use chrono::Datelike as _;
-    MatchContext {
-        year: YEAR,
-        today: today().num_days_from_ce(),
-        lang: jobbridge::domain::Lang::En,
-    }
+    MatchContext::on(today())
 }
 
 /// The engine fixture: the index over the whole data set and the ids to

@@ -21,13 +21,7 @@ use jobbridge::matching::{
 };
 
 fn context() -> MatchContext {
-    use chrono::Datelike as _;
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-    MatchContext {
-        year: 2026,
-        today: today.num_days_from_ce(),
-        lang: jobbridge::domain::Lang::En,
-    }
+    MatchContext::on(chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap())
 }
 
 fn plan(input: &BatchInput, s: &Solution) -> HashMap<String, String> {
@@ -77,13 +71,7 @@ fn main() {
         data.openings.iter().cloned().map(|o| (o, 0)),
     );
     let (ctx, pending, control) = (context(), Pending::default(), Control::default());
-    let req = InputRequest {
-        ctx: &ctx,
-        per_worker: 100,
-        pending: &pending,
-        control: &control,
-        progress_to: 1.0,
-    };
+    let req = InputRequest::new(&ctx, 100, &pending, &control);
     let input = |m: &Matcher| m.batch_input(&req);
     let night1 = input(&matcher);
     let (s1, cert1) = simplex::solve(&night1.problem, &Control::default()).unwrap();

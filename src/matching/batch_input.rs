@@ -63,6 +63,25 @@ pub struct InputRequest<'a> {
     pub progress_to: f64,
 }
 
+impl<'a> InputRequest<'a> {
+    /// A request whose progress ends at 1 when scoring is done (a build of
+    /// its own, not a step of a run).
+    pub fn new(
+        ctx: &'a MatchContext,
+        per_worker: usize,
+        pending: &'a Pending,
+        control: &'a Control,
+    ) -> Self {
+        Self {
+            ctx,
+            per_worker,
+            pending,
+            control,
+            progress_to: 1.0,
+        }
+    }
+}
+
 impl Matcher {
     /// Scores every seeking worker without a pending proposal against the
     /// openings that take people now (free slots beyond those the request's

@@ -113,11 +113,15 @@ pub struct MatchContext {
 impl MatchContext {
     /// Today in China (UTC+8).
     pub fn now() -> Self {
+        Self::on((chrono::Utc::now() + chrono::Duration::hours(8)).date_naive())
+    }
+
+    /// The day `day` (benches and tests fix it), explained in English.
+    pub fn on(day: chrono::NaiveDate) -> Self {
         use chrono::Datelike as _;
-        let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
         Self {
-            year: today.year(),
-            today: today.num_days_from_ce(),
+            year: day.year(),
+            today: day.num_days_from_ce(),
             lang: Lang::En,
         }
     }

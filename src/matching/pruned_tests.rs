@@ -13,13 +13,8 @@ use super::*;
 use crate::domain::{GeoPoint, Mobility, Opening, Source, Worker};
 
 fn both(m: &Matcher, per_worker: usize, ctx: &MatchContext) -> (BatchInput, BatchInput) {
-    let req = InputRequest {
-        ctx,
-        per_worker,
-        pending: &Pending::default(),
-        control: &Control::default(),
-        progress_to: 1.0,
-    };
+    let (pending, control) = (Pending::default(), Control::default());
+    let req = InputRequest::new(ctx, per_worker, &pending, &control);
     let fast = m.batch_input_with(&req, true);
     let slow = m.batch_input_with(&req, false);
     (fast, slow)
@@ -202,13 +197,7 @@ fn openings_with_one_slot_left_match_the_full_scan() {
         let m = Matcher::build(MatchConfig::default().normalised().unwrap(), ws, os);
         let (context, control) = (ctx(), Control::default());
         for per_worker in [1, 3, 100] {
-            let req = InputRequest {
-                ctx: &context,
-                per_worker,
-                pending: &pending,
-                control: &control,
-                progress_to: 1.0,
-            };
+            let req = InputRequest::new(&context, per_worker, &pending, &control);
             let fast = m.batch_input_with(&req, true);
             let slow = m.batch_input_with(&req, false);
             assert_same(

@@ -173,13 +173,7 @@ proptest! {
         let mut world = world(&mut rng, workers, openings);
         let m = matcher(&world);
         let (context, c, none) = (ctx(), Control::default(), Pending::default());
-        let req = InputRequest {
-            ctx: &context,
-            per_worker,
-            pending: &none,
-            control: &c,
-            progress_to: 1.0,
-        };
+        let req = InputRequest::new(&context, per_worker, &none, &c);
         let (first, mut cache, reuse) = m.batch_input_incremental(&req, None);
         assert_same(&first, &reference(&m, &req), &format!("seed {seed}, first run"));
         prop_assert_eq!(reuse.kept, 0);
@@ -219,13 +213,7 @@ fn one_change_on_demo_data_keeps_most_rows() {
     );
     let ctx = ctx();
     let (c, none) = (Control::default(), Pending::default());
-    let req = InputRequest {
-        ctx: &ctx,
-        per_worker: 30,
-        pending: &none,
-        control: &c,
-        progress_to: 1.0,
-    };
+    let req = InputRequest::new(&ctx, 30, &none, &c);
     let (_, cache, _) = m.batch_input_incremental(&req, None);
     // The best paid opening pays more still: it enters many rows.
     let o = openings

@@ -39,13 +39,12 @@ fn cold_objective(s: &Service) -> Objective {
         *pending.openings.entry(p.opening_id).or_default() += 1;
         pending.workers.insert(p.worker_id);
     }
-    let input = s.matcher().batch_input(&InputRequest {
-        ctx: &MatchContext::now(),
-        per_worker: s.batch_settings().candidates_per_worker,
-        pending: &pending,
-        control: &Control::default(),
-        progress_to: 1.0,
-    });
+    let input = s.matcher().batch_input(&InputRequest::new(
+        &MatchContext::now(),
+        s.batch_settings().candidates_per_worker,
+        &pending,
+        &Control::default(),
+    ));
     let (solution, certificate) = simplex::solve(&input.problem, &Control::default()).unwrap();
     certificate.verify(&input.problem, &solution).unwrap();
     solution.check(&input.problem).unwrap()
