@@ -106,6 +106,23 @@ impl Readme {
         command
     }
 
+    /// The JSON a command sends with `-d '...'`, written over several lines
+    /// up to the first line at or after the cursor that contains `end` (the
+    /// command's last line; call before [`Readme::command`] finds it).
+    pub fn data(&self, end: &str) -> serde_json::Value {
+        let last = (self.at..self.lines.len())
+            .find(|&i| self.lines[i].contains(end))
+            .unwrap_or_else(|| panic!("{} no longer has {end:?}", self.file));
+        let first = (self.at..=last)
+            .rev()
+            .find(|&i| self.lines[i].contains("-d '"))
+            .unwrap_or_else(|| panic!("{} sends no -d '...' before {end:?}", self.file));
+        let text = self.lines[first..=last].join("\n");
+        let body = &text[text.find("-d '").unwrap() + 4..];
+        let body = &body[..body.find('\'').expect("the closing quote of -d")];
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{}: {e}: {body}", self.file))
+    }
+
     /// The output README quotes under the last command found.
     pub fn quote(&self) -> &[String] {
         assert!(

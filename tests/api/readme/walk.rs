@@ -9,42 +9,72 @@ pub fn q(s: &str) -> String {
     format!("\"{s}\"")
 }
 
-/// README's `w-demo-1`, every field as the walk-through sends it.
-fn demo_worker() -> pb::Worker {
+/// The worker README's `UpsertWorker` sends, read from its JSON as grpcurl
+/// reads it (enums by name, snake_case fields): the call below sends the
+/// text's own worker, so the text cannot drift from what is checked.
+fn worker_from_json(v: &serde_json::Value) -> pb::Worker {
+    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    let number = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or_default() as u32;
+    let named = |v: &serde_json::Value, k: &str, of: fn(&str) -> Option<i32>| {
+        v[k].as_str()
+            .map(|n| of(n).unwrap_or_else(|| panic!("README's {k}: unknown {n}")))
+            .unwrap_or_default()
+    };
+    let skills = |k: &str| {
+        v[k].as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| pb::Skill {
+                code: text(s, "code"),
+                level: number(s, "level"),
+            })
+            .collect()
+    };
+    let p = &v["preferences"];
+    let at = &v["site_location"];
     pb::Worker {
-        id: "w-demo-1".into(),
-        household_id: "hh-demo-1".into(),
-        name: "向春梅".into(),
-        national_id: "431224199003150025".into(),
-        gender: pb::Gender::Female as i32,
-        birth_year: 1990,
-        phone: "13912345678".into(),
-        county_code: "431224".into(),
-        site_id: "site-431224-001".into(),
-        site_location: Some(pb::GeoPoint {
-            lat: 27.91,
-            lon: 110.59,
+        id: text(v, "id"),
+        household_id: text(v, "household_id"),
+        name: text(v, "name"),
+        national_id: text(v, "national_id"),
+        gender: named(v, "gender", |n| {
+            pb::Gender::from_str_name(n).map(|e| e as i32)
         }),
-        labour_capacity: pb::LabourCapacity::Full as i32,
-        skills: vec![pb::Skill {
-            code: "sewing".into(),
-            level: 3,
-        }],
-        certificates: vec![pb::Skill {
-            code: "housekeeping".into(),
-            level: 2,
-        }],
-        education: pb::Education::JuniorSecondary as i32,
+        birth_year: number(v, "birth_year"),
+        phone: text(v, "phone"),
+        county_code: text(v, "county_code"),
+        site_id: text(v, "site_id"),
+        site_location: Some(pb::GeoPoint {
+            lat: at["lat"].as_f64().unwrap(),
+            lon: at["lon"].as_f64().unwrap(),
+        }),
+        labour_capacity: named(v, "labour_capacity", |n| {
+            pb::LabourCapacity::from_str_name(n).map(|e| e as i32)
+        }),
+        education: named(v, "education", |n| {
+            pb::Education::from_str_name(n).map(|e| e as i32)
+        }),
+        skills: skills("skills"),
+        certificates: skills("certificates"),
         preferences: Some(pb::WorkerPreferences {
-            mobility: pb::Mobility::NearHome as i32,
-            max_commute_km: 15,
-            expected_monthly_wage: 2800,
-            preferred_sources: vec![pb::Source::AidWorkshop as i32],
-            needs_flexible_hours: true,
+            mobility: named(p, "mobility", |n| {
+                pb::Mobility::from_str_name(n).map(|e| e as i32)
+            }),
+            max_commute_km: number(p, "max_commute_km"),
+            expected_monthly_wage: number(p, "expected_monthly_wage"),
+            preferred_sources: p["preferred_sources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| pb::Source::from_str_name(s.as_str().unwrap()).unwrap() as i32)
+                .collect(),
+            needs_flexible_hours: p["needs_flexible_hours"].as_bool().unwrap_or_default(),
             ..Default::default()
         }),
-        employment_status: pb::EmploymentStatus::Seeking as i32,
-        service_company_id: "esc-431224".into(),
+        employment_status: named(v, "employment_status", |n| {
+            pb::EmploymentStatus::from_str_name(n).map(|e| e as i32)
+        }),
+        service_company_id: text(v, "service_company_id"),
         ..Default::default()
     }
 }
@@ -157,11 +187,13 @@ async fn the_walk_through_prints_what_readme_says() {
         .await
         .unwrap();
 
+    let sent = worker_from_json(&md.data("jobbridge.v1.Workers/UpsertWorker")["worker"]);
+    assert_eq!(sent.id, "w-demo-1", "README's worker, read whole");
     md.command("}' 127.0.0.1:50051 jobbridge.v1.Workers/UpsertWorker");
     let upserted = admin
         .workers()
         .upsert_worker(pb::UpsertWorkerRequest {
-            worker: Some(demo_worker()),
+            worker: Some(sent),
             ..Default::default()
         })
         .await
