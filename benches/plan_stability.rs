@@ -74,8 +74,13 @@ fn main() {
     let req = InputRequest::new(&ctx, 100, &pending, &control);
     let input = |m: &Matcher| m.batch_input(&req);
     let night1 = input(&matcher);
-    let (s1, cert1) = simplex::solve(&night1.problem, &Control::default()).unwrap();
-    let last = LastOptimum::new(&night1, &cert1);
+    // The first night as the batch solves it (no plan to keep yet): its
+    // potentials and tree are what the second night starts from.
+    let first_night = vec![u32::MAX; night1.problem.workers()];
+    let (s1, warm1, _) =
+        simplex::solve_keeping_from(&night1.problem, &first_night, None, &Control::default())
+            .unwrap();
+    let last = LastOptimum::new(&night1, &warm1);
     let before = plan(&night1, &s1);
 
     let mut day = Vec::new();
@@ -148,7 +153,7 @@ fn main() {
         );
         keep_times.push(t.elapsed());
         let t = Instant::now();
-        let hint = Some(last.certificate_for(&night2));
+        let hint = Some(last.warm_for(&night2));
         warm = Some(
             simplex::solve_keeping_from(p, &anchor, hint, &Control::default())
                 .unwrap()

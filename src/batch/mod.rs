@@ -26,8 +26,8 @@ use rayon::prelude::*;
 use crate::domain::placement::PlacementStatus;
 use crate::domain::run::OpeningPrice;
 use crate::domain::run::{Assignment, Policy, Run, RunPhase, RunStatus, StoredComponent};
-use crate::matching::assign::network::Certificate;
 use crate::matching::assign::prices::{self, Duals};
+use crate::matching::assign::simplex::Warm;
 use crate::matching::assign::{simplex, stable, Control, Solution, SolveError};
 use crate::matching::{BatchInput, LastOptimum};
 use crate::matching::{CandidateCache, InputRequest, MatchContext, Matcher, Pending};
@@ -464,8 +464,7 @@ impl Batch {
             Policy::Optimal | Policy::Unspecified => {
                 let anchor = anchor(input, &before);
                 let hint = self.last_hint(input);
-                let (s, certificate, proved) =
-                    self.solve_exact(input, &anchor, hint, control, id)?;
+                let (s, warm, proved) = self.solve_exact(input, &anchor, hint, control, id)?;
                 tracing::info!(
                     run_id = id,
                     proved_by_last_optimum = proved,
@@ -473,8 +472,8 @@ impl Batch {
                 );
                 proved_by_last_optimum = proved;
                 *self.last_optimum.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(Arc::new(LastOptimum::new(input, &certificate)));
-                let duals = prices::minimal(p, &s, &certificate);
+                    Some(Arc::new(LastOptimum::new(input, &warm)));
+                let duals = prices::minimal(p, &s, &warm.certificate);
                 duals
                     .certificate()
                     .verify(p, &s)
@@ -590,10 +589,10 @@ impl Batch {
         Ok((previous, plan))
     }
 
-    /// The last exact run's potentials, mapped onto `input`'s nodes (see
-    /// [`LastOptimum::certificate_for`]); none before the first run.
-    pub(crate) fn last_hint(&self, input: &BatchInput) -> Option<Certificate> {
-        taken(&self.last_optimum).map(|l| l.certificate_for(input))
+    /// The last exact run's potentials and tree, mapped onto `input`'s
+    /// nodes (see [`LastOptimum::warm_for`]); none before the first run.
+    pub(crate) fn last_hint(&self, input: &BatchInput) -> Option<Warm> {
+        taken(&self.last_optimum).map(|l| l.warm_for(input))
     }
 
     /// Solves `input` exactly, closest to `anchor` (see
@@ -605,19 +604,20 @@ impl Batch {
         &self,
         input: &BatchInput,
         anchor: &[u32],
-        hint: Option<Certificate>,
+        hint: Option<Warm>,
         control: &Control,
         id: u64,
-    ) -> Result<(Solution, Certificate, bool), BatchError> {
+    ) -> Result<(Solution, Warm, bool), BatchError> {
         let p = &input.problem;
-        let (s, certificate, proved) = simplex::solve_keeping_from(p, anchor, hint, control)
-            .map_err(|SolveError::Cancelled| BatchError::WrongState {
+        let (s, warm, proved) = simplex::solve_keeping_from(p, anchor, hint, control).map_err(
+            |SolveError::Cancelled| BatchError::WrongState {
                 id,
                 status: "cancelled",
-            })?;
-        certificate.verify(p, &s).map_err(BatchError::Check)?;
+            },
+        )?;
+        warm.certificate.verify(p, &s).map_err(BatchError::Check)?;
         s.check(p).map_err(BatchError::Check)?;
-        Ok((s, certificate, proved))
+        Ok((s, warm, proved))
     }
 
     fn enter(

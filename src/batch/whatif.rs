@@ -321,13 +321,13 @@ impl Batch {
         // by its potentials at once; otherwise it is solved as the run would.
         let (_, before) = self.previous_plan(u64::MAX)?;
         let hint = self.last_hint(&base);
-        let (base_solution, base_certificate, base_proved) =
+        let (base_solution, base_warm, base_proved) =
             self.solve_exact(&base, &super::anchor(&base, &before), hint, control, 0)?;
         drop(before);
         // The changed problem's pivots start from the baseline's optimum:
-        // its plan where it still fits, and its potentials.
-        let hint = Some(LastOptimum::new(&base, &base_certificate).certificate_for(&after));
-        drop(base_certificate);
+        // its plan where it still fits, its tree and its potentials.
+        let hint = Some(LastOptimum::new(&base, &base_warm).warm_for(&after));
+        drop(base_warm);
         let base = Plan {
             input: base,
             solution: base_solution,

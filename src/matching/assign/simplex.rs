@@ -80,21 +80,54 @@ pub fn solve_keeping(
     anchor: &[u32],
     control: &Control,
 ) -> Result<(Solution, Certificate), SolveError> {
-    solve_keeping_with(p, anchor, control, CORE, None)
+    solve_keeping_with(p, anchor, control, CORE, None).map(|(s, warm)| (s, warm.certificate))
+}
+
+/// What a solve leaves for the next one to start from: the potentials
+/// that prove its plan and, where known, the spanning tree it ended on.
+/// A hint for another problem is mapped onto that problem's nodes (see
+/// `matching::warm::LastOptimum`).
+#[derive(Debug, Clone)]
+pub struct Warm {
+    /// The potentials, one per node, sink last.
+    pub certificate: Certificate,
+    /// The tree, where the solve that made the potentials left one.
+    pub basis: Option<Basis>,
+}
+
+/// The spanning tree a solve ended on, per node as [`Layout`] numbers them
+/// (workers, openings, households, sink): the node it hangs from, or
+/// `u32::MAX` for the artificial root, and whether the arc between them is
+/// a household's uncovered arc (of cost `big`; a household has two arcs to
+/// the sink).
+///
+/// Starting from the last tree rather than from its potentials alone is
+/// what makes a small change cost few pivots. With the potentials alone
+/// every node hangs from the root, and a change of price (an opening that
+/// is no longer full, say) must reach each node it concerns by a pivot of
+/// its own; in the last tree one pivot moves the whole subtree that the
+/// price holds up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Basis {
+    /// Per node: the node it hangs from (`u32::MAX`: the root).
+    pub parent: Vec<u32>,
+    /// Per node: it hangs by a household's uncovered arc.
+    pub by_big_arc: Vec<bool>,
 }
 
 /// [`solve_keeping`], first trying the anchor itself with `hint`'s
 /// potentials: when they certify it (nothing that matters changed since
-/// the plan was made), it is the answer, without a pivot. Its distance to
-/// itself is 0, so the third tier holds too. Returns whether the hint was
-/// enough.
+/// the plan was made), it is the answer, without a pivot, and the hint is
+/// what the next solve starts from. Its distance to itself is 0, so the
+/// third tier holds too. Otherwise the pivots start from the hint's tree
+/// and potentials. Returns whether the hint was enough.
 pub fn solve_keeping_from(
     p: &Problem,
     anchor: &[u32],
-    hint: Option<Certificate>,
+    hint: Option<Warm>,
     control: &Control,
-) -> Result<(Solution, Certificate, bool), SolveError> {
-    if let Some(certificate) = hint {
+) -> Result<(Solution, Warm, bool), SolveError> {
+    if let Some(hint) = hint {
         let plan = Solution {
             edge: (0..p.workers())
                 .map(|w| {
@@ -106,51 +139,62 @@ pub fn solve_keeping_from(
         };
         // It keeps every anchored pair that still exists and places no one
         // else: no plan is closer. Optimal if the potentials prove it.
-        if plan.check(p).is_ok() && certificate.verify(p, &plan).is_ok() {
+        if plan.check(p).is_ok() && hint.certificate.verify(p, &plan).is_ok() {
             control.set_progress(1.0);
-            return Ok((plan, certificate, true));
+            return Ok((plan, hint, true));
         }
-        // Otherwise the pivots start from those potentials: only the arcs
-        // the changes made wrong are priced as entering.
-        let (s, c) = solve_keeping_with(p, anchor, control, CORE, Some(&certificate.potentials))?;
-        return Ok((s, c, false));
+        // Otherwise the pivots start from there: only the arcs the changes
+        // made wrong are priced as entering.
+        let (s, warm) = solve_keeping_with(p, anchor, control, CORE, Some(&hint))?;
+        return Ok((s, warm, false));
     }
-    let (s, c) = solve_keeping(p, anchor, control)?;
-    Ok((s, c, false))
+    let (s, warm) = solve_keeping_with(p, anchor, control, CORE, None)?;
+    Ok((s, warm, false))
 }
 
 /// [`solve_keeping`] with the core size given, and the starting tree
-/// hung from `hint`'s potentials where given (see [`Simplex::hint_tree`]).
+/// hung from `hint`'s tree and potentials where given (see
+/// [`Simplex::hint_tree`]).
 pub(crate) fn solve_keeping_with(
     p: &Problem,
     anchor: &[u32],
     control: &Control,
     core: usize,
-    hint: Option<&[i64]>,
-) -> Result<(Solution, Certificate), SolveError> {
+    hint: Option<&Warm>,
+) -> Result<(Solution, Warm), SolveError> {
     assert_eq!(anchor.len(), p.workers(), "one anchor entry per worker");
     let t0 = std::time::Instant::now();
     let layout = Layout::new(p);
+    let nodes = layout.sink + 1;
     let start = match hint {
-        Some(potentials) if potentials.len() == layout.sink + 1 => Start::Hint(potentials),
+        Some(w) if w.certificate.potentials.len() == nodes => Start::Hint(
+            &w.certificate.potentials,
+            w.basis.as_ref().filter(|b| b.parent.len() == nodes),
+        ),
         _ => Start::Greedy,
     };
     let mut net = Simplex::build(p, &layout, core.max(1), start, Some(anchor));
     let built = t0.elapsed();
-    net.run(control)?;
+    let first = net.run(control)?;
     let certificate = net.certificate(&layout);
     let t1 = t0.elapsed();
-    let moves = net.keep_close(&layout, anchor, control)?;
+    let second = net.keep_close(&layout, anchor, control)?;
     tracing::debug!(
         build = ?built,
         first = ?t1,
         second = ?(t0.elapsed() - t1),
-        pivots = moves,
-        hinted = matches!(start, Start::Hint(_)),
+        first_pivots = first,
+        second_pivots = second,
+        hinted = matches!(start, Start::Hint(..)),
+        from_tree = matches!(start, Start::Hint(_, Some(_))),
         "network simplex solved, closest plan"
     );
     control.set_progress(1.0);
-    Ok((net.solution(p, &layout), certificate))
+    let warm = Warm {
+        certificate,
+        basis: Some(net.basis()),
+    };
+    Ok((net.solution(p, &layout), warm))
 }
 
 /// The basis the simplex starts from.
@@ -163,8 +207,9 @@ pub(crate) enum Start<'a> {
     /// A greedy assignment (see [`greedy`]) in a strongly feasible tree.
     Greedy,
     /// The same greedy flow, in a tree whose potentials are the given ones
-    /// (one per node, sink last; see [`Simplex::hint_tree`]).
-    Hint(&'a [i64]),
+    /// (one per node, sink last), hung where it can be as the given tree
+    /// was (see [`Simplex::hint_tree`]).
+    Hint(&'a [i64], Option<&'a Basis>),
 }
 
 /// [`solve`] with the core size and the starting basis given.
@@ -178,8 +223,8 @@ pub(crate) fn solve_with(
     let layout = Layout::new(p);
     let mut net = Simplex::build(p, &layout, core.max(1), start, None);
     let t1 = t0.elapsed();
-    net.run(control)?;
-    tracing::debug!(build = ?t1, run = ?(t0.elapsed() - t1), "network simplex solved");
+    let pivots = net.run(control)?;
+    tracing::debug!(build = ?t1, run = ?(t0.elapsed() - t1), pivots, "network simplex solved");
     control.set_progress(1.0);
     let solution = net.solution(p, &layout);
     let certificate = net.certificate(&layout);
@@ -235,6 +280,10 @@ struct Simplex {
     next_arc: usize,
     /// The artificial arc into the sink, whose flow measures progress.
     art_sink: usize,
+    /// The households' uncovered arcs (cost `big`), sorted: a [`Basis`]
+    /// names them apart from the households' other arc to the sink, and
+    /// the second phase's costs no longer do.
+    big_arcs: Vec<u32>,
     supply_total: i64,
     // The pivot under way.
     in_arc: usize,
@@ -311,6 +360,7 @@ impl Simplex {
             block: block_size(active),
             next_arc: 0,
             art_sink: real + sink,
+            big_arcs: Vec::with_capacity(layout.members.len()),
             supply_total: 0,
             in_arc: 0,
             join: 0,
@@ -325,7 +375,7 @@ impl Simplex {
         let chosen = if warm {
             // From a hint, the anchor is most of the plan: placed apart,
             // it spares sorting every candidate pair.
-            let apart = matches!(start, Start::Hint(_));
+            let apart = matches!(start, Start::Hint(..));
             greedy(p, layout, core_len, anchor, apart)
         } else {
             Vec::new()
@@ -431,6 +481,7 @@ impl Simplex {
                 }
             }
             let a = arc(&mut net, h, sink, 1, layout.big, true);
+            net.big_arcs.push(a as u32);
             if warm {
                 net.flow[a] = i32::from(j == 0);
                 if j >= 1 && (k == 1 || j == 1) {
@@ -453,8 +504,9 @@ impl Simplex {
         let total: i64 = supply.iter().sum();
         supply[sink] = -total;
         net.supply_total = total;
-        if let Start::Hint(potentials) = start {
-            net.hint_tree(potentials);
+        net.big_arcs.sort_unstable();
+        if let Start::Hint(potentials, basis) = start {
+            net.hint_tree(potentials, basis);
         }
         if warm {
             net.warm_tree();
@@ -476,17 +528,20 @@ impl Simplex {
         self.pred_dir[u] = dir;
     }
 
-    /// Re-hangs the greedy start so that its potentials are `hint`'s: a
+    /// Re-hangs the greedy start so that its potentials are `hint`'s. A
     /// node whose arc to the sink carries flow strictly between its bounds
     /// (an opening with free slots, a household with members both placed
-    /// and not) must hang by that arc, and every other node hangs from the
-    /// root by its artificial arc, whose cost is set to give the node its
-    /// hinted potential. When the hint is the last optimum's potentials and
+    /// and not) hangs by that arc; these are the only arcs that can, so
+    /// every other arc is then at a bound. Where `basis` is given, every
+    /// other node but the sink hangs from its parent there when it can
+    /// (see [`Simplex::hang_basis`]). The rest, the sink among them, hang
+    /// from the root by their artificial arcs, whose costs are set to give
+    /// each its hinted potential. When the hint is the last optimum and
     /// the greedy flow the last plan, only the arcs the changes since made
     /// wrong price as entering, so the pivots are few. The artificial
     /// arcs' costs are free to choose: no flow ever passes them (see
     /// [`Simplex::warm_tree`]).
-    fn hint_tree(&mut self, hint: &[i64]) {
+    fn hint_tree(&mut self, hint: &[i64], basis: Option<&Basis>) {
         let root = self.nodes;
         assert_eq!(hint.len(), root, "one potential per node");
         self.parent[..root].fill(NONE);
@@ -499,9 +554,63 @@ impl Simplex {
                 self.hang(source as usize, target as usize, a, 1);
             }
         }
+        if let Some(basis) = basis {
+            self.hang_basis(basis);
+        }
         for (u, &pi) in hint.iter().enumerate() {
             self.arcs[self.real + u].cost = -pi;
         }
+    }
+
+    /// Hangs each node not yet hung, but the sink, from its parent in
+    /// `basis` by the arc between them, where that arc exists and keeps
+    /// the tree strongly feasible with the flow as built: pointing up, it
+    /// must be below its capacity; pointing down, it must carry flow.
+    /// No cycle can form: parents come from `basis`, a tree, except the
+    /// sink's children by the rule of [`Simplex::hint_tree`], and the sink
+    /// hangs from the root. Only priced arcs hang anything: the reserve
+    /// stays outside the tree (see [`Simplex::admit`]).
+    fn hang_basis(&mut self, basis: &Basis) {
+        debug_assert_eq!(basis.parent.len(), self.nodes);
+        let sink = self.nodes - 1;
+        for a in 0..self.active {
+            let Arc {
+                cost,
+                source,
+                target,
+            } = self.arcs[a];
+            let (s, t) = (source as usize, target as usize);
+            // Only a household's uncovered arc costs more than nothing.
+            let big = cost > 0;
+            if basis.parent[s] == target
+                && basis.by_big_arc[s] == big
+                && self.pred[s] == NONE
+                && s != sink
+                && self.flow[a] < self.cap[a]
+            {
+                self.hang(s, t, a, 1);
+            } else if basis.parent[t] == source
+                && basis.by_big_arc[t] == big
+                && self.pred[t] == NONE
+                && t != sink
+                && self.flow[a] > 0
+            {
+                self.hang(t, s, a, -1);
+            }
+        }
+    }
+
+    /// The tree as it stands, for the next solve to start from.
+    fn basis(&self) -> Basis {
+        let root = self.nodes as u32;
+        let (parent, by_big_arc) = (0..self.nodes)
+            .map(|u| {
+                let p = self.parent[u];
+                let big = self.big_arcs.binary_search(&self.pred[u]).is_ok();
+                (if p == root { NONE } else { p }, big)
+            })
+            .unzip();
+        Basis { parent, by_big_arc }
     }
 
     /// Completes the warm basis: the flow is feasible and every node but
@@ -624,7 +733,8 @@ impl Simplex {
         }
     }
 
-    fn run(&mut self, control: &Control) -> Result<(), SolveError> {
+    /// Pivots until the flow is optimal; returns the pivots taken.
+    fn run(&mut self, control: &Control) -> Result<u64, SolveError> {
         if control.cancelled() {
             return Err(SolveError::Cancelled);
         }
@@ -647,7 +757,7 @@ impl Simplex {
             (self.real..self.real + self.nodes).all(|a| self.flow[a] == 0),
             "flow left on an artificial arc"
         );
-        Ok(())
+        Ok(pivots)
     }
 
     /// Prices the reserve arcs against the current potentials and moves

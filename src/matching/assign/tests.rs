@@ -108,6 +108,57 @@ fn reference_stable(p: &Problem) -> Vec<Option<u32>> {
     out
 }
 
+/// Potentials that have nothing to do with the optimum, and a forest
+/// whose parents are random earlier nodes (mostly joined by no arc): a
+/// start from them must not matter.
+fn wild_start(cert: &network::Certificate, seed: u64) -> (Vec<i64>, simplex::Basis) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x41e7);
+    let nodes = cert.potentials.len();
+    let wild = (0..nodes)
+        .map(|_| rng.random_range(-3 * cert.big..3 * cert.big))
+        .collect();
+    let basis = simplex::Basis {
+        parent: (0..nodes)
+            .map(|u| match u {
+                0 => u32::MAX,
+                u => rng.random_range(0..u as u32),
+            })
+            .collect(),
+        by_big_arc: (0..nodes).map(|_| rng.random_bool(0.3)).collect(),
+    };
+    (wild, basis)
+}
+
+/// The tree an exact solve of `p` ends on.
+fn last_tree(p: &Problem) -> simplex::Basis {
+    let none = vec![u32::MAX; p.workers()];
+    let (_, warm) =
+        simplex::solve_keeping_with(p, &none, &Control::default(), usize::MAX, None).unwrap();
+    warm.basis.expect("the simplex leaves its tree")
+}
+
+/// Every starting basis: the textbook and greedy ones, and hinted ones
+/// from the optimum's potentials or wild ones, with or without a tree
+/// (the optimum's, or a wild forest).
+fn starts<'a>(
+    cert: &'a network::Certificate,
+    wild: &'a [i64],
+    basis: &'a simplex::Basis,
+    wild_basis: &'a simplex::Basis,
+) -> [Start<'a>; 8] {
+    let good = &cert.potentials[..];
+    [
+        Start::Greedy,
+        Start::Artificial,
+        Start::Hint(wild, None),
+        Start::Hint(good, None),
+        Start::Hint(good, Some(basis)),
+        Start::Hint(wild, Some(basis)),
+        Start::Hint(good, Some(wild_basis)),
+        Start::Hint(wild, Some(wild_basis)),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
@@ -128,9 +179,9 @@ proptest! {
         // every starting basis, checked before and after the pivots; the
         // hinted one from potentials that have nothing to do with the
         // optimum, which must not matter.
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x41e7);
-        let wild: Vec<i64> = (0..cert.potentials.len()).map(|_| rng.random_range(-3 * cert.big..3 * cert.big)).collect();
-        for start in [Start::Greedy, Start::Artificial, Start::Hint(&wild), Start::Hint(&cert.potentials)] {
+        let (wild, wild_basis) = wild_start(&cert, seed);
+        let basis = last_tree(&p);
+        for start in starts(&cert, &wild, &basis, &wild_basis) {
             for core in [1, usize::MAX] {
                 let (s, cert) = simplex::solve_with(&p, &Control::default(), core, start).unwrap();
                 prop_assert_eq!(s.check(&p).unwrap(), want);
@@ -147,9 +198,9 @@ proptest! {
         let p = random_problem(seed, n, m, 0.9, 1);
         let want = brute_force(&p);
         let (_, cert) = simplex::solve(&p, &Control::default()).unwrap();
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x41e7);
-        let wild: Vec<i64> = (0..cert.potentials.len()).map(|_| rng.random_range(-3 * cert.big..3 * cert.big)).collect();
-        for start in [Start::Greedy, Start::Artificial, Start::Hint(&wild), Start::Hint(&cert.potentials)] {
+        let (wild, wild_basis) = wild_start(&cert, seed);
+        let basis = last_tree(&p);
+        for start in starts(&cert, &wild, &basis, &wild_basis) {
             for core in [1, 2, usize::MAX] {
                 let (s, cert) = simplex::solve_with(&p, &Control::default(), core, start).unwrap();
                 prop_assert_eq!(s.check(&p).unwrap(), want);
@@ -428,9 +479,9 @@ proptest! {
         let anchor = random_anchor(&p, seed);
         let (want, want_distance) = brute_force_keeping(&p, &anchor);
         for core in [1, usize::MAX] {
-            let (s, cert) = simplex::solve_keeping_with(&p, &anchor, &Control::default(), core, None).unwrap();
+            let (s, warm) = simplex::solve_keeping_with(&p, &anchor, &Control::default(), core, None).unwrap();
             prop_assert_eq!(s.check(&p).unwrap(), want);
-            cert.verify(&p, &s).map_err(TestCaseError::fail)?;
+            warm.certificate.verify(&p, &s).map_err(TestCaseError::fail)?;
             prop_assert_eq!(distance(&p, &s, &anchor), want_distance);
         }
     }
@@ -523,23 +574,29 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     #[test]
-    fn warm_from_the_last_potentials_equals_a_cold_solve(seed in any::<u64>(), n in 1usize..12, m in 1usize..5) {
+    fn warm_from_the_last_optimum_equals_a_cold_solve(seed in any::<u64>(), n in 1usize..12, m in 1usize..5) {
         let p = random_problem(seed, n, m, 0.5, 2);
-        let (first, cert) = simplex::solve(&p, &Control::default()).unwrap();
+        let none = vec![u32::MAX; p.workers()];
+        let (first, last) = simplex::solve_keeping_with(&p, &none, &Control::default(), usize::MAX, None).unwrap();
         let anchor: Vec<u32> = (0..p.workers())
             .map(|w| first.opening(&p, w).unwrap_or(u32::MAX))
             .collect();
         let q = random_change(&p, seed);
         let (cold, _) = simplex::solve_keeping(&q, &anchor, &Control::default()).unwrap();
-        let (warm, warm_cert, fast) =
-            simplex::solve_keeping_from(&q, &anchor, Some(cert.clone()), &Control::default()).unwrap();
-        prop_assert_eq!(warm.check(&q).unwrap(), cold.check(&q).unwrap());
-        warm_cert.verify(&q, &warm).map_err(TestCaseError::fail)?;
-        prop_assert_eq!(distance(&q, &warm, &anchor), distance(&q, &cold, &anchor));
-        if q == p {
-            // Unchanged: the last plan, proved by the last potentials.
-            prop_assert!(fast);
-            prop_assert_eq!(&warm, &first);
+        // From the potentials alone, and from the potentials and the tree.
+        let potentials_only = simplex::Warm { certificate: last.certificate.clone(), basis: None };
+        for hint in [potentials_only, last.clone()] {
+            let (warm, next, fast) =
+                simplex::solve_keeping_from(&q, &anchor, Some(hint), &Control::default()).unwrap();
+            prop_assert_eq!(warm.check(&q).unwrap(), cold.check(&q).unwrap());
+            next.certificate.verify(&q, &warm).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(distance(&q, &warm, &anchor), distance(&q, &cold, &anchor));
+            prop_assert!(next.basis.is_some() || fast);
+            if q == p {
+                // Unchanged: the last plan, proved by the last potentials.
+                prop_assert!(fast);
+                prop_assert_eq!(&warm, &first);
+            }
         }
     }
 }
@@ -547,13 +604,15 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
 
-    /// Night after night: each solve starts from the last one's potentials
-    /// and keeps closest to its plan, and must equal a cold solve kept
-    /// closest to the same plan, whatever changed in between.
+    /// Night after night: each solve starts from the last one's optimum
+    /// (its potentials and tree) and keeps closest to its plan, and must
+    /// equal a cold solve kept closest to the same plan, whatever changed
+    /// in between. The tree it starts from is checked as a basis too.
     #[test]
     fn warm_solves_through_a_sequence_of_changes_equal_cold_ones(seed in any::<u64>(), n in 20usize..120, m in 3usize..20, nights in 2usize..7) {
         let mut p = random_problem(seed, n, m, 0.3, 3);
-        let (mut plan, mut cert) = simplex::solve(&p, &Control::default()).unwrap();
+        let none = vec![u32::MAX; p.workers()];
+        let (mut plan, mut last) = simplex::solve_keeping_with(&p, &none, &Control::default(), usize::MAX, None).unwrap();
         for night in 0..nights as u64 {
             let anchor: Vec<u32> = (0..p.workers())
                 .map(|w| plan.opening(&p, w).unwrap_or(u32::MAX))
@@ -562,12 +621,20 @@ proptest! {
                 p = random_change(&p, seed ^ (night * 7 + k));
             }
             let (cold, _) = simplex::solve_keeping(&p, &anchor, &Control::default()).unwrap();
-            let (warm, warm_cert) =
-                simplex::solve_keeping_with(&p, &anchor, &Control::default(), usize::MAX, Some(&cert.potentials)).unwrap();
+            if let Some(basis) = &last.basis {
+                if basis.parent.len() == last.certificate.potentials.len()
+                    && basis.parent.len() == network::Layout::new(&p).sink + 1
+                {
+                    let start = Start::Hint(&last.certificate.potentials, Some(basis));
+                    simplex::check_bases(&p, usize::MAX, start).map_err(TestCaseError::fail)?;
+                }
+            }
+            let (warm, next) =
+                simplex::solve_keeping_with(&p, &anchor, &Control::default(), usize::MAX, Some(&last)).unwrap();
             prop_assert_eq!(warm.check(&p).unwrap(), cold.check(&p).unwrap());
-            warm_cert.verify(&p, &warm).map_err(TestCaseError::fail)?;
+            next.certificate.verify(&p, &warm).map_err(TestCaseError::fail)?;
             prop_assert_eq!(distance(&p, &warm, &anchor), distance(&p, &cold, &anchor));
-            (plan, cert) = (warm, warm_cert);
+            (plan, last) = (warm, next);
         }
     }
 }
@@ -580,8 +647,12 @@ fn an_unchanged_larger_instance_needs_no_pivot() {
         let anchor: Vec<u32> = (0..p.workers())
             .map(|w| first.opening(&p, w).unwrap_or(u32::MAX))
             .collect();
+        let hint = simplex::Warm {
+            certificate: cert,
+            basis: None,
+        };
         let (again, _, fast) =
-            simplex::solve_keeping_from(&p, &anchor, Some(cert), &Control::default()).unwrap();
+            simplex::solve_keeping_from(&p, &anchor, Some(hint), &Control::default()).unwrap();
         assert!(fast, "seed {seed}");
         assert_eq!(again, first);
     }
