@@ -148,6 +148,9 @@ pub struct Batch {
     /// nothing is proved optimal with them, without solving
     /// (`matching::LastOptimum`).
     last_optimum: Mutex<Option<Arc<LastOptimum>>>,
+    /// Tonight's baseline as a dry run or a what-if last solved it, for
+    /// the next what-if (`whatif::Baseline`).
+    baseline: Mutex<Option<Arc<whatif::Baseline>>>,
 }
 
 /// Share of the progress bar each phase takes.
@@ -185,6 +188,7 @@ impl Batch {
             active: Mutex::new(None),
             last_rows: Mutex::new(None),
             last_optimum: Mutex::new(None),
+            baseline: Mutex::new(None),
         };
         // The prices of the last exact run rank recommendations until the
         // next one.
@@ -396,6 +400,9 @@ impl Batch {
     pub fn execute(&self, started: &mut Started) -> Result<(), BatchError> {
         let (control, phase) = (started.control.clone(), started.phase.clone());
         let run = &mut started.run;
+        // Whatever this run does, the kept baseline is not tonight's any
+        // more once it ends; dropped now, it does not add to the run's peak.
+        *self.baseline.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let scored = self.score(run.id, &control)?;
         self.enter(run, &phase, &control, RunPhase::Solving)?;
         let solved = self.solve(run, &scored, &control)?;
@@ -412,8 +419,10 @@ impl Batch {
         // Taken out of the lock: scoring runs on rayon and holds nothing.
         let last = taken(&self.last_rows);
         let req = self.request(&ctx, &pending, control);
-        let (input, rows, reuse) = self.matcher.batch_input_incremental(&req, last.as_deref());
-        drop(last);
+        let snapshot = self.matcher.read();
+        let (input, rows, reuse) = snapshot.batch_input_incremental(&req, last.as_deref());
+        let revision = snapshot.revision();
+        drop((last, snapshot));
         not_cancelled(control, id)?;
         *self.last_rows.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(rows));
         let scoring_ms = started.elapsed().as_millis() as u64;
@@ -430,6 +439,8 @@ impl Batch {
             pending,
             reuse,
             scoring_ms,
+            revision,
+            day: (ctx.year, ctx.today),
         })
     }
 
@@ -444,6 +455,7 @@ impl Batch {
         // policy keeps its plan where an optimum allows.
         let (previous, before) = self.previous_plan(id)?;
         let mut exact = None;
+        let mut kept_warm = None;
         let mut proved_by_last_optimum = false;
         let solution = match run.policy() {
             Policy::Stable => {
@@ -479,6 +491,7 @@ impl Batch {
                     .verify(p, &s)
                     .map_err(|e| BatchError::Check(format!("prices: {e}")))?;
                 exact = Some((anchor, duals));
+                kept_warm = Some(warm);
                 s
             }
         };
@@ -487,6 +500,7 @@ impl Batch {
             solution,
             objective,
             exact,
+            warm: kept_warm,
             proved_by_last_optimum,
             previous,
             before,
@@ -510,11 +524,14 @@ impl Batch {
             pending,
             reuse,
             scoring_ms,
+            revision,
+            day,
         } = scored;
         let Solved {
             solution,
             objective,
             exact,
+            warm,
             proved_by_last_optimum,
             previous,
             mut before,
@@ -568,6 +585,23 @@ impl Batch {
             run.proposing = true;
             self.store.put_run(run)?;
             self.store.flush_blocking()?;
+        } else if let Some(warm) = warm {
+            // Nothing changes with a dry run: its plan is tonight's
+            // baseline for the what-ifs that follow, once it succeeds.
+            let key = whatif::BaselineKey {
+                revision,
+                pending,
+                day,
+                last_run: Some(run.id),
+            };
+            let plan = Arc::new(whatif::Plan { input, solution });
+            let baseline = whatif::Baseline {
+                key,
+                plan,
+                warm,
+                proved: true,
+            };
+            *self.baseline.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(baseline));
         }
         Ok(())
     }
@@ -854,6 +888,10 @@ struct Scored {
     pending: Pending,
     reuse: crate::matching::Reuse,
     scoring_ms: u64,
+    /// The revision of the match index it was scored on, and the year
+    /// and day: with `pending`, what a baseline kept from it depends on.
+    revision: u64,
+    day: (i32, i32),
 }
 
 /// What solving hands to saving.
@@ -862,6 +900,8 @@ struct Solved {
     objective: crate::matching::assign::Objective,
     /// The exact policy's anchor and prices.
     exact: Option<(Vec<u32>, Duals)>,
+    /// The exact policy's potentials and tree.
+    warm: Option<Warm>,
     proved_by_last_optimum: bool,
     /// The previous succeeded run and its plan by worker id.
     previous: Option<Run>,

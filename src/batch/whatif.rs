@@ -17,17 +17,25 @@
 //! what-if after a run solves one problem, not two), and the changed one
 //! kept closest to the baseline's plan, its pivots starting from the
 //! baseline's potentials so that they touch only what the changes moved.
-//! The only state a what-if leaves is in memory: on a server that has not
-//! run the batch since it started, the baseline's rows seed the batch's
-//! row cache (what the next run would score anyway).
+//! A baseline once solved is kept in memory ([`Baseline`]): a dry run
+//! leaves its own plan, and a what-if the baseline it built. The next
+//! what-if starts from it, neither building nor proving it again, while
+//! everything it was built from is as it was: the match index's revision,
+//! the pending proposals, the day and the last succeeded run. A run drops
+//! it as it starts.
+//!
+//! The only state a what-if leaves is in memory: that baseline, and, on a
+//! server that has not run the batch since it started, the baseline's
+//! rows as the batch's row cache (what the next run would score anyway).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Batch, BatchError};
+use crate::matching::assign::simplex::Warm;
 use crate::matching::assign::{Control, Solution, SolveError};
-use crate::matching::{BatchInput, IndexOp, LastOptimum, MatchContext, MatchIndex, Reuse};
+use crate::matching::{BatchInput, IndexOp, LastOptimum, MatchContext, MatchIndex, Pending, Reuse};
 
 /// Workers who would move listed when the caller does not say.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -104,9 +112,9 @@ pub struct WhatIfAnswer {
 }
 
 /// A solved and checked problem with its names.
-struct Plan {
-    input: BatchInput,
-    solution: Solution,
+pub(super) struct Plan {
+    pub input: BatchInput,
+    pub solution: Solution,
 }
 
 /// What one worker gets in a plan.
@@ -146,7 +154,7 @@ impl Plan {
 /// Both plans, solved and checked; [`Comparison::answer`] cuts a view of
 /// them.
 pub struct Comparison {
-    base: Plan,
+    base: Arc<Plan>,
     changed: Plan,
     scoring_ms: u64,
     solving_ms: u64,
@@ -272,6 +280,42 @@ fn anchor(base: &Plan, changed: &BatchInput) -> Vec<u32> {
         .collect()
 }
 
+/// What a baseline was built from: a what-if may start from it while all
+/// of it is as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct BaselineKey {
+    /// The match index's revision (see `MatchIndex::revision`; holding
+    /// the snapshot itself would keep the matcher's spare copy busy).
+    pub revision: u64,
+    /// The proposals held back.
+    pub pending: Pending,
+    /// The year and day the rules were checked against.
+    pub day: (i32, i32),
+    /// The last succeeded run, whose plan the baseline keeps closest to.
+    pub last_run: Option<u64>,
+}
+
+/// Tonight's baseline as last solved, by a dry run or by a what-if, kept
+/// (by [`Batch`]) so that the next what-if starts from it, neither
+/// building nor proving it again, while its [`BaselineKey`] holds. A run
+/// drops it as it starts; only a dry run leaves one, since a run that
+/// proposes changes what is pending.
+pub(super) struct Baseline {
+    pub key: BaselineKey,
+    pub plan: Arc<Plan>,
+    /// Its optimum's potentials and tree, on its own nodes.
+    pub warm: Warm,
+    /// It was the last run's plan, proved by that run's potentials (or
+    /// that run's own solve).
+    pub proved: bool,
+}
+
+/// Where a what-if's baseline comes from.
+enum Base {
+    Kept(Arc<Baseline>),
+    Built(Box<BatchInput>),
+}
+
 fn cancelled(SolveError::Cancelled: SolveError) -> BatchError {
     BatchError::WrongState {
         id: 0,
@@ -286,54 +330,102 @@ impl Batch {
     /// call it off the async runtime.
     pub fn what_if(&self, ops: &[IndexOp], control: &Control) -> Result<Comparison, BatchError> {
         let started = Instant::now();
+        let lap = |step: &str, since: &mut Instant| {
+            tracing::debug!(
+                step,
+                ms = since.elapsed().as_millis() as u64,
+                "what-if step"
+            );
+            *since = Instant::now();
+        };
+        let mut t = Instant::now();
         let ctx = MatchContext::now();
         let pending = self.pending()?;
         let last = super::taken(&self.last_rows);
         let snapshot = self.matcher.read();
         let req = self.request(&ctx, &pending, control);
-        let (base, base_rows, _) = snapshot.batch_input_incremental(&req, last.as_deref());
-        let base_rows = Arc::new(base_rows);
-        if last.is_none() {
-            // The first what-if after a start seeds the batch's cache with
-            // the rows it scored (exactly the next run's, where nothing
-            // changed), so that later what-ifs and the next run reuse them.
-            // A run's own rows replace them as usual.
-            let mut cache = self.last_rows.lock().unwrap_or_else(|e| e.into_inner());
-            if cache.is_none() {
-                *cache = Some(base_rows.clone());
+        let last_run = self.store.last_succeeded_run(u64::MAX)?.map(|r| r.id);
+        let key = BaselineKey {
+            revision: snapshot.revision(),
+            pending: pending.clone(),
+            day: (ctx.year, ctx.today),
+            last_run,
+        };
+        // The baseline as last solved, while nothing it was built from has
+        // changed; otherwise built now, from the last run's rows.
+        let kept = super::taken(&self.baseline).filter(|b| b.key == key);
+        let (base, base_rows) = match kept {
+            Some(kept) => (Base::Kept(kept), last.clone()),
+            None => {
+                let (base, rows, _) = snapshot.batch_input_incremental(&req, last.as_deref());
+                let rows = Arc::new(rows);
+                if last.is_none() {
+                    // The first what-if after a start seeds the batch's cache
+                    // with the rows it scored (exactly the next run's, where
+                    // nothing changed), so that later what-ifs and the next
+                    // run reuse them. A run's own rows replace them as usual.
+                    let mut cache = self.last_rows.lock().unwrap_or_else(|e| e.into_inner());
+                    if cache.is_none() {
+                        *cache = Some(rows.clone());
+                    }
+                }
+                lap("baseline built", &mut t);
+                (Base::Built(Box::new(base)), Some(rows))
             }
-        }
+        };
         drop(last);
         let mut changed = MatchIndex::clone(&snapshot);
         drop(snapshot);
         for op in ops {
             op.apply(&mut changed);
         }
-        let (after, _, reuse) = changed.batch_input_incremental(&req, Some(&*base_rows));
+        lap("index copied and changed", &mut t);
+        let (after, _, reuse) = changed.batch_input_incremental(&req, base_rows.as_deref());
         drop((changed, base_rows));
+        lap("changed built", &mut t);
         if control.cancelled() {
             return Err(cancelled(SolveError::Cancelled));
         }
         let scoring_ms = started.elapsed().as_millis() as u64;
         let started = Instant::now();
-        // The baseline is tonight's problem as the last exact run left it:
-        // when nothing that matters changed since, that run's plan is proved
-        // by its potentials at once; otherwise it is solved as the run would.
-        let (_, before) = self.previous_plan(u64::MAX)?;
-        let hint = self.last_hint(&base);
-        let (base_solution, base_warm, base_proved) =
-            self.solve_exact(&base, &super::anchor(&base, &before), hint, control, 0)?;
-        drop(before);
+        let baseline = match base {
+            Base::Kept(kept) => kept,
+            Base::Built(base) => {
+                // Tonight's problem as the last exact run left it: when
+                // nothing that matters changed since, that run's plan is
+                // proved by its potentials at once; otherwise it is solved
+                // as the run would.
+                let (_, before) = self.previous_plan(u64::MAX)?;
+                lap("last plan read", &mut t);
+                let hint = self.last_hint(&base);
+                let base_anchor = super::anchor(&base, &before);
+                drop(before);
+                let (solution, warm, proved) =
+                    self.solve_exact(&base, &base_anchor, hint, control, 0)?;
+                lap("baseline solved", &mut t);
+                let baseline = Arc::new(Baseline {
+                    key,
+                    plan: Arc::new(Plan {
+                        input: *base,
+                        solution,
+                    }),
+                    warm,
+                    proved,
+                });
+                *self.baseline.lock().unwrap_or_else(|e| e.into_inner()) = Some(baseline.clone());
+                baseline
+            }
+        };
         // The changed problem's pivots start from the baseline's optimum:
         // its plan where it still fits, its tree and its potentials.
-        let hint = Some(LastOptimum::new(&base, &base_warm).warm_for(&after));
-        drop(base_warm);
-        let base = Plan {
-            input: base,
-            solution: base_solution,
-        };
+        let base = baseline.plan.clone();
+        let hint = Some(LastOptimum::new(&base.input, &baseline.warm).warm_for(&after));
+        let base_proved = baseline.proved;
+        drop(baseline);
+        lap("baseline mapped", &mut t);
         let keep = anchor(&base, &after);
         let (solution, _, _) = self.solve_exact(&after, &keep, hint, control, 0)?;
+        lap("changed solved", &mut t);
         let solving_ms = started.elapsed().as_millis() as u64;
         tracing::info!(
             changes = ops.len(),

@@ -37,7 +37,7 @@ pub struct BatchInput {
 /// Proposals made earlier and not answered yet: their workers wait for an
 /// answer and are left out, and each holds one of its opening's free slots
 /// back from the run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pending {
     /// Workers with a pending proposal.
     pub workers: std::collections::HashSet<String>,

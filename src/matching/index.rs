@@ -99,6 +99,12 @@ pub struct MatchIndex {
     /// The last exact run's prices (shared between snapshots: replaced
     /// whole, never changed in place).
     pub(crate) prices: std::sync::Arc<super::contest::PriceBook>,
+    /// How many operations other than prices have been applied to it
+    /// ([`super::IndexOp::apply`]). Both copies of a [`super::Matcher`]
+    /// apply the same operations in the same order, so two snapshots with
+    /// the same revision hold the same records (prices aside: they do not
+    /// enter a batch input).
+    pub(crate) revision: u64,
 }
 
 /// An opening's class in the census, its free slots and its filled ones.
@@ -299,6 +305,11 @@ impl MatchIndex {
             self.census.opening(class, free, filled, -1);
             self.opening_grid.remove(slot);
         }
+    }
+
+    /// How many changes of records it has had (see the field).
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// Number of workers indexed.

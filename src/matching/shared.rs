@@ -104,6 +104,9 @@ impl IndexOp {
     /// Applies the operation to `index` (the matcher's copies, or a
     /// what-if's private copy).
     pub fn apply(&self, index: &mut MatchIndex) {
+        if !matches!(self, IndexOp::Prices { .. }) {
+            index.revision += 1;
+        }
         match self {
             IndexOp::PutWorker(w) => index.upsert_worker(w),
             IndexOp::RemoveWorker(id) => index.remove_worker(id),

@@ -328,3 +328,47 @@ fn after_a_run_the_baseline_is_the_runs_plan_and_only_the_change_is_solved() {
     assert_eq!(answer.after, first.after);
     assert_eq!(answer.before, first.before);
 }
+
+#[test]
+fn a_kept_baseline_serves_only_while_nothing_it_was_built_from_changed() {
+    // A dry run leaves its plan as the baseline, and a what-if leaves its
+    // own; each serves the next what-if only while the index, the pending
+    // proposals, the day and the last run are as they were. After a real
+    // write the answer must be that of the new state, not of the kept one.
+    let dir = tempfile::tempdir().unwrap();
+    let s = service(dir.path());
+    let rt = runtime();
+    s.run_now(crate::domain::run::Policy::Optimal, true, "test", |_, _| {})
+        .unwrap();
+    let (changes, ..) = changes(&s);
+    let first = rt
+        .block_on(s.what_if(&admin(), changes.clone(), 10))
+        .unwrap();
+    let again = rt
+        .block_on(s.what_if(&admin(), changes.clone(), 10))
+        .unwrap();
+    assert_eq!((again.before, again.after), (first.before, first.after));
+    assert_eq!(again.moves, first.moves);
+    // Close, for real, the opening that holds the most of the plan's
+    // workers: the baseline's figures change.
+    let run = s.store().list_runs(0, 1).unwrap().remove(0);
+    let mut held: std::collections::HashMap<String, usize> = Default::default();
+    for a in s.store().assignments(run.id) {
+        *held.entry(a.unwrap().opening_id).or_default() += 1;
+    }
+    let busiest = held
+        .into_iter()
+        .max_by_key(|(id, n)| (*n, id.clone()))
+        .unwrap()
+        .0;
+    rt.block_on(s.close_opening(&admin(), &busiest)).unwrap();
+    let now = cold_objective(&s);
+    let answer = rt.block_on(s.what_if(&admin(), changes, 10)).unwrap();
+    assert_ne!(now.total_score, first.before.total_score_micro);
+    assert_eq!(answer.before.total_score_micro, now.total_score);
+    assert_eq!(
+        answer.before.zero_households_covered,
+        now.households_covered
+    );
+    assert!(!answer.baseline_from_last_run);
+}

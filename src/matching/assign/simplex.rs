@@ -372,6 +372,7 @@ impl Simplex {
         // The warm start: a greedy assignment, the slots it uses and the
         // members it places per household. Empty for the artificial start.
         let warm = start != Start::Artificial;
+        let clock = std::time::Instant::now();
         let chosen = if warm {
             // From a hint, the anchor is most of the plan: placed apart,
             // it spares sorting every candidate pair.
@@ -380,6 +381,7 @@ impl Simplex {
         } else {
             Vec::new()
         };
+        let greedy_done = clock.elapsed();
         let mut used = vec![0u32; if warm { m } else { 0 }];
         let mut placed = vec![0u32; if warm { layout.members.len() } else { 0 }];
         for (w, &e) in chosen.iter().enumerate() {
@@ -505,11 +507,20 @@ impl Simplex {
         supply[sink] = -total;
         net.supply_total = total;
         net.big_arcs.sort_unstable();
+        let arcs_laid = clock.elapsed();
         if let Start::Hint(potentials, basis) = start {
             net.hint_tree(potentials, basis);
         }
+        let hinted = clock.elapsed();
         if warm {
             net.warm_tree();
+            tracing::debug!(
+                greedy = ?greedy_done,
+                arcs_laid = ?(arcs_laid - greedy_done),
+                hinted = ?(hinted - arcs_laid),
+                tree = ?(clock.elapsed() - hinted),
+                "network simplex start built"
+            );
         } else {
             // A simple path of the real network passes the sink at most
             // once, so it holds at most two arcs of cost +-big and its
