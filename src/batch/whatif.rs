@@ -17,7 +17,7 @@
 //! what-if after a run solves one problem, not two), and the changed one
 //! kept closest to the baseline's plan, its pivots starting from the
 //! baseline's potentials so that they touch only what the changes moved.
-//! A baseline once solved is kept in memory ([`Baseline`]): a dry run
+//! A baseline once solved is kept in memory (`Baseline`): a dry run
 //! leaves its own plan, and a what-if the baseline it built. The next
 //! what-if starts from it, neither building nor proving it again, while
 //! everything it was built from is as it was: the match index's revision,
@@ -380,7 +380,13 @@ impl Batch {
             op.apply(&mut changed);
         }
         lap("index copied and changed", &mut t);
-        let (after, _, reuse) = changed.batch_input_incremental(&req, base_rows.as_deref());
+        let (after, reuse) = match &base_rows {
+            Some(rows) => changed.batch_input_reusing(&req, rows),
+            None => {
+                let (after, _, reuse) = changed.batch_input_incremental(&req, None);
+                (after, reuse)
+            }
+        };
         drop((changed, base_rows));
         lap("changed built", &mut t);
         if control.cancelled() {

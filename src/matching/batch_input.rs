@@ -123,6 +123,18 @@ impl MatchIndex {
         (input, cache.unwrap_or_default(), reuse)
     }
 
+    /// [`MatchIndex::batch_input_incremental`] without building a cache
+    /// of its own rows: for a problem no later run starts from (a
+    /// what-if's changed problem), it spares copying every row once more.
+    pub fn batch_input_reusing(
+        &self,
+        req: &InputRequest<'_>,
+        last: &CandidateCache,
+    ) -> (BatchInput, Reuse) {
+        let (input, _, reuse) = self.build_input(req, true, Rows::Borrowed(last));
+        (input, reuse)
+    }
+
     /// The input; with [`Rows::Cached`] also this run's cache.
     fn build_input(
         &self,
@@ -140,6 +152,7 @@ impl MatchIndex {
         let (caching, last) = match rows_from {
             Rows::Scored => (false, None),
             Rows::Cached(last) => (true, last),
+            Rows::Borrowed(last) => (false, Some(last)),
         };
         let mut input = BatchInput::default();
         // One snapshot for the whole phase (the caller's): every pair is
@@ -228,7 +241,7 @@ impl MatchIndex {
         // Incremental scoring: this run's opening fingerprints against the
         // last run's, and the pruned groups of the openings new or changed.
         let basis = row_cache::basis(index, ctx, per_worker);
-        let opening_prints: Vec<u64> = if caching {
+        let opening_prints: Vec<u64> = if caching || last.is_some() {
             opening_slots
                 .par_iter()
                 .map(|&s| row_cache::opening_print(index, index.openings.get(s).expect("live")))
@@ -271,8 +284,9 @@ impl MatchIndex {
             let part: Vec<Scored> = chunk
                 .par_iter()
                 .map_init(Scratch::default, |scratch, &ws| {
-                    let print = match (&builder, index.workers.get(ws)) {
-                        (Some(_), Some(w)) => {
+                    let printed = builder.is_some() || plan.is_some();
+                    let print = match (printed, index.workers.get(ws)) {
+                        (true, Some(w)) => {
                             row_cache::worker_print(index, w, index.welfare_ok(w, ctx))
                         }
                         _ => 0,
@@ -337,9 +351,11 @@ impl MatchIndex {
                 let mut row = scored.full;
                 if let Some(b) = &mut builder {
                     b.push(index.workers.id(ws), scored.print, &row, scored.depth);
-                    if row.len() > per_worker {
-                        keep_best(&mut row, per_worker);
-                    }
+                }
+                // Rows scored or kept for a cache go deeper than the run
+                // needs.
+                if row.len() > per_worker {
+                    keep_best(&mut row, per_worker);
                 }
                 if let Some(ex) = excluded.get(&ws) {
                     row.retain(|(oi, _)| !ex.contains(oi));
@@ -372,6 +388,9 @@ enum Rows<'a> {
     /// Taken from the last run's cache where they can be (none yet:
     /// `None`), and this run's cache built.
     Cached(Option<&'a CandidateCache>),
+    /// Taken from the given cache where they can be, and no cache built
+    /// (a problem no run will reuse: a what-if's changed one).
+    Borrowed(&'a CandidateCache),
 }
 
 /// A worker's row as scored, before declined pairs leave it: its best

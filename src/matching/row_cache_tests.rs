@@ -184,6 +184,10 @@ proptest! {
             let (input, next, reuse) = m.batch_input_incremental(&req, Some(&cache));
             let what = format!("seed {seed}, night {night}, {count} changes");
             assert_same(&input, &reference(&m, &req), &what);
+            // The same rows reused without building a cache of its own.
+            let (borrowed, borrowed_reuse) = m.read().batch_input_reusing(&req, &cache);
+            assert_same(&borrowed, &input, &format!("{what}, no cache built"));
+            prop_assert_eq!(borrowed_reuse.kept, reuse.kept);
             prop_assert_eq!(reuse.kept + reuse.scored, input.worker_ids.len());
             if count == 0 {
                 prop_assert_eq!(reuse.scored, 0, "{}: nothing changed", what);
