@@ -28,7 +28,7 @@
 //! server that has not run the batch since it started, the baseline's
 //! rows as the batch's row cache (what the next run would score anyway).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -118,6 +118,7 @@ pub(super) struct Plan {
 }
 
 /// What one worker gets in a plan.
+#[derive(Clone, Copy)]
 struct Seat<'a> {
     county: u32,
     household: &'a str,
@@ -126,29 +127,49 @@ struct Seat<'a> {
 }
 
 impl Plan {
-    /// Every worker of the plan by id.
-    fn seats(&self) -> HashMap<&str, Seat<'_>> {
+    /// Worker `w`'s seat.
+    fn seat(&self, w: usize) -> Seat<'_> {
         let p = &self.input.problem;
-        (0..p.workers())
-            .map(|w| {
-                let h = p.household[w] as usize;
-                let opening = self.solution.edge[w].map(|e| {
-                    let e = e as usize;
-                    (
-                        self.input.opening_ids[p.edge_opening[e] as usize].as_str(),
-                        p.edge_score[e],
-                    )
-                });
-                let seat = Seat {
-                    county: self.input.worker_county[w],
-                    household: self.input.household_ids[h].as_str(),
-                    zero: p.zero_household[h],
-                    opening,
-                };
-                (self.input.worker_ids[w].as_str(), seat)
-            })
-            .collect()
+        let h = p.household[w] as usize;
+        let opening = self.solution.edge[w].map(|e| {
+            let e = e as usize;
+            (
+                self.input.opening_ids[p.edge_opening[e] as usize].as_str(),
+                p.edge_score[e],
+            )
+        });
+        Seat {
+            county: self.input.worker_county[w],
+            household: self.input.household_ids[h].as_str(),
+            zero: p.zero_household[h],
+            opening,
+        }
     }
+}
+
+/// Both plans' workers in id order (both inputs list them so), each with
+/// its seat in the plans it is in: one merge, no table by id.
+fn side_by_side<'a>(
+    base: &'a Plan,
+    changed: &'a Plan,
+) -> impl Iterator<Item = (&'a str, Option<Seat<'a>>, Option<Seat<'a>>)> {
+    let (b, c) = (&base.input.worker_ids, &changed.input.worker_ids);
+    let (mut i, mut j) = (0, 0);
+    std::iter::from_fn(move || {
+        let next = match (b.get(i), c.get(j)) {
+            (None, None) => return None,
+            (Some(x), Some(y)) if x == y => (x, true, true),
+            (Some(x), Some(y)) if x < y => (x, true, false),
+            (Some(x), None) => (x, true, false),
+            (_, Some(y)) => (y, false, true),
+        };
+        let (id, in_base, in_changed) = next;
+        let before = in_base.then(|| base.seat(i));
+        let after = in_changed.then(|| changed.seat(j));
+        i += usize::from(in_base);
+        j += usize::from(in_changed);
+        Some((id.as_str(), before, after))
+    })
 }
 
 /// Both plans, solved and checked; [`Comparison::answer`] cuts a view of
@@ -170,7 +191,6 @@ impl Comparison {
     /// The answer over the workers of the counties `sees` accepts (and
     /// their households), listing at most `limit` moves.
     pub fn answer(&self, sees: impl Fn(&str) -> bool, limit: usize) -> WhatIfAnswer {
-        let (before, after) = (self.base.seats(), self.changed.seats());
         let mut answer = WhatIfAnswer {
             scoring_ms: self.scoring_ms,
             solving_ms: self.solving_ms,
@@ -181,27 +201,45 @@ impl Comparison {
         };
         let mut seen: HashMap<u32, bool> = HashMap::new();
         let mut visible = |c: u32| *seen.entry(c).or_insert_with(|| sees(&county_code(c)));
-        let figures = |seats: &HashMap<&str, Seat<'_>>,
-                       visible: &mut dyn FnMut(u32) -> bool|
-         -> (PlanFigures, HashMap<String, u32>) {
-            let mut f = PlanFigures::default();
-            let mut covered = HashMap::new();
-            for s in seats.values().filter(|s| visible(s.county)) {
-                if let Some((_, score)) = s.opening {
-                    f.hires += 1;
-                    f.total_score_micro += u64::from(score);
-                    if s.zero {
-                        covered.insert(s.household.to_string(), s.county);
+        // Per plan: its figures, and its covered households with their
+        // county.
+        let mut covered: [HashMap<&str, u32>; 2] = Default::default();
+        let mut figures = [PlanFigures::default(); 2];
+        let mut moves = Vec::new();
+        for (id, before, after) in side_by_side(&self.base, &self.changed) {
+            for (k, seat) in [before, after].into_iter().enumerate() {
+                let Some(seat) = seat.filter(|s| visible(s.county)) else {
+                    continue;
+                };
+                if let Some((_, score)) = seat.opening {
+                    figures[k].hires += 1;
+                    figures[k].total_score_micro += u64::from(score);
+                    if seat.zero {
+                        covered[k].insert(seat.household, seat.county);
                     }
                 }
             }
-            f.zero_households_covered = covered.len() as u64;
-            (f, covered)
-        };
-        let (b, covered_before) = figures(&before, &mut visible);
-        let (a, covered_after) = figures(&after, &mut visible);
-        answer.before = b;
-        answer.after = a;
+            let (ob, oa) = (
+                before.and_then(|s| s.opening).map(|o| o.0),
+                after.and_then(|s| s.opening).map(|o| o.0),
+            );
+            let county = after.or(before).expect("in one plan").county;
+            if ob != oa && visible(county) {
+                answer.moves_total += 1;
+                if moves.len() < limit {
+                    moves.push(Move {
+                        worker_id: id.to_string(),
+                        county_code: county_code(county),
+                        before: ob.map(str::to_string),
+                        after: oa.map(str::to_string),
+                    });
+                }
+            }
+        }
+        for (k, f) in figures.iter_mut().enumerate() {
+            f.zero_households_covered = covered[k].len() as u64;
+        }
+        [answer.before, answer.after] = figures;
         let mut by_county: BTreeMap<u32, CountyCoverage> = BTreeMap::new();
         fn row(m: &mut BTreeMap<u32, CountyCoverage>, c: u32) -> &mut CountyCoverage {
             m.entry(c).or_insert_with(|| CountyCoverage {
@@ -209,40 +247,20 @@ impl Comparison {
                 ..CountyCoverage::default()
             })
         }
-        for (h, &c) in &covered_after {
+        let [covered_before, covered_after] = &covered;
+        for (h, &c) in covered_after {
             if !covered_before.contains_key(h) {
                 row(&mut by_county, c).newly_covered += 1;
                 answer.newly_covered += 1;
             }
         }
-        for (h, &c) in &covered_before {
+        for (h, &c) in covered_before {
             if !covered_after.contains_key(h) {
                 row(&mut by_county, c).no_longer_covered += 1;
                 answer.no_longer_covered += 1;
             }
         }
         answer.by_county = by_county.into_values().collect();
-        let ids: HashSet<&str> = before.keys().chain(after.keys()).copied().collect();
-        let mut moves: Vec<Move> = ids
-            .into_iter()
-            .filter_map(|id| {
-                let (b, a) = (before.get(id), after.get(id));
-                let county = a.or(b).expect("in one plan").county;
-                let (ob, oa) = (
-                    b.and_then(|s| s.opening).map(|o| o.0),
-                    a.and_then(|s| s.opening).map(|o| o.0),
-                );
-                (ob != oa && visible(county)).then(|| Move {
-                    worker_id: id.to_string(),
-                    county_code: county_code(county),
-                    before: ob.map(str::to_string),
-                    after: oa.map(str::to_string),
-                })
-            })
-            .collect();
-        answer.moves_total = moves.len() as u64;
-        moves.sort_unstable_by(|x, y| x.worker_id.cmp(&y.worker_id));
-        moves.truncate(limit);
         answer.moves = moves;
         answer
     }
