@@ -455,7 +455,7 @@ impl Batch {
         // policy keeps its plan where an optimum allows.
         let (previous, before) = self.previous_plan(id)?;
         let mut exact = None;
-        let mut kept_warm = None;
+        let mut kept_last = None;
         let mut proved_by_last_optimum = false;
         let solution = match run.policy() {
             Policy::Stable => {
@@ -483,15 +483,15 @@ impl Batch {
                     "exact plan found"
                 );
                 proved_by_last_optimum = proved;
-                *self.last_optimum.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(Arc::new(LastOptimum::new(input, &warm)));
+                let last = Arc::new(LastOptimum::new(input, &warm));
+                *self.last_optimum.lock().unwrap_or_else(|e| e.into_inner()) = Some(last.clone());
                 let duals = prices::minimal(p, &s, &warm.certificate);
                 duals
                     .certificate()
                     .verify(p, &s)
                     .map_err(|e| BatchError::Check(format!("prices: {e}")))?;
                 exact = Some((anchor, duals));
-                kept_warm = Some(warm);
+                kept_last = Some(last);
                 s
             }
         };
@@ -500,7 +500,7 @@ impl Batch {
             solution,
             objective,
             exact,
-            warm: kept_warm,
+            last: kept_last,
             proved_by_last_optimum,
             previous,
             before,
@@ -531,7 +531,7 @@ impl Batch {
             solution,
             objective,
             exact,
-            warm,
+            last,
             proved_by_last_optimum,
             previous,
             mut before,
@@ -585,7 +585,7 @@ impl Batch {
             run.proposing = true;
             self.store.put_run(run)?;
             self.store.flush_blocking()?;
-        } else if let Some(warm) = warm {
+        } else if let Some(last) = last {
             // Nothing changes with a dry run: its plan is tonight's
             // baseline for the what-ifs that follow, once it succeeds.
             let key = whatif::BaselineKey {
@@ -594,11 +594,11 @@ impl Batch {
                 day,
                 last_run: Some(run.id),
             };
-            let plan = Arc::new(whatif::Plan { input, solution });
+            let plan = Arc::new(whatif::Plan::new(input, &solution));
             let baseline = whatif::Baseline {
                 key,
                 plan,
-                warm,
+                last,
                 proved: true,
             };
             *self.baseline.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(baseline));
@@ -900,8 +900,8 @@ struct Solved {
     objective: crate::matching::assign::Objective,
     /// The exact policy's anchor and prices.
     exact: Option<(Vec<u32>, Duals)>,
-    /// The exact policy's potentials and tree.
-    warm: Option<Warm>,
+    /// The exact policy's potentials and tree, by id.
+    last: Option<Arc<LastOptimum>>,
     proved_by_last_optimum: bool,
     /// The previous succeeded run and its plan by worker id.
     previous: Option<Run>,

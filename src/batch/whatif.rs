@@ -33,7 +33,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Batch, BatchError};
-use crate::matching::assign::simplex::Warm;
 use crate::matching::assign::{Control, Solution, SolveError};
 use crate::matching::{BatchInput, IndexOp, LastOptimum, MatchContext, MatchIndex, Pending, Reuse};
 
@@ -111,10 +110,16 @@ pub struct WhatIfAnswer {
     pub baseline_from_last_run: bool,
 }
 
-/// A solved and checked problem with its names.
+/// A solved and checked problem with its names, as the answer reads it:
+/// each worker's opening and score, without the candidate pairs (at
+/// national scale they are most of a problem's memory, and a kept
+/// baseline would hold them for nothing).
 pub(super) struct Plan {
-    pub input: BatchInput,
-    pub solution: Solution,
+    /// The input, its pairs dropped (`edge_opening` and `edge_score`
+    /// empty; the rows' starts, households and ids kept).
+    input: BatchInput,
+    /// Per worker: the opening it is assigned and the pair's score.
+    assigned: Vec<Option<(u32, u32)>>,
 }
 
 /// What one worker gets in a plan.
@@ -127,17 +132,25 @@ struct Seat<'a> {
 }
 
 impl Plan {
+    /// `solution` of `input`, keeping what the answer reads.
+    pub fn new(mut input: BatchInput, solution: &Solution) -> Self {
+        let p = &input.problem;
+        let assigned = solution
+            .edge
+            .iter()
+            .map(|e| e.map(|e| (p.edge_opening[e as usize], p.edge_score[e as usize])))
+            .collect();
+        input.problem.edge_opening = Vec::new();
+        input.problem.edge_score = Vec::new();
+        Self { input, assigned }
+    }
+
     /// Worker `w`'s seat.
     fn seat(&self, w: usize) -> Seat<'_> {
         let p = &self.input.problem;
         let h = p.household[w] as usize;
-        let opening = self.solution.edge[w].map(|e| {
-            let e = e as usize;
-            (
-                self.input.opening_ids[p.edge_opening[e] as usize].as_str(),
-                p.edge_score[e],
-            )
-        });
+        let opening =
+            self.assigned[w].map(|(o, score)| (self.input.opening_ids[o as usize].as_str(), score));
         Seat {
             county: self.input.worker_county[w],
             household: self.input.household_ids[h].as_str(),
@@ -271,10 +284,9 @@ impl Comparison {
 /// or its opening is not in the changed problem). The anchor of the
 /// solver's third tier: among optimal plans, the one closest to it.
 fn anchor(base: &Plan, changed: &BatchInput) -> Vec<u32> {
-    let p = &base.input.problem;
-    let was: HashMap<&str, &str> = (0..p.workers())
+    let was: HashMap<&str, &str> = (0..base.assigned.len())
         .filter_map(|w| {
-            let o = base.solution.opening(p, w)?;
+            let (o, _) = base.assigned[w]?;
             Some((
                 base.input.worker_ids[w].as_str(),
                 base.input.opening_ids[o as usize].as_str(),
@@ -321,8 +333,8 @@ pub(super) struct BaselineKey {
 pub(super) struct Baseline {
     pub key: BaselineKey,
     pub plan: Arc<Plan>,
-    /// Its optimum's potentials and tree, on its own nodes.
-    pub warm: Warm,
+    /// Its optimum's potentials and tree, by id.
+    pub last: Arc<LastOptimum>,
     /// It was the last run's plan, proved by that run's potentials (or
     /// that run's own solve).
     pub proved: bool,
@@ -427,13 +439,11 @@ impl Batch {
                 let (solution, warm, proved) =
                     self.solve_exact(&base, &base_anchor, hint, control, 0)?;
                 lap("baseline solved", &mut t);
+                let last = Arc::new(LastOptimum::new(&base, &warm));
                 let baseline = Arc::new(Baseline {
                     key,
-                    plan: Arc::new(Plan {
-                        input: *base,
-                        solution,
-                    }),
-                    warm,
+                    plan: Arc::new(Plan::new(*base, &solution)),
+                    last,
                     proved,
                 });
                 *self.baseline.lock().unwrap_or_else(|e| e.into_inner()) = Some(baseline.clone());
@@ -443,7 +453,7 @@ impl Batch {
         // The changed problem's pivots start from the baseline's optimum:
         // its plan where it still fits, its tree and its potentials.
         let base = baseline.plan.clone();
-        let hint = Some(LastOptimum::new(&base.input, &baseline.warm).warm_for(&after));
+        let hint = Some(baseline.last.warm_for(&after));
         let base_proved = baseline.proved;
         drop(baseline);
         lap("baseline mapped", &mut t);
@@ -462,10 +472,7 @@ impl Batch {
         );
         Ok(Comparison {
             base,
-            changed: Plan {
-                input: after,
-                solution,
-            },
+            changed: Plan::new(after, &solution),
             scoring_ms,
             solving_ms,
             reuse,
