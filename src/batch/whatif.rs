@@ -427,26 +427,8 @@ impl Batch {
         let baseline = match base {
             Base::Kept(kept) => kept,
             Base::Built(base) => {
-                // Tonight's problem as the last exact run left it: when
-                // nothing that matters changed since, that run's plan is
-                // proved by its potentials at once; otherwise it is solved
-                // as the run would.
-                let (_, before) = self.previous_plan(u64::MAX)?;
-                lap("last plan read", &mut t);
-                let hint = self.last_hint(&base);
-                let base_anchor = super::anchor(&base, &before);
-                drop(before);
-                let (solution, warm, proved) =
-                    self.solve_exact(&base, &base_anchor, hint, control, 0)?;
+                let baseline = self.solve_baseline(*base, key, control)?;
                 lap("baseline solved", &mut t);
-                let last = Arc::new(LastOptimum::new(&base, &warm));
-                let baseline = Arc::new(Baseline {
-                    key,
-                    plan: Arc::new(Plan::new(*base, &solution)),
-                    last,
-                    proved,
-                });
-                *self.baseline.lock().unwrap_or_else(|e| e.into_inner()) = Some(baseline.clone());
                 baseline
             }
         };
@@ -478,5 +460,31 @@ impl Batch {
             reuse,
             base_proved,
         })
+    }
+
+    /// Tonight's problem as the last exact run left it: when nothing that
+    /// matters changed since, that run's plan is proved by its potentials
+    /// at once; otherwise it is solved as the run would. Kept for the next
+    /// what-if under `key`.
+    fn solve_baseline(
+        &self,
+        base: BatchInput,
+        key: BaselineKey,
+        control: &Control,
+    ) -> Result<Arc<Baseline>, BatchError> {
+        let (_, before) = self.previous_plan(u64::MAX)?;
+        let hint = self.last_hint(&base);
+        let base_anchor = super::anchor(&base, &before);
+        drop(before);
+        let (solution, warm, proved) = self.solve_exact(&base, &base_anchor, hint, control, 0)?;
+        let last = Arc::new(LastOptimum::new(&base, &warm));
+        let baseline = Arc::new(Baseline {
+            key,
+            plan: Arc::new(Plan::new(base, &solution)),
+            last,
+            proved,
+        });
+        *self.baseline.lock().unwrap_or_else(|e| e.into_inner()) = Some(baseline.clone());
+        Ok(baseline)
     }
 }
