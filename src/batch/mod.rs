@@ -846,9 +846,15 @@ impl Batch {
 }
 
 /// The plan a run keeps close to: per worker of `input`, the opening the
-/// previous run gave them (`before`, by id), where that opening is in this
-/// run.
-pub(crate) fn anchor(input: &BatchInput, before: &HashMap<String, String>) -> Vec<u32> {
+/// previous plan gave them (`before`: worker id -> opening id), where that
+/// opening is in this run; `u32::MAX` for a worker who had none, or whose
+/// opening is not in this run. The anchor of the solver's third tier: among
+/// optimal plans, the one closest to it.
+pub(crate) fn anchor<K, V>(input: &BatchInput, before: &HashMap<K, V>) -> Vec<u32>
+where
+    K: std::borrow::Borrow<str> + std::hash::Hash + Eq,
+    V: AsRef<str>,
+{
     let opening: HashMap<&str, u32> = input
         .opening_ids
         .iter()
@@ -860,8 +866,8 @@ pub(crate) fn anchor(input: &BatchInput, before: &HashMap<String, String>) -> Ve
         .iter()
         .map(|w| {
             before
-                .get(w)
-                .and_then(|o| opening.get(o.as_str()).copied())
+                .get(w.as_str())
+                .and_then(|o| opening.get(o.as_ref()).copied())
                 .unwrap_or(u32::MAX)
         })
         .collect()

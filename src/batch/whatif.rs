@@ -279,10 +279,7 @@ impl Comparison {
     }
 }
 
-/// Per worker of `changed`: the index of the opening the baseline plan
-/// gave the same worker (by ids), or `u32::MAX` (new worker, unassigned,
-/// or its opening is not in the changed problem). The anchor of the
-/// solver's third tier: among optimal plans, the one closest to it.
+/// [`super::anchor`] to the baseline plan, for the workers of `changed`.
 fn anchor(base: &Plan, changed: &BatchInput) -> Vec<u32> {
     let was: HashMap<&str, &str> = (0..base.assigned.len())
         .filter_map(|w| {
@@ -293,21 +290,7 @@ fn anchor(base: &Plan, changed: &BatchInput) -> Vec<u32> {
             ))
         })
         .collect();
-    let index: HashMap<&str, u32> = changed
-        .opening_ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i as u32))
-        .collect();
-    changed
-        .worker_ids
-        .iter()
-        .map(|w| {
-            was.get(w.as_str())
-                .and_then(|o| index.get(o).copied())
-                .unwrap_or(u32::MAX)
-        })
-        .collect()
+    super::anchor(changed, &was)
 }
 
 /// What a baseline was built from: a what-if may start from it while all

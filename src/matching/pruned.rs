@@ -32,7 +32,10 @@ use super::config::MatchConfig;
 use super::eligibility::MatchContext;
 use super::features::{distance_km, skill_code, skill_level, source_bit, OpeningFeat, WorkerFeat};
 use super::index::MatchIndex;
-use super::score::{micro, total, Components};
+use super::score::{
+    commute_part, houses_migrants, micro, pay_part, preference_part, priority_part, total,
+    Components,
+};
 use crate::domain::{LabourCapacity, Mobility, PhysicalDemand, Source};
 
 const NONE: u32 = u32::MAX;
@@ -130,10 +133,6 @@ fn skill_mask(skills: &[u32]) -> u64 {
         .fold(0, |m, &e| m | 1u64 << (skill_code(e) % 64))
 }
 
-fn is_supported(o: &OpeningFeat) -> bool {
-    o.source == Source::LabourCooperation && o.housing && o.transport
-}
-
 impl Bounds {
     fn of(index: &MatchIndex, slots: &[u32]) -> Bounds {
         let feats: Vec<&OpeningFeat> = slots
@@ -150,7 +149,7 @@ impl Bounds {
         let first = feats[0];
         Bounds {
             source: first.source,
-            supported: is_supported(first),
+            supported: houses_migrants(first),
             unit: unit_vector(lat, lon),
             // Slack for rounding in the distance formula.
             radius_km: radius * (1.0 + 1e-9) + 1e-3,
@@ -208,33 +207,7 @@ impl Bounds {
         if w.mobility == Mobility::NearHome && near > f64::from(w.max_commute_km) {
             return None;
         }
-        let commute = if self.supported && w.mobility == Mobility::WillingToMigrate {
-            1.0
-        } else {
-            (-near / cfg.commute_decay_km).exp()
-        };
-        let pay = if w.expected_wage == 0 {
-            1.0
-        } else {
-            (f64::from(self.max_wage) / f64::from(w.expected_wage))
-                .min(1.0)
-                .powf(cfg.pay_exponent)
-        };
-        let source_part = if w.preferred_sources == 0 {
-            0.5
-        } else if w.preferred_sources & source_bit(self.source) != 0 {
-            1.0
-        } else {
-            0.0
-        };
-        let preference = if w.needs_flexible_hours {
-            (source_part + if self.any_flexible { 1.0 } else { 0.0 }) / 2.0
-        } else {
-            source_part
-        };
         let reserved = partial && self.source == Source::PublicWelfare && self.any_reserved;
-        let priority =
-            0.6 * f64::from(u8::from(zero_household)) + 0.4 * f64::from(u8::from(reserved));
         let skill = if shares {
             1.0
         } else if self.any_plain {
@@ -244,10 +217,10 @@ impl Bounds {
         };
         let c = Components {
             skill,
-            commute,
-            pay,
-            preference,
-            priority,
+            commute: commute_part(w, self.supported, near, cfg),
+            pay: pay_part(w, self.max_wage, cfg),
+            preference: preference_part(w, self.source, self.any_flexible),
+            priority: priority_part(zero_household, reserved),
         };
         let t = total(&c, cfg);
         // NaN (never expected) must not prune.
@@ -274,7 +247,7 @@ impl Groups {
                 };
                 let coarse = (
                     o.source.code(),
-                    is_supported(o),
+                    houses_migrants(o),
                     cell(o.lat, o.lon, REGION_DEG),
                     cell(o.lat, o.lon, COARSE_DEG),
                 );
@@ -289,41 +262,23 @@ impl Groups {
         keyed.sort_unstable();
         let region_of = |k: &CoarseKey| (k.0, k.1, k.2);
         let mut g = Groups::default();
-        let mut r = 0;
-        while r < keyed.len() {
-            let r_end = r + keyed[r..]
-                .iter()
-                .take_while(|k| region_of(&k.0) == region_of(&keyed[r].0))
-                .count();
+        for region in keyed.chunk_by(|a, b| region_of(&a.0) == region_of(&b.0)) {
             g.region_start.push(g.coarse.len() as u32);
             let region_members = g.members.len();
-            let mut i = r;
-            while i < r_end {
-                let c_end = i + keyed[i..r_end]
-                    .iter()
-                    .take_while(|k| k.0 == keyed[i].0)
-                    .count();
+            for coarse in region.chunk_by(|a, b| a.0 == b.0) {
                 g.coarse_start.push(g.fine.len() as u32);
                 let coarse_members = g.members.len();
-                let mut j = i;
-                while j < c_end {
-                    let f_end = j + keyed[j..c_end]
-                        .iter()
-                        .take_while(|k| k.1 == keyed[j].1)
-                        .count();
+                for fine in coarse.chunk_by(|a, b| a.1 == b.1) {
                     let fine_members = g.members.len();
                     g.fine_start.push(fine_members as u32);
-                    g.members.extend(keyed[j..f_end].iter().map(|k| k.2));
+                    g.members.extend(fine.iter().map(|k| k.2));
                     g.fine.push(Bounds::of(index, &g.members[fine_members..]));
-                    j = f_end;
                 }
                 g.coarse
                     .push(Bounds::of(index, &g.members[coarse_members..]));
-                i = c_end;
             }
             g.region
                 .push(Bounds::of(index, &g.members[region_members..]));
-            r = r_end;
         }
         g.region_start.push(g.coarse.len() as u32);
         g.coarse_start.push(g.fine.len() as u32);

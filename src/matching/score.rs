@@ -22,14 +22,17 @@ pub(crate) fn micro(score: f64) -> u32 {
     (score * 1e6).round().clamp(0.0, 1e6) as u32
 }
 
-/// True when the far-away penalty does not apply: a willing migrant on a
-/// labour-cooperation opening that provides both housing and transport.
+/// A labour-cooperation opening that provides both housing and transport:
+/// the far-away penalty does not apply to the willing migrants it takes.
+#[inline]
+pub(crate) fn houses_migrants(o: &OpeningFeat) -> bool {
+    o.source == Source::LabourCooperation && o.housing && o.transport
+}
+
+/// True when the far-away penalty does not apply to this pair.
 #[inline]
 fn supported_migration(w: &WorkerFeat, o: &OpeningFeat) -> bool {
-    w.mobility == Mobility::WillingToMigrate
-        && o.source == Source::LabourCooperation
-        && o.housing
-        && o.transport
+    w.mobility == Mobility::WillingToMigrate && houses_migrants(o)
 }
 
 #[inline]
@@ -93,39 +96,66 @@ pub(crate) fn components(
     zero_household: bool,
     cfg: &MatchConfig,
 ) -> Components {
-    let commute = if supported_migration(w, o) {
+    Components {
+        skill: skill_fit(w, o),
+        commute: commute_part(w, houses_migrants(o), distance, cfg),
+        pay: pay_part(w, o.wage, cfg),
+        preference: preference_part(w, o.source, o.flexible_hours),
+        priority: priority_part(zero_household, partial_on_reserved_post(w, o)),
+    }
+}
+
+// The parts below take an opening's features one by one, so that a group
+// of openings ([`super::pruned`]) bounds its members' scores through the
+// same arithmetic: each part is monotone in what it takes (nearer, better
+// paid, flexible, reserved), so the group's best values bound every member.
+
+/// 1 for a willing migrant on a post that houses and carries them
+/// (`housed`), else decaying with `km`.
+#[inline]
+pub(crate) fn commute_part(w: &WorkerFeat, housed: bool, km: f64, cfg: &MatchConfig) -> f64 {
+    if housed && w.mobility == Mobility::WillingToMigrate {
         1.0
     } else {
-        (-distance / cfg.commute_decay_km).exp()
-    };
-    let pay = if w.expected_wage == 0 {
+        (-km / cfg.commute_decay_km).exp()
+    }
+}
+
+/// The wage against the worker's expectation, capped at 1.
+#[inline]
+pub(crate) fn pay_part(w: &WorkerFeat, wage: u32, cfg: &MatchConfig) -> f64 {
+    if w.expected_wage == 0 {
         1.0
     } else {
-        (f64::from(o.wage) / f64::from(w.expected_wage))
+        (f64::from(wage) / f64::from(w.expected_wage))
             .min(1.0)
             .powf(cfg.pay_exponent)
-    };
+    }
+}
+
+/// The source the worker prefers (0.5 when they name none), averaged with
+/// flexible hours when they need them.
+#[inline]
+pub(crate) fn preference_part(w: &WorkerFeat, source: Source, flexible: bool) -> f64 {
     let source_part = if w.preferred_sources == 0 {
         0.5
-    } else if w.preferred_sources & source_bit(o.source) != 0 {
+    } else if w.preferred_sources & source_bit(source) != 0 {
         1.0
     } else {
         0.0
     };
-    let preference = if w.needs_flexible_hours {
-        (source_part + if o.flexible_hours { 1.0 } else { 0.0 }) / 2.0
+    if w.needs_flexible_hours {
+        (source_part + if flexible { 1.0 } else { 0.0 }) / 2.0
     } else {
         source_part
-    };
-    let priority = 0.6 * f64::from(u8::from(zero_household))
-        + 0.4 * f64::from(u8::from(partial_on_reserved_post(w, o)));
-    Components {
-        skill: skill_fit(w, o),
-        commute,
-        pay,
-        preference,
-        priority,
     }
+}
+
+/// A household with nobody in work, and a partial-capacity worker on a post
+/// reserved for them.
+#[inline]
+pub(crate) fn priority_part(zero_household: bool, partial_on_reserved: bool) -> f64 {
+    0.6 * f64::from(u8::from(zero_household)) + 0.4 * f64::from(u8::from(partial_on_reserved))
 }
 
 /// The weighted sum, in a fixed order so every path gets the same bits.
