@@ -19,6 +19,7 @@ mod flow;
 pub mod market;
 pub mod network;
 pub mod prices;
+mod pricing;
 pub mod simplex;
 pub mod ssp;
 pub mod stable;
