@@ -97,7 +97,7 @@ fn compact(entry: &AuditEntry) -> Vec<u8> {
         ..AuditEntry::default()
     };
     match crate::domain::access::Role::from_label(&entry.role) {
-        Some(role) => stored.role_code = role.code(),
+        Some(role) => stored.role_code = role.code().into(),
         None => stored.role = entry.role.clone(),
     }
     stored.encode_to_vec()
@@ -112,7 +112,8 @@ fn expand(value: &[u8]) -> Result<AuditEntry, StoreError> {
         entry.method = format!("{METHOD_PREFIX}{}", entry.method);
     }
     if entry.role.is_empty() {
-        if let Some(role) = crate::domain::access::Role::from_code(entry.role_code) {
+        let role = u8::try_from(entry.role_code).ok();
+        if let Some(role) = role.and_then(crate::domain::access::Role::from_code) {
             entry.role = role.label().to_string();
         }
     }

@@ -56,7 +56,7 @@ impl Store {
         );
         let record = TokenRecord {
             id: id.clone(),
-            role: role.code(),
+            role: role.code().into(),
             counties: scope.counties.clone(),
             employer_id: scope.employer_id.clone(),
             label: label.to_string(),
