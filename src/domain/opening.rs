@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use super::error::{Reason, Validated, ValidationError};
 use super::kinds::{OpeningStatus, PhysicalDemand, Source};
 use super::rules::{self, MAX_MONTHLY_WAGE, MAX_OPENING_SKILLS};
-use super::worker::{duplicate_code, field, MAX_WORKING_AGE, MIN_WORKING_AGE};
+use super::worker::{field, validate_skill_list, MAX_WORKING_AGE, MIN_WORKING_AGE};
 use super::{GeoPoint, SkillRequirement};
 
 /// Age range used when an opening gives none (both bounds 0).
@@ -205,28 +205,7 @@ impl Opening {
 }
 
 fn validate_requirements(name: &str, skills: &[SkillRequirement]) -> Validated<()> {
-    if skills.len() > MAX_OPENING_SKILLS {
-        return Err(ValidationError::new(
-            name,
-            Reason::new(
-                format!("最多 {MAX_OPENING_SKILLS} 项，实际 {} 项", skills.len()),
-                format!("at most {MAX_OPENING_SKILLS} entries, got {}", skills.len()),
-            ),
-        ));
-    }
-    for (i, s) in skills.iter().enumerate() {
-        let path = format!("{name}[{i}]");
-        field(&format!("{path}.code"), rules::check_skill_code(&s.code))?;
-        field(
-            &format!("{path}.min_level"),
-            rules::check_level(s.min_level),
-        )?;
-        if skills[..i].iter().any(|o| o.code == s.code) {
-            return Err(ValidationError::new(
-                format!("{path}.code"),
-                duplicate_code(&s.code),
-            ));
-        }
-    }
-    Ok(())
+    validate_skill_list(name, skills, MAX_OPENING_SKILLS, |s| {
+        (&s.code, "min_level", s.min_level)
+    })
 }

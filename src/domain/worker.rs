@@ -293,23 +293,38 @@ impl Preferences {
 
 /// Validates a worker's skill or certificate list.
 fn validate_skills(name: &str, skills: &[Skill]) -> Validated<()> {
-    if skills.len() > MAX_WORKER_SKILLS {
+    validate_skill_list(name, skills, MAX_WORKER_SKILLS, |s| {
+        (&s.code, "level", s.level)
+    })
+}
+
+/// Validates a list of skills, a worker's or an opening's: at most `max`
+/// entries, every code and level valid, no code twice. `entry` gives an
+/// item's code, the name of its level field and the level.
+pub(crate) fn validate_skill_list<T>(
+    name: &str,
+    skills: &[T],
+    max: usize,
+    entry: impl Fn(&T) -> (&String, &'static str, u32),
+) -> Validated<()> {
+    if skills.len() > max {
         return Err(ValidationError::new(
             name,
             Reason::new(
-                format!("最多 {MAX_WORKER_SKILLS} 项，实际 {} 项", skills.len()),
-                format!("at most {MAX_WORKER_SKILLS} entries, got {}", skills.len()),
+                format!("最多 {max} 项，实际 {} 项", skills.len()),
+                format!("at most {max} entries, got {}", skills.len()),
             ),
         ));
     }
     for (i, s) in skills.iter().enumerate() {
+        let (code, level_field, level) = entry(s);
         let path = format!("{name}[{i}]");
-        field(&format!("{path}.code"), rules::check_skill_code(&s.code))?;
-        field(&format!("{path}.level"), rules::check_level(s.level))?;
-        if skills[..i].iter().any(|o| o.code == s.code) {
+        field(&format!("{path}.code"), rules::check_skill_code(code))?;
+        field(&format!("{path}.{level_field}"), rules::check_level(level))?;
+        if skills[..i].iter().any(|o| entry(o).0 == code) {
             return Err(ValidationError::new(
                 format!("{path}.code"),
-                duplicate_code(&s.code),
+                duplicate_code(code),
             ));
         }
     }
