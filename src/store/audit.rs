@@ -521,11 +521,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_support::temp_store;
 
     #[test]
     fn audit_reads_newest_first_and_prunes_old_entries() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         for (i, token) in ["a", "b", "a"].iter().enumerate() {
             let seq = store
                 .audit(AuditEntry {
@@ -626,8 +626,7 @@ mod tests {
 
     #[test]
     fn outcomes_written_after_their_chunk_complete_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         let a = store.audit(entry(1, "t")).unwrap();
         let b = store.audit(entry(2, "t")).unwrap();
         store.audit_log.write_queued().unwrap();
@@ -775,8 +774,7 @@ mod tests {
             ops in proptest::collection::vec(op(), 1..60),
             probe in 0u64..64,
         ) {
-            let dir = tempfile::tempdir().unwrap();
-            let mut store = Store::open(dir.path()).unwrap();
+            let (dir, mut store) = temp_store();
             let mut model: Model = Vec::new();
             let mut running: Vec<u64> = Vec::new();
             let mut now = 0i64;

@@ -23,6 +23,8 @@ mod records;
 mod runs;
 mod scoped_ids;
 mod table;
+#[cfg(test)]
+pub(crate) mod test_support;
 mod tokens;
 
 use std::path::{Path, PathBuf};

@@ -140,11 +140,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_support::temp_store;
 
     #[test]
     fn tokens_authenticate_until_revoked_and_only_hashes_are_stored() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let scope = Scope {
             counties: vec!["431202".into()],
             employer_id: None,
