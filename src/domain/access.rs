@@ -5,60 +5,9 @@
 use super::rules;
 use super::{Validated, ValidationError};
 
-/// What a token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Role {
-    /// Everything: tokens, batch runs, every county.
-    Admin,
-    /// A county employment-service company: workers, openings, matching
-    /// and placements in its counties.
-    ServiceCompany,
-    /// A recruiter of one employer: its own openings, and candidates for
-    /// them with personal data masked.
-    Recruiter,
-    /// Coverage reports only.
-    Reader,
-}
-
-impl Role {
-    /// Every role.
-    pub const ALL: [Role; 4] = [
-        Role::Admin,
-        Role::ServiceCompany,
-        Role::Recruiter,
-        Role::Reader,
-    ];
-
-    /// Lower-case name, as on the command line and in the API.
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::ServiceCompany => "service_company",
-            Role::Recruiter => "recruiter",
-            Role::Reader => "reader",
-        }
-    }
-
-    /// The role named `label`.
-    pub fn from_label(label: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.label() == label)
-    }
-
-    /// Stable code stored with a token.
-    pub fn code(self) -> u32 {
-        match self {
-            Role::Admin => 1,
-            Role::ServiceCompany => 2,
-            Role::Recruiter => 3,
-            Role::Reader => 4,
-        }
-    }
-
-    /// The role with stored code `code`.
-    pub fn from_code(code: u32) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.code() == code)
-    }
-}
+// A role is one of the coded vocabularies (`kinds`: a stored code and a
+// label); it is named here, beside the rules that use it.
+pub use super::kinds::Role;
 
 /// The scope of a token: what a role applies to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -271,7 +220,7 @@ mod tests {
 
     #[test]
     fn roles_round_trip() {
-        for r in Role::ALL {
+        for &r in Role::ALL {
             assert_eq!(Role::from_label(r.label()), Some(r));
             assert_eq!(Role::from_code(r.code()), Some(r));
         }
@@ -314,7 +263,10 @@ impl TokenRecord {
     /// The role (admin for an unknown stored code would be wrong: reader,
     /// the least, is used instead).
     pub fn role(&self) -> Role {
-        Role::from_code(self.role).unwrap_or(Role::Reader)
+        u8::try_from(self.role)
+            .ok()
+            .and_then(Role::from_code)
+            .unwrap_or(Role::Reader)
     }
 
     /// The caller this token makes.

@@ -27,6 +27,11 @@ macro_rules! coded_enum {
             pub fn label(self) -> &'static str {
                 match self { $($name::$variant => $label),+ }
             }
+
+            /// The value named `label`, if any.
+            pub fn from_label(label: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.label() == label)
+            }
         }
 
         impl std::fmt::Display for $name {
@@ -140,6 +145,23 @@ coded_enum!(
     }
 );
 
+coded_enum!(
+    /// What a token may do. The code is stored with a token; the label is
+    /// the name on the command line and in the API.
+    Role {
+        /// Everything: tokens, batch runs, every county.
+        Admin = 1 => "admin",
+        /// A county employment-service company: workers, openings,
+        /// matching and placements in its counties.
+        ServiceCompany = 2 => "service_company",
+        /// A recruiter of one employer: its own openings, and candidates
+        /// for them with personal data masked.
+        Recruiter = 3 => "recruiter",
+        /// Coverage reports only.
+        Reader = 4 => "reader",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +175,8 @@ mod tests {
         assert_eq!(Source::from_code(7), None);
         for s in EmploymentStatus::ALL {
             assert_eq!(EmploymentStatus::from_code(s.code()), Some(*s));
+            assert_eq!(EmploymentStatus::from_label(s.label()), Some(*s));
         }
+        assert_eq!(Source::from_label("Aid_Workshop"), None);
     }
 }

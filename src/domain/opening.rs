@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use super::error::{Reason, Validated, ValidationError};
 use super::kinds::{OpeningStatus, PhysicalDemand, Source};
 use super::rules::{self, MAX_MONTHLY_WAGE, MAX_OPENING_SKILLS};
-use super::worker::{duplicate_code, field, MAX_WORKING_AGE, MIN_WORKING_AGE};
+use super::worker::{field, push_changed, validate_skill_list, MAX_WORKING_AGE, MIN_WORKING_AGE};
 use super::{GeoPoint, SkillRequirement};
 
 /// Age range used when an opening gives none (both bounds 0).
@@ -73,42 +73,14 @@ impl Opening {
     /// `stored`, by their API names; empty when a write of it would change
     /// nothing.
     pub fn changed_fields(&self, stored: &Opening) -> Vec<&'static str> {
-        let (a, b) = (self, stored);
-        let fields: [(&'static str, bool); 22] = [
-            ("id", a.id != b.id),
-            ("source", a.source != b.source),
-            ("employer_id", a.employer_id != b.employer_id),
-            ("employer_name", a.employer_name != b.employer_name),
-            ("title", a.title != b.title),
-            ("occupation_code", a.occupation_code != b.occupation_code),
-            ("region_code", a.region_code != b.region_code),
-            ("location", a.location != b.location),
-            ("required_skills", a.required_skills != b.required_skills),
-            ("preferred_skills", a.preferred_skills != b.preferred_skills),
-            ("min_age", a.min_age != b.min_age),
-            ("max_age", a.max_age != b.max_age),
-            ("physical_demand", a.physical_demand != b.physical_demand),
-            ("monthly_wage", a.monthly_wage != b.monthly_wage),
-            ("headcount", a.headcount != b.headcount),
-            ("flexible_hours", a.flexible_hours != b.flexible_hours),
-            ("housing_provided", a.housing_provided != b.housing_provided),
-            (
-                "transport_provided",
-                a.transport_provided != b.transport_provided,
-            ),
-            (
-                "reserved_for_relocated",
-                a.reserved_for_relocated != b.reserved_for_relocated,
-            ),
-            ("start_date", a.start_date != b.start_date),
-            ("end_date", a.end_date != b.end_date),
-            ("status", a.status != b.status),
-        ];
-        fields
-            .into_iter()
-            .filter(|(_, changed)| *changed)
-            .map(|(name, _)| name)
-            .collect()
+        let mut changed = Vec::new();
+        push_changed! { changed, self, stored, "", [
+            id, source, employer_id, employer_name, title, occupation_code, region_code, location,
+            required_skills, preferred_skills, min_age, max_age, physical_demand, monthly_wage,
+            headcount, flexible_hours, housing_provided, transport_provided,
+            reserved_for_relocated, start_date, end_date, status,
+        ] }
+        changed
     }
 
     /// Checks every rule; the error names the first bad field as
@@ -205,28 +177,7 @@ impl Opening {
 }
 
 fn validate_requirements(name: &str, skills: &[SkillRequirement]) -> Validated<()> {
-    if skills.len() > MAX_OPENING_SKILLS {
-        return Err(ValidationError::new(
-            name,
-            Reason::new(
-                format!("最多 {MAX_OPENING_SKILLS} 项，实际 {} 项", skills.len()),
-                format!("at most {MAX_OPENING_SKILLS} entries, got {}", skills.len()),
-            ),
-        ));
-    }
-    for (i, s) in skills.iter().enumerate() {
-        let path = format!("{name}[{i}]");
-        field(&format!("{path}.code"), rules::check_skill_code(&s.code))?;
-        field(
-            &format!("{path}.min_level"),
-            rules::check_level(s.min_level),
-        )?;
-        if skills[..i].iter().any(|o| o.code == s.code) {
-            return Err(ValidationError::new(
-                format!("{path}.code"),
-                duplicate_code(&s.code),
-            ));
-        }
-    }
-    Ok(())
+    validate_skill_list(name, skills, MAX_OPENING_SKILLS, |s| {
+        (&s.code, "min_level", s.min_level)
+    })
 }

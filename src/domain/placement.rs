@@ -32,6 +32,8 @@ mod server_owned;
 mod step;
 
 #[cfg(test)]
+pub(crate) mod model;
+#[cfg(test)]
 mod model_tests;
 #[cfg(test)]
 mod refusal_tests;

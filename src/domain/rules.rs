@@ -197,21 +197,28 @@ pub fn check_phone(value: &str) -> Result<(), Reason> {
 
 /// China's bounding box, generous by a degree or so on each side.
 pub fn check_latitude(lat: f64) -> Result<(), Reason> {
-    if !lat.is_finite() || !(3.0..=54.0).contains(&lat) {
-        return Err(Reason::new(
-            format!("必须在中国境内，北纬 3.0 至 54.0 度，实际为 {lat}"),
-            format!("must be within China, 3.0 to 54.0 degrees north, got {lat}"),
-        ));
-    }
-    Ok(())
+    check_within_china(lat, 3.0..=54.0, "北纬", "north")
 }
 
 /// See [`check_latitude`].
 pub fn check_longitude(lon: f64) -> Result<(), Reason> {
-    if !lon.is_finite() || !(73.0..=136.0).contains(&lon) {
+    check_within_china(lon, 73.0..=136.0, "东经", "east")
+}
+
+/// A coordinate within `degrees` (whole degrees, said with one decimal).
+fn check_within_china(
+    value: f64,
+    degrees: std::ops::RangeInclusive<f64>,
+    zh_direction: &str,
+    en_direction: &str,
+) -> Result<(), Reason> {
+    if !value.is_finite() || !degrees.contains(&value) {
+        let (low, high) = (degrees.start(), degrees.end());
         return Err(Reason::new(
-            format!("必须在中国境内，东经 73.0 至 136.0 度，实际为 {lon}"),
-            format!("must be within China, 73.0 to 136.0 degrees east, got {lon}"),
+            format!("必须在中国境内，{zh_direction} {low:.1} 至 {high:.1} 度，实际为 {value}"),
+            format!(
+                "must be within China, {low:.1} to {high:.1} degrees {en_direction}, got {value}"
+            ),
         ));
     }
     Ok(())

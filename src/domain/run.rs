@@ -515,19 +515,6 @@ impl DiffClass {
             DiffClass::NoLongerAssigned => "no_longer_assigned",
         }
     }
-
-    /// The class in words.
-    pub fn text(self, lang: super::Lang) -> &'static str {
-        match self {
-            DiffClass::New => lang.pick("新分配", "newly assigned"),
-            DiffClass::ChangedOpening => lang.pick("岗位变更", "changed opening"),
-            DiffClass::Same => lang.pick("相同", "same"),
-            DiffClass::HoldingPlacement => {
-                lang.pick("已有推荐或就业", "already holding a placement")
-            }
-            DiffClass::NoLongerAssigned => lang.pick("不再分配", "no longer assigned"),
-        }
-    }
 }
 
 /// One worker's line of a diff.

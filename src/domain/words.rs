@@ -7,7 +7,8 @@ use super::kinds::{
     Education, EmploymentStatus, Gender, LabourCapacity, Mobility, OpeningStatus, PhysicalDemand,
     Source,
 };
-use super::placement::{PlacementStatus, SeparationReason};
+use super::placement::{DeclineReason, PlacementStatus, SeparationReason};
+use super::run::DiffClass;
 use super::Lang;
 
 macro_rules! words {
@@ -91,6 +92,25 @@ words!(SeparationReason {
     Health => "健康原因", "health";
     Family => "家庭原因", "family";
     Other => "其他", "other";
+});
+
+words!(DeclineReason {
+    Unspecified => "未说明", "not given";
+    Distance => "距离太远", "too far";
+    Pay => "工资太低", "pay too low";
+    Hours => "工作时间不合适", "hours do not fit";
+    FamilyCare => "需照顾家庭", "family care";
+    Health => "身体原因", "health";
+    FoundOtherWork => "已找到其他工作", "found other work";
+    Other => "其他", "other";
+});
+
+words!(DiffClass {
+    New => "新分配", "newly assigned";
+    ChangedOpening => "岗位变更", "changed opening";
+    Same => "相同", "same";
+    HoldingPlacement => "已有推荐或就业", "already holding a placement";
+    NoLongerAssigned => "不再分配", "no longer assigned";
 });
 
 /// Skill and certificate codes with their Chinese names (the codes of the

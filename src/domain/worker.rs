@@ -6,6 +6,20 @@ use super::rules::{self, MAX_MONTHLY_WAGE, MAX_WORKER_SKILLS};
 use super::scoped;
 use super::{GeoPoint, Skill};
 
+/// Pushes onto `names` the API name (`prefix` and the field's name) of
+/// each listed field that differs between `a` and `b`, in list order. A
+/// field's API name is its Rust name, so the two cannot drift apart.
+macro_rules! push_changed {
+    ($names:ident, $a:expr, $b:expr, $prefix:literal, [$($field:ident),+ $(,)?]) => {
+        $(
+            if $a.$field != $b.$field {
+                $names.push(concat!($prefix, stringify!($field)));
+            }
+        )+
+    };
+}
+pub(super) use push_changed;
+
 /// Youngest working age.
 pub const MIN_WORKING_AGE: i32 = 16;
 /// Oldest age registered as labour (older people are not "labour" here).
@@ -180,59 +194,20 @@ impl Worker {
     /// would change nothing. Both national ids must be in the same form
     /// (the store's keyed hash).
     pub fn changed_fields(&self, stored: &Worker) -> Vec<&'static str> {
-        let (a, b) = (self, stored);
-        let (p, q) = (&a.preferences, &b.preferences);
-        let fields: [(&'static str, bool); 23] = [
-            ("id", a.id != b.id),
-            ("household_id", a.household_id != b.household_id),
-            ("name", a.name != b.name),
-            ("national_id", a.national_id != b.national_id),
-            ("gender", a.gender != b.gender),
-            ("birth_year", a.birth_year != b.birth_year),
-            ("phone", a.phone != b.phone),
-            ("county_code", a.county_code != b.county_code),
-            ("site_id", a.site_id != b.site_id),
-            ("site_location", a.site_location != b.site_location),
-            ("labour_capacity", a.labour_capacity != b.labour_capacity),
-            ("skills", a.skills != b.skills),
-            ("certificates", a.certificates != b.certificates),
-            ("education", a.education != b.education),
-            ("preferences.mobility", p.mobility != q.mobility),
-            (
-                "preferences.max_commute_km",
-                p.max_commute_km != q.max_commute_km,
-            ),
-            (
-                "preferences.expected_monthly_wage",
-                p.expected_monthly_wage != q.expected_monthly_wage,
-            ),
-            (
-                "preferences.preferred_sources",
-                p.preferred_sources != q.preferred_sources,
-            ),
-            (
-                "preferences.strict_sources",
-                p.strict_sources != q.strict_sources,
-            ),
-            (
-                "preferences.needs_flexible_hours",
-                p.needs_flexible_hours != q.needs_flexible_hours,
-            ),
-            (
-                "employment_status",
-                a.employment_status != b.employment_status,
-            ),
-            (
-                "service_company_id",
-                a.service_company_id != b.service_company_id,
-            ),
-            ("consent_to_share", a.consent_to_share != b.consent_to_share),
-        ];
-        fields
-            .into_iter()
-            .filter(|(_, changed)| *changed)
-            .map(|(name, _)| name)
-            .collect()
+        let mut changed = Vec::new();
+        push_changed! { changed, self, stored, "", [
+            id, household_id, name, national_id, gender, birth_year, phone, county_code, site_id,
+            site_location, labour_capacity, skills, certificates, education,
+        ] }
+        let (p, q) = (&self.preferences, &stored.preferences);
+        push_changed! { changed, p, q, "preferences.", [
+            mobility, max_commute_km, expected_monthly_wage, preferred_sources, strict_sources,
+            needs_flexible_hours,
+        ] }
+        push_changed! { changed, self, stored, "", [
+            employment_status, service_company_id, consent_to_share,
+        ] }
+        changed
     }
 
     /// The worker's age in `year`.
@@ -293,23 +268,38 @@ impl Preferences {
 
 /// Validates a worker's skill or certificate list.
 fn validate_skills(name: &str, skills: &[Skill]) -> Validated<()> {
-    if skills.len() > MAX_WORKER_SKILLS {
+    validate_skill_list(name, skills, MAX_WORKER_SKILLS, |s| {
+        (&s.code, "level", s.level)
+    })
+}
+
+/// Validates a list of skills, a worker's or an opening's: at most `max`
+/// entries, every code and level valid, no code twice. `entry` gives an
+/// item's code, the name of its level field and the level.
+pub(crate) fn validate_skill_list<T>(
+    name: &str,
+    skills: &[T],
+    max: usize,
+    entry: impl Fn(&T) -> (&String, &'static str, u32),
+) -> Validated<()> {
+    if skills.len() > max {
         return Err(ValidationError::new(
             name,
             Reason::new(
-                format!("最多 {MAX_WORKER_SKILLS} 项，实际 {} 项", skills.len()),
-                format!("at most {MAX_WORKER_SKILLS} entries, got {}", skills.len()),
+                format!("最多 {max} 项，实际 {} 项", skills.len()),
+                format!("at most {max} entries, got {}", skills.len()),
             ),
         ));
     }
     for (i, s) in skills.iter().enumerate() {
+        let (code, level_field, level) = entry(s);
         let path = format!("{name}[{i}]");
-        field(&format!("{path}.code"), rules::check_skill_code(&s.code))?;
-        field(&format!("{path}.level"), rules::check_level(s.level))?;
-        if skills[..i].iter().any(|o| o.code == s.code) {
+        field(&format!("{path}.code"), rules::check_skill_code(code))?;
+        field(&format!("{path}.{level_field}"), rules::check_level(level))?;
+        if skills[..i].iter().any(|o| entry(o).0 == code) {
             return Err(ValidationError::new(
                 format!("{path}.code"),
-                duplicate_code(&s.code),
+                duplicate_code(code),
             ));
         }
     }

@@ -97,7 +97,7 @@ fn compact(entry: &AuditEntry) -> Vec<u8> {
         ..AuditEntry::default()
     };
     match crate::domain::access::Role::from_label(&entry.role) {
-        Some(role) => stored.role_code = role.code(),
+        Some(role) => stored.role_code = role.code().into(),
         None => stored.role = entry.role.clone(),
     }
     stored.encode_to_vec()
@@ -112,7 +112,8 @@ fn expand(value: &[u8]) -> Result<AuditEntry, StoreError> {
         entry.method = format!("{METHOD_PREFIX}{}", entry.method);
     }
     if entry.role.is_empty() {
-        if let Some(role) = crate::domain::access::Role::from_code(entry.role_code) {
+        let role = u8::try_from(entry.role_code).ok();
+        if let Some(role) = role.and_then(crate::domain::access::Role::from_code) {
             entry.role = role.label().to_string();
         }
     }
@@ -520,11 +521,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_support::temp_store;
 
     #[test]
     fn audit_reads_newest_first_and_prunes_old_entries() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         for (i, token) in ["a", "b", "a"].iter().enumerate() {
             let seq = store
                 .audit(AuditEntry {
@@ -625,8 +626,7 @@ mod tests {
 
     #[test]
     fn outcomes_written_after_their_chunk_complete_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         let a = store.audit(entry(1, "t")).unwrap();
         let b = store.audit(entry(2, "t")).unwrap();
         store.audit_log.write_queued().unwrap();
@@ -774,8 +774,7 @@ mod tests {
             ops in proptest::collection::vec(op(), 1..60),
             probe in 0u64..64,
         ) {
-            let dir = tempfile::tempdir().unwrap();
-            let mut store = Store::open(dir.path()).unwrap();
+            let (dir, mut store) = temp_store();
             let mut model: Model = Vec::new();
             let mut running: Vec<u64> = Vec::new();
             let mut now = 0i64;

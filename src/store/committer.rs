@@ -271,15 +271,21 @@ mod tests {
         Waiter::Task(oneshot::channel().0)
     }
 
+    /// Lingers as a flush holding one task does with `announced` writers
+    /// announced; returns the waiters it then holds.
+    fn linger_for(rx: &mpsc::Receiver<Waiter>, announced: usize, peak: &mut Peak) -> Vec<Waiter> {
+        let mut waiting = vec![task()];
+        linger(rx, &mut waiting, &AtomicUsize::new(announced), peak);
+        waiting
+    }
+
     #[test]
     fn a_lone_writer_is_flushed_without_waiting_for_anyone() {
         let (tx, rx) = mpsc::channel();
-        let coming = AtomicUsize::new(1);
         let mut peak = Peak::default();
         // A crowd lately, but only this writer is announced now.
         peak.observe(64);
-        let mut waiting = vec![task()];
-        linger(&rx, &mut waiting, &coming, &mut peak);
+        let waiting = linger_for(&rx, 1, &mut peak);
         assert_eq!(waiting.len(), 1);
         // A request sent afterwards is left for the next flush.
         tx.send(task()).unwrap();
@@ -289,14 +295,11 @@ mod tests {
     #[test]
     fn a_flush_takes_the_announced_writers_that_arrive_while_it_waits() {
         let (tx, rx) = mpsc::channel();
-        let coming = AtomicUsize::new(4);
-        let mut peak = Peak::default();
-        let mut waiting = vec![task()];
         // Arrive after the flush took what was queued (one call), before
         // it gave up on the other three.
         tx.send(task()).unwrap();
         tx.send(Waiter::Then(2, Box::new(|_| ()))).unwrap();
-        linger(&rx, &mut waiting, &coming, &mut peak);
+        let waiting = linger_for(&rx, 4, &mut Peak::default());
         assert_eq!(waiting.iter().map(Waiter::calls).sum::<usize>(), 4);
         assert!(rx.try_recv().is_err());
     }
@@ -304,10 +307,7 @@ mod tests {
     #[test]
     fn a_flush_gives_up_on_writers_that_never_ask() {
         let (_tx, rx) = mpsc::channel();
-        let coming = AtomicUsize::new(8);
-        let mut peak = Peak::default();
-        let mut waiting = vec![task()];
-        linger(&rx, &mut waiting, &coming, &mut peak);
+        let waiting = linger_for(&rx, 8, &mut Peak::default());
         assert_eq!(waiting.len(), 1);
     }
 

@@ -166,11 +166,11 @@ fn generate_key_file(path: &Path) -> Result<IdKey, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_support::temp_store;
 
     #[test]
     fn a_generated_key_is_kept_private_and_read_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         let (key, source) = id_key(None, None, &store).unwrap();
         let path = dir.path().join(ID_KEY_FILE);
         assert_eq!(
@@ -201,8 +201,7 @@ mod tests {
 
     #[test]
     fn the_key_file_flag_comes_first_then_the_environment() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         let file = dir.path().join("elsewhere.key");
         std::fs::write(&file, format!("{}\n", "11".repeat(32))).unwrap();
         let env = "22".repeat(40);
@@ -224,8 +223,7 @@ mod tests {
 
     #[test]
     fn bad_keys_are_refused_without_showing_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         let short = "ab".repeat(16);
         let e = id_key(None, Some(&short), &store).unwrap_err();
         assert!(e.starts_with(ID_KEY_ENV), "{e}");
@@ -245,8 +243,7 @@ mod tests {
 
     #[test]
     fn a_store_bound_to_a_key_gets_no_new_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         let key = IdKey::new(vec![9; 32]).unwrap();
         store.bind_id_key(&key).unwrap();
         let e = id_key(None, None, &store).unwrap_err();

@@ -23,6 +23,8 @@ mod records;
 mod runs;
 mod scoped_ids;
 mod table;
+#[cfg(test)]
+pub(crate) mod test_support;
 mod tokens;
 
 use std::path::{Path, PathBuf};
@@ -418,17 +420,12 @@ impl Store {
     ) -> Result<Page<Worker>, StoreError> {
         use worker_index::*;
         let status = filter.employment_status.map(|s| [s.code()]);
-        // Walk the most selective index given; check the other filters on
-        // the records themselves.
-        let index: Option<(usize, &[u8])> = if let Some(h) = &filter.household_id {
-            Some((HOUSEHOLD, h.as_bytes()))
-        } else if let Some(s) = &filter.site_id {
-            Some((SITE, s.as_bytes()))
-        } else if let Some(c) = &filter.county_code {
-            Some((COUNTY, c.as_bytes()))
-        } else {
-            status.as_ref().map(|s| (STATUS, &s[..]))
-        };
+        let index = most_selective(&[
+            (HOUSEHOLD, given(&filter.household_id)),
+            (SITE, given(&filter.site_id)),
+            (COUNTY, given(&filter.county_code)),
+            (STATUS, status.as_ref().map(|s| &s[..])),
+        ]);
         let matches = |w: &Worker| {
             filter
                 .county_code
@@ -533,15 +530,12 @@ impl Store {
         use opening_index::*;
         let source = filter.source.map(|s| [s.code()]);
         let status = filter.status.map(|s| [s.code()]);
-        let index: Option<(usize, &[u8])> = if let Some(e) = &filter.employer_id {
-            Some((EMPLOYER, e.as_bytes()))
-        } else if let Some(r) = &filter.region_code {
-            Some((REGION, r.as_bytes()))
-        } else if let Some(s) = &source {
-            Some((SOURCE, &s[..]))
-        } else {
-            status.as_ref().map(|s| (STATUS, &s[..]))
-        };
+        let index = most_selective(&[
+            (EMPLOYER, given(&filter.employer_id)),
+            (REGION, given(&filter.region_code)),
+            (SOURCE, source.as_ref().map(|s| &s[..])),
+            (STATUS, status.as_ref().map(|s| &s[..])),
+        ]);
         let matches = |o: &Opening| {
             filter
                 .region_code
@@ -580,6 +574,20 @@ impl Store {
         self.verify_declines()?;
         self.verify_households()
     }
+}
+
+/// The index a listing walks: the first of `indexes` (the most selective
+/// first) whose filter is given, or none (the whole table). The other
+/// filters are checked on the records themselves.
+fn most_selective<'a>(indexes: &[(usize, Option<&'a [u8]>)]) -> Option<(usize, &'a [u8])> {
+    indexes
+        .iter()
+        .find_map(|&(tree, value)| Some((tree, value?)))
+}
+
+/// A text filter's value as index key bytes, if given.
+fn given(filter: &Option<String>) -> Option<&[u8]> {
+    filter.as_deref().map(str::as_bytes)
 }
 
 fn page<E: table::Entity>(

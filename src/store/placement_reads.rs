@@ -5,7 +5,7 @@
 use prost::Message;
 
 use super::entities::placement_index;
-use super::{page, Page, Store, StoreError};
+use super::{given, most_selective, page, Page, Store, StoreError};
 use crate::domain::placement::{employment_held, Placement, PlacementEvent, PlacementStatus};
 use crate::domain::query::PlacementFilter;
 use crate::domain::EmploymentStatus;
@@ -36,15 +36,12 @@ impl Store {
     ) -> Result<Page<Placement>, StoreError> {
         use placement_index::*;
         let status = filter.status.map(|s| [s as u8]);
-        let index: Option<(usize, &[u8])> = if let Some(w) = &filter.worker_id {
-            Some((WORKER, w.as_bytes()))
-        } else if let Some(o) = &filter.opening_id {
-            Some((OPENING, o.as_bytes()))
-        } else if let Some(c) = &filter.county_code {
-            Some((COUNTY, c.as_bytes()))
-        } else {
-            status.as_ref().map(|s| (STATUS, &s[..]))
-        };
+        let index = most_selective(&[
+            (WORKER, given(&filter.worker_id)),
+            (OPENING, given(&filter.opening_id)),
+            (COUNTY, given(&filter.county_code)),
+            (STATUS, status.as_ref().map(|s| &s[..])),
+        ]);
         let matches = |p: &Placement| {
             filter.worker_id.as_ref().is_none_or(|w| &p.worker_id == w)
                 && filter

@@ -178,24 +178,50 @@ fn day(days: i32) -> Result<NaiveDate, StoreError> {
         .ok_or_else(|| StoreError::corruption(format!("bad day number {days}")))
 }
 
-fn skills_to(skills: &[Skill]) -> Vec<SkillRecord> {
-    skills
-        .iter()
-        .map(|s| SkillRecord {
-            code: s.code.clone(),
-            level: s.level,
-        })
-        .collect()
+/// A skill, or an opening's required level of one, is stored as a code
+/// and a level.
+impl SkillRecord {
+    fn of(code: &str, level: u32) -> Self {
+        SkillRecord {
+            code: code.to_string(),
+            level,
+        }
+    }
 }
 
-fn reqs_to(skills: &[SkillRequirement]) -> Vec<SkillRecord> {
-    skills
-        .iter()
-        .map(|s| SkillRecord {
-            code: s.code.clone(),
-            level: s.min_level,
-        })
-        .collect()
+impl From<&Skill> for SkillRecord {
+    fn from(s: &Skill) -> Self {
+        SkillRecord::of(&s.code, s.level)
+    }
+}
+
+impl From<&SkillRequirement> for SkillRecord {
+    fn from(s: &SkillRequirement) -> Self {
+        SkillRecord::of(&s.code, s.min_level)
+    }
+}
+
+impl From<SkillRecord> for Skill {
+    fn from(s: SkillRecord) -> Self {
+        Skill {
+            code: s.code,
+            level: s.level,
+        }
+    }
+}
+
+impl From<SkillRecord> for SkillRequirement {
+    fn from(s: SkillRecord) -> Self {
+        SkillRequirement {
+            code: s.code,
+            min_level: s.level,
+        }
+    }
+}
+
+/// Each item of a list converted: skills to their records and back.
+fn each<A, B: From<A>>(items: impl IntoIterator<Item = A>) -> Vec<B> {
+    items.into_iter().map(B::from).collect()
 }
 
 impl From<&Worker> for WorkerRecord {
@@ -213,8 +239,8 @@ impl From<&Worker> for WorkerRecord {
             lat: w.site_location.lat,
             lon: w.site_location.lon,
             labour_capacity: w.labour_capacity.code().into(),
-            skills: skills_to(&w.skills),
-            certificates: skills_to(&w.certificates),
+            skills: each(&w.skills),
+            certificates: each(&w.certificates),
             education: w.education.map_or(0, |e| e.code().into()),
             mobility: w.preferences.mobility.code().into(),
             max_commute_km: w.preferences.max_commute_km,
@@ -244,14 +270,6 @@ impl TryFrom<WorkerRecord> for Worker {
     type Error = StoreError;
 
     fn try_from(r: WorkerRecord) -> Result<Self, StoreError> {
-        let skills = |v: Vec<SkillRecord>| {
-            v.into_iter()
-                .map(|s| Skill {
-                    code: s.code,
-                    level: s.level,
-                })
-                .collect()
-        };
         let active_status = PlacementStatus::try_from(r.active_placement_status).map_err(|_| {
             StoreError::corruption(format!(
                 "unknown placement status {}",
@@ -301,8 +319,8 @@ impl TryFrom<WorkerRecord> for Worker {
                 lat: r.lat,
                 lon: r.lon,
             },
-            skills: skills(r.skills),
-            certificates: skills(r.certificates),
+            skills: each(r.skills),
+            certificates: each(r.certificates),
             service_company_id: r.service_company_id,
             consent_to_share: r.consent_to_share,
             created_at_ms: r.created_at_ms,
@@ -324,8 +342,8 @@ impl From<&Opening> for OpeningRecord {
             region_code: o.region_code.clone(),
             lat: o.location.lat,
             lon: o.location.lon,
-            required_skills: reqs_to(&o.required_skills),
-            preferred_skills: reqs_to(&o.preferred_skills),
+            required_skills: each(&o.required_skills),
+            preferred_skills: each(&o.preferred_skills),
             min_age: o.min_age,
             max_age: o.max_age,
             physical_demand: o.physical_demand.code().into(),
@@ -349,14 +367,6 @@ impl TryFrom<OpeningRecord> for Opening {
     type Error = StoreError;
 
     fn try_from(r: OpeningRecord) -> Result<Self, StoreError> {
-        let reqs = |v: Vec<SkillRecord>| {
-            v.into_iter()
-                .map(|s| SkillRequirement {
-                    code: s.code,
-                    min_level: s.level,
-                })
-                .collect()
-        };
         Ok(Opening {
             source: code(r.source, Source::from_code, "source")?,
             physical_demand: code(
@@ -377,8 +387,8 @@ impl TryFrom<OpeningRecord> for Opening {
                 lat: r.lat,
                 lon: r.lon,
             },
-            required_skills: reqs(r.required_skills),
-            preferred_skills: reqs(r.preferred_skills),
+            required_skills: each(r.required_skills),
+            preferred_skills: each(r.preferred_skills),
             min_age: r.min_age,
             max_age: r.max_age,
             monthly_wage: r.monthly_wage,

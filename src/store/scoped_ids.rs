@@ -191,27 +191,18 @@ impl Upgrade<'_> {
         // The order matters (see the module doc), so each tree is flushed
         // before the next one changes: changes read the assignments, and
         // every row reads the workers, under their bare ids.
-        let changes = self.changes.clone();
-        self.rewrite(&changes, Self::change)?;
-        self.disk.flush()?;
-        let assignments = self.assignments.clone();
-        self.rewrite(&assignments, Self::assignment)?;
-        self.disk.flush()?;
-        let placements = self.placements.clone();
-        self.rewrite(&placements, Self::placement)?;
-        self.disk.flush()?;
-        let declines = self.declines.clone();
-        self.rewrite(&declines, Self::decline)?;
-        self.disk.flush()?;
-        let workers = self.workers.clone();
-        self.rewrite(&workers, |_, _, v| {
-            let w = <Worker as Entity>::decode(v)?;
-            Ok((!is_qualified(&w.id)).then(|| {
-                let new = upgraded(&w);
-                (new.id.clone().into_bytes(), Entity::encode(&new))
-            }))
-        })?;
-        self.disk.flush()?;
+        type RowFn<T> = fn(&mut T, &[u8], &[u8]) -> Result<Row, StoreError>;
+        let in_order: [(Tree, RowFn<Self>); 5] = [
+            (self.changes.clone(), Self::change),
+            (self.assignments.clone(), Self::assignment),
+            (self.placements.clone(), Self::placement),
+            (self.declines.clone(), Self::decline),
+            (self.workers.clone(), Self::worker_row),
+        ];
+        for (tree, row) in in_order {
+            self.rewrite(&tree, row)?;
+            self.disk.flush()?;
+        }
         report.unresolved_changes = self.unresolved;
         report.run_changes = report.run_changes.saturating_sub(self.unresolved);
         report.finished_at_ms = super::now_ms();
@@ -456,6 +447,16 @@ impl Upgrade<'_> {
         d.worker_id = self.new_id(&d.worker_id, &d.county_code)?;
         let key = placements::decline_key(&d.worker_id, &d.opening_id);
         Ok(Some((key, d.encode_to_vec())))
+    }
+
+    /// A worker under its new id; last, as every other row reads the
+    /// workers under their bare ids.
+    fn worker_row(&mut self, _key: &[u8], value: &[u8]) -> Result<Row, StoreError> {
+        let w = <Worker as Entity>::decode(value)?;
+        Ok((!is_qualified(&w.id)).then(|| {
+            let new = upgraded(&w);
+            (new.id.clone().into_bytes(), Entity::encode(&new))
+        }))
     }
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
+use super::test_support::{proposal, propose_and_decline, temp_store};
 use super::*;
 use crate::domain::rules::national_id_check_char;
 use crate::domain::scoped;
@@ -144,8 +145,7 @@ proptest! {
 
     #[test]
     fn store_matches_model(ops in prop::collection::vec(op(), 1..40), limit in 1usize..5) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         let mut model: BTreeMap<String, Worker> = BTreeMap::new();
         for op in ops {
             match op {
@@ -254,8 +254,7 @@ fn check_against_model(
 
 #[test]
 fn close_moves_the_status_index_and_keeps_created_at() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = temp_store();
     let (stored, created) = store.put_opening(opening("pw-1"), PutMode::Create).unwrap();
     assert!(created);
     let closed = store.close_opening("pw-1").unwrap();
@@ -329,8 +328,7 @@ fn reopening_keeps_data_and_checks_the_format_version() {
 
 #[test]
 fn listings_longer_than_an_index_chunk_are_whole_and_survive_a_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (dir, store) = temp_store();
     // More members of one value than one chunk of an index read holds.
     let workers: Vec<Worker> = (0..700u32)
         .map(|i| {
@@ -457,18 +455,7 @@ fn placement_index_trees_are_built_when_not_marked_complete() {
             .put_worker(worker(&Spec::numbered(1)), PutMode::Create)
             .unwrap();
         store.put_opening(opening("pw-1"), PutMode::Upsert).unwrap();
-        store
-            .propose(
-                &Proposal {
-                    worker_id: "w1".into(),
-                    opening_id: "pw-1".into(),
-                    run_id: 0,
-                    score_micro: 1,
-                    zero_household: None,
-                },
-                "test",
-            )
-            .unwrap();
+        store.propose(&proposal("w1", "pw-1"), "test").unwrap();
         // As format 3 left a directory: every index in memory, so no marker,
         // and (here) a stale tree that must not be trusted.
         let meta = store.db.open_tree(META_TREE).unwrap();
@@ -510,13 +497,6 @@ fn placement_index_trees_are_built_when_not_marked_complete() {
 fn the_declines_tree_is_built_from_the_placements_when_not_marked_complete() {
     use crate::domain::placement::DeclineReason;
     let dir = tempfile::tempdir().unwrap();
-    let proposal = |w: &str, o: &str| Proposal {
-        worker_id: w.into(),
-        opening_id: o.into(),
-        run_id: 0,
-        score_micro: 1,
-        zero_household: None,
-    };
     let recorded = {
         let store = Store::open(dir.path()).unwrap();
         for n in 1..=2 {
@@ -532,19 +512,13 @@ fn the_declines_tree_is_built_from_the_placements_when_not_marked_complete() {
         }
         store.put_opening(opening("pw-1"), PutMode::Upsert).unwrap();
         store.put_opening(opening("pw-2"), PutMode::Upsert).unwrap();
-        let p = store.propose(&proposal("w1", "pw-1"), "test").unwrap();
-        let decline = Action::Decline {
-            code: DeclineReason::FamilyCare,
-            reason: "孩子上学".into(),
-        };
-        store
-            .placement_step(&p.placement.id, &decline, "test")
-            .unwrap();
+        let declined =
+            propose_and_decline(&store, "w1", "pw-1", DeclineReason::FamilyCare, "孩子上学");
         // A proposal still open is no decline.
         store.propose(&proposal("w2", "pw-2"), "test").unwrap();
         let recorded = store.declined("w1", "pw-1").unwrap().unwrap();
         assert_eq!(recorded.reason, DeclineReason::FamilyCare as i32);
-        assert_eq!(recorded.placement_id, p.placement.id);
+        assert_eq!(recorded.placement_id, declined);
         // As an earlier format left the directory: no declines tree.
         store.meta.remove(b"declines_built").unwrap();
         store.declines.clear().unwrap();

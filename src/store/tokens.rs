@@ -56,7 +56,7 @@ impl Store {
         );
         let record = TokenRecord {
             id: id.clone(),
-            role: role.code(),
+            role: role.code().into(),
             counties: scope.counties.clone(),
             employer_id: scope.employer_id.clone(),
             label: label.to_string(),
@@ -140,11 +140,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_support::temp_store;
 
     #[test]
     fn tokens_authenticate_until_revoked_and_only_hashes_are_stored() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let scope = Scope {
             counties: vec!["431202".into()],
             employer_id: None,

@@ -1,7 +1,6 @@
 //! Declines: why a worker turned an opening down, and the rule that the
-//! same worker-opening pair is never proposed again.
-
-use crate::domain::Lang;
+//! same worker-opening pair is never proposed again. Their words are in
+//! `domain/words.rs`.
 
 /// Why a worker declined (or backed out of) an opening.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
@@ -49,20 +48,6 @@ impl DeclineReason {
             DeclineReason::Health => "health",
             DeclineReason::FoundOtherWork => "found_other_work",
             DeclineReason::Other => "other",
-        }
-    }
-
-    /// The reason in words.
-    pub fn text(self, lang: Lang) -> &'static str {
-        match self {
-            DeclineReason::Unspecified => lang.pick("未说明", "not given"),
-            DeclineReason::Distance => lang.pick("距离太远", "too far"),
-            DeclineReason::Pay => lang.pick("工资太低", "pay too low"),
-            DeclineReason::Hours => lang.pick("工作时间不合适", "hours do not fit"),
-            DeclineReason::FamilyCare => lang.pick("需照顾家庭", "family care"),
-            DeclineReason::Health => lang.pick("身体原因", "health"),
-            DeclineReason::FoundOtherWork => lang.pick("已找到其他工作", "found other work"),
-            DeclineReason::Other => lang.pick("其他", "other"),
         }
     }
 }
@@ -156,6 +141,7 @@ pub fn counselling_cases(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Lang;
 
     fn d(worker: &str, opening: &str, at_ms: i64) -> Declined {
         Declined {

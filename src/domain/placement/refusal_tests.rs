@@ -1,7 +1,8 @@
 //! Examples of the placement rules: the messages clients read, and where
 //! a missing record is a fault. Also the fixtures the model test shares.
 
-use super::model_tests::{ctx, Op, World};
+use super::model::Op;
+use super::model_tests::{ctx, World};
 use super::*;
 use crate::domain::{EmploymentStatus, Worker};
 

@@ -6,6 +6,16 @@ fn day(s: &str) -> i32 {
     day_number(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap())
 }
 
+/// A placement hired on `date`.
+fn hired_on(date: &str) -> Placement {
+    let mut p = Placement {
+        hire_day: Some(day(date)),
+        ..Default::default()
+    };
+    p.set_status(PlacementStatus::Hired);
+    p
+}
+
 #[test]
 fn months_after_clamps_to_month_end() {
     assert_eq!(months_after(day("2026-01-31"), 1), day("2026-02-28"));
@@ -16,11 +26,7 @@ fn months_after_clamps_to_month_end() {
 
 #[test]
 fn retention_counts_the_mark_day_as_retained() {
-    let mut p = Placement {
-        hire_day: Some(day("2026-01-10")),
-        ..Default::default()
-    };
-    p.set_status(PlacementStatus::Hired);
+    let mut p = hired_on("2026-01-10");
     assert_eq!(p.retained(3, day("2026-04-09")), None);
     assert_eq!(p.retained(3, day("2026-04-10")), Some(true));
     p.separation_day = Some(day("2026-04-10"));
@@ -31,11 +37,7 @@ fn retention_counts_the_mark_day_as_retained() {
 
 #[test]
 fn owed_check_ins_skip_recorded_ones() {
-    let mut p = Placement {
-        hire_day: Some(day("2026-01-10")),
-        ..Default::default()
-    };
-    p.set_status(PlacementStatus::Hired);
+    let mut p = hired_on("2026-01-10");
     p.check_ins.push(CheckIn {
         month: 1,
         ..Default::default()

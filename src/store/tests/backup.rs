@@ -65,13 +65,7 @@ fn write_until(store: &Store, t: usize, stop: &AtomicBool, acked: &AtomicU32) {
             result.unwrap();
         }
         if i.is_multiple_of(PROPOSE_EVERY) {
-            let proposal = Proposal {
-                worker_id: fresh.id.clone(),
-                opening_id: format!("o-{t}"),
-                run_id: 0,
-                score_micro: 1,
-                zero_household: None,
-            };
+            let proposal = proposal(&fresh.id, &format!("o-{t}"));
             store.propose(&proposal, "backup test").unwrap();
         }
         i += 1;

@@ -53,8 +53,7 @@ async fn every_acknowledged_write_follows_an_fdatasync_begun_after_it() {
 
 #[test]
 fn a_full_disk_refuses_every_kind_of_write_and_stores_nothing_of_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (dir, store) = temp_store();
     let kept = worker(&spec(1));
     store.put_worker(kept.clone(), PutMode::Upsert).unwrap();
     let reserve = store.disk_space().reserve_bytes;
@@ -113,8 +112,7 @@ fn a_full_disk_refuses_every_kind_of_write_and_stores_nothing_of_it() {
 
 #[tokio::test]
 async fn audit_entries_wait_in_memory_while_the_disk_is_full() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = temp_store();
     store.disk.gate().fake_free(Some(0));
     let seq = store
         .audit(AuditEntry {

@@ -173,8 +173,7 @@ fn an_upgrade_cut_short_is_finished_by_the_same_key_only() {
 
 #[test]
 fn a_fresh_store_records_the_first_key_and_verify_finds_clear_ids() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = temp_store();
     assert_eq!(format_version(&store), FORMAT_VERSION);
     assert!(!store.check_id_key(&key(1)).unwrap(), "no key bound yet");
     assert_eq!(

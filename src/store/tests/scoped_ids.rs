@@ -25,25 +25,8 @@ fn member(id: &str, household: &str, county: usize, nid: u8) -> Worker {
     w
 }
 
-fn proposal(w: &str, o: &str) -> Proposal {
-    Proposal {
-        worker_id: w.into(),
-        opening_id: o.into(),
-        run_id: 0,
-        score_micro: 1,
-        zero_household: None,
-    }
-}
-
 fn decline(store: &Store, w: &str, o: &str) {
-    let p = store.propose(&proposal(w, o), "test").unwrap();
-    let action = Action::Decline {
-        code: DeclineReason::Distance,
-        reason: "太远".into(),
-    };
-    store
-        .placement_step(&p.placement.id, &action, "test")
-        .unwrap();
+    propose_and_decline(store, w, o, DeclineReason::Distance, "太远");
 }
 
 fn assignment(w: &Worker, opening: &str, fingerprint: u64) -> Assignment {
@@ -354,8 +337,7 @@ fn an_upgrade_cut_short_anywhere_is_finished_by_the_next_open() {
 
 #[test]
 fn a_household_outside_its_county_fails_the_check_by_county_not_by_person() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = temp_store();
     store
         .put_worker(
             member(&format!("{A}/w-1"), &format!("{A}/hh-1"), 0, 1),
