@@ -8,6 +8,8 @@
 //! stay valid over a restart, and a store moved to a server with another
 //! key refuses its old tokens, as it should.
 
+use std::future::Future;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
@@ -52,9 +54,15 @@ pub(crate) const MAX_PAGE_SIZE: u32 = 1000;
 
 /// The effective page size for a requested one.
 pub(crate) fn page_size(requested: u32) -> usize {
+    capped(requested, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+}
+
+/// How many records to answer a request for `requested`: `default` when
+/// it says 0, larger requests capped at `max`.
+pub(crate) fn capped(requested: u32, default: u32, max: u32) -> usize {
     match requested {
-        0 => DEFAULT_PAGE_SIZE as usize,
-        n => n.min(MAX_PAGE_SIZE) as usize,
+        0 => default as usize,
+        n => n.min(max) as usize,
     }
 }
 
@@ -79,9 +87,9 @@ pub(crate) struct Pager {
     key: PageKey,
     filter: u64,
     /// The id to continue after; `None` for the first page.
-    pub(crate) after: Option<String>,
+    after: Option<String>,
     /// How many records the page holds at most.
-    pub(crate) limit: usize,
+    limit: usize,
 }
 
 impl Pager {
@@ -95,7 +103,7 @@ impl Pager {
     ) -> Result<Self, tonic::Status> {
         let key = PageKey::of(service);
         let filter = fingerprint(filter);
-        let after = decode(&key, token, filter).map_err(super::status::from_validation)?;
+        let after = decode(&key, token, filter)?;
         Ok(Self {
             key,
             filter,
@@ -104,14 +112,23 @@ impl Pager {
         })
     }
 
-    /// The page on the wire: its records and the token of the next page
-    /// (empty on the last).
-    pub(crate) fn reply<T, U: From<T>>(&self, page: Page<T>) -> (Vec<U>, String) {
+    /// The page on the wire that `list` reads (given the id to continue
+    /// after and the most records to return): its records and the token
+    /// of the next page (empty on the last).
+    pub(crate) async fn page<T, U, F>(
+        self,
+        list: impl FnOnce(Option<String>, usize) -> F,
+    ) -> Result<(Vec<U>, String), tonic::Status>
+    where
+        U: From<T>,
+        F: Future<Output = crate::service::Result<Page<T>>>,
+    {
+        let page = list(self.after, self.limit).await?;
         let next = page
             .next_after
             .map(|a| encode(&self.key, &a, self.filter))
             .unwrap_or_default();
-        (page.items.into_iter().map(U::from).collect(), next)
+        Ok((page.items.into_iter().map(U::from).collect(), next))
     }
 }
 

@@ -49,6 +49,7 @@ pub use import::{Import, Imported, Put};
 pub use matching::{OpeningMatch, WorkerMatch};
 pub use placements::DueCall;
 pub use rows::{ImportOptions, RowChange, IMPORT_BATCH_ROWS};
+pub use runs::RunRows;
 pub use whatif::{WhatIfChange, MAX_CHANGES, MAX_LIMIT};
 pub use write::load_matcher;
 
