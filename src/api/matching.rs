@@ -7,9 +7,9 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use super::auth::{audited, unpack};
+use super::pb;
 use super::pb::matching_server::Matching;
 use super::workers::{request_id, request_scoped_id};
-use super::pb;
 use crate::domain::{rules, Lang, Validated, ValidationError};
 use crate::matching::{
     region_number, ComponentExplanation, OpeningsQuery, Ranking, Reason, WorkersQuery,

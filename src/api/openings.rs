@@ -125,24 +125,9 @@ impl Openings for OpeningService {
         let filter = opening_filter(&r)?;
         // The page token binds to the filter as the service applies it.
         let filter = Service::opening_filter_for(&caller, filter);
-        let pager = Pager::new(
-            &self.service,
-            &[
-                filter.region_code.as_deref().unwrap_or(""),
-                filter.source.map_or("", |s| s.label()),
-                filter.status.map_or("", |s| s.label()),
-                filter.employer_id.as_deref().unwrap_or(""),
-            ],
-            &r.page_token,
-            r.page_size,
-        )?;
-        let (openings, next_page_token) = pager
-            .page(|after, limit| self.service.list_openings(&caller, filter, after, limit))
-            .await?;
-        Ok(Response::new(pb::ListOpeningsResponse {
-            openings,
-            next_page_token,
-        }))
+        Pager::new(&self.service, &r, &filter)?
+            .reply(|after, limit| self.service.list_openings(&caller, filter, after, limit))
+            .await
     }
 
     #[instrument(skip_all)]

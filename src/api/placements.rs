@@ -211,25 +211,9 @@ impl pb::placement_service_server::PlacementService for PlacementService {
             county_code: optional(&r.county_code, "county_code", rules::check_region_code)?,
             status: status_from_pb(r.status).map_err(|e| invalid("status", e))?,
         };
-        let pager = Pager::new(
-            &self.service,
-            &[
-                "placements",
-                filter.worker_id.as_deref().unwrap_or(""),
-                filter.opening_id.as_deref().unwrap_or(""),
-                filter.county_code.as_deref().unwrap_or(""),
-                filter.status.map_or("", |s| s.name()),
-            ],
-            &r.page_token,
-            r.page_size,
-        )?;
-        let (placements, next_page_token) = pager
-            .page(|after, limit| self.service.list_placements(&caller, filter, after, limit))
-            .await?;
-        Ok(Response::new(pb::ListPlacementsResponse {
-            placements,
-            next_page_token,
-        }))
+        Pager::new(&self.service, &r, &filter)?
+            .reply(|after, limit| self.service.list_placements(&caller, filter, after, limit))
+            .await
     }
 
     #[instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]

@@ -144,24 +144,9 @@ impl Workers for WorkerService {
     ) -> Result<Response<pb::ListWorkersResponse>, Status> {
         let (caller, r) = unpack(request)?;
         let filter = worker_filter(&r)?;
-        let pager = Pager::new(
-            &self.service,
-            &[
-                filter.county_code.as_deref().unwrap_or(""),
-                filter.site_id.as_deref().unwrap_or(""),
-                filter.household_id.as_deref().unwrap_or(""),
-                filter.employment_status.map_or("", |s| s.label()),
-            ],
-            &r.page_token,
-            r.page_size,
-        )?;
-        let (workers, next_page_token) = pager
-            .page(|after, limit| self.service.list_workers(&caller, filter, after, limit))
-            .await?;
-        Ok(Response::new(pb::ListWorkersResponse {
-            workers,
-            next_page_token,
-        }))
+        Pager::new(&self.service, &r, &filter)?
+            .reply(|after, limit| self.service.list_workers(&caller, filter, after, limit))
+            .await
     }
 
     #[instrument(skip_all)]
