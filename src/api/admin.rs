@@ -10,8 +10,8 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
-use super::auth::{audited, caller};
-use super::convert::{role_from_pb, timestamp, token_info};
+use super::auth::{audited, unpack};
+use super::convert::{optional, role_from_pb, timestamp, token_info};
 use super::{pb, status};
 use crate::domain::access::Scope;
 use crate::domain::{rules, ValidationError};
@@ -37,22 +37,17 @@ impl pb::admin_service_server::AdminService for AdminService {
         &self,
         request: Request<pb::CreateTokenRequest>,
     ) -> Result<Response<pb::CreateTokenResponse>, Status> {
-        let admin = caller(&request)?;
-        let r = request.into_inner();
-        let role = role_from_pb(r.role).map_err(status::from_validation)?;
+        let (admin, r) = unpack(request)?;
+        let role = role_from_pb(r.role)?;
         let scope = Scope {
             counties: r.counties,
             employer_id: (!r.employer_id.is_empty()).then_some(r.employer_id),
         };
-        if !r.label.is_empty() {
-            rules::check_text(&r.label, 128)
-                .map_err(|e| status::from_validation(ValidationError::new("label", e)))?;
-        }
+        optional(&r.label, "label", |l| rules::check_text(l, 128))?;
         let (record, token) = self
             .service
             .create_token(&admin, role, scope, r.label)
-            .await
-            .map_err(status::from_service)?;
+            .await?;
         let target = format!("token {}", record.id);
         Ok(audited(
             Response::new(pb::CreateTokenResponse {
@@ -68,7 +63,7 @@ impl pb::admin_service_server::AdminService for AdminService {
         &self,
         _request: Request<pb::ListTokensRequest>,
     ) -> Result<Response<pb::ListTokensResponse>, Status> {
-        let tokens = self.service.tokens().await.map_err(status::from_service)?;
+        let tokens = self.service.tokens().await?;
         Ok(Response::new(pb::ListTokensResponse {
             tokens: tokens.into_iter().map(token_info).collect(),
         }))
@@ -87,11 +82,7 @@ impl pb::admin_service_server::AdminService for AdminService {
             )));
         }
         let target = format!("token {id}");
-        let record = self
-            .service
-            .revoke_token(&id)
-            .await
-            .map_err(status::from_service)?;
+        let record = self.service.revoke_token(&id).await?;
         Ok(audited(Response::new(token_info(record)), target))
     }
 
@@ -106,8 +97,7 @@ impl pb::admin_service_server::AdminService for AdminService {
         let entries = self
             .service
             .audit_log(r.before_seq, token, limit + 1)
-            .await
-            .map_err(status::from_service)?;
+            .await?;
         let more = entries.len() > limit;
         let entries: Vec<_> = entries.into_iter().take(limit).collect();
         let next_before_seq = if more {

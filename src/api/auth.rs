@@ -180,6 +180,12 @@ pub(crate) fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
         .ok_or_else(|| Status::unauthenticated("missing credentials"))
 }
 
+/// The authenticated caller of a request and its message: how nearly
+/// every handler begins.
+pub(crate) fn unpack<T>(request: Request<T>) -> Result<(Caller, T), Status> {
+    Ok((caller(&request)?, request.into_inner()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

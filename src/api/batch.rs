@@ -9,20 +9,21 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
-use super::auth::{audited, caller};
+use super::auth::{audited, unpack};
 use super::convert::{
-    applied_to_pb, assignment_to_pb, change_to_pb, diff_to_pb, run_to_pb, what_if_changes_from_pb,
-    what_if_to_pb,
+    actor, applied_to_pb, assignment_to_pb, change_to_pb, diff_to_pb, optional, run_to_pb,
+    what_if_changes_from_pb, what_if_to_pb,
 };
+use super::page_token::capped;
 use super::pb::batch_server::Batch as BatchRpc;
 use super::{pb, status};
 use crate::batch::audit;
 use crate::batch::whatif::DEFAULT_LIMIT;
 use crate::domain::access::{Caller, Role};
-use crate::domain::run::{Assignment, Change, Policy, Run};
-use crate::domain::{rules, Lang, ValidationError};
+use crate::domain::run::{Policy, Run};
+use crate::domain::{rules, Validated, ValidationError};
 use crate::service::access::target;
-use crate::service::{Service, MAX_LIMIT};
+use crate::service::{RunRows, Service, MAX_LIMIT};
 
 /// The `jobbridge.v1.Batch` service.
 #[derive(Clone)]
@@ -42,7 +43,7 @@ impl BatchService {
     async fn stream_run<T, U>(
         &self,
         run: u64,
-        rows: impl for<'a> FnOnce(&'a Service, u64) -> Rows<'a, T> + Send + 'static,
+        rows: for<'a> fn(&'a Service, u64) -> RunRows<'a, T>,
         to_pb: fn(T) -> U,
     ) -> Result<Response<Streamed<U>>, Status>
     where
@@ -50,10 +51,7 @@ impl BatchService {
         U: Send + 'static,
     {
         let id = run_id(run)?;
-        self.service
-            .succeeded_run(id)
-            .await
-            .map_err(status::from_service)?;
+        self.service.succeeded_run(id).await?;
         let service = self.service.clone();
         Ok(Response::new(stream_from(move |tx| {
             for row in rows(&service, id) {
@@ -65,9 +63,6 @@ impl BatchService {
         })))
     }
 }
-
-/// The stored rows of a run, as the service reads them.
-type Rows<'a, T> = Box<dyn Iterator<Item = crate::service::Result<T>> + 'a>;
 
 type Streamed<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
@@ -81,35 +76,25 @@ fn run_id(id: u64) -> Result<u64, Status> {
     Ok(id)
 }
 
-/// The language of the request's `accept-language` metadata; English
-/// when absent or unsupported.
-pub(crate) fn request_lang<T>(request: &Request<T>) -> Lang {
-    request
-        .metadata()
-        .get("accept-language")
-        .and_then(|v| v.to_str().ok())
-        .and_then(Lang::from_accept_language)
-        .unwrap_or_default()
-}
-
 /// An optional county code of a request: `None` when empty.
-fn county_of(value: &str) -> Result<Option<String>, Status> {
-    if value.is_empty() {
-        return Ok(None);
-    }
-    rules::check_county_code(value)
-        .map_err(|r| status::from_validation(ValidationError::new("county_code", r)))?;
-    Ok(Some(value.to_string()))
+pub(crate) fn county_of(value: &str) -> Validated<Option<String>> {
+    optional(value, "county_code", rules::check_county_code)
 }
 
 /// A run as `caller` read it (`service::scope::run_view`), saying whose
-/// part it is: a service company's counties, nothing for an admin.
+/// part it is.
 fn scoped_run_to_pb(caller: &Caller, run: Run, progress: f64) -> pb::Run {
     let mut out = run_to_pb(run, progress);
-    if caller.role != Role::Admin {
-        out.counties = caller.scope.counties.clone();
-    }
+    say_whose(caller, &mut out.counties);
     out
+}
+
+/// Names the part of a run or what-if that `caller` read: a service
+/// company's counties; an admin's reply keeps what it holds.
+fn say_whose(caller: &Caller, counties: &mut Vec<String>) {
+    if caller.role != Role::Admin {
+        *counties = caller.scope.counties.clone();
+    }
 }
 
 /// A stream fed from a blocking thread (the store's iterators block).
@@ -144,8 +129,7 @@ impl BatchRpc for BatchService {
         let service = self.service.clone();
         let id = tokio::task::spawn_blocking(move || service.start_run(policy, r.dry_run, "api"))
             .await
-            .map_err(|_| Status::internal("internal error"))?
-            .map_err(status::from_service)?;
+            .map_err(|_| Status::internal("internal error"))??;
         tracing::info!(run_id = id, "run started");
         Ok(Response::new(pb::StartRunResponse { run_id: id }))
     }
@@ -155,13 +139,9 @@ impl BatchRpc for BatchService {
         &self,
         request: Request<pb::GetRunRequest>,
     ) -> Result<Response<pb::GetRunResponse>, Status> {
-        let caller = caller(&request)?;
-        let id = run_id(request.into_inner().run_id)?;
-        let (run, progress) = self
-            .service
-            .run(&caller, id)
-            .await
-            .map_err(status::from_service)?;
+        let (caller, r) = unpack(request)?;
+        let id = run_id(r.run_id)?;
+        let (run, progress) = self.service.run(&caller, id).await?;
         Ok(Response::new(pb::GetRunResponse {
             run: Some(scoped_run_to_pb(&caller, run, progress)),
         }))
@@ -172,17 +152,12 @@ impl BatchRpc for BatchService {
         &self,
         request: Request<pb::ListRunsRequest>,
     ) -> Result<Response<pb::ListRunsResponse>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
-        let limit = match r.page_size {
-            0 => 20,
-            n => n.min(100) as usize,
-        };
+        let (caller, r) = unpack(request)?;
+        let limit = capped(r.page_size, 20, 100);
         let runs = self
             .service
             .list_runs(&caller, r.before_run_id, limit)
-            .await
-            .map_err(status::from_service)?;
+            .await?;
         Ok(Response::new(pb::ListRunsResponse {
             runs: runs
                 .into_iter()
@@ -197,11 +172,7 @@ impl BatchRpc for BatchService {
         request: Request<pb::CancelRunRequest>,
     ) -> Result<Response<pb::CancelRunResponse>, Status> {
         let id = run_id(request.into_inner().run_id)?;
-        let (run, progress) = self
-            .service
-            .cancel_run(id)
-            .await
-            .map_err(status::from_service)?;
+        let (run, progress) = self.service.cancel_run(id).await?;
         Ok(Response::new(pb::CancelRunResponse {
             run: Some(run_to_pb(run, progress)),
         }))
@@ -212,24 +183,15 @@ impl BatchRpc for BatchService {
         &self,
         request: Request<pb::ApplyRunRequest>,
     ) -> Result<Response<pb::ApplyRunResponse>, Status> {
-        let caller = caller(&request)?;
-        let lang = request_lang(&request);
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
+        let lang = super::lang::current();
         let id = run_id(r.run_id)?;
         let county = county_of(&r.county_code)?;
-        let actor = match r.actor.as_str() {
-            "" => "unknown".to_string(),
-            a => {
-                rules::check_text(a, 64)
-                    .map_err(|e| status::from_validation(ValidationError::new("actor", e)))?;
-                a.to_string()
-            }
-        };
+        let actor = actor(&r.actor)?;
         let applied = self
             .service
             .apply_run(&caller, id, county.clone(), actor, lang)
-            .await
-            .map_err(status::from_service)?;
+            .await?;
         let target = target::run_applied(id, county.as_deref());
         Ok(audited(Response::new(applied_to_pb(applied, lang)), target))
     }
@@ -239,15 +201,10 @@ impl BatchRpc for BatchService {
         &self,
         request: Request<pb::DiffRunRequest>,
     ) -> Result<Response<pb::DiffRunResponse>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
         let id = run_id(r.run_id)?;
         let county = county_of(&r.county_code)?;
-        let diff = self
-            .service
-            .diff_run(&caller, id, county)
-            .await
-            .map_err(status::from_service)?;
+        let diff = self.service.diff_run(&caller, id, county).await?;
         Ok(Response::new(diff_to_pb(diff, r.counts_only)))
     }
 
@@ -256,9 +213,8 @@ impl BatchRpc for BatchService {
         &self,
         request: Request<pb::WhatIfRequest>,
     ) -> Result<Response<pb::WhatIfResponse>, Status> {
-        let caller = caller(&request)?;
-        let lang = request_lang(&request);
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
+        let lang = super::lang::current();
         let limit = match r.limit as usize {
             0 => DEFAULT_LIMIT,
             n if n > MAX_LIMIT => {
@@ -270,16 +226,10 @@ impl BatchRpc for BatchService {
             n => n,
         };
         let count = r.changes.len();
-        let changes = what_if_changes_from_pb(r.changes).map_err(status::from_validation)?;
-        let answer = self
-            .service
-            .what_if(&caller, changes, limit)
-            .await
-            .map_err(status::from_service)?;
+        let changes = what_if_changes_from_pb(r.changes)?;
+        let answer = self.service.what_if(&caller, changes, limit).await?;
         let mut out = what_if_to_pb(answer, lang);
-        if caller.role != Role::Admin {
-            out.counties = caller.scope.counties.clone();
-        }
+        say_whose(&caller, &mut out.counties);
         Ok(audited(Response::new(out), target::what_if(count)))
     }
 
@@ -290,10 +240,8 @@ impl BatchRpc for BatchService {
         &self,
         request: Request<pb::StreamAssignmentsRequest>,
     ) -> Result<Response<Self::StreamAssignmentsStream>, Status> {
-        fn rows(s: &Service, id: u64) -> Rows<'_, Assignment> {
-            Box::new(s.assignments(id))
-        }
-        self.stream_run(request.into_inner().run_id, rows, assignment_to_pb)
+        let id = request.into_inner().run_id;
+        self.stream_run(id, Service::assignments, assignment_to_pb)
             .await
     }
 
@@ -304,11 +252,8 @@ impl BatchRpc for BatchService {
         &self,
         request: Request<pb::StreamChangesRequest>,
     ) -> Result<Response<Self::StreamChangesStream>, Status> {
-        fn rows(s: &Service, id: u64) -> Rows<'_, Change> {
-            Box::new(s.changes(id))
-        }
-        self.stream_run(request.into_inner().run_id, rows, change_to_pb)
-            .await
+        let id = request.into_inner().run_id;
+        self.stream_run(id, Service::changes, change_to_pb).await
     }
 
     type DownloadAuditStream = Streamed<pb::AuditChunk>;
@@ -319,11 +264,7 @@ impl BatchRpc for BatchService {
         request: Request<pb::DownloadAuditRequest>,
     ) -> Result<Response<Self::DownloadAuditStream>, Status> {
         let id = run_id(request.into_inner().run_id)?;
-        let folder = self
-            .service
-            .audit_folder(id)
-            .await
-            .map_err(status::from_service)?;
+        let folder = self.service.audit_folder(id).await?;
         Ok(Response::new(stream_from(move |tx| {
             use std::io::Read as _;
             for name in audit::FILES {

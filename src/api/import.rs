@@ -7,8 +7,9 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use tonic::{Status, Streaming};
+use tonic::{Request, Response, Status, Streaming};
 
+use super::auth::unpack;
 use super::{pb, status};
 use crate::domain::access::Caller;
 use crate::domain::Validated;
@@ -108,6 +109,10 @@ pub(crate) trait Importer: Send + Sync + 'static {
     type Row: Send + 'static;
     /// The domain record.
     type Record: Imported + Send + Sync + 'static;
+    /// The reply to the whole import.
+    type Reply: From<Outcome>;
+    /// What is imported, plural, for the log line.
+    const KIND: &'static str;
     /// The import's options, as the first row gives them.
     fn options(row: &Self::Row) -> ImportOptions;
     /// The row's id as sent, and the validated record (also refused when
@@ -117,8 +122,25 @@ pub(crate) trait Importer: Send + Sync + 'static {
     fn stored_id(record: &Self::Record) -> String;
 }
 
+/// Answers an import call: the caller's rows read through `I` to the end,
+/// and the outcome logged and replied.
+pub(crate) async fn serve<I: Importer>(
+    service: &Arc<Service>,
+    request: Request<Streaming<I::Row>>,
+) -> Result<Response<I::Reply>, Status> {
+    let (caller, rows) = unpack(request)?;
+    let outcome = run::<I>(service.clone(), rows, caller).await?;
+    tracing::info!(
+        accepted = outcome.accepted,
+        rejected = outcome.rejected,
+        "{} imported",
+        I::KIND
+    );
+    Ok(Response::new(outcome.into()))
+}
+
 /// Reads the whole stream, storing good rows and reporting bad ones.
-pub(crate) async fn run<I: Importer>(
+async fn run<I: Importer>(
     service: Arc<Service>,
     mut rows: Streaming<I::Row>,
     caller: Caller,
@@ -141,14 +163,14 @@ pub(crate) async fn run<I: Importer>(
         match parsed {
             Ok(record) => {
                 sent.push_back((row_no, id, I::stored_id(&record)));
-                let results = import.push(record).await.map_err(status::from_service)?;
+                let results = import.push(record).await?;
                 settle(results, &mut sent, &mut outcome, lang);
             }
             Err(e) => outcome.reject(row_no, id, e.field, e.reason.text(lang).to_string()),
         }
     }
     if let Some(import) = import {
-        let results = import.finish().await.map_err(status::from_service)?;
+        let results = import.finish().await?;
         settle(results, &mut sent, &mut outcome, lang);
     }
     outcome.keep_first_rows();

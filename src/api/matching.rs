@@ -6,10 +6,10 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
-use super::auth::{audited, caller};
+use super::auth::{audited, unpack};
+use super::pb;
 use super::pb::matching_server::Matching;
 use super::workers::{request_id, request_scoped_id};
-use super::{pb, status};
 use crate::domain::{rules, Lang, Validated, ValidationError};
 use crate::matching::{
     region_number, ComponentExplanation, OpeningsQuery, Ranking, Reason, WorkersQuery,
@@ -42,16 +42,14 @@ impl Matching for MatchingService {
         &self,
         request: Request<pb::MatchOpeningsForWorkerRequest>,
     ) -> Result<Response<pb::MatchOpeningsForWorkerResponse>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
         request_scoped_id(&r.worker_id, "worker_id")?;
-        let query = openings_query(&r).map_err(status::from_validation)?;
+        let query = openings_query(&r)?;
         let lang = super::lang::current();
         let matches = self
             .service
             .match_openings(&caller, &r.worker_id, query, lang)
-            .await
-            .map_err(status::from_service)?;
+            .await?;
         let matches = matches
             .into_iter()
             .map(|m| opening_match(m, lang))
@@ -68,15 +66,13 @@ impl Matching for MatchingService {
         &self,
         request: Request<pb::MatchWorkersForOpeningRequest>,
     ) -> Result<Response<pb::MatchWorkersForOpeningResponse>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
         request_id(&r.opening_id, "opening_id")?;
-        let query = workers_query(&r).map_err(status::from_validation)?;
+        let query = workers_query(&r)?;
         let matches = self
             .service
             .match_workers(&caller, &r.opening_id, query, super::lang::current())
-            .await
-            .map_err(status::from_service)?;
+            .await?;
         let matches = matches.into_iter().map(worker_match).collect();
         let target = target::opening(&r.opening_id);
         Ok(audited(
@@ -90,15 +86,13 @@ impl Matching for MatchingService {
         &self,
         request: Request<pb::ExplainMatchRequest>,
     ) -> Result<Response<pb::ExplainMatchResponse>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
         request_scoped_id(&r.worker_id, "worker_id")?;
         request_id(&r.opening_id, "opening_id")?;
         let e = self
             .service
             .explain_match(&caller, &r.worker_id, &r.opening_id, super::lang::current())
-            .await
-            .map_err(status::from_service)?;
+            .await?;
         Ok(Response::new(pb::ExplainMatchResponse {
             eligible: e.eligible,
             violations: e

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::instrument;
 
-use super::auth::caller;
+use super::auth::unpack;
 use super::convert::{
-    merge_opening, opening_from_pb, opening_status_filter, optional_region_filter, source_filter,
+    merge_opening, opening_from_pb, opening_status_filter, optional, source_filter,
 };
 use super::import::{self, Importer};
 use super::page_token::Pager;
@@ -38,7 +38,7 @@ impl OpeningService {
         mode: PutMode,
     ) -> Result<(Opening, bool), Status> {
         let opening = status::required(opening, "opening")?;
-        let opening = opening_from_pb(opening).map_err(status::from_validation)?;
+        let opening = opening_from_pb(opening)?;
         self.service
             .put_opening(caller, opening, mode)
             .await
@@ -53,10 +53,8 @@ impl Openings for OpeningService {
         &self,
         request: Request<pb::CreateOpeningRequest>,
     ) -> Result<Response<pb::CreateOpeningResponse>, Status> {
-        let caller = caller(&request)?;
-        let (opening, _) = self
-            .put(&caller, request.into_inner().opening, PutMode::Create)
-            .await?;
+        let (caller, r) = unpack(request)?;
+        let (opening, _) = self.put(&caller, r.opening, PutMode::Create).await?;
         Ok(Response::new(pb::CreateOpeningResponse {
             opening: Some(opening.into()),
         }))
@@ -67,10 +65,8 @@ impl Openings for OpeningService {
         &self,
         request: Request<pb::UpsertOpeningRequest>,
     ) -> Result<Response<pb::UpsertOpeningResponse>, Status> {
-        let caller = caller(&request)?;
-        let (opening, created) = self
-            .put(&caller, request.into_inner().opening, PutMode::Upsert)
-            .await?;
+        let (caller, r) = unpack(request)?;
+        let (opening, created) = self.put(&caller, r.opening, PutMode::Upsert).await?;
         Ok(Response::new(pb::UpsertOpeningResponse {
             opening: Some(opening.into()),
             created,
@@ -82,8 +78,7 @@ impl Openings for OpeningService {
         &self,
         request: Request<pb::UpdateOpeningRequest>,
     ) -> Result<Response<pb::UpdateOpeningResponse>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
         let patch = status::required(r.opening, "opening")?;
         request_id(&patch.id, "opening.id")?;
         let id = patch.id.clone();
@@ -93,8 +88,7 @@ impl Openings for OpeningService {
             .update_opening(&caller, &id, move |stored| {
                 merge_opening(stored, &patch, mask.as_ref())
             })
-            .await
-            .map_err(status::from_service)?;
+            .await?;
         Ok(Response::new(pb::UpdateOpeningResponse {
             opening: Some(opening.into()),
         }))
@@ -105,17 +99,10 @@ impl Openings for OpeningService {
         &self,
         request: Request<pb::GetOpeningRequest>,
     ) -> Result<Response<pb::GetOpeningResponse>, Status> {
-        let caller = caller(&request)?;
-        let id = request.into_inner().id;
-        request_id(&id, "id")?;
-        let opening = self
-            .service
-            .opening(&caller, &id)
-            .await
-            .map_err(status::from_service)?;
-        Ok(Response::new(pb::GetOpeningResponse {
-            opening: Some(opening.into()),
-        }))
+        let (caller, r) = unpack(request)?;
+        request_id(&r.id, "id")?;
+        let opening = Some(self.service.opening(&caller, &r.id).await?.into());
+        Ok(Response::new(pb::GetOpeningResponse { opening }))
     }
 
     #[instrument(skip_all, fields(opening_id = %request.get_ref().id))]
@@ -123,17 +110,10 @@ impl Openings for OpeningService {
         &self,
         request: Request<pb::CloseOpeningRequest>,
     ) -> Result<Response<pb::CloseOpeningResponse>, Status> {
-        let caller = caller(&request)?;
-        let id = request.into_inner().id;
-        request_id(&id, "id")?;
-        let opening = self
-            .service
-            .close_opening(&caller, &id)
-            .await
-            .map_err(status::from_service)?;
-        Ok(Response::new(pb::CloseOpeningResponse {
-            opening: Some(opening.into()),
-        }))
+        let (caller, r) = unpack(request)?;
+        request_id(&r.id, "id")?;
+        let opening = Some(self.service.close_opening(&caller, &r.id).await?.into());
+        Ok(Response::new(pb::CloseOpeningResponse { opening }))
     }
 
     #[instrument(skip_all)]
@@ -141,32 +121,13 @@ impl Openings for OpeningService {
         &self,
         request: Request<pb::ListOpeningsRequest>,
     ) -> Result<Response<pb::ListOpeningsResponse>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
-        let filter = opening_filter(&r).map_err(status::from_validation)?;
+        let (caller, r) = unpack(request)?;
+        let filter = opening_filter(&r)?;
         // The page token binds to the filter as the service applies it.
         let filter = Service::opening_filter_for(&caller, filter);
-        let pager = Pager::new(
-            &self.service,
-            &[
-                filter.region_code.as_deref().unwrap_or(""),
-                filter.source.map_or("", |s| s.label()),
-                filter.status.map_or("", |s| s.label()),
-                filter.employer_id.as_deref().unwrap_or(""),
-            ],
-            &r.page_token,
-            r.page_size,
-        )?;
-        let page = self
-            .service
-            .list_openings(&caller, filter, pager.after.clone(), pager.limit)
+        Pager::new(&self.service, &r, &filter)?
+            .reply(|after, limit| self.service.list_openings(&caller, filter, after, limit))
             .await
-            .map_err(status::from_service)?;
-        let (openings, next_page_token) = pager.reply(page);
-        Ok(Response::new(pb::ListOpeningsResponse {
-            openings,
-            next_page_token,
-        }))
     }
 
     #[instrument(skip_all)]
@@ -174,29 +135,14 @@ impl Openings for OpeningService {
         &self,
         request: Request<Streaming<pb::ImportOpeningsRequest>>,
     ) -> Result<Response<pb::ImportOpeningsResponse>, Status> {
-        let caller = caller(&request)?;
-        let outcome =
-            import::run::<OpeningImport>(self.service.clone(), request.into_inner(), caller)
-                .await?;
-        tracing::info!(
-            accepted = outcome.accepted,
-            rejected = outcome.rejected,
-            "openings imported"
-        );
-        Ok(Response::new(outcome.into()))
+        import::serve::<OpeningImport>(&self.service, request).await
     }
 }
 
 fn opening_filter(r: &pb::ListOpeningsRequest) -> Validated<OpeningFilter> {
-    let employer_id = if r.employer_id.is_empty() {
-        None
-    } else {
-        rules::check_id(&r.employer_id)
-            .map_err(|reason| ValidationError::new("employer_id", reason))?;
-        Some(r.employer_id.clone())
-    };
+    let employer_id = optional(&r.employer_id, "employer_id", rules::check_id)?;
     Ok(OpeningFilter {
-        region_code: optional_region_filter(r.region_code.clone(), "region_code")?,
+        region_code: optional(&r.region_code, "region_code", rules::check_region_code)?,
         source: source_filter(r.source, "source")?,
         status: opening_status_filter(r.status, "status")?,
         employer_id,
@@ -208,6 +154,8 @@ struct OpeningImport;
 impl Importer for OpeningImport {
     type Row = pb::ImportOpeningsRequest;
     type Record = Opening;
+    type Reply = pb::ImportOpeningsResponse;
+    const KIND: &'static str = "openings";
 
     fn options(row: &Self::Row) -> ImportOptions {
         ImportOptions {

@@ -8,13 +8,17 @@
 //! stay valid over a restart, and a store moved to a server with another
 //! key refuses its old tokens, as it should.
 
+use std::future::Future;
+use std::marker::PhantomData;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use prost::Message;
 use sha2::Sha256;
 
-use crate::domain::query::Page;
+use super::pb;
+use crate::domain::query::{OpeningFilter, Page, PlacementFilter, WorkerFilter};
 use crate::domain::ValidationError;
 use crate::service::Service;
 
@@ -52,9 +56,15 @@ pub(crate) const MAX_PAGE_SIZE: u32 = 1000;
 
 /// The effective page size for a requested one.
 pub(crate) fn page_size(requested: u32) -> usize {
+    capped(requested, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+}
+
+/// How many records to answer a request for `requested`: `default` when
+/// it says 0, larger requests capped at `max`.
+pub(crate) fn capped(requested: u32, default: u32, max: u32) -> usize {
     match requested {
-        0 => DEFAULT_PAGE_SIZE as usize,
-        n => n.min(MAX_PAGE_SIZE) as usize,
+        0 => default as usize,
+        n => n.min(max) as usize,
     }
 }
 
@@ -71,47 +81,139 @@ pub(crate) fn fingerprint(parts: &[&str]) -> u64 {
     hash
 }
 
+/// A list request and its reply, as the [`Pager`] reads and fills them.
+pub(crate) trait Paged {
+    /// The record on the wire.
+    type Item;
+    /// The reply: a page of records and the next page's token.
+    type Reply;
+    /// The request's page token (empty for the first page).
+    fn page_token(&self) -> &str;
+    /// The page size the request asks for (0 for the default).
+    fn page_size(&self) -> u32;
+    /// The reply holding `items`, then `next_page_token`.
+    fn reply(items: Vec<Self::Item>, next_page_token: String) -> Self::Reply;
+}
+
+/// Each list request, its reply, and the reply's field of records.
+macro_rules! paged {
+    ($($request:ident => $reply:ident { $items:ident: $item:ident }),+ $(,)?) => {$(
+        impl Paged for pb::$request {
+            type Item = pb::$item;
+            type Reply = pb::$reply;
+            fn page_token(&self) -> &str {
+                &self.page_token
+            }
+            fn page_size(&self) -> u32 {
+                self.page_size
+            }
+            fn reply($items: Vec<pb::$item>, next_page_token: String) -> pb::$reply {
+                pb::$reply { $items, next_page_token }
+            }
+        }
+    )+};
+}
+
+paged! {
+    ListWorkersRequest => ListWorkersResponse { workers: Worker },
+    ListOpeningsRequest => ListOpeningsResponse { openings: Opening },
+    ListPlacementsRequest => ListPlacementsResponse { placements: Placement },
+}
+
+/// A list filter as a token binds to it: its canonical text, one part a
+/// field, as the service applies it. The parts are fixed: changing them
+/// refuses every token issued before.
+pub(crate) trait Filter {
+    /// The filter's canonical text, given to [`fingerprint`].
+    fn parts(&self) -> Vec<&str>;
+}
+
+impl Filter for WorkerFilter {
+    fn parts(&self) -> Vec<&str> {
+        vec![
+            self.county_code.as_deref().unwrap_or(""),
+            self.site_id.as_deref().unwrap_or(""),
+            self.household_id.as_deref().unwrap_or(""),
+            self.employment_status.map_or("", |s| s.label()),
+        ]
+    }
+}
+
+impl Filter for OpeningFilter {
+    fn parts(&self) -> Vec<&str> {
+        vec![
+            self.region_code.as_deref().unwrap_or(""),
+            self.source.map_or("", |s| s.label()),
+            self.status.map_or("", |s| s.label()),
+            self.employer_id.as_deref().unwrap_or(""),
+        ]
+    }
+}
+
+impl Filter for PlacementFilter {
+    fn parts(&self) -> Vec<&str> {
+        vec![
+            "placements",
+            self.worker_id.as_deref().unwrap_or(""),
+            self.opening_id.as_deref().unwrap_or(""),
+            self.county_code.as_deref().unwrap_or(""),
+            self.status.map_or("", |s| s.name()),
+        ]
+    }
+}
+
 /// One listing request's paging: the cursor its token names and the page
-/// size it asks for, bound to the fingerprint of its filters. Every list
-/// handler pages through this, so that a token is checked and issued the
-/// same way everywhere.
-pub(crate) struct Pager {
+/// size it asks for, bound to the fingerprint of its filter. Every list
+/// handler pages through this, so that a token is checked and issued, and
+/// a page read and replied, the same way everywhere.
+pub(crate) struct Pager<R> {
     key: PageKey,
     filter: u64,
     /// The id to continue after; `None` for the first page.
-    pub(crate) after: Option<String>,
+    after: Option<String>,
     /// How many records the page holds at most.
-    pub(crate) limit: usize,
+    limit: usize,
+    request: PhantomData<R>,
 }
 
-impl Pager {
-    /// Reads `token` and `page_size` of a request whose filters, as the
-    /// service applies them, read `filter` in canonical text.
+impl<R: Paged> Pager<R> {
+    /// Reads the token and page size of `request`, whose filter, as the
+    /// service applies it, is `filter`.
     pub(crate) fn new(
         service: &Service,
-        filter: &[&str],
-        token: &str,
-        requested_size: u32,
+        request: &R,
+        filter: &impl Filter,
     ) -> Result<Self, tonic::Status> {
         let key = PageKey::of(service);
-        let filter = fingerprint(filter);
-        let after = decode(&key, token, filter).map_err(super::status::from_validation)?;
+        let filter = fingerprint(&filter.parts());
+        let after = decode(&key, request.page_token(), filter)?;
         Ok(Self {
             key,
             filter,
             after,
-            limit: page_size(requested_size),
+            limit: page_size(request.page_size()),
+            request: PhantomData,
         })
     }
 
-    /// The page on the wire: its records and the token of the next page
-    /// (empty on the last).
-    pub(crate) fn reply<T, U: From<T>>(&self, page: Page<T>) -> (Vec<U>, String) {
+    /// The reply with the page that `list` reads (given the id to continue
+    /// after and the most records to return), and the token of the next
+    /// page (empty on the last).
+    pub(crate) async fn reply<T, F>(
+        self,
+        list: impl FnOnce(Option<String>, usize) -> F,
+    ) -> Result<tonic::Response<R::Reply>, tonic::Status>
+    where
+        R::Item: From<T>,
+        F: Future<Output = crate::service::Result<Page<T>>>,
+    {
+        let page = list(self.after, self.limit).await?;
         let next = page
             .next_after
             .map(|a| encode(&self.key, &a, self.filter))
             .unwrap_or_default();
-        (page.items.into_iter().map(U::from).collect(), next)
+        let items = page.items.into_iter().map(R::Item::from).collect();
+        Ok(tonic::Response::new(R::reply(items, next)))
     }
 }
 

@@ -7,16 +7,18 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
-use super::auth::{audited, caller};
-use super::convert::{decline_reason_from_pb, separation_reason_from_pb, status_from_pb};
+use super::auth::{audited, unpack};
+use super::convert::{
+    actor, decline_reason_from_pb, optional, separation_reason_from_pb, status_from_pb,
+};
 use super::page_token::Pager;
 use super::workers::{request_id, request_scoped_id};
 use super::{pb, status};
 use crate::domain::access::Caller;
-use crate::domain::placement::Action;
 use crate::domain::placement::{china_today, day_number};
+use crate::domain::placement::{Action, Placement};
 use crate::domain::query::PlacementFilter;
-use crate::domain::{rules, Reason, ValidationError};
+use crate::domain::{rules, scoped, Reason, ValidationError};
 use crate::service::access::target;
 use crate::service::Service;
 
@@ -35,22 +37,16 @@ fn invalid(field: &str, reason: impl Into<Reason>) -> Status {
     status::from_validation(ValidationError::new(field, reason))
 }
 
-/// The actor named in a request: 1-64 printable characters, or "unknown".
-fn actor(value: &str) -> Result<String, Status> {
-    if value.is_empty() {
-        return Ok("unknown".into());
-    }
-    rules::check_text(value, 64).map_err(|r| invalid("actor", r))?;
-    Ok(value.to_string())
-}
-
 /// Optional free text: at most 256 characters, no control characters.
 fn note(value: &str, field: &str) -> Result<String, Status> {
-    if value.is_empty() {
-        return Ok(String::new());
-    }
-    rules::check_text(value, MAX_NOTE).map_err(|r| invalid(field, r))?;
-    Ok(value.to_string())
+    let note = optional(value, field, |n| rules::check_text(n, MAX_NOTE))?;
+    Ok(note.unwrap_or_default())
+}
+
+/// A placement on the wire, audited under its id.
+fn placement_reply(p: Placement) -> Response<pb::Placement> {
+    let target = target::placement(&p);
+    audited(Response::new(p.into()), target)
 }
 
 /// A past or present date (China), as a day number.
@@ -83,10 +79,8 @@ impl PlacementService {
         let p = self
             .service
             .placement_step(caller, &id, action, actor)
-            .await
-            .map_err(status::from_service)?;
-        let target = target::placement(&p);
-        Ok(audited(Response::new(p.into()), target))
+            .await?;
+        Ok(placement_reply(p))
     }
 }
 
@@ -97,8 +91,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::ProposeRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
         request_scoped_id(&r.worker_id, "worker_id")?;
         request_id(&r.opening_id, "opening_id")?;
         let actor = actor(&r.actor)?;
@@ -112,10 +105,8 @@ impl pb::placement_service_server::PlacementService for PlacementService {
                 actor,
                 super::lang::current(),
             )
-            .await
-            .map_err(status::from_service)?;
-        let target = target::placement(&p);
-        Ok(audited(Response::new(p.into()), target))
+            .await?;
+        Ok(placement_reply(p))
     }
 
     #[instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]
@@ -123,8 +114,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::AcceptRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
         let actor = actor(&r.actor)?;
         self.step(&caller, r.placement_id, Action::Accept, actor)
             .await
@@ -135,11 +125,10 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::DeclineRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
         let actor = actor(&r.actor)?;
         let reason = note(&r.reason, "reason")?;
-        let code = decline_reason_from_pb(r.reason_code).map_err(status::from_validation)?;
+        let code = decline_reason_from_pb(r.reason_code)?;
         self.step(
             &caller,
             r.placement_id,
@@ -154,8 +143,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::RecordHireRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
         let actor = actor(&r.actor)?;
         let day = past_date(&r.hire_date, "hire_date")?;
         self.step(&caller, r.placement_id, Action::Hire { day }, actor)
@@ -167,8 +155,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::RecordSeparationRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
         let actor = actor(&r.actor)?;
         let day = past_date(&r.separation_date, "separation_date")?;
         let reason = separation_reason_from_pb(r.reason).map_err(|e| invalid("reason", e))?;
@@ -187,10 +174,9 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::RecordCheckInRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
         let actor = actor(&r.actor)?;
-        crate::domain::placement::check_in_month(r.month).map_err(status::from_validation)?;
+        crate::domain::placement::check_in_month(r.month)?;
         let day = past_date(&r.date, "date")?;
         let note = note(&r.note, "note")?;
         let action = Action::CheckIn {
@@ -207,16 +193,10 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::GetPlacementRequest>,
     ) -> Result<Response<pb::Placement>, Status> {
-        let caller = caller(&request)?;
-        let id = request.into_inner().placement_id;
-        request_id(&id, "placement_id")?;
-        let p = self
-            .service
-            .placement(&caller, &id)
-            .await
-            .map_err(status::from_service)?;
-        let target = target::placement(&p);
-        Ok(audited(Response::new(p.into()), target))
+        let (caller, r) = unpack(request)?;
+        request_id(&r.placement_id, "placement_id")?;
+        let p = self.service.placement(&caller, &r.placement_id).await?;
+        Ok(placement_reply(p))
     }
 
     #[instrument(skip_all)]
@@ -224,53 +204,16 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::ListPlacementsRequest>,
     ) -> Result<Response<pb::ListPlacementsResponse>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
-        let id_filter = |value: &str, field: &str| -> Result<Option<String>, Status> {
-            if value.is_empty() {
-                return Ok(None);
-            }
-            if field == "worker_id" {
-                request_scoped_id(value, field)?;
-            } else {
-                request_id(value, field)?;
-            }
-            Ok(Some(value.to_string()))
-        };
-        let county_code = if r.county_code.is_empty() {
-            None
-        } else {
-            rules::check_region_code(&r.county_code).map_err(|e| invalid("county_code", e))?;
-            Some(r.county_code.clone())
-        };
+        let (caller, r) = unpack(request)?;
         let filter = PlacementFilter {
-            worker_id: id_filter(&r.worker_id, "worker_id")?,
-            opening_id: id_filter(&r.opening_id, "opening_id")?,
-            county_code,
+            worker_id: optional(&r.worker_id, "worker_id", scoped::check_scoped_id)?,
+            opening_id: optional(&r.opening_id, "opening_id", rules::check_id)?,
+            county_code: optional(&r.county_code, "county_code", rules::check_region_code)?,
             status: status_from_pb(r.status).map_err(|e| invalid("status", e))?,
         };
-        let pager = Pager::new(
-            &self.service,
-            &[
-                "placements",
-                filter.worker_id.as_deref().unwrap_or(""),
-                filter.opening_id.as_deref().unwrap_or(""),
-                filter.county_code.as_deref().unwrap_or(""),
-                filter.status.map_or("", |s| s.name()),
-            ],
-            &r.page_token,
-            r.page_size,
-        )?;
-        let page = self
-            .service
-            .list_placements(&caller, filter, pager.after.clone(), pager.limit)
+        Pager::new(&self.service, &r, &filter)?
+            .reply(|after, limit| self.service.list_placements(&caller, filter, after, limit))
             .await
-            .map_err(status::from_service)?;
-        let (placements, next_page_token) = pager.reply(page);
-        Ok(Response::new(pb::ListPlacementsResponse {
-            placements,
-            next_page_token,
-        }))
     }
 
     #[instrument(skip_all, fields(placement_id = %request.get_ref().placement_id))]
@@ -278,16 +221,14 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::GetPlacementHistoryRequest>,
     ) -> Result<Response<pb::GetPlacementHistoryResponse>, Status> {
-        let caller = caller(&request)?;
-        let id = request.into_inner().placement_id;
-        request_id(&id, "placement_id")?;
+        let (caller, r) = unpack(request)?;
+        request_id(&r.placement_id, "placement_id")?;
         let events = self
             .service
-            .placement_history(&caller, &id)
-            .await
-            .map_err(status::from_service)?;
+            .placement_history(&caller, &r.placement_id)
+            .await?;
         Ok(Response::new(pb::GetPlacementHistoryResponse {
-            placement_id: id,
+            placement_id: r.placement_id,
             events: events.into_iter().map(Into::into).collect(),
         }))
     }
@@ -297,14 +238,8 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         &self,
         request: Request<pb::ListDueCheckInsRequest>,
     ) -> Result<Response<pb::ListDueCheckInsResponse>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
-        let county = if r.county_code.is_empty() {
-            None
-        } else {
-            rules::check_region_code(&r.county_code).map_err(|e| invalid("county_code", e))?;
-            Some(r.county_code)
-        };
+        let (caller, r) = unpack(request)?;
+        let county = optional(&r.county_code, "county_code", rules::check_region_code)?;
         if r.within_days > 366 {
             return Err(invalid(
                 "within_days",
@@ -313,11 +248,7 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         }
         let today = china_today();
         let until = today + r.within_days as i32;
-        let due = self
-            .service
-            .due_check_ins(&caller, county, until)
-            .await
-            .map_err(status::from_service)?;
+        let due = self.service.due_check_ins(&caller, county, until).await?;
         let omitted = due.len().saturating_sub(MAX_DUE) as u64;
         let check_ins = due
             .into_iter()

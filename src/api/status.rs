@@ -45,6 +45,21 @@ pub(crate) fn from_service(e: ServiceError) -> Status {
     }
 }
 
+/// So that a handler's `?` maps a rejected request the one way above.
+impl From<ValidationError> for Status {
+    fn from(e: ValidationError) -> Self {
+        from_validation(e)
+    }
+}
+
+/// So that a handler's `?` on a service call maps its error the one way
+/// above.
+impl From<ServiceError> for Status {
+    fn from(e: ServiceError) -> Self {
+        from_service(e)
+    }
+}
+
 /// tonic reports a request over the size limit as `OUT_OF_RANGE`; gRPC's
 /// convention (and every other implementation) says `RESOURCE_EXHAUSTED`.
 pub(crate) fn oversize(status: Status) -> Status {

@@ -5,10 +5,8 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::instrument;
 
-use super::auth::{audited, caller};
-use super::convert::{
-    employment_status_filter, merge_worker, optional_region_filter, worker_from_pb,
-};
+use super::auth::{audited, unpack};
+use super::convert::{employment_status_filter, merge_worker, optional, worker_from_pb};
 use super::import::{self, Importer};
 use super::page_token::Pager;
 use super::pb::workers_server::Workers;
@@ -39,12 +37,11 @@ impl WorkerService {
         allow_move: bool,
     ) -> Result<(Worker, bool), Status> {
         let worker = status::required(worker, "worker")?;
-        let worker = worker_from_pb(worker).map_err(status::from_validation)?;
+        let worker = worker_from_pb(worker)?;
         let (worker, change) = self
             .service
             .put_worker(caller, worker, mode, allow_move)
-            .await
-            .map_err(status::from_service)?;
+            .await?;
         Ok((worker, change == RowChange::Created))
     }
 }
@@ -67,18 +64,12 @@ impl Workers for WorkerService {
         &self,
         request: Request<pb::CreateWorkerRequest>,
     ) -> Result<Response<pb::CreateWorkerResponse>, Status> {
-        let caller = caller(&request)?;
-        let (worker, _) = self
-            .put(&caller, request.into_inner().worker, PutMode::Create, false)
-            .await?;
+        let (caller, r) = unpack(request)?;
+        let (worker, _) = self.put(&caller, r.worker, PutMode::Create, false).await?;
         tracing::Span::current().record("worker_id", worker.id.as_str());
-        let target = target::worker(&worker.id);
-        Ok(audited(
-            Response::new(pb::CreateWorkerResponse {
-                worker: Some(worker.into()),
-            }),
-            target,
-        ))
+        Ok(worker_reply(worker, |worker| pb::CreateWorkerResponse {
+            worker,
+        }))
     }
 
     #[instrument(skip_all, fields(worker_id))]
@@ -86,20 +77,15 @@ impl Workers for WorkerService {
         &self,
         request: Request<pb::UpsertWorkerRequest>,
     ) -> Result<Response<pb::UpsertWorkerResponse>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
         let (worker, created) = self
             .put(&caller, r.worker, PutMode::Upsert, r.allow_move)
             .await?;
         tracing::Span::current().record("worker_id", worker.id.as_str());
-        let target = target::worker(&worker.id);
-        Ok(audited(
-            Response::new(pb::UpsertWorkerResponse {
-                worker: Some(worker.into()),
-                created,
-            }),
-            target,
-        ))
+        Ok(worker_reply(worker, |worker| pb::UpsertWorkerResponse {
+            worker,
+            created,
+        }))
     }
 
     #[instrument(skip_all, fields(worker_id))]
@@ -107,8 +93,7 @@ impl Workers for WorkerService {
         &self,
         request: Request<pb::UpdateWorkerRequest>,
     ) -> Result<Response<pb::UpdateWorkerResponse>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
+        let (caller, r) = unpack(request)?;
         let patch = status::required(r.worker, "worker")?;
         request_scoped_id(&patch.id, "worker.id")?;
         tracing::Span::current().record("worker_id", patch.id.as_str());
@@ -119,16 +104,10 @@ impl Workers for WorkerService {
             .update_worker(&caller, &id, move |stored| {
                 merge_worker(stored, &patch, mask.as_ref())
             })
-            .await
-            .map_err(status::from_service)?;
-        // The whole id: a county's number alone may name others elsewhere.
-        let target = target::worker(&worker.id);
-        Ok(audited(
-            Response::new(pb::UpdateWorkerResponse {
-                worker: Some(worker.into()),
-            }),
-            target,
-        ))
+            .await?;
+        Ok(worker_reply(worker, |worker| pb::UpdateWorkerResponse {
+            worker,
+        }))
     }
 
     #[instrument(skip_all, fields(worker_id = %request.get_ref().id))]
@@ -136,21 +115,12 @@ impl Workers for WorkerService {
         &self,
         request: Request<pb::GetWorkerRequest>,
     ) -> Result<Response<pb::GetWorkerResponse>, Status> {
-        let caller = caller(&request)?;
-        let id = request.into_inner().id;
-        request_scoped_id(&id, "id")?;
-        let worker = self
-            .service
-            .worker(&caller, &id)
-            .await
-            .map_err(status::from_service)?;
-        let target = target::worker(&worker.id);
-        Ok(audited(
-            Response::new(pb::GetWorkerResponse {
-                worker: Some(worker.into()),
-            }),
-            target,
-        ))
+        let (caller, r) = unpack(request)?;
+        request_scoped_id(&r.id, "id")?;
+        let worker = self.service.worker(&caller, &r.id).await?;
+        Ok(worker_reply(worker, |worker| pb::GetWorkerResponse {
+            worker,
+        }))
     }
 
     #[instrument(skip_all, fields(worker_id = %request.get_ref().id))]
@@ -158,14 +128,9 @@ impl Workers for WorkerService {
         &self,
         request: Request<pb::DeleteWorkerRequest>,
     ) -> Result<Response<pb::DeleteWorkerResponse>, Status> {
-        let caller = caller(&request)?;
-        let id = request.into_inner().id;
-        request_scoped_id(&id, "id")?;
-        let deleted = self
-            .service
-            .delete_worker(&caller, &id)
-            .await
-            .map_err(status::from_service)?;
+        let (caller, r) = unpack(request)?;
+        request_scoped_id(&r.id, "id")?;
+        let deleted = self.service.delete_worker(&caller, &r.id).await?;
         Ok(audited(
             Response::new(pb::DeleteWorkerResponse {}),
             target::worker(&deleted.id),
@@ -177,30 +142,11 @@ impl Workers for WorkerService {
         &self,
         request: Request<pb::ListWorkersRequest>,
     ) -> Result<Response<pb::ListWorkersResponse>, Status> {
-        let caller = caller(&request)?;
-        let r = request.into_inner();
-        let filter = worker_filter(&r).map_err(status::from_validation)?;
-        let pager = Pager::new(
-            &self.service,
-            &[
-                filter.county_code.as_deref().unwrap_or(""),
-                filter.site_id.as_deref().unwrap_or(""),
-                filter.household_id.as_deref().unwrap_or(""),
-                filter.employment_status.map_or("", |s| s.label()),
-            ],
-            &r.page_token,
-            r.page_size,
-        )?;
-        let page = self
-            .service
-            .list_workers(&caller, filter, pager.after.clone(), pager.limit)
+        let (caller, r) = unpack(request)?;
+        let filter = worker_filter(&r)?;
+        Pager::new(&self.service, &r, &filter)?
+            .reply(|after, limit| self.service.list_workers(&caller, filter, after, limit))
             .await
-            .map_err(status::from_service)?;
-        let (workers, next_page_token) = pager.reply(page);
-        Ok(Response::new(pb::ListWorkersResponse {
-            workers,
-            next_page_token,
-        }))
     }
 
     #[instrument(skip_all)]
@@ -208,15 +154,7 @@ impl Workers for WorkerService {
         &self,
         request: Request<Streaming<pb::ImportWorkersRequest>>,
     ) -> Result<Response<pb::ImportWorkersResponse>, Status> {
-        let caller = caller(&request)?;
-        let outcome =
-            import::run::<WorkerImport>(self.service.clone(), request.into_inner(), caller).await?;
-        tracing::info!(
-            accepted = outcome.accepted,
-            rejected = outcome.rejected,
-            "workers imported"
-        );
-        Ok(Response::new(outcome.into()))
+        import::serve::<WorkerImport>(&self.service, request).await
     }
 
     #[instrument(skip_all, fields(household_id = %request.get_ref().household_id))]
@@ -224,14 +162,9 @@ impl Workers for WorkerService {
         &self,
         request: Request<pb::GetHouseholdRequest>,
     ) -> Result<Response<pb::GetHouseholdResponse>, Status> {
-        let caller = caller(&request)?;
-        let id = request.into_inner().household_id;
-        request_scoped_id(&id, "household_id")?;
-        let household = self
-            .service
-            .household(&caller, &id)
-            .await
-            .map_err(status::from_service)?;
+        let (caller, r) = unpack(request)?;
+        request_scoped_id(&r.household_id, "household_id")?;
+        let household = self.service.household(&caller, &r.household_id).await?;
         let target = target::household(&household.id);
         Ok(audited(
             Response::new(pb::GetHouseholdResponse {
@@ -247,25 +180,18 @@ impl Workers for WorkerService {
     }
 }
 
+/// A reply carrying `worker`, audited under its whole id (a county's
+/// number alone may name others elsewhere).
+fn worker_reply<T>(worker: Worker, reply: impl FnOnce(Option<pb::Worker>) -> T) -> Response<T> {
+    let target = target::worker(&worker.id);
+    audited(Response::new(reply(Some(worker.into()))), target)
+}
+
 fn worker_filter(r: &pb::ListWorkersRequest) -> Validated<WorkerFilter> {
-    let id_filter = |value: &str, field: &str| -> Validated<Option<String>> {
-        if value.is_empty() {
-            return Ok(None);
-        }
-        rules::check_id(value).map_err(|reason| ValidationError::new(field, reason))?;
-        Ok(Some(value.to_string()))
-    };
     Ok(WorkerFilter {
-        county_code: optional_region_filter(r.county_code.clone(), "county_code")?,
-        site_id: id_filter(&r.site_id, "site_id")?,
-        household_id: match r.household_id.as_str() {
-            "" => None,
-            h => {
-                scoped::check_scoped_id(h)
-                    .map_err(|reason| ValidationError::new("household_id", reason))?;
-                Some(h.to_string())
-            }
-        },
+        county_code: optional(&r.county_code, "county_code", rules::check_region_code)?,
+        site_id: optional(&r.site_id, "site_id", rules::check_id)?,
+        household_id: optional(&r.household_id, "household_id", scoped::check_scoped_id)?,
         employment_status: employment_status_filter(r.employment_status, "employment_status")?,
     })
 }
@@ -275,6 +201,8 @@ struct WorkerImport;
 impl Importer for WorkerImport {
     type Row = pb::ImportWorkersRequest;
     type Record = Worker;
+    type Reply = pb::ImportWorkersResponse;
+    const KIND: &'static str = "workers";
 
     fn options(row: &Self::Row) -> ImportOptions {
         ImportOptions {

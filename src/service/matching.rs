@@ -10,12 +10,13 @@
 
 use std::sync::Arc;
 
-use super::{scope, Result, Service, ServiceError};
+use super::{scope, Result, Service, ServiceError, StoreRead};
 use crate::domain::access::{mask_name, mask_phone, Caller, Role};
 use crate::domain::{Lang, Opening};
 use crate::matching::{
     MatchContext, OpeningsQuery, PairExplanation, Ranked, Ranking, WorkersQuery,
 };
+use crate::store::Store;
 
 /// An opening ranked for a worker, with the opening as stored.
 #[derive(Debug, Clone)]
@@ -69,18 +70,13 @@ impl Service {
                 .read()
                 .rank_openings(&id, &query, &MatchContext::now().in_lang(lang))
                 .ok_or_else(|| ServiceError::not_found("worker", id.clone()))?;
-            ranked
-                .into_iter()
-                .map(|m| {
-                    // Written before it was indexed, so it is there unless
-                    // deleted since.
-                    let opening = me
-                        .store()
-                        .opening(&m.id)?
-                        .ok_or_else(|| ServiceError::not_found("opening", m.id.clone()))?;
-                    Ok(OpeningMatch { ranked: m, opening })
-                })
-                .collect()
+            with_stored(
+                me.store(),
+                ranked,
+                "opening",
+                Store::opening,
+                |m, opening| OpeningMatch { ranked: m, opening },
+            )
         }))
         .await
     }
@@ -104,25 +100,18 @@ impl Service {
                 .read()
                 .rank_workers(&id, &query, &MatchContext::now().in_lang(lang))
                 .ok_or_else(|| ServiceError::not_found("opening", id.clone()))?;
-            ranked
-                .into_iter()
-                .map(|m| {
-                    let w = me
-                        .store()
-                        .worker(&m.id)?
-                        .ok_or_else(|| ServiceError::not_found("worker", m.id.clone()))?;
-                    let clear = caller.sees_personal_data(&w.county_code, w.consent_to_share);
-                    let phone = w.phone.unwrap_or_default();
-                    Ok(WorkerMatch {
-                        ranked: m,
-                        name: if clear { w.name } else { mask_name(&w.name) },
-                        phone: if clear { phone } else { mask_phone(&phone) },
-                        masked: !clear,
-                        county_code: w.county_code,
-                        site_id: w.site_id,
-                    })
-                })
-                .collect()
+            with_stored(me.store(), ranked, "worker", Store::worker, |m, w| {
+                let clear = caller.sees_personal_data(&w.county_code, w.consent_to_share);
+                let phone = w.phone.unwrap_or_default();
+                WorkerMatch {
+                    ranked: m,
+                    name: if clear { w.name } else { mask_name(&w.name) },
+                    phone: if clear { phone } else { mask_phone(&phone) },
+                    masked: !clear,
+                    county_code: w.county_code,
+                    site_id: w.site_id,
+                }
+            })
         }))
         .await
     }
@@ -167,15 +156,31 @@ impl Service {
         if caller.role != Role::Recruiter {
             return Ok(());
         }
-        let owned = id.to_string();
-        match self
-            .blocking(move |s| Ok(s.store().opening(&owned)?))
-            .await?
-        {
-            Some(o) => scope::employer(caller, &o.employer_id, &format!("opening {id:?}")),
-            None => Ok(()),
-        }
+        self.check_stored(id, Store::opening, |o| {
+            scope::employer(caller, &o.employer_id, &format!("opening {id:?}"))
+        })
+        .await
     }
+}
+
+/// Each ranked record as `matched` makes it from the record stored under
+/// its id (a `kind`, as `read` reads it). Written before it was indexed,
+/// a record is there unless deleted since.
+fn with_stored<T, M>(
+    store: &Store,
+    ranked: Vec<Ranked>,
+    kind: &'static str,
+    read: StoreRead<T>,
+    mut matched: impl FnMut(Ranked, T) -> M,
+) -> Result<Vec<M>> {
+    ranked
+        .into_iter()
+        .map(|m| {
+            let record =
+                read(store, &m.id)?.ok_or_else(|| ServiceError::not_found(kind, m.id.clone()))?;
+            Ok(matched(m, record))
+        })
+        .collect()
 }
 
 /// Awaits ranking work; a panic in it is an internal error.

@@ -39,6 +39,7 @@ mod whatif;
 mod workers;
 mod write;
 
+use std::future::Future;
 use std::sync::Arc;
 
 pub use apply::{Applied, RefusedAssignment};
@@ -49,6 +50,7 @@ pub use import::{Import, Imported, Put};
 pub use matching::{OpeningMatch, WorkerMatch};
 pub use placements::DueCall;
 pub use rows::{ImportOptions, RowChange, IMPORT_BATCH_ROWS};
+pub use runs::RunRows;
 pub use whatif::{WhatIfChange, MAX_CHANGES, MAX_LIMIT};
 pub use write::load_matcher;
 
@@ -60,6 +62,9 @@ use crate::matching::{MatchConfig, Matcher};
 use crate::store::Store;
 use access::RateLimits;
 use write::Writer;
+
+/// How the store reads one record by id (`Store::worker`, ...).
+type StoreRead<T> = fn(&Store, &str) -> std::result::Result<Option<T>, crate::store::StoreError>;
 
 /// What a service call returns.
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
@@ -171,6 +176,22 @@ impl Service {
         }
     }
 
+    /// Checks the record stored under `id`, as `read` reads it on the
+    /// blocking pool, with `check`; a missing record is left to the
+    /// operation (which names it).
+    async fn check_stored<T: Send + 'static>(
+        self: &Arc<Self>,
+        id: &str,
+        read: StoreRead<T>,
+        check: impl FnOnce(T) -> Result<()>,
+    ) -> Result<()> {
+        let owned = id.to_string();
+        match self.blocking(move |s| Ok(read(s.store(), &owned)?)).await? {
+            Some(record) => check(record),
+            None => Ok(()),
+        }
+    }
+
     /// Waits until every write made before the call is on disk (group
     /// commit).
     async fn sync(&self) -> Result<()> {
@@ -198,6 +219,12 @@ impl Service {
             },
             Err(e) => Err(e),
         }
+    }
+
+    /// Runs `work` and settles its outcome ([`Service::settle`]).
+    async fn settled<T>(&self, work: impl Future<Output = Result<T>>) -> Result<T> {
+        let result = work.await;
+        self.settle(result).await
     }
 }
 

@@ -9,7 +9,7 @@ use super::workers::into_service;
 use super::{scope, ImportOptions, Result, RowChange, Service, ServiceError};
 use crate::domain::access::{Caller, Role};
 use crate::domain::Opening;
-use crate::store::{OpeningFilter, Page, PutMode};
+use crate::store::{OpeningFilter, Page, PutMode, Store};
 
 impl Service {
     /// Creates or replaces an opening and answers once it is durable and
@@ -60,14 +60,13 @@ impl Service {
 
     /// Closes an opening: no new proposals, no new acceptances.
     pub async fn close_opening(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Opening> {
-        let result = async {
+        self.settled(async {
             self.stored_opening_in_scope(caller, id).await?;
             let owned = id.to_string();
             self.blocking(move |s| Ok(s.writer.close_opening(&owned)?))
                 .await
-        }
-        .await;
-        self.settle(result).await
+        })
+        .await
     }
 
     /// One page of openings in id order after `after`. A recruiter lists
@@ -156,13 +155,9 @@ impl Service {
         if caller.role == Role::Admin {
             return Ok(());
         }
-        let owned = id.to_string();
-        match self
-            .blocking(move |s| Ok(s.store().opening(&owned)?))
-            .await?
-        {
-            Some(o) => scope::opening_write(caller, &o).map_err(ServiceError::Forbidden),
-            None => Ok(()),
-        }
+        self.check_stored(id, Store::opening, |o| {
+            scope::opening_write(caller, &o).map_err(ServiceError::Forbidden)
+        })
+        .await
     }
 }

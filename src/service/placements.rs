@@ -12,7 +12,7 @@ use crate::domain::placement::{Placement, PlacementEvent};
 use crate::domain::run::RunStatus;
 use crate::domain::{scoped, Lang, Worker};
 use crate::matching::MatchContext;
-use crate::store::{Action, DueCheckIn, Page, PlacementFilter, Proposal};
+use crate::store::{Action, DueCheckIn, Page, PlacementFilter, Proposal, Store};
 
 /// A check-in due, with whom to call: the worker's name and phone as the
 /// caller may see them (the masking rules of every other read:
@@ -88,13 +88,11 @@ impl Service {
             worker_id.to_string(),
             opening_id.to_string(),
         );
-        let changed = self
-            .blocking(move |s| {
-                let proposal = s.check_proposal(&caller, &worker_id, &opening_id, run_id, lang)?;
-                Ok(s.writer.propose(&proposal, &actor)?)
-            })
-            .await;
-        Ok(self.settle(changed).await?.placement)
+        let changed = self.settled(self.blocking(move |s| {
+            let proposal = s.check_proposal(&caller, &worker_id, &opening_id, run_id, lang)?;
+            Ok(s.writer.propose(&proposal, &actor)?)
+        }));
+        Ok(changed.await?.placement)
     }
 
     /// Takes one step of a placement of the caller's counties.
@@ -105,14 +103,13 @@ impl Service {
         action: Action,
         actor: String,
     ) -> Result<Placement> {
-        let changed = async {
+        let changed = self.settled(async {
             self.placement_in_scope(caller, id).await?;
             let owned = id.to_string();
             self.blocking(move |s| Ok(s.writer.placement_step(&owned, &action, &actor)?))
                 .await
-        }
-        .await;
-        Ok(self.settle(changed).await?.placement)
+        });
+        Ok(changed.await?.placement)
     }
 
     /// A placement of the caller's counties.
@@ -207,14 +204,14 @@ impl Service {
         if caller.role == Role::Admin {
             return Ok(());
         }
-        let owned = id.to_string();
-        match self
-            .blocking(move |s| Ok(s.store().placement(&owned)?))
-            .await?
-        {
-            Some(p) if !sees(caller, &p.county_code) => Err(not_found_for(caller, "placement", id)),
-            _ => Ok(()),
-        }
+        self.check_stored(id, Store::placement, |p| {
+            if sees(caller, &p.county_code) {
+                Ok(())
+            } else {
+                Err(not_found_for(caller, "placement", id))
+            }
+        })
+        .await
     }
 
     /// Checks a proposal: the caller's scope over the worker, the match

@@ -16,6 +16,11 @@ use crate::domain::run::{Assignment, Change, Policy, Run, RunStatus};
 use crate::matching::assign::Control;
 use crate::store::{Proposal, StoreError};
 
+/// The stored rows of a run, as [`Service::assignments`] and
+/// [`Service::changes`] read them: one type, so that a caller streams
+/// either the same way.
+pub type RunRows<'a, T> = Box<dyn Iterator<Item = Result<T>> + 'a>;
+
 /// Proposals made per store transaction.
 const PROPOSALS_PER_TX: usize = 256;
 
@@ -203,14 +208,14 @@ impl Service {
 
     /// A succeeded run's assignments in worker-id order. Blocking
     /// iterator: drive it from a blocking thread.
-    pub fn assignments(&self, id: u64) -> impl Iterator<Item = Result<Assignment>> + '_ {
-        self.store().assignments(id).map(|r| r.map_err(Into::into))
+    pub fn assignments(&self, id: u64) -> RunRows<'_, Assignment> {
+        Box::new(self.store().assignments(id).map(|r| r.map_err(Into::into)))
     }
 
     /// A succeeded run's changes against the run before it. Blocking
     /// iterator.
-    pub fn changes(&self, id: u64) -> impl Iterator<Item = Result<Change>> + '_ {
-        self.store().changes(id).map(|r| r.map_err(Into::into))
+    pub fn changes(&self, id: u64) -> RunRows<'_, Change> {
+        Box::new(self.store().changes(id).map(|r| r.map_err(Into::into)))
     }
 
     /// The folder of a succeeded run's audit files, if this server keeps

@@ -19,10 +19,8 @@ impl Service {
     ) -> Result<(TokenRecord, String)> {
         scope.validate(role)?;
         let by = admin.token_id.clone();
-        let made = self
-            .blocking(move |s| Ok(s.store().create_token(role, &scope, &label, &by)?))
-            .await;
-        self.settle(made).await
+        self.settled(self.blocking(move |s| Ok(s.store().create_token(role, &scope, &label, &by)?)))
+            .await
     }
 
     /// Every token, revoked ones too (hashes are never returned).
@@ -33,10 +31,8 @@ impl Service {
     /// Revokes a token at once.
     pub async fn revoke_token(self: &Arc<Self>, id: &str) -> Result<TokenRecord> {
         let owned = id.to_string();
-        let record = self
-            .blocking(move |s| Ok(s.store().revoke_token(&owned)?))
-            .await;
-        self.settle(record).await
+        self.settled(self.blocking(move |s| Ok(s.store().revoke_token(&owned)?)))
+            .await
     }
 
     /// Audit log entries newest first, before `before_seq` (0 for the

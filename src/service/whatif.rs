@@ -16,7 +16,7 @@ use super::{scope, Result, Service, ServiceError};
 use crate::batch::whatif::WhatIfAnswer;
 use crate::domain::access::{Caller, Role};
 use crate::domain::placement::{keep_opening_slots, keep_worker_link, may_delete_worker};
-use crate::domain::{scoped, Opening, OpeningStatus, ValidationError, Worker};
+use crate::domain::{Opening, OpeningStatus, ValidationError, Worker};
 use crate::matching::assign::Control;
 use crate::matching::IndexOp;
 use crate::store::StoreError;
@@ -248,9 +248,7 @@ impl Service {
     ) -> Result<IndexOp> {
         w.scope_ids();
         self.hash_national_id(&mut w);
-        scoped::check_household_county(&w.household_id, &w.county_code)
-            .map_err(|e| ServiceError::Invalid(e.within(field)))?;
-        scope::county(caller, &w.county_code, &format!("worker {:?}", w.id))?;
+        super::workers::check_worker_write(caller, &w, field)?;
         let stored = match overlay.workers.get(&w.id) {
             Some(s) => s.clone(),
             None => self.store().worker(&w.id)?,

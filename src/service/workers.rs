@@ -8,7 +8,7 @@ use super::rows::{check_move, write_rows, ImportOptions, RowChange};
 use super::{scope, Result, Service, ServiceError};
 use crate::domain::access::{Caller, Role};
 use crate::domain::{identity, scoped, Household, Reason, Worker};
-use crate::store::{Page, PutMode, WorkerFilter};
+use crate::store::{Page, PutMode, Store, WorkerFilter};
 
 impl Service {
     /// Creates or replaces a worker (as `mode` says) and answers once it
@@ -28,13 +28,7 @@ impl Service {
     ) -> Result<(Worker, RowChange)> {
         worker.scope_ids();
         self.hash_national_id(&mut worker);
-        scoped::check_household_county(&worker.household_id, &worker.county_code)
-            .map_err(|e| ServiceError::Invalid(e.within("worker")))?;
-        scope::county(
-            caller,
-            &worker.county_code,
-            &format!("worker {:?}", worker.id),
-        )?;
+        check_worker_write(caller, &worker, "worker")?;
         let owned = worker.id.clone();
         let stored = self
             .blocking(move |s| Ok(s.store().worker(&owned)?))
@@ -70,13 +64,7 @@ impl Service {
         let stored = self.find_worker(caller, id).await?;
         let mut merged = merge(stored).map_err(ServiceError::Invalid)?;
         merged.household_id = scoped::qualified(&merged.household_id, &merged.county_code);
-        scoped::check_household_county(&merged.household_id, &merged.county_code)
-            .map_err(|e| ServiceError::Invalid(e.within("worker")))?;
-        scope::county(
-            caller,
-            &merged.county_code,
-            &format!("worker {:?}", merged.id),
-        )?;
+        check_worker_write(caller, &merged, "worker")?;
         // Answered after the group commit: durable.
         let (stored, _) = self.writer.put_worker(merged, PutMode::Upsert).await?;
         Ok(stored)
@@ -90,13 +78,12 @@ impl Service {
 
     /// Deletes a worker (refused while it holds an active placement).
     pub async fn delete_worker(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Worker> {
-        let result = async {
+        self.settled(async {
             let worker = self.find_worker(caller, id).await?;
             self.blocking(move |s| Ok(s.writer.delete_worker(&worker.id)?))
                 .await
-        }
-        .await;
-        self.settle(result).await
+        })
+        .await
     }
 
     /// One page of workers in id order after `after`. A service company
@@ -207,33 +194,8 @@ impl Service {
     /// The stored worker that `id` names for `caller` (see
     /// [`Service::find_worker_now`]).
     pub(super) async fn find_worker(self: &Arc<Self>, caller: &Caller, id: &str) -> Result<Worker> {
-        let (caller, owned) = (caller.clone(), id.to_string());
-        self.blocking(move |s| s.find_worker_now(&caller, &owned))
+        self.find_blocking(caller, id, Service::find_worker_now)
             .await
-    }
-
-    /// The stored worker that `id` names for `caller`: a whole id
-    /// (`431224/w-1`) as it is, a county's own number (`w-1`) looked up in
-    /// the caller's counties (every county for roles without counties).
-    /// A worker outside the caller's counties is not found, exactly as if
-    /// it did not exist; a number that names workers in several of the
-    /// caller's counties is refused with their whole ids. Blocking.
-    pub(super) fn find_worker_now(&self, caller: &Caller, id: &str) -> Result<Worker> {
-        let store = self.store();
-        let mut found = Vec::new();
-        for candidate in self.candidates(caller, id)? {
-            if let Some(w) = store.worker(&candidate)? {
-                if sees(caller, &w.county_code) {
-                    found.push(w);
-                }
-            }
-        }
-        let ids: Vec<&str> = found.iter().map(|w| w.id.as_str()).collect();
-        match found.len() {
-            0 => Err(not_found_for(caller, "worker", id)),
-            1 => Ok(found.pop().expect("one")),
-            _ => Err(ambiguous("worker", id, &ids)),
-        }
     }
 
     /// The household that `id` names for `caller` (see
@@ -243,20 +205,42 @@ impl Service {
         caller: &Caller,
         id: &str,
     ) -> Result<Household> {
-        let (caller, owned) = (caller.clone(), id.to_string());
-        self.blocking(move |s| s.find_household_now(&caller, &owned))
+        self.find_blocking(caller, id, Service::find_household_now)
             .await
+    }
+
+    /// `find`, a blocking lookup of `id` for `caller`, on a blocking
+    /// thread.
+    async fn find_blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        caller: &Caller,
+        id: &str,
+        find: fn(&Service, &Caller, &str) -> Result<T>,
+    ) -> Result<T> {
+        let (caller, owned) = (caller.clone(), id.to_string());
+        self.blocking(move |s| find(s, &caller, &owned)).await
+    }
+
+    /// The stored worker that `id` names for `caller`: a whole id
+    /// (`431224/w-1`) as it is, a county's own number (`w-1`) looked up in
+    /// the caller's counties (every county for roles without counties).
+    /// A worker outside the caller's counties is not found, exactly as if
+    /// it did not exist; a number that names workers in several of the
+    /// caller's counties is refused with their whole ids. Blocking.
+    pub(super) fn find_worker_now(&self, caller: &Caller, id: &str) -> Result<Worker> {
+        self.resolve(caller, id, "worker", |store, candidate| {
+            let worker = store.worker(candidate)?;
+            Ok(worker.filter(|w| sees(caller, &w.county_code)))
+        })
     }
 
     /// The household that `id` names for `caller`, resolved like
     /// [`Service::find_worker_now`]: seen if the caller covers the county
     /// of every member. Blocking.
     pub(super) fn find_household_now(&self, caller: &Caller, id: &str) -> Result<Household> {
-        let store = self.store();
-        let mut found = Vec::new();
-        for candidate in self.candidates(caller, id)? {
-            let Some(household) = store.household(&candidate)? else {
-                continue;
+        self.resolve(caller, id, "household", |store, candidate| {
+            let Some(household) = store.household(candidate)? else {
+                return Ok(None);
             };
             let mut seen = true;
             for w in &household.worker_ids {
@@ -264,15 +248,33 @@ impl Service {
                     seen &= sees(caller, &w.county_code);
                 }
             }
-            if seen {
-                found.push(household);
+            Ok(seen.then_some(household))
+        })
+    }
+
+    /// The one `kind` record that `id` names for `caller`, among the
+    /// candidates its id may stand for: `seen` reads a candidate, answering
+    /// it if stored and seen by the caller. None is not found; several are
+    /// refused with their whole ids. Blocking.
+    fn resolve<T: Resolved>(
+        &self,
+        caller: &Caller,
+        id: &str,
+        kind: &'static str,
+        mut seen: impl FnMut(&Store, &str) -> Result<Option<T>>,
+    ) -> Result<T> {
+        let store = self.store();
+        let mut found = Vec::new();
+        for candidate in self.candidates(caller, id)? {
+            if let Some(record) = seen(store, &candidate)? {
+                found.push(record);
             }
         }
-        let ids: Vec<&str> = found.iter().map(|h| h.id.as_str()).collect();
+        let ids: Vec<&str> = found.iter().map(T::whole_id).collect();
         match found.len() {
-            0 => Err(not_found_for(caller, "household", id)),
+            0 => Err(not_found_for(caller, kind, id)),
             1 => Ok(found.pop().expect("one")),
-            _ => Err(ambiguous("household", id, &ids)),
+            _ => Err(ambiguous(kind, id, &ids)),
         }
     }
 
@@ -413,9 +415,39 @@ fn taken_elsewhere(id: &str) -> ServiceError {
     ))
 }
 
+/// A worker about to be written by `caller` (`field` in errors): its
+/// household in its county, and its county one of the caller's.
+pub(super) fn check_worker_write(caller: &Caller, worker: &Worker, field: &str) -> Result<()> {
+    scoped::check_household_county(&worker.household_id, &worker.county_code)
+        .map_err(|e| ServiceError::Invalid(e.within(field)))?;
+    scope::county(
+        caller,
+        &worker.county_code,
+        &format!("worker {:?}", worker.id),
+    )
+}
+
 /// Row outcomes of the store as service outcomes.
 pub(super) fn into_service<T>(
     rows: Vec<std::result::Result<T, crate::store::StoreError>>,
 ) -> Vec<Result<T, ServiceError>> {
     rows.into_iter().map(|r| r.map_err(Into::into)).collect()
+}
+
+/// A record that an id given by a caller may resolve to
+/// ([`Service::resolve`]): named by its whole id when several match.
+trait Resolved {
+    fn whole_id(&self) -> &str;
+}
+
+impl Resolved for Worker {
+    fn whole_id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Resolved for Household {
+    fn whole_id(&self) -> &str {
+        &self.id
+    }
 }

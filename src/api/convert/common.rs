@@ -128,15 +128,25 @@ pub(super) fn non_empty(s: String) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-/// A list filter on a region code: empty for any, otherwise a valid code.
-pub(crate) fn optional_region_filter(value: String, field: &str) -> Validated<Option<String>> {
-    match non_empty(value) {
-        None => Ok(None),
-        Some(v) => {
-            rules::check_region_code(&v).map_err(|r| ValidationError::new(field, r))?;
-            Ok(Some(v))
-        }
+/// An optional text field of a request (a list filter, a county, a
+/// label): empty for "not given", otherwise checked by `check` (a rule of
+/// `domain::rules`), the field named on failure.
+pub(crate) fn optional(
+    value: &str,
+    field: &str,
+    check: impl FnOnce(&str) -> Result<(), Reason>,
+) -> Validated<Option<String>> {
+    if value.is_empty() {
+        return Ok(None);
     }
+    check(value).map_err(|r| ValidationError::new(field, r))?;
+    Ok(Some(value.to_string()))
+}
+
+/// The actor a request names: 1-64 printable characters, or "unknown".
+pub(crate) fn actor(value: &str) -> Validated<String> {
+    let actor = optional(value, "actor", |a| rules::check_text(a, 64))?;
+    Ok(actor.unwrap_or_else(|| "unknown".into()))
 }
 
 /// A list filter on employment status.

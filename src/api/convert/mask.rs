@@ -34,6 +34,22 @@ macro_rules! mask_fields {
         mod $name {
             use super::*;
 
+            /// `base` (the stored `kind`) with the paths `mask` names
+            /// (checked; see [`paths`]) taken from `patch`, and the paths.
+            pub(super) fn merged(
+                mut base: $msg,
+                patch: &$msg,
+                mask: Option<&FieldMask>,
+                output_only: &[&str],
+                kind: &str,
+            ) -> Validated<($msg, Vec<String>)> {
+                let paths = paths(mask, PATHS, output_only, kind, || populated(patch))?;
+                for p in &paths {
+                    copy(&mut base, patch, p);
+                }
+                Ok((base, paths))
+            }
+
             /// Writable top-level paths, and nested ones.
             pub(super) const PATHS: &[&str] = &[
                 $(stringify!($f),)*
@@ -164,18 +180,9 @@ pub(crate) fn merge_worker(
     patch: &pb::Worker,
     mask: Option<&FieldMask>,
 ) -> Validated<Worker> {
-    let paths = paths(
-        mask,
-        worker_fields::PATHS,
-        WORKER_OUTPUT_ONLY,
-        "Worker",
-        || worker_fields::populated(patch),
-    )?;
     let hash = stored.national_id.clone();
-    let mut base = pb::Worker::from(stored);
-    for p in &paths {
-        worker_fields::copy(&mut base, patch, p);
-    }
+    let (base, paths) =
+        worker_fields::merged(stored.into(), patch, mask, WORKER_OUTPUT_ONLY, "Worker")?;
     if paths.iter().any(|p| p == "national_id") {
         return worker_from_pb(base);
     }
@@ -192,17 +199,8 @@ pub(crate) fn merge_opening(
     patch: &pb::Opening,
     mask: Option<&FieldMask>,
 ) -> Validated<Opening> {
-    let paths = paths(
-        mask,
-        opening_fields::PATHS,
-        OPENING_OUTPUT_ONLY,
-        "Opening",
-        || opening_fields::populated(patch),
-    )?;
-    let mut base = pb::Opening::from(stored);
-    for p in &paths {
-        opening_fields::copy(&mut base, patch, p);
-    }
+    let (base, _) =
+        opening_fields::merged(stored.into(), patch, mask, OPENING_OUTPUT_ONLY, "Opening")?;
     super::opening::opening_from_pb(base)
 }
 

@@ -21,89 +21,82 @@ pub(crate) fn policy_to_pb(l: PolicyLists, max_rows: usize, lang: Lang) -> pb::P
         counselling_period_days: r.counselling_period_days,
     };
     let date = |d: Option<i32>| d.map(iso).unwrap_or_default();
-    pb::PolicyReport {
-        as_of_date: iso(l.today),
-        rules: Some(rules),
-        welfare_posts_count: l.welfare_posts.len() as u64,
-        welfare_posts: l
-            .welfare_posts
-            .into_iter()
-            .take(max_rows)
-            .map(|w| pb::WelfarePost {
-                placement_id: w.placement_id,
-                worker_id: w.worker_id,
-                opening_id: w.opening_id,
-                county_code: w.county_code,
-                hire_date: date(w.hire_day),
-                tenure_end_date: date(w.tenure_end_day),
-                days_left: w.days_left.unwrap_or(0),
-                groups: w.groups.iter().map(|g| g.to_string()).collect(),
-                ineligible_reason: w.ineligible_reason.unwrap_or_default(),
-            })
-            .collect(),
-        workshops_count: l.workshops.len() as u64,
-        workshops_below_minimum: l.workshops.iter().filter(|w| w.below_minimum).count() as u64,
-        workshops: l
-            .workshops
-            .into_iter()
-            .take(max_rows)
-            .map(|w| pb::Workshop {
-                employer_id: w.employer_id,
-                employer_name: w.employer_name,
-                region_code: w.region_code,
-                relocated_hired: w.relocated_hired,
-                below_minimum: w.below_minimum,
-            })
-            .collect(),
-        waiting_households_count: l.waiting_households.len() as u64,
-        waiting_households: l
-            .waiting_households
-            .into_iter()
-            .take(max_rows)
-            .map(|h| pb::WaitingHousehold {
-                household_id: h.household_id,
-                county_code: h.county_code,
-                members: h.members,
-                since_date: iso(h.since_day),
-                days_waiting: h.days_waiting,
-            })
-            .collect(),
-        short_of_recommendations_count: l.short_of_recommendations.len() as u64,
-        short_of_recommendations: l
-            .short_of_recommendations
-            .into_iter()
-            .take(max_rows)
-            .map(|s| pb::ShortOfRecommendations {
+    let workshops_below_minimum = l.workshops.iter().filter(|w| w.below_minimum).count() as u64;
+    let (welfare_posts_count, welfare_posts) =
+        capped(l.welfare_posts, max_rows, |w| pb::WelfarePost {
+            placement_id: w.placement_id,
+            worker_id: w.worker_id,
+            opening_id: w.opening_id,
+            county_code: w.county_code,
+            hire_date: date(w.hire_day),
+            tenure_end_date: date(w.tenure_end_day),
+            days_left: w.days_left.unwrap_or(0),
+            groups: w.groups.iter().map(|g| g.to_string()).collect(),
+            ineligible_reason: w.ineligible_reason.unwrap_or_default(),
+        });
+    let (workshops_count, workshops) = capped(l.workshops, max_rows, |w| pb::Workshop {
+        employer_id: w.employer_id,
+        employer_name: w.employer_name,
+        region_code: w.region_code,
+        relocated_hired: w.relocated_hired,
+        below_minimum: w.below_minimum,
+    });
+    let (waiting_households_count, waiting_households) =
+        capped(l.waiting_households, max_rows, |h| pb::WaitingHousehold {
+            household_id: h.household_id,
+            county_code: h.county_code,
+            members: h.members,
+            since_date: iso(h.since_day),
+            days_waiting: h.days_waiting,
+        });
+    let (short_of_recommendations_count, short_of_recommendations) =
+        capped(l.short_of_recommendations, max_rows, |s| {
+            pb::ShortOfRecommendations {
                 worker_id: s.worker_id,
                 county_code: s.county_code,
                 recommendations: s.recommendations,
-            })
-            .collect(),
-        counselling_count: l.counselling.len() as u64,
-        counselling: l
-            .counselling
-            .into_iter()
-            .take(max_rows)
-            .map(|c| pb::CounsellingCase {
-                worker_id: c.worker_id,
-                county_code: c.county_code,
-                declines: c
-                    .declines
-                    .into_iter()
-                    .map(|d| {
-                        let reason = crate::domain::placement::DeclineReason::try_from(d.reason)
-                            .unwrap_or(crate::domain::placement::DeclineReason::Unspecified);
-                        pb::CounsellingDecline {
-                            placement_id: d.placement_id,
-                            opening_id: d.opening_id,
-                            reason_code: reason.code().to_string(),
-                            reason: reason.text(lang).to_string(),
-                            note: d.note,
-                            declined_date: iso(crate::domain::placement::china_day(d.at_ms)),
-                        }
-                    })
-                    .collect(),
-            })
-            .collect(),
+            }
+        });
+    let (counselling_count, counselling) =
+        capped(l.counselling, max_rows, |c| pb::CounsellingCase {
+            worker_id: c.worker_id,
+            county_code: c.county_code,
+            declines: c
+                .declines
+                .into_iter()
+                .map(|d| {
+                    let reason = crate::domain::placement::DeclineReason::try_from(d.reason)
+                        .unwrap_or(crate::domain::placement::DeclineReason::Unspecified);
+                    pb::CounsellingDecline {
+                        placement_id: d.placement_id,
+                        opening_id: d.opening_id,
+                        reason_code: reason.code().to_string(),
+                        reason: reason.text(lang).to_string(),
+                        note: d.note,
+                        declined_date: iso(crate::domain::placement::china_day(d.at_ms)),
+                    }
+                })
+                .collect(),
+        });
+    pb::PolicyReport {
+        as_of_date: iso(l.today),
+        rules: Some(rules),
+        welfare_posts_count,
+        welfare_posts,
+        workshops_count,
+        workshops_below_minimum,
+        workshops,
+        waiting_households_count,
+        waiting_households,
+        short_of_recommendations_count,
+        short_of_recommendations,
+        counselling_count,
+        counselling,
     }
+}
+
+/// The count of every row, and the first `max_rows` on the wire.
+fn capped<T, U>(rows: Vec<T>, max_rows: usize, to_pb: impl FnMut(T) -> U) -> (u64, Vec<U>) {
+    let count = rows.len() as u64;
+    (count, rows.into_iter().take(max_rows).map(to_pb).collect())
 }

@@ -6,24 +6,17 @@ use crate::domain::access::Role;
 use crate::domain::access::TokenRecord;
 use crate::domain::ValidationError;
 
+wire_enum!(role, role_to: Role <-> pb::Role { Admin, ServiceCompany, Recruiter, Reader });
+
 /// A role on the wire.
 pub(crate) fn role_to_pb(r: Role) -> pb::Role {
-    match r {
-        Role::Admin => pb::Role::Admin,
-        Role::ServiceCompany => pb::Role::ServiceCompany,
-        Role::Recruiter => pb::Role::Recruiter,
-        Role::Reader => pb::Role::Reader,
-    }
+    role_to(r)
 }
 
 /// A role from the wire; UNSPECIFIED and unknown numbers are refused.
 pub(crate) fn role_from_pb(raw: i32) -> Result<Role, ValidationError> {
     match pb::Role::try_from(raw) {
-        Ok(pb::Role::Admin) => Ok(Role::Admin),
-        Ok(pb::Role::ServiceCompany) => Ok(Role::ServiceCompany),
-        Ok(pb::Role::Recruiter) => Ok(Role::Recruiter),
-        Ok(pb::Role::Reader) => Ok(Role::Reader),
-        Ok(pb::Role::Unspecified) => Err(ValidationError::new("role", "is required")),
+        Ok(wire) => role(wire).ok_or_else(|| ValidationError::new("role", "is required")),
         Err(_) => Err(ValidationError::new("role", format!("unknown role {raw}"))),
     }
 }
