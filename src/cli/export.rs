@@ -18,7 +18,7 @@ use crate::api::pb;
 use crate::domain::placement::{PlacementStatus, SeparationReason};
 use crate::domain::query::Page;
 use crate::domain::{regions, Lang, Opening, Source, Worker};
-use crate::ledger::columns::table_of;
+use crate::ledger::columns::{headers, table_of};
 use crate::ledger::{files, openings, workers, CellKind, Encoding, Format, Table};
 
 /// What `export` writes.
@@ -160,6 +160,25 @@ fn offline(data: Local<'_>, args: &ExportArgs, county: Option<String>) -> anyhow
     Ok(table)
 }
 
+/// Every item of a listing: `$client.$rpc` asked for page after page of
+/// `$request` (its page size and token set here) in `$lang`, until a
+/// reply's next page token is empty; `$items` is the reply's field of
+/// items.
+macro_rules! every_item {
+    ($client:ident.$rpc:ident($request:expr, $lang:expr).$items:ident) => {
+        every_page(|page_token| {
+            let mut client = $client.clone();
+            let mut request = $request.clone();
+            request.page_size = PAGE;
+            request.page_token = page_token;
+            async move {
+                let r = client.$rpc(with_lang(request, $lang)).await?.into_inner();
+                Ok((r.$items, r.next_page_token))
+            }
+        })
+    };
+}
+
 async fn remote(
     server: Server<'_>,
     args: &ExportArgs,
@@ -171,68 +190,34 @@ async fn remote(
     let table = match args.kind {
         ExportKind::Workers => {
             let client = pb::workers_client::WorkersClient::new(channel);
-            let pages = every_page(|page_token| {
-                let mut client = client.clone();
-                let request = pb::ListWorkersRequest {
-                    page_size: PAGE,
-                    page_token,
-                    county_code: county.clone(),
-                    ..Default::default()
-                };
-                async move {
-                    let r = client.list_workers(with_lang(request, lang)).await?;
-                    let r = r.into_inner();
-                    Ok((r.workers, r.next_page_token))
-                }
-            })
-            .await?;
-            table_of(
-                workers::COLUMNS,
-                &from_wire::<_, Worker>(pages)?,
-                lang,
-                false,
-            )
+            let request = pb::ListWorkersRequest {
+                county_code: county,
+                ..Default::default()
+            };
+            let all = every_item!(client.list_workers(request, lang).workers).await?;
+            table_of(workers::COLUMNS, &from_wire::<_, Worker>(all)?, lang, false)
         }
         ExportKind::Openings => {
             let client = pb::openings_client::OpeningsClient::new(channel);
-            let pages = every_page(|page_token| {
-                let mut client = client.clone();
-                let request = pb::ListOpeningsRequest {
-                    page_size: PAGE,
-                    page_token,
-                    region_code: county.clone(),
-                    ..Default::default()
-                };
-                async move {
-                    let r = client.list_openings(with_lang(request, lang)).await?;
-                    let r = r.into_inner();
-                    Ok((r.openings, r.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::ListOpeningsRequest {
+                region_code: county,
+                ..Default::default()
+            };
+            let all = every_item!(client.list_openings(request, lang).openings).await?;
             table_of(
                 openings::COLUMNS,
-                &from_wire::<_, Opening>(pages)?,
+                &from_wire::<_, Opening>(all)?,
                 lang,
                 false,
             )
         }
         ExportKind::Placements => {
             let client = pb::placement_service_client::PlacementServiceClient::new(channel);
-            let all = every_page(|page_token| {
-                let mut client = client.clone();
-                let request = pb::ListPlacementsRequest {
-                    page_size: PAGE,
-                    page_token,
-                    county_code: county.clone(),
-                    ..Default::default()
-                };
-                async move {
-                    let r = client.list(with_lang(request, lang)).await?.into_inner();
-                    Ok((r.placements, r.next_page_token))
-                }
-            })
-            .await?;
+            let request = pb::ListPlacementsRequest {
+                county_code: county,
+                ..Default::default()
+            };
+            let all = every_item!(client.list(request, lang).placements).await?;
             placements_table(&all, lang)
         }
         ExportKind::Checkins => {
@@ -322,25 +307,26 @@ fn ms_date(t: &Option<prost_types::Timestamp>) -> String {
 }
 
 fn placements_table(all: &[pb::Placement], lang: Lang) -> Table {
-    let headers = [
-        ("编号", "id"),
-        ("劳动力编号", "worker_id"),
-        ("户编号", "household_id"),
-        ("岗位编号", "opening_id"),
-        ("用工单位编号", "employer_id"),
-        ("岗位类型", "source"),
-        ("县区", "county"),
-        ("安置点编号", "site_id"),
-        ("状态", "status"),
-        ("零就业家庭", "zero_employment_household"),
-        ("推荐日期", "proposed"),
-        ("上岗日期", "hire_date"),
-        ("离岗日期", "separation_date"),
-        ("离岗原因", "separation_reason"),
-        ("拒绝原因", "decline_reason"),
-    ]
-    .map(|(zh, en)| lang.pick(zh, en).to_string())
-    .to_vec();
+    let headers = headers(
+        lang,
+        &[
+            ("编号", "id"),
+            ("劳动力编号", "worker_id"),
+            ("户编号", "household_id"),
+            ("岗位编号", "opening_id"),
+            ("用工单位编号", "employer_id"),
+            ("岗位类型", "source"),
+            ("县区", "county"),
+            ("安置点编号", "site_id"),
+            ("状态", "status"),
+            ("零就业家庭", "zero_employment_household"),
+            ("推荐日期", "proposed"),
+            ("上岗日期", "hire_date"),
+            ("离岗日期", "separation_date"),
+            ("离岗原因", "separation_reason"),
+            ("拒绝原因", "decline_reason"),
+        ],
+    );
     let rows = all
         .iter()
         .map(|p| {
@@ -388,19 +374,20 @@ fn source_from_pb(s: pb::Source) -> Option<Source> {
 }
 
 fn checkins_table(all: &[pb::DueCheckIn], lang: Lang) -> Table {
-    let headers = [
-        ("安置编号", "placement_id"),
-        ("劳动力编号", "worker_id"),
-        ("姓名", "name"),
-        ("手机号", "phone"),
-        ("县区", "county"),
-        ("岗位编号", "opening_id"),
-        ("回访月数", "month"),
-        ("应回访日期", "due_date"),
-        ("已逾期", "overdue"),
-    ]
-    .map(|(zh, en)| lang.pick(zh, en).to_string())
-    .to_vec();
+    let headers = headers(
+        lang,
+        &[
+            ("安置编号", "placement_id"),
+            ("劳动力编号", "worker_id"),
+            ("姓名", "name"),
+            ("手机号", "phone"),
+            ("县区", "county"),
+            ("岗位编号", "opening_id"),
+            ("回访月数", "month"),
+            ("应回访日期", "due_date"),
+            ("已逾期", "overdue"),
+        ],
+    );
     let rows = all
         .iter()
         .map(|c| {

@@ -71,17 +71,38 @@ pub struct ImportOutcome {
 /// A record kind a ledger holds, as the CLI sends and stores it.
 trait Record: import::Record + Imported + Send + Sync + 'static {
     type Pb: Clone + Send + 'static;
+    /// The import rpc's request of one row.
+    type Request: Send + 'static;
     fn to_pb(self) -> Self::Pb;
     /// The API's conversion and validation.
     fn from_pb(pb: Self::Pb) -> Validated<Self>;
-    /// Streams rows to the server's import.
-    async fn send(
+    /// The request that sends `row` to the import rpc.
+    fn request(row: Self::Pb, options: ImportOptions) -> Self::Request;
+    /// Calls the import rpc with the rows' requests.
+    async fn import(
         channel: super::TokenChannel,
-        rows: Vec<Self::Pb>,
-        bar: ProgressBar,
-        lang: Lang,
-        options: ImportOptions,
+        requests: tonic::Request<Requests<Self::Request>>,
     ) -> Result<Reply, tonic::Status>;
+}
+
+/// The stream of an import rpc's requests.
+type Requests<T> = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = T> + Send>>;
+
+/// Streams rows to the server's import, counting each on `bar` as it is
+/// sent.
+async fn stream_rows<R: Record>(
+    channel: super::TokenChannel,
+    rows: Vec<R::Pb>,
+    bar: ProgressBar,
+    lang: Lang,
+    options: ImportOptions,
+) -> Result<Reply, tonic::Status> {
+    use tokio_stream::StreamExt as _;
+    let requests: Requests<R::Request> = Box::pin(tokio_stream::iter(rows).map(move |row| {
+        bar.inc(1);
+        R::request(row, options)
+    }));
+    R::import(channel, streaming(requests, lang)).await
 }
 
 /// A server's reply to an import, either kind.
@@ -112,6 +133,7 @@ macro_rules! reply {
 
 impl Record for Worker {
     type Pb = pb::Worker;
+    type Request = pb::ImportWorkersRequest;
     fn to_pb(self) -> pb::Worker {
         let national_id = self.national_id.clone();
         // The wire form leaves the id number out (it is never sent back);
@@ -124,24 +146,19 @@ impl Record for Worker {
     fn from_pb(pb: pb::Worker) -> Validated<Self> {
         crate::api::worker_from_pb(pb)
     }
-    async fn send(
+    fn request(worker: pb::Worker, options: ImportOptions) -> Self::Request {
+        pb::ImportWorkersRequest {
+            worker: Some(worker),
+            check_only: options.check_only,
+            allow_move: options.allow_move,
+        }
+    }
+    async fn import(
         channel: super::TokenChannel,
-        rows: Vec<pb::Worker>,
-        bar: ProgressBar,
-        lang: Lang,
-        options: ImportOptions,
+        requests: tonic::Request<Requests<Self::Request>>,
     ) -> Result<Reply, tonic::Status> {
-        use tokio_stream::StreamExt as _;
-        let stream = tokio_stream::iter(rows).map(move |w| {
-            bar.inc(1);
-            pb::ImportWorkersRequest {
-                worker: Some(w),
-                check_only: options.check_only,
-                allow_move: options.allow_move,
-            }
-        });
         let r = pb::workers_client::WorkersClient::new(channel)
-            .import_workers(streaming(stream, lang))
+            .import_workers(requests)
             .await?
             .into_inner();
         Ok(reply!(r))
@@ -150,29 +167,25 @@ impl Record for Worker {
 
 impl Record for Opening {
     type Pb = pb::Opening;
+    type Request = pb::ImportOpeningsRequest;
     fn to_pb(self) -> pb::Opening {
         self.into()
     }
     fn from_pb(pb: pb::Opening) -> Validated<Self> {
         crate::api::opening_from_pb(pb)
     }
-    async fn send(
+    fn request(opening: pb::Opening, options: ImportOptions) -> Self::Request {
+        pb::ImportOpeningsRequest {
+            opening: Some(opening),
+            check_only: options.check_only,
+        }
+    }
+    async fn import(
         channel: super::TokenChannel,
-        rows: Vec<pb::Opening>,
-        bar: ProgressBar,
-        lang: Lang,
-        options: ImportOptions,
+        requests: tonic::Request<Requests<Self::Request>>,
     ) -> Result<Reply, tonic::Status> {
-        use tokio_stream::StreamExt as _;
-        let stream = tokio_stream::iter(rows).map(move |o| {
-            bar.inc(1);
-            pb::ImportOpeningsRequest {
-                opening: Some(o),
-                check_only: options.check_only,
-            }
-        });
         let r = pb::openings_client::OpeningsClient::new(channel)
-            .import_openings(streaming(stream, lang))
+            .import_openings(requests)
             .await?
             .into_inner();
         Ok(reply!(r))
@@ -426,7 +439,7 @@ async fn send<R: Record>(
     let channel = server.channel().await?;
     let bar = bar(rows.len(), lang);
     let pbs: Vec<R::Pb> = rows.iter().map(|(_, r)| r.clone().to_pb()).collect();
-    let reply = R::send(channel, pbs, bar.clone(), lang, options)
+    let reply = stream_rows::<R>(channel, pbs, bar.clone(), lang, options)
         .await
         .map_err(|s| status_error(s, lang))?;
     bar.finish_and_clear();

@@ -4,6 +4,7 @@
 use crate::domain::{Lang, Reason};
 
 use super::cells::kind_for_path;
+use super::fields::Field;
 use super::{Cell, Row, Table};
 
 /// One ledger column of records of type `R`.
@@ -30,6 +31,50 @@ pub struct Column<R> {
 }
 
 impl<R> Column<R> {
+    /// A column that must be present, headed `zh` / `en`, of `field`.
+    pub const fn required(zh: &'static str, en: &'static str, field: Field<R>) -> Self {
+        Self {
+            required: true,
+            ..Self::optional(zh, en, field)
+        }
+    }
+
+    /// A column that may be left out, headed `zh` / `en`, of `field`.
+    pub const fn optional(zh: &'static str, en: &'static str, field: Field<R>) -> Self {
+        Self {
+            zh,
+            en,
+            path: field.path,
+            required: false,
+            secret: false,
+            example: "",
+            note: ("", ""),
+            read: field.read,
+            write: field.write,
+        }
+    }
+
+    /// The column, never written by an export.
+    pub const fn secret(self) -> Self {
+        Self {
+            secret: true,
+            ..self
+        }
+    }
+
+    /// The column with the template's example cell.
+    pub const fn example(self, example: &'static str) -> Self {
+        Self { example, ..self }
+    }
+
+    /// The column with what a cell may hold, for people.
+    pub const fn note(self, zh: &'static str, en: &'static str) -> Self {
+        Self {
+            note: (zh, en),
+            ..self
+        }
+    }
+
     /// The header in `lang`.
     pub fn header(&self, lang: Lang) -> &'static str {
         lang.pick(self.zh, self.en)
@@ -245,18 +290,27 @@ pub fn template<R>(columns: &[Column<R>], lang: Lang) -> Table {
     Table::of_text(headers, vec![example]).typed(&kinds)
 }
 
+/// The headers of a table, each given as (Chinese, English), in `lang`.
+pub fn headers(lang: Lang, names: &[(&str, &str)]) -> Vec<String> {
+    names
+        .iter()
+        .map(|(zh, en)| lang.pick(zh, en).to_string())
+        .collect()
+}
+
 /// The column guide: header in both languages, field, required, what a
 /// cell may hold.
 pub fn guide<R>(columns: &[Column<R>], lang: Lang) -> Table {
-    let headers = [
-        lang.pick("中文表头", "Chinese header"),
-        lang.pick("英文表头", "English header"),
-        lang.pick("字段", "field"),
-        lang.pick("必填列", "required"),
-        lang.pick("填写说明", "what to write"),
-    ]
-    .map(String::from)
-    .to_vec();
+    let headers = headers(
+        lang,
+        &[
+            ("中文表头", "Chinese header"),
+            ("英文表头", "English header"),
+            ("字段", "field"),
+            ("必填列", "required"),
+            ("填写说明", "what to write"),
+        ],
+    );
     let rows = columns
         .iter()
         .map(|c| {

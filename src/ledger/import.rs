@@ -7,11 +7,12 @@
 
 use std::collections::HashMap;
 
-use super::columns::{Column, Mapping, RowError};
-use super::{openings, workers, Cell, Row, Table};
-use crate::domain::{current_year, scoped, Lang, Opening, Validated, Worker};
+use super::columns::{headers, Column, Mapping, RowError};
+use super::{Cell, Row, Table};
+use crate::domain::{Lang, Validated};
 
-/// A record kind a ledger holds.
+/// A record kind a ledger holds (implemented beside its columns, in
+/// [`super::workers`] and [`super::openings`]).
 pub trait Record: Sized + Clone {
     /// The record's name in field paths (`worker`).
     const NAME: &'static str;
@@ -28,50 +29,6 @@ pub trait Record: Sized + Clone {
     /// The domain's rules, as the API applies them to a record it is
     /// sent; the error names the field (`worker.<path>`).
     fn validate(&self) -> Validated<()>;
-}
-
-impl Record for Worker {
-    const NAME: &'static str = "worker";
-    fn columns() -> &'static [Column<Self>] {
-        workers::COLUMNS
-    }
-    fn blank() -> Self {
-        workers::blank()
-    }
-    fn finish(&mut self) {
-        workers::finish(self)
-    }
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn stored_id(&self) -> String {
-        scoped::qualified(&self.id, &self.county_code)
-    }
-    fn validate(&self) -> Validated<()> {
-        Worker::validate(self, current_year())
-    }
-}
-
-impl Record for Opening {
-    const NAME: &'static str = "opening";
-    fn columns() -> &'static [Column<Self>] {
-        openings::COLUMNS
-    }
-    fn blank() -> Self {
-        openings::blank()
-    }
-    fn finish(&mut self) {
-        openings::finish(self)
-    }
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn stored_id(&self) -> String {
-        self.id.clone()
-    }
-    fn validate(&self) -> Validated<()> {
-        Opening::validate(self)
-    }
 }
 
 /// Reads and validates every row: the good ones with their row numbers,
@@ -154,14 +111,15 @@ pub struct Change {
 /// in the ledger, its whole id, what it did (new, changed, unchanged) and
 /// the fields that change.
 pub fn changes_table(changes: &[Change], lang: Lang) -> Table {
-    let headers = [
-        lang.pick("行号", "row"),
-        lang.pick("编号", "id"),
-        lang.pick("结果", "result"),
-        lang.pick("改动的字段", "fields changed"),
-    ]
-    .map(String::from)
-    .to_vec();
+    let headers = headers(
+        lang,
+        &[
+            ("行号", "row"),
+            ("编号", "id"),
+            ("结果", "result"),
+            ("改动的字段", "fields changed"),
+        ],
+    );
     let mut rows: Vec<Row> = changes
         .iter()
         .map(|c| Row {

@@ -14,6 +14,7 @@
 
 pub mod cells;
 pub mod columns;
+pub mod fields;
 pub mod files;
 pub mod import;
 pub mod openings;

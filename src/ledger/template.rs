@@ -67,37 +67,38 @@ impl List {
 
     /// The input message shown on the cell: (title, text).
     fn message(self, lang: Lang) -> (&'static str, &'static str) {
-        match self {
+        let ((title_zh, title_en), (zh, en)) = match self {
             List::Skills => (
-                lang.pick("技能", "skills"),
-                lang.pick(
+                ("技能", "skills"),
+                (
                     "从下拉列表选一个技能，或写多个并注明等级（1-5）：缝纫:3;电工:2。技能名称或代码都可以，全部技能见“可填值”表。",
                     "Pick a skill, or write several with levels 1-5: sewing:3;electrics:2. A Chinese name or a code; the sheet 'valid values' lists all.",
                 ),
             ),
             List::Regions => (
-                lang.pick("县区", "county"),
-                lang.pick(
+                ("县区", "county"),
+                (
                     "从下拉列表选县区名称，也可写六位行政区划代码（如 431224）。",
                     "Pick a county or city, or write its six-digit code (e.g. 431224).",
                 ),
             ),
             List::Source => (
-                lang.pick("岗位类型", "source"),
-                lang.pick("从下拉列表选一种岗位类型。", "Pick one source."),
+                ("岗位类型", "source"),
+                ("从下拉列表选一种岗位类型。", "Pick one source."),
             ),
             List::Sources => (
-                lang.pick("意向岗位类型", "preferred sources"),
-                lang.pick(
+                ("意向岗位类型", "preferred sources"),
+                (
                     "选一种，或写多种，用分号隔开：帮扶车间;公益岗位。",
                     "Pick one, or write several separated by ';'.",
                 ),
             ),
             List::YesNo => (
-                lang.pick("是 / 否", "yes / no"),
-                lang.pick("选“是”或“否”；空为否。", "Pick yes or no; empty is no."),
+                ("是 / 否", "yes / no"),
+                ("选“是”或“否”；空为否。", "Pick yes or no; empty is no."),
             ),
-        }
+        };
+        (lang.pick(title_zh, title_en), lang.pick(zh, en))
     }
 }
 
@@ -152,17 +153,11 @@ fn named_regions() -> Vec<regions::Region> {
 /// Writes the valid-values sheet; returns, for each list, the absolute
 /// range of its values.
 fn write_values(sheet: &mut Worksheet, lang: Lang) -> anyhow::Result<Vec<(List, String)>> {
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let text = rust_xlsxwriter::Format::new().set_num_format("@");
     let name = values_sheet(lang);
     let mut ranges = Vec::new();
     let mut col: u16 = 0;
     for (list, header, values) in lists(lang) {
-        sheet.write_string_with_format(0, col, header, &bold)?;
-        sheet.set_column_width(col, 18)?;
-        for (i, v) in values.iter().enumerate() {
-            sheet.write_string_with_format(i as u32 + 1, col, v, &text)?;
-        }
+        write_list(sheet, col, header, &values)?;
         let letter = rust_xlsxwriter::utility::column_number_to_name(col);
         ranges.push((
             list,
@@ -185,16 +180,30 @@ fn write_values(sheet: &mut Worksheet, lang: Lang) -> anyhow::Result<Vec<(List, 
         };
         if let Some((header, codes)) = codes {
             col += 1;
-            sheet.write_string_with_format(0, col, header, &bold)?;
-            sheet.set_column_width(col, 18)?;
-            for (i, v) in codes.iter().enumerate() {
-                sheet.write_string_with_format(i as u32 + 1, col, v, &text)?;
-            }
+            write_list(sheet, col, header, &codes)?;
         }
         col += 2;
     }
     sheet.set_freeze_panes(1, 0)?;
     Ok(ranges)
+}
+
+/// Writes column `col` of the valid-values sheet: a bold header, then
+/// the values as text.
+fn write_list(
+    sheet: &mut Worksheet,
+    col: u16,
+    header: &str,
+    values: &[String],
+) -> anyhow::Result<()> {
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let text = rust_xlsxwriter::Format::new().set_num_format("@");
+    sheet.write_string_with_format(0, col, header, &bold)?;
+    sheet.set_column_width(col, 18)?;
+    for (i, v) in values.iter().enumerate() {
+        sheet.write_string_with_format(i as u32 + 1, col, v, &text)?;
+    }
+    Ok(())
 }
 
 /// The drop-downs of the ledger sheet's columns.

@@ -9,6 +9,7 @@ use calamine::{Data, Reader as _, Xlsx};
 
 use super::columns::Mapping;
 use super::files::read;
+use super::import::Record as _;
 use super::template::{values_sheet, workbook};
 use super::{openings, workers, Cell, Kind};
 use crate::domain::{words, Lang};
@@ -163,7 +164,7 @@ fn every_listed_value_imports_and_the_example_rows_import_cleanly() {
         }
         let mut o = openings::blank();
         mapping.read(&table.rows[0], &mut o, lang).unwrap();
-        openings::finish(&mut o);
+        o.finish();
         crate::api::opening_from_pb(o.into()).unwrap();
     }
 }

@@ -116,7 +116,7 @@ fn template_examples_pass_the_api_validation() {
         let mapping = Mapping::new(openings::COLUMNS, "opening", &t.headers, lang).unwrap();
         let mut o = openings::blank();
         mapping.read(&t.rows[0], &mut o, lang).unwrap();
-        openings::finish(&mut o);
+        o.finish();
         crate::api::opening_from_pb(o.into()).unwrap();
     }
 }

@@ -61,34 +61,34 @@ pub struct Group {
     pub figures: &'static [Figure],
 }
 
+impl Figure {
+    /// The figure `key`, named `zh` / `en`, read by `value`.
+    const fn new(
+        key: &'static str,
+        zh: &'static str,
+        en: &'static str,
+        value: fn(&Row) -> Value,
+    ) -> Figure {
+        Figure { key, zh, en, value }
+    }
+}
+
+/// The figure of the row's count `$key`.
 macro_rules! count {
     ($key:ident, $zh:literal, $en:literal) => {
-        Figure {
-            key: stringify!($key),
-            zh: $zh,
-            en: $en,
-            value: |r| Value::Count(r.$key),
-        }
+        Figure::new(stringify!($key), $zh, $en, |r| Value::Count(r.$key))
     };
 }
+/// The figure of the row's share `$key()`.
 macro_rules! share {
     ($key:ident, $zh:literal, $en:literal) => {
-        Figure {
-            key: stringify!($key),
-            zh: $zh,
-            en: $en,
-            value: |r| Value::Share(r.$key()),
-        }
+        Figure::new(stringify!($key), $zh, $en, |r| Value::Share(r.$key()))
     };
 }
+/// The figure of the row's number of days `$key`.
 macro_rules! days {
     ($key:ident, $zh:literal, $en:literal) => {
-        Figure {
-            key: stringify!($key),
-            zh: $zh,
-            en: $en,
-            value: |r| Value::Days(r.$key),
-        }
+        Figure::new(stringify!($key), $zh, $en, |r| Value::Days(r.$key))
     };
 }
 
