@@ -29,7 +29,6 @@
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicI8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc as Shared;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use crossbeam_utils::{Backoff, CachePadded};
 
@@ -37,18 +36,8 @@ const NONE: usize = usize::MAX;
 /// Most chunks a block is cut into: enough for the two threads to even out
 /// when one starts late, few enough that claiming them stays cheap.
 const MAX_CHUNKS: usize = 8;
-/// Spins of an idle helper before it parks (up to a millisecond).
+/// Spins of an idle helper before it parks (tens of microseconds).
 const SPINS: u32 = 1 << 14;
-/// A wait for the helper this long means it was not running: a chunk
-/// takes a few microseconds.
-const STALL: Duration = Duration::from_micros(50);
-/// Stalls in a window of shared blocks that send pricing back to one
-/// thread, and for how many blocks. A stall costs up to a time slice of
-/// the scheduler (milliseconds), as much as sharing saves over thousands
-/// of blocks, so two in a window of 4096 blocks are enough.
-const STALLS_MAX: u32 = 2;
-const WINDOW: u32 = 4096;
-const ALONE: u32 = 1 << 16;
 
 /// An arc's cost and ends, in one 16-byte slot: pricing reads all three.
 #[derive(Debug, Clone, Copy, Default)]
@@ -170,12 +159,6 @@ pub(super) struct Helper {
     board: Shared<Board>,
     thread: Option<JoinHandle<()>>,
     min_chunk: usize,
-    /// Blocks shared lately, and how many of them waited long for the
-    /// helper (see [`Helper::best_from`]).
-    shared: u32,
-    stalls: u32,
-    /// Blocks left to price alone after too many stalls.
-    alone: u32,
 }
 
 /// The block being priced, shared by the two threads.
@@ -261,26 +244,11 @@ impl Helper {
             board,
             thread: Some(thread),
             min_chunk: min_chunk.max(1),
-            shared: 0,
-            stalls: 0,
-            alone: 0,
         })
     }
 
     /// [`Priced::best_from`] for one block, priced by both threads.
-    ///
-    /// When the other core is busy, the helper runs late or is preempted
-    /// holding a chunk, and waiting for it costs more than pricing alone
-    /// (a scale-10 solve took 33 s against 21 s on a machine loaded ten
-    /// deep). So a block that waits more than [`STALL`] for the helper
-    /// counts as stalled, and after [`STALLS_MAX`] stalls in [`WINDOW`]
-    /// blocks the next [`ALONE`] blocks are priced by this thread alone.
-    /// The arc taken is the same either way.
-    pub fn best_from(&mut self, from: usize, len: usize, active: usize) -> (i64, usize) {
-        if self.alone > 0 {
-            self.alone -= 1;
-            return self.board.priced.best_from(from, len, active);
-        }
+    pub fn best_from(&self, from: usize, len: usize, active: usize) -> (i64, usize) {
         let b = &*self.board;
         let chunks = len.div_ceil(self.min_chunk).clamp(1, MAX_CHUNKS);
         b.from.store(from, Ordering::Relaxed);
@@ -300,7 +268,6 @@ impl Helper {
         }
         b.work(block);
         // Chunks are few and short: wait for the helper's last one.
-        let waiting = Instant::now();
         let backoff = Backoff::new();
         while b.done.load(Ordering::Acquire) < chunks {
             backoff.snooze();
@@ -312,19 +279,7 @@ impl Helper {
                 (best, at) = (v, b.at[c].load(Ordering::Relaxed));
             }
         }
-        self.count(waiting.elapsed() > STALL);
         (best, at)
-    }
-
-    fn count(&mut self, stalled: bool) {
-        self.shared += 1;
-        self.stalls += u32::from(stalled);
-        if self.stalls >= STALLS_MAX {
-            self.alone = ALONE;
-            (self.shared, self.stalls) = (0, 0);
-        } else if self.shared >= WINDOW {
-            (self.shared, self.stalls) = (0, 0);
-        }
     }
 }
 

@@ -796,8 +796,8 @@ impl Simplex {
         control: &Control,
         pivots: &mut u64,
     ) -> Result<(), SolveError> {
-        let mut helper = self.pricing_helper();
-        while self.find_entering(helper.as_mut()) {
+        let helper = self.pricing_helper();
+        while self.find_entering(helper.as_ref()) {
             *pivots += 1;
             if pivots.is_multiple_of(4096) {
                 if control.cancelled() {
@@ -827,7 +827,7 @@ impl Simplex {
     /// that has one (the first of them in scan order on a tie). A `helper`
     /// prices part of each block on another core; the arc taken is the
     /// same.
-    fn find_entering(&mut self, mut helper: Option<&mut Helper>) -> bool {
+    fn find_entering(&mut self, helper: Option<&Helper>) -> bool {
         let len = self.active;
         let mut a = if self.next_arc < len {
             self.next_arc
@@ -837,7 +837,7 @@ impl Simplex {
         let mut left = len;
         while left > 0 {
             let size = self.block.min(left);
-            let (best, arc) = match helper.as_deref_mut() {
+            let (best, arc) = match helper {
                 Some(h) => h.best_from(a, size, len),
                 None => self.priced.best_from(a, size, len),
             };
