@@ -19,7 +19,6 @@ mod flow;
 pub mod market;
 pub mod network;
 pub mod prices;
-mod pricing;
 pub mod simplex;
 pub mod ssp;
 pub mod stable;

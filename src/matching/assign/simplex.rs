@@ -36,10 +36,7 @@
 //! and i64 cost, which pricing reads together; i32 capacity and flow, i8
 //! state), about 25 bytes an arc; no per-node lists.
 
-use std::sync::Arc as Shared;
-
 use super::network::{Certificate, Layout};
-use super::pricing::{ArcEnds, Helper, Priced, Split};
 use super::{Control, Problem, Solution, SolveError};
 
 const NONE: u32 = u32::MAX;
@@ -243,23 +240,30 @@ fn block_size(active: usize) -> usize {
     (((active as f64).sqrt() * 0.2) as usize).max(10)
 }
 
+/// An arc's cost and ends, in one 16-byte slot.
+#[derive(Debug, Clone, Copy, Default)]
+struct Arc {
+    cost: i64,
+    source: u32,
+    target: u32,
+}
+
 /// The network and its spanning-tree basis.
 struct Simplex {
     /// Real nodes; the artificial root is node `nodes`.
     nodes: usize,
     /// Real arcs; arc `real + u` is node `u`'s artificial arc.
     real: usize,
-    /// When blocks are priced on two cores.
-    split: Split,
     /// Arcs `0..active` are priced; the rest (each worker's weaker
     /// candidates) wait until pricing them finds one worth entering.
     active: usize,
-    /// The arcs' ends and costs, their states, and the node potentials
-    /// (every tree arc has reduced cost 0): what pricing reads, shared
-    /// with the pricing helper while a round runs (see [`super::pricing`]).
-    priced: Shared<Priced>,
+    /// Ends and cost side by side: pricing reads all three of an arc.
+    arcs: Vec<Arc>,
     cap: Vec<i32>,
     flow: Vec<i32>,
+    state: Vec<i8>,
+    /// Node potentials: every tree arc has reduced cost 0.
+    pi: Vec<i64>,
     parent: Vec<u32>,
     /// The tree arc joining a node to its parent.
     pred: Vec<u32>,
@@ -339,11 +343,12 @@ impl Simplex {
         let mut net = Simplex {
             nodes,
             real,
-            split: Split::for_this_machine(),
             active,
-            priced: Shared::new(Priced::new(all, nodes + 1, LOWER)),
+            arcs: vec![Arc::default(); all],
             cap: vec![0; all],
             flow: vec![0; all],
+            state: vec![LOWER; all],
+            pi: vec![0; nodes + 1],
             parent: vec![NONE; nodes + 1],
             pred: vec![NONE; nodes + 1],
             pred_dir: vec![1; nodes + 1],
@@ -403,7 +408,7 @@ impl Simplex {
                     reserve += 1;
                     reserve - 1
                 };
-                net.priced_mut().arcs[a] = ArcEnds {
+                net.arcs[a] = Arc {
                     cost,
                     source: from as u32,
                     target: to as u32,
@@ -555,7 +560,7 @@ impl Simplex {
         self.pred_dir[..root].fill(1);
         for a in 0..self.real {
             if self.flow[a] > 0 && self.flow[a] < self.cap[a] {
-                let ArcEnds { source, target, .. } = self.priced.arcs[a];
+                let Arc { source, target, .. } = self.arcs[a];
                 debug_assert_eq!(self.pred[source as usize], NONE, "one arc to the sink");
                 self.hang(source as usize, target as usize, a, 1);
             }
@@ -564,8 +569,7 @@ impl Simplex {
             self.hang_basis(basis);
         }
         for (u, &pi) in hint.iter().enumerate() {
-            let a = self.real + u;
-            self.priced_mut().arcs[a].cost = -pi;
+            self.arcs[self.real + u].cost = -pi;
         }
     }
 
@@ -581,11 +585,11 @@ impl Simplex {
         debug_assert_eq!(basis.parent.len(), self.nodes);
         let sink = self.nodes - 1;
         for a in 0..self.active {
-            let ArcEnds {
+            let Arc {
                 cost,
                 source,
                 target,
-            } = self.priced.arcs[a];
+            } = self.arcs[a];
             let (s, t) = (source as usize, target as usize);
             // Only a household's uncovered arc costs more than nothing.
             let big = cost > 0;
@@ -632,8 +636,11 @@ impl Simplex {
         let root = self.nodes;
         for u in 0..root {
             let a = self.real + u;
-            let arc = &mut self.priced_mut().arcs[a];
-            (arc.source, arc.target) = (u as u32, root as u32);
+            self.arcs[a] = Arc {
+                cost: self.arcs[a].cost,
+                source: u as u32,
+                target: root as u32,
+            };
             self.cap[a] = INF;
             if self.pred[u] == NONE {
                 self.hang(u, root, a, 1);
@@ -641,11 +648,11 @@ impl Simplex {
         }
         for a in 0..self.real {
             if self.flow[a] == self.cap[a] && self.cap[a] > 0 {
-                self.priced.set_state(a, UPPER);
+                self.state[a] = UPPER;
             }
         }
         for u in 0..root {
-            self.priced.set_state(self.pred[u] as usize, TREE);
+            self.state[self.pred[u] as usize] = TREE;
         }
         // Children lists, then one preorder walk from the root gives the
         // thread, the potentials (each tree arc at reduced cost 0), the
@@ -708,7 +715,7 @@ impl Simplex {
         self.rev_thread[0] = root as u32;
         self.succ_num[root] = root as u32 + 1;
         self.last_succ[root] = root as u32 - 1;
-        self.priced.set_pi(root, 0);
+        self.pi[root] = 0;
         for u in 0..root {
             let a = self.real + u;
             self.parent[u] = root as u32;
@@ -718,22 +725,22 @@ impl Simplex {
             self.succ_num[u] = 1;
             self.last_succ[u] = u as u32;
             self.cap[a] = INF;
-            self.priced.set_state(a, TREE);
+            self.state[a] = TREE;
             let amount = i32::try_from(supply[u].abs()).expect("supply fits i32");
             self.flow[a] = amount;
-            let (pi, arc) = if supply[u] >= 0 {
+            if supply[u] >= 0 {
                 self.pred_dir[u] = 1;
-                (0, (u, root, 0))
+                self.pi[u] = 0;
+                self.arcs[a].source = u as u32;
+                self.arcs[a].target = root as u32;
+                self.arcs[a].cost = 0;
             } else {
                 self.pred_dir[u] = -1;
-                (art, (root, u, art))
-            };
-            self.priced.set_pi(u, pi);
-            self.priced_mut().arcs[a] = ArcEnds {
-                source: arc.0 as u32,
-                target: arc.1 as u32,
-                cost: arc.2,
-            };
+                self.pi[u] = art;
+                self.arcs[a].source = root as u32;
+                self.arcs[a].target = u as u32;
+                self.arcs[a].cost = art;
+            }
         }
     }
 
@@ -783,11 +790,10 @@ impl Simplex {
     /// their slots changes nothing else.
     fn admit(&mut self, a: usize) {
         let b = self.active;
-        let priced = self.priced_mut();
-        priced.arcs.swap(a, b);
-        priced.state.swap(a, b);
+        self.arcs.swap(a, b);
         self.cap.swap(a, b);
         self.flow.swap(a, b);
+        self.state.swap(a, b);
         self.active += 1;
     }
 
@@ -796,8 +802,7 @@ impl Simplex {
         control: &Control,
         pivots: &mut u64,
     ) -> Result<(), SolveError> {
-        let helper = self.pricing_helper();
-        while self.find_entering(helper.as_ref()) {
+        while self.find_entering() {
             *pivots += 1;
             if pivots.is_multiple_of(4096) {
                 if control.cancelled() {
@@ -819,59 +824,52 @@ impl Simplex {
 
     #[inline]
     fn reduced(&self, a: usize) -> i64 {
-        self.priced.reduced(a)
+        let arc = self.arcs[a];
+        i64::from(self.state[a])
+            * (arc.cost + self.pi[arc.source as usize] - self.pi[arc.target as usize])
     }
 
-    /// Block search: price arcs from where the last search stopped, one
+    /// Block search: scan arcs from where the last search stopped, one
     /// block at a time, and take the most violating arc of the first block
-    /// that has one (the first of them in scan order on a tie). A `helper`
-    /// prices part of each block on another core; the arc taken is the
-    /// same.
-    fn find_entering(&mut self, helper: Option<&Helper>) -> bool {
+    /// that has one.
+    fn find_entering(&mut self) -> bool {
         let len = self.active;
+        if len == 0 {
+            return false;
+        }
+        let mut best = 0i64;
+        let mut count = self.block;
         let mut a = if self.next_arc < len {
             self.next_arc
         } else {
             0
         };
-        let mut left = len;
-        while left > 0 {
-            let size = self.block.min(left);
-            let (best, arc) = match helper {
-                Some(h) => h.best_from(a, size, len),
-                None => self.priced.best_from(a, size, len),
-            };
-            a = (a + size) % len;
-            left -= size;
-            if best < 0 {
-                self.in_arc = arc;
-                self.next_arc = a;
-                return true;
+        for _ in 0..len {
+            let c = self.reduced(a);
+            if c < best {
+                best = c;
+                self.in_arc = a;
+            }
+            a += 1;
+            if a == len {
+                a = 0;
+            }
+            count -= 1;
+            if count == 0 {
+                if best < 0 {
+                    self.next_arc = a;
+                    return true;
+                }
+                count = self.block;
             }
         }
         self.next_arc = a;
-        false
-    }
-
-    /// A second thread to price with, when blocks are long enough to share
-    /// and there is a second core (see [`super::pricing`]).
-    fn pricing_helper(&self) -> Option<Helper> {
-        if self.block < self.split.from_block {
-            return None;
-        }
-        // Without the thread the solve is the same, on one core.
-        Helper::start(Shared::clone(&self.priced), self.split.min_chunk).ok()
-    }
-
-    /// The priced arrays, to change arcs: only between rounds, when no
-    /// pricing helper shares them.
-    fn priced_mut(&mut self) -> &mut Priced {
-        Shared::get_mut(&mut self.priced).expect("no pricing helper between rounds")
+        best < 0
     }
 
     fn find_join(&mut self) {
-        let mut u = self.priced.arcs[self.in_arc].source as usize;
-        let mut v = self.priced.arcs[self.in_arc].target as usize;
+        let mut u = self.arcs[self.in_arc].source as usize;
+        let mut v = self.arcs[self.in_arc].target as usize;
         while u != v {
             if self.succ_num[u] < self.succ_num[v] {
                 u = self.parent[u] as usize;
@@ -887,16 +885,10 @@ impl Simplex {
     /// one bound to the other).
     fn find_leaving(&mut self) -> bool {
         let a = self.in_arc;
-        let (first, second) = if self.priced.state(a) == LOWER {
-            (
-                self.priced.arcs[a].source as usize,
-                self.priced.arcs[a].target as usize,
-            )
+        let (first, second) = if self.state[a] == LOWER {
+            (self.arcs[a].source as usize, self.arcs[a].target as usize)
         } else {
-            (
-                self.priced.arcs[a].target as usize,
-                self.priced.arcs[a].source as usize,
-            )
+            (self.arcs[a].target as usize, self.arcs[a].source as usize)
         };
         let mut delta = self.cap[a];
         let mut side = 0;
@@ -942,26 +934,25 @@ impl Simplex {
     fn change_flow(&mut self, change: bool) {
         let a = self.in_arc;
         if self.delta > 0 {
-            let val = i32::from(self.priced.state(a)) * self.delta;
+            let val = i32::from(self.state[a]) * self.delta;
             self.flow[a] += val;
-            let mut u = self.priced.arcs[a].source as usize;
+            let mut u = self.arcs[a].source as usize;
             while u != self.join {
                 self.flow[self.pred[u] as usize] -= i32::from(self.pred_dir[u]) * val;
                 u = self.parent[u] as usize;
             }
-            let mut u = self.priced.arcs[a].target as usize;
+            let mut u = self.arcs[a].target as usize;
             while u != self.join {
                 self.flow[self.pred[u] as usize] += i32::from(self.pred_dir[u]) * val;
                 u = self.parent[u] as usize;
             }
         }
         if change {
-            self.priced.set_state(a, TREE);
+            self.state[a] = TREE;
             let out = self.pred[self.u_out] as usize;
-            let bound = if self.flow[out] == 0 { LOWER } else { UPPER };
-            self.priced.set_state(out, bound);
+            self.state[out] = if self.flow[out] == 0 { LOWER } else { UPPER };
         } else {
-            self.priced.set_state(a, -self.priced.state(a));
+            self.state[a] = -self.state[a];
         }
     }
 
@@ -975,7 +966,7 @@ impl Simplex {
         let old_succ_num = self.succ_num[u_out];
         let old_last_succ = self.last_succ[u_out] as usize;
         let v_out = self.parent[u_out] as usize;
-        let in_dir = if u_in == self.priced.arcs[self.in_arc].source as usize {
+        let in_dir = if u_in == self.arcs[self.in_arc].source as usize {
             1
         } else {
             -1
@@ -1104,9 +1095,9 @@ impl Simplex {
     /// entering arc has reduced cost 0.
     fn update_potential(&mut self) {
         let (u_in, v_in) = (self.u_in, self.v_in);
-        let sigma = self.priced.pi(v_in)
-            - self.priced.pi(u_in)
-            - i64::from(self.pred_dir[u_in]) * self.priced.arcs[self.in_arc].cost;
+        let sigma = self.pi[v_in]
+            - self.pi[u_in]
+            - i64::from(self.pred_dir[u_in]) * self.arcs[self.in_arc].cost;
         let end = self.thread[self.last_succ[u_in] as usize] as usize;
         // Only differences of potentials matter, so when the moved subtree
         // holds more than half the tree its complement moves the other
@@ -1118,7 +1109,7 @@ impl Simplex {
             (u_in, end, sigma)
         };
         while u != stop {
-            self.priced.set_pi(u, self.priced.pi(u) + sigma);
+            self.pi[u] += sigma;
             u = self.thread[u] as usize;
         }
     }
@@ -1126,9 +1117,9 @@ impl Simplex {
     /// The potentials as a certificate, the sink at 0.
     fn certificate(&self, layout: &Layout) -> Certificate {
         let sink = layout.sink;
-        let shift = self.priced.pi(sink);
+        let shift = self.pi[sink];
         Certificate {
-            potentials: (0..=sink).map(|u| self.priced.pi(u) - shift).collect(),
+            potentials: self.pi[..=sink].iter().map(|x| x - shift).collect(),
             big: layout.big,
         }
     }
@@ -1145,27 +1136,24 @@ impl Simplex {
         control: &Control,
     ) -> Result<u64, SolveError> {
         let (n, m) = (layout.n, layout.m);
-        let full = |p: &Priced, a: usize| {
-            let arc = p.arcs[a];
-            arc.cost + p.pi(arc.source as usize) - p.pi(arc.target as usize)
-        };
+        let full =
+            |arc: &Arc, pi: &[i64]| arc.cost + pi[arc.source as usize] - pi[arc.target as usize];
         // Reserve arcs at reduced cost 0 join the priced range: they are
         // part of the optimal face.
         for a in self.active..self.real {
-            if full(&self.priced, a) == 0 {
+            if full(&self.arcs[a], &self.pi) == 0 {
                 self.admit(a);
             }
         }
         // Freeze the rest: state 0 prices as never entering, and an arc
         // outside the tree never leaves it.
         for a in 0..self.active {
-            if self.priced.state(a) != TREE && full(&self.priced, a) != 0 {
-                self.priced.set_state(a, TREE);
+            if self.state[a] != TREE && full(&self.arcs[a], &self.pi) != 0 {
+                self.state[a] = TREE;
             }
         }
-        let real = self.real;
-        let arcs = &mut self.priced_mut().arcs;
-        for arc in &mut arcs[..real] {
+        for a in 0..self.real {
+            let arc = &mut self.arcs[a];
             let (w, o) = (arc.source as usize, arc.target as usize);
             arc.cost = if w < n && (n..n + m).contains(&o) {
                 match anchor[w] {
@@ -1177,8 +1165,8 @@ impl Simplex {
                 0
             };
         }
-        for arc in &mut arcs[real..] {
-            arc.cost = 0;
+        for a in self.real..self.arcs.len() {
+            self.arcs[a].cost = 0;
         }
         self.tree_potentials();
         self.block = block_size(self.active);
@@ -1191,20 +1179,16 @@ impl Simplex {
     /// cost 0, walking the thread (parents come first).
     fn tree_potentials(&mut self) {
         let root = self.nodes;
-        self.priced.set_pi(root, 0);
+        self.pi[root] = 0;
         let mut u = self.thread[root] as usize;
         while u != root {
             let v = self.parent[u] as usize;
-            let cost = self.priced.arcs[self.pred[u] as usize].cost;
-            let pi = self.priced.pi(v);
-            self.priced.set_pi(
-                u,
-                if self.pred_dir[u] == 1 {
-                    pi - cost
-                } else {
-                    pi + cost
-                },
-            );
+            let cost = self.arcs[self.pred[u] as usize].cost;
+            self.pi[u] = if self.pred_dir[u] == 1 {
+                self.pi[v] - cost
+            } else {
+                self.pi[v] + cost
+            };
             u = self.thread[u] as usize;
         }
     }
@@ -1214,10 +1198,7 @@ impl Simplex {
         let (n, m) = (layout.n, layout.m);
         let mut opening = vec![NONE; n];
         for a in 0..self.real {
-            let (w, o) = (
-                self.priced.arcs[a].source as usize,
-                self.priced.arcs[a].target as usize,
-            );
+            let (w, o) = (self.arcs[a].source as usize, self.arcs[a].target as usize);
             if w < n && (n..n + m).contains(&o) && self.flow[a] > 0 {
                 opening[w] = (o - n) as u32;
             }
@@ -1233,27 +1214,6 @@ impl Simplex {
                 .collect(),
         }
     }
-}
-
-/// Solves as [`solve_keeping_with`] does, with pricing split as `split`
-/// says; returns the plan, the first phase's potentials and each phase's
-/// pivots.
-#[cfg(test)]
-pub(super) fn solve_split(
-    p: &Problem,
-    anchor: &[u32],
-    core: usize,
-    start: Start,
-    split: Split,
-) -> (Solution, Certificate, u64, u64) {
-    let layout = Layout::new(p);
-    let mut net = Simplex::build(p, &layout, core.max(1), start, Some(anchor));
-    net.split = split;
-    let control = Control::default();
-    let first = net.run(&control).unwrap();
-    let certificate = net.certificate(&layout);
-    let second = net.keep_close(&layout, anchor, &control).unwrap();
-    (net.solution(p, &layout), certificate, first, second)
 }
 
 /// Builds the starting basis and checks it (see [`Simplex::check_basis`]),
@@ -1278,7 +1238,7 @@ impl Simplex {
     /// thread, subtree sizes and last successors of that tree.
     fn check_basis(&self, p: &Problem, layout: &Layout, real_flow: bool) -> Result<(), String> {
         let root = self.nodes;
-        let all = self.priced.arcs.len();
+        let all = self.arcs.len();
         let mut net = vec![0i64; root + 1];
         for a in 0..all {
             let (f, c) = (self.flow[a], self.cap[a]);
@@ -1288,8 +1248,8 @@ impl Simplex {
             if real_flow && a >= self.real && f != 0 {
                 return Err(format!("artificial arc {a} carries {f}"));
             }
-            net[self.priced.arcs[a].source as usize] += i64::from(f);
-            net[self.priced.arcs[a].target as usize] -= i64::from(f);
+            net[self.arcs[a].source as usize] += i64::from(f);
+            net[self.arcs[a].target as usize] -= i64::from(f);
         }
         let (n, m) = (layout.n, layout.m);
         let mut supply = vec![0i64; root];
@@ -1312,7 +1272,7 @@ impl Simplex {
         }
         let mut tree = 0;
         for a in 0..all {
-            match self.priced.state(a) {
+            match self.state[a] {
                 TREE => tree += 1,
                 UPPER if self.flow[a] != self.cap[a] => {
                     return Err(format!("arc {a} marked at its upper bound"))
@@ -1328,19 +1288,17 @@ impl Simplex {
         }
         for u in 0..root {
             let (a, v) = (self.pred[u] as usize, self.parent[u] as usize);
-            let arc = self.priced.arcs[a];
+            let arc = self.arcs[a];
             let up = (arc.source as usize, arc.target as usize) == (u, v);
             let down = (arc.source as usize, arc.target as usize) == (v, u);
-            if self.priced.state(a) != TREE
+            if self.state[a] != TREE
                 || !(up && self.pred_dir[u] == 1 || down && self.pred_dir[u] == -1)
             {
                 return Err(format!(
                     "node {u}: pred arc {a} does not join it to its parent {v}"
                 ));
             }
-            if arc.cost + self.priced.pi(arc.source as usize) - self.priced.pi(arc.target as usize)
-                != 0
-            {
+            if arc.cost + self.pi[arc.source as usize] - self.pi[arc.target as usize] != 0 {
                 return Err(format!("tree arc {a}: reduced cost not 0"));
             }
             if (up && self.flow[a] == self.cap[a]) || (down && self.flow[a] == 0) {

@@ -657,32 +657,3 @@ fn an_unchanged_larger_instance_needs_no_pivot() {
         assert_eq!(again, first);
     }
 }
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-    /// Pricing on two threads takes the arc one thread takes, pivot after
-    /// pivot: the same pivots in both phases, the same plan and the same
-    /// potentials, from each kind of start. Chunks of two arcs make the
-    /// threads race for most blocks.
-    #[test]
-    fn pricing_on_two_threads_pivots_as_on_one(seed in any::<u64>(), n in 20usize..200, m in 3usize..30) {
-        use super::pricing::Split;
-        let p = random_problem(seed, n, m, 0.3, 3);
-        let anchor = random_anchor(&p, seed);
-        let (_, cert) = simplex::solve(&p, &Control::default()).unwrap();
-        let (wild, wild_basis) = wild_start(&cert, seed);
-        let basis = last_tree(&p);
-        let shared = Split { from_block: 1, min_chunk: 2 };
-        for start in starts(&cert, &wild, &basis, &wild_basis) {
-            for core in [1, usize::MAX] {
-                let one = simplex::solve_split(&p, &anchor, core, start, Split::NEVER);
-                let two = simplex::solve_split(&p, &anchor, core, start, shared);
-                prop_assert_eq!(&one.0, &two.0);
-                prop_assert_eq!(&one.1.potentials, &two.1.potentials);
-                prop_assert_eq!((one.2, one.3), (two.2, two.3));
-                one.1.verify(&p, &one.0).map_err(TestCaseError::fail)?;
-            }
-        }
-    }
-}
