@@ -19,7 +19,7 @@ use maud::html;
 use super::coverage::{attachment, XLSX};
 use super::kept::{Files, KEPT_FOR};
 use super::upload_result::Outcome;
-use super::{layout, Act, Console, Officer, Refusal};
+use super::{layout, Act, Console, Officer, Page, Refusal};
 use crate::domain::{Lang, Worker};
 use crate::ledger::import::{self, Change, ChangeKind, Record as _};
 use crate::ledger::{files, Format, Mapping, RowError};
@@ -104,35 +104,31 @@ fn refuse(who: &Officer, status: StatusCode, reason: &str) -> Response {
 }
 
 /// `POST /upload`.
-pub async fn submit(
-    State(console): State<Arc<Console>>,
-    who: Officer,
-    form: Multipart,
-) -> Response {
+pub async fn submit(State(console): State<Arc<Console>>, who: Officer, form: Multipart) -> Page {
     let lang = who.lang;
     let sent = match read_form(form).await {
         Ok(sent) => sent,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return refuse(
+            return Err(refuse(
                 &who,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 lang.pick(
                     "文件太大：台账不能超过 20 MB，请拆分后分批上传。",
                     "the file is too large: a ledger may be up to 20 MB; split it and upload the parts.",
                 ),
-            )
+            ))
         }
-        Err(e) => return refuse(&who, StatusCode::BAD_REQUEST, &e.body_text()),
+        Err(e) => return Err(refuse(&who, StatusCode::BAD_REQUEST, &e.body_text())),
     };
     if let Some(refusal) = who.csrf_refusal(&sent.csrf) {
-        return refusal;
+        return Err(refusal);
     }
     if sent.file_name.is_empty() || sent.bytes.is_empty() {
-        return refuse(
+        return Err(refuse(
             &who,
             StatusCode::BAD_REQUEST,
             lang.pick("请选择一个台账文件。", "choose a ledger file."),
-        );
+        ));
     }
     let options = ImportOptions {
         check_only: sent.check_only,
@@ -143,23 +139,15 @@ pub async fn submit(
         .await
         .map_err(|e| e.to_string())
         .and_then(|r| r);
-    let rows = match read {
-        Ok(rows) => rows,
-        Err(reason) => return refuse(&who, StatusCode::BAD_REQUEST, &reason),
-    };
+    let rows = read.map_err(|reason| refuse(&who, StatusCode::BAD_REQUEST, &reason))?;
     let records: Vec<Worker> = rows.good.iter().map(|(_, w)| w.clone()).collect();
-    let stored = console
-        .act(
+    let results = console
+        .show(
             &who,
             Act::ImportWorkers,
-            super::untargeted,
             console.service.import_all(&who.caller, records, options),
         )
-        .await;
-    let results = match stored {
-        Ok(results) => results,
-        Err(refusal) => return layout::refused(&who, refusal),
-    };
+        .await?;
     let result = outcome(rows, results, lang);
     let stem = Path::new(&file_name)
         .file_stem()
@@ -175,7 +163,7 @@ pub async fn submit(
         Ok(written) => written,
         Err(e) => {
             tracing::error!(error = %e, "console: the task writing an upload's files failed");
-            return layout::refused(&who, Refusal::Denied(Denied::Internal));
+            return Err(layout::refused(&who, Refusal::Denied(Denied::Internal)));
         }
     };
     let kept = match files {
@@ -186,7 +174,13 @@ pub async fn submit(
             None
         }
     };
-    super::upload_result::render(&who, &file_name, &result, options, kept.as_deref())
+    Ok(super::upload_result::render(
+        &who,
+        &file_name,
+        &result,
+        options,
+        kept.as_deref(),
+    ))
 }
 
 /// A ledger read and judged row by row.
