@@ -214,17 +214,15 @@ fn outcome(
     results: Vec<Result<RowChange, crate::service::ServiceError>>,
     lang: Lang,
 ) -> Outcome {
-    let mut o = Outcome {
-        rows: rows.table.rows.len(),
-        created: 0,
-        updated: 0,
-        unchanged: 0,
-        rejected: rows.rejected,
-        changes: Vec::new(),
-        unknown: rows.unknown,
-        table: crate::ledger::Table::default(),
-    };
-    for ((row, worker), result) in rows.good.iter().zip(results) {
+    let Rows {
+        table,
+        mapping,
+        good,
+        mut rejected,
+        unknown,
+    } = rows;
+    let mut changes = Vec::new();
+    for ((row, worker), result) in good.iter().zip(results) {
         match result {
             Ok(change) => {
                 let (kind, fields) = match change {
@@ -235,12 +233,7 @@ fn outcome(
                     ),
                     RowChange::Unchanged => (ChangeKind::Unchanged, Vec::new()),
                 };
-                match kind {
-                    ChangeKind::Created => o.created += 1,
-                    ChangeKind::Updated => o.updated += 1,
-                    ChangeKind::Unchanged => o.unchanged += 1,
-                }
-                o.changes.push(Change {
+                changes.push(Change {
                     row: *row,
                     id: worker.stored_id(),
                     kind,
@@ -249,13 +242,17 @@ fn outcome(
             }
             Err(e) => {
                 let (field, reason) = e.row_refusal(lang);
-                o.rejected.push(rows.mapping.error(*row, &field, reason));
+                rejected.push(mapping.error(*row, &field, reason));
             }
         }
     }
-    o.rejected.sort_by_key(|e| e.row);
-    o.table = rows.table;
-    o
+    rejected.sort_by_key(|e| e.row);
+    Outcome {
+        table,
+        rejected,
+        changes,
+        unknown,
+    }
 }
 
 /// The rejected rows and the changes as the CLI writes them (xlsx);
