@@ -107,6 +107,12 @@ impl World {
         .await
     }
 
+    /// A new service company of `county`, signed in; answers the session id.
+    async fn company_session(&self, county: &str) -> String {
+        let (_, secret) = self.company(county);
+        self.sign_in(&secret).await
+    }
+
     /// Posts `form` as the page does, with the session's CSRF token.
     async fn submit(
         &self,
@@ -260,8 +266,7 @@ async fn sign_in_needs_its_form_token_a_valid_token_and_is_slowed_after_failures
 #[tokio::test]
 async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
     let w = world(false);
-    let (_, secret) = w.company("431202");
-    let session = w.sign_in(&secret).await;
+    let session = w.company_session("431202").await;
     let worker = w.first_worker("431202");
     let opening = w
         .service
@@ -307,8 +312,7 @@ async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn another_countys_worker_is_answered_like_one_that_does_not_exist() {
     let w = world(false);
-    let (_, secret) = w.company("431202");
-    let session = w.sign_in(&secret).await;
+    let session = w.company_session("431202").await;
     let theirs = w.first_worker("431224");
     let (status, _, body) = w.get(&format!("/workers/{theirs}"), Some(&session)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -329,7 +333,6 @@ async fn another_countys_worker_is_answered_like_one_that_does_not_exist() {
 #[tokio::test]
 async fn whatever_a_name_holds_is_shown_as_text() {
     let w = world(false);
-    let (_, secret) = w.company("431202");
     let id = w.first_worker("431202");
     let mut worker = w.service.store().worker(&id).unwrap().unwrap();
     worker.name = "<img src=x onerror=alert(1)>".into();
@@ -337,7 +340,7 @@ async fn whatever_a_name_holds_is_shown_as_text() {
         .store()
         .put_worker(worker, crate::store::PutMode::Upsert)
         .unwrap();
-    let session = w.sign_in(&secret).await;
+    let session = w.company_session("431202").await;
     let (status, _, body) = w.get(&format!("/workers/{id}"), Some(&session)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("&lt;img src=x onerror=alert(1)&gt;"));
@@ -435,8 +438,7 @@ fn text_of(body: &str, id: &str) -> String {
 #[tokio::test]
 async fn the_what_if_page_answers_as_the_service_does_and_refuses_bad_fields() {
     let w = world(false);
-    let (_, company) = w.company("431202");
-    let c = w.sign_in(&company).await;
+    let c = w.company_session("431202").await;
     let like = an_open_opening(&w, "431202");
     // The form, filled in from the opening card's link.
     let (status, _, body) = w.get(&format!("/whatif?like={}", like.id), Some(&c)).await;
@@ -549,8 +551,7 @@ async fn the_what_if_page_answers_as_the_service_does_and_refuses_bad_fields() {
 #[tokio::test]
 async fn every_console_post_refuses_a_form_without_its_csrf_token() {
     let w = world(false);
-    let (_, secret) = w.company("431202");
-    let session = w.sign_in(&secret).await;
+    let session = w.company_session("431202").await;
     let worker = w.first_worker("431202");
     let paths = [
         format!("/workers/{worker}/propose"),
