@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::layout::{self, bar};
+use super::layout::{self, bar, figure};
 use super::{Act, Console, Officer, Page};
 use crate::domain::access::Role;
 use crate::domain::placement::day_date;
@@ -121,16 +121,6 @@ pub async fn page(
         lang.pick("县域就业驾驶舱", "County dashboard"),
         body,
     ))
-}
-
-fn figure(id: &str, label: &str, value: u64, of: Option<u64>) -> Markup {
-    html! {
-        div.figure id=(id) {
-            div.value { (value) }
-            div.label { (label) @if let Some(of) = of { " / " (of) } }
-            @if let Some(of) = of { (bar(value, of)) }
-        }
-    }
 }
 
 fn share_figure(id: &str, label: &str, part: u64, whole: u64) -> Markup {

@@ -91,16 +91,13 @@ async fn read_form(mut form: Multipart) -> Result<Sent, MultipartError> {
 /// A refusal of the upload itself, before any row is looked at.
 fn refuse(who: &Officer, status: StatusCode, reason: &str) -> Response {
     let lang = who.lang;
-    let mut response = layout::shell(
+    layout::refused_in_shell(
         who,
+        status,
         lang.pick("无法读取上传的台账", "The upload cannot be read"),
-        html! {
-            p.refusal id="refusal" { (reason) }
-            p { a href="/upload" { (lang.pick("重新上传", "Upload again")) } }
-        },
-    );
-    *response.status_mut() = status;
-    response
+        reason,
+        html! { a href="/upload" { (lang.pick("重新上传", "Upload again")) } },
+    )
 }
 
 /// `POST /upload`.

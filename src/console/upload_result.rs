@@ -130,11 +130,7 @@ pub fn render(
     layout::shell(who, title, body)
 }
 
-fn count(id: &str, label: &str, value: usize) -> Markup {
-    html! {
-        div.figure id=(id) {
-            div.value { (value) }
-            div.label { (label) }
-        }
-    }
+/// A count of rows, drawn as the dashboard's figures are.
+fn count(id: &str, label: &str, rows: usize) -> Markup {
+    layout::figure(id, label, rows as u64, None)
 }
