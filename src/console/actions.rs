@@ -3,129 +3,81 @@
 //! audited as its RPC by `service::access`, and the service checks the
 //! scope as it does for that RPC.
 
-/// One thing a person can do in the console.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Act {
-    /// The caseload: workers of the officer's counties.
-    Caseload,
-    /// A worker's profile.
-    ViewWorker,
-    /// A worker's household card.
-    ViewHousehold,
-    /// The openings recommended for a worker.
-    Recommend,
-    /// The candidates ranked for an opening.
-    Candidates,
-    /// Why a pair is or is not eligible.
-    Explain,
-    /// A worker's placements.
-    Placements,
-    /// A placement's timeline.
-    History,
-    /// Propose a worker for an opening.
-    Propose,
-    /// The worker accepts a proposal.
-    Accept,
-    /// The worker declines a proposal (with a reason).
-    Decline,
-    /// The employer hires.
-    Hire,
-    /// A 1/3/6-month check-in.
-    CheckIn,
-    /// The worker left the job.
-    Separate,
-    /// An opening's card.
-    ViewOpening,
-    /// The openings list.
-    Openings,
-    /// The nightly runs.
-    Runs,
-    /// One run.
-    ViewRun,
-    /// A staged run against the last applied one.
-    DiffRun,
-    /// Apply a staged run (a county).
-    ApplyRun,
-    /// The county head's figures.
-    Dashboard,
-    /// A workers' ledger, checked or imported.
-    ImportWorkers,
-    /// What the nightly optimum would do after some changes.
-    WhatIf,
+/// Defines [`Act`] from one list of each action and its RPC, with
+/// [`ACTIONS`], [`Act::ALL`] and [`Act::method`]: an action cannot be added
+/// without its RPC, and the three cannot disagree.
+macro_rules! acts {
+    ($($(#[$doc:meta])* $act:ident => $rpc:literal,)+) => {
+        /// One thing a person can do in the console.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Act {
+            $($(#[$doc])* $act,)+
+        }
+
+        /// Every action with its RPC.
+        pub const ACTIONS: &[(Act, &str)] = &[$((Act::$act, $rpc)),+];
+
+        impl Act {
+            /// Every action.
+            pub const ALL: &'static [Act] = &[$(Act::$act),+];
+
+            /// The RPC this action equals (its permission and audit entry).
+            pub fn method(self) -> &'static str {
+                match self {
+                    $(Act::$act => $rpc,)+
+                }
+            }
+        }
+    };
 }
 
-/// Every action with its RPC.
-pub const ACTIONS: &[(Act, &str)] = &[
-    (Act::Caseload, "/jobbridge.v1.Workers/ListWorkers"),
-    (Act::ViewWorker, "/jobbridge.v1.Workers/GetWorker"),
-    (Act::ViewHousehold, "/jobbridge.v1.Workers/GetHousehold"),
-    (
-        Act::Recommend,
-        "/jobbridge.v1.Matching/MatchOpeningsForWorker",
-    ),
-    (
-        Act::Candidates,
-        "/jobbridge.v1.Matching/MatchWorkersForOpening",
-    ),
-    (Act::Explain, "/jobbridge.v1.Matching/ExplainMatch"),
-    (Act::Placements, "/jobbridge.v1.PlacementService/List"),
-    (Act::History, "/jobbridge.v1.PlacementService/GetHistory"),
-    (Act::Propose, "/jobbridge.v1.PlacementService/Propose"),
-    (Act::Accept, "/jobbridge.v1.PlacementService/Accept"),
-    (Act::Decline, "/jobbridge.v1.PlacementService/Decline"),
-    (Act::Hire, "/jobbridge.v1.PlacementService/RecordHire"),
-    (Act::CheckIn, "/jobbridge.v1.PlacementService/RecordCheckIn"),
-    (
-        Act::Separate,
-        "/jobbridge.v1.PlacementService/RecordSeparation",
-    ),
-    (Act::ViewOpening, "/jobbridge.v1.Openings/GetOpening"),
-    (Act::Openings, "/jobbridge.v1.Openings/ListOpenings"),
-    (Act::Runs, "/jobbridge.v1.Batch/ListRuns"),
-    (Act::ViewRun, "/jobbridge.v1.Batch/GetRun"),
-    (Act::DiffRun, "/jobbridge.v1.Batch/DiffRun"),
-    (Act::ApplyRun, "/jobbridge.v1.Batch/ApplyRun"),
-    (Act::Dashboard, "/jobbridge.v1.ReportService/Coverage"),
-    (Act::ImportWorkers, "/jobbridge.v1.Workers/ImportWorkers"),
-    (Act::WhatIf, "/jobbridge.v1.Batch/WhatIf"),
-];
-
-impl Act {
-    /// Every action.
-    pub const ALL: [Act; 23] = [
-        Act::Caseload,
-        Act::ViewWorker,
-        Act::ViewHousehold,
-        Act::Recommend,
-        Act::Candidates,
-        Act::Explain,
-        Act::Placements,
-        Act::History,
-        Act::Propose,
-        Act::Accept,
-        Act::Decline,
-        Act::Hire,
-        Act::CheckIn,
-        Act::Separate,
-        Act::ViewOpening,
-        Act::Openings,
-        Act::Runs,
-        Act::ViewRun,
-        Act::DiffRun,
-        Act::ApplyRun,
-        Act::Dashboard,
-        Act::ImportWorkers,
-        Act::WhatIf,
-    ];
-
-    /// The RPC this action equals (its permission and audit entry).
-    pub fn method(self) -> &'static str {
-        ACTIONS
-            .iter()
-            .find(|(a, _)| *a == self)
-            .map(|(_, m)| *m)
-            .expect("every action is in ACTIONS (tested)")
-    }
+acts! {
+    /// The caseload: workers of the officer's counties.
+    Caseload => "/jobbridge.v1.Workers/ListWorkers",
+    /// A worker's profile.
+    ViewWorker => "/jobbridge.v1.Workers/GetWorker",
+    /// A worker's household card.
+    ViewHousehold => "/jobbridge.v1.Workers/GetHousehold",
+    /// The openings recommended for a worker.
+    Recommend => "/jobbridge.v1.Matching/MatchOpeningsForWorker",
+    /// The candidates ranked for an opening.
+    Candidates => "/jobbridge.v1.Matching/MatchWorkersForOpening",
+    /// Why a pair is or is not eligible.
+    Explain => "/jobbridge.v1.Matching/ExplainMatch",
+    /// A worker's placements.
+    Placements => "/jobbridge.v1.PlacementService/List",
+    /// A placement's timeline.
+    History => "/jobbridge.v1.PlacementService/GetHistory",
+    /// Propose a worker for an opening.
+    Propose => "/jobbridge.v1.PlacementService/Propose",
+    /// The worker accepts a proposal.
+    Accept => "/jobbridge.v1.PlacementService/Accept",
+    /// The worker declines a proposal (with a reason).
+    Decline => "/jobbridge.v1.PlacementService/Decline",
+    /// The employer hires.
+    Hire => "/jobbridge.v1.PlacementService/RecordHire",
+    /// A 1/3/6-month check-in.
+    CheckIn => "/jobbridge.v1.PlacementService/RecordCheckIn",
+    /// The worker left the job.
+    Separate => "/jobbridge.v1.PlacementService/RecordSeparation",
+    /// An opening's card.
+    ViewOpening => "/jobbridge.v1.Openings/GetOpening",
+    /// The openings list.
+    Openings => "/jobbridge.v1.Openings/ListOpenings",
+    /// The nightly runs.
+    Runs => "/jobbridge.v1.Batch/ListRuns",
+    /// One run.
+    ViewRun => "/jobbridge.v1.Batch/GetRun",
+    /// A staged run against the last applied one.
+    DiffRun => "/jobbridge.v1.Batch/DiffRun",
+    /// Apply a staged run (a county).
+    ApplyRun => "/jobbridge.v1.Batch/ApplyRun",
+    /// The county head's figures.
+    Dashboard => "/jobbridge.v1.ReportService/Coverage",
+    /// A workers' ledger, checked or imported.
+    ImportWorkers => "/jobbridge.v1.Workers/ImportWorkers",
+    /// What the nightly optimum would do after some changes.
+    WhatIf => "/jobbridge.v1.Batch/WhatIf",
 }
 
 #[cfg(test)]
@@ -136,7 +88,7 @@ mod tests {
 
     #[test]
     fn each_action_maps_to_exactly_one_rpc_of_the_permission_table() {
-        for act in Act::ALL {
+        for &act in Act::ALL {
             let rows: Vec<_> = ACTIONS.iter().filter(|(a, _)| *a == act).collect();
             assert_eq!(rows.len(), 1, "{act:?} must have exactly one RPC");
             let method = rows[0].1;

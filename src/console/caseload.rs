@@ -4,12 +4,11 @@
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
 
 use super::layout;
-use super::{Act, Console, Officer};
+use super::{Act, Console, Officer, Page};
 use crate::domain::{regions, scoped};
 use crate::domain::{EmploymentStatus, Source};
 use crate::service::CaseloadQuery;
@@ -39,7 +38,7 @@ pub async fn page(
     State(console): State<Arc<Console>>,
     who: Officer,
     Query(f): Query<Filters>,
-) -> Response {
+) -> Page {
     let lang = who.lang;
     let nonempty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
     let query = CaseloadQuery {
@@ -54,18 +53,13 @@ pub async fn page(
         offset: f.page * PAGE,
         limit: PAGE,
     };
-    let caseload = match console
-        .act(
+    let caseload = console
+        .show(
             &who,
             Act::Caseload,
-            super::untargeted,
             console.service.caseload(&who.caller, query),
         )
-        .await
-    {
-        Ok(c) => c,
-        Err(refusal) => return layout::refused(&who, refusal),
-    };
+        .await?;
     let today_s = chrono::Utc::now().timestamp();
     let pages = caseload.total.div_ceil(PAGE);
     let link = |page: usize| {
@@ -158,7 +152,7 @@ pub async fn page(
             }
         }
     };
-    layout::shell(&who, lang.pick("个案管理", "Caseload"), body)
+    Ok(layout::shell(&who, lang.pick("个案管理", "Caseload"), body))
 }
 
 /// The console path of worker `id` (`431202/w-0000001` ->

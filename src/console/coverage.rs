@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::dashboard::Pick;
 
-use super::{layout, Act, Console, Officer};
+use super::{Act, Console, Officer, Page};
 use crate::domain::placement::china_today;
 use crate::report::book::{workbook, Period};
 use crate::report::CoverageFilter;
@@ -24,7 +24,7 @@ pub async fn download(
     State(console): State<Arc<Console>>,
     who: Officer,
     Query(pick): Query<Pick>,
-) -> Response {
+) -> Page {
     let county = pick.county(&who);
     let today = china_today();
     let filter = CoverageFilter::up_to(county.clone(), today);
@@ -38,20 +38,13 @@ pub async fn download(
             .map_err(|e| ServiceError::Internal(e.to_string()))?
             .map_err(|e| ServiceError::Internal(e.to_string()))
     };
-    match console
-        .act(&who, Act::Dashboard, super::untargeted, work)
-        .await
-    {
-        Ok(bytes) => {
-            let name = format!(
-                "coverage-{}-{}.xlsx",
-                county.as_deref().unwrap_or("all"),
-                day
-            );
-            attachment(bytes, XLSX, &name)
-        }
-        Err(refusal) => layout::refused(&who, refusal),
-    }
+    let bytes = console.show(&who, Act::Dashboard, work).await?;
+    let name = format!(
+        "coverage-{}-{}.xlsx",
+        county.as_deref().unwrap_or("all"),
+        day
+    );
+    Ok(attachment(bytes, XLSX, &name))
 }
 
 /// A file to save: its bytes, media type and name (an ASCII fallback and

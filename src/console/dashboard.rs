@@ -5,12 +5,11 @@
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::response::Response;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::layout::{self, bar};
-use super::{Act, Console, Officer};
+use super::layout::{self, bar, figure};
+use super::{Act, Console, Officer, Page};
 use crate::domain::access::Role;
 use crate::domain::placement::day_date;
 use crate::domain::{regions, Lang};
@@ -45,35 +44,24 @@ pub async fn page(
     State(console): State<Arc<Console>>,
     who: Officer,
     Query(pick): Query<Pick>,
-) -> Response {
+) -> Page {
     let lang = who.lang;
     let county = pick.county(&who);
-    let report = match console
-        .act(
+    let service = &console.service;
+    let report = console
+        .show(
             &who,
             Act::Dashboard,
-            super::untargeted,
-            console.service.dashboard(&who.caller, county.clone()),
+            service.dashboard(&who.caller, county.clone()),
         )
-        .await
-    {
-        Ok(r) => r,
-        Err(refusal) => return layout::refused(&who, refusal),
-    };
-    let trend = match console
-        .act(
+        .await?;
+    let trend = console
+        .show(
             &who,
             Act::Dashboard,
-            super::untargeted,
-            console
-                .service
-                .dashboard_trend(&who.caller, county.clone(), TREND_DAYS),
+            service.dashboard_trend(&who.caller, county.clone(), TREND_DAYS),
         )
-        .await
-    {
-        Ok(t) => t,
-        Err(refusal) => return layout::refused(&who, refusal),
-    };
+        .await?;
     let t = &report.total;
     let body = html! {
         @if who.caller.role == Role::ServiceCompany && who.caller.scope.counties.len() > 1 {
@@ -128,17 +116,11 @@ pub async fn page(
             }
         }
     };
-    layout::shell(&who, lang.pick("县域就业驾驶舱", "County dashboard"), body)
-}
-
-fn figure(id: &str, label: &str, value: u64, of: Option<u64>) -> Markup {
-    html! {
-        div.figure id=(id) {
-            div.value { (value) }
-            div.label { (label) @if let Some(of) = of { " / " (of) } }
-            @if let Some(of) = of { (bar(value, of)) }
-        }
-    }
+    Ok(layout::shell(
+        &who,
+        lang.pick("县域就业驾驶舱", "County dashboard"),
+        body,
+    ))
 }
 
 fn share_figure(id: &str, label: &str, part: u64, whole: u64) -> Markup {

@@ -163,32 +163,56 @@ fn html_response(status: StatusCode, markup: Markup) -> Response {
         .into_response()
 }
 
+/// What every refusal shows: the reason, and `back`, the way back.
+fn refusal_box(reason: &str, back: Markup) -> Markup {
+    html! {
+        p.refusal id="refusal" { (reason) }
+        p { (back) }
+    }
+}
+
+/// The way back from a refusal: to `href`, or (the script) back in the
+/// browser's history where there is one.
+fn back(href: &str, lang: Lang) -> Markup {
+    html! { a href=(href) data-back="1" { (lang.pick("返回", "Back")) } }
+}
+
 /// A refusal: its heading and the service's reason, with a way back.
 pub fn refused_page(lang: Lang, status: StatusCode, heading: &str, reason: &str) -> Response {
-    bare(
-        lang,
-        status,
-        heading,
-        html! {
-            p.refusal id="refusal" { (reason) }
-            p { a href="/" data-back="1" { (lang.pick("返回", "Back")) } }
-        },
-    )
+    bare(lang, status, heading, refusal_box(reason, back("/", lang)))
 }
 
 /// A refusal inside the shell of a signed-in person's page.
 pub fn refused(who: &Officer, refusal: super::Refusal) -> Response {
     let (heading, reason) = refusal.text(who.lang);
-    let mut response = shell(
-        who,
-        heading,
-        html! {
-            p.refusal id="refusal" { (reason) }
-            p { a href="/caseload" data-back="1" { (who.lang.pick("返回", "Back")) } }
-        },
-    );
-    *response.status_mut() = refusal.status();
+    let back = back("/caseload", who.lang);
+    refused_in_shell(who, refusal.status(), heading, &reason, back)
+}
+
+/// A refusal with `status` inside the shell of `who`'s pages: `heading`,
+/// the `reason` and `back`, the way back.
+pub fn refused_in_shell(
+    who: &Officer,
+    status: StatusCode,
+    heading: &str,
+    reason: &str,
+    back: Markup,
+) -> Response {
+    let mut response = shell(who, heading, refusal_box(reason, back));
+    *response.status_mut() = status;
     response
+}
+
+/// A figure of a page's cards: `value` under its `label`, and when it is
+/// a part `of` a whole, the whole and a bar.
+pub fn figure(id: &str, label: &str, value: u64, of: Option<u64>) -> Markup {
+    html! {
+        div.figure id=(id) {
+            div.value { (value) }
+            div.label { (label) @if let Some(of) = of { " / " (of) } }
+            @if let Some(of) = of { (bar(value, of)) }
+        }
+    }
 }
 
 /// Any path the console does not have.

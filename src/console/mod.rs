@@ -116,7 +116,25 @@ impl Console {
         }
         result.map_err(Refusal::Service)
     }
+
+    /// [`Console::act`] for a page, as most of its calls are: the action's
+    /// RPC records no target (a listing, a read, a report, an import), and
+    /// a refusal is answered with the refusal page in `who`'s shell.
+    async fn show<T>(
+        &self,
+        who: &Officer,
+        act: Act,
+        work: impl std::future::Future<Output = Result<T, ServiceError>>,
+    ) -> Result<T, Response> {
+        self.act(who, act, untargeted, work)
+            .await
+            .map_err(|refusal| layout::refused(who, refusal))
+    }
 }
+
+/// What a page handler answers: its page, or the refusal page shown in
+/// its place (`?` after [`Console::show`] answers with that one).
+type Page = Result<Response, Response>;
 
 /// The target of an action whose RPC records none (listings, reports).
 fn untargeted<T>(_: &T) -> String {

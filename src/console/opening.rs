@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::caseload::worker_href;
 use super::layout::{self, bar, points};
 use super::worker::propose_pair;
-use super::{Act, Console, Officer, Posted};
+use super::{Act, Console, Officer, Page, Posted};
 use crate::domain::access::Role;
 use crate::domain::OpeningStatus;
 use crate::matching::WorkersQuery;
@@ -35,24 +35,19 @@ pub async fn list(
     State(console): State<Arc<Console>>,
     who: Officer,
     Query(q): Query<ListQuery>,
-) -> Response {
+) -> Page {
     let lang = who.lang;
     let filter = crate::service::Service::opening_filter_for(&who.caller, Default::default());
     let after = (!q.after.is_empty()).then(|| q.after.clone());
-    let page_of = match console
-        .act(
+    let page_of = console
+        .show(
             &who,
             Act::Openings,
-            super::untargeted,
             console
                 .service
                 .list_openings(&who.caller, filter, after, PAGE),
         )
-        .await
-    {
-        Ok(p) => p,
-        Err(refusal) => return layout::refused(&who, refusal),
-    };
+        .await?;
     let body = html! {
         table id="openings" {
             thead { tr {
@@ -82,7 +77,7 @@ pub async fn list(
             p.pager { a id="next" href=(format!("/openings?after={}", urlencode(next))) { (lang.pick("下一页", "Next")) } }
         }
     };
-    layout::shell(&who, lang.pick("岗位", "Openings"), body)
+    Ok(layout::shell(&who, lang.pick("岗位", "Openings"), body))
 }
 
 fn urlencode(s: &str) -> String {
@@ -98,20 +93,15 @@ pub async fn page(
     who: Officer,
     Path(id): Path<String>,
     Query(done): Query<super::worker::Done>,
-) -> Response {
+) -> Page {
     let lang = who.lang;
-    let opening = match console
-        .act(
+    let opening = console
+        .show(
             &who,
             Act::ViewOpening,
-            super::untargeted,
             console.service.opening(&who.caller, &id),
         )
-        .await
-    {
-        Ok(o) => o,
-        Err(refusal) => return layout::refused(&who, refusal),
-    };
+        .await?;
     let query = WorkersQuery {
         top_k: TOP,
         ..WorkersQuery::default()
@@ -123,11 +113,8 @@ pub async fn page(
             |_| target::opening(&id),
             console.service.match_workers(&who.caller, &id, query, lang),
         )
-        .await;
-    let candidates = match candidates {
-        Ok(c) => c,
-        Err(refusal) => return layout::refused(&who, refusal),
-    };
+        .await
+        .map_err(|refusal| layout::refused(&who, refusal))?;
     let filled = opening.filled;
     let may_propose = layout::may(who.caller.role, Act::Propose);
     let body = html! {
@@ -197,7 +184,7 @@ pub async fn page(
             p.muted { (lang.pick("暂无符合条件的求职者。", "No eligible worker now.")) }
         }
     };
-    layout::shell(&who, &opening.title, body)
+    Ok(layout::shell(&who, &opening.title, body))
 }
 
 /// The propose form of the opening page.

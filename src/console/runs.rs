@@ -6,13 +6,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
 
 use super::caseload::worker_href;
 use super::layout;
-use super::{Act, Console, Officer, Posted, Refusal};
+use super::{Act, Console, Officer, Page, Posted, Refusal};
 use crate::domain::access::Role;
 use crate::domain::run::{DiffClass, DiffEntry, Run, RunStatus};
 use crate::domain::{regions, Lang};
@@ -35,20 +34,15 @@ fn status_text(run: &Run, lang: Lang) -> &'static str {
 }
 
 /// `GET /runs`.
-pub async fn list(State(console): State<Arc<Console>>, who: Officer) -> Response {
+pub async fn list(State(console): State<Arc<Console>>, who: Officer) -> Page {
     let lang = who.lang;
-    let runs = match console
-        .act(
+    let runs = console
+        .show(
             &who,
             Act::Runs,
-            super::untargeted,
             console.service.list_runs(&who.caller, 0, 30),
         )
-        .await
-    {
-        Ok(runs) => runs,
-        Err(refusal) => return layout::refused(&who, refusal),
-    };
+        .await?;
     let body = html! {
         table id="runs" {
             thead { tr {
@@ -74,24 +68,19 @@ pub async fn list(State(console): State<Arc<Console>>, who: Officer) -> Response
             p.muted { (lang.pick("还没有夜间匹配批次。", "No nightly run yet.")) }
         }
     };
-    layout::shell(&who, lang.pick("夜间匹配审核", "Nightly run review"), body)
+    Ok(layout::shell(
+        &who,
+        lang.pick("夜间匹配审核", "Nightly run review"),
+        body,
+    ))
 }
 
 /// `GET /runs/{id}`: the diff per county of the caller's counties.
-pub async fn page_view(
-    console: &Arc<Console>,
-    who: &Officer,
-    id: u64,
-) -> Result<Response, Refusal> {
+pub async fn page(State(console): State<Arc<Console>>, who: Officer, Path(id): Path<u64>) -> Page {
     let lang = who.lang;
     let service = &console.service;
     let (run, _) = console
-        .act(
-            who,
-            Act::ViewRun,
-            super::untargeted,
-            service.run(&who.caller, id),
-        )
+        .show(&who, Act::ViewRun, service.run(&who.caller, id))
         .await?;
     // A service company reads the diff one county of its own at a time.
     let scopes: Vec<Option<String>> = match who.caller.role {
@@ -111,7 +100,7 @@ pub async fn page_view(
     for county in scopes {
         match console
             .act(
-                who,
+                &who,
                 Act::DiffRun,
                 super::untargeted,
                 service.diff_run(&who.caller, id, county),
@@ -126,7 +115,7 @@ pub async fn page_view(
                 staged = false;
                 break;
             }
-            Err(other) => return Err(other),
+            Err(other) => return Err(layout::refused(&who, other)),
         }
     }
     let mut by_county: BTreeMap<&str, BTreeMap<DiffClass, Vec<&DiffEntry>>> = BTreeMap::new();
@@ -193,22 +182,10 @@ pub async fn page_view(
         }
     };
     Ok(layout::shell(
-        who,
+        &who,
         &format!("{} #{id}", lang.pick("批次", "Run")),
         body,
     ))
-}
-
-/// `GET /runs/{id}`.
-pub async fn page(
-    State(console): State<Arc<Console>>,
-    who: Officer,
-    Path(id): Path<u64>,
-) -> Response {
-    match page_view(&console, &who, id).await {
-        Ok(r) => r,
-        Err(refusal) => layout::refused(&who, refusal),
-    }
 }
 
 /// The apply form.
@@ -224,7 +201,7 @@ pub async fn apply(
     State(console): State<Arc<Console>>,
     Path(id): Path<u64>,
     Posted { who, form }: Posted<ApplyForm>,
-) -> Response {
+) -> Page {
     let lang = who.lang;
     let county = (!form.county.is_empty()).then(|| form.county.clone());
     let county_label = county.clone();
@@ -241,11 +218,8 @@ pub async fn apply(
                 lang,
             ),
         )
-        .await;
-    let applied = match applied {
-        Ok(a) => a,
-        Err(refusal) => return layout::refused(&who, refusal),
-    };
+        .await
+        .map_err(|refusal| layout::refused(&who, refusal))?;
     let body = html! {
         p.notice id="applied" {
             (match lang {
@@ -273,9 +247,9 @@ pub async fn apply(
         }
         p { a href=(format!("/runs/{id}")) { (lang.pick("返回批次", "Back to the run")) } }
     };
-    layout::shell(
+    Ok(layout::shell(
         &who,
         &format!("{} #{id}", lang.pick("应用批次", "Applied run")),
         body,
-    )
+    ))
 }

@@ -67,6 +67,17 @@ impl World {
         )
     }
 
+    /// A recruiter's token, for `employer`'s openings.
+    fn recruiter(&self, employer: &str) -> (String, String) {
+        self.token(
+            Role::Recruiter,
+            Scope {
+                counties: vec![],
+                employer_id: Some(employer.into()),
+            },
+        )
+    }
+
     async fn get(
         &self,
         path: &str,
@@ -94,6 +105,25 @@ impl World {
                 .unwrap(),
         )
         .await
+    }
+
+    /// A new service company of `county`, signed in; answers the session id.
+    async fn company_session(&self, county: &str) -> String {
+        let (_, secret) = self.company(county);
+        self.sign_in(&secret).await
+    }
+
+    /// Posts `form` as the page does, with the session's CSRF token.
+    async fn submit(
+        &self,
+        path: &str,
+        session: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, http::HeaderMap, String) {
+        let csrf = self.csrf(session);
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend_from_slice(form);
+        self.post(path, session, &fields).await
     }
 
     /// Signs in with `secret` through the form; answers the session id.
@@ -236,8 +266,7 @@ async fn sign_in_needs_its_form_token_a_valid_token_and_is_slowed_after_failures
 #[tokio::test]
 async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
     let w = world(false);
-    let (_, secret) = w.company("431202");
-    let session = w.sign_in(&secret).await;
+    let session = w.company_session("431202").await;
     let worker = w.first_worker("431202");
     let opening = w
         .service
@@ -275,8 +304,7 @@ async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
     let (status, _, _) = w.post("/signout", &session, &[("csrf", "")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(w.console.sessions().get(&session).is_some());
-    let csrf = w.csrf(&session);
-    let (status, _, _) = w.post("/signout", &session, &[("csrf", &csrf)]).await;
+    let (status, _, _) = w.submit("/signout", &session, &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(w.console.sessions().get(&session).is_none());
 }
@@ -284,8 +312,7 @@ async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn another_countys_worker_is_answered_like_one_that_does_not_exist() {
     let w = world(false);
-    let (_, secret) = w.company("431202");
-    let session = w.sign_in(&secret).await;
+    let session = w.company_session("431202").await;
     let theirs = w.first_worker("431224");
     let (status, _, body) = w.get(&format!("/workers/{theirs}"), Some(&session)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -306,7 +333,6 @@ async fn another_countys_worker_is_answered_like_one_that_does_not_exist() {
 #[tokio::test]
 async fn whatever_a_name_holds_is_shown_as_text() {
     let w = world(false);
-    let (_, secret) = w.company("431202");
     let id = w.first_worker("431202");
     let mut worker = w.service.store().worker(&id).unwrap().unwrap();
     worker.name = "<img src=x onerror=alert(1)>".into();
@@ -314,7 +340,7 @@ async fn whatever_a_name_holds_is_shown_as_text() {
         .store()
         .put_worker(worker, crate::store::PutMode::Upsert)
         .unwrap();
-    let session = w.sign_in(&secret).await;
+    let session = w.company_session("431202").await;
     let (status, _, body) = w.get(&format!("/workers/{id}"), Some(&session)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("&lt;img src=x onerror=alert(1)&gt;"));
@@ -342,13 +368,7 @@ async fn a_revoked_token_ends_its_sessions() {
 #[tokio::test]
 async fn console_actions_are_refused_and_audited_as_their_rpcs() {
     let w = world(false);
-    let (recruiter_id, recruiter) = w.token(
-        Role::Recruiter,
-        Scope {
-            counties: vec![],
-            employer_id: Some("gov-431202".into()),
-        },
-    );
+    let (recruiter_id, recruiter) = w.recruiter("gov-431202");
     let (company_id, company) = w.company("431202");
     // A recruiter may not list workers: refused by the permission table,
     // audited as ListWorkers with PERMISSION_DENIED.
@@ -418,23 +438,17 @@ fn text_of(body: &str, id: &str) -> String {
 #[tokio::test]
 async fn the_what_if_page_answers_as_the_service_does_and_refuses_bad_fields() {
     let w = world(false);
-    let (_, company) = w.company("431202");
-    let c = w.sign_in(&company).await;
-    let csrf = w.csrf(&c);
+    let c = w.company_session("431202").await;
     let like = an_open_opening(&w, "431202");
     // The form, filled in from the opening card's link.
     let (status, _, body) = w.get(&format!("/whatif?like={}", like.id), Some(&c)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains(&format!("value=\"{}\"", like.id)), "{body}");
     let (status, _, body) = w
-        .post(
+        .submit(
             "/whatif",
             &c,
-            &[
-                ("csrf", &csrf),
-                ("like", &like.id),
-                ("like_headcount", "40"),
-            ],
+            &[("like", &like.id), ("like_headcount", "40")],
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -483,9 +497,7 @@ async fn the_what_if_page_answers_as_the_service_does_and_refuses_bad_fields() {
         }
     }
     let (closed, want) = closing.expect("an opening the baseline fills");
-    let (status, _, body) = w
-        .post("/whatif", &c, &[("csrf", &csrf), ("close", &closed)])
-        .await;
+    let (status, _, body) = w.submit("/whatif", &c, &[("close", &closed)]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let headline = text_of(&body, "whatif-headline");
     assert!(
@@ -508,9 +520,7 @@ async fn the_what_if_page_answers_as_the_service_does_and_refuses_bad_fields() {
         (vec![], "changes"),
         (vec![("close", "no-such-opening")], "close_opening_id"),
     ] {
-        let mut form = form;
-        form.push(("csrf", &csrf));
-        let (status, _, body) = w.post("/whatif", &c, &form).await;
+        let (status, _, body) = w.submit("/whatif", &c, &form).await;
         assert_ne!(status, StatusCode::OK, "{form:?}");
         assert!(
             refusal(&body).contains(field),
@@ -523,39 +533,25 @@ async fn the_what_if_page_answers_as_the_service_does_and_refuses_bad_fields() {
     // would refuse it.
     let theirs = an_open_opening(&w, "431224");
     let (status, _, body) = w
-        .post(
+        .submit(
             "/whatif",
             &c,
-            &[
-                ("csrf", &csrf),
-                ("like", &theirs.id),
-                ("like_headcount", "5"),
-            ],
+            &[("like", &theirs.id), ("like_headcount", "5")],
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(refusal(&body).contains("431224"), "{body}");
     // A recruiter may not ask.
-    let (_, recruiter) = w.token(
-        Role::Recruiter,
-        Scope {
-            counties: vec![],
-            employer_id: Some("gov-431202".into()),
-        },
-    );
+    let (_, recruiter) = w.recruiter("gov-431202");
     let r = w.sign_in(&recruiter).await;
-    let rcsrf = w.csrf(&r);
-    let (status, _, _) = w
-        .post("/whatif", &r, &[("csrf", &rcsrf), ("close", &like.id)])
-        .await;
+    let (status, _, _) = w.submit("/whatif", &r, &[("close", &like.id)]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn every_console_post_refuses_a_form_without_its_csrf_token() {
     let w = world(false);
-    let (_, secret) = w.company("431202");
-    let session = w.sign_in(&secret).await;
+    let session = w.company_session("431202").await;
     let worker = w.first_worker("431202");
     let paths = [
         format!("/workers/{worker}/propose"),

@@ -19,7 +19,7 @@ use maud::html;
 use super::coverage::{attachment, XLSX};
 use super::kept::{Files, KEPT_FOR};
 use super::upload_result::Outcome;
-use super::{layout, Act, Console, Officer, Refusal};
+use super::{layout, Act, Console, Officer, Page, Refusal};
 use crate::domain::{Lang, Worker};
 use crate::ledger::import::{self, Change, ChangeKind, Record as _};
 use crate::ledger::{files, Format, Mapping, RowError};
@@ -91,48 +91,41 @@ async fn read_form(mut form: Multipart) -> Result<Sent, MultipartError> {
 /// A refusal of the upload itself, before any row is looked at.
 fn refuse(who: &Officer, status: StatusCode, reason: &str) -> Response {
     let lang = who.lang;
-    let mut response = layout::shell(
+    layout::refused_in_shell(
         who,
+        status,
         lang.pick("无法读取上传的台账", "The upload cannot be read"),
-        html! {
-            p.refusal id="refusal" { (reason) }
-            p { a href="/upload" { (lang.pick("重新上传", "Upload again")) } }
-        },
-    );
-    *response.status_mut() = status;
-    response
+        reason,
+        html! { a href="/upload" { (lang.pick("重新上传", "Upload again")) } },
+    )
 }
 
 /// `POST /upload`.
-pub async fn submit(
-    State(console): State<Arc<Console>>,
-    who: Officer,
-    form: Multipart,
-) -> Response {
+pub async fn submit(State(console): State<Arc<Console>>, who: Officer, form: Multipart) -> Page {
     let lang = who.lang;
     let sent = match read_form(form).await {
         Ok(sent) => sent,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return refuse(
+            return Err(refuse(
                 &who,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 lang.pick(
                     "文件太大：台账不能超过 20 MB，请拆分后分批上传。",
                     "the file is too large: a ledger may be up to 20 MB; split it and upload the parts.",
                 ),
-            )
+            ))
         }
-        Err(e) => return refuse(&who, StatusCode::BAD_REQUEST, &e.body_text()),
+        Err(e) => return Err(refuse(&who, StatusCode::BAD_REQUEST, &e.body_text())),
     };
     if let Some(refusal) = who.csrf_refusal(&sent.csrf) {
-        return refusal;
+        return Err(refusal);
     }
     if sent.file_name.is_empty() || sent.bytes.is_empty() {
-        return refuse(
+        return Err(refuse(
             &who,
             StatusCode::BAD_REQUEST,
             lang.pick("请选择一个台账文件。", "choose a ledger file."),
-        );
+        ));
     }
     let options = ImportOptions {
         check_only: sent.check_only,
@@ -143,23 +136,15 @@ pub async fn submit(
         .await
         .map_err(|e| e.to_string())
         .and_then(|r| r);
-    let rows = match read {
-        Ok(rows) => rows,
-        Err(reason) => return refuse(&who, StatusCode::BAD_REQUEST, &reason),
-    };
+    let rows = read.map_err(|reason| refuse(&who, StatusCode::BAD_REQUEST, &reason))?;
     let records: Vec<Worker> = rows.good.iter().map(|(_, w)| w.clone()).collect();
-    let stored = console
-        .act(
+    let results = console
+        .show(
             &who,
             Act::ImportWorkers,
-            super::untargeted,
             console.service.import_all(&who.caller, records, options),
         )
-        .await;
-    let results = match stored {
-        Ok(results) => results,
-        Err(refusal) => return layout::refused(&who, refusal),
-    };
+        .await?;
     let result = outcome(rows, results, lang);
     let stem = Path::new(&file_name)
         .file_stem()
@@ -175,7 +160,7 @@ pub async fn submit(
         Ok(written) => written,
         Err(e) => {
             tracing::error!(error = %e, "console: the task writing an upload's files failed");
-            return layout::refused(&who, Refusal::Denied(Denied::Internal));
+            return Err(layout::refused(&who, Refusal::Denied(Denied::Internal)));
         }
     };
     let kept = match files {
@@ -186,7 +171,13 @@ pub async fn submit(
             None
         }
     };
-    super::upload_result::render(&who, &file_name, &result, options, kept.as_deref())
+    Ok(super::upload_result::render(
+        &who,
+        &file_name,
+        &result,
+        options,
+        kept.as_deref(),
+    ))
 }
 
 /// A ledger read and judged row by row.
@@ -220,17 +211,15 @@ fn outcome(
     results: Vec<Result<RowChange, crate::service::ServiceError>>,
     lang: Lang,
 ) -> Outcome {
-    let mut o = Outcome {
-        rows: rows.table.rows.len(),
-        created: 0,
-        updated: 0,
-        unchanged: 0,
-        rejected: rows.rejected,
-        changes: Vec::new(),
-        unknown: rows.unknown,
-        table: crate::ledger::Table::default(),
-    };
-    for ((row, worker), result) in rows.good.iter().zip(results) {
+    let Rows {
+        table,
+        mapping,
+        good,
+        mut rejected,
+        unknown,
+    } = rows;
+    let mut changes = Vec::new();
+    for ((row, worker), result) in good.iter().zip(results) {
         match result {
             Ok(change) => {
                 let (kind, fields) = match change {
@@ -241,12 +230,7 @@ fn outcome(
                     ),
                     RowChange::Unchanged => (ChangeKind::Unchanged, Vec::new()),
                 };
-                match kind {
-                    ChangeKind::Created => o.created += 1,
-                    ChangeKind::Updated => o.updated += 1,
-                    ChangeKind::Unchanged => o.unchanged += 1,
-                }
-                o.changes.push(Change {
+                changes.push(Change {
                     row: *row,
                     id: worker.stored_id(),
                     kind,
@@ -255,13 +239,17 @@ fn outcome(
             }
             Err(e) => {
                 let (field, reason) = e.row_refusal(lang);
-                o.rejected.push(rows.mapping.error(*row, &field, reason));
+                rejected.push(mapping.error(*row, &field, reason));
             }
         }
     }
-    o.rejected.sort_by_key(|e| e.row);
-    o.table = rows.table;
-    o
+    rejected.sort_by_key(|e| e.row);
+    Outcome {
+        table,
+        rejected,
+        changes,
+        unknown,
+    }
 }
 
 /// The rejected rows and the changes as the CLI writes them (xlsx);

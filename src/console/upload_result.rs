@@ -15,22 +15,22 @@ const SHOWN: usize = 20;
 
 /// What the upload did (built by [`super::upload`]).
 pub struct Outcome {
-    /// The ledger as read.
+    /// The ledger as read (its data rows are the rows counted).
     pub(super) table: crate::ledger::Table,
-    /// Its data rows.
-    pub rows: usize,
-    /// Rows that create a worker (or would).
-    pub created: usize,
-    /// Rows that change a stored worker (or would).
-    pub updated: usize,
-    /// Rows equal to the stored worker.
-    pub unchanged: usize,
     /// Refused rows, in row order.
     pub rejected: Vec<RowError>,
-    /// What each accepted row did, in row order.
+    /// What each accepted row did, in row order: the page counts the
+    /// rows created, updated and unchanged from these.
     pub changes: Vec<Change>,
     /// Columns the ledger does not know (ignored).
     pub unknown: Vec<String>,
+}
+
+impl Outcome {
+    /// The accepted rows that do `kind` (or would).
+    fn rows_that(&self, kind: ChangeKind) -> usize {
+        self.changes.iter().filter(|c| c.kind == kind).count()
+    }
 }
 
 /// The page.
@@ -62,15 +62,15 @@ pub fn render(
         .take(SHOWN)
         .collect();
     let body = html! {
-        p { (file_name) " · " (lang.pick("共", "rows: ")) (o.rows) (lang.pick(" 行", "")) }
+        p { (file_name) " · " (lang.pick("共", "rows: ")) (o.table.rows.len()) (lang.pick(" 行", "")) }
         @if !o.unknown.is_empty() {
             p.muted { (lang.pick("以下列不属于台账，已忽略：", "columns ignored (not ledger columns): "))
                 (o.unknown.join(lang.pick("、", ", "))) }
         }
         div.cards id="counts" {
-            (count("created", created, o.created))
-            (count("updated", updated, o.updated))
-            (count("unchanged", lang.pick("不变", "unchanged"), o.unchanged))
+            (count("created", created, o.rows_that(ChangeKind::Created)))
+            (count("updated", updated, o.rows_that(ChangeKind::Updated)))
+            (count("unchanged", lang.pick("不变", "unchanged"), o.rows_that(ChangeKind::Unchanged)))
             (count("rejected", lang.pick("拒绝", "rejected"), o.rejected.len()))
         }
         @if let Some(name) = kept {
@@ -130,11 +130,7 @@ pub fn render(
     layout::shell(who, title, body)
 }
 
-fn count(id: &str, label: &str, value: usize) -> Markup {
-    html! {
-        div.figure id=(id) {
-            div.value { (value) }
-            div.label { (label) }
-        }
-    }
+/// A count of rows, drawn as the dashboard's figures are.
+fn count(id: &str, label: &str, rows: usize) -> Markup {
+    layout::figure(id, label, rows as u64, None)
 }

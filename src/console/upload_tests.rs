@@ -85,6 +85,12 @@ fn ledger() -> (Vec<Worker>, Table) {
     (people, table)
 }
 
+/// [`ledger`] written as an xlsx file.
+fn ledger_xlsx() -> (Vec<Worker>, Vec<u8>) {
+    let (people, table) = ledger();
+    (people, files::to_bytes(&table, Format::Xlsx).unwrap())
+}
+
 fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -123,8 +129,13 @@ async fn post(f: &Fixture, body: Vec<u8>) -> Response {
 }
 
 async fn get(f: &Fixture, path: &str) -> Response {
+    get_as(f, &f.cookie, path).await
+}
+
+/// `GET path` with the session `cookie` (another than the fixture's).
+async fn get_as(f: &Fixture, cookie: &str, path: &str) -> Response {
     let request = Request::get(path)
-        .header(header::COOKIE, &f.cookie)
+        .header(header::COOKIE, cookie)
         .body(Body::empty())
         .unwrap();
     router(f.console.clone()).oneshot(request).await.unwrap()
@@ -191,8 +202,7 @@ fn cell_text(d: &Data) -> String {
 #[tokio::test]
 async fn a_check_stores_nothing_and_an_import_stores_the_good_rows() {
     let f = fixture();
-    let (people, table) = ledger();
-    let xlsx = files::to_bytes(&table, Format::Xlsx).unwrap();
+    let (people, xlsx) = ledger_xlsx();
 
     let (status, page) = upload(&f, "check", "台账.xlsx", &xlsx).await;
     assert_eq!(status, StatusCode::OK, "{page}");
@@ -267,8 +277,7 @@ async fn a_gb18030_csv_is_read_as_the_cli_reads_it() {
 #[tokio::test]
 async fn a_post_without_the_csrf_token_is_refused_and_stores_nothing() {
     let f = fixture();
-    let (_, table) = ledger();
-    let xlsx = files::to_bytes(&table, Format::Xlsx).unwrap();
+    let (_, xlsx) = ledger_xlsx();
     let response = post(
         &f,
         multipart(&[("mode", "import")], Some(("a.xlsx", &xlsx))),
@@ -321,8 +330,7 @@ async fn an_oversize_or_unreadable_upload_is_refused_clearly() {
 #[tokio::test]
 async fn the_files_are_for_the_session_that_uploaded() {
     let f = fixture();
-    let (_, table) = ledger();
-    let xlsx = files::to_bytes(&table, Format::Xlsx).unwrap();
+    let (_, xlsx) = ledger_xlsx();
     let (_, page) = upload(&f, "check", "a.xlsx", &xlsx).await;
     let path = link(&page, "rejected");
     // Another session of the same token.
@@ -333,11 +341,7 @@ async fn the_files_are_for_the_session_that_uploaded() {
         .unwrap()
         .caller;
     let other = f.console.sessions().start(caller);
-    let request = Request::get(&path)
-        .header(header::COOKIE, format!("{SESSION_COOKIE}={other}"))
-        .body(Body::empty())
-        .unwrap();
-    let response = router(f.console.clone()).oneshot(request).await.unwrap();
+    let response = get_as(&f, &format!("{SESSION_COOKIE}={other}"), &path).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(get(&f, &path).await.status(), StatusCode::OK);
 }
@@ -345,8 +349,7 @@ async fn the_files_are_for_the_session_that_uploaded() {
 #[tokio::test]
 async fn the_coverage_workbook_is_the_clis() {
     let f = fixture();
-    let (_, table) = ledger();
-    let xlsx = files::to_bytes(&table, Format::Xlsx).unwrap();
+    let (_, xlsx) = ledger_xlsx();
     upload(&f, "import", "a.xlsx", &xlsx).await;
 
     let page = text(get(&f, "/dashboard").await).await;
@@ -378,8 +381,7 @@ async fn the_coverage_workbook_is_the_clis() {
 
 #[tokio::test]
 async fn a_reader_may_not_upload_and_a_company_only_for_its_counties() {
-    let (people, table) = ledger();
-    let xlsx = files::to_bytes(&table, Format::Xlsx).unwrap();
+    let (people, xlsx) = ledger_xlsx();
     let f = fixture_as(Role::Reader, Scope::default());
     let (status, _) = upload(&f, "import", "a.xlsx", &xlsx).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

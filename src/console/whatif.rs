@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::caseload::worker_href;
 use super::layout;
-use super::{Act, Console, Officer, Posted, Refusal};
+use super::{Act, Console, Officer, Page, Posted, Refusal};
 use crate::batch::audit::micro_decimal_u64;
 use crate::batch::whatif::{PlanFigures, WhatIfAnswer};
 use crate::domain::{regions, Lang, Reason};
@@ -64,34 +64,28 @@ pub async fn page(who: Officer, Query(form): Query<WhatIfForm>) -> Response {
 pub async fn ask(
     State(console): State<Arc<Console>>,
     Posted { who, form }: Posted<WhatIfForm>,
-) -> Response {
+) -> Page {
     let lang = who.lang;
-    let changes = match changes(&console, &who, &form).await {
-        Ok(c) => c,
-        Err(refusal) => return layout::refused(&who, refusal),
-    };
+    let changes = changes(&console, &who, &form)
+        .await
+        .map_err(|refusal| layout::refused(&who, refusal))?;
     let answer = console
-        .act(
+        .show(
             &who,
             Act::WhatIf,
-            super::untargeted,
             console.service.what_if(&who.caller, changes, LISTED),
         )
-        .await;
-    let answer = match answer {
-        Ok(a) => a,
-        Err(refusal) => return layout::refused(&who, refusal),
-    };
+        .await?;
     let body = html! {
         (answer_markup(&answer, lang))
         h2 { (lang.pick("再推演一次", "Ask again")) }
         (form_markup(&who, &form))
     };
-    layout::shell(
+    Ok(layout::shell(
         &who,
         lang.pick("假设推演：结果", "What-if: the answer"),
         body,
-    )
+    ))
 }
 
 /// An invalid field of the form, as the service words it.
