@@ -33,8 +33,8 @@ use super::eligibility::MatchContext;
 use super::features::{distance_km, skill_code, skill_level, source_bit, OpeningFeat, WorkerFeat};
 use super::index::MatchIndex;
 use super::score::{
-    commute_part, houses_migrants, micro, pay_part, preference_part, priority_part, total,
-    Components,
+    commute_part, houses_migrants, micro, partial_on_reserved, pay_part, preference_part,
+    priority_part, total, Components,
 };
 use crate::domain::{LabourCapacity, Mobility, PhysicalDemand, Source};
 
@@ -207,7 +207,7 @@ impl Bounds {
         if w.mobility == Mobility::NearHome && near > f64::from(w.max_commute_km) {
             return None;
         }
-        let reserved = partial && self.source == Source::PublicWelfare && self.any_reserved;
+        let reserved = partial_on_reserved(w, self.source, self.any_reserved);
         let skill = if shares {
             1.0
         } else if self.any_plain {

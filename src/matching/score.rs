@@ -29,15 +29,28 @@ pub(crate) fn houses_migrants(o: &OpeningFeat) -> bool {
     o.source == Source::LabourCooperation && o.housing && o.transport
 }
 
-/// True when the far-away penalty does not apply to this pair.
+/// True when the far-away penalty does not apply: a willing migrant on a
+/// post that houses migrants (`housed`).
+#[inline]
+fn migrates_housed(w: &WorkerFeat, housed: bool) -> bool {
+    housed && w.mobility == Mobility::WillingToMigrate
+}
+
 #[inline]
 fn supported_migration(w: &WorkerFeat, o: &OpeningFeat) -> bool {
-    w.mobility == Mobility::WillingToMigrate && houses_migrants(o)
+    migrates_housed(w, houses_migrants(o))
+}
+
+/// A partial-capacity worker on a public-welfare post with places
+/// reserved for them (`reserved`).
+#[inline]
+pub(crate) fn partial_on_reserved(w: &WorkerFeat, source: Source, reserved: bool) -> bool {
+    w.capacity == LabourCapacity::Partial && source == Source::PublicWelfare && reserved
 }
 
 #[inline]
 fn partial_on_reserved_post(w: &WorkerFeat, o: &OpeningFeat) -> bool {
-    w.capacity == LabourCapacity::Partial && o.source == Source::PublicWelfare && o.reserved
+    partial_on_reserved(w, o.source, o.reserved)
 }
 
 /// Required part: meeting the minimum gives 0.7, each level above it adds
@@ -114,7 +127,7 @@ pub(crate) fn components(
 /// (`housed`), else decaying with `km`.
 #[inline]
 pub(crate) fn commute_part(w: &WorkerFeat, housed: bool, km: f64, cfg: &MatchConfig) -> f64 {
-    if housed && w.mobility == Mobility::WillingToMigrate {
+    if migrates_housed(w, housed) {
         1.0
     } else {
         (-km / cfg.commute_decay_km).exp()
