@@ -205,10 +205,13 @@ impl pb::placement_service_server::PlacementService for PlacementService {
         request: Request<pb::ListPlacementsRequest>,
     ) -> Result<Response<pb::ListPlacementsResponse>, Status> {
         let (caller, r) = unpack(request)?;
+        // The county is checked first, as before the filter was built in
+        // one expression: a request with several bad fields names the same.
+        let county_code = optional(&r.county_code, "county_code", rules::check_region_code)?;
         let filter = PlacementFilter {
             worker_id: optional(&r.worker_id, "worker_id", scoped::check_scoped_id)?,
             opening_id: optional(&r.opening_id, "opening_id", rules::check_id)?,
-            county_code: optional(&r.county_code, "county_code", rules::check_region_code)?,
+            county_code,
             status: status_from_pb(r.status).map_err(|e| invalid("status", e))?,
         };
         Pager::new(&self.service, &r, &filter)?

@@ -44,11 +44,8 @@ pub async fn page(
     let query = CaseloadQuery {
         county: nonempty(&f.county),
         site_id: nonempty(&f.site),
-        status: EmploymentStatus::ALL
-            .iter()
-            .copied()
-            .find(|s| s.label() == f.status),
-        source: Source::ALL.iter().copied().find(|s| s.label() == f.source),
+        status: EmploymentStatus::from_label(&f.status),
+        source: Source::from_label(&f.source),
         search: nonempty(&f.q),
         offset: f.page * PAGE,
         limit: PAGE,

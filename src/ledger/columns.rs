@@ -411,15 +411,6 @@ pub fn choice<E: Copy + 'static>(
     ))
 }
 
-/// As [`choice`], refused when empty.
-pub fn required_choice<E: Copy + 'static>(
-    cell: &Cell,
-    all: &[E],
-    names: fn(E) -> Vec<&'static str>,
-) -> Result<E, Reason> {
-    choice(cell, all, names)?.ok_or_else(Reason::required)
-}
-
 /// Splits a list cell on ; ； , ， 、 and line breaks.
 pub fn items(cell: &Cell) -> Vec<&str> {
     cell.text

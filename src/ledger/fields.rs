@@ -92,20 +92,16 @@ pub trait Vocabulary: Copy + 'static {
     const ALL: &'static [Self];
     /// What an empty cell reads as; `None` where a value is required.
     const EMPTY: Option<Self> = None;
-    /// Every name a cell may give: the Chinese and the English text (in
-    /// that order: a cell is written with one of them), the label, and
-    /// other words county ledgers use.
+    /// The name a cell is written with, in `lang` (the domain's words).
+    fn text_in(self, lang: Lang) -> &'static str;
+    /// Every name a cell may give: the Chinese and the English text, the
+    /// label, and other words county ledgers use.
     fn names(self) -> Vec<&'static str>;
 }
 
 /// The name a cell is written with, in `lang`.
 fn name_in<E: Vocabulary>(v: E, lang: Lang) -> String {
-    let names = v.names();
-    match lang {
-        Lang::Zh => names[0],
-        Lang::En => names[1],
-    }
-    .to_string()
+    v.text_in(lang).to_string()
 }
 
 /// One value of `E`; empty is `E::EMPTY`, or refused without one.

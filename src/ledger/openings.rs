@@ -73,6 +73,9 @@ impl Record for Opening {
 
 impl Vocabulary for PhysicalDemand {
     const ALL: &'static [Self] = PhysicalDemand::ALL;
+    fn text_in(self, lang: Lang) -> &'static str {
+        self.text(lang)
+    }
     fn names(self) -> Vec<&'static str> {
         let mut v = vec![self.text(Lang::Zh), self.text(Lang::En), self.label()];
         v.extend(match self {
@@ -87,6 +90,9 @@ impl Vocabulary for PhysicalDemand {
 impl Vocabulary for OpeningStatus {
     const ALL: &'static [Self] = OpeningStatus::ALL;
     const EMPTY: Option<Self> = Some(OpeningStatus::Open);
+    fn text_in(self, lang: Lang) -> &'static str {
+        self.text(lang)
+    }
     fn names(self) -> Vec<&'static str> {
         let mut v = vec![self.text(Lang::Zh), self.text(Lang::En), self.label()];
         v.push(match self {

@@ -82,6 +82,9 @@ impl Record for Worker {
 
 impl Vocabulary for Gender {
     const ALL: &'static [Self] = Gender::ALL;
+    fn text_in(self, lang: Lang) -> &'static str {
+        self.text(lang)
+    }
     fn names(self) -> Vec<&'static str> {
         let mut v = vec![self.text(Lang::Zh), self.text(Lang::En), self.label()];
         v.push(match self {
@@ -94,6 +97,9 @@ impl Vocabulary for Gender {
 
 impl Vocabulary for LabourCapacity {
     const ALL: &'static [Self] = LabourCapacity::ALL;
+    fn text_in(self, lang: Lang) -> &'static str {
+        self.text(lang)
+    }
     fn names(self) -> Vec<&'static str> {
         let mut v = vec![self.text(Lang::Zh), self.text(Lang::En), self.label()];
         v.extend(match self {
@@ -106,6 +112,9 @@ impl Vocabulary for LabourCapacity {
 
 impl Vocabulary for Education {
     const ALL: &'static [Self] = Education::ALL;
+    fn text_in(self, lang: Lang) -> &'static str {
+        self.text(lang)
+    }
     fn names(self) -> Vec<&'static str> {
         let mut v = vec![self.text(Lang::Zh), self.text(Lang::En), self.label()];
         v.extend(match self {
@@ -123,6 +132,9 @@ impl Vocabulary for Education {
 impl Vocabulary for Mobility {
     const ALL: &'static [Self] = Mobility::ALL;
     const EMPTY: Option<Self> = Some(Mobility::NearHome);
+    fn text_in(self, lang: Lang) -> &'static str {
+        self.text(lang)
+    }
     fn names(self) -> Vec<&'static str> {
         let mut v = vec![self.text(Lang::Zh), self.text(Lang::En), self.label()];
         v.extend(match self {
@@ -136,6 +148,9 @@ impl Vocabulary for Mobility {
 impl Vocabulary for EmploymentStatus {
     const ALL: &'static [Self] = EmploymentStatus::ALL;
     const EMPTY: Option<Self> = Some(EmploymentStatus::Seeking);
+    fn text_in(self, lang: Lang) -> &'static str {
+        self.text(lang)
+    }
     fn names(self) -> Vec<&'static str> {
         let mut v = vec![self.text(Lang::Zh), self.text(Lang::En), self.label()];
         v.extend(match self {
@@ -150,6 +165,9 @@ impl Vocabulary for EmploymentStatus {
 
 impl Vocabulary for Source {
     const ALL: &'static [Self] = Source::ALL;
+    fn text_in(self, lang: Lang) -> &'static str {
+        self.text(lang)
+    }
     fn names(self) -> Vec<&'static str> {
         let mut v = vec![self.text(Lang::Zh), self.text(Lang::En), self.label()];
         v.extend(match self {

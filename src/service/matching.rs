@@ -61,7 +61,10 @@ impl Service {
             // Ties in net value go to the opening the last exact run gave
             // the worker (see `matching::Ranking::Net`).
             if query.ranking == Ranking::Net {
-                if let Some(run) = me.matcher().read().price_run() {
+                // The snapshot is let go before the store is read: held, it
+                // keeps the matcher's spare copy busy.
+                let run = me.matcher().read().price_run();
+                if let Some(run) = run {
                     query.planned = me.store().assignment(run, &id)?.map(|a| a.opening_id);
                 }
             }
