@@ -4,7 +4,7 @@
 //! scoring or the saving around it.
 //!
 //! ```sh
-//! cargo run --release --example solve_export -- DIR [REPEAT]
+//! RUST_LOG=jobbridge=debug cargo run --release --example solve_export -- DIR [REPEAT]
 //! ```
 //!
 //! The export lists workers, openings and each worker's edges in the
@@ -18,6 +18,11 @@ use jobbridge::batch::audit::micro_decimal_u64;
 use jobbridge::matching::assign::{simplex, Control, Problem};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `RUST_LOG=jobbridge=debug` shows the start, the pivots and each phase.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().ok_or("usage: solve_export DIR [REPEAT]")?);
     let repeat: usize = args.next().map(|r| r.parse()).transpose()?.unwrap_or(1);
