@@ -1,5 +1,6 @@
 //! Fixtures the unit tests share: a plain worker and opening, callers,
-//! and a service over a temporary store. Tests change what they need on
+//! a store or a service over a temporary directory, and proposals made by
+//! hand. Tests change what they need on
 //! top; a fixture here is what more than one test module started from.
 
 use std::path::Path;
@@ -7,10 +8,11 @@ use std::sync::Arc;
 
 use crate::batch::BatchSettings;
 use crate::domain::access::{Caller, Role, Scope};
+use crate::domain::placement::DeclineReason;
 use crate::domain::{GeoPoint, IdKey, Opening, OpeningStatus, PhysicalDemand, Source, Worker};
 use crate::matching::MatchConfig;
 use crate::service::Service;
-use crate::store::Store;
+use crate::store::{Action, Proposal, Store};
 
 /// A seeking worker `id` at site `s0` of county 431202, household `h0`,
 /// with no skills and no national id.
@@ -127,4 +129,46 @@ pub(crate) fn service_with(
 pub(crate) fn demo(scale: f64, seed: u64) -> crate::demo::DemoData {
     let today = chrono::Utc::now().date_naive();
     crate::demo::generate(scale, seed, crate::domain::current_year(), today)
+}
+
+/// A store in a new temporary directory. The directory goes when the
+/// returned guard drops, so keep it alive as long as the store.
+pub(crate) fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    (dir, store)
+}
+
+/// A proposal of `worker_id` for `opening_id` made by hand (no run), with
+/// a score of one micro-point.
+pub(crate) fn proposal(worker_id: &str, opening_id: &str) -> Proposal {
+    Proposal {
+        worker_id: worker_id.into(),
+        opening_id: opening_id.into(),
+        run_id: 0,
+        score_micro: 1,
+        zero_household: None,
+    }
+}
+
+/// Proposes `worker_id` for `opening_id` and declines it for `code`,
+/// giving `reason`; returns the placement's id.
+pub(crate) fn propose_and_decline(
+    store: &Store,
+    worker_id: &str,
+    opening_id: &str,
+    code: DeclineReason,
+    reason: &str,
+) -> String {
+    let p = store
+        .propose(&proposal(worker_id, opening_id), "test")
+        .unwrap();
+    let decline = Action::Decline {
+        code,
+        reason: reason.into(),
+    };
+    store
+        .placement_step(&p.placement.id, &decline, "test")
+        .unwrap();
+    p.placement.id
 }

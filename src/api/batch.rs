@@ -11,7 +11,7 @@ use tracing::instrument;
 
 use super::auth::{audited, unpack};
 use super::convert::{
-    actor, applied_to_pb, assignment_to_pb, change_to_pb, diff_to_pb, optional, run_to_pb,
+    actor, applied_to_pb, assignment_to_pb, change_to_pb, county_of, diff_to_pb, run_to_pb,
     what_if_changes_from_pb, what_if_to_pb,
 };
 use super::page_token::capped;
@@ -21,7 +21,7 @@ use crate::batch::audit;
 use crate::batch::whatif::DEFAULT_LIMIT;
 use crate::domain::access::{Caller, Role};
 use crate::domain::run::{Policy, Run};
-use crate::domain::{rules, Validated, ValidationError};
+use crate::domain::ValidationError;
 use crate::service::access::target;
 use crate::service::{RunRows, Service, MAX_LIMIT};
 
@@ -74,11 +74,6 @@ fn run_id(id: u64) -> Result<u64, Status> {
         )));
     }
     Ok(id)
-}
-
-/// An optional county code of a request: `None` when empty.
-pub(crate) fn county_of(value: &str) -> Validated<Option<String>> {
-    optional(value, "county_code", rules::check_county_code)
 }
 
 /// A run as `caller` read it (`service::scope::run_view`), saying whose

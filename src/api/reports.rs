@@ -6,8 +6,7 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use super::auth::unpack;
-use super::batch::county_of;
-use super::convert::{coverage_to_pb, policy_to_pb, source_filter};
+use super::convert::{county_of, coverage_to_pb, policy_to_pb, source_filter};
 use super::page_token::capped;
 use super::pb;
 use crate::report::CoverageFilter;

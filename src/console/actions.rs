@@ -4,8 +4,8 @@
 //! scope as it does for that RPC.
 
 /// Defines [`Act`] from one list of each action and its RPC, with
-/// [`ACTIONS`], [`Act::ALL`] and [`Act::method`]: an action cannot be added
-/// without its RPC, and the three cannot disagree.
+/// [`Act::ALL`] and [`Act::method`]: an action cannot be added without its
+/// RPC, and the two cannot disagree.
 macro_rules! acts {
     ($($(#[$doc:meta])* $act:ident => $rpc:literal,)+) => {
         /// One thing a person can do in the console.
@@ -13,9 +13,6 @@ macro_rules! acts {
         pub enum Act {
             $($(#[$doc])* $act,)+
         }
-
-        /// Every action with its RPC.
-        pub const ACTIONS: &[(Act, &str)] = &[$((Act::$act, $rpc)),+];
 
         impl Act {
             /// Every action.
@@ -87,21 +84,14 @@ mod tests {
     use crate::service::access::roles_for;
 
     #[test]
-    fn each_action_maps_to_exactly_one_rpc_of_the_permission_table() {
+    fn each_action_is_an_rpc_of_the_permission_table() {
         for &act in Act::ALL {
-            let rows: Vec<_> = ACTIONS.iter().filter(|(a, _)| *a == act).collect();
-            assert_eq!(rows.len(), 1, "{act:?} must have exactly one RPC");
-            let method = rows[0].1;
+            let method = act.method();
             assert!(
                 roles_for(method).is_some(),
                 "{act:?} maps to {method}, which is not in the permission table"
             );
         }
-        assert_eq!(
-            ACTIONS.len(),
-            Act::ALL.len(),
-            "ACTIONS lists an action twice"
-        );
     }
 
     #[test]

@@ -44,7 +44,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 
-pub use actions::{Act, ACTIONS};
+pub use actions::Act;
 use session::Sessions;
 
 use crate::domain::access::Caller;

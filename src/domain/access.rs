@@ -263,10 +263,7 @@ impl TokenRecord {
     /// The role (admin for an unknown stored code would be wrong: reader,
     /// the least, is used instead).
     pub fn role(&self) -> Role {
-        u8::try_from(self.role)
-            .ok()
-            .and_then(Role::from_code)
-            .unwrap_or(Role::Reader)
+        Role::from_stored(self.role).unwrap_or(Role::Reader)
     }
 
     /// The caller this token makes.

@@ -23,6 +23,12 @@ macro_rules! coded_enum {
                 match code { $($code => Some($name::$variant),)+ _ => None }
             }
 
+            /// The value for a code kept in a wider field (a record's
+            /// `u32`), if any.
+            pub fn from_stored(code: u32) -> Option<Self> {
+                u8::try_from(code).ok().and_then(Self::from_code)
+            }
+
             /// Short lower-case name for logs, reports and CSV files.
             pub fn label(self) -> &'static str {
                 match self { $($name::$variant => $label),+ }

@@ -3,7 +3,7 @@
 use super::*;
 use crate::domain::placement::china_today;
 use crate::domain::IdKey;
-use crate::store::{Action, Proposal, PutMode};
+use crate::store::{Action, PutMode};
 
 fn store_with_demo(dir: &std::path::Path) -> (Store, crate::demo::DemoData) {
     let store = Store::open(dir).unwrap();
@@ -16,16 +16,7 @@ fn store_with_demo(dir: &std::path::Path) -> (Store, crate::demo::DemoData) {
 
 fn hire(store: &Store, worker: &str, opening: &str) {
     let p = store
-        .propose(
-            &Proposal {
-                worker_id: worker.into(),
-                opening_id: opening.into(),
-                run_id: 0,
-                score_micro: 1,
-                zero_household: None,
-            },
-            "test",
-        )
+        .propose(&crate::testing::proposal(worker, opening), "test")
         .unwrap()
         .placement;
     store

@@ -19,7 +19,7 @@ use crate::domain::placement::{china_today, DeclineReason, SeparationReason};
 use crate::domain::run::Policy;
 use crate::domain::{EmploymentStatus, OpeningStatus};
 use crate::report::{coverage, CoverageFilter, Row};
-use crate::store::{Action, Proposal, PutMode};
+use crate::store::{Action, PutMode};
 use crate::testing::{self, admin, caller};
 
 fn open(dir: &std::path::Path, data: Option<&crate::demo::DemoData>) -> Arc<Service> {
@@ -189,13 +189,7 @@ async fn apply(service: &Arc<Service>, data: &crate::demo::DemoData, op: Op) {
         Op::Propose(w, o) => {
             // Through the write path without the eligibility check (as a
             // run's proposals are), so that most proposals are made.
-            let p = Proposal {
-                worker_id: worker(w).id.clone(),
-                opening_id: opening(o).id.clone(),
-                run_id: 0,
-                score_micro: 1,
-                zero_household: None,
-            };
+            let p = crate::testing::proposal(&worker(w).id, &opening(o).id);
             let s = service.clone();
             let _ = tokio::task::spawn_blocking(move || s.writer.propose(&p, "test")).await;
         }

@@ -20,7 +20,7 @@ use crate::domain::policy::{PolicyConfig, WelfareFacts, WelfareStint, WELFARE_GR
 use crate::domain::run::Policy;
 use crate::domain::{current_year, EmploymentStatus, Gender, IdKey, Lang, Source, Worker};
 use crate::matching::{MatchConfig, OpeningsQuery, Reason, WorkersQuery};
-use crate::store::{Action, Proposal, Store};
+use crate::store::{Action, Store};
 use crate::testing::admin;
 
 /// The reasons this part of the rules adds; the others are the base rules.
@@ -85,13 +85,7 @@ fn history(service: &Service, rng: &mut ChaCha8Rng) {
     let w = &service.writer;
     let today = china_today();
     let propose = |worker: &Worker, opening: &str| {
-        let p = Proposal {
-            worker_id: worker.id.clone(),
-            opening_id: opening.to_string(),
-            run_id: 0,
-            score_micro: 1,
-            zero_household: None,
-        };
+        let p = crate::testing::proposal(&worker.id, opening);
         w.propose(&p, "test").ok().map(|c| c.placement.id)
     };
     for _ in 0..8 {

@@ -112,8 +112,7 @@ fn expand(value: &[u8]) -> Result<AuditEntry, StoreError> {
         entry.method = format!("{METHOD_PREFIX}{}", entry.method);
     }
     if entry.role.is_empty() {
-        let role = u8::try_from(entry.role_code).ok();
-        if let Some(role) = role.and_then(crate::domain::access::Role::from_code) {
+        if let Some(role) = crate::domain::access::Role::from_stored(entry.role_code) {
             entry.role = role.label().to_string();
         }
     }
@@ -521,7 +520,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::temp_store;
+    use crate::testing::temp_store;
 
     #[test]
     fn audit_reads_newest_first_and_prunes_old_entries() {

@@ -166,7 +166,7 @@ fn generate_key_file(path: &Path) -> Result<IdKey, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::temp_store;
+    use crate::testing::temp_store;
 
     #[test]
     fn a_generated_key_is_kept_private_and_read_back() {

@@ -23,8 +23,6 @@ mod records;
 mod runs;
 mod scoped_ids;
 mod table;
-#[cfg(test)]
-pub(crate) mod test_support;
 mod tokens;
 
 use std::path::{Path, PathBuf};

@@ -154,16 +154,13 @@ pub(super) fn decode<M: prost::Message + Default>(
     M::decode(bytes).map_err(|e| StoreError::corruption(format!("{what} record: {e}")))
 }
 
-fn code<T>(value: u32, decode: fn(u8) -> Option<T>, what: &str) -> Result<T, StoreError> {
-    u8::try_from(value)
-        .ok()
-        .and_then(decode)
-        .ok_or_else(|| StoreError::corruption(format!("unknown {what} code {value}")))
+fn code<T>(value: u32, decode: fn(u32) -> Option<T>, what: &str) -> Result<T, StoreError> {
+    decode(value).ok_or_else(|| StoreError::corruption(format!("unknown {what} code {value}")))
 }
 
 fn optional_code<T>(
     value: u32,
-    decode: fn(u8) -> Option<T>,
+    decode: fn(u32) -> Option<T>,
     what: &str,
 ) -> Result<Option<T>, StoreError> {
     if value == 0 {
@@ -283,28 +280,28 @@ impl TryFrom<WorkerRecord> for Worker {
                 recommendations: r.recommendations,
                 returned_at_ms: r.returned_at_ms,
             },
-            gender: optional_code(r.gender, Gender::from_code, "gender")?,
+            gender: optional_code(r.gender, Gender::from_stored, "gender")?,
             labour_capacity: code(
                 r.labour_capacity,
-                LabourCapacity::from_code,
+                LabourCapacity::from_stored,
                 "labour capacity",
             )?,
-            education: optional_code(r.education, Education::from_code, "education")?,
+            education: optional_code(r.education, Education::from_stored, "education")?,
             preferences: Preferences {
-                mobility: code(r.mobility, Mobility::from_code, "mobility")?,
+                mobility: code(r.mobility, Mobility::from_stored, "mobility")?,
                 max_commute_km: r.max_commute_km,
                 expected_monthly_wage: r.expected_monthly_wage,
                 preferred_sources: r
                     .preferred_sources
                     .iter()
-                    .map(|&c| code(c, Source::from_code, "source"))
+                    .map(|&c| code(c, Source::from_stored, "source"))
                     .collect::<Result<_, _>>()?,
                 strict_sources: r.strict_sources,
                 needs_flexible_hours: r.needs_flexible_hours,
             },
             employment_status: code(
                 r.employment_status,
-                EmploymentStatus::from_code,
+                EmploymentStatus::from_stored,
                 "employment status",
             )?,
             id: r.id,
@@ -368,13 +365,13 @@ impl TryFrom<OpeningRecord> for Opening {
 
     fn try_from(r: OpeningRecord) -> Result<Self, StoreError> {
         Ok(Opening {
-            source: code(r.source, Source::from_code, "source")?,
+            source: code(r.source, Source::from_stored, "source")?,
             physical_demand: code(
                 r.physical_demand,
-                PhysicalDemand::from_code,
+                PhysicalDemand::from_stored,
                 "physical demand",
             )?,
-            status: code(r.status, OpeningStatus::from_code, "opening status")?,
+            status: code(r.status, OpeningStatus::from_stored, "opening status")?,
             start_date: day(r.start_day)?,
             end_date: r.end_day.map(day).transpose()?,
             id: r.id,

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
-use super::test_support::{proposal, propose_and_decline, temp_store};
 use super::*;
 use crate::domain::rules::national_id_check_char;
 use crate::domain::scoped;
 use crate::domain::EmploymentStatus;
 use crate::testing::opening;
+use crate::testing::{proposal, propose_and_decline, temp_store};
 
 const COUNTIES: [&str; 2] = ["431202", "431271"];
 const STATUSES: [EmploymentStatus; 3] = [

@@ -140,7 +140,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::temp_store;
+    use crate::testing::temp_store;
 
     #[test]
     fn tokens_authenticate_until_revoked_and_only_hashes_are_stored() {

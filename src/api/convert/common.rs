@@ -143,6 +143,11 @@ pub(crate) fn optional(
     Ok(Some(value.to_string()))
 }
 
+/// An optional county code of a request: `None` when empty.
+pub(crate) fn county_of(value: &str) -> Validated<Option<String>> {
+    optional(value, "county_code", rules::check_county_code)
+}
+
 /// The actor a request names: 1-64 printable characters, or "unknown".
 pub(crate) fn actor(value: &str) -> Validated<String> {
     let actor = optional(value, "actor", |a| rules::check_text(a, 64))?;

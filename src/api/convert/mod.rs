@@ -49,7 +49,7 @@ mod whatif;
 mod worker;
 
 pub(crate) use common::{
-    actor, employment_status_filter, opening_status_filter, optional, required_source,
+    actor, county_of, employment_status_filter, opening_status_filter, optional, required_source,
     source_filter, source_to_pb, timestamp,
 };
 pub(crate) use mask::{merge_opening, merge_worker};

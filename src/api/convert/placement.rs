@@ -85,10 +85,7 @@ fn check_in_to(c: CheckIn) -> pb::CheckIn {
 
 impl From<Placement> for pb::Placement {
     fn from(p: Placement) -> Self {
-        let source = u8::try_from(p.source)
-            .ok()
-            .and_then(Source::from_code)
-            .map_or(pb::Source::Unspecified, source_to);
+        let source = Source::from_stored(p.source).map_or(pb::Source::Unspecified, source_to);
         pb::Placement {
             status: status_to_pb(p.state()).into(),
             source: source.into(),

@@ -23,7 +23,7 @@ pub(crate) fn policy_to_pb(l: PolicyLists, max_rows: usize, lang: Lang) -> pb::P
     let date = |d: Option<i32>| d.map(iso).unwrap_or_default();
     let workshops_below_minimum = l.workshops.iter().filter(|w| w.below_minimum).count() as u64;
     let (welfare_posts_count, welfare_posts) =
-        capped(l.welfare_posts, max_rows, |w| pb::WelfarePost {
+        counted_head(l.welfare_posts, max_rows, |w| pb::WelfarePost {
             placement_id: w.placement_id,
             worker_id: w.worker_id,
             opening_id: w.opening_id,
@@ -34,7 +34,7 @@ pub(crate) fn policy_to_pb(l: PolicyLists, max_rows: usize, lang: Lang) -> pb::P
             groups: w.groups.iter().map(|g| g.to_string()).collect(),
             ineligible_reason: w.ineligible_reason.unwrap_or_default(),
         });
-    let (workshops_count, workshops) = capped(l.workshops, max_rows, |w| pb::Workshop {
+    let (workshops_count, workshops) = counted_head(l.workshops, max_rows, |w| pb::Workshop {
         employer_id: w.employer_id,
         employer_name: w.employer_name,
         region_code: w.region_code,
@@ -42,7 +42,7 @@ pub(crate) fn policy_to_pb(l: PolicyLists, max_rows: usize, lang: Lang) -> pb::P
         below_minimum: w.below_minimum,
     });
     let (waiting_households_count, waiting_households) =
-        capped(l.waiting_households, max_rows, |h| pb::WaitingHousehold {
+        counted_head(l.waiting_households, max_rows, |h| pb::WaitingHousehold {
             household_id: h.household_id,
             county_code: h.county_code,
             members: h.members,
@@ -50,7 +50,7 @@ pub(crate) fn policy_to_pb(l: PolicyLists, max_rows: usize, lang: Lang) -> pb::P
             days_waiting: h.days_waiting,
         });
     let (short_of_recommendations_count, short_of_recommendations) =
-        capped(l.short_of_recommendations, max_rows, |s| {
+        counted_head(l.short_of_recommendations, max_rows, |s| {
             pb::ShortOfRecommendations {
                 worker_id: s.worker_id,
                 county_code: s.county_code,
@@ -58,7 +58,7 @@ pub(crate) fn policy_to_pb(l: PolicyLists, max_rows: usize, lang: Lang) -> pb::P
             }
         });
     let (counselling_count, counselling) =
-        capped(l.counselling, max_rows, |c| pb::CounsellingCase {
+        counted_head(l.counselling, max_rows, |c| pb::CounsellingCase {
             worker_id: c.worker_id,
             county_code: c.county_code,
             declines: c
@@ -96,7 +96,7 @@ pub(crate) fn policy_to_pb(l: PolicyLists, max_rows: usize, lang: Lang) -> pb::P
 }
 
 /// The count of every row, and the first `max_rows` on the wire.
-fn capped<T, U>(rows: Vec<T>, max_rows: usize, to_pb: impl FnMut(T) -> U) -> (u64, Vec<U>) {
+fn counted_head<T, U>(rows: Vec<T>, max_rows: usize, to_pb: impl FnMut(T) -> U) -> (u64, Vec<U>) {
     let count = rows.len() as u64;
     (count, rows.into_iter().take(max_rows).map(to_pb).collect())
 }

@@ -640,13 +640,8 @@ impl Simplex {
         let own = |w: usize| p.edge_opening[chosen[w] as usize] as usize;
         let full = |o: usize| used[o] == p.slots[o] && price[o].worker != NONE;
         let mut best: Vec<(i64, u32)> = elsewhere.iter().map(|&e| (e, NONE)).collect();
-        for a in 0..self.active {
-            let Arc {
-                cost,
-                source,
-                target,
-            } = self.arcs[a];
-            let (w, o) = (source as usize, target as usize);
+        for (a, arc) in self.arcs[..self.active].iter().enumerate() {
+            let (w, o) = (arc.source as usize, arc.target as usize);
             if w >= n || o < n || o >= n + m || chosen[w] == NONE {
                 continue;
             }
@@ -654,7 +649,7 @@ impl Simplex {
             if !full(o) || o == own(w) {
                 continue;
             }
-            let gain = -cost - price[o].price;
+            let gain = -arc.cost - price[o].price;
             if gain > best[w].0 {
                 best[w] = (gain, a as u32);
             }

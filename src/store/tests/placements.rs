@@ -11,8 +11,8 @@ use super::super::*;
 use super::{worker, Spec};
 use crate::domain::placement::model::{op, MPlacement, Model, Op, OPENINGS, WORKERS};
 use crate::domain::placement::{china_today, PlacementStatus as S, SeparationReason};
-use crate::store::test_support::{proposal, temp_store};
 use crate::testing::numbered_opening;
+use crate::testing::{proposal, temp_store};
 
 fn placement_id(store: &Store, i: usize) -> String {
     // Ids are given in creation order: P000000000001 is the first.
