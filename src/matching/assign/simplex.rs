@@ -17,14 +17,7 @@
 //! member per zero-employment household before anyone else) hung in a
 //! strongly feasible tree whose other arcs are artificial arcs at zero flow
 //! (`Start::Greedy`). On a scale-30 export this cut the run from 182 s to
-//! 34 s. The tree gives the greedy plan prices: a full opening hangs from
-//! the worker placed there whose score, less what it would get at its best
-//! alternative with slots left, is lowest; every other placed worker hangs
-//! from where it would get the most after its own opening
-//! ([`Simplex::hang_at_full`]). Hung from the sink instead, as before
-//! 2026-12-07, placed workers saw every other candidate as a gain: on the
-//! scale-10 export 587K pivots against 373K with the first step and 346K
-//! with both. The textbook start (every supply node to the root at cost 0, the
+//! 34 s. The textbook start (every supply node to the root at cost 0, the
 //! root to the sink at a cost `art` larger than any simple path of the real
 //! network can save; `Start::Artificial`) is kept as a cross-check in
 //! tests. Either way every unit left on an artificial arc at the end would
@@ -301,34 +294,6 @@ struct Simplex {
     delta: i32,
 }
 
-/// The greedy start's choice of the worker a full opening hangs from: the
-/// one placed there with the lowest price, its score less what it would
-/// get at its best alternative. Ties go to the first offered.
-#[derive(Debug, Clone, Copy)]
-struct StartPrice {
-    price: i64,
-    worker: u32,
-    arc: u32,
-}
-
-impl StartPrice {
-    const NONE: StartPrice = StartPrice {
-        price: i64::MAX,
-        worker: NONE,
-        arc: NONE,
-    };
-
-    fn offer(&mut self, price: i64, worker: usize, arc: usize) {
-        if price < self.price {
-            *self = StartPrice {
-                price,
-                worker: worker as u32,
-                arc: arc as u32,
-            };
-        }
-    }
-}
-
 /// Fills the arc arrays in a spread order (arc `k` of the natural order
 /// goes to slot `k * skip`, wrapping onto the next residue), so that each
 /// pricing block samples the whole network rather than a few workers.
@@ -453,11 +418,6 @@ impl Simplex {
             };
         let mut max_score = 0i64;
         let mut row: Vec<usize> = Vec::new();
-        // Per full opening: the worker it hangs from, the one whose price
-        // `score - alternative` is lowest (see [`StartPrice`]).
-        let mut price = vec![StartPrice::NONE; if warm { m } else { 0 }];
-        // Per placed worker: what it gets where it hangs (see below).
-        let mut elsewhere = vec![i64::MIN; if warm { n } else { 0 }];
         for w in 0..n {
             // The worker's best `core_len` candidates are priced first.
             core_row(p, w, core_len, &mut row);
@@ -472,10 +432,6 @@ impl Simplex {
                         .copied()
                 })
                 .flatten();
-            // A placed worker's best candidate with a slot left, and the
-            // arc to its own opening.
-            let mut alternative: Option<(i64, usize)> = None;
-            let mut own: Option<(i64, usize, usize)> = None;
             for (i, &e) in row.iter().enumerate() {
                 let score = i64::from(p.edge_score[e]);
                 max_score = max_score.max(score);
@@ -483,67 +439,24 @@ impl Simplex {
                 let a = arc(&mut net, w, o, 1, -score, i < core_len);
                 if assigned && chosen[w] as usize == e {
                     net.flow[a] = 1;
-                    own = Some((score, o, a));
+                    // A full opening hangs from one of its workers: an arc
+                    // carrying flow, pointing down the tree.
+                    if used[o - n] == p.slots[o - n] && net.pred[o] == NONE {
+                        net.hang(o, w, a, -1);
+                    }
                 } else if best == Some(e) {
                     net.hang(w, o, a, 1);
-                } else if assigned
-                    && i < core_len
-                    && used[o - n] < p.slots[o - n]
-                    && alternative.is_none_or(|(s, _)| score > s)
-                {
-                    alternative = Some((score, a));
                 }
             }
-            let dummy = is_source(w).then(|| {
+            if is_source(w) {
+                let a = arc(&mut net, w, sink, 1, 0, true);
                 supply[w] = 1;
-                arc(&mut net, w, sink, 1, 0, true)
-            });
-            if let Some((score, o, a)) = own {
-                // A placed worker hangs from its best alternative with a
-                // slot left, at that candidate's score (an arc at zero
-                // pointing up), or else from the sink by its dummy arc at
-                // zero, or from its household (placed with the members
-                // below). So its potential is what it would get elsewhere,
-                // and its other candidates with slots left do not price as
-                // entering, as they would at the sink's potential.
-                let hung = alternative.filter(|&(s, _)| s > 0 || dummy.is_none());
-                elsewhere[w] = match (hung, dummy) {
-                    (Some((s, alt)), _) => {
-                        let target = net.arcs[alt].target as usize;
-                        net.hang(w, target, alt, 1);
-                        s
-                    }
-                    (None, Some(d)) => {
-                        net.hang(w, sink, d, 1);
-                        0
-                    }
-                    // From its household: at the sink's potential when
-                    // another member is placed too, else at `-big`.
-                    (None, None) => {
-                        let h = layout.member_of[w] as usize - n - m;
-                        if placed[h] >= 2 {
-                            0
-                        } else {
-                            -layout.big
-                        }
-                    }
-                };
-                price[o - n].offer(score - elsewhere[w], w, a);
-            } else if let (Some(d), true) = (dummy, warm) {
-                net.flow[d] = 1;
+                if assigned {
+                    net.hang(w, sink, a, 1);
+                } else if warm {
+                    net.flow[a] = 1;
+                }
             }
-        }
-        // A full opening hangs from the worker that prices it lowest (an
-        // arc carrying flow, pointing down the tree): at that price every
-        // other worker placed there prefers it to its alternative.
-        for (o, start) in price.iter().enumerate() {
-            if used[o] == p.slots[o] && start.worker != NONE {
-                net.hang(n + o, start.worker as usize, start.arc as usize, -1);
-            }
-        }
-        // A hint re-hangs every node (see [`Simplex::hint_tree`]).
-        if matches!(start, Start::Greedy) {
-            net.hang_at_full(p, layout, &chosen, &used, &price, &elsewhere);
         }
         for (i, members) in layout.members.iter().enumerate() {
             let h = n + m + i;
@@ -554,9 +467,7 @@ impl Simplex {
                 let a = arc(&mut net, h, w, 1, 0, true);
                 if warm && chosen[w] != NONE {
                     net.flow[a] = 1;
-                    if net.pred[w] == NONE {
-                        net.hang(w, h, a, -1);
-                    }
+                    net.hang(w, h, a, -1);
                 } else if j == 0 && at == 0 {
                     // Nobody placed: the household hangs from a member.
                     net.hang(h, w, a, 1);
@@ -618,49 +529,6 @@ impl Simplex {
             net.init_tree(&supply, art);
         }
         net
-    }
-
-    /// The greedy start's second step: a placed worker that no full
-    /// opening hangs from re-hangs from a full opening, at that opening's
-    /// price, when it would get more there than where it hangs. Its subtree
-    /// is itself alone, and the full opening hangs from a worker that hangs
-    /// from an opening with free slots, the sink or its household, so no
-    /// cycle forms. Its candidates at full openings then price as entering
-    /// only where they gain more than its best.
-    fn hang_at_full(
-        &mut self,
-        p: &Problem,
-        layout: &Layout,
-        chosen: &[u32],
-        used: &[u32],
-        price: &[StartPrice],
-        elsewhere: &[i64],
-    ) {
-        let (n, m) = (layout.n, layout.m);
-        let own = |w: usize| p.edge_opening[chosen[w] as usize] as usize;
-        let full = |o: usize| used[o] == p.slots[o] && price[o].worker != NONE;
-        let mut best: Vec<(i64, u32)> = elsewhere.iter().map(|&e| (e, NONE)).collect();
-        for (a, arc) in self.arcs[..self.active].iter().enumerate() {
-            let (w, o) = (arc.source as usize, arc.target as usize);
-            if w >= n || o < n || o >= n + m || chosen[w] == NONE {
-                continue;
-            }
-            let o = o - n;
-            if !full(o) || o == own(w) {
-                continue;
-            }
-            let gain = -arc.cost - price[o].price;
-            if gain > best[w].0 {
-                best[w] = (gain, a as u32);
-            }
-        }
-        let holds = |w: usize| full(own(w)) && price[own(w)].worker as usize == w;
-        for (w, &(_, a)) in best.iter().enumerate() {
-            if a != NONE && !holds(w) {
-                let a = a as usize;
-                self.hang(w, self.arcs[a].target as usize, a, 1);
-            }
-        }
     }
 
     /// Makes arc `a` the tree arc joining `u` to its parent `v`; `dir` is
@@ -1359,45 +1227,6 @@ pub(crate) fn check_bases(p: &Problem, core: usize, start: Start) -> Result<(), 
     net.run(&Control::default()).map_err(|e| e.to_string())?;
     net.check_basis(p, &layout, true)
         .map_err(|e| format!("end: {e}"))
-}
-
-/// At the greedy start, over every worker placed there from which no full
-/// opening hangs: how many such workers there are, and how many of their
-/// arcs to other openings with slots price as entering (none should: see
-/// [`Simplex::hang_at_full`]).
-#[cfg(test)]
-pub(crate) fn placed_entering_at_start(p: &Problem) -> (usize, usize) {
-    let layout = Layout::new(p);
-    let net = Simplex::build(p, &layout, CORE, Start::Greedy, None);
-    let (n, m) = (layout.n, layout.m);
-    let mut own = vec![NONE; n];
-    for a in 0..net.real {
-        let Arc { source, target, .. } = net.arcs[a];
-        let (w, o) = (source as usize, target as usize);
-        if w < n && (n..n + m).contains(&o) && net.flow[a] == 1 {
-            own[w] = o as u32;
-        }
-    }
-    let mut holds_a_full_opening = vec![false; n];
-    for o in n..n + m {
-        if (net.parent[o] as usize) < n {
-            holds_a_full_opening[net.parent[o] as usize] = true;
-        }
-    }
-    let counted = |w: usize| own[w] != NONE && !holds_a_full_opening[w];
-    let entering = (0..net.real)
-        .filter(|&a| {
-            let Arc { source, target, .. } = net.arcs[a];
-            let (w, o) = (source as usize, target as usize);
-            w < n
-                && counted(w)
-                && (n..n + m).contains(&o)
-                && o as u32 != own[w]
-                && p.slots[o - n] > 0
-                && net.reduced(a) < 0
-        })
-        .count();
-    ((0..n).filter(|&w| counted(w)).count(), entering)
 }
 
 #[cfg(test)]
