@@ -240,6 +240,21 @@ fn block_size(active: usize) -> usize {
     (((active as f64).sqrt() * 0.2) as usize).max(10)
 }
 
+/// The most negative reduced cost among `arcs` (the first such arc's
+/// offset), or 0 when none is negative.
+#[inline]
+fn most_violating(arcs: &[Arc], state: &[i8], pi: &[i64]) -> (i64, usize) {
+    let (mut best, mut at) = (0i64, 0);
+    for (i, (arc, &st)) in arcs.iter().zip(state).enumerate() {
+        let c = i64::from(st) * (arc.cost + pi[arc.source as usize] - pi[arc.target as usize]);
+        if c < best {
+            best = c;
+            at = i;
+        }
+    }
+    (best, at)
+}
+
 /// An arc's cost and ends, in one 16-byte slot.
 #[derive(Debug, Clone, Copy, Default)]
 struct Arc {
@@ -831,7 +846,9 @@ impl Simplex {
 
     /// Block search: scan arcs from where the last search stopped, one
     /// block at a time, and take the most violating arc of the first block
-    /// that has one.
+    /// that has one. A block that runs past the last arc goes on from the
+    /// first. Each stretch is priced over slices ([`most_violating`]), so
+    /// the arc and state reads need no bounds checks.
     fn find_entering(&mut self) -> bool {
         let len = self.active;
         if len == 0 {
@@ -844,17 +861,19 @@ impl Simplex {
         } else {
             0
         };
-        for _ in 0..len {
-            let c = self.reduced(a);
+        let mut scanned = 0;
+        while scanned < len {
+            let take = count.min(len - a).min(len - scanned);
+            let (c, at) =
+                most_violating(&self.arcs[a..a + take], &self.state[a..a + take], &self.pi);
             if c < best {
                 best = c;
-                self.in_arc = a;
+                self.in_arc = a + at;
             }
-            a += 1;
+            (a, scanned, count) = (a + take, scanned + take, count - take);
             if a == len {
                 a = 0;
             }
-            count -= 1;
             if count == 0 {
                 if best < 0 {
                     self.next_arc = a;
