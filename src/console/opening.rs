@@ -164,7 +164,7 @@ pub async fn page(
                         td { (c.county_code) }
                         td.num { (format!("{:.1} km", c.ranked.distance_km)) }
                         td.num { (points(c.ranked.score_micro)) }
-                        td { (c.ranked.components.iter().map(|x| x.reason.as_str()).filter(|r| !r.is_empty()).collect::<Vec<_>>().join("；")) }
+                        td.text { (c.ranked.components.iter().map(|x| x.reason.as_str()).filter(|r| !r.is_empty()).collect::<Vec<_>>().join("；")) }
                         @if may_propose {
                             td {
                                 @if ours {

@@ -239,7 +239,7 @@ pub async fn apply(
                         tr {
                             td { a href=(worker_href(&r.worker_id)) { (r.worker_id) } }
                             td { (r.opening_id) }
-                            td { (r.reason.text(lang)) }
+                            td.text { (r.reason.text(lang)) }
                         }
                     }
                 }

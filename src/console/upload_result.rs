@@ -103,7 +103,7 @@ pub fn render(
                         td.num { (e.row) }
                         td { (e.column) }
                         td { (e.field) }
-                        td { (e.reason) }
+                        td.text { (e.reason) }
                     }
                 } }
             }

@@ -240,7 +240,7 @@ fn recommendations(who: &Officer, v: &View) -> Markup {
                                         td { (component_text(c.name, lang)) }
                                         td.num { (format!("{:.0}%", c.value * 100.0)) }
                                         td.muted { "×" (format!("{:.2}", c.weight)) }
-                                        td { (c.reason) }
+                                        td.text { (c.reason) }
                                     }
                                 }
                             } }

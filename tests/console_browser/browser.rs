@@ -254,6 +254,31 @@ impl Browser {
         }
     }
 
+    /// Opens each of `pages` (a path, and the screenshot's name) in a
+    /// phone-sized window and checks that the page itself does not scroll
+    /// sideways (wide tables scroll inside `main`), then restores the
+    /// desktop size.
+    pub async fn fits_a_phone(&self, pages: &[(&str, &str)]) {
+        self.client.set_window_size(390, 844).await.expect("window size");
+        for (path, name) in pages {
+            self.go(path).await;
+            self.find("header.top").await;
+            let widths = self
+                .eval(
+                    "return [document.documentElement.scrollWidth,
+                             document.documentElement.clientWidth];",
+                )
+                .await;
+            let (page, window) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+            assert!(
+                page <= window,
+                "{path} is {page} px wide in a {window} px window"
+            );
+            self.shot(name).await;
+        }
+        self.client.set_window_size(1280, 900).await.expect("window size");
+    }
+
     /// Saves a screenshot to docs/console/`name`.png when
     /// JOBBRIDGE_SCREENSHOTS=1.
     pub async fn shot(&self, name: &str) {

@@ -217,6 +217,16 @@ async fn the_console_in_headless_chromium() {
     assert_eq!(after.in_work, before.in_work + 1, "{before:?} -> {after:?}");
     b.shot("dashboard").await;
 
+    step("a phone-sized window: the officer's pages do not scroll sideways");
+    b.fits_a_phone(&[
+        ("/caseload", "narrow-caseload"),
+        (member, "narrow-worker"),
+        ("/dashboard", "narrow-dashboard"),
+        ("/whatif", "narrow-whatif"),
+        ("/runs", "narrow-runs"),
+    ])
+    .await;
+
     step("propose from an opening's ranked candidates (before the run's proposals)");
     b.go(&format!("/openings/{}", employer.id)).await;
     // Another county's workers are ranked too, but not hers to propose.
@@ -382,6 +392,9 @@ async fn the_console_in_headless_chromium() {
     }
     assert!(!b.exists("table#candidates td.name a").await);
     b.shot("opening-recruiter").await;
+    let opening_page = format!("/openings/{}", employer.id);
+    b.fits_a_phone(&[(&opening_page, "narrow-opening-recruiter")])
+        .await;
 
     b.close(&driver).await;
     drop(driver);
