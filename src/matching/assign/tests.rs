@@ -306,6 +306,16 @@ fn simplex_equals_successive_shortest_paths_on_crowded_graphs() {
 }
 
 #[test]
+fn sparse_searches_on_both_cores_take_the_pivots_of_one() {
+    let mut rounds = 0;
+    for seed in 300..304 {
+        let p = random_problem(seed, 3000, 200, 0.15, 4);
+        rounds += simplex::check_paired_search(&p).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    }
+    assert!(rounds > 0, "no search ran on both cores");
+}
+
+#[test]
 fn optimal_beats_greedy_and_never_loses_to_stable() {
     for seed in 100..130 {
         let p = random_problem(seed, 300, 40, 0.1, 5);
