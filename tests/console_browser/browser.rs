@@ -259,7 +259,10 @@ impl Browser {
     /// sideways (wide tables scroll inside `main`), then restores the
     /// desktop size.
     pub async fn fits_a_phone(&self, pages: &[(&str, &str)]) {
-        self.client.set_window_size(390, 844).await.expect("window size");
+        self.client
+            .set_window_size(390, 844)
+            .await
+            .expect("window size");
         for (path, name) in pages {
             self.go(path).await;
             self.find("header.top").await;
@@ -276,7 +279,10 @@ impl Browser {
             );
             self.shot(name).await;
         }
-        self.client.set_window_size(1280, 900).await.expect("window size");
+        self.client
+            .set_window_size(1280, 900)
+            .await
+            .expect("window size");
     }
 
     /// Saves a screenshot to docs/console/`name`.png when

@@ -231,16 +231,16 @@ pub(crate) fn solve_with(
     Ok((solution, certificate))
 }
 
-/// Arcs priced per block: a fifth of the square root of the priced arcs.
-/// LEMON's default is the whole square root; on the batch's graphs a fifth
-/// took 2.25M pivots at scale 10 against 2.15M and priced 2.7G arcs against
-/// 4.6G (11 s against 24 s in all). Below a tenth the pivots multiply (5.4M
-/// at 0.06), so the factor keeps a margin from that edge.
 /// Blocks priced per round of a search on both cores, half on each (see
 /// [`Simplex::find_entering`]); also how many blocks the last search must
 /// have scanned for the next one to start on both cores.
 const PAIRED_BLOCKS: usize = 8;
 
+/// Arcs priced per block: a fifth of the square root of the priced arcs.
+/// LEMON's default is the whole square root; on the batch's graphs a fifth
+/// took 2.25M pivots at scale 10 against 2.15M and priced 2.7G arcs against
+/// 4.6G (11 s against 24 s in all). Below a tenth the pivots multiply (5.4M
+/// at 0.06), so the factor keeps a margin from that edge.
 fn block_size(active: usize) -> usize {
     (((active as f64).sqrt() * 0.2) as usize).max(10)
 }
@@ -878,8 +878,9 @@ impl Simplex {
     /// the arc and state reads need no bounds checks.
     ///
     /// Near the optimum few arcs violate and a search scans many blocks
-    /// (at scale 80, 28,000 arcs a pivot in its last million pivots,
-    /// against one block of 2,077 in the first nine million). After a
+    /// (at scale 80, 28,500 arcs a pivot from its 10.5 millionth pivot to
+    /// its 11.5 millionth, against one block of 2,077 in the first nine
+    /// million). After a
     /// search that scanned [`PAIRED_BLOCKS`] blocks or more, the next one
     /// prices [`PAIRED_BLOCKS`] blocks at a time, half on each core
     /// (`rayon::join`); the first half's first violating block wins, so the
@@ -905,7 +906,11 @@ impl Simplex {
             let round = count + (PAIRED_BLOCKS - 1) * block;
             if paired && count == block && a + round <= len && scanned + round <= len {
                 let half = round / 2;
-                let (arcs, state, pi) = (&self.arcs[a..a + round], &self.state[a..a + round], &self.pi);
+                let (arcs, state, pi) = (
+                    &self.arcs[a..a + round],
+                    &self.state[a..a + round],
+                    &self.pi,
+                );
                 let (left, right) = rayon::join(
                     || first_violating(&arcs[..half], &state[..half], pi, block),
                     || first_violating(&arcs[half..], &state[half..], pi, block),
@@ -1330,7 +1335,9 @@ pub(crate) fn check_paired_search(p: &Problem) -> Result<u64, String> {
         return Err(format!("{none} rounds on both cores with pairing off"));
     }
     if (pivots, &plan) != (alone, &alone_plan) {
-        return Err(format!("{pivots} pivots on both cores against {alone} on one, or another plan"));
+        return Err(format!(
+            "{pivots} pivots on both cores against {alone} on one, or another plan"
+        ));
     }
     Ok(rounds)
 }
