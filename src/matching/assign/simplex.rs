@@ -245,13 +245,20 @@ fn block_size(active: usize) -> usize {
     (((active as f64).sqrt() * 0.2) as usize).max(10)
 }
 
+/// An arc's reduced cost under `pi`, signed by its state: negative when
+/// the arc would improve the flow.
+#[inline]
+fn reduced_cost(arc: &Arc, state: i8, pi: &[i64]) -> i64 {
+    i64::from(state) * (arc.cost + pi[arc.source as usize] - pi[arc.target as usize])
+}
+
 /// The most negative reduced cost among `arcs` (the first such arc's
 /// offset), or 0 when none is negative.
 #[inline]
 fn most_violating(arcs: &[Arc], state: &[i8], pi: &[i64]) -> (i64, usize) {
     let (mut best, mut at) = (0i64, 0);
     for (i, (arc, &st)) in arcs.iter().zip(state).enumerate() {
-        let c = i64::from(st) * (arc.cost + pi[arc.source as usize] - pi[arc.target as usize]);
+        let c = reduced_cost(arc, st, pi);
         if c < best {
             best = c;
             at = i;
@@ -866,9 +873,7 @@ impl Simplex {
 
     #[inline]
     fn reduced(&self, a: usize) -> i64 {
-        let arc = self.arcs[a];
-        i64::from(self.state[a])
-            * (arc.cost + self.pi[arc.source as usize] - self.pi[arc.target as usize])
+        reduced_cost(&self.arcs[a], self.state[a], &self.pi)
     }
 
     /// Block search: scan arcs from where the last search stopped, one
